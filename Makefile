@@ -1,0 +1,46 @@
+# genepool: the README's two commands are `make demo` and `make test`; everything else is for developers.
+# Each target creates the virtualenv and installs the extras its job needs (stamped, so repeats are cheap).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test bench install install-test install-infra install-bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11), "genepool needs Python 3.11+"' \
+	  || { echo "error: need Python 3.11+ with venv/ensurepip (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[test,infra,ray]"
+	@touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[bench,ray]"
+	@touch $@
+
+install: $(VENV)/.installed-core
+install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
+
+## The main job on embedded defaults (no cloud, no servers).
+demo: $(VENV)/.installed-core
+	$(BIN)/genepool demo
+
+## The whole test suite.
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+## Benchmarks: print figures and write JSON under bench-results/ (never asserted in tests).
+bench: $(VENV)/.installed-bench
+	$(BIN)/genepool bench --out bench-results/bench.json
+
+clean:
+	rm -rf $(VENV) bench-results demo-output .pytest_cache

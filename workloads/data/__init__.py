@@ -1,0 +1,7 @@
+"""Market data: the :class:`Bars` type, validated CSV/Parquet loaders, a seeded synthetic generator, and
+``bars_per_year`` inference (design §3.1)."""
+
+from workloads.data.bars import Bars
+from workloads.data.errors import DataError
+
+__all__ = ["Bars", "DataError"]
