@@ -1,0 +1,25 @@
+"""The ``genepool`` command line (typer + rich). Each command group lives in its own module under this package.
+
+Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/row and the rule).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from workloads.cli import data as data_commands
+
+app = typer.Typer(
+    name="genepool",
+    help="Evolve, backtest and serve trading strategies built from 12 strategy seeds.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.command("demo")(data_commands.demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,82 @@
+"""Bar spacing, gaps and ``bars_per_year`` inference from timestamps (int64 ns UTC).
+
+``bars_per_year`` annualises Sharpe, Sortino and CAGR. It is inferred as follows (override with
+``--bars-per-year`` wherever metrics are computed):
+
+- **24/7 data** (crypto, FX perpetuals): ``365.25 days / spacing``, where spacing is the median time between bars.
+  Data is 24/7 when any bar falls on a Saturday or Sunday (UTC), or — for data spanning under a week, where
+  weekends may simply not be present — when the bars cover whole days (intraday spacing and at least 90% of a
+  day's slots filled on the median day).
+- **Exchange sessions** otherwise: ``252 trading days × bars per trading day`` (the median number of bars per UTC
+  calendar date that has any). Daily stock bars give 252; 390 one-minute bars a session give 98,280.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_SECOND
+DAYS_PER_YEAR = 365.25
+TRADING_DAYS_PER_YEAR = 252
+
+
+def spacing_ns(timestamps: np.ndarray) -> int:
+    """The bar interval: the most common difference between consecutive timestamps (ns)."""
+    if timestamps.shape[0] < 2:
+        raise ValueError("at least 2 bars are needed to infer the bar interval")
+    diffs = np.diff(timestamps)
+    values, counts = np.unique(diffs, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def _weekday(timestamps: np.ndarray) -> np.ndarray:
+    """0 = Monday … 6 = Sunday (1970-01-01 was a Thursday)."""
+    return ((timestamps // NS_PER_DAY) + 3) % 7
+
+
+def is_continuous(timestamps: np.ndarray) -> bool:
+    """True for 24/7 data (see the module docstring for the rule)."""
+    if np.any(_weekday(timestamps) >= 5):
+        return True
+    span = int(timestamps[-1] - timestamps[0])
+    step = spacing_ns(timestamps)
+    if span >= 7 * NS_PER_DAY or step >= NS_PER_DAY:
+        return False
+    _, per_day = np.unique(timestamps // NS_PER_DAY, return_counts=True)
+    return float(np.median(per_day)) >= 0.9 * (NS_PER_DAY / step)
+
+
+def infer_bars_per_year(timestamps: np.ndarray) -> float:
+    """Bars per year for annualisation (see the module docstring)."""
+    step = spacing_ns(timestamps)
+    if is_continuous(timestamps):
+        return DAYS_PER_YEAR * NS_PER_DAY / step
+    _, per_day = np.unique(timestamps // NS_PER_DAY, return_counts=True)
+    return TRADING_DAYS_PER_YEAR * float(np.median(per_day))
+
+
+@dataclass(frozen=True)
+class GapSummary:
+    """Spacings longer than the bar interval. ``missing_bars`` counts whole intervals absent inside the gaps."""
+
+    count: int
+    missing_bars: int
+    largest_seconds: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"count": self.count, "missing_bars": self.missing_bars, "largest_seconds": self.largest_seconds}
+
+
+def find_gaps(timestamps: np.ndarray) -> GapSummary:
+    """Gaps relative to the most common spacing. Exchange data shows nights and weekends as gaps: that is expected."""
+    if timestamps.shape[0] < 2:
+        return GapSummary(0, 0, 0.0)
+    step = spacing_ns(timestamps)
+    diffs = np.diff(timestamps)
+    long = diffs[diffs > step]
+    missing = int(np.sum(long // step - 1)) if long.size else 0
+    largest = float(long.max()) / NS_PER_SECOND if long.size else 0.0
+    return GapSummary(int(long.size), missing, largest)
