@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 error_console = Console(stderr=True)
@@ -19,7 +20,7 @@ EXIT_BAD_INPUT = 2
 
 def fail_bad_input(message: str) -> typer.Exit:
     """Print ``error: message`` to stderr and return the exit (code 2) for the caller to raise."""
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 

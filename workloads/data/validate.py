@@ -126,11 +126,10 @@ def validate(bars: Bars, *, drop_invalid: bool = False, fill_gaps: bool = False,
 
 def _describe_row(bars: Bars, index: int) -> str:
     ts = np.datetime_as_string(np.datetime64(int(bars.timestamp[index]), "ns"), unit="s")
-    text = (f"timestamp={ts}Z open={bars.open[index]!r} high={bars.high[index]!r} low={bars.low[index]!r} "
-            f"close={bars.close[index]!r} volume={bars.volume[index]!r}")
+    columns = {"open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close, "volume": bars.volume}
     if bars.funding_rate is not None:
-        text += f" funding_rate={bars.funding_rate[index]!r}"
-    return text
+        columns["funding_rate"] = bars.funding_rate
+    return f"timestamp={ts}Z " + " ".join(f"{name}={float(values[index])!r}" for name, values in columns.items())
 
 
 def _fill_gaps(bars: Bars, report: RepairReport) -> Bars:
