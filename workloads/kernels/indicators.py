@@ -1,0 +1,77 @@
+"""Indicators as flat Numba functions: streaming steps (the fused seed kernels call these bar by bar, keeping the
+state in scalars) and ``*_1d`` array versions built on the same steps, so both give bit-identical values.
+
+Every function states the equivalent it matches. Where TA-Lib has the indicator, ours reproduces TA-Lib's default
+convention to the last bit (the tests hold them to ``talib``), including the warm-up: the first defined value and
+the NaNs before it.
+
+>>> import numpy as np
+>>> from workloads.kernels.indicators import ema_1d, sma_1d
+>>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+>>> sma_1d(x, 3)
+array([nan, nan,  2.,  3.,  4.])
+>>> ema_1d(x, 3)
+array([nan, nan,  2.,  3.,  4.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def ema_alpha(n: int) -> float:
+    """TA-Lib's EMA smoothing factor ``2 / (n + 1)``."""
+    return 2.0 / (n + 1.0)
+
+
+@njit(cache=True, fastmath={"contract"})
+def ema_step(state: float, x: float, t: int, n: int, alpha: float) -> float:
+    """Advance an EMA of period ``n`` by the value ``x`` of bar ``t`` (bars counted from 0).
+
+    Matches ``talib.EMA(x, n)``: for ``t < n-1`` the state is the running sum (not yet defined); at ``t = n-1`` it is
+    the SMA of the first ``n`` values; after that ``(x - state) * alpha + state``, with the multiply-add fused where
+    the CPU has FMA, as TA-Lib's build does. Start with ``state = 0.0``.
+    """
+    if t < n - 1:
+        return state + x
+    if t == n - 1:
+        return (state + x) / n
+    return (x - state) * alpha + state
+
+
+@njit(cache=True)
+def sma_step(total: float, x: np.ndarray, t: int, n: int) -> tuple[float, float]:
+    """Advance a simple moving average of period ``n`` over the array ``x`` to bar ``t``: ``(sma_t, new_total)``.
+
+    Matches ``talib.SMA(x, n)`` (running sum, same order of additions): ``sma_t`` is NaN for ``t < n-1``.
+    Start with ``total = 0.0``.
+    """
+    total += x[t]
+    if t < n - 1:
+        return np.nan, total
+    return total / n, total - x[t - n + 1]
+
+
+@njit(cache=True)
+def ema_1d(x: np.ndarray, n: int) -> np.ndarray:
+    """EMA of period ``n`` over ``x`` (shape ``(bars,)``), NaN before index ``n-1``; equals ``talib.EMA(x, n)``."""
+    out = np.full(x.shape[0], np.nan)
+    alpha = ema_alpha(n)
+    state = 0.0
+    for t in range(x.shape[0]):
+        state = ema_step(state, x[t], t, n, alpha)
+        if t >= n - 1:
+            out[t] = state
+    return out
+
+
+@njit(cache=True)
+def sma_1d(x: np.ndarray, n: int) -> np.ndarray:
+    """Simple moving average of period ``n`` over ``x``, NaN before index ``n-1``; equals ``talib.SMA(x, n)``."""
+    out = np.empty(x.shape[0])
+    total = 0.0
+    for t in range(x.shape[0]):
+        out[t], total = sma_step(total, x, t, n)
+    return out

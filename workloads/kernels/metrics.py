@@ -1,0 +1,98 @@
+"""The metric columns every kernel writes, in order, and the finishing step that turns accumulators into metrics.
+
+``METRIC_NAMES`` is the column order of every metrics array (float64, shape ``(n_individuals, len(METRIC_NAMES))``).
+Definitions (design §3.2), over the equity curve ``E_s .. E_{n-1}`` (closes of bars ``trade_start .. n-1``) and its
+``k = n - trade_start - 1`` close-to-close returns ``r_t = E_t / E_{t-1} - 1`` (``r_t = 0`` once equity is zero):
+
+=================  ==================================================================================================
+``total_return``   ``E_{n-1} / initial_equity - 1``
+``cagr``           ``(E_{n-1} / initial_equity) ** (bars_per_year / k) - 1``; ``-1`` after ruin; ``0`` when ``k = 0``
+``sharpe``         ``mean(r) / std(r, ddof=1) * sqrt(bars_per_year)``, risk-free 0; ``0`` when ``k < 2`` or std is 0
+``sortino``        ``mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(bars_per_year)`` (downside deviation over all ``k``
+                   returns, target 0); ``0`` when no return is negative
+``max_drawdown``   ``max_t (1 - E_t / max_{u <= t} E_u)``, a positive fraction (``1`` after ruin)
+``calmar``         ``cagr / max_drawdown``; ``0`` when ``max_drawdown`` is 0
+``trades``         entries: positions opened from flat or reversed, including one still open at the end
+``win_rate``       winning closed round trips / closed round trips (``pnl > 0`` wins); ``0`` with none closed
+``profit_factor``  gross profit / gross loss of closed round trips; ``inf`` with profits and no loss; ``0`` with
+                   neither
+``exposure``       fraction of the curve's bars during which a position was held (units != 0 at the close)
+``turnover``       sum over fills of traded notional / equity at that open (a full long→short flip adds 2)
+``final_equity``   ``E_{n-1}`` (in units of ``initial_equity``, which is where the curve starts)
+``bars``           ``n - trade_start``: the number of bars the curve covers
+=================  ==================================================================================================
+
+Round trips: a trip opens when a position is opened from flat or reversed, and closes when the position returns to
+flat, is reversed, or is wiped out by ruin. A reversal is one fill that closes one trip and opens the next; its
+slippage and fee are split between the two in proportion to the units closed and opened. Partial rebalances (same
+direction, other size) stay inside the trip. A trip's ``pnl`` is the equity after closing it minus the equity before
+opening it (so fees, slippage and every rebalance inside are included).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "trades",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+    "turnover",
+    "final_equity",
+    "bars",
+)
+N_METRICS = len(METRIC_NAMES)
+(TOTAL_RETURN, CAGR, SHARPE, SORTINO, MAX_DRAWDOWN, CALMAR, TRADES, WIN_RATE, PROFIT_FACTOR, EXPOSURE, TURNOVER,
+ FINAL_EQUITY, BARS) = range(N_METRICS)
+
+
+@njit(cache=True)
+def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year: float, n_returns: float,
+                   sum_r: float, sum_r2: float, sum_down2: float, max_drawdown: float, entries: float,
+                   closed: float, wins: float, gross_profit: float, gross_loss: float, bars_in_market: float,
+                   turnover: float, n_bars: float) -> None:
+    """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc)."""
+    k = n_returns
+    out[TOTAL_RETURN] = final / initial - 1.0
+    if k <= 0.0:
+        cagr = 0.0
+    elif final <= 0.0:
+        cagr = -1.0
+    else:
+        cagr = math.exp(math.log(final / initial) * (bars_per_year / k)) - 1.0
+    out[CAGR] = cagr
+    annualise = math.sqrt(bars_per_year)
+    sharpe = 0.0
+    sortino = 0.0
+    if k > 0.0:
+        mean = sum_r / k
+        if k > 1.0:
+            var = (sum_r2 - sum_r * mean) / (k - 1.0)
+            if var > 0.0:
+                sharpe = mean / math.sqrt(var) * annualise
+        if sum_down2 > 0.0:
+            sortino = mean / math.sqrt(sum_down2 / k) * annualise
+    out[SHARPE] = sharpe
+    out[SORTINO] = sortino
+    out[MAX_DRAWDOWN] = max_drawdown
+    out[CALMAR] = cagr / max_drawdown if max_drawdown > 0.0 else 0.0
+    out[TRADES] = entries
+    out[WIN_RATE] = wins / closed if closed > 0.0 else 0.0
+    if gross_loss > 0.0:
+        out[PROFIT_FACTOR] = gross_profit / gross_loss
+    else:
+        out[PROFIT_FACTOR] = math.inf if gross_profit > 0.0 else 0.0
+    out[EXPOSURE] = bars_in_market / n_bars if n_bars > 0.0 else 0.0
+    out[TURNOVER] = turnover
+    out[FINAL_EQUITY] = final
+    out[BARS] = n_bars

@@ -1,0 +1,233 @@
+"""The :class:`Seed` interface: a gene space plus a signal rule, evaluated over bars with the §3.2 simulator.
+
+Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing ``SEED``; nothing else changes):
+
+- :class:`FusedSeed`: the rule is a Numba population kernel (signal + simulation + metrics in one pass per
+  individual, ``prange`` over individuals) with the signature of :data:`KERNEL_SIGNATURE`. ``evaluate`` and ``run``
+  both call that one kernel, so a backtest reports exactly the metrics the evolution saw.
+- :class:`Seed` itself: implement :meth:`Seed.targets` (one individual's target exposure per bar, e.g. with
+  scikit-learn); evaluation then simulates each individual's targets with ``simulate_targets_nb``.
+
+``trade_start = s`` (walk-forward segments, holdout): indicators run from bar 0, targets are forced to 0 on closes
+``t < s``, and the equity curve and every metric cover bars ``s .. n-1`` (see ``workloads.kernels.simulate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from workloads.data.bars import Bars
+from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
+from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, PNL,
+                                        TRIP_UNITS, SimConfig, empty_records, new_records, simulate_targets_nb)
+from workloads.seeds.genes import GeneSpace
+
+KERNEL_SIGNATURE = (
+    "kernel(open, high, low, close, volume, funding, params (n, g), sim (6,), trade_start, out (n, N_METRICS), "
+    "equity_rec (bars,) or (0,), target_rec (bars,) or (0,), trips (bars, TRIP_FIELDS) or (0, TRIP_FIELDS)) -> None"
+)
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One round trip. Times are int64 ns UTC (bar open times of the fills); ``exit_*`` are ``None`` while open.
+
+    ``units`` and ``entry_price`` are those of the opening fill; ``pnl`` (equity after closing minus equity before
+    opening, marked at the last close while open) and ``fees`` include every partial rebalance inside the trip.
+    """
+
+    entry_time: int
+    exit_time: int | None
+    direction: int
+    entry_price: float
+    exit_price: float | None
+    units: float
+    pnl: float
+    fees: float
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """One individual's path over bars ``trade_start .. n-1``.
+
+    ``exposure[i]`` is the target in force from the close of ``timestamp[i]`` (0 in warm-up and after ruin; short
+    targets are 0 when long-only); ``equity[i]`` the equity at that close (the curve starts at ``initial_equity``).
+    """
+
+    seed: str
+    params: dict[str, Any]
+    timestamp: np.ndarray
+    exposure: np.ndarray
+    equity: np.ndarray
+    metrics: dict[str, float]
+    trades: list[Trade]
+
+    def metric_row(self) -> np.ndarray:
+        """The metrics as a ``(N_METRICS,)`` array in ``METRIC_NAMES`` order."""
+        return np.array([self.metrics[name] for name in METRIC_NAMES], dtype=np.float64)
+
+
+def _check_span(bars: Bars, trade_start: int) -> None:
+    if len(bars) == 0:
+        raise ValueError("no bars to evaluate")
+    if not 0 <= trade_start < len(bars):
+        raise ValueError(f"trade_start {trade_start} must be in 0..{len(bars) - 1} for {len(bars)} bars")
+
+
+def _trades(bars: Bars, trips: np.ndarray, count: int) -> list[Trade]:
+    out = []
+    for row in trips[:count]:
+        closed = row[EXIT_BAR] >= 0
+        out.append(Trade(
+            entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
+            exit_time=int(bars.timestamp[int(row[EXIT_BAR])]) if closed else None,
+            direction=int(row[DIRECTION]),
+            entry_price=float(row[ENTRY_PRICE]),
+            exit_price=float(row[EXIT_PRICE]) if closed else None,
+            units=float(row[TRIP_UNITS]),
+            pnl=float(row[PNL]),
+            fees=float(row[FEES]),
+        ))
+    return out
+
+
+class Seed:
+    """A strategy seed. Subclasses set the class attributes and implement :meth:`targets` or use :class:`FusedSeed`.
+
+    - ``name``: registry key; ``kind``: momentum / mean_reversion / volatility / trend / carry / ml.
+    - ``min_bars``: the type floor (seed doc 002); ``optimal_bars``: ML seeds' optimal count, else ``None``.
+    - ``genes``: the gene space; ``needs_funding``: the rule reads ``funding_rate``.
+    - ``ordered_genes``: pairs ``(a, b)`` that must satisfy ``a < b`` (repaired by :meth:`repair`).
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    min_bars: ClassVar[int]
+    optimal_bars: ClassVar[int | None] = None
+    genes: ClassVar[GeneSpace]
+    needs_funding: ClassVar[bool] = False
+    ordered_genes: ClassVar[tuple[tuple[str, str], ...]] = ()
+    description: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"<seed {self.name}>"
+
+    # -- parameters ---------------------------------------------------------------------------------------------
+    def repair(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Make ``(n, g)`` parameters valid: clip to bounds, round discrete genes, then for each ordered pair
+        ``(a, b)`` with ``a >= b``: swap them, and if equal move ``b`` up one step (or ``a`` down at ``b``'s bound).
+        Returns ``(repaired copy, (n,) bool mask of rows that changed)``."""
+        original = np.atleast_2d(np.asarray(params, dtype=np.float64))
+        fixed = self.genes.clip(original)
+        for a_name, b_name in self.ordered_genes:
+            a, b = self.genes.index(a_name), self.genes.index(b_name)
+            swap = fixed[:, a] > fixed[:, b]
+            fixed[swap, a], fixed[swap, b] = fixed[swap, b], fixed[swap, a].copy()
+            equal = fixed[:, a] == fixed[:, b]
+            step = 1.0 if self.genes.genes[b].discrete else (self.genes.genes[b].high - self.genes.genes[b].low) * 1e-6
+            can_raise = equal & (fixed[:, b] + step <= self.genes.genes[b].high)
+            fixed[can_raise, b] += step
+            fixed[equal & ~can_raise, a] -= step
+        changed = np.any(fixed != original, axis=1)
+        return fixed, changed
+
+    def lookback(self, params_row: np.ndarray) -> int:
+        """Warm-up bars: the index of the first close on which the rule is defined (every earlier bar emits 0)."""
+        raise NotImplementedError
+
+    def min_bars_for(self, params_row: np.ndarray) -> int:
+        """Bars this individual needs: the type floor, and at least its warm-up plus two bars to trade."""
+        return max(self.min_bars, self.lookback(params_row) + 2)
+
+    def _params(self, params: np.ndarray) -> np.ndarray:
+        p = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=np.float64)))
+        if p.ndim != 2 or p.shape[1] != len(self.genes):
+            raise ValueError(f"{self.name}: parameters must have shape (n, {len(self.genes)}) "
+                             f"for genes {self.genes.names}, got {p.shape}")
+        return p
+
+    def _check_bars(self, bars: Bars, trade_start: int) -> None:
+        _check_span(bars, trade_start)
+        if self.needs_funding and not bars.has_funding:
+            raise ValueError(f"{self.name} needs a funding_rate column, which {bars.source or 'the data'} lacks")
+
+    # -- signal -------------------------------------------------------------------------------------------------
+    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+        """One individual's target exposure decided at each close, shape ``(n,)`` (0 in warm-up)."""
+        raise NotImplementedError
+
+    # -- evaluation ---------------------------------------------------------------------------------------------
+    def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
+        """Metrics ``(n, N_METRICS)`` (``METRIC_NAMES`` order) for a population of parameters ``(n, g)``."""
+        p = self._params(params)
+        self._check_bars(bars, trade_start)
+        out = np.empty((p.shape[0], N_METRICS))
+        sim_array = sim.as_array()
+        for i in range(p.shape[0]):
+            simulate_targets_nb(bars.open, bars.close, np.ascontiguousarray(self.targets(bars, p[i]), np.float64),
+                                sim_array, trade_start, out[i], *empty_records())
+        return out
+
+    def _record(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int,
+                out: np.ndarray, records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        targets = np.ascontiguousarray(self.targets(bars, params_row), np.float64)
+        simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), trade_start, out[0], *records)
+
+    def run(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int = 0) -> BacktestResult:
+        """One individual's full path: exposure, equity curve, metrics and trade list (same numbers as
+        :meth:`evaluate`)."""
+        p = self._params(params_row)
+        if p.shape[0] != 1:
+            raise ValueError(f"{self.name}: run takes one parameter row, got {p.shape[0]}")
+        self._check_bars(bars, trade_start)
+        out = np.empty((1, N_METRICS))
+        equity, target, trips = new_records(len(bars))
+        self._record(bars, p[0], sim, trade_start, out, (equity, target, trips))
+        exposure = target[trade_start:].copy()
+        if sim.long_only:
+            np.maximum(exposure, 0.0, out=exposure)
+        exposure[equity[trade_start:] == 0.0] = 0.0
+        return BacktestResult(
+            seed=self.name,
+            params=self.genes.as_dict(p[0]),
+            timestamp=bars.timestamp[trade_start:],
+            exposure=exposure,
+            equity=equity[trade_start:],
+            metrics=dict(zip(METRIC_NAMES, map(float, out[0]))),
+            trades=_trades(bars, trips, int(out[0, METRIC_NAMES.index("trades")])),
+        )
+
+
+Kernel = Callable[..., None]
+
+
+class FusedSeed(Seed):
+    """A seed whose rule is a fused Numba population kernel (``kernel``, signature :data:`KERNEL_SIGNATURE`)."""
+
+    kernel: ClassVar[Kernel]
+
+    def _call(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray,
+              records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        type(self).kernel(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.funding_or_zeros(), params,
+                          sim.as_array(), trade_start, out, *records)
+
+    def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
+        p = self._params(params)
+        self._check_bars(bars, trade_start)
+        out = np.empty((p.shape[0], N_METRICS))
+        self._call(bars, p, sim, trade_start, out, empty_records())
+        return out
+
+    def _record(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int,
+                out: np.ndarray, records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        self._call(bars, params_row[None, :], sim, trade_start, out, records)
+
+    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+        """The rule's target at each close for one individual (recorded by the kernel over all bars)."""
+        records = new_records(len(bars))
+        self._call(bars, self._params(params_row), SimConfig(0.0, 0.0, False, 0.0, 1.0), 0,
+                   np.empty((1, N_METRICS)), records)
+        return records[1]

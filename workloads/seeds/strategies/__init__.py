@@ -1,0 +1,1 @@
+"""One module per seed, each defining ``SEED`` (discovered by ``workloads.seeds.registry``)."""

@@ -1,0 +1,58 @@
+"""``ema_crossover`` (momentum, 20 bars): +1 when EMA(fast) > EMA(slow) of the close, else -1 (design §3.3).
+
+EMAs follow ``talib.EMA`` (first value at index ``n-1``, the SMA of the first ``n`` closes). Warm-up: the first
+decision is on the close of bar ``slow - 1``. Genes: ``fast`` 2–50, ``slow`` 10–200, ``fast < slow`` (repaired).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from workloads.kernels.indicators import ema_alpha, ema_step
+from workloads.kernels.simulate import book_close, book_finish, book_open, new_book
+from workloads.seeds.base import FusedSeed
+from workloads.seeds.genes import Gene, GeneSpace
+
+FAST, SLOW = 0, 1
+
+
+@njit(cache=True, parallel=True)
+def ema_crossover_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, equity_rec,
+                     target_rec, trips):
+    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
+    n = close.shape[0]
+    for i in prange(params.shape[0]):
+        fast = int(params[i, FAST])
+        slow = int(params[i, SLOW])
+        alpha_fast = ema_alpha(fast)
+        alpha_slow = ema_alpha(slow)
+        warm = max(fast, slow) - 1
+        ema_fast = 0.0
+        ema_slow = 0.0
+        book = new_book(sim, trade_start)
+        for t in range(n):
+            book_open(book, t, open_[t], trips)
+            ema_fast = ema_step(ema_fast, close[t], t, fast, alpha_fast)
+            ema_slow = ema_step(ema_slow, close[t], t, slow, alpha_slow)
+            target = 0.0
+            if t >= warm:
+                target = 1.0 if ema_fast > ema_slow else -1.0
+            book_close(book, t, close[t], target, equity_rec, target_rec, trips)
+        book_finish(book, n, out[i], trips)
+
+
+class EmaCrossover(FusedSeed):
+    name = "ema_crossover"
+    kind = "momentum"
+    min_bars = 20
+    genes = GeneSpace([Gene("fast", 2, 50, "int", 12), Gene("slow", 10, 200, "int", 26)])
+    ordered_genes = (("fast", "slow"),)
+    description = "+1 if EMA(fast) > EMA(slow) else -1"
+    kernel = ema_crossover_nb
+
+    def lookback(self, params_row: np.ndarray) -> int:
+        return int(max(params_row[FAST], params_row[SLOW])) - 1
+
+
+SEED = EmaCrossover()
