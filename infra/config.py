@@ -1,0 +1,475 @@
+"""One typed, validated view of the stack config (namespace ``genepool``).
+
+Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes quantities such as ``500m``/``2Gi``):
+
+``cloud``                   ``local`` | ``digitalocean`` | ``aws`` (required) — which platform stands up the cluster.
+``namespace``               Kubernetes namespace of everything we deploy (default ``genepool``).
+``image``                   the workload image, ``repo:tag`` with a pinned tag (not ``latest``), required.
+``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
+``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
+                            path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
+                            ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``).
+``redis``                   ``managed``, ``instanceType`` (managed), ``maxMemory`` (e.g. ``2gb``, allkeys-lru),
+                            ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
+``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
+                            ``sharedBuffers``, ``effectiveCacheSize``, ``workMem``, ``maintenanceWorkMem``, ``cpu``,
+                            ``memory`` (PostgreSQL sizes such as ``1GB``).
+``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi).
+``ray``                     ``headCpu``, ``headMemory``, ``workerCpu``, ``workerMemory``, ``minWorkers`` (0),
+                            ``maxWorkers``.
+``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
+                            ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``, ``memoryRequest``/``memoryLimit``.
+``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
+``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
+
+Defaults are seed doc 001's values (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB shared buffers / 100Gi,
+Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and seed doc 002's
+GA defaults (population 50, generations 10). Every invalid value raises :class:`ConfigError` naming the key and
+the rule, so ``pulumi preview`` fails before anything is created.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+
+NAMESPACE = "genepool"
+CLOUDS: tuple[str, ...] = ("local", "digitalocean", "aws")
+SPOT_CLOUDS: frozenset[str] = frozenset({"aws"})
+"""Clouds with spot capacity for Kubernetes node pools (DigitalOcean has no spot droplets)."""
+MANAGED_REDIS_CLOUDS: frozenset[str] = frozenset({"digitalocean", "aws"})
+MANAGED_TIMESCALEDB_CLOUDS: frozenset[str] = frozenset({"digitalocean"})
+"""Clouds whose managed PostgreSQL has the timescaledb extension (AWS RDS does not)."""
+
+SECRET_KEYS: tuple[str, ...] = ("apiToken",)
+"""Keys that must be set with ``pulumi config set --secret``."""
+
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_PG_SIZE = re.compile(r"^\d+(kB|MB|GB|TB)$")
+_REDIS_SIZE = re.compile(r"^\d+(kb|mb|gb)$")
+_K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
+_CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config: names the key (``genepool:a.b``) and the rule it breaks."""
+
+    def __init__(self, key: str, rule: str) -> None:
+        self.key = f"{NAMESPACE}:{key}"
+        self.rule = rule
+        super().__init__(f"stack config {self.key}: {rule}")
+
+
+@dataclass(frozen=True)
+class NodePool:
+    instance_type: str
+    min_nodes: int
+    max_nodes: int
+    spot: bool
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    kubernetes_version: str
+    storage_class: str
+    context: str | None
+    kubeconfig_path: str | None
+    region: str | None
+    system_pool: NodePool | None
+    worker_pool: NodePool | None
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    managed: bool
+    instance_type: str | None
+    max_memory: str
+    volume_size: str
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class TimescaleConfig:
+    managed: bool
+    instance_type: str | None
+    volume_size: str
+    max_connections: int
+    shared_buffers: str
+    effective_cache_size: str
+    work_mem: str
+    maintenance_work_mem: str
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    retention_days: int
+    volume_size: str
+    grafana_volume_size: str
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    head_cpu: str
+    head_memory: str
+    worker_cpu: str
+    worker_memory: str
+    min_workers: int
+    max_workers: int
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
+    target_memory_percent: int
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    schedule: str
+    symbols: tuple[str, ...]
+    population: int
+    generations: int
+    random_seed: int
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    cloud: str
+    namespace: str
+    image: str
+    cost_ceiling_usd_per_hour: float
+    cluster: ClusterConfig
+    redis: RedisConfig
+    timescaledb: TimescaleConfig
+    monitoring: MonitoringConfig
+    ray: RayConfig
+    api: ApiConfig
+    evolution: EvolutionConfig
+
+    @property
+    def has_spot(self) -> bool:
+        return self.cluster.worker_pool is not None and self.cluster.worker_pool.spot
+
+
+T = TypeVar("T")
+
+
+class _Section:
+    """Typed reads from one config object, each error naming ``section.field``; unknown fields are refused."""
+
+    def __init__(self, key: str, raw: Any, fields: tuple[str, ...]) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(key, f"must be an object with fields {', '.join(fields)}")
+        unknown = sorted(set(raw) - set(fields))
+        if unknown:
+            raise ConfigError(f"{key}.{unknown[0]}", f"unknown field; known fields: {', '.join(fields)}")
+        self.key = key
+        self.raw = raw
+
+    def _get(self, name: str, default: Any, parse: Callable[[str, Any], T]) -> T:
+        value = self.raw.get(name)
+        if value is None:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self.key}.{name}", "is required")
+            return default
+        return parse(f"{self.key}.{name}", value)
+
+    def int(self, name: str, default: Any, low: int, high: int) -> int:
+        return self._get(name, default, lambda k, v: _int(k, v, low, high))
+
+    def bool(self, name: str, default: Any) -> bool:
+        return self._get(name, default, _bool)
+
+    def str(self, name: str, default: Any, pattern: re.Pattern[str] | None = None, rule: str = "") -> str:
+        return self._get(name, default, lambda k, v: _str(k, v, pattern, rule))
+
+    def cpu(self, name: str, default: Any) -> str:
+        return self.str(name, default, _CPU, "must be a CPU quantity such as 500m or 2")
+
+    def memory(self, name: str, default: Any) -> str:
+        return self.str(name, default, _MEMORY, "must be a memory quantity such as 512Mi or 2Gi")
+
+
+_REQUIRED = object()
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}") from None
+    if not number.is_integer() or not low <= number <= high:
+        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
+    return int(number)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, f"must be true or false, got {value!r}")
+
+
+def _str(key: str, value: Any, pattern: re.Pattern[str] | None, rule: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(key, f"must be a non-empty string, got {value!r}")
+    if pattern is not None and not pattern.match(value):
+        raise ConfigError(key, f"{rule}, got {value!r}")
+    return value
+
+
+def _quantity_bytes(quantity: str) -> float:
+    """Bytes in a Kubernetes memory quantity (``512Mi``) or a Redis size (``2gb``, 1024-based)."""
+    units = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
+             "kb": 2**10, "mb": 2**20, "gb": 2**30}
+    match = re.match(r"^(\d+(?:\.\d+)?)([A-Za-z]*)$", quantity)
+    assert match, quantity
+    number, unit = match.groups()
+    return float(number) * (units[unit.lower()] if unit else 1)
+
+
+def _cpu_cores(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def _node_pool(key: str, raw: Any, cloud: str) -> NodePool:
+    section = _Section(key, raw, ("instanceType", "minNodes", "maxNodes", "spot"))
+    pool = NodePool(
+        instance_type=section.str("instanceType", _REQUIRED),
+        min_nodes=section.int("minNodes", _REQUIRED, 0, 100),
+        max_nodes=section.int("maxNodes", _REQUIRED, 1, 100),
+        spot=section.bool("spot", False),
+    )
+    if pool.min_nodes > pool.max_nodes:
+        raise ConfigError(f"{key}.minNodes", f"must be <= {key}.maxNodes ({pool.min_nodes} > {pool.max_nodes})")
+    if pool.spot and cloud not in SPOT_CLOUDS:
+        raise ConfigError(f"{key}.spot", f"cloud {cloud!r} has no spot node pools; spot is available on "
+                                          f"{', '.join(sorted(SPOT_CLOUDS))}")
+    return pool
+
+
+def _cluster(raw: Any, cloud: str) -> ClusterConfig:
+    section = _Section("cluster", raw, ("kubernetesVersion", "storageClass", "context", "kubeconfig", "region",
+                                        "systemPool", "workerPool"))
+    local = cloud == "local"
+    for name in ("context", "kubeconfig") if not local else ("region", "systemPool", "workerPool"):
+        if section.raw.get(name) is not None:
+            raise ConfigError(f"cluster.{name}", f"does not apply to cloud {cloud!r}")
+    system_pool = worker_pool = None
+    if not local:
+        system_pool = _node_pool("cluster.systemPool", section.raw.get("systemPool"), cloud)
+        if system_pool.spot:
+            raise ConfigError("cluster.systemPool.spot", "the system pool runs the Ray head and operators: on-demand only")
+        if system_pool.min_nodes < 1:
+            raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
+        worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
+    return ClusterConfig(
+        kubernetes_version=section.str("kubernetesVersion", "1.31", _K8S_VERSION, "must be a minor version such as 1.31"),
+        storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
+        context=section.str("context", None) if local else None,
+        kubeconfig_path=section.str("kubeconfig", None) if local else None,
+        region=None if local else section.str("region", _REQUIRED),
+        system_pool=system_pool,
+        worker_pool=worker_pool,
+    )
+
+
+def _redis(raw: Any, cloud: str) -> RedisConfig:
+    section = _Section("redis", raw, ("managed", "instanceType", "maxMemory", "volumeSize", "cpu", "memory"))
+    managed = section.bool("managed", False)
+    if managed and cloud not in MANAGED_REDIS_CLOUDS:
+        raise ConfigError("redis.managed", f"cloud {cloud!r} has no managed Redis; managed Redis is available on "
+                                           f"{', '.join(sorted(MANAGED_REDIS_CLOUDS))}")
+    config = RedisConfig(
+        managed=managed,
+        instance_type=section.str("instanceType", _REQUIRED) if managed else None,
+        max_memory=section.str("maxMemory", "2gb", _REDIS_SIZE, "must be a Redis size such as 512mb or 2gb"),
+        volume_size=section.memory("volumeSize", "20Gi"),
+        cpu=section.cpu("cpu", "500m"),
+        memory=section.memory("memory", "2560Mi"),
+    )
+    if not managed and _quantity_bytes(config.max_memory) >= _quantity_bytes(config.memory):
+        raise ConfigError("redis.maxMemory", f"must be below redis.memory ({config.max_memory} >= {config.memory}): "
+                                             "the container limit must leave room for Redis's own overhead")
+    return config
+
+
+def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
+    section = _Section("timescaledb", raw, ("managed", "instanceType", "volumeSize", "maxConnections", "sharedBuffers",
+                                            "effectiveCacheSize", "workMem", "maintenanceWorkMem", "cpu", "memory"))
+    managed = section.bool("managed", False)
+    if managed and cloud not in MANAGED_TIMESCALEDB_CLOUDS:
+        raise ConfigError("timescaledb.managed", f"cloud {cloud!r} has no managed PostgreSQL with the timescaledb "
+                                                 f"extension; it is available on {', '.join(sorted(MANAGED_TIMESCALEDB_CLOUDS))}")
+    pg_rule = "must be a PostgreSQL size such as 256MB or 1GB"
+    config = TimescaleConfig(
+        managed=managed,
+        instance_type=section.str("instanceType", _REQUIRED) if managed else None,
+        volume_size=section.memory("volumeSize", "100Gi"),
+        max_connections=section.int("maxConnections", 200, 10, 5000),
+        shared_buffers=section.str("sharedBuffers", "1GB", _PG_SIZE, pg_rule),
+        effective_cache_size=section.str("effectiveCacheSize", "3GB", _PG_SIZE, pg_rule),
+        work_mem=section.str("workMem", "5MB", _PG_SIZE, pg_rule),
+        maintenance_work_mem=section.str("maintenanceWorkMem", "256MB", _PG_SIZE, pg_rule),
+        cpu=section.cpu("cpu", "1"),
+        memory=section.memory("memory", "4Gi"),
+    )
+    if not managed and _quantity_bytes(config.shared_buffers.replace("B", "b")) >= _quantity_bytes(config.memory):
+        raise ConfigError("timescaledb.sharedBuffers",
+                          f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})")
+    return config
+
+
+def _monitoring(raw: Any) -> MonitoringConfig:
+    section = _Section("monitoring", raw, ("retentionDays", "volumeSize", "grafanaVolumeSize"))
+    return MonitoringConfig(
+        retention_days=section.int("retentionDays", 30, 1, 3650),
+        volume_size=section.memory("volumeSize", "50Gi"),
+        grafana_volume_size=section.memory("grafanaVolumeSize", "10Gi"),
+    )
+
+
+def _ray(raw: Any) -> RayConfig:
+    section = _Section("ray", raw, ("headCpu", "headMemory", "workerCpu", "workerMemory", "minWorkers", "maxWorkers"))
+    config = RayConfig(
+        head_cpu=section.cpu("headCpu", "2"),
+        head_memory=section.memory("headMemory", "8Gi"),
+        worker_cpu=section.cpu("workerCpu", "4"),
+        worker_memory=section.memory("workerMemory", "8Gi"),
+        min_workers=section.int("minWorkers", 0, 0, 1000),
+        max_workers=section.int("maxWorkers", 4, 1, 1000),
+    )
+    if config.min_workers > config.max_workers:
+        raise ConfigError("ray.minWorkers", f"must be <= ray.maxWorkers ({config.min_workers} > {config.max_workers})")
+    if _cpu_cores(config.worker_cpu) < 1:
+        raise ConfigError("ray.workerCpu", f"must be at least 1 CPU (Ray schedules whole CPUs), got {config.worker_cpu}")
+    return config
+
+
+def _api(raw: Any) -> ApiConfig:
+    section = _Section("api", raw, ("minReplicas", "maxReplicas", "targetCpuPercent", "targetMemoryPercent",
+                                    "cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit"))
+    config = ApiConfig(
+        min_replicas=section.int("minReplicas", 3, 1, 100),
+        max_replicas=section.int("maxReplicas", 10, 1, 100),
+        target_cpu_percent=section.int("targetCpuPercent", 70, 1, 100),
+        target_memory_percent=section.int("targetMemoryPercent", 80, 1, 100),
+        cpu_request=section.cpu("cpuRequest", "500m"),
+        cpu_limit=section.cpu("cpuLimit", "2"),
+        memory_request=section.memory("memoryRequest", "512Mi"),
+        memory_limit=section.memory("memoryLimit", "2Gi"),
+    )
+    if config.min_replicas > config.max_replicas:
+        raise ConfigError("api.minReplicas", f"must be <= api.maxReplicas ({config.min_replicas} > {config.max_replicas})")
+    if _cpu_cores(config.cpu_request) > _cpu_cores(config.cpu_limit):
+        raise ConfigError("api.cpuRequest", f"must be <= api.cpuLimit ({config.cpu_request} > {config.cpu_limit})")
+    if _quantity_bytes(config.memory_request) > _quantity_bytes(config.memory_limit):
+        raise ConfigError("api.memoryRequest",
+                          f"must be <= api.memoryLimit ({config.memory_request} > {config.memory_limit})")
+    return config
+
+
+def _schedule(key: str, value: Any) -> str:
+    fields = value.split() if isinstance(value, str) else []
+    if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
+        raise ConfigError(key, f"must be a 5-field cron expression such as '0 */6 * * *', got {value!r}")
+    return value
+
+
+def _evolution(raw: Any) -> EvolutionConfig:
+    section = _Section("evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed"))
+    symbols = section.raw.get("symbols")
+    if not isinstance(symbols, list) or not symbols:
+        raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
+    for index, symbol in enumerate(symbols):
+        _str(f"evolution.symbols[{index}]", symbol, _SYMBOL, "must be an upper-case symbol such as BTCUSDT")
+    if len(set(symbols)) != len(symbols):
+        raise ConfigError("evolution.symbols", f"must not repeat a symbol, got {symbols!r}")
+    return EvolutionConfig(
+        schedule=section._get("schedule", "0 */6 * * *", _schedule),
+        symbols=tuple(symbols),
+        population=section.int("population", 50, 2, 100_000),
+        generations=section.int("generations", 10, 1, 100_000),
+        random_seed=section.int("randomSeed", _REQUIRED, 0, 2**32 - 1),
+    )
+
+
+def parse(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate decoded stack config (keys without the ``genepool:`` prefix, objects as dicts) into a StackConfig."""
+    cloud = raw.get("cloud")
+    if cloud not in CLOUDS:
+        raise ConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
+    image = _str("image", raw.get("image"), _IMAGE, "must be an image reference with a tag, repo:tag")
+    if image.rsplit(":", 1)[1] == "latest":
+        raise ConfigError("image", f"must pin a tag, not 'latest', got {image!r}")
+    try:
+        ceiling = float(raw.get("costCeilingUsdPerHour"))
+    except (TypeError, ValueError):
+        raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, "
+                                                   f"got {raw.get('costCeilingUsdPerHour')!r}") from None
+    if not ceiling > 0:
+        raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {ceiling!r}")
+    return StackConfig(
+        cloud=cloud,
+        namespace=_str("namespace", raw.get("namespace", "genepool"), _DNS_LABEL, "must be a Kubernetes namespace name"),
+        image=image,
+        cost_ceiling_usd_per_hour=ceiling,
+        cluster=_cluster(raw.get("cluster"), cloud),
+        redis=_redis(raw.get("redis"), cloud),
+        timescaledb=_timescaledb(raw.get("timescaledb"), cloud),
+        monitoring=_monitoring(raw.get("monitoring")),
+        ray=_ray(raw.get("ray")),
+        api=_api(raw.get("api")),
+        evolution=_evolution(raw.get("evolution")),
+    )
+
+
+SCALAR_KEYS: tuple[str, ...] = ("cloud", "namespace", "image", "costCeilingUsdPerHour")
+OBJECT_KEYS: tuple[str, ...] = ("cluster", "redis", "timescaledb", "monitoring", "ray", "api", "evolution")
+
+
+def load() -> StackConfig:
+    """Read and validate the current stack's ``genepool:*`` config (the program's entry point)."""
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {key: config.get(key) for key in SCALAR_KEYS}
+    for key in OBJECT_KEYS:
+        try:
+            raw[key] = config.get_object(key)
+        except pulumi.config.ConfigTypeError:
+            raise ConfigError(key, "must be an object (a YAML map in the stack file)") from None
+    raw = {key: value for key, value in raw.items() if value is not None}
+    return parse(raw)
+
+
+def require_secret(key: str) -> pulumi.Output[str]:
+    """A secret config value as a secret Output; refuses a missing value or one stored in plain text."""
+    config = pulumi.Config(NAMESPACE)
+    if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
+        raise ConfigError(key, f"is required; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
+    if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
+        raise ConfigError(key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
+    return config.require_secret(key)

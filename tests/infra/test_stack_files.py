@@ -1,0 +1,59 @@
+"""Every stack file runs through the program under mocks; secrets are required and never in plain text."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from infra.config import ConfigError
+
+from .conftest import REPOSITORY, STACKS, TEST_SECRETS, deploy, stack_config
+
+EXPECTED_CLOUD = {"dev": "local", "staging": "digitalocean", "prod": "aws"}
+
+
+def test_project_file_runs_infra_with_the_repository_virtualenv():
+    project = yaml.safe_load((REPOSITORY / "Pulumi.yaml").read_text())
+    assert project["name"] == "genepool"
+    assert project["main"] == "infra/"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_file_names_its_cloud(stack):
+    assert stack_config(stack)["genepool:cloud"] == EXPECTED_CLOUD[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_file_holds_no_secret_in_plain_text(stack):
+    config = stack_config(stack)
+    for key in (*TEST_SECRETS, "digitalocean:token", "aws:secretKey", "aws:accessKey"):
+        assert key not in config or set(config[key]) == {"secure"}, f"{key} is in plain text in Pulumi.{stack}.yaml"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_program_exports_its_cloud(stack, kubeconfig):
+    assert deploy(stack).outputs["cloud"] == EXPECTED_CLOUD[stack]
+
+
+def test_missing_api_token_fails_naming_the_key_and_the_command(kubeconfig):
+    with pytest.raises(ConfigError, match=r"genepool:apiToken: is required; set it with: pulumi config set --secret"):
+        deploy("dev", secrets={})
+
+
+def test_api_token_in_plain_text_is_refused(kubeconfig):
+    config = {**stack_config("dev"), **TEST_SECRETS}
+    with pytest.raises(ConfigError, match=r"genepool:apiToken: is stored in plain text"):
+        deploy("dev", config=config, secrets={})
+
+
+def test_program_fails_preview_on_an_unknown_cloud_naming_the_key():
+    config = {**stack_config("dev"), "genepool:cloud": "gcp"}
+    with pytest.raises(ConfigError, match=r"stack config genepool:cloud: must be one of local, digitalocean, aws"):
+        deploy("dev", config=config)
+
+
+def test_program_refuses_a_scalar_where_an_object_belongs():
+    config = {**stack_config("dev"), "genepool:ray": "big"}
+    with pytest.raises(ConfigError, match=r"genepool:ray: must be an object"):
+        deploy("dev", config=config)
