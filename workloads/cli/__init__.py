@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from workloads.cli import data as data_commands
+from workloads.cli import strategies as strategy_commands
 
 app = typer.Typer(
     name="genepool",
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command("demo")(data_commands.demo)
+app.add_typer(strategy_commands.app, name="strategies")
+app.command("readiness")(strategy_commands.readiness)
 
 
 def main() -> None:
