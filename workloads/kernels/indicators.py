@@ -17,31 +17,45 @@ array([nan, nan,  2.,  3.,  4.])
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 
-@njit(cache=True)
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``: the CPU's FMA instruction, or an exact software
+    fallback where it has none), so results do not depend on the CPU or on compiler flags."""
+    if not all(isinstance(x, types.Float) for x in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@njit(cache=True, inline="always")
 def ema_alpha(n: int) -> float:
     """TA-Lib's EMA smoothing factor ``2 / (n + 1)``."""
     return 2.0 / (n + 1.0)
 
 
-@njit(cache=True, fastmath={"contract"})
+@njit(cache=True, inline="always")
 def ema_step(state: float, x: float, t: int, n: int, alpha: float) -> float:
     """Advance an EMA of period ``n`` by the value ``x`` of bar ``t`` (bars counted from 0).
 
     Matches ``talib.EMA(x, n)``: for ``t < n-1`` the state is the running sum (not yet defined); at ``t = n-1`` it is
-    the SMA of the first ``n`` values; after that ``(x - state) * alpha + state``, with the multiply-add fused where
-    the CPU has FMA, as TA-Lib's build does. Start with ``state = 0.0``.
+    the SMA of the first ``n`` values; after that ``(x - state) * alpha + state`` with the multiply-add fused
+    (one rounding, as TA-Lib's build computes it). Start with ``state = 0.0``.
     """
     if t < n - 1:
         return state + x
     if t == n - 1:
         return (state + x) / n
-    return (x - state) * alpha + state
+    return fma(x - state, alpha, state)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sma_step(total: float, x: np.ndarray, t: int, n: int) -> tuple[float, float]:
     """Advance a simple moving average of period ``n`` over the array ``x`` to bar ``t``: ``(sma_t, new_total)``.
 

@@ -19,22 +19,27 @@ Convention (one, everywhere):
 
 How a seed kernel uses this module (see ``workloads/seeds/strategies/ema_crossover.py``)::
 
-    book = new_book(sim, trade_start)
+    book, ledger = new_book(sim, trade_start, 0)
     for t in range(n):
-        book_open(book, t, open_[t], trips)           # execute the target decided at close t-1
-        ...                                          # update indicator state with bar t, pick ``target``
-        book_close(book, t, close[t], target, equity_rec, target_rec, trips)
-    book_finish(book, n, metrics_row, trips)
+        if book.pending != book.held:                      # a decision of close t-1 to execute at this open
+            book = book_fill(book, ledger, t, open_[t])
+        ...                                                # update indicator state with bar t, pick ``target``
+        if target_rec.shape[0] > 0:
+            target_rec[t] = target
+        book = book_close(book, t, close[t], target)
+    book_finish(book, ledger, n, metrics_row)
 
-``book`` is a small float64 state array (slots below); ``equity_rec`` (equity at each close), ``target_rec`` (the
-rule's target at each close, before long-only / trade_start / ruin forcing), both shape ``(n,)``, and ``trips``
-(shape ``(n, TRIP_FIELDS)``) record one individual's path for ``Seed.run``, or have length 0 in the population
-path, where nothing per bar is stored.
+The state is split for speed. :class:`Book` is an immutable tuple of scalars (position, per-bar metric accumulators
+and the configuration read every bar): ``book_close`` returns a new one, so inside the fused loop it lives in
+registers (it is inlined; it takes no array, so no reference counting happens per bar). ``ledger`` is a float64
+array touched only at fills: row 0 holds the configuration and round-trip accounting (slots ``L_*``), rows
+``1 .. capacity`` record the trips (columns ``ENTRY_BAR .. FEES``) when a capacity was asked for (``Seed.run``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -44,15 +49,38 @@ from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 # ``SimConfig.as_array()`` layout.
 SIM_FEE_RATE, SIM_SLIPPAGE, SIM_LONG_ONLY, SIM_BAND, SIM_BARS_PER_YEAR, SIM_INITIAL = range(6)
 
-# Book slots: position and cash, then metric accumulators, then the configuration the helpers need.
-(CASH, UNITS, HELD, PENDING, EQUITY, RUINED, PEAK, TROUGH, MAX_DD, SUM_R, SUM_R2, SUM_DOWN2, IN_MARKET, ENTRIES,
- CLOSED, WINS, GROSS_PROFIT, GROSS_LOSS, TURNOVER, TRIP_BASIS, TRIP_FEES, N_TRIPS, FEE_RATE, SLIPPAGE, LONG_ONLY,
- BAND, BARS_PER_YEAR, INITIAL, TRADE_START) = range(29)
-BOOK_SIZE = 29
+# Ledger row 0: configuration, then accumulators that change only at fills.
+(L_FEE_RATE, L_SLIPPAGE, L_LONG_ONLY, L_BAND, L_BARS_PER_YEAR, L_INITIAL, L_TRADE_START, L_ENTRIES, L_CLOSED,
+ L_WINS, L_GROSS_PROFIT, L_GROSS_LOSS, L_TURNOVER, L_TRIP_BASIS, L_TRIP_FEES, L_N_TRIPS) = range(16)
+LEDGER_WIDTH = 16
 
-# Columns of a recorded trip (round trip). Bars are indices into the series; an open trip has EXIT_BAR = -1.
+# Ledger rows 1..: one recorded round trip each. Bars are indices into the series; an open trip has EXIT_BAR = -1.
 ENTRY_BAR, EXIT_BAR, DIRECTION, ENTRY_PRICE, EXIT_PRICE, TRIP_UNITS, PNL, FEES = range(8)
 TRIP_FIELDS = 8
+
+
+class Book(NamedTuple):
+    """Per-bar state. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
+    ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step."""
+
+    cash: float
+    units: float
+    held: float
+    pending: float
+    equity: float
+    ruined: float
+    peak: float
+    trough: float
+    max_dd: float
+    sum_r: float
+    sum_r2: float
+    sum_down2: float
+    in_market: float
+    start: int
+    long_only: float
+    band: float
+    ruin_bar: float
+    ruin_price: float
 
 
 @dataclass(frozen=True)
@@ -94,193 +122,202 @@ class SimConfig:
 
 
 @njit(cache=True)
-def new_book(sim: np.ndarray, trade_start: int) -> np.ndarray:
-    """A flat account holding ``initial_equity`` in cash, configured from a ``SimConfig.as_array()`` vector."""
-    book = np.zeros(BOOK_SIZE, dtype=np.float64)
+def new_book(sim: np.ndarray, trade_start: int, trip_capacity: int) -> tuple[Book, np.ndarray]:
+    """A flat account holding ``initial_equity`` in cash, configured from a ``SimConfig.as_array()`` vector, and its
+    ledger with room to record ``trip_capacity`` round trips (0: count them, record nothing)."""
+    ledger = np.zeros((1 + trip_capacity, LEDGER_WIDTH), dtype=np.float64)
+    ledger[0, :SIM_INITIAL + 1] = sim[:SIM_INITIAL + 1]
+    ledger[0, L_TRADE_START] = trade_start
     initial = sim[SIM_INITIAL]
-    book[CASH] = initial
-    book[EQUITY] = initial
-    book[PEAK] = initial
-    book[TROUGH] = initial
-    book[FEE_RATE] = sim[SIM_FEE_RATE]
-    book[SLIPPAGE] = sim[SIM_SLIPPAGE]
-    book[LONG_ONLY] = sim[SIM_LONG_ONLY]
-    book[BAND] = sim[SIM_BAND]
-    book[BARS_PER_YEAR] = sim[SIM_BARS_PER_YEAR]
-    book[INITIAL] = initial
-    book[TRADE_START] = trade_start
-    return book
+    book = Book(initial, 0.0, 0.0, 0.0, initial, 0.0, initial, initial, 0.0, 0.0, 0.0, 0.0, 0.0, trade_start,
+                sim[SIM_LONG_ONLY], sim[SIM_BAND], -1.0, 0.0)
+    return book, ledger
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
 @njit(cache=True)
-def _open_trip(book: np.ndarray, t: int, direction: float, price: float, units: float, basis: float, fee: float,
-               trips: np.ndarray) -> None:
-    book[ENTRIES] += 1.0
-    book[TRIP_BASIS] = basis
-    book[TRIP_FEES] = fee
-    if trips.shape[0] > 0:
-        row = trips[int(book[N_TRIPS])]
+def _with_account(book: Book, cash: float, units: float, held: float, pending: float, equity: float,
+                  ruined: float) -> Book:
+    """``book`` with a new account (numba's tuples have no ``_replace``)."""
+    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.sum_r,
+                book.sum_r2, book.sum_down2, book.in_market, book.start, book.long_only, book.band, book.ruin_bar,
+                book.ruin_price)
+
+
+@njit(cache=True)
+def _open_trip(ledger: np.ndarray, t: int, direction: float, price: float, units: float, basis: float,
+               fee: float) -> None:
+    head = ledger[0]
+    head[L_ENTRIES] += 1.0
+    head[L_TRIP_BASIS] = basis
+    head[L_TRIP_FEES] = fee
+    head[L_N_TRIPS] += 1.0
+    if ledger.shape[0] > 1:
+        row = ledger[int(head[L_N_TRIPS])]
         row[ENTRY_BAR] = t
         row[EXIT_BAR] = -1.0
         row[DIRECTION] = direction
         row[ENTRY_PRICE] = price
         row[EXIT_PRICE] = np.nan
         row[TRIP_UNITS] = units
-    book[N_TRIPS] += 1.0
 
 
 @njit(cache=True)
-def _close_trip(book: np.ndarray, t: int, price: float, exit_value: float, fee: float, trips: np.ndarray) -> None:
-    pnl = exit_value - book[TRIP_BASIS]
-    book[CLOSED] += 1.0
+def _close_trip(ledger: np.ndarray, t: float, price: float, exit_value: float, fee: float) -> None:
+    head = ledger[0]
+    pnl = exit_value - head[L_TRIP_BASIS]
+    head[L_CLOSED] += 1.0
     if pnl > 0.0:
-        book[WINS] += 1.0
-        book[GROSS_PROFIT] += pnl
+        head[L_WINS] += 1.0
+        head[L_GROSS_PROFIT] += pnl
     elif pnl < 0.0:
-        book[GROSS_LOSS] -= pnl
-    if trips.shape[0] > 0:
-        row = trips[int(book[N_TRIPS]) - 1]
+        head[L_GROSS_LOSS] -= pnl
+    if ledger.shape[0] > 1:
+        row = ledger[int(head[L_N_TRIPS])]
         row[EXIT_BAR] = t
         row[EXIT_PRICE] = price
         row[PNL] = pnl
-        row[FEES] = book[TRIP_FEES] + fee
+        row[FEES] = head[L_TRIP_FEES] + fee
 
 
 @njit(cache=True)
-def _ruin(book: np.ndarray, t: int, price: float, trips: np.ndarray) -> None:
-    if book[UNITS] != 0.0:
-        _close_trip(book, t, price, 0.0, 0.0, trips)
-    book[CASH] = 0.0
-    book[UNITS] = 0.0
-    book[HELD] = 0.0
-    book[PENDING] = 0.0
-    book[RUINED] = 1.0
+def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book:
+    """Ruin at ``price`` on ``bar``: any open trip closes at zero value; the account stays flat at zero."""
+    if book.units != 0.0:
+        _close_trip(ledger, bar, price, 0.0, 0.0)
+    return _with_account(book, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
 
 
 @njit(cache=True)
-def book_open(book: np.ndarray, t: int, open_price: float, trips: np.ndarray) -> None:
-    """Execute at the open of bar ``t`` the target decided at the close of ``t-1`` (if it is to be executed)."""
-    target = book[PENDING]
-    if target == book[HELD]:
-        return
-    units = book[UNITS]
-    equity = book[CASH] + units * open_price
+def book_fill(book: Book, ledger: np.ndarray, t: int, open_price: float) -> Book:
+    """The fill step at the open of bar ``t`` (call it when ``book.pending != book.held``): trade to the pending
+    target (§3.2) with round-trip accounting, or record a ruin."""
+    if book.ruined != 0.0:
+        return _wiped_out(book, ledger, book.ruin_bar, book.ruin_price)
+    units = book.units
+    equity = book.cash + units * open_price
     if equity <= 0.0:
-        _ruin(book, t, open_price, trips)
-        return
-    book[HELD] = target
+        return _wiped_out(book, ledger, float(t), open_price)
+    head = ledger[0]
+    target = book.pending
     new_units = target * equity / open_price
     delta = new_units - units
-    if delta == 0.0:
-        return
-    traded = abs(delta)
-    fill = open_price * (1.0 + book[SLIPPAGE] * _sign(delta))
-    notional = traded * fill
-    fee = book[FEE_RATE] * notional
-    book[CASH] -= delta * fill + fee
-    book[UNITS] = new_units
-    book[TURNOVER] += notional / equity
-    old_dir = _sign(units)
-    new_dir = _sign(new_units)
-    if old_dir == new_dir:
-        book[TRIP_FEES] += fee
-        return
-    basis = equity
-    opening_fee = fee
-    if old_dir != 0.0:
-        share = abs(units) / traded
-        basis = equity - (delta * (fill - open_price) + fee) * share
-        opening_fee = fee - fee * share
-        _close_trip(book, t, fill, basis, fee * share, trips)
-    if new_dir != 0.0:
-        _open_trip(book, t, new_dir, fill, abs(new_units), basis, opening_fee, trips)
+    cash = book.cash
+    if delta != 0.0:
+        traded = abs(delta)
+        fill = open_price * (1.0 + head[L_SLIPPAGE] * _sign(delta))
+        notional = traded * fill
+        fee = head[L_FEE_RATE] * notional
+        cash -= delta * fill + fee
+        head[L_TURNOVER] += notional / equity
+        old_dir = _sign(units)
+        new_dir = _sign(new_units)
+        if old_dir == new_dir:
+            head[L_TRIP_FEES] += fee
+        else:
+            basis = equity
+            opening_fee = fee
+            if old_dir != 0.0:
+                share = abs(units) / traded
+                basis = equity - (delta * (fill - open_price) + fee) * share
+                opening_fee = fee - fee * share
+                _close_trip(ledger, float(t), fill, basis, fee * share)
+            if new_dir != 0.0:
+                _open_trip(ledger, t, new_dir, fill, abs(new_units), basis, opening_fee)
+    return _with_account(book, cash, new_units, target, target, book.equity, 0.0)
 
 
-@njit(cache=True)
-def book_close(book: np.ndarray, t: int, close_price: float, target: float, equity_rec: np.ndarray,
-               target_rec: np.ndarray, trips: np.ndarray) -> None:
-    """Mark to market at the close of bar ``t``, accumulate metrics, and take the decision ``target`` for ``t+1``."""
+@njit(cache=True, inline="always")
+def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
+    """Mark to market at the close of bar ``t``, accumulate the metrics, and take the decision ``target`` for the
+    open of ``t+1``. A ruin here is remembered in the book and recorded by the next ``book_fill``/``book_finish``."""
+    ruined, held = book.ruined, book.held
+    ruin_bar, ruin_price = book.ruin_bar, book.ruin_price
     equity = 0.0
-    if book[RUINED] == 0.0:
-        equity = book[CASH] + book[UNITS] * close_price
+    if ruined == 0.0:
+        equity = book.cash + book.units * close_price
         if equity <= 0.0:
-            _ruin(book, t, close_price, trips)
             equity = 0.0
-    start = book[TRADE_START]
-    if t > start:
-        previous = book[EQUITY]
-        r = equity / previous - 1.0 if previous > 0.0 else 0.0
-        book[SUM_R] += r
-        book[SUM_R2] += r * r
-        if r < 0.0:
-            book[SUM_DOWN2] += r * r
-        if equity > book[PEAK]:
-            drawdown = 1.0 - book[TROUGH] / book[PEAK]
-            if drawdown > book[MAX_DD]:
-                book[MAX_DD] = drawdown
-            book[PEAK] = equity
-            book[TROUGH] = equity
-        elif equity < book[TROUGH]:
-            book[TROUGH] = equity
-    if t >= start and book[UNITS] != 0.0:
-        book[IN_MARKET] += 1.0
-    book[EQUITY] = equity
-    if equity_rec.shape[0] > 0:
-        equity_rec[t] = equity
-        target_rec[t] = target
-    if t < start or book[RUINED] != 0.0 or (target < 0.0 and book[LONG_ONLY] != 0.0):
+            ruined = 1.0
+            ruin_bar = float(t)
+            ruin_price = close_price
+            held = -1.0
+    peak, trough, max_dd = book.peak, book.trough, book.max_dd
+    sum_r, sum_r2, sum_down2, in_market = book.sum_r, book.sum_r2, book.sum_down2, book.in_market
+    if t > book.start:
+        r = equity / book.equity - 1.0 if book.equity > 0.0 else 0.0
+        sum_r += r
+        sum_r2 += r * r
+        down = min(r, 0.0)
+        sum_down2 += down * down
+        if equity > peak:
+            max_dd = max(max_dd, 1.0 - trough / peak)
+            peak = equity
+            trough = equity
+        else:
+            trough = min(trough, equity)
+    if t >= book.start and book.units != 0.0:
+        in_market += 1.0
+    if t < book.start or ruined != 0.0 or (target < 0.0 and book.long_only != 0.0):
         target = 0.0
-    held = book[HELD]
-    if target != held and (_sign(target) != _sign(held) or abs(target - held) > book[BAND]):
-        book[PENDING] = target
-    else:
-        book[PENDING] = held
+    pending = held
+    if target != held and (_sign(target) != _sign(held) or abs(target - held) > book.band):
+        pending = target
+    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, sum_r, sum_r2, sum_down2,
+                in_market, book.start, book.long_only, book.band, ruin_bar, ruin_price)
 
 
 @njit(cache=True)
-def book_finish(book: np.ndarray, n_bars: int, out: np.ndarray, trips: np.ndarray) -> None:
-    """Write the metrics row ``out`` after the last bar (and the mark-to-market P&L of a trip still open)."""
-    drawdown = max(book[MAX_DD], 1.0 - book[TROUGH] / book[PEAK])
-    if trips.shape[0] > 0 and book[UNITS] != 0.0:
-        row = trips[int(book[N_TRIPS]) - 1]
-        row[PNL] = book[EQUITY] - book[TRIP_BASIS]
-        row[FEES] = book[TRIP_FEES]
-    curve_bars = n_bars - book[TRADE_START]
-    finish_metrics(out, book[INITIAL], book[EQUITY], book[BARS_PER_YEAR], curve_bars - 1.0, book[SUM_R],
-                   book[SUM_R2], book[SUM_DOWN2], drawdown, book[ENTRIES], book[CLOSED], book[WINS],
-                   book[GROSS_PROFIT], book[GROSS_LOSS], book[IN_MARKET], book[TURNOVER], curve_bars)
+def book_finish(book: Book, ledger: np.ndarray, n_bars: int, out: np.ndarray) -> None:
+    """After the last bar: record a pending ruin, mark a trip still open (``pnl`` at the last close), and write the
+    metrics row ``out``."""
+    if book.ruined != 0.0 and book.units != 0.0:
+        book = _wiped_out(book, ledger, book.ruin_bar, book.ruin_price)
+    head = ledger[0]
+    if ledger.shape[0] > 1 and book.units != 0.0:
+        row = ledger[int(head[L_N_TRIPS])]
+        row[PNL] = book.equity - head[L_TRIP_BASIS]
+        row[FEES] = head[L_TRIP_FEES]
+    curve_bars = n_bars - book.start
+    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.sum_r,
+                   book.sum_r2, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
+                   head[L_CLOSED], head[L_WINS], head[L_GROSS_PROFIT], head[L_GROSS_LOSS], book.in_market,
+                   head[L_TURNOVER], curve_bars)
 
 
 @njit(cache=True)
 def simulate_targets_nb(open_: np.ndarray, close: np.ndarray, targets: np.ndarray, sim: np.ndarray,
-                        trade_start: int, out: np.ndarray, equity_rec: np.ndarray, target_rec: np.ndarray,
-                        trips: np.ndarray) -> None:
-    """Simulate one precomputed target-exposure series ``targets`` (shape ``(n,)``, decided at each close).
+                        trade_start: int, out: np.ndarray, equity_rec: np.ndarray) -> np.ndarray:
+    """Simulate one target-exposure series ``targets`` (shape ``(n,)``, the rule's target at each close).
 
-    The path for seeds whose signal is not a Numba kernel (scikit-learn seeds) and the oracle the tests hold the
-    fused kernels to. Writes the metrics row ``out``; records into ``equity_rec``/``target_rec``/``trips`` when they
-    have length ``n``.
+    The path of ``Seed.run`` (the targets recorded by a fused kernel, or computed by a scikit-learn seed).
+    Writes the metrics row ``out`` and, when ``equity_rec`` has length ``n``, the equity at each close; returns
+    the ledger with every round trip recorded (``trips_of(ledger)``).
     """
-    book = new_book(sim, trade_start)
-    for t in range(close.shape[0]):
-        book_open(book, t, open_[t], trips)
-        book_close(book, t, close[t], targets[t], equity_rec, target_rec, trips)
-    book_finish(book, close.shape[0], out, trips)
+    n = close.shape[0]
+    book, ledger = new_book(sim, trade_start, n)
+    for t in range(n):
+        if book.pending != book.held:
+            book = book_fill(book, ledger, t, open_[t])
+        book = book_close(book, t, close[t], targets[t])
+        if equity_rec.shape[0] > 0:
+            equity_rec[t] = book.equity
+    book_finish(book, ledger, n, out)
+    return ledger
 
 
-def empty_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The zero-length recorders the population path passes (nothing per bar is stored)."""
-    return np.empty(0), np.empty(0), np.empty((0, TRIP_FIELDS))
+def trips_of(ledger: np.ndarray) -> np.ndarray:
+    """The recorded round trips ``(count, TRIP_FIELDS)`` of a ledger."""
+    count = int(ledger[0, L_N_TRIPS])
+    return ledger[1:1 + count, :TRIP_FIELDS]
 
 
-def new_records(n_bars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Recorders for one individual's path over ``n_bars`` bars: equity, target, trips."""
-    return np.zeros(n_bars), np.zeros(n_bars), np.zeros((n_bars, TRIP_FIELDS))
+NO_RECORD = np.empty(0)
+"""The zero-length ``target_rec`` the population path passes (nothing per bar is stored)."""
 
-
-__all__ = ["METRIC_NAMES", "SimConfig", "book_close", "book_finish", "book_open", "new_book", "simulate_targets_nb"]
+__all__ = ["METRIC_NAMES", "Book", "SimConfig", "book_close", "book_fill", "book_finish", "new_book",
+           "simulate_targets_nb", "trips_of"]

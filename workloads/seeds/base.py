@@ -3,8 +3,9 @@
 Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing ``SEED``; nothing else changes):
 
 - :class:`FusedSeed`: the rule is a Numba population kernel (signal + simulation + metrics in one pass per
-  individual, ``prange`` over individuals) with the signature of :data:`KERNEL_SIGNATURE`. ``evaluate`` and ``run``
-  both call that one kernel, so a backtest reports exactly the metrics the evolution saw.
+  individual, ``prange`` over individuals) with the signature of :data:`KERNEL_SIGNATURE`. ``evaluate`` calls it;
+  ``run`` records the same kernel's targets and replays them through ``simulate_targets_nb`` — the same simulator
+  helpers, so a backtest reports bit for bit the metrics the evolution saw (the tests hold them to that).
 - :class:`Seed` itself: implement :meth:`Seed.targets` (one individual's target exposure per bar, e.g. with
   scikit-learn); evaluation then simulates each individual's targets with ``simulate_targets_nb``.
 
@@ -21,13 +22,14 @@ import numpy as np
 
 from workloads.data.bars import Bars
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, PNL,
-                                        TRIP_UNITS, SimConfig, empty_records, new_records, simulate_targets_nb)
+from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, NO_RECORD, PNL,
+                                        TRIP_UNITS, SimConfig, simulate_targets_nb, trips_of)
 from workloads.seeds.genes import GeneSpace
 
 KERNEL_SIGNATURE = (
-    "kernel(open, high, low, close, volume, funding, params (n, g), sim (6,), trade_start, out (n, N_METRICS), "
-    "equity_rec (bars,) or (0,), target_rec (bars,) or (0,), trips (bars, TRIP_FIELDS) or (0, TRIP_FIELDS)) -> None"
+    "kernel(open, high, low, close, volume, funding, params (n, g), sim (6,), trade_start: int, "
+    "out (n, N_METRICS), target_rec (bars,) or (0,)) -> None; writes each individual's metrics row into out, and "
+    "(called with one individual and target_rec of length bars) the rule's target at each close into target_rec"
 )
 
 
@@ -77,9 +79,9 @@ def _check_span(bars: Bars, trade_start: int) -> None:
         raise ValueError(f"trade_start {trade_start} must be in 0..{len(bars) - 1} for {len(bars)} bars")
 
 
-def _trades(bars: Bars, trips: np.ndarray, count: int) -> list[Trade]:
+def _trades(bars: Bars, trips: np.ndarray) -> list[Trade]:
     out = []
-    for row in trips[:count]:
+    for row in trips:
         closed = row[EXIT_BAR] >= 0
         out.append(Trade(
             entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
@@ -167,37 +169,40 @@ class Seed:
         out = np.empty((p.shape[0], N_METRICS))
         sim_array = sim.as_array()
         for i in range(p.shape[0]):
-            simulate_targets_nb(bars.open, bars.close, np.ascontiguousarray(self.targets(bars, p[i]), np.float64),
-                                sim_array, trade_start, out[i], *empty_records())
+            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i]), sim_array, trade_start, out[i],
+                                NO_RECORD)
         return out
 
-    def _record(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int,
-                out: np.ndarray, records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        targets = np.ascontiguousarray(self.targets(bars, params_row), np.float64)
-        simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), trade_start, out[0], *records)
+    def _targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+        targets = np.ascontiguousarray(self.targets(bars, params_row), dtype=np.float64)
+        if targets.shape != (len(bars),):
+            raise ValueError(f"{self.name}: targets must have shape ({len(bars)},), got {targets.shape}")
+        return targets
 
     def run(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int = 0) -> BacktestResult:
-        """One individual's full path: exposure, equity curve, metrics and trade list (same numbers as
-        :meth:`evaluate`)."""
+        """One individual's full path: exposure, equity curve, metrics and trade list (the numbers
+        :meth:`evaluate` gives)."""
         p = self._params(params_row)
         if p.shape[0] != 1:
             raise ValueError(f"{self.name}: run takes one parameter row, got {p.shape[0]}")
         self._check_bars(bars, trade_start)
-        out = np.empty((1, N_METRICS))
-        equity, target, trips = new_records(len(bars))
-        self._record(bars, p[0], sim, trade_start, out, (equity, target, trips))
-        exposure = target[trade_start:].copy()
+        out = np.empty(N_METRICS)
+        equity = np.empty(len(bars))
+        targets = self._targets(bars, p[0])
+        ledger = simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), trade_start, out, equity)
+        equity = equity[trade_start:]
+        exposure = targets[trade_start:]
         if sim.long_only:
-            np.maximum(exposure, 0.0, out=exposure)
-        exposure[equity[trade_start:] == 0.0] = 0.0
+            exposure = np.maximum(exposure, 0.0)
+        exposure = np.where(equity == 0.0, 0.0, exposure)
         return BacktestResult(
             seed=self.name,
             params=self.genes.as_dict(p[0]),
             timestamp=bars.timestamp[trade_start:],
             exposure=exposure,
-            equity=equity[trade_start:],
-            metrics=dict(zip(METRIC_NAMES, map(float, out[0]))),
-            trades=_trades(bars, trips, int(out[0, METRIC_NAMES.index("trades")])),
+            equity=equity,
+            metrics=dict(zip(METRIC_NAMES, map(float, out))),
+            trades=_trades(bars, trips_of(ledger)),
         )
 
 
@@ -210,24 +215,20 @@ class FusedSeed(Seed):
     kernel: ClassVar[Kernel]
 
     def _call(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray,
-              records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+              target_rec: np.ndarray) -> None:
         type(self).kernel(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.funding_or_zeros(), params,
-                          sim.as_array(), trade_start, out, *records)
+                          sim.as_array(), trade_start, out, target_rec)
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)
         self._check_bars(bars, trade_start)
         out = np.empty((p.shape[0], N_METRICS))
-        self._call(bars, p, sim, trade_start, out, empty_records())
+        self._call(bars, p, sim, trade_start, out, NO_RECORD)
         return out
 
-    def _record(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int,
-                out: np.ndarray, records: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        self._call(bars, params_row[None, :], sim, trade_start, out, records)
-
     def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
-        """The rule's target at each close for one individual (recorded by the kernel over all bars)."""
-        records = new_records(len(bars))
-        self._call(bars, self._params(params_row), SimConfig(0.0, 0.0, False, 0.0, 1.0), 0,
-                   np.empty((1, N_METRICS)), records)
-        return records[1]
+        """The rule's target at each close for one individual, as the kernel computes it."""
+        target = np.zeros(len(bars))
+        self._call(bars, self._params(params_row), SimConfig(0.0, 0.0, False, 0.0, 1.0), 0, np.empty((1, N_METRICS)),
+                   target)
+        return target

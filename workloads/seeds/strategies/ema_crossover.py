@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.indicators import ema_alpha, ema_step
-from workloads.kernels.simulate import book_close, book_finish, book_open, new_book
+from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -18,8 +18,7 @@ FAST, SLOW = 0, 1
 
 
 @njit(cache=True, parallel=True)
-def ema_crossover_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, equity_rec,
-                     target_rec, trips):
+def ema_crossover_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
     """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
     n = close.shape[0]
     for i in prange(params.shape[0]):
@@ -30,16 +29,19 @@ def ema_crossover_nb(open_, high, low, close, volume, funding, params, sim, trad
         warm = max(fast, slow) - 1
         ema_fast = 0.0
         ema_slow = 0.0
-        book = new_book(sim, trade_start)
+        book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
-            book_open(book, t, open_[t], trips)
+            if book.pending != book.held:
+                book = book_fill(book, ledger, t, open_[t])
             ema_fast = ema_step(ema_fast, close[t], t, fast, alpha_fast)
             ema_slow = ema_step(ema_slow, close[t], t, slow, alpha_slow)
             target = 0.0
             if t >= warm:
                 target = 1.0 if ema_fast > ema_slow else -1.0
-            book_close(book, t, close[t], target, equity_rec, target_rec, trips)
-        book_finish(book, n, out[i], trips)
+            if target_rec.shape[0] > 0:
+                target_rec[t] = target
+            book = book_close(book, t, close[t], target)
+        book_finish(book, ledger, n, out[i])
 
 
 class EmaCrossover(FusedSeed):

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.indicators import sma_step
-from workloads.kernels.simulate import book_close, book_finish, book_open, new_book
+from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -19,8 +19,8 @@ FAST, SLOW = 0, 1
 
 
 @njit(cache=True, parallel=True)
-def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, equity_rec,
-                        target_rec, trips):
+def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out,
+                        target_rec):
     """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
     n = close.shape[0]
     for i in prange(params.shape[0]):
@@ -29,9 +29,10 @@ def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, t
         warm = max(fast, slow) - 1
         total_fast = 0.0
         total_slow = 0.0
-        book = new_book(sim, trade_start)
+        book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
-            book_open(book, t, open_[t], trips)
+            if book.pending != book.held:
+                book = book_fill(book, ledger, t, open_[t])
             sma_fast, total_fast = sma_step(total_fast, close, t, fast)
             sma_slow, total_slow = sma_step(total_slow, close, t, slow)
             target = 0.0
@@ -40,8 +41,10 @@ def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, t
                     target = 1.0
                 elif close[t] < sma_slow and sma_fast < sma_slow:
                     target = -1.0
-            book_close(book, t, close[t], target, equity_rec, target_rec, trips)
-        book_finish(book, n, out[i], trips)
+            if target_rec.shape[0] > 0:
+                target_rec[t] = target
+            book = book_close(book, t, close[t], target)
+        book_finish(book, ledger, n, out[i])
 
 
 class SmaTrendFilter(FusedSeed):
