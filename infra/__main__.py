@@ -15,8 +15,9 @@ if _REPOSITORY not in sys.path:
 
 import pulumi  # noqa: E402
 
-from infra import config  # noqa: E402
+from infra import config, program  # noqa: E402
 
 stack_config = config.load()
-config.require_secret("apiToken")
-pulumi.export("cloud", stack_config.cloud)
+api_token = config.require_secret("apiToken")
+for name, value in program.build(stack_config, api_token).items():
+    pulumi.export(name, value)

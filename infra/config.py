@@ -242,7 +242,7 @@ def _str(key: str, value: Any, pattern: re.Pattern[str] | None, rule: str) -> st
     return value
 
 
-def _quantity_bytes(quantity: str) -> float:
+def quantity_bytes(quantity: str) -> float:
     """Bytes in a Kubernetes memory quantity (``512Mi``) or a Redis size (``2gb``, 1024-based)."""
     units = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
              "kb": 2**10, "mb": 2**20, "gb": 2**30}
@@ -252,7 +252,7 @@ def _quantity_bytes(quantity: str) -> float:
     return float(number) * (units[unit.lower()] if unit else 1)
 
 
-def _cpu_cores(quantity: str) -> float:
+def cpu_cores(quantity: str) -> float:
     return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
 
 
@@ -288,7 +288,7 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
             raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
         worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
     return ClusterConfig(
-        kubernetes_version=section.str("kubernetesVersion", "1.31", _K8S_VERSION, "must be a minor version such as 1.31"),
+        kubernetes_version=section.str("kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"),
         storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
         context=section.str("context", None) if local else None,
         kubeconfig_path=section.str("kubeconfig", None) if local else None,
@@ -312,7 +312,7 @@ def _redis(raw: Any, cloud: str) -> RedisConfig:
         cpu=section.cpu("cpu", "500m"),
         memory=section.memory("memory", "2560Mi"),
     )
-    if not managed and _quantity_bytes(config.max_memory) >= _quantity_bytes(config.memory):
+    if not managed and quantity_bytes(config.max_memory) >= quantity_bytes(config.memory):
         raise ConfigError("redis.maxMemory", f"must be below redis.memory ({config.max_memory} >= {config.memory}): "
                                              "the container limit must leave room for Redis's own overhead")
     return config
@@ -338,7 +338,7 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
         cpu=section.cpu("cpu", "1"),
         memory=section.memory("memory", "4Gi"),
     )
-    if not managed and _quantity_bytes(config.shared_buffers.replace("B", "b")) >= _quantity_bytes(config.memory):
+    if not managed and quantity_bytes(config.shared_buffers.replace("B", "b")) >= quantity_bytes(config.memory):
         raise ConfigError("timescaledb.sharedBuffers",
                           f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})")
     return config
@@ -365,7 +365,7 @@ def _ray(raw: Any) -> RayConfig:
     )
     if config.min_workers > config.max_workers:
         raise ConfigError("ray.minWorkers", f"must be <= ray.maxWorkers ({config.min_workers} > {config.max_workers})")
-    if _cpu_cores(config.worker_cpu) < 1:
+    if cpu_cores(config.worker_cpu) < 1:
         raise ConfigError("ray.workerCpu", f"must be at least 1 CPU (Ray schedules whole CPUs), got {config.worker_cpu}")
     return config
 
@@ -385,9 +385,9 @@ def _api(raw: Any) -> ApiConfig:
     )
     if config.min_replicas > config.max_replicas:
         raise ConfigError("api.minReplicas", f"must be <= api.maxReplicas ({config.min_replicas} > {config.max_replicas})")
-    if _cpu_cores(config.cpu_request) > _cpu_cores(config.cpu_limit):
+    if cpu_cores(config.cpu_request) > cpu_cores(config.cpu_limit):
         raise ConfigError("api.cpuRequest", f"must be <= api.cpuLimit ({config.cpu_request} > {config.cpu_limit})")
-    if _quantity_bytes(config.memory_request) > _quantity_bytes(config.memory_limit):
+    if quantity_bytes(config.memory_request) > quantity_bytes(config.memory_limit):
         raise ConfigError("api.memoryRequest",
                           f"must be <= api.memoryLimit ({config.memory_request} > {config.memory_limit})")
     return config

@@ -52,13 +52,21 @@ class Deployment:
         return matches[0]
 
 
+def mock_password(name: str, length: int) -> str:
+    """The value the mocks give a RandomPassword: recognisable, letters and digits only, like the real ones."""
+    return ("generated" + "".join(ch for ch in name if ch.isalnum()))[:length].ljust(length, "0")
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
-        return f"{args.name}-id", dict(args.inputs)
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = mock_password(args.name, int(args.inputs["length"]))
+        return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         raise AssertionError(f"the program made an invoke without a mock: {args.token}")
@@ -109,17 +117,67 @@ def deploy(stack: str, config: Mapping[str, Any] | None = None, secrets: Mapping
     return deployment
 
 
+KUBECONFIG = {
+    "apiVersion": "v1", "kind": "Config", "current-context": "kind-genepool",
+    "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
+    "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
+    "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
+}
+"""A kubeconfig with the dev stack's context, as kind writes it."""
+
+
 @pytest.fixture
 def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A kubeconfig with the dev stack's context, pointed to by $KUBECONFIG as kubectl would read it."""
+    """The kubeconfig, pointed to by $KUBECONFIG as kubectl would read it."""
     path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
-        "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
-        "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
-        "current-context": "kind-genepool",
-    }))
+    path.write_text(yaml.safe_dump(KUBECONFIG))
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path
+
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+"""How the engine marks a secret value in resource inputs (pulumi.runtime.rpc's special signature key)."""
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and SECRET_SIG_KEY in value
+
+
+def plain(value: Any) -> Any:
+    """Inputs as a manifest: secret markers removed, integral floats (the engine's numbers) back to ints."""
+    if is_secret(value):
+        return plain(value["value"])
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def pod_specs(deployment: Deployment) -> list[tuple[str, dict[str, Any], bool]]:
+    """(owner, pod spec, runs to completion) for every pod template the program registers."""
+    specs = []
+    for r in deployment.resources:
+        spec = plain(r.inputs.get("spec") or {})
+        kind = r.type.split(":")[-1]
+        if kind in ("Deployment", "StatefulSet"):
+            specs.append((r.name, spec["template"]["spec"], False))
+        elif kind == "CronJob":
+            specs.append((r.name, spec["jobTemplate"]["spec"]["template"]["spec"], True))
+        elif kind == "RayCluster":
+            specs.append((f"{r.name}/head", spec["headGroupSpec"]["template"]["spec"], False))
+            for group in spec["workerGroupSpecs"]:
+                specs.append((f"{r.name}/{group['groupName']}", group["template"]["spec"], False))
+    return specs
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """The dev stack (Pulumi.dev.yaml unchanged) deployed once under mocks for a module's assertions."""
+    path = tmp_path_factory.mktemp("kube") / "config"
+    path.write_text(yaml.safe_dump(KUBECONFIG))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KUBECONFIG", str(path))
+        return deploy("dev")

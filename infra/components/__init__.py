@@ -1,0 +1,1 @@
+"""Cloud-agnostic cluster services, one ComponentResource per concern, each with an ``Args`` dataclass."""

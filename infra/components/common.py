@@ -1,0 +1,54 @@
+"""Building blocks every component uses: pod hardening, resources, generated passwords, Helm values files."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_random as random
+import yaml
+
+VALUES_DIR = Path(__file__).parent / "values"
+
+
+def pod_security(user: int) -> dict[str, Any]:
+    """Pod-level security context: a fixed non-root user and group, volumes owned by that group."""
+    return {"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "fsGroup": user,
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def container_security(read_only_root: bool = False) -> dict[str, Any]:
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": read_only_root}
+
+
+def resources(cpu_request: str, memory_request: str, cpu_limit: str | None = None,
+              memory_limit: str | None = None) -> dict[str, Any]:
+    """Requests and limits (limits default to the requests: guaranteed QoS for stateful services)."""
+    return {"requests": {"cpu": cpu_request, "memory": memory_request},
+            "limits": {"cpu": cpu_limit or cpu_request, "memory": memory_limit or memory_request}}
+
+
+def password(name: str, parent: pulumi.Resource, length: int = 32) -> pulumi.Output[str]:
+    """A generated password (letters and digits only, so it needs no escaping inside URLs), as a secret."""
+    generated = random.RandomPassword(name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(generated.result)
+
+
+def load_values(file_name: str) -> dict[str, Any]:
+    """Helm values kept as YAML next to the components (``values/<file_name>``)."""
+    return yaml.safe_load((VALUES_DIR / file_name).read_text()) or {}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` (plain YAML data, copied) with ``override`` merged in recursively: maps merge, anything else in
+    ``override`` (including Pulumi Outputs, which are not copied) replaces the base value."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

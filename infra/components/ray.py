@@ -1,0 +1,182 @@
+"""Ray: the KubeRay operator (Helm, pinned, on system nodes) and the long-lived RayCluster evolution runs use.
+
+- Head on on-demand/system nodes with ``num-cpus: "0"``: it schedules no tasks, so it never competes with the
+  evaluation actors, and a head on spot would get stuck Pending or take the whole cluster down with its node.
+- One worker group (``minReplicas`` 0 by default) targeting the workers' nodes (spot where the cloud has it: node
+  selector + toleration from the platform), resources from ``genepool:ray``; ``preStop: ray stop`` and a grace period
+  so a spot reclaim drains the node's actors (the evolution backend retries what was in flight).
+- In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones.
+- PodDisruptionBudgets: no voluntary eviction of the head; workers drain one at a time.
+- Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
+  Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
+- Ray's metrics (port 8080, named ``metrics``) are scraped by the PodMonitor in ``monitoring.py``.
+Every Ray container runs the workload image, so drivers and workers import the same ``workloads`` package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import labels, versions
+from infra.components.common import container_security, deep_merge, load_values, password, pod_security, resources
+from infra.config import RayConfig
+from infra.platforms import Scheduling
+
+RAY_UID = 1000
+"""The ``ray`` user of the rayproject/ray base image (and so of the workload image)."""
+CLIENT_PORT = 10001
+DASHBOARD_PORT = 8265
+GCS_PORT = 6379
+METRICS_PORT = 8080
+WORKER_GRACE_SECONDS = 120
+HEAD_HEALTH = ("wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
+               "wget -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success")
+WORKER_HEALTH = "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success"
+
+
+def head_host(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
+    """DNS name of the head Service KubeRay creates for our cluster (``<cluster>-head-svc``)."""
+    return labels.service_host(f"{labels.RAY_CLUSTER}-head-svc", namespace)
+
+
+def client_address(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The Ray client address of our cluster (the app's ``ray_address``), known before the cluster exists."""
+    return pulumi.Output.concat("ray://", head_host(namespace), f":{CLIENT_PORT}")
+
+
+def probes(command: str) -> dict[str, Any]:
+    check = {"exec": {"command": ["bash", "-c", command]}, "timeoutSeconds": 5, "periodSeconds": 10,
+             "failureThreshold": 12}
+    return {"livenessProbe": {**check, "initialDelaySeconds": 30},
+            "readinessProbe": {**check, "initialDelaySeconds": 10}}
+
+
+def scheduling_fields(scheduling: Scheduling) -> dict[str, Any]:
+    return {"nodeSelector": scheduling.node_selector, "tolerations": scheduling.tolerations}
+
+
+@dataclass(frozen=True)
+class RayArgs:
+    namespace: pulumi.Input[str]
+    config: RayConfig
+    image: str
+    system: Scheduling
+    workers: Scheduling
+    app_env: list[dict[str, Any]] = field(default_factory=list)
+    """``GENEPOOL_*`` settings for drivers (jobs run their entrypoint on the head) and workers."""
+
+
+class Ray(pulumi.ComponentResource):
+    address: pulumi.Output[str]
+    """``ray://genepool-head-svc.<namespace>.svc.cluster.local:10001`` (Ray client; the app's ``ray_address``)."""
+    dashboard_url: pulumi.Output[str]
+    """``http://…:8265``: where ``ray job submit`` sends jobs."""
+    auth_env: list[dict[str, Any]]
+    """Env entries that make a container a Ray token-authenticated client of this cluster."""
+
+    def __init__(self, name: str, args: RayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("genepool:cluster:Ray", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        operator_namespace = k8s.core.v1.Namespace(f"{name}-operator-namespace", metadata={
+            "name": labels.KUBERAY_NAMESPACE, "labels": labels.PART_OF}, opts=child).metadata.name
+        operator = k8s.helm.v3.Release(f"{name}-kuberay-operator", k8s.helm.v3.ReleaseArgs(
+            name="kuberay-operator",
+            chart=versions.KUBERAY_OPERATOR_CHART,
+            version=versions.KUBERAY_OPERATOR_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBERAY_OPERATOR_REPO),
+            namespace=operator_namespace,
+            values=deep_merge(load_values("kuberay-operator.yaml"), scheduling_fields(args.system)),
+            atomic=True,
+            timeout=600,
+        ), opts=child)
+        self.operator = operator
+        meta = {"namespace": args.namespace, "labels": labels.PART_OF}
+        token = k8s.core.v1.Secret(f"{name}-auth", metadata={**meta, "name": "ray-auth"},
+                                   string_data={"auth_token": password(f"{name}-token", self, length=48)},
+                                   opts=child)
+        self.auth_env = [
+            {"name": "RAY_AUTH_MODE", "value": "token"},
+            {"name": "RAY_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": token.metadata.name,
+                                                                       "key": "auth_token"}}},
+        ]
+        env = [*self.auth_env, *args.app_env]
+        config = args.config
+        head = {
+            "name": "ray-head",
+            "image": args.image,
+            "env": env,
+            "ports": [{"name": "gcs-server", "containerPort": GCS_PORT},
+                      {"name": "dashboard", "containerPort": DASHBOARD_PORT},
+                      {"name": "client", "containerPort": CLIENT_PORT},
+                      {"name": "metrics", "containerPort": METRICS_PORT}],
+            "resources": resources(config.head_cpu, config.head_memory),
+            "securityContext": container_security(),
+            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
+            **probes(HEAD_HEALTH),
+        }
+        worker = {
+            "name": "ray-worker",
+            "image": args.image,
+            "env": env,
+            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+            "resources": resources(config.worker_cpu, config.worker_memory),
+            "securityContext": container_security(),
+            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
+            **probes(WORKER_HEALTH),
+        }
+        self.head_template = {
+            "metadata": {"labels": labels.PART_OF},
+            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.system),
+                     "containers": [head]},
+        }
+        self.worker_template = {
+            "metadata": {"labels": labels.PART_OF},
+            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.workers),
+                     "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS, "containers": [worker]},
+        }
+        metrics_param = {"metrics-export-port": str(METRICS_PORT)}
+        self.cluster = k8s.apiextensions.CustomResource(
+            f"{name}-cluster", api_version="ray.io/v1", kind="RayCluster",
+            metadata={**meta, "name": labels.RAY_CLUSTER},
+            spec={
+                "rayVersion": versions.RAY_VERSION,
+                "enableInTreeAutoscaling": True,
+                "autoscalerOptions": {
+                    "upscalingMode": "Default",
+                    "idleTimeoutSeconds": 300,
+                    "env": self.auth_env,
+                    "resources": resources("200m", "512Mi", "500m", "1Gi"),
+                    "securityContext": container_security(),
+                },
+                "headGroupSpec": {
+                    "serviceType": "ClusterIP",
+                    "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0", **metrics_param},
+                    "template": self.head_template,
+                },
+                "workerGroupSpecs": [{
+                    "groupName": "workers",
+                    "replicas": config.min_workers,
+                    "minReplicas": config.min_workers,
+                    "maxReplicas": config.max_workers,
+                    "rayStartParams": metrics_param,
+                    "template": self.worker_template,
+                }],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
+        )
+        cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
+        k8s.policy.v1.PodDisruptionBudget(f"{name}-head-pdb", metadata={**meta, "name": "ray-head"}, spec={
+            "maxUnavailable": 0,
+            "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "head"}},
+        }, opts=child)
+        k8s.policy.v1.PodDisruptionBudget(f"{name}-workers-pdb", metadata={**meta, "name": "ray-workers"}, spec={
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "worker"}},
+        }, opts=child)
+        self.address = client_address(args.namespace)
+        self.dashboard_url = pulumi.Output.concat("http://", head_host(args.namespace), f":{DASHBOARD_PORT}")
+        self.register_outputs({"address": self.address, "dashboard_url": self.dashboard_url})

@@ -1,0 +1,156 @@
+"""The workload: the API (Deployment, Service, HPA, PDB) and the scheduled evolution runs.
+
+API: ``genepool serve`` on port 8000; probes on ``/health/liveness`` and ``/health/readiness``; Prometheus scrapes
+``/metrics`` through the ServiceMonitor in ``monitoring.py``. Requests/limits and the HPA (3–10 replicas at 70% CPU /
+80% memory by default) come from ``genepool:api`` (seed doc 001). The Deployment sets no ``replicas``: the HPA owns
+the count, so ``pulumi up`` never fights it. Rolling updates add one pod before removing one (maxUnavailable 0).
+
+Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
+``ray job submit`` against the long-lived RayCluster with ``genepool evolve --symbol S --population P --generations G
+--random-seed R --backend ray``. The CronJob is a permanent object (no self-deleting RayJob that would make every
+later ``pulumi up`` drift); ``concurrencyPolicy: Forbid`` keeps two runs of one symbol from overlapping, and
+``ray job submit`` waits for the job, so the Job's status is the run's status. The driver runs on the Ray head,
+which carries the same ``GENEPOOL_*`` settings as the API.
+
+Every pod runs as the image's non-root ``ray`` user (uid 1000), read-only root filesystem where the process allows
+it (Numba's cache goes to an emptyDir at /tmp).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import labels
+from infra.components.common import container_security, pod_security, resources
+from infra.components.ray import RAY_UID
+from infra.config import ApiConfig, EvolutionConfig
+from infra.platforms import Scheduling
+
+PORT = 8000
+API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
+"""The bearer token the API requires on non-health endpoints."""
+TMP_ENV = [{"name": "NUMBA_CACHE_DIR", "value": "/tmp/numba-cache"}, {"name": "HOME", "value": "/tmp"}]
+
+
+def evolve_command(symbol: str, config: EvolutionConfig) -> list[str]:
+    """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend."""
+    return ["genepool", "evolve", "--symbol", symbol, "--population", str(config.population),
+            "--generations", str(config.generations), "--random-seed", str(config.random_seed), "--backend", "ray"]
+
+
+def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The API's in-cluster URL (the app's ``api_url``), known before the Service exists."""
+    return pulumi.Output.concat("http://", labels.service_host(labels.API, namespace), f":{PORT}")
+
+
+def cronjob_name(symbol: str) -> str:
+    return "evolve-" + symbol.lower().replace("_", "-").replace(".", "-")
+
+
+@dataclass(frozen=True)
+class WorkloadArgs:
+    namespace: pulumi.Input[str]
+    image: str
+    api: ApiConfig
+    evolution: EvolutionConfig
+    api_token: pulumi.Input[str]
+    settings_env: list[dict[str, Any]]
+    ray_auth_env: list[dict[str, Any]]
+    ray_dashboard_url: pulumi.Input[str]
+    scheduling: Scheduling
+
+
+class Workload(pulumi.ComponentResource):
+    api_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("genepool:cluster:Workload", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        selector = labels.app(labels.API)
+        meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
+        token = k8s.core.v1.Secret(f"{name}-api-token", metadata={**meta, "name": "genepool-api-token"},
+                                   string_data={"token": pulumi.Output.secret(args.api_token)}, opts=child)
+        token_env = {"name": API_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token.metadata.name,
+                                                                            "key": "token"}}}
+        pod_common = {
+            "securityContext": pod_security(RAY_UID),
+            "nodeSelector": args.scheduling.node_selector,
+            "tolerations": args.scheduling.tolerations,
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+        }
+        tmp_mount = [{"name": "tmp", "mountPath": "/tmp"}]
+        api_container = {
+            "name": "api",
+            "image": args.image,
+            "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
+            "env": [*args.settings_env, *args.ray_auth_env, token_env, *TMP_ENV],
+            "ports": [{"name": "http", "containerPort": PORT}],
+            "resources": resources(args.api.cpu_request, args.api.memory_request, args.api.cpu_limit,
+                                   args.api.memory_limit),
+            "securityContext": container_security(read_only_root=True),
+            "startupProbe": {"httpGet": {"path": "/health/liveness", "port": "http"}, "periodSeconds": 5,
+                             "failureThreshold": 36},
+            "livenessProbe": {"httpGet": {"path": "/health/liveness", "port": "http"}, "periodSeconds": 10,
+                              "timeoutSeconds": 3, "failureThreshold": 3},
+            "readinessProbe": {"httpGet": {"path": "/health/readiness", "port": "http"}, "periodSeconds": 10,
+                               "timeoutSeconds": 5, "failureThreshold": 3},
+            "volumeMounts": tmp_mount,
+        }
+        deployment = k8s.apps.v1.Deployment(f"{name}-api", metadata={**meta, "name": labels.API}, spec={
+            "selector": {"matchLabels": selector},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {"metadata": {"labels": {**selector, **labels.PART_OF}},
+                         "spec": {**pod_common, "containers": [api_container]}},
+        }, opts=child)
+        k8s.core.v1.Service(f"{name}-api-service", metadata={**meta, "name": labels.API}, spec={
+            "selector": selector,
+            "ports": [{"name": "http", "port": PORT, "targetPort": "http"}],
+        }, opts=child)
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-api-hpa", metadata={**meta, "name": labels.API}, spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment.metadata.name},
+            "minReplicas": args.api.min_replicas,
+            "maxReplicas": args.api.max_replicas,
+            "metrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "target": {
+                    "type": "Utilization", "averageUtilization": args.api.target_cpu_percent}}},
+                {"type": "Resource", "resource": {"name": "memory", "target": {
+                    "type": "Utilization", "averageUtilization": args.api.target_memory_percent}}},
+            ],
+        }, opts=child)
+        k8s.policy.v1.PodDisruptionBudget(f"{name}-api-pdb", metadata={**meta, "name": labels.API}, spec={
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": selector},
+        }, opts=child)
+        for symbol in args.evolution.symbols:
+            job_name = cronjob_name(symbol)
+            submit = {
+                "name": "submit",
+                "image": args.image,
+                "args": ["ray", "job", "submit", "--address", args.ray_dashboard_url, "--",
+                         *evolve_command(symbol, args.evolution)],
+                "env": [*args.ray_auth_env, *TMP_ENV],
+                "resources": resources("100m", "256Mi", "500m", "512Mi"),
+                "securityContext": container_security(read_only_root=True),
+                "volumeMounts": tmp_mount,
+            }
+            k8s.batch.v1.CronJob(f"{name}-{job_name}", metadata={**meta, "name": job_name,
+                                                                 "labels": {**labels.app(job_name), **labels.PART_OF}},
+                                 spec={
+                "schedule": args.evolution.schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 600,
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {
+                    "backoffLimit": 1,
+                    "template": {"metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
+                                 "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]}},
+                }},
+            }, opts=child)
+        self.api_url = api_url(args.namespace)
+        self.register_outputs({"api_url": self.api_url})

@@ -1,0 +1,52 @@
+"""What a platform (a cloud, or an existing local cluster) hands the cloud-agnostic cluster services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.config import StackConfig
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """Where a class of pods goes: node selector and tolerations (empty on a local cluster)."""
+
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Platform:
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    """Secret output: the kubeconfig that reaches the cluster."""
+    storage_class: str
+    system: Scheduling
+    """On-demand nodes: operators, databases, the Ray head, the API."""
+    workers: Scheduling
+    """Spot nodes where the cloud has spot (else on-demand): Ray workers."""
+    hourly_cost_usd: float
+    """Estimated cost of the nodes and managed services at their maximum sizes (USD/hour)."""
+    redis_url: pulumi.Output[str] | None = None
+    """Secret output when the platform gives a managed Redis, else None (deploy it in-cluster)."""
+    database_url: pulumi.Output[str] | None = None
+    """Secret output when the platform gives a managed PostgreSQL with timescaledb, else None."""
+
+
+def build(config: StackConfig) -> Platform:
+    """The platform named by ``genepool:cloud`` (cloud SDKs are imported only when their cloud is used)."""
+    if config.cloud == "local":
+        from infra.platforms import local
+
+        return local.build(config)
+    if config.cloud == "digitalocean":
+        from infra.platforms import digitalocean
+
+        return digitalocean.build(config)
+    from infra.platforms import aws
+
+    return aws.build(config)

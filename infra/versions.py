@@ -1,0 +1,24 @@
+"""Pinned versions of everything the program deploys (images by tag, Helm charts by version).
+
+Bump here, in one place; the tests assert nothing floats (no ``latest``, every chart has a version). The Ray version
+must match the Ray in the workload image (``images/workload.Dockerfile`` builds FROM the same tag).
+"""
+
+from __future__ import annotations
+
+RAY_VERSION = "2.52.0"
+"""Ray with token authentication (RAY_AUTH_MODE=token, added in 2.52.0)."""
+
+REDIS_IMAGE = "redis:7.4.2"
+REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.66.0"
+TIMESCALEDB_IMAGE = "timescale/timescaledb:2.17.2-pg16"
+POSTGRES_EXPORTER_IMAGE = "prometheuscommunity/postgres-exporter:v0.16.0"
+
+KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
+KUBE_PROMETHEUS_STACK_VERSION = "79.7.1"
+KUBE_PROMETHEUS_STACK_REPO = "https://prometheus-community.github.io/helm-charts"
+
+KUBERAY_OPERATOR_CHART = "kuberay-operator"
+KUBERAY_OPERATOR_VERSION = "1.5.1"
+"""KubeRay 1.5.1: first release supporting Ray token authentication."""
+KUBERAY_OPERATOR_REPO = "https://ray-project.github.io/kuberay-helm/"

@@ -1,0 +1,129 @@
+"""Alert rules pass promtool (syntax and unit tests); rules and dashboards name only metrics that exist."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.components.monitoring import ALERTS_FILE, DASHBOARDS_DIR, alert_groups
+from workloads.metrics import EXPORTED_METRIC_NAMES
+
+from .conftest import REPOSITORY
+
+ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
+REQUIRED_ALERTS = {"HighErrorRate", "HighLatency", "RedisDown", "PostgreSQLDown", "HighMemoryUsage", "HighCPUUsage",
+                   "EvolutionStalled", "NoEvaluations", "RayWorkersLost"}
+EXPORTER_METRICS = frozenset({
+    "up",  # Prometheus, per scrape target
+    "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",  # redis_exporter
+    "pg_up", "pg_stat_database_numbackends",  # postgres_exporter
+    "container_memory_working_set_bytes", "container_cpu_usage_seconds_total",  # kubelet/cAdvisor (the chart)
+    "kube_pod_container_resource_limits",  # kube-state-metrics (the chart)
+    "ray_node_cpu_utilization", "ray_node_mem_used", "ray_node_mem_total",  # Ray nodes (PodMonitor)
+})
+"""Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
+PROMQL_WORDS = {"sum", "max", "min", "avg", "count", "rate", "increase", "histogram_quantile", "absent", "time",
+                "by", "without", "on", "ignoring", "and", "or", "unless", "bool", "offset", "group_left",
+                "group_right", "le", "inf", "nan"}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names in a PromQL expression (label matchers, ranges, strings and grouping clauses removed)."""
+    expr = re.sub(r'"[^"]*"', "", expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    names = set()
+    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", expr):
+        word = match.group(0)
+        following = expr[match.end():].lstrip()[:1]
+        if word.lower() not in PROMQL_WORDS and following != "(":
+            names.add(word)
+    return names
+
+
+def rule_exprs() -> list[str]:
+    return [rule["expr"] for group in yaml.safe_load(ALERTS_FILE.read_text())["groups"] for rule in group["rules"]]
+
+
+def dashboards() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(DASHBOARDS_DIR.glob("*.json"))}
+
+
+def dashboard_exprs() -> list[str]:
+    return [target["expr"] for dashboard in dashboards().values() for panel in dashboard["panels"]
+            for target in panel["targets"]]
+
+
+def promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is missing (Debian package 'prometheus'; .ci/run installs it)")
+        pytest.skip("promtool is missing (apt-get install prometheus)")
+    return path
+
+
+def test_metric_name_extraction_ignores_labels_ranges_functions_and_grouping():
+    expr = 'sum by (le) (rate(genepool_x_bucket{status=~"5.."}[5m])) / on() up{job="redis"} > 0.05'
+    assert metric_names(expr) == {"genepool_x_bucket", "up"}
+
+
+def test_rules_define_every_required_alert():
+    alerts = {rule["alert"] for group in yaml.safe_load(ALERTS_FILE.read_text())["groups"] for rule in group["rules"]}
+    assert alerts == REQUIRED_ALERTS
+
+
+def test_rules_name_only_exported_or_exporter_metrics():
+    unknown = set().union(*map(metric_names, rule_exprs())) - EXPORTED_METRIC_NAMES - EXPORTER_METRICS
+    assert not unknown, f"alert rules name metrics nothing exports: {sorted(unknown)}"
+
+
+def test_dashboards_name_only_exported_or_exporter_metrics():
+    unknown = set().union(*map(metric_names, dashboard_exprs())) - EXPORTED_METRIC_NAMES - EXPORTER_METRICS
+    assert not unknown, f"dashboards name metrics nothing exports: {sorted(unknown)}"
+
+
+def test_dashboards_cover_every_exported_metric_family():
+    used = set().union(*map(metric_names, dashboard_exprs()))
+    families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in EXPORTED_METRIC_NAMES}
+    uncovered = {family for family in families if not any(name.startswith(family) for name in used)}
+    assert not uncovered, f"no dashboard panel shows {sorted(uncovered)}"
+
+
+def test_dashboards_are_grafana_json_with_unique_uids_and_queries():
+    loaded = dashboards()
+    assert len(loaded) >= 2
+    assert len({d["uid"] for d in loaded.values()}) == len(loaded)
+    for name, dashboard in loaded.items():
+        assert dashboard["title"] and dashboard["panels"], name
+        for panel in dashboard["panels"]:
+            assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), (name, panel["title"])
+
+
+def test_managed_services_get_no_down_alert_we_cannot_scrape():
+    alerts = {rule["alert"] for group in alert_groups(redis_in_cluster=False, timescaledb_in_cluster=False)
+              for rule in group["rules"]}
+    assert alerts == REQUIRED_ALERTS - {"RedisDown", "PostgreSQLDown"}
+
+
+def test_promtool_check_rules_passes():
+    result = subprocess.run([promtool(), "check", "rules", str(ALERTS_FILE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_unit_tests_fire_each_alert_and_stay_silent_when_healthy():
+    tests = yaml.safe_load(ALERT_TESTS.read_text())["tests"]
+    firing = {c["alertname"] for t in tests for c in t["alert_rule_test"] if c["exp_alerts"]}
+    silent = {c["alertname"] for t in tests for c in t["alert_rule_test"] if not c["exp_alerts"]}
+    assert firing == silent == REQUIRED_ALERTS
+    result = subprocess.run([promtool(), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True,
+                            cwd=REPOSITORY)
+    assert result.returncode == 0, result.stdout + result.stderr

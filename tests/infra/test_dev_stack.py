@@ -1,0 +1,281 @@
+"""The dev stack (Pulumi.dev.yaml, platform local) under mocks: what it registers, one behaviour per test."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from infra import labels, versions
+from infra.components.monitoring import DASHBOARDS_DIR
+from infra.config import ConfigError, parse
+from infra.program import check_cost
+from workloads import contract
+
+from .conftest import TEST_SECRETS, Deployment, deploy, is_secret, mock_password, plain, pod_specs, stack_config
+
+K8S = "kubernetes:"
+
+
+def spec_of(dev: Deployment, type_: str, name: str) -> dict:
+    return plain(dev.named(type_, name).inputs["spec"])
+
+
+def all_containers(dev: Deployment):
+    for owner, spec, batch in pod_specs(dev):
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            yield owner, spec, container, batch
+
+
+def test_outputs_are_exactly_the_contract_kubeconfig_and_cost(dev):
+    assert list(dev.outputs) == [*contract.STACK_OUTPUTS, "kubeconfig", "estimated_hourly_cost_usd"]
+
+
+def test_credential_outputs_and_kubeconfig_are_secret_and_nothing_else_is(dev):
+    assert dev.secret_outputs == set(contract.SECRET_OUTPUTS) | {"kubeconfig"}
+
+
+def test_outputs_point_at_the_in_cluster_services(dev):
+    assert dev.outputs["database_url"].startswith("postgresql://genepool:")
+    assert dev.outputs["database_url"].endswith("@timescaledb.genepool.svc.cluster.local:5432/genepool")
+    assert re.fullmatch(r"redis://:[A-Za-z0-9]+@redis\.genepool\.svc\.cluster\.local:6379/0", dev.outputs["redis_url"])
+    assert dev.outputs["ray_address"] == "ray://genepool-head-svc.genepool.svc.cluster.local:10001"
+    assert dev.outputs["api_url"] == "http://genepool-api.genepool.svc.cluster.local:8000"
+    assert dev.outputs["grafana_url"] == "http://kube-prometheus-stack-grafana.monitoring.svc.cluster.local"
+
+
+def test_local_platform_costs_nothing_and_exports_the_kubeconfig_it_read(dev):
+    assert dev.outputs["estimated_hourly_cost_usd"] == 0.0
+    assert yaml.safe_load(dev.outputs["kubeconfig"])["current-context"] == "kind-genepool"
+
+
+def test_every_kubernetes_resource_uses_the_stack_provider(dev):
+    provider = dev.named("pulumi:providers:kubernetes", "local")
+    assert provider.inputs["context"] == "kind-genepool"
+    for r in dev.resources:
+        if r.type.startswith(K8S):
+            assert "pulumi:providers:kubernetes::local::" in r.provider, r.name
+
+
+def test_every_container_has_requests_and_limits(dev):
+    for owner, _, container, _ in all_containers(dev):
+        for kind in ("requests", "limits"):
+            assert set(container["resources"][kind]) == {"cpu", "memory"}, (owner, container["name"], kind)
+
+
+def test_every_long_running_container_has_liveness_and_readiness_probes(dev):
+    for owner, _, container, batch in all_containers(dev):
+        if not batch:
+            assert "livenessProbe" in container and "readinessProbe" in container, (owner, container["name"])
+
+
+def test_every_pod_runs_non_root_without_privilege_escalation(dev):
+    for owner, spec, container, _ in all_containers(dev):
+        assert spec["securityContext"]["runAsNonRoot"] is True, owner
+        assert spec["securityContext"]["runAsUser"] > 0, owner
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False, (owner, container["name"])
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, (owner, container["name"])
+
+
+def test_every_image_has_a_pinned_tag(dev):
+    for owner, _, container, _ in all_containers(dev):
+        image = container["image"]
+        assert re.fullmatch(r"[a-z0-9./_-]+:[A-Za-z0-9._-]+", image), (owner, image)
+        assert not image.endswith(":latest"), (owner, image)
+
+
+def test_helm_charts_are_pinned_to_the_versions_module(dev):
+    releases = {r.inputs["chart"]: r.inputs for r in dev.of_type("kubernetes:helm.sh/v3:Release")}
+    assert releases[versions.KUBE_PROMETHEUS_STACK_CHART]["version"] == versions.KUBE_PROMETHEUS_STACK_VERSION
+    assert releases[versions.KUBERAY_OPERATOR_CHART]["version"] == versions.KUBERAY_OPERATOR_VERSION
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", r["version"]) for r in releases.values())
+
+
+@pytest.mark.parametrize("name", ["redis-auth", "timescaledb-auth", "monitoring-grafana-admin", "ray-auth",
+                                  "workload-api-token", "settings-secret"])
+def test_generated_credentials_are_secret_inputs(dev, name):
+    secret = dev.named("kubernetes:core/v1:Secret", name)
+    assert is_secret(secret.inputs["stringData"]) or all(is_secret(v) for v in secret.inputs["stringData"].values())
+
+
+def test_no_credential_appears_outside_a_secret(dev):
+    generated = [mock_password(r.name, int(r.inputs["length"]))
+                 for r in dev.of_type("random:index/randomPassword:RandomPassword")]
+    assert len(generated) == 4
+    needles = [*generated, *TEST_SECRETS.values(), "kind-user-token"]
+    for r in dev.resources:
+        if r.type in ("kubernetes:core/v1:Secret", "pulumi:providers:kubernetes") or r.type.startswith("random:"):
+            continue
+        text = json.dumps(r.inputs)
+        for needle in needles:
+            assert needle not in text, f"{r.type} {r.name} carries a credential in plain text"
+
+
+def test_pods_read_every_contract_value_as_genepool_env(dev):
+    api = spec_of(dev, "kubernetes:apps/v1:Deployment", "workload-api")["template"]["spec"]["containers"][0]
+    env = {entry["name"]: entry.get("valueFrom") for entry in api["env"]}
+    for output in contract.STACK_OUTPUTS:
+        source = env[contract.env_name(output)]
+        assert ("secretKeyRef" if output in contract.SECRET_OUTPUTS else "configMapKeyRef") in source, output
+
+
+def test_settings_objects_hold_the_contract_values(dev):
+    secret = plain(dev.named("kubernetes:core/v1:Secret", "settings-secret").inputs["stringData"])
+    config_map = dev.named("kubernetes:core/v1:ConfigMap", "settings-configmap").inputs["data"]
+    values = {**secret, **config_map}
+    assert values == {contract.env_name(name): dev.outputs[name] for name in contract.STACK_OUTPUTS}
+
+
+def test_api_deployment_serves_on_8000_with_health_probes_and_rolling_updates(dev):
+    spec = spec_of(dev, "kubernetes:apps/v1:Deployment", "workload-api")
+    container = spec["template"]["spec"]["containers"][0]
+    assert container["args"][:2] == ["genepool", "serve"] and container["ports"] == [{"name": "http",
+                                                                                       "containerPort": 8000}]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/liveness"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/readiness"
+    assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+    assert "replicas" not in spec, "the HPA owns the replica count"
+
+
+def test_api_autoscales_3_to_10_at_70_percent_cpu(dev):
+    spec = spec_of(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "workload-api-hpa")
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 10)
+    targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in spec["metrics"]}
+    assert targets == {"cpu": 70, "memory": 80}
+
+
+def test_api_has_a_disruption_budget(dev):
+    spec = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "workload-api-pdb")
+    assert spec == {"maxUnavailable": 1, "selector": {"matchLabels": labels.app(labels.API)}}
+
+
+def test_redis_persists_with_aof_and_rdb_and_evicts_lru_within_maxmemory(dev):
+    conf = dev.named("kubernetes:core/v1:ConfigMap", "redis-conf").inputs["data"]["redis.conf"].splitlines()
+    for line in ("appendonly yes", "save 900 1", "save 300 10", "save 60 10000", "maxmemory 512mb",
+                 "maxmemory-policy allkeys-lru"):
+        assert line in conf
+    spec = spec_of(dev, "kubernetes:apps/v1:StatefulSet", "redis-statefulset")
+    assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert spec["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "standard"
+    assert [c["name"] for c in spec["template"]["spec"]["containers"]] == ["redis", "redis-exporter"]
+
+
+def test_timescaledb_runs_with_the_stack_settings_and_an_exporter(dev):
+    spec = spec_of(dev, "kubernetes:apps/v1:StatefulSet", "timescaledb-statefulset")
+    server, exporter = spec["template"]["spec"]["containers"]
+    assert server["image"] == versions.TIMESCALEDB_IMAGE and exporter["image"] == versions.POSTGRES_EXPORTER_IMAGE
+    settings = dict(arg.split("=", 1) for arg in server["args"][2::2])
+    assert settings == {"max_connections": "200", "shared_buffers": "256MB", "effective_cache_size": "768MB",
+                        "work_mem": "5MB", "maintenance_work_mem": "128MB"}
+    assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+
+
+def test_prometheus_retention_and_volume_come_from_stack_config(dev):
+    values = plain(dev.named("kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack").inputs["values"])
+    prometheus = values["prometheus"]["prometheusSpec"]
+    assert prometheus["retention"] == "7d" and prometheus["retentionSize"] == "9GB"
+    assert prometheus["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    assert values["grafana"]["persistence"]["size"] == "2Gi"
+    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+
+
+def test_monitors_and_rules_carry_the_label_the_prometheus_release_selects_on(dev):
+    release = dev.named("kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack")
+    assert release.inputs["name"] == labels.PROMETHEUS_RELEASE
+    kinds = ("PrometheusRule", "ServiceMonitor", "PodMonitor")
+    monitors = [r for r in dev.resources if r.type.split(":")[-1] in kinds]
+    assert len(monitors) == 5
+    for r in monitors:
+        assert r.inputs["metadata"]["labels"]["release"] == release.inputs["name"], r.name
+
+
+def test_ray_nodes_are_scraped_by_a_pod_monitor_on_the_metrics_port(dev):
+    spec = spec_of(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-ray-monitor")
+    assert spec["selector"] == {"matchLabels": {"ray.io/is-ray-node": "yes"}}
+    cluster = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
+    head_ports = {p["name"]: p["containerPort"] for p in
+                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
+    assert head_ports[spec["podMetricsEndpoints"][0]["port"]] == 8080
+
+
+def test_prometheus_rule_ships_the_alerts_file(dev):
+    spec = spec_of(dev, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules")
+    alerts = {rule["alert"] for group in spec["groups"] for rule in group["rules"]}
+    assert {"HighErrorRate", "RedisDown", "PostgreSQLDown", "EvolutionStalled", "RayWorkersLost"} <= alerts
+
+
+def test_every_dashboard_file_is_provisioned_by_a_labelled_config_map(dev):
+    maps = [r for r in dev.of_type("kubernetes:core/v1:ConfigMap") if r.name.startswith("monitoring-dashboard-")]
+    shipped = {name: json.loads(text) for r in maps for name, text in r.inputs["data"].items()}
+    assert shipped == {p.name: json.loads(p.read_text()) for p in DASHBOARDS_DIR.glob("*.json")}
+    assert all(r.inputs["metadata"]["labels"]["grafana_dashboard"] == "1" for r in maps)
+
+
+def test_ray_head_schedules_no_tasks_and_workers_scale_from_zero(dev):
+    spec = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
+    assert spec["rayVersion"] == versions.RAY_VERSION and spec["enableInTreeAutoscaling"] is True
+    assert spec["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
+    (workers,) = spec["workerGroupSpecs"]
+    assert (workers["minReplicas"], workers["maxReplicas"], workers["replicas"]) == (0, 2, 0)
+    container = workers["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "2Gi"}
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1] == "ray stop"
+    assert workers["template"]["spec"]["terminationGracePeriodSeconds"] >= 60
+
+
+def test_ray_cluster_runs_the_workload_image_with_token_auth_everywhere(dev):
+    spec = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
+    containers = [spec["headGroupSpec"]["template"]["spec"]["containers"][0],
+                  spec["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]]
+    for container in containers:
+        assert container["image"] == stack_config("dev")["genepool:image"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["RAY_AUTH_MODE"]["value"] == "token"
+        assert env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "ray-auth", "key": "auth_token"}
+    assert {e["name"] for e in spec["autoscalerOptions"]["env"]} == {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
+
+
+def test_ray_head_and_workers_have_disruption_budgets(dev):
+    head = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-head-pdb")
+    workers = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-workers-pdb")
+    assert head["maxUnavailable"] == 0 and head["selector"]["matchLabels"]["ray.io/node-type"] == "head"
+    assert workers["maxUnavailable"] == 1 and workers["selector"]["matchLabels"]["ray.io/node-type"] == "worker"
+
+
+def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(dev):
+    (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
+    spec = plain(cronjob.inputs["spec"])
+    assert spec["schedule"] == "0 */6 * * *" and spec["concurrencyPolicy"] == "Forbid"
+    container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == [
+        "ray", "job", "submit", "--address", "http://genepool-head-svc.genepool.svc.cluster.local:8265", "--",
+        "genepool", "evolve", "--symbol", "BTCUSDT", "--population", "50", "--generations", "10",
+        "--random-seed", "7", "--backend", "ray"]
+    assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
+
+
+def test_nothing_pulumi_owns_deletes_itself(dev):
+    assert not [r for r in dev.resources if r.type.split(":")[-1] in ("RayJob", "Job", "Pod")]
+    (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
+    assert "ttlSecondsAfterFinished" not in plain(cronjob.inputs["spec"])
+
+
+def test_cost_above_the_ceiling_fails_naming_the_key():
+    config = parse({key.split(":", 1)[1]: value for key, value in stack_config("dev").items()})
+    with pytest.raises(ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 0\.75 USD/hour, above the ceiling 0\.50"):
+        check_cost(config, 0.75)
+
+
+def test_missing_kubeconfig_fails_naming_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    with pytest.raises(ConfigError, match=r"genepool:cluster.kubeconfig: no kubeconfig at .*absent"):
+        deploy("dev")
+
+
+def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconfig):
+    config = {**stack_config("dev"), "genepool:cluster": {**stack_config("dev")["genepool:cluster"],
+                                                          "context": "minikube"}}
+    with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"):
+        deploy("dev", config=config)

@@ -1,0 +1,57 @@
+"""Every Kubernetes object the dev stack registers validates against the schema of the stack's Kubernetes version
+(kubernetes-validate, offline). Custom resources have no upstream schema: their embedded pod templates (RayCluster)
+are validated as Pods, and their shape is asserted in test_dev_stack.py."""
+
+from __future__ import annotations
+
+import kubernetes_validate
+import pytest
+
+from .conftest import Deployment, plain, stack_config
+
+CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "RayCluster"}
+
+
+def kubernetes_version() -> str:
+    return stack_config("dev")["genepool:cluster"]["kubernetesVersion"] + ".0"
+
+
+def manifests(dev: Deployment) -> list[tuple[str, dict]]:
+    objects = []
+    for r in dev.resources:
+        if not r.type.startswith("kubernetes:") or r.type.startswith("kubernetes:helm.sh"):
+            continue
+        body = plain(r.inputs)
+        if body["kind"] in CUSTOM_KINDS:
+            if body["kind"] == "RayCluster":
+                templates = [body["spec"]["headGroupSpec"]["template"]]
+                templates += [group["template"] for group in body["spec"]["workerGroupSpecs"]]
+                objects += [(f"{r.name} pod template", {"apiVersion": "v1", "kind": "Pod",
+                                                        "metadata": {"name": "template", **t["metadata"]},
+                                                        "spec": t["spec"]}) for t in templates]
+            continue
+        objects.append((r.name, body))
+    return objects
+
+
+def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
+    kinds = {body["kind"] for _, body in manifests(dev)}
+    assert kinds == {"Namespace", "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment",
+                     "HorizontalPodAutoscaler", "PodDisruptionBudget", "CronJob", "Pod"}
+
+
+def test_every_kubernetes_object_validates_against_the_schema(dev):
+    failures = []
+    for name, body in manifests(dev):
+        try:
+            kubernetes_validate.validate(body, kubernetes_version(), strict=True)
+        except kubernetes_validate.ValidationError as error:
+            failures.append(f"{name}: {error.message} at {'.'.join(map(str, error.path))}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_validator_rejects_a_broken_object():
+    broken = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+              "spec": {"replicas": "three", "selector": {}, "template": {"spec": {"containers": []}}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, kubernetes_version(), strict=True)
