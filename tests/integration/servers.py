@@ -1,0 +1,134 @@
+"""Throwaway Redis and PostgreSQL servers started from system binaries, for integration tests.
+
+Binaries are looked up on ``PATH`` and, for PostgreSQL, under ``/usr/lib/postgresql/<version>/bin`` (Debian's
+``postgresql`` package). When one is missing the test is skipped — or, with ``CI=true``, fails.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+PG_PASSWORD = "s3cret-pg-password"
+
+
+def require_binary(name: str, extra_dirs: tuple[str, ...] = ()) -> str:
+    """Absolute path of ``name``; skip the test when it is missing, fail when ``CI=true``."""
+    found = shutil.which(name)
+    if found is None:
+        for pattern in extra_dirs:
+            matches = sorted(glob.glob(os.path.join(pattern, name)), reverse=True)
+            if matches:
+                found = matches[0]
+                break
+    if found is None:
+        message = f"{name} not found (install the Debian package listed in .ci/apt-packages)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + "; CI=true forbids skipping integration tests")
+        pytest.skip(message)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start within {timeout} s")
+
+
+class RedisServer:
+    """``redis-server`` on a free port, without persistence. ``kill()`` and ``start()`` simulate an outage."""
+
+    def __init__(self, directory: Path) -> None:
+        self.binary = require_binary("redis-server")
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class PostgresServer:
+    """A fresh cluster (``initdb`` with a SCRAM password) served by ``pg_ctl`` on a free TCP port.
+
+    Runs as the ``postgres`` user when the tests run as root (PostgreSQL refuses to run as root), in its own
+    directory under the system temp dir (pytest's are private to root); :meth:`remove` deletes it."""
+
+    SEARCH = ("/usr/lib/postgresql/*/bin",)
+
+    def __init__(self) -> None:
+        self.initdb = require_binary("initdb", self.SEARCH)
+        self.pg_ctl = require_binary("pg_ctl", self.SEARCH)
+        directory = Path(tempfile.mkdtemp(prefix="genepool-pg-"))
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = free_port()
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(directory, user=self.user)
+        pwfile = directory / "pw"
+        pwfile.write_text(PG_PASSWORD + "\n")
+        if self.user:
+            shutil.chown(pwfile, user=self.user)
+        self._run([self.initdb, "-D", str(self.data), "-U", "genepool", "-A", "scram-sha-256",
+                   f"--pwfile={pwfile}", "--no-sync", "-E", "UTF8", "--locale=C"])
+
+    def _run(self, argv: list[str]) -> None:
+        result = subprocess.run(argv, user=self.user, capture_output=True, text=True, cwd=self.directory)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {result.stderr or result.stdout}")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://genepool:{PG_PASSWORD}@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "log"), "-o", options, "-w",
+                   "start"])
+        wait_for_port(self.port)
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run([self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"])
+
+    def remove(self) -> None:
+        if self.is_running():
+            self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def is_running(self) -> bool:
+        return subprocess.run([self.pg_ctl, "-D", str(self.data), "status"], user=self.user,
+                              capture_output=True).returncode == 0

@@ -1,0 +1,462 @@
+"""The storage interface: bars, runs, per-generation stats, checkpoints and the hall of fame, on DuckDB or PostgreSQL.
+
+One class, :class:`Storage`, implements every operation once in SQL; a backend supplies only a :class:`Session`
+(how statements run inside one transaction) and :meth:`Storage._run` (how a transaction is opened, retried and
+counted). :func:`workloads.storage.open_storage` picks the backend from ``database_url``.
+
+Conventions (the same on every backend):
+
+- Bars: ``ohlcv(symbol, ts TIMESTAMPTZ, open, high, low, close, volume, funding_rate)`` keyed by ``(symbol, ts)``.
+  Times are stored at microsecond resolution, so a :class:`~workloads.data.bars.Bars` timestamp (int64 ns UTC)
+  with a sub-microsecond part is refused. :meth:`Storage.put_bars` is idempotent: bars already stored with the
+  same values are skipped; a bar stored with *different* values, or mixing series with and without
+  ``funding_rate``, is refused (a data revision must be explicit: delete the symbol first).
+- Runs: :meth:`create_run` → :meth:`record_generation` / :meth:`save_checkpoint` / :meth:`save_hall_of_fame` after
+  each generation → :meth:`finish_run`. ``create_run`` with an existing ``run_id`` and the same config and data
+  fingerprint is a no-op (a resumed run); with a different one it is refused.
+- Every write is idempotent, so a transaction retried after a lost connection cannot duplicate anything.
+- JSON documents (config, stats, params, metrics, summary) keep non-finite floats: they are stored as the strings
+  ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats.
+- Strategy ids are ``"<run_id>.<rank>"`` (rank 1 = best fitness of that run's hall of fame): the same run gives the
+  same ids on every backend.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol, TypeVar
+
+import numpy as np
+
+from workloads.data.bars import Bars
+from workloads.storage import schema
+
+T = TypeVar("T")
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
+CHECKPOINTS_KEPT = 3
+"""Checkpoints kept per run (older generations are pruned when a new one is saved)."""
+MAX_LIMIT = 1000
+
+
+class StorageError(RuntimeError):
+    """A storage operation failed for a reason other than bad input (server down after retries, corrupt file)."""
+
+
+class Session(Protocol):
+    """Statements inside one transaction. SQL uses ``%s`` placeholders on every backend."""
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None: ...
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
+        """Create the temporary table ``staging_bars`` (``schema.STAGING_COLUMNS``) holding ``columns``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SymbolSummary:
+    symbol: str
+    bars: int
+    first_ns: int
+    last_ns: int
+    has_funding: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "bars": self.bars, "first_timestamp": iso_from_us(self.first_ns // 1000),
+                "last_timestamp": iso_from_us(self.last_ns // 1000), "has_funding": self.has_funding}
+
+
+# -- encoding helpers ---------------------------------------------------------------------------------------------
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _encode_floats(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        return "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return [_encode_floats(v) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _encode_floats(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode_floats(v) for v in value]
+    return value
+
+
+def _decode_floats(value: Any) -> Any:
+    if isinstance(value, str) and value in _NONFINITE:
+        return _NONFINITE[value]
+    if isinstance(value, dict):
+        return {k: _decode_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_floats(v) for v in value]
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """JSON text for a document column (non-finite floats as strings; numpy scalars as numbers)."""
+    return json.dumps(_encode_floats(value), allow_nan=False, sort_keys=True)
+
+
+def load_json(value: Any) -> Any:
+    """A document column back to Python (backends return text or already-parsed JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode()
+    if isinstance(value, str):
+        value = json.loads(value)
+    return _decode_floats(value)
+
+
+def iso_from_us(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _now_us() -> int:
+    return int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+
+
+def check_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        raise ValueError(f"run_id {run_id!r}: must be 1-128 characters of letters, digits, '_', '.', ':' or '-', "
+                         "starting with a letter or digit")
+    return run_id
+
+
+def check_symbol(symbol: str) -> str:
+    if not isinstance(symbol, str) or not SYMBOL.match(symbol):
+        raise ValueError(f"symbol {symbol!r}: must be 1-64 characters of letters, digits, '_', '.', ':', '/' or '-', "
+                         "starting with a letter or digit")
+    return symbol
+
+
+def _check_limit(limit: int) -> int:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit {limit!r}: must be an integer in 1..{MAX_LIMIT}")
+    return limit
+
+
+_HOF_KEYS = ("strategy", "params", "fitness", "train_metrics", "holdout_metrics", "dsr")
+
+
+def _check_entry(run_id: str, index: int, entry: dict[str, Any]) -> None:
+    missing = [key for key in _HOF_KEYS if key not in entry]
+    if missing:
+        raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: missing {', '.join(missing)} "
+                         f"(each entry needs {', '.join(_HOF_KEYS)})")
+    for key in ("params", "train_metrics", "holdout_metrics"):
+        if not isinstance(entry[key], dict):
+            raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: {key} must be a dict")
+    if math.isnan(float(entry["fitness"])):
+        raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: fitness is NaN")
+
+
+# -- the interface ------------------------------------------------------------------------------------------------
+class Storage(ABC):
+    """Persistent state of genepool. Thread-safe; open with :func:`workloads.storage.open_storage`.
+
+    ``dialect`` is ``"duckdb"`` or ``"postgresql"``; ``url`` is the redacted ``database_url`` (safe to log);
+    ``timescale`` tells whether the time-series tables are TimescaleDB hypertables (set by :meth:`migrate`).
+    """
+
+    dialect: str
+    url: str
+    timescale: bool = False
+
+    # -- backend primitives ------------------------------------------------------------------------------------
+    @abstractmethod
+    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction (committed on return, rolled back on error), retried on transient
+        errors where the backend has them; each failed attempt counts in ``genepool_storage_errors_total``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def _enable_timescale(self) -> bool:
+        """Turn ``ohlcv`` and ``generations`` into hypertables when the extension is available; ``True`` if so."""
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    # -- schema ------------------------------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply pending schema migrations in order (each in its own transaction) and, on PostgreSQL with the
+        ``timescaledb`` extension, the hypertables and compression policy. Returns the versions applied now."""
+        self._run("migrate", lambda s: s.execute(schema.MIGRATIONS_TABLE))
+        done = {row[0] for row in self._run("migrate", lambda s: s.query("SELECT version FROM schema_migrations"))}
+        applied = []
+        for migration in schema.MIGRATIONS:
+            if migration.version in done:
+                continue
+
+            def apply(session: Session, migration: schema.Migration = migration) -> None:
+                for statement in migration.statements(self.dialect):
+                    session.execute(statement)
+                session.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, "
+                                + schema.ts_from_us(self.dialect, "%s") + ")",
+                                (migration.version, migration.name, _now_us()))
+
+            self._run("migrate", apply)
+            applied.append(migration.version)
+        self.timescale = self._enable_timescale()
+        return applied
+
+    def schema_version(self) -> int:
+        rows = self._run("schema_version", lambda s: s.query("SELECT max(version) FROM schema_migrations"))
+        return int(rows[0][0] or 0)
+
+    def ping(self) -> None:
+        """A trivial round trip; raises when the database cannot be reached (no retries)."""
+        self._run("ping", lambda s: s.query("SELECT 1"))
+
+    # -- bars --------------------------------------------------------------------------------------------------
+    def put_bars(self, symbol: str, bars: Bars) -> int:
+        """Store ``bars`` under ``symbol``; returns the number of bars inserted (0 on an identical re-import)."""
+        check_symbol(symbol)
+        if len(bars) == 0:
+            return 0
+        if np.any(bars.timestamp % 1000 != 0):
+            row = int(np.argmax(bars.timestamp % 1000 != 0))
+            raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}), bar {row}: timestamp "
+                             f"{int(bars.timestamp[row])} ns has a sub-microsecond part; storage keeps microseconds")
+        columns = {
+            "symbol": np.full(len(bars), symbol, dtype=object),
+            "ts_us": bars.timestamp // 1000,
+            "open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close, "volume": bars.volume,
+            "funding_rate": bars.funding_rate,
+        }
+        ts = schema.ts_from_us(self.dialect, "s.ts_us")
+
+        def work(session: Session) -> int:
+            total, with_funding = session.query(
+                "SELECT count(*), count(funding_rate) FROM ohlcv WHERE symbol = %s", (symbol,))[0]
+            if total and (with_funding == total) != bars.has_funding:
+                stored = "has" if with_funding else "has no"
+                raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}): the stored series {stored} "
+                                 f"funding_rate and the new bars {'have' if bars.has_funding else 'have none'}; "
+                                 "a series must not mix the two")
+            session.stage_bars(columns)
+            differing = session.query(
+                "SELECT count(*), min(s.ts_us) FROM staging_bars s JOIN ohlcv o ON o.symbol = s.symbol AND o.ts = "
+                + ts + " WHERE o.open <> s.open OR o.high <> s.high OR o.low <> s.low OR o.close <> s.close "
+                "OR o.volume <> s.volume OR o.funding_rate IS DISTINCT FROM s.funding_rate")[0]
+            if differing[0]:
+                raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}): {differing[0]} bar(s) already "
+                                 f"stored with different values (first at {iso_from_us(differing[1])}); refusing to "
+                                 "overwrite stored bars")
+            missing = "FROM staging_bars s WHERE NOT EXISTS (SELECT 1 FROM ohlcv o WHERE o.symbol = s.symbol AND " \
+                      "o.ts = " + ts + ")"
+            inserted = int(session.query("SELECT count(*) " + missing)[0][0])
+            if inserted:
+                session.execute("INSERT INTO ohlcv (symbol, ts, open, high, low, close, volume, funding_rate) "
+                                "SELECT s.symbol, " + ts + ", s.open, s.high, s.low, s.close, s.volume, "
+                                "s.funding_rate " + missing)
+            session.execute("DROP TABLE staging_bars")
+            return inserted
+
+        return self._run("put_bars", work)
+
+    def get_bars(self, symbol: str) -> Bars:
+        """All stored bars of ``symbol`` in time order; ``ValueError`` when there are none."""
+        check_symbol(symbol)
+        rows = self._run("get_bars", lambda s: s.query(
+            "SELECT " + schema.us_from_ts(self.dialect, "ts") + ", open, high, low, close, volume, funding_rate "
+            "FROM ohlcv WHERE symbol = %s ORDER BY ts", (symbol,)))
+        if not rows:
+            raise ValueError(f"no bars stored for symbol {symbol!r} in {self.url}; import them with "
+                             f"`genepool data import FILE --symbol {symbol}`")
+        ts_us, o, h, low, c, v, f = zip(*rows)
+        funding = None if f[0] is None else np.array(f, dtype=np.float64)
+        return Bars.from_arrays(np.array(ts_us, dtype=np.int64) * 1000, np.array(o), np.array(h), np.array(low),
+                                np.array(c), np.array(v), funding, symbol=symbol, source=f"{self.url} ohlcv/{symbol}")
+
+    def list_symbols(self) -> list[str]:
+        """Symbols with stored bars, sorted."""
+        return [s.symbol for s in self.symbol_summaries()]
+
+    def symbol_summaries(self) -> list[SymbolSummary]:
+        """Per symbol: bar count, first/last timestamp (ns UTC), whether it has funding rates."""
+        us = schema.us_from_ts(self.dialect, "{}")
+        rows = self._run("list_symbols", lambda s: s.query(
+            f"SELECT symbol, count(*), {us.format('min(ts)')}, {us.format('max(ts)')}, count(funding_rate) "
+            "FROM ohlcv GROUP BY symbol ORDER BY symbol"))
+        return [SymbolSummary(sym, int(n), int(first) * 1000, int(last) * 1000, int(nf) > 0)
+                for sym, n, first, last, nf in rows]
+
+    # -- runs --------------------------------------------------------------------------------------------------
+    def create_run(self, run_id: str, config: dict[str, Any], data_fingerprint: str) -> None:
+        """Record a new run (``config["symbol"]``, when present, tags its strategies with the symbol)."""
+        check_run_id(run_id)
+        config_json = dump_json(config)
+        symbol = config.get("symbol")
+
+        def work(session: Session) -> None:
+            existing = session.query("SELECT config, data_fingerprint FROM runs WHERE run_id = %s", (run_id,))
+            if existing:
+                if load_json(existing[0][0]) != load_json(config_json) or existing[0][1] != data_fingerprint:
+                    raise ValueError(f"run {run_id!r} already exists with a different config or data fingerprint; "
+                                     "choose a new run id or resume with the original config and data")
+                return
+            session.execute(
+                "INSERT INTO runs (run_id, symbol, data_fingerprint, config, status, started_at) VALUES "
+                f"(%s, %s, %s, %s, 'running', {schema.ts_from_us(self.dialect, '%s')})",
+                (run_id, symbol, data_fingerprint, config_json, _now_us()))
+
+        self._run("create_run", work)
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run record (``config``, ``summary`` decoded) or ``None``."""
+        us = schema.us_from_ts(self.dialect, "{}")
+        rows = self._run("get_run", lambda s: s.query(
+            f"SELECT run_id, symbol, data_fingerprint, config, status, {us.format('started_at')}, "
+            f"{us.format('finished_at')}, summary FROM runs WHERE run_id = %s", (run_id,)))
+        if not rows:
+            return None
+        rid, symbol, fingerprint, config, status, started, finished, summary = rows[0]
+        return {"run_id": rid, "symbol": symbol, "data_fingerprint": fingerprint, "config": load_json(config),
+                "status": status, "started_at": iso_from_us(started), "finished_at": iso_from_us(finished),
+                "summary": load_json(summary)}
+
+    def _require_run(self, session: Session, run_id: str) -> None:
+        if not session.query("SELECT 1 FROM runs WHERE run_id = %s", (run_id,)):
+            raise ValueError(f"run {run_id!r} does not exist; call create_run first")
+
+    def record_generation(self, run_id: str, generation: int, stats: dict[str, Any]) -> None:
+        """Store the per-seed statistics of ``generation`` (replacing an earlier record of the same generation)."""
+        check_run_id(run_id)
+        stats_json = dump_json(stats)
+
+        def work(session: Session) -> None:
+            self._require_run(session, run_id)
+            session.execute("DELETE FROM generations WHERE run_id = %s AND generation = %s", (run_id, generation))
+            session.execute("INSERT INTO generations (run_id, generation, recorded_at, stats) VALUES "
+                            f"(%s, %s, {schema.ts_from_us(self.dialect, '%s')}, %s)",
+                            (run_id, int(generation), _now_us(), stats_json))
+
+        self._run("record_generation", work)
+
+    def generations(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """``[(generation, stats)]`` of a run in order."""
+        rows = self._run("generations", lambda s: s.query(
+            "SELECT generation, stats FROM generations WHERE run_id = %s ORDER BY generation", (run_id,)))
+        return [(int(g), load_json(stats)) for g, stats in rows]
+
+    def save_checkpoint(self, run_id: str, generation: int, payload: bytes) -> None:
+        """Store the checkpoint taken after ``generation``; keeps the last :data:`CHECKPOINTS_KEPT` per run."""
+        check_run_id(run_id)
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise ValueError(f"checkpoint of run {run_id!r}: payload must be bytes, got {type(payload).__name__}")
+
+        def work(session: Session) -> None:
+            self._require_run(session, run_id)
+            session.execute("DELETE FROM checkpoints WHERE run_id = %s AND generation = %s", (run_id, generation))
+            session.execute("INSERT INTO checkpoints (run_id, generation, payload, created_at) VALUES "
+                            f"(%s, %s, %s, {schema.ts_from_us(self.dialect, '%s')})",
+                            (run_id, int(generation), bytes(payload), _now_us()))
+            session.execute("DELETE FROM checkpoints WHERE run_id = %s AND generation NOT IN (SELECT generation FROM "
+                            "checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT %s)",
+                            (run_id, run_id, CHECKPOINTS_KEPT))
+
+        self._run("save_checkpoint", work)
+
+    def load_checkpoint(self, run_id: str) -> tuple[int, bytes] | None:
+        """``(generation, payload)`` of the latest checkpoint of ``run_id``, or ``None``."""
+        rows = self._run("load_checkpoint", lambda s: s.query(
+            "SELECT generation, payload FROM checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT 1",
+            (run_id,)))
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def save_hall_of_fame(self, run_id: str, entries: list[dict[str, Any]]) -> list[str]:
+        """Replace the hall of fame of ``run_id``. Each entry: ``strategy`` (seed name), ``params`` (gene → value),
+        ``fitness``, ``train_metrics``, ``holdout_metrics`` (metric → value), ``dsr``. Entries are ranked by
+        fitness (descending; ties keep the given order). Returns the strategy ids in rank order."""
+        check_run_id(run_id)
+        for index, entry in enumerate(entries):
+            _check_entry(run_id, index, entry)
+        order = sorted(range(len(entries)), key=lambda i: (-float(entries[i]["fitness"]), i))
+        now = _now_us()
+        rows = [(f"{run_id}.{rank}", run_id, rank, str(entries[i]["strategy"]), dump_json(entries[i]["params"]),
+                 float(entries[i]["fitness"]), float(entries[i]["dsr"]), dump_json(entries[i]["train_metrics"]),
+                 dump_json(entries[i]["holdout_metrics"]), now)
+                for rank, i in enumerate(order, start=1)]
+
+        def work(session: Session) -> None:
+            self._require_run(session, run_id)
+            session.execute("DELETE FROM strategies WHERE run_id = %s", (run_id,))
+            for row in rows:
+                session.execute(
+                    "INSERT INTO strategies (id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, "
+                    "holdout_metrics, created_at) SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, "
+                    f"{schema.ts_from_us(self.dialect, '%s')} FROM runs r WHERE r.run_id = %s", (*row, run_id))
+
+        self._run("save_hall_of_fame", work)
+        return [row[0] for row in rows]
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Mark the run finished with its summary."""
+        check_run_id(run_id)
+        summary_json = dump_json(summary)
+
+        def work(session: Session) -> None:
+            self._require_run(session, run_id)
+            session.execute(f"UPDATE runs SET status = 'finished', finished_at = {schema.ts_from_us(self.dialect, '%s')}"
+                            ", summary = %s WHERE run_id = %s", (_now_us(), summary_json, run_id))
+
+        self._run("finish_run", work)
+
+    # -- strategies --------------------------------------------------------------------------------------------
+    _STRATEGY_COLUMNS = "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, {}"
+
+    def _strategy(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, created = row
+        return {"id": sid, "run_id": run_id, "rank": int(rank), "seed": seed, "symbol": symbol,
+                "params": load_json(params), "fitness": float(fitness), "dsr": float(dsr),
+                "train_metrics": load_json(train), "holdout_metrics": load_json(holdout),
+                "created_at": iso_from_us(created)}
+
+    def list_strategies(self, seed: str | None = None, limit: int = 50, symbol: str | None = None
+                        ) -> list[dict[str, Any]]:
+        """Stored hall-of-fame strategies, best fitness first (ties by id), optionally of one seed / symbol."""
+        _check_limit(limit)
+        where, params = [], []
+        if seed is not None:
+            where.append("seed = %s")
+            params.append(seed)
+        if symbol is not None:
+            where.append("symbol = %s")
+            params.append(symbol)
+        sql = ("SELECT " + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
+               + " FROM strategies" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY fitness DESC, id LIMIT %s")
+        rows = self._run("list_strategies", lambda s: s.query(sql, (*params, limit)))
+        return [self._strategy(row) for row in rows]
+
+    def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
+        """One stored strategy by id, or ``None``."""
+        rows = self._run("get_strategy", lambda s: s.query(
+            "SELECT " + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
+            + " FROM strategies WHERE id = %s", (strategy_id,)))
+        return self._strategy(rows[0]) if rows else None

@@ -1,0 +1,97 @@
+"""The embedded backend: one DuckDB file (``duckdb:///path/to/file.duckdb``; ``duckdb://:memory:`` for tests).
+
+DuckDB lets one process at a time open a file for writing: a second process (e.g. ``genepool serve`` while an
+``evolve`` runs on the same file) gets a clear :class:`StorageError`. Use PostgreSQL for several processes.
+Statements of one storage object are serialised by a lock (DuckDB connections are not shared across threads).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from workloads.metrics import STORAGE_ERRORS
+from workloads.settings import DUCKDB_SCHEME
+from workloads.storage.base import Session, Storage, StorageError
+
+T = TypeVar("T")
+
+
+def duckdb_path(url: str) -> str:
+    """The file path of a ``duckdb://`` URL: everything after ``duckdb://`` (``duckdb:///abs/x.duckdb`` →
+    ``/abs/x.duckdb``), or ``:memory:``."""
+    if not url.startswith(DUCKDB_SCHEME):
+        raise ValueError(f"database_url {url!r}: not a duckdb:// URL")
+    path = url[len(DUCKDB_SCHEME):]
+    if not path:
+        raise ValueError(f"database_url {url!r}: no file path after duckdb://")
+    return path
+
+
+class DuckDBSession:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._cursor.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
+        n = len(columns["ts_us"])
+        table = pa.table({
+            name: (pa.nulls(n, pa.float64()) if values is None else pa.array(values))
+            for name, values in columns.items()
+        })
+        self._cursor.register("staging_bars_arrow", table)
+        try:
+            self._cursor.execute("CREATE OR REPLACE TEMP TABLE staging_bars AS SELECT * FROM staging_bars_arrow")
+        finally:
+            self._cursor.unregister("staging_bars_arrow")
+
+
+class DuckDBStorage(Storage):
+    dialect = "duckdb"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        path = duckdb_path(url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(path)
+        except duckdb.Error as exc:
+            STORAGE_ERRORS.labels("connect").inc()
+            raise StorageError(f"{url}: cannot open the DuckDB file: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
+        with self._lock:
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(DuckDBSession(cursor))
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+                return result
+            except duckdb.Error as exc:
+                STORAGE_ERRORS.labels(operation).inc()
+                raise StorageError(f"{self.url}: {operation} failed: {exc}") from exc
+            finally:
+                cursor.close()
+
+    def _enable_timescale(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

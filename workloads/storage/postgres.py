@@ -1,0 +1,124 @@
+"""The PostgreSQL backend (``postgresql://user:password@host:port/db``): psycopg 3 with a connection pool.
+
+Transient failures — a lost or refused connection, a server restart (``OperationalError``), a pool timeout, a
+serialization failure or deadlock — are retried with exponential backoff (0.1 s doubling to 2 s) for up to
+``retry_seconds`` (30 s by default) before a :class:`StorageError` is raised. Every write is idempotent, so a
+retried transaction never duplicates rows. Each failed attempt is counted in
+``genepool_storage_errors_total{operation}`` and logged (with the URL's password masked).
+
+TimescaleDB: :meth:`migrate` creates the ``timescaledb`` extension when the server offers it and turns the
+time-series tables into hypertables (see :mod:`workloads.storage.schema`); otherwise plain tables are used.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+import psycopg
+import psycopg_pool
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from workloads.metrics import STORAGE_ERRORS
+from workloads.settings import redact_url
+from workloads.storage import schema
+from workloads.storage.base import Session, Storage, StorageError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+TRANSIENT = (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.SerializationFailure,
+             psycopg.errors.DeadlockDetected)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the server or the network, not the statement."""
+    return isinstance(exc, TRANSIENT)
+
+
+class PostgresSession:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self._conn.execute(sql, params or None)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql, params or None).fetchall()
+
+    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
+        self._conn.execute("CREATE TEMP TABLE staging_bars (symbol TEXT, ts_us BIGINT, open DOUBLE PRECISION, "
+                           "high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, "
+                           "volume DOUBLE PRECISION, funding_rate DOUBLE PRECISION) ON COMMIT DROP")
+        n = len(columns["ts_us"])
+        funding = columns["funding_rate"]
+        values = [columns[name].tolist() for name in schema.STAGING_COLUMNS[:-1]]
+        values.append([None] * n if funding is None else funding.tolist())
+        with self._conn.cursor().copy(f"COPY staging_bars ({', '.join(schema.STAGING_COLUMNS)}) FROM STDIN") as copy:
+            for row in zip(*values):
+                copy.write_row(row)
+
+
+class PostgresStorage(Storage):
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0,
+                 connect_timeout: float = 5.0) -> None:
+        self.url = redact_url(url) or ""
+        self.retry_seconds = retry_seconds
+        self._pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=max_connections, timeout=connect_timeout, open=False,
+            kwargs={"connect_timeout": max(1, int(connect_timeout)), "application_name": "genepool"},
+            check=psycopg_pool.ConnectionPool.check_connection, name="genepool",
+        )
+        self._pool.open(wait=False)
+
+    def _attempt(self, operation: str, work: Callable[[Session], T], timeout: float | None = None) -> T:
+        try:
+            with self._pool.connection(timeout=timeout) as conn, conn.transaction():
+                return work(PostgresSession(conn))
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            STORAGE_ERRORS.labels(operation).inc()
+            log.warning("storage %s on %s failed: %s", operation, self.url, str(exc).strip().splitlines()[0]
+                        if str(exc).strip() else type(exc).__name__)
+            raise
+
+    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
+        retrying = Retrying(retry=retry_if_exception(is_transient), stop=stop_after_delay(self.retry_seconds),
+                            wait=wait_exponential(multiplier=0.1, max=2.0), reraise=True)
+        try:
+            return retrying(self._attempt, operation, work)
+        except TRANSIENT as exc:
+            raise StorageError(f"{self.url}: {operation} failed after retrying for {self.retry_seconds:g} s: "
+                               f"{str(exc).strip() or type(exc).__name__}") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"{self.url}: {operation} failed: {str(exc).strip()}") from exc
+
+    def ping(self) -> None:
+        try:
+            self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=2.0)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StorageError(f"{self.url}: {str(exc).strip() or type(exc).__name__}") from exc
+
+    def _enable_timescale(self) -> bool:
+        def work(session: Session) -> bool:
+            if not session.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"):
+                if not session.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"):
+                    return False
+                session.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            existing = {row[0] for row in session.query(
+                "SELECT hypertable_name FROM timescaledb_information.hypertables")}
+            if {table for table, _, _ in schema.HYPERTABLES} - existing:
+                for statement in schema.timescale_statements():
+                    session.execute(statement)
+            return True
+
+        try:
+            return self._run("timescale", work)
+        except StorageError as exc:
+            log.warning("timescaledb is available but could not be enabled (%s); using plain tables", exc)
+            return False
+
+    def close(self) -> None:
+        self._pool.close()
