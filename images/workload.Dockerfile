@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# The workload image: the genepool package on Ray's image, used by the API, the Ray head and workers, and the
+# evolution CronJobs (one image, so drivers and workers import the same code).
+#
+# Build from the repository root (images/workload.Dockerfile.dockerignore keeps the context small):
+#   docker build -f images/workload.Dockerfile -t <registry>/genepool/workload:0.1.0 .
+#
+# - Base: Ray's image for Python 3.11, pinned to the Ray version the program deploys (infra/versions.py
+#   RAY_VERSION; a test holds them equal). It brings Ray with its dashboard/job/autoscaler dependencies.
+# - Stage "wheel" builds the genepool wheel; the runtime stage installs only that wheel (the core dependencies,
+#   no infra/test/bench extras: the Pulumi SDKs never enter the image).
+# - Runs as Ray's non-root user (uid 1000), which the pod security contexts in infra/ also require.
+ARG RAY_IMAGE=rayproject/ray:2.52.0-py311
+
+FROM ${RAY_IMAGE} AS wheel
+WORKDIR /home/ray/src
+COPY --chown=1000:100 pyproject.toml README.md ./
+COPY --chown=1000:100 workloads ./workloads
+RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /home/ray/wheels .
+
+FROM ${RAY_IMAGE}
+USER 1000
+COPY --from=wheel --chown=1000:100 /home/ray/wheels /home/ray/wheels
+RUN python -m pip install --no-cache-dir /home/ray/wheels/genepool-*.whl \
+ && rm -rf /home/ray/wheels \
+ && genepool --help > /dev/null
+ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
+    PYTHONUNBUFFERED=1
+EXPOSE 8000
+CMD ["genepool", "serve", "--host", "0.0.0.0", "--port", "8000"]

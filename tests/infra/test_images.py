@@ -1,0 +1,48 @@
+"""The workload image definition: pinned Ray base matching the deployed Ray, multi-stage, non-root, wheel-only."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from infra import versions
+
+from .conftest import REPOSITORY
+
+DOCKERFILE = (REPOSITORY / "images" / "workload.Dockerfile").read_text()
+
+
+def instructions(keyword: str) -> list[str]:
+    return [line.split(None, 1)[1] for line in DOCKERFILE.splitlines() if line.startswith(keyword + " ")]
+
+
+def test_base_image_is_the_deployed_ray_version_for_python_3_11():
+    assert instructions("ARG") == [f"RAY_IMAGE=rayproject/ray:{versions.RAY_VERSION}-py311"]
+
+
+def test_image_is_multi_stage_from_the_pinned_base():
+    assert instructions("FROM") == ["${RAY_IMAGE} AS wheel", "${RAY_IMAGE}"]
+
+
+def test_runtime_stage_runs_as_the_non_root_ray_user():
+    runtime = DOCKERFILE.split("\nFROM ${RAY_IMAGE}\n", 1)[1]
+    assert re.search(r"^USER 1000$", runtime, re.MULTILINE)
+    assert "USER root" not in DOCKERFILE
+
+
+def test_only_the_wheel_is_installed_without_extras():
+    installs = [line for line in DOCKERFILE.splitlines() if "pip install" in line]
+    assert installs == ["RUN python -m pip install --no-cache-dir /home/ray/wheels/genepool-*.whl \\"]
+    assert "[" not in installs[0]
+
+
+def test_the_wheel_core_carries_no_pulumi():
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
+    assert not [dep for dep in project["dependencies"] if "pulumi" in dep]
+    assert all("pulumi" in dep for dep in project["optional-dependencies"]["infra"])
+
+
+def test_container_serves_on_the_port_the_program_probes():
+    from infra.components.workload import PORT
+
+    assert instructions("EXPOSE") == [str(PORT)]
