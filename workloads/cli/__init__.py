@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from workloads.cli import data as data_commands
+from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
 
 app = typer.Typer(
@@ -21,6 +22,8 @@ app.add_typer(data_commands.app, name="data")
 app.command("demo")(data_commands.demo)
 app.add_typer(strategy_commands.app, name="strategies")
 app.command("readiness")(strategy_commands.readiness)
+app.command("health")(state_commands.health)
+app.command("serve")(state_commands.serve)
 
 
 def main() -> None:

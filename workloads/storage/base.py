@@ -39,7 +39,7 @@ from workloads.storage import schema
 T = TypeVar("T")
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
+SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHECKPOINTS_KEPT = 3
 """Checkpoints kept per run (older generations are pruned when a new one is saved)."""
 MAX_LIMIT = 1000
@@ -140,7 +140,7 @@ def check_run_id(run_id: str) -> str:
 
 def check_symbol(symbol: str) -> str:
     if not isinstance(symbol, str) or not SYMBOL.match(symbol):
-        raise ValueError(f"symbol {symbol!r}: must be 1-64 characters of letters, digits, '_', '.', ':', '/' or '-', "
+        raise ValueError(f"symbol {symbol!r}: must be 1-64 characters of letters, digits, '_', '.', ':' or '-', "
                          "starting with a letter or digit")
     return symbol
 

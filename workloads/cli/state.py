@@ -1,0 +1,142 @@
+"""State and service commands: ``genepool data import|list``, ``genepool health``, ``genepool serve``.
+
+``data import`` and ``data list`` are registered on the ``data`` group of :mod:`workloads.cli.data`. Every command
+takes ``--stack-outputs FILE`` (the JSON of ``pulumi stack output --json --show-secrets``); otherwise settings
+come from ``GENEPOOL_*`` environment variables or the embedded defaults (:mod:`workloads.settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
+from workloads.cli.data import app as data_app
+from workloads.settings import Settings, load_settings
+
+StackOutputs = Annotated[
+    Optional[Path],
+    typer.Option("--stack-outputs", help="JSON from `pulumi stack output --json --show-secrets`.", dir_okay=False),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def settings_from(stack_outputs: Path | None) -> Settings:
+    """Settings for a command (bad settings exit 2 with the file or variable named)."""
+    with bad_input_exits():
+        return load_settings(stack_outputs)
+
+
+def _storage_failure(exc: Exception) -> typer.Exit:
+    error_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=False)
+    return typer.Exit(1)
+
+
+@data_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file of bars.")],
+    symbol: Annotated[str, typer.Option("--symbol", help="Symbol to store the bars under.")],
+    drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Drop rows that break a rule (reported).")]
+    = False,
+    fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="Insert flat bars for missing intervals.")] = False,
+    stack_outputs: StackOutputs = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Load a data file into the database (idempotent: re-importing the same bars inserts nothing)."""
+    from workloads.data.loaders import LoadOptions, read_bars
+    from workloads.storage import StorageError, open_storage
+    from workloads.storage.base import check_symbol
+
+    settings = settings_from(stack_outputs)
+    with bad_input_exits():
+        check_symbol(symbol)
+        result = read_bars(file, LoadOptions(drop_invalid=drop_invalid, fill_gaps=fill_gaps, symbol=symbol))
+    try:
+        with open_storage(settings) as storage, bad_input_exits():
+            inserted = storage.put_bars(symbol, result.bars)
+    except StorageError as exc:
+        raise _storage_failure(exc) from None
+    summary = {"file": str(file), "symbol": symbol, "bars": len(result.bars), "inserted": inserted,
+               "already_stored": len(result.bars) - inserted, "database": settings.redacted()["database_url"],
+               "repairs": result.repairs.as_dict()}
+    if json_output:
+        print_json(summary)
+        return
+    for line in result.repairs.lines():
+        console.print(f"[yellow]repaired:[/] {line}")
+    console.print(f"{symbol}: imported {inserted:,} new bars from {file} ({summary['already_stored']:,} already "
+                  f"stored) into {summary['database']}", highlight=False)
+
+
+@data_app.command("list")
+def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
+    """Symbols stored in the database: bars, first and last time, funding rates."""
+    from workloads.storage import StorageError, open_storage
+
+    settings = settings_from(stack_outputs)
+    try:
+        with open_storage(settings) as storage:
+            summaries = [s.as_dict() for s in storage.symbol_summaries()]
+    except StorageError as exc:
+        raise _storage_failure(exc) from None
+    if json_output:
+        print_json(summaries)
+        return
+    table = Table(title=f"stored bars ({settings.redacted()['database_url']})")
+    for column in ("symbol", "bars", "first", "last", "funding"):
+        table.add_column(column)
+    for s in summaries:
+        table.add_row(s["symbol"], f"{s['bars']:,}", s["first_timestamp"], s["last_timestamp"],
+                      "yes" if s["has_funding"] else "no")
+    console.print(table)
+
+
+def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
+    """Check storage, cache and Ray: healthy / degraded / unhealthy with latency. Exits 1 when unhealthy."""
+    from workloads.cache.redis import make_cache
+    from workloads.health import UNHEALTHY, UnopenedStorage, check_all
+    from workloads.storage import StorageError, open_storage
+
+    settings = settings_from(stack_outputs)
+    try:
+        storage = open_storage(settings, migrate=False)
+    except StorageError as exc:
+        storage = UnopenedStorage(exc)  # type: ignore[assignment]
+    try:
+        report = check_all(settings, storage, make_cache(settings))
+    finally:
+        storage.close()
+    if json_output:
+        print_json(report.as_dict())
+    else:
+        colours = {"healthy": "green", "degraded": "yellow", "unhealthy": "red"}
+        table = Table(title=f"genepool health: {report.status}")
+        for column in ("check", "status", "latency ms", "detail / error"):
+            table.add_column(column)
+        for check in report.checks:
+            detail = check.error or ", ".join(f"{k}={v}" for k, v in check.detail.items())
+            table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]", f"{check.latency_ms:.1f}", detail)
+        console.print(table)
+    if report.status == UNHEALTHY:
+        raise typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind (0.0.0.0 in a pod).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    stack_outputs: StackOutputs = None,
+) -> None:
+    """Serve the HTTP API: strategies, signals, /health/liveness, /health/readiness, /metrics.
+
+    ``/v1`` endpoints need ``Authorization: Bearer $GENEPOOL_API_TOKEN``; the command refuses to start without it."""
+    import uvicorn
+
+    from workloads.service import create_app
+
+    settings = settings_from(stack_outputs)
+    if not settings.api_token:
+        raise fail_bad_input("GENEPOOL_API_TOKEN is not set: the /v1 endpoints require a bearer token")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,150 @@
+"""Health of the app's dependencies: storage, cache and Ray, each ``healthy`` / ``degraded`` / ``unhealthy``.
+
+Rules (what each failure means for the service):
+
+- storage unreachable → **unhealthy** (nothing can be served or recorded); slower than ``slow_ms`` → degraded;
+- cache (Redis) unreachable → **degraded** (runs go on uncached); no ``redis_url`` → healthy (in-process cache);
+- Ray address unreachable (TCP connect to its host:port) → **degraded** (evolution can fall back to local
+  threads); no ``ray_address`` → healthy (local backend).
+
+The overall status is the worst of the checks. Error texts never contain a password from the settings.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from workloads.settings import Settings
+
+HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
+_RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
+DEFAULT_SLOW_MS = 1000.0
+RAY_CLIENT_PORT = 10001
+RAY_GCS_PORT = 6379
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str
+    latency_ms: float
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "latency_ms": round(self.latency_ms, 3), "error": self.error, **self.detail}
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def status(self) -> str:
+        return max((c.status for c in self.checks), key=_RANK.__getitem__, default=HEALTHY)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "checks": {c.name: c.as_dict() for c in self.checks}}
+
+
+def scrub(text: str, settings: Settings) -> str:
+    """``text`` with any password or token from ``settings`` masked."""
+    for url in (settings.database_url, settings.redis_url):
+        password = urlsplit(url).password if url else None
+        if password:
+            text = text.replace(password, "***")
+    if settings.api_token:
+        text = text.replace(settings.api_token, "***")
+    return text
+
+
+def _timed(name: str, probe: Callable[[], dict[str, Any]], failure_status: str, settings: Settings,
+           slow_ms: float) -> CheckResult:
+    start = time.perf_counter()
+    try:
+        detail = probe()
+    except Exception as exc:  # any failure of a dependency is a health result, never a crash
+        latency = (time.perf_counter() - start) * 1000.0
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return CheckResult(name, failure_status, latency, scrub(f"{type(exc).__name__}: {message}", settings))
+    latency = (time.perf_counter() - start) * 1000.0
+    status = DEGRADED if latency > slow_ms else HEALTHY
+    error = f"slow: {latency:.0f} ms > {slow_ms:.0f} ms" if status == DEGRADED else None
+    return CheckResult(name, status, latency, error, detail)
+
+
+class UnopenedStorage:
+    """Stands in for a storage that could not even be opened, so its check reports the error as unhealthy."""
+
+    dialect = "unknown"
+    url = ""
+    timescale = False
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def ping(self) -> None:
+        raise self._error
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def check_storage(storage: Any, settings: Settings, slow_ms: float = DEFAULT_SLOW_MS) -> CheckResult:
+    """Round trip to the database (``storage``: an open :class:`~workloads.storage.Storage`)."""
+    def probe() -> dict[str, Any]:
+        storage.ping()
+        return {"backend": storage.dialect, "url": storage.url, "timescale": storage.timescale}
+
+    return _timed("storage", probe, UNHEALTHY, settings, slow_ms)
+
+
+def check_cache(cache: Any, settings: Settings, slow_ms: float = DEFAULT_SLOW_MS) -> CheckResult:
+    """Round trip to Redis, or healthy for the in-process cache."""
+    if not settings.redis_url or not hasattr(cache, "ping"):
+        return CheckResult("cache", HEALTHY, 0.0, None, {"backend": "in-process"})
+
+    def probe() -> dict[str, Any]:
+        cache.ping()
+        return {"backend": "redis", "url": cache.url}
+
+    return _timed("cache", probe, DEGRADED, settings, slow_ms)
+
+
+def ray_endpoint(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a Ray address (``ray://host:10001`` or ``host:6379``); ``None`` for ``auto``/``local``."""
+    if address in ("auto", "local"):
+        return None
+    if "://" in address:
+        parts = urlsplit(address)
+        return parts.hostname or "", parts.port or RAY_CLIENT_PORT
+    host, _, port = address.rpartition(":")
+    if not host:
+        return address, RAY_GCS_PORT
+    if not port.isdigit():
+        raise ValueError(f"ray_address {address!r}: expected ray://host:port or host:port")
+    return host, int(port)
+
+
+def check_ray(settings: Settings, timeout: float = 2.0, slow_ms: float = DEFAULT_SLOW_MS) -> CheckResult:
+    """TCP reachability of ``ray_address``; healthy when none is configured (local backend)."""
+    if not settings.ray_address:
+        return CheckResult("ray", HEALTHY, 0.0, None, {"backend": "local"})
+
+    def probe() -> dict[str, Any]:
+        endpoint = ray_endpoint(settings.ray_address or "")
+        if endpoint is not None:
+            with socket.create_connection(endpoint, timeout=timeout):
+                pass
+        return {"backend": "ray", "address": settings.ray_address}
+
+    return _timed("ray", probe, DEGRADED, settings, slow_ms)
+
+
+def check_all(settings: Settings, storage: Any, cache: Any) -> HealthReport:
+    """Every check, in the order storage, cache, ray."""
+    return HealthReport((check_storage(storage, settings), check_cache(cache, settings), check_ray(settings)))
