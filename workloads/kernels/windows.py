@@ -1,0 +1,229 @@
+"""Streaming rolling-window state for fused seed kernels: ring buffers, rolling moments, monotonic deques, Wilder.
+
+A fused kernel walks the bars once per individual and keeps, per individual, only **window-sized** state: a ring
+buffer of the last ``n`` values of a derived series, a few running sums, or a deque of bar indices. Every function
+here is a flat ``@njit`` step the kernel calls once per bar; state that is a scalar is passed in and returned (Numba
+scalars cannot be updated by reference), state that is an array (allocated once per individual with ``np.empty``)
+is updated in place. ``workloads.kernels.ta`` builds the array-form indicators from these same steps, so an
+indicator checked there against TA-Lib is the value a kernel sees.
+
+Counting convention: ``k`` is the 0-based count of the value being pushed into a window of length ``n`` (the
+``k``-th value ever pushed). The window is full from ``k = n - 1`` on.
+
+Rounding: running sums are **re-summed from the ring every time it wraps** (``k % n == n - 1``), so the rounding
+drift of add-new/subtract-old updates never outlives one window, and moments are accumulated around a *shift*
+(the newest value at the last re-sum), so a variance of prices near 50 000 or near 0.0001 loses no digits to
+cancellation. Results agree with TA-Lib / NumPy to ~1e-12 relative (see ``tests/seeds``).
+
+>>> import numpy as np
+>>> from workloads.kernels.windows import deque_push_max, rolling_sum_push
+>>> buf, total = np.zeros(3), 0.0
+>>> for k, x in enumerate([1.0, 2.0, 3.0, 4.0]):
+...     total = rolling_sum_push(buf, k, x, total)
+>>> total
+9.0
+>>> highs, dq, head, size = np.array([3.0, 1.0, 2.0, 0.5]), np.empty(2, np.int64), 0, 0
+>>> for t in range(4):
+...     head, size = deque_push_max(dq, head, size, highs, t, 2)
+>>> float(highs[dq[head]])
+2.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+# -- ring buffers -----------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def ring_swap(buf: np.ndarray, k: int, x: float) -> float:
+    """Store ``x`` as the ``k``-th value pushed into the ring ``buf`` (length ``n``); return the value it evicts
+    (the ``(k - n)``-th), or 0.0 while ``k < n``."""
+    n = buf.shape[0]
+    slot = k % n
+    old = buf[slot] if k >= n else 0.0
+    buf[slot] = x
+    return old
+
+
+@njit(cache=True, inline="always")
+def ring_sum(buf: np.ndarray) -> float:
+    """Sum of a full ring, added slot by slot (exact for repeated values such as a run of 0s or 100s)."""
+    total = 0.0
+    for j in range(buf.shape[0]):
+        total += buf[j]
+    return total
+
+
+@njit(cache=True, inline="always")
+def rolling_sum_push(buf: np.ndarray, k: int, x: float, total: float) -> float:
+    """Push ``x`` (the ``k``-th value) into the ring ``buf`` of length ``n``; return the sum of the last
+    ``min(k + 1, n)`` values. Re-summed from the ring when it wraps. Start with ``total = 0.0``."""
+    n = buf.shape[0]
+    old = ring_swap(buf, k, x)
+    if k % n == n - 1:
+        return ring_sum(buf)
+    return total + x - old
+
+
+# -- rolling moments --------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def moments_push(buf: np.ndarray, k: int, x: float, s1: float, s2: float,
+                 shift: float) -> tuple[float, float, float]:
+    """Push ``x`` (the ``k``-th value) into the ring ``buf``; return ``(s1, s2, shift)`` with ``s1 = sum(x - shift)``
+    and ``s2 = sum((x - shift) ** 2)`` over the last ``min(k + 1, n)`` values. On every wrap the shift moves to the
+    newest value and both sums are re-summed from the ring. Start with ``0.0, 0.0, 0.0``.
+    Read them with :func:`moments_mean` and :func:`moments_var`."""
+    n = buf.shape[0]
+    if k == 0:
+        shift = x
+    old = ring_swap(buf, k, x)
+    if k % n == n - 1:
+        shift = x
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            d = buf[j] - shift
+            s1 += d
+            s2 += d * d
+        return s1, s2, shift
+    d = x - shift
+    s1 += d
+    s2 += d * d
+    if k >= n:
+        e = old - shift
+        s1 -= e
+        s2 -= e * e
+    return s1, s2, shift
+
+
+@njit(cache=True, inline="always")
+def moments_mean(s1: float, shift: float, n: int) -> float:
+    """Mean of a full window of ``n`` values from :func:`moments_push` state."""
+    return shift + s1 / n
+
+
+@njit(cache=True, inline="always")
+def moments_var(s1: float, s2: float, n: int, ddof: int) -> float:
+    """Variance of a full window of ``n`` values, ``sum((x - mean) ** 2) / (n - ddof)`` (``ddof = 0``: population,
+    as TA-Lib's BBANDS/STDDEV; ``ddof = 1``: sample, as ``np.std(ddof=1)``). Never negative."""
+    v = (s2 - s1 * s1 / n) / (n - ddof)
+    return v if v > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def weighted_moments_push(wbuf: np.ndarray, xbuf: np.ndarray, k: int, w: float, x: float, sw: float, s1: float,
+                          s2: float, shift: float) -> tuple[float, float, float, float]:
+    """Push the ``k``-th pair (weight ``w``, value ``x``) into the rings ``wbuf``/``xbuf``; return
+    ``(sw, s1, s2, shift)``: ``sw = sum(w)``, ``s1 = sum(w * (x - shift))``, ``s2 = sum(w * (x - shift) ** 2)``
+    over the last ``min(k + 1, n)`` pairs; re-summed around the newest value on every wrap. Start with zeros.
+    Read them with :func:`weighted_mean_std`."""
+    n = xbuf.shape[0]
+    if k == 0:
+        shift = x
+    old_w = ring_swap(wbuf, k, w)
+    old_x = ring_swap(xbuf, k, x)
+    if k % n == n - 1:
+        shift = x
+        sw = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            d = xbuf[j] - shift
+            sw += wbuf[j]
+            s1 += wbuf[j] * d
+            s2 += wbuf[j] * d * d
+        return sw, s1, s2, shift
+    d = x - shift
+    sw += w
+    s1 += w * d
+    s2 += w * d * d
+    if k >= n:
+        e = old_x - shift
+        sw -= old_w
+        s1 -= old_w * e
+        s2 -= old_w * e * e
+    return sw, s1, s2, shift
+
+
+@njit(cache=True, inline="always")
+def weighted_mean_std(sw: float, s1: float, s2: float, shift: float) -> tuple[float, float]:
+    """Weighted mean ``sum(w x) / sum(w)`` and weighted population std ``sqrt(sum(w (x - mean)^2) / sum(w))`` of a
+    full window from :func:`weighted_moments_push` state; ``(nan, nan)`` when the weights sum to 0 (or less)."""
+    if not sw > 0.0:
+        return np.nan, np.nan
+    m = s1 / sw
+    v = s2 / sw - m * m
+    return shift + m, np.sqrt(v) if v > 0.0 else 0.0
+
+
+# -- rolling extremes -------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def deque_push_max(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, n: int) -> tuple[int, int]:
+    """Monotonic deque for the rolling max of the array ``x`` over the ``n`` bars ``t-n+1 .. t``: push bar ``t``
+    (bars pushed in order, one per call); return ``(head, size)``. The max is ``x[dq[head]]``. ``dq`` is an int64
+    ring of length ``n``; start with ``head = size = 0``. Amortised O(1) per bar."""
+    cap = dq.shape[0]
+    if size > 0 and dq[head] <= t - n:
+        head = (head + 1) % cap
+        size -= 1
+    while size > 0 and x[dq[(head + size - 1) % cap]] <= x[t]:
+        size -= 1
+    dq[(head + size) % cap] = t
+    return head, size + 1
+
+
+@njit(cache=True, inline="always")
+def deque_push_min(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, n: int) -> tuple[int, int]:
+    """As :func:`deque_push_max`, for the rolling min (``x[dq[head]]`` is the min of ``x[t-n+1 .. t]``)."""
+    cap = dq.shape[0]
+    if size > 0 and dq[head] <= t - n:
+        head = (head + 1) % cap
+        size -= 1
+    while size > 0 and x[dq[(head + size - 1) % cap]] >= x[t]:
+        size -= 1
+    dq[(head + size) % cap] = t
+    return head, size + 1
+
+
+# -- Wilder smoothing -------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def wilder_push(state: float, x: float, k: int, n: int) -> float:
+    """Wilder's smoothing of period ``n`` with the ``k``-th sample ``x``: a running sum for ``k < n-1``, the simple
+    mean of the first ``n`` samples at ``k = n-1``, then ``(state * (n-1) + x) / n`` — TA-Lib's order of operations
+    in RSI and ATR (bit-identical). Defined from ``k = n-1``. Start with ``state = 0.0``."""
+    if k < n - 1:
+        return state + x
+    if k == n - 1:
+        return (state + x) / n
+    return (state * (n - 1) + x) / n
+
+
+@njit(cache=True, inline="always")
+def rsi_value(avg_gain: float, avg_loss: float) -> float:
+    """TA-Lib's RSI from Wilder-smoothed gains and losses: ``100 * gain / (gain + loss)``, and 0 when both are 0
+    (a window with no price change reads 0, as in ``talib.RSI``)."""
+    total = avg_gain + avg_loss
+    return 100.0 * (avg_gain / total) if total != 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray, t: int) -> float:
+    """TA-Lib's TRANGE at bar ``t >= 1``: ``max(H - L, |C[t-1] - H|, |C[t-1] - L|)``."""
+    greatest = high[t] - low[t]
+    up = abs(close[t - 1] - high[t])
+    if up > greatest:
+        greatest = up
+    down = abs(close[t - 1] - low[t])
+    if down > greatest:
+        greatest = down
+    return greatest
+
+
+@njit(cache=True, inline="always")
+def stoch_k(close: float, highest: float, lowest: float) -> float:
+    """TA-Lib's fast %K from the period's highest high and lowest low: ``(C - LL) / ((HH - LL) / 100)``, 0 when
+    ``HH == LL``."""
+    diff = (highest - lowest) / 100.0
+    return (close - lowest) / diff if diff != 0.0 else 0.0

@@ -1,0 +1,86 @@
+"""``stochastic_oscillator`` (momentum, 20 bars): fast %K crossing %D in the extreme zones (design §3.3).
+
+Rule, decided on the close of bar ``t`` with %K and %D of ``talib.STOCHF(high, low, close, k, d)``:
+
+- %K **crosses above** %D (``K[t] > D[t]`` and ``K[t-1] <= D[t-1]``) while ``D[t] < oversold`` → +1;
+- %K **crosses below** %D (``K[t] < D[t]`` and ``K[t-1] >= D[t-1]``) while ``D[t] > overbought`` → -1;
+- otherwise **hold**: keep the previous target (so a position runs until the opposite signal; 0 before the first one).
+
+Warm-up: %K and %D both exist from bar ``k + d - 2`` and a crossing also needs the previous bar's, so the first
+decision is on the close of bar ``k + d - 1``. %D is the mean of the last ``d`` %K values summed slot by slot
+(a run of %K = 0 or 100 gives exactly that %D, so equal lines never fake a crossing).
+
+Genes: ``k`` 5–50, ``d`` 2–10, ``oversold`` 5–40, ``overbought`` 60–95 (the bounds keep oversold < overbought).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
+from workloads.kernels.windows import deque_push_max, deque_push_min, ring_sum, ring_swap, stoch_k
+from workloads.seeds.base import FusedSeed
+from workloads.seeds.genes import Gene, GeneSpace
+
+K, D, OVERSOLD, OVERBOUGHT = 0, 1, 2, 3
+
+
+@njit(cache=True, parallel=True)
+def stochastic_oscillator_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
+    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
+    n = close.shape[0]
+    for i in prange(params.shape[0]):
+        k = int(params[i, K])
+        d = int(params[i, D])
+        oversold = params[i, OVERSOLD]
+        overbought = params[i, OVERBOUGHT]
+        max_dq = np.empty(k, np.int64)
+        min_dq = np.empty(k, np.int64)
+        k_ring = np.empty(d)
+        max_head, max_size, min_head, min_size = 0, 0, 0, 0
+        prev_k = np.nan
+        prev_d = np.nan
+        position = 0.0
+        book, ledger = new_book(sim, trade_start, 0)
+        for t in range(n):
+            if book.pending != book.held:
+                book = book_fill(book, ledger, t, open_[t])
+            max_head, max_size = deque_push_max(max_dq, max_head, max_size, high, t, k)
+            min_head, min_size = deque_push_min(min_dq, min_head, min_size, low, t, k)
+            if t >= k - 1:
+                fast_k = stoch_k(close[t], high[max_dq[max_head]], low[min_dq[min_head]])
+                ring_swap(k_ring, t - (k - 1), fast_k)
+                if t >= k + d - 2:
+                    fast_d = ring_sum(k_ring) / d
+                    if t >= k + d - 1:
+                        if fast_k > fast_d and prev_k <= prev_d and fast_d < oversold:
+                            position = 1.0
+                        elif fast_k < fast_d and prev_k >= prev_d and fast_d > overbought:
+                            position = -1.0
+                    prev_k = fast_k
+                    prev_d = fast_d
+            if target_rec.shape[0] > 0:
+                target_rec[t] = position
+            book = book_close(book, t, close[t], position)
+        book_finish(book, ledger, n, out[i])
+
+
+class StochasticOscillator(FusedSeed):
+    name = "stochastic_oscillator"
+    kind = "momentum"
+    min_bars = 20
+    genes = GeneSpace([
+        Gene("k", 5, 50, "int", 14),
+        Gene("d", 2, 10, "int", 3),
+        Gene("oversold", 5.0, 40.0, "float", 20.0),
+        Gene("overbought", 60.0, 95.0, "float", 80.0),
+    ])
+    description = "%K crosses above %D below oversold: +1; crosses below above overbought: -1; else hold"
+    kernel = stochastic_oscillator_nb
+
+    def lookback(self, params_row: np.ndarray) -> int:
+        return int(params_row[K]) + int(params_row[D]) - 1
+
+
+SEED = StochasticOscillator()
