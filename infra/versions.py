@@ -22,3 +22,8 @@ KUBERAY_OPERATOR_CHART = "kuberay-operator"
 KUBERAY_OPERATOR_VERSION = "1.5.1"
 """KubeRay 1.5.1: first release supporting Ray token authentication."""
 KUBERAY_OPERATOR_REPO = "https://ray-project.github.io/kuberay-helm/"
+
+CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
+CLUSTER_AUTOSCALER_VERSION = "9.50.1"
+"""Cluster Autoscaler for the EKS node groups (chart 9.50.x ships autoscaler 1.33, matching Kubernetes 1.33)."""
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"

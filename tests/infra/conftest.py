@@ -57,19 +57,45 @@ def mock_password(name: str, length: int) -> str:
     return ("generated" + "".join(ch for ch in name if ch.isalnum()))[:length].ljust(length, "0")
 
 
+INVOKES: dict[str, dict[str, Any]] = {
+    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
+        "latestVersion": "1.33.1-do.0", "validVersions": ["1.33.1-do.0", "1.32.5-do.0"], "versionPrefix": "1.33."},
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]},
+}
+"""What each data-source invoke the program makes returns under the mocks."""
+
+
+def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs the cloud computes (the engine would return them); the mocks make them recognisable."""
+    if type_ == "random:index/randomPassword:RandomPassword":
+        return {"result": mock_password(name, int(inputs["length"]))}
+    if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
+        return {"kubeConfigs": [{"rawConfig": yaml.safe_dump(KUBECONFIG)}]}
+    if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
+        return {"password": mock_password(name, 24), "privateHost": f"private-{name}.db.ondigitalocean.invalid",
+                "port": 25060.0}
+    if type_ == "aws:eks/cluster:Cluster":
+        return {"endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid", "arn": f"arn:aws:eks:::{name}",
+                "certificateAuthority": {"data": "Q0EK"}, "name": inputs.get("name", name)}
+    if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        return {"primaryEndpointAddress": f"master.{name}.cache.amazonaws.invalid", "port": inputs.get("port", 6379.0)}
+    return {}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
-        state = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = mock_password(args.name, int(args.inputs["length"]))
+        state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
-        raise AssertionError(f"the program made an invoke without a mock: {args.token}")
+        if args.token not in INVOKES:
+            raise AssertionError(f"the program made an invoke without a mock: {args.token}")
+        return INVOKES[args.token], []
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -173,11 +199,38 @@ def pod_specs(deployment: Deployment) -> list[tuple[str, dict[str, Any], bool]]:
     return specs
 
 
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    """The dev stack (Pulumi.dev.yaml unchanged) deployed once under mocks for a module's assertions."""
+def all_containers(deployment: Deployment):
+    """(owner, pod spec, container, runs to completion) for every container of every pod template."""
+    for owner, spec, batch in pod_specs(deployment):
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            yield owner, spec, container, batch
+
+
+def deploy_stack_file(stack: str, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """``Pulumi.<stack>.yaml`` unchanged, deployed under mocks (dev reads the kubeconfig from $KUBECONFIG)."""
     path = tmp_path_factory.mktemp("kube") / "config"
     path.write_text(yaml.safe_dump(KUBECONFIG))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KUBECONFIG", str(path))
-        return deploy("dev")
+        return deploy(stack)
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return deploy_stack_file("dev", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def staging(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return deploy_stack_file("staging", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return deploy_stack_file("prod", tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Deployment]:
+    """Each shipped stack file in turn, deployed once per module."""
+    return request.param, deploy_stack_file(request.param, tmp_path_factory)

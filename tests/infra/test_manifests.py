@@ -1,4 +1,4 @@
-"""Every Kubernetes object the dev stack registers validates against the schema of the stack's Kubernetes version
+"""Every Kubernetes object each stack registers validates against the schema of the stack's Kubernetes version
 (kubernetes-validate, offline). Custom resources have no upstream schema: their embedded pod templates (RayCluster)
 are validated as Pods, and their shape is asserted in test_dev_stack.py."""
 
@@ -12,8 +12,8 @@ from .conftest import Deployment, plain, stack_config
 CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "RayCluster"}
 
 
-def kubernetes_version() -> str:
-    return stack_config("dev")["genepool:cluster"]["kubernetesVersion"] + ".0"
+def kubernetes_version(stack: str = "dev") -> str:
+    return stack_config(stack)["genepool:cluster"]["kubernetesVersion"] + ".0"
 
 
 def manifests(dev: Deployment) -> list[tuple[str, dict]]:
@@ -40,11 +40,12 @@ def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
                      "HorizontalPodAutoscaler", "PodDisruptionBudget", "CronJob", "Pod"}
 
 
-def test_every_kubernetes_object_validates_against_the_schema(dev):
+def test_every_kubernetes_object_validates_against_the_schema(stack):
+    name_of_stack, deployment = stack
     failures = []
-    for name, body in manifests(dev):
+    for name, body in manifests(deployment):
         try:
-            kubernetes_validate.validate(body, kubernetes_version(), strict=True)
+            kubernetes_validate.validate(body, kubernetes_version(name_of_stack), strict=True)
         except kubernetes_validate.ValidationError as error:
             failures.append(f"{name}: {error.message} at {'.'.join(map(str, error.path))}")
     assert not failures, "\n".join(failures)

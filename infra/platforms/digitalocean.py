@@ -1,0 +1,95 @@
+"""Platform ``digitalocean``: a DOKS cluster in its own VPC, managed PostgreSQL (it has the timescaledb extension)
+and managed Valkey (Redis-compatible; DigitalOcean's successor to its managed Redis) when asked for.
+
+Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and
+the Ray head; the workers pool (``genepool.io/pool=workers``) runs Ray workers and may scale to zero. DigitalOcean
+has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here). The managed
+databases accept connections only from the cluster (database firewalls) over the VPC, with TLS.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_digitalocean as do
+import pulumi_kubernetes as k8s
+
+from infra.config import NodePool, StackConfig
+from infra.platforms import Platform, Scheduling
+from infra.platforms.prices import DIGITALOCEAN, price
+
+POOL_LABEL = "genepool.io/pool"
+POSTGRES_VERSION = "16"
+VALKEY_VERSION = "8"
+DATABASE = "genepool"
+USER = "genepool"
+
+
+def node_pool_args(pool: NodePool, name: str) -> dict:
+    return {"name": name, "size": pool.instance_type, "auto_scale": True, "min_nodes": pool.min_nodes,
+            "max_nodes": pool.max_nodes, "labels": {POOL_LABEL: name}}
+
+
+def hourly_cost(config: StackConfig) -> float:
+    cluster = config.cluster
+    cost = price(DIGITALOCEAN, "cluster.systemPool.instanceType", cluster.system_pool.instance_type) \
+        * cluster.system_pool.max_nodes
+    cost += price(DIGITALOCEAN, "cluster.workerPool.instanceType", cluster.worker_pool.instance_type) \
+        * cluster.worker_pool.max_nodes
+    if config.redis.managed:
+        cost += price(DIGITALOCEAN, "redis.instanceType", config.redis.instance_type)
+    if config.timescaledb.managed:
+        cost += price(DIGITALOCEAN, "timescaledb.instanceType", config.timescaledb.instance_type)
+    return round(cost, 4)
+
+
+def build(config: StackConfig) -> Platform:
+    cluster_config = config.cluster
+    region = cluster_config.region
+    vpc = do.Vpc("vpc", name=f"genepool-{pulumi.get_stack()}", region=region)
+    version = do.get_kubernetes_versions_output(version_prefix=f"{cluster_config.kubernetes_version}.")
+    cluster = do.KubernetesCluster(
+        "cluster",
+        name=f"genepool-{pulumi.get_stack()}",
+        region=region,
+        version=version.latest_version,
+        vpc_uuid=vpc.id,
+        auto_upgrade=False,
+        surge_upgrade=True,
+        node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(cluster_config.system_pool, "system")),
+    )
+    do.KubernetesNodePool("workers", cluster_id=cluster.id,
+                          **node_pool_args(cluster_config.worker_pool, "workers"))
+    kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
+    provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
+
+    database_url = redis_url = None
+    if config.timescaledb.managed:
+        postgres = do.DatabaseCluster("timescaledb", engine="pg", version=POSTGRES_VERSION,
+                                      size=config.timescaledb.instance_type, region=region, node_count=1,
+                                      private_network_uuid=vpc.id)
+        do.DatabaseFirewall("timescaledb-firewall", cluster_id=postgres.id,
+                            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)])
+        database = do.DatabaseDb("timescaledb-database", cluster_id=postgres.id, name=DATABASE)
+        user = do.DatabaseUser("timescaledb-user", cluster_id=postgres.id, name=USER)
+        database_url = pulumi.Output.secret(pulumi.Output.concat(
+            "postgresql://", USER, ":", user.password, "@", postgres.private_host, ":",
+            postgres.port.apply(lambda port: str(int(port))), "/", database.name, "?sslmode=require"))
+    if config.redis.managed:
+        valkey = do.DatabaseCluster("cache", engine="valkey", version=VALKEY_VERSION, size=config.redis.instance_type,
+                                    region=region, node_count=1, private_network_uuid=vpc.id)
+        do.DatabaseValkeyConfig("cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru",
+                                persistence="rdb")
+        do.DatabaseFirewall("cache-firewall", cluster_id=valkey.id,
+                            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)])
+        redis_url = pulumi.Output.secret(pulumi.Output.concat(
+            "rediss://default:", valkey.password, "@", valkey.private_host, ":", valkey.port.apply(lambda port: str(int(port))), "/0"))
+    return Platform(
+        provider=provider,
+        kubeconfig=kubeconfig,
+        storage_class=cluster_config.storage_class,
+        system=Scheduling(node_selector={POOL_LABEL: "system"}),
+        workers=Scheduling(node_selector={POOL_LABEL: "workers"}),
+        hourly_cost_usd=hourly_cost(config),
+        redis_url=redis_url,
+        database_url=database_url,
+    )

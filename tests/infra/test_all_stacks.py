@@ -1,0 +1,122 @@
+"""What holds for every shipped stack file (dev/local, staging/digitalocean, prod/aws) under mocks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from infra import versions
+from workloads import contract
+
+from .conftest import TEST_SECRETS, all_containers, is_secret, mock_password, plain
+
+PROVIDER_NAME = {"dev": "local", "staging": "digitalocean", "prod": "aws"}
+
+
+def test_outputs_are_exactly_the_contract_kubeconfig_and_cost(stack):
+    _, deployment = stack
+    assert list(deployment.outputs) == [*contract.STACK_OUTPUTS, "kubeconfig", "estimated_hourly_cost_usd"]
+
+
+def test_credential_outputs_and_kubeconfig_are_secret_and_nothing_else_is(stack):
+    _, deployment = stack
+    assert deployment.secret_outputs == set(contract.SECRET_OUTPUTS) | {"kubeconfig"}
+
+
+def test_every_kubernetes_resource_uses_the_platform_provider(stack):
+    name, deployment = stack
+    for r in deployment.resources:
+        if r.type.startswith("kubernetes:"):
+            assert f"pulumi:providers:kubernetes::{PROVIDER_NAME[name]}::" in r.provider, r.name
+
+
+def test_every_container_has_requests_and_limits(stack):
+    _, deployment = stack
+    for owner, _, container, _ in all_containers(deployment):
+        for kind in ("requests", "limits"):
+            assert set(container["resources"][kind]) == {"cpu", "memory"}, (owner, container["name"], kind)
+
+
+def test_every_long_running_container_has_liveness_and_readiness_probes(stack):
+    _, deployment = stack
+    for owner, _, container, batch in all_containers(deployment):
+        if not batch:
+            assert "livenessProbe" in container and "readinessProbe" in container, (owner, container["name"])
+
+
+def test_every_pod_runs_non_root_without_privilege_escalation(stack):
+    _, deployment = stack
+    for owner, spec, container, _ in all_containers(deployment):
+        assert spec["securityContext"]["runAsNonRoot"] is True, owner
+        assert spec["securityContext"]["runAsUser"] > 0, owner
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False, (owner, container["name"])
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, (owner, container["name"])
+
+
+def test_every_image_has_a_pinned_tag(stack):
+    _, deployment = stack
+    for owner, _, container, _ in all_containers(deployment):
+        image = container["image"]
+        assert re.fullmatch(r"[a-z0-9./_-]+:[A-Za-z0-9._-]+", image), (owner, image)
+        assert not image.endswith(":latest"), (owner, image)
+
+
+def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
+    _, deployment = stack
+    pinned = {versions.KUBE_PROMETHEUS_STACK_CHART: versions.KUBE_PROMETHEUS_STACK_VERSION,
+              versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
+              versions.CLUSTER_AUTOSCALER_CHART: versions.CLUSTER_AUTOSCALER_VERSION}
+    releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
+    assert len(releases) >= 2
+    for release in releases:
+        assert release.inputs["version"] == pinned[release.inputs["chart"]], release.name
+
+
+def test_no_credential_appears_outside_a_secret(stack):
+    _, deployment = stack
+    generated = [mock_password(r.name, int(r.inputs["length"]))
+                 for r in deployment.of_type("random:index/randomPassword:RandomPassword")]
+    assert generated
+    needles = [*generated, *TEST_SECRETS.values(), "kind-user-token"]
+    for r in deployment.resources:
+        if r.type in ("kubernetes:core/v1:Secret", "aws:elasticache/replicationGroup:ReplicationGroup") \
+                or r.type.startswith(("pulumi:providers:", "random:")):
+            continue
+        text = json.dumps(r.inputs)
+        for needle in needles:
+            assert needle not in text, f"{r.type} {r.name} carries a credential in plain text"
+
+
+def test_every_kubernetes_secret_holds_only_secret_values(stack):
+    _, deployment = stack
+    for secret in deployment.of_type("kubernetes:core/v1:Secret"):
+        data = secret.inputs["stringData"]
+        assert is_secret(data) or all(is_secret(value) for value in data.values()), secret.name
+
+
+def test_pods_read_every_contract_value_as_genepool_env(stack):
+    _, deployment = stack
+    (api,) = [plain(r.inputs["spec"]) for r in deployment.of_type("kubernetes:apps/v1:Deployment")]
+    env = {entry["name"]: entry.get("valueFrom") for entry in api["template"]["spec"]["containers"][0]["env"]}
+    for output in contract.STACK_OUTPUTS:
+        source = env[contract.env_name(output)]
+        assert ("secretKeyRef" if output in contract.SECRET_OUTPUTS else "configMapKeyRef") in source, output
+
+
+def test_estimated_cost_is_within_the_stack_ceiling(stack):
+    name, deployment = stack
+    from .conftest import stack_config
+
+    assert 0 <= deployment.outputs["estimated_hourly_cost_usd"] <= stack_config(name)["genepool:costCeilingUsdPerHour"]
+
+
+@pytest.mark.parametrize("owner_prefix", ["workload-api", "ray-cluster/head"])
+def test_api_and_ray_head_stay_off_the_workers_pool(stack, owner_prefix):
+    _, deployment = stack
+    from .conftest import pod_specs
+
+    (spec,) = [spec for owner, spec, _ in pod_specs(deployment) if owner == owner_prefix]
+    assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system")
+    assert not spec.get("tolerations")

@@ -1,0 +1,139 @@
+"""The staging (DigitalOcean) and prod (AWS) stacks under mocks: node pools, spot, managed services, encryption."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.config import ConfigError, parse
+from infra.platforms import aws as aws_platform
+from infra.platforms import digitalocean as do_platform
+
+from .conftest import is_secret, plain, pod_specs, stack_config
+
+
+def parsed(stack: str):
+    return parse({key.split(":", 1)[1]: value for key, value in stack_config(stack).items()})
+
+
+def ray_pods(deployment):
+    return {owner: spec for owner, spec, _ in pod_specs(deployment) if owner.startswith("ray-cluster/")}
+
+
+# --- staging: DigitalOcean
+
+def test_staging_cluster_autoscales_a_system_pool_and_a_workers_pool(staging):
+    cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
+    assert cluster["version"] == "1.33.1-do.0" and cluster["region"] == "fra1"
+    assert cluster["nodePool"] == {"name": "system", "size": "s-4vcpu-8gb", "autoScale": True, "minNodes": 2,
+                                   "maxNodes": 3, "labels": {"genepool.io/pool": "system"}}
+    workers = staging.named("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers").inputs
+    assert (workers["size"], workers["minNodes"], workers["maxNodes"]) == ("c-8", 0, 4)
+    assert "taints" not in workers
+
+
+def test_staging_uses_managed_postgresql_and_valkey_instead_of_in_cluster_servers(staging):
+    engines = {r.name: r.inputs["engine"] for r in staging.of_type("digitalocean:index/databaseCluster:DatabaseCluster")}
+    assert engines == {"timescaledb": "pg", "cache": "valkey"}
+    assert not staging.of_type("kubernetes:apps/v1:StatefulSet")
+    assert staging.outputs["database_url"].endswith(":25060/genepool?sslmode=require")
+    assert staging.outputs["redis_url"].startswith("rediss://default:")
+
+
+def test_staging_databases_accept_only_the_cluster(staging):
+    for firewall in staging.of_type("digitalocean:index/databaseFirewall:DatabaseFirewall"):
+        assert [rule["type"] for rule in firewall.inputs["rules"]] == ["k8s"]
+    assert len(staging.of_type("digitalocean:index/databaseFirewall:DatabaseFirewall")) == 2
+
+
+def test_staging_cache_evicts_lru(staging):
+    config = staging.named("digitalocean:index/databaseValkeyConfig:DatabaseValkeyConfig", "cache-config").inputs
+    assert config["valkeyMaxmemoryPolicy"] == "allkeys-lru"
+
+
+def test_staging_scrapes_and_alerts_only_what_it_runs(staging):
+    monitors = {r.inputs["metadata"]["name"] for r in staging.resources if r.type.endswith("ServiceMonitor")}
+    assert monitors == {"genepool-api"}
+    rules = plain(staging.named("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules").inputs)
+    alerts = {rule["alert"] for group in rules["spec"]["groups"] for rule in group["rules"]}
+    assert not alerts & {"RedisDown", "PostgreSQLDown"}
+
+
+def test_staging_ray_workers_target_the_workers_pool(staging):
+    pods = ray_pods(staging)
+    assert pods["ray-cluster/workers"]["nodeSelector"] == {"genepool.io/pool": "workers"}
+    assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "system"}
+
+
+def test_staging_cost_is_the_price_table_at_maximum_size(staging):
+    expected = 3 * 0.07143 + 4 * 0.25 + 0.04464 + 0.08929
+    assert staging.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
+    assert do_platform.hourly_cost(parsed("staging")) == staging.outputs["estimated_hourly_cost_usd"]
+
+
+# --- prod: AWS
+
+def test_prod_runs_workers_on_tainted_spot_with_an_on_demand_fallback(prod):
+    groups = {r.name: r.inputs for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")}
+    assert {name: g["capacityType"] for name, g in groups.items()} == {
+        "system": "ON_DEMAND", "workers-spot": "SPOT", "workers-on-demand": "ON_DEMAND"}
+    assert groups["workers-spot"]["taints"] == [{"key": "genepool.io/spot", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert groups["workers-on-demand"]["scalingConfig"]["minSize"] == 0
+    assert {g["labels"]["genepool.io/pool"] for n, g in groups.items() if n.startswith("workers")} == {"workers"}
+
+
+def test_prod_ray_workers_tolerate_spot_and_the_head_does_not(prod):
+    pods = ray_pods(prod)
+    assert pods["ray-cluster/workers"]["tolerations"] == [
+        {"key": "genepool.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "system"}
+    assert not pods["ray-cluster/head"]["tolerations"]
+
+
+def test_prod_cluster_autoscaler_prefers_spot(prod):
+    release = plain(prod.named("kubernetes:helm.sh/v3:Release", "cluster-autoscaler").inputs)
+    assert release["values"]["extraArgs"]["expander"] == "priority"
+    assert release["values"]["expanderPriorities"]["50"] == [".*workers-spot.*"]
+
+
+def test_prod_timescaledb_runs_in_cluster_on_encrypted_volumes(prod):
+    storage = prod.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted").inputs
+    assert storage["parameters"] == {"type": "gp3", "encrypted": "true"}
+    (statefulset,) = [plain(r.inputs["spec"]) for r in prod.of_type("kubernetes:apps/v1:StatefulSet")]
+    assert statefulset["volumeClaimTemplates"][0]["spec"]["storageClassName"] == storage["metadata"]["name"]
+    assert statefulset["template"]["spec"]["nodeSelector"] == {"genepool.io/pool": "system"}
+
+
+def test_prod_encrypts_kubernetes_secrets_with_kms(prod):
+    cluster = prod.named("aws:eks/cluster:Cluster", "cluster").inputs
+    assert cluster["encryptionConfig"]["resources"] == ["secrets"]
+    assert cluster["version"] == "1.33"
+
+
+def test_prod_cache_is_encrypted_with_a_secret_auth_token_and_evicts_lru(prod):
+    cache = prod.named("aws:elasticache/replicationGroup:ReplicationGroup", "cache").inputs
+    assert cache["atRestEncryptionEnabled"] is True and cache["transitEncryptionEnabled"] is True
+    assert is_secret(cache["authToken"])
+    parameters = prod.named("aws:elasticache/parameterGroup:ParameterGroup", "cache").inputs["parameters"]
+    assert parameters == [{"name": "maxmemory-policy", "value": "allkeys-lru"}]
+    assert prod.outputs["redis_url"].startswith("rediss://:")
+
+
+def test_prod_kubeconfig_authenticates_with_aws_credentials_not_a_stored_token(prod):
+    import yaml
+
+    user = yaml.safe_load(prod.outputs["kubeconfig"])["users"][0]["user"]
+    assert user["exec"]["command"] == "aws" and "token" not in user
+
+
+def test_prod_cost_is_the_price_table_at_maximum_size(prod):
+    expected = 0.10 + 0.048 + 4 * 0.214 + 8 * 0.76 + 0.072
+    assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
+    assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
+
+
+def test_unpriced_instance_type_fails_naming_the_key():
+    config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
+    config["cluster"]["workerPool"]["instanceType"] = "x9.mega"
+    with pytest.raises(ConfigError, match=r"genepool:cluster.workerPool.instanceType: no list price known for "
+                                          r"instance type 'x9.mega'"):
+        aws_platform.hourly_cost(parse(config))
