@@ -46,12 +46,14 @@ def ema_step(state: float, x: float, t: int, n: int, alpha: float) -> float:
 
     Matches ``talib.EMA(x, n)``: for ``t < n-1`` the state is the running sum (not yet defined); at ``t = n-1`` it is
     the SMA of the first ``n`` values; after that ``(x - state) * alpha + state`` with the multiply-add fused
-    (one rounding, as TA-Lib's build computes it). Start with ``state = 0.0``.
+    (one rounding, as TA-Lib's build computes it); a period of 1 is the series itself. Start with ``state = 0.0``.
     """
     if t < n - 1:
         return state + x
     if t == n - 1:
         return (state + x) / n
+    if n == 1:
+        return x
     return fma(x - state, alpha, state)
 
 

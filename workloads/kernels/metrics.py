@@ -6,16 +6,19 @@ Definitions (design §3.2), over the equity curve ``E_s .. E_{n-1}`` (closes of 
 
 =================  ==================================================================================================
 ``total_return``   ``E_{n-1} / initial_equity - 1``
-``cagr``           ``(E_{n-1} / initial_equity) ** (bars_per_year / k) - 1``; ``-1`` after ruin; ``0`` when ``k = 0``
+``cagr``           ``(E_{n-1} / initial_equity) ** (bars_per_year / k) - 1``; ``-1`` after ruin; ``0`` when ``k = 0``;
+                   ``inf`` when it overflows (a large gain over a short span)
 ``sharpe``         ``mean(r) / std(r, ddof=1) * sqrt(bars_per_year)``, risk-free 0; ``0`` when ``k < 2`` or std is 0
 ``sortino``        ``mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(bars_per_year)`` (downside deviation over all ``k``
                    returns, target 0); ``0`` when no return is negative
 ``max_drawdown``   ``max_t (1 - E_t / max_{u <= t} E_u)``, a positive fraction (``1`` after ruin)
 ``calmar``         ``cagr / max_drawdown``; ``0`` when ``max_drawdown`` is 0
 ``trades``         entries: positions opened from flat or reversed, including one still open at the end
-``win_rate``       winning closed round trips / closed round trips (``pnl > 0`` wins); ``0`` with none closed
-``profit_factor``  gross profit / gross loss of closed round trips; ``inf`` with profits and no loss; ``0`` with
-                   neither
+``win_rate``       winning closed round trips / closed round trips; ``0`` with none closed. A trip wins when
+                   ``pnl > 1e-10 * equity at its start`` and loses below ``-1e-10 *`` that; in between it is a
+                   scratch (rounding noise: closed, neither won nor lost)
+``profit_factor``  gross profit of winning / gross loss of losing closed round trips; ``inf`` with profits and no
+                   loss; ``0`` with neither
 ``exposure``       fraction of the curve's bars during which a position was held (units != 0 at the close)
 ``turnover``       sum over fills of traded notional / equity at that open (a full long→short flip adds 2)
 ``final_equity``   ``E_{n-1}`` (in units of ``initial_equity``, which is where the curve starts)
@@ -58,10 +61,12 @@ N_METRICS = len(METRIC_NAMES)
 
 @njit(cache=True)
 def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year: float, n_returns: float,
-                   sum_r: float, sum_r2: float, sum_down2: float, max_drawdown: float, entries: float,
+                   mean_r: float, m2_r: float, sum_down2: float, max_drawdown: float, entries: float,
                    closed: float, wins: float, gross_profit: float, gross_loss: float, bars_in_market: float,
                    turnover: float, n_bars: float) -> None:
-    """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc)."""
+    """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc):
+    ``mean_r`` and ``m2_r`` (sum of squared deviations) of the ``n_returns`` bar returns, ``sum_down2`` the sum of
+    their squared negative parts."""
     k = n_returns
     out[TOTAL_RETURN] = final / initial - 1.0
     if k <= 0.0:
@@ -74,14 +79,10 @@ def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year:
     annualise = math.sqrt(bars_per_year)
     sharpe = 0.0
     sortino = 0.0
-    if k > 0.0:
-        mean = sum_r / k
-        if k > 1.0:
-            var = (sum_r2 - sum_r * mean) / (k - 1.0)
-            if var > 0.0:
-                sharpe = mean / math.sqrt(var) * annualise
-        if sum_down2 > 0.0:
-            sortino = mean / math.sqrt(sum_down2 / k) * annualise
+    if k > 1.0 and m2_r > 0.0:
+        sharpe = mean_r / math.sqrt(m2_r / (k - 1.0)) * annualise
+    if k > 0.0 and sum_down2 > 0.0:
+        sortino = mean_r / math.sqrt(sum_down2 / k) * annualise
     out[SHARPE] = sharpe
     out[SORTINO] = sortino
     out[MAX_DRAWDOWN] = max_drawdown

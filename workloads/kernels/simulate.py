@@ -58,9 +58,14 @@ LEDGER_WIDTH = 16
 ENTRY_BAR, EXIT_BAR, DIRECTION, ENTRY_PRICE, EXIT_PRICE, TRIP_UNITS, PNL, FEES = range(8)
 TRIP_FIELDS = 8
 
+SCRATCH = 1e-10
+"""A closed trip whose |pnl| is at most this fraction of the equity it started from is a scratch: float rounding,
+neither a win nor a loss (it still counts as a closed trip)."""
+
 
 class Book(NamedTuple):
-    """Per-bar state. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
+    """Per-bar state (``equity`` is the equity at the last close). Returns are accumulated with Welford's update (``mean_r``, ``m2_r``: exact even when the
+    returns barely vary). ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
     ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step."""
 
     cash: float
@@ -72,8 +77,8 @@ class Book(NamedTuple):
     peak: float
     trough: float
     max_dd: float
-    sum_r: float
-    sum_r2: float
+    mean_r: float
+    m2_r: float
     sum_down2: float
     in_market: float
     start: int
@@ -143,8 +148,8 @@ def _sign(x: float) -> float:
 def _with_account(book: Book, cash: float, units: float, held: float, pending: float, equity: float,
                   ruined: float) -> Book:
     """``book`` with a new account (numba's tuples have no ``_replace``)."""
-    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.sum_r,
-                book.sum_r2, book.sum_down2, book.in_market, book.start, book.long_only, book.band, book.ruin_bar,
+    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.mean_r,
+                book.m2_r, book.sum_down2, book.in_market, book.start, book.long_only, book.band, book.ruin_bar,
                 book.ruin_price)
 
 
@@ -170,11 +175,12 @@ def _open_trip(ledger: np.ndarray, t: int, direction: float, price: float, units
 def _close_trip(ledger: np.ndarray, t: float, price: float, exit_value: float, fee: float) -> None:
     head = ledger[0]
     pnl = exit_value - head[L_TRIP_BASIS]
+    scratch = SCRATCH * abs(head[L_TRIP_BASIS])
     head[L_CLOSED] += 1.0
-    if pnl > 0.0:
+    if pnl > scratch:
         head[L_WINS] += 1.0
         head[L_GROSS_PROFIT] += pnl
-    elif pnl < 0.0:
+    elif pnl < -scratch:
         head[L_GROSS_LOSS] -= pnl
     if ledger.shape[0] > 1:
         row = ledger[int(head[L_N_TRIPS])]
@@ -189,7 +195,7 @@ def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book
     """Ruin at ``price`` on ``bar``: any open trip closes at zero value; the account stays flat at zero."""
     if book.units != 0.0:
         _close_trip(ledger, bar, price, 0.0, 0.0)
-    return _with_account(book, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    return _with_account(book, 0.0, 0.0, 0.0, 0.0, book.equity, 1.0)
 
 
 @njit(cache=True)
@@ -247,11 +253,12 @@ def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
             ruin_price = close_price
             held = -1.0
     peak, trough, max_dd = book.peak, book.trough, book.max_dd
-    sum_r, sum_r2, sum_down2, in_market = book.sum_r, book.sum_r2, book.sum_down2, book.in_market
+    mean_r, m2_r, sum_down2, in_market = book.mean_r, book.m2_r, book.sum_down2, book.in_market
     if t > book.start:
         r = equity / book.equity - 1.0 if book.equity > 0.0 else 0.0
-        sum_r += r
-        sum_r2 += r * r
+        delta = r - mean_r
+        mean_r += delta / (t - book.start)
+        m2_r += delta * (r - mean_r)
         down = min(r, 0.0)
         sum_down2 += down * down
         if equity > peak:
@@ -267,7 +274,7 @@ def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
     pending = held
     if target != held and (_sign(target) != _sign(held) or abs(target - held) > book.band):
         pending = target
-    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, sum_r, sum_r2, sum_down2,
+    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, mean_r, m2_r, sum_down2,
                 in_market, book.start, book.long_only, book.band, ruin_bar, ruin_price)
 
 
@@ -283,8 +290,8 @@ def book_finish(book: Book, ledger: np.ndarray, n_bars: int, out: np.ndarray) ->
         row[PNL] = book.equity - head[L_TRIP_BASIS]
         row[FEES] = head[L_TRIP_FEES]
     curve_bars = n_bars - book.start
-    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.sum_r,
-                   book.sum_r2, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
+    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.mean_r,
+                   book.m2_r, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
                    head[L_CLOSED], head[L_WINS], head[L_GROSS_PROFIT], head[L_GROSS_LOSS], book.in_market,
                    head[L_TURNOVER], curve_bars)
 

@@ -169,7 +169,7 @@ class Seed:
         out = np.empty((p.shape[0], N_METRICS))
         sim_array = sim.as_array()
         for i in range(p.shape[0]):
-            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i]), sim_array, trade_start, out[i],
+            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i]), sim_array, int(trade_start), out[i],
                                 NO_RECORD)
         return out
 
@@ -189,7 +189,7 @@ class Seed:
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
         targets = self._targets(bars, p[0])
-        ledger = simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), trade_start, out, equity)
+        ledger = simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), int(trade_start), out, equity)
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
         if sim.long_only:
@@ -217,7 +217,7 @@ class FusedSeed(Seed):
     def _call(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray,
               target_rec: np.ndarray) -> None:
         type(self).kernel(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.funding_or_zeros(), params,
-                          sim.as_array(), trade_start, out, target_rec)
+                          sim.as_array(), int(trade_start), out, target_rec)
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)
