@@ -1,0 +1,99 @@
+"""PostgreSQL specifics: retries across a server restart, clear errors when it stays down, and the TimescaleDB DDL
+checked by a real server that lacks the extension."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from tests.integration.servers import PG_PASSWORD
+from workloads.data.synthetic import generate
+from workloads.metrics import STORAGE_ERRORS
+from workloads.storage import StorageError, open_storage
+from workloads.storage import schema
+from workloads.storage.postgres import PostgresStorage
+
+pytestmark = pytest.mark.integration
+
+
+def errors_counted(operation: str) -> float:
+    return STORAGE_ERRORS.labels(operation)._value.get()
+
+
+def test_writes_retry_across_a_server_restart_and_complete(postgres):
+    storage = PostgresStorage(postgres.url, connect_timeout=1.0)
+    try:
+        storage.migrate()
+        storage.create_run("restart", {}, "fp")
+        before = errors_counted("save_checkpoint")
+        postgres.stop("immediate")
+        restarter = threading.Timer(2.5, postgres.start)  # longer than a connection attempt: the write must retry
+        restarter.start()
+        storage.save_checkpoint("restart", 0, b"after restart")
+        restarter.join()
+        assert storage.load_checkpoint("restart") == (0, b"after restart")
+        assert errors_counted("save_checkpoint") > before
+    finally:
+        storage.close()
+
+
+def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(postgres):
+    storage = PostgresStorage(postgres.url, retry_seconds=1.0, connect_timeout=1.0)
+    try:
+        storage.migrate()
+        postgres.stop("immediate")
+        started = time.monotonic()
+        with pytest.raises(StorageError, match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
+                                               r"failed after retrying for 1 s") as info:
+            storage.put_bars("BTC", generate(50, 1))
+        assert PG_PASSWORD not in str(info.value)
+        assert time.monotonic() - started < 15
+    finally:
+        storage.close()
+        postgres.start()
+
+
+def test_migrations_on_plain_postgresql_use_plain_tables(postgres):
+    with open_storage(postgres.url) as storage:
+        assert storage.timescale is False
+        assert storage.schema_version() == 1
+
+
+# Stubs with the signatures TimescaleDB 2.x documents, so PostgreSQL resolves every named argument and type of
+# our statements exactly as it would with the extension; created and dropped inside one rolled-back transaction.
+TIMESCALE_STUBS = (
+    "CREATE FUNCTION create_hypertable(relation regclass, time_column_name name, partitioning_column name "
+    "DEFAULT NULL, number_partitions integer DEFAULT NULL, associated_schema_name name DEFAULT NULL, "
+    "associated_table_prefix name DEFAULT NULL, chunk_time_interval anyelement DEFAULT NULL::bigint, "
+    "create_default_indexes boolean DEFAULT true, if_not_exists boolean DEFAULT false, partitioning_func regproc "
+    "DEFAULT NULL, migrate_data boolean DEFAULT false, chunk_target_size text DEFAULT NULL, chunk_sizing_func "
+    "regproc DEFAULT NULL, time_partitioning_func regproc DEFAULT NULL) RETURNS TABLE(hypertable_id integer, "
+    "schema_name name, table_name name, created boolean) LANGUAGE sql AS $$ SELECT 1, ''::name, ''::name, true $$",
+    "CREATE FUNCTION add_compression_policy(hypertable regclass, compress_after anyelement DEFAULT NULL::interval, "
+    "if_not_exists boolean DEFAULT false, schedule_interval interval DEFAULT NULL, initial_start timestamptz "
+    "DEFAULT NULL, timezone text DEFAULT NULL) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$",
+)
+
+
+def test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema(postgres):
+    with open_storage(postgres.url):
+        pass
+    with psycopg.connect(postgres.url) as conn, conn.transaction(force_rollback=True):
+        for stub in TIMESCALE_STUBS:
+            conn.execute(stub)
+        for statement in schema.timescale_statements():
+            with conn.transaction():
+                if statement.startswith("ALTER TABLE"):
+                    # Without the extension the server parses the statement and then rejects only the option
+                    # namespace; a syntax error would be SQLSTATE 42601.
+                    with pytest.raises(psycopg.errors.InvalidParameterValue, match='namespace "timescaledb"'):
+                        conn.execute(statement)
+                    raise_rollback = True
+                else:
+                    conn.execute(statement).fetchall()
+                    raise_rollback = False
+                if raise_rollback:
+                    raise psycopg.Rollback()

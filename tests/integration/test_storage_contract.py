@@ -1,0 +1,180 @@
+"""The storage interface, held to the same behaviour on DuckDB and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from workloads.data.bars import Bars
+from workloads.data.synthetic import generate
+from workloads.storage import Storage, open_storage
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
+    if request.param == "duckdb":
+        url = f"duckdb://{tmp_path}/state.duckdb"
+    else:
+        url = request.getfixturevalue("postgres").url
+    with open_storage(url) as opened:
+        yield opened
+
+
+def entry(strategy: str, fitness: float, **extra: Any) -> dict[str, Any]:
+    return {"strategy": strategy, "params": {"fast": 5, "slow": 30}, "fitness": fitness,
+            "train_metrics": {"sharpe": fitness, "profit_factor": math.inf}, "holdout_metrics": {"sharpe": 0.1},
+            "dsr": 0.8, **extra}
+
+
+def test_bars_round_trip_exactly(storage):
+    bars = generate(400, 3, funding=True)
+    assert storage.put_bars("BTC-USD", bars) == 400
+    stored = storage.get_bars("BTC-USD")
+    for name in ("timestamp", "open", "high", "low", "close", "volume", "funding_rate"):
+        np.testing.assert_array_equal(getattr(stored, name), getattr(bars, name))
+    assert stored.symbol == "BTC-USD" and stored.timestamp.dtype == np.int64
+
+
+def test_reimport_inserts_nothing_and_overlapping_import_inserts_only_new_bars(storage):
+    bars = generate(300, 4)
+    assert storage.put_bars("ETH", bars.slice(0, 200)) == 200
+    assert storage.put_bars("ETH", bars.slice(0, 200)) == 0
+    assert storage.put_bars("ETH", bars) == 100
+    assert len(storage.get_bars("ETH")) == 300
+
+
+def test_bars_stored_with_different_values_are_never_overwritten(storage):
+    bars = generate(100, 5)
+    storage.put_bars("SOL", bars)
+    changed = Bars.from_arrays(bars.timestamp, bars.open, bars.high, bars.low, bars.close, bars.volume * 2)
+    with pytest.raises(ValueError, match=r"SOL .*100 bar\(s\) already stored with different values"):
+        storage.put_bars("SOL", changed)
+    np.testing.assert_array_equal(storage.get_bars("SOL").volume, bars.volume)
+
+
+def test_a_series_cannot_mix_bars_with_and_without_funding(storage):
+    bars = generate(120, 6, funding=True)
+    storage.put_bars("PERP", bars.slice(0, 60))
+    plain = bars.slice(60, 120)
+    plain = Bars.from_arrays(plain.timestamp, plain.open, plain.high, plain.low, plain.close, plain.volume)
+    with pytest.raises(ValueError, match="must not mix"):
+        storage.put_bars("PERP", plain)
+
+
+def test_sub_microsecond_timestamps_are_refused_naming_the_bar(storage):
+    bars = generate(10, 1)
+    odd = Bars.from_arrays(bars.timestamp + 7, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    with pytest.raises(ValueError, match="bar 0: timestamp .* sub-microsecond"):
+        storage.put_bars("X", odd)
+
+
+def test_unknown_symbol_has_no_bars_and_says_how_to_import(storage):
+    with pytest.raises(ValueError, match="genepool data import FILE --symbol NOPE"):
+        storage.get_bars("NOPE")
+
+
+def test_symbols_are_listed_with_their_spans(storage):
+    storage.put_bars("B", generate(50, 1))
+    storage.put_bars("A", generate(70, 2, funding=True))
+    assert storage.list_symbols() == ["A", "B"]
+    summary = storage.symbol_summaries()[0]
+    assert (summary.bars, summary.has_funding) == (70, True)
+    assert summary.first_ns == int(generate(70, 2).timestamp[0])
+
+
+def test_migrate_is_idempotent_and_records_versions(storage):
+    assert storage.migrate() == []
+    assert storage.schema_version() == 1
+
+
+def test_resuming_a_run_with_the_same_config_is_a_no_op_and_a_different_config_is_refused(storage):
+    storage.create_run("run-1", {"symbol": "BTC", "population": 50}, "fp1")
+    storage.create_run("run-1", {"population": 50, "symbol": "BTC"}, "fp1")
+    with pytest.raises(ValueError, match="already exists with a different config"):
+        storage.create_run("run-1", {"symbol": "BTC", "population": 60}, "fp1")
+    assert storage.get_run("run-1")["status"] == "running"
+
+
+def test_generation_stats_are_replaced_when_a_generation_is_recorded_again(storage):
+    storage.create_run("run-2", {}, "fp")
+    storage.record_generation("run-2", 0, {"ema_crossover": {"best": 1.0}})
+    storage.record_generation("run-2", 1, {"ema_crossover": {"best": -math.inf}})
+    storage.record_generation("run-2", 1, {"ema_crossover": {"best": 2.0}})
+    assert storage.generations("run-2") == [(0, {"ema_crossover": {"best": 1.0}}), (1, {"ema_crossover": {"best": 2.0}})]
+
+
+def test_writes_for_an_unknown_run_are_refused(storage):
+    with pytest.raises(ValueError, match="run 'ghost' does not exist"):
+        storage.record_generation("ghost", 0, {})
+
+
+def test_latest_checkpoint_is_loaded_and_old_ones_pruned(storage):
+    storage.create_run("run-3", {}, "fp")
+    assert storage.load_checkpoint("run-3") is None
+    for generation in range(5):
+        storage.save_checkpoint("run-3", generation, bytes([generation]) * 1000)
+    assert storage.load_checkpoint("run-3") == (4, bytes([4]) * 1000)
+
+
+def test_hall_of_fame_is_ranked_by_fitness_and_replaced_on_save(storage):
+    storage.create_run("run-4", {"symbol": "BTC"}, "fp")
+    ids = storage.save_hall_of_fame("run-4", [entry("ema_crossover", 0.5), entry("sma_trend_filter", 1.5)])
+    assert ids == ["run-4.1", "run-4.2"]
+    best = storage.get_strategy("run-4.1")
+    assert best["seed"] == "sma_trend_filter" and best["symbol"] == "BTC" and best["rank"] == 1
+    assert best["train_metrics"]["profit_factor"] == math.inf
+    storage.save_hall_of_fame("run-4", [entry("ema_crossover", 0.7)])
+    assert [s["id"] for s in storage.list_strategies()] == ["run-4.1"]
+
+
+def test_strategies_filter_by_seed_and_symbol_and_limit(storage):
+    storage.create_run("r-a", {"symbol": "BTC"}, "fp")
+    storage.create_run("r-b", {"symbol": "ETH"}, "fp")
+    storage.save_hall_of_fame("r-a", [entry("ema_crossover", f) for f in (0.1, 0.3, 0.2)])
+    storage.save_hall_of_fame("r-b", [entry("sma_trend_filter", 0.9)])
+    assert [s["fitness"] for s in storage.list_strategies(limit=2)] == [0.9, 0.3]
+    assert {s["seed"] for s in storage.list_strategies(seed="ema_crossover")} == {"ema_crossover"}
+    assert [s["id"] for s in storage.list_strategies(symbol="ETH")] == ["r-b.1"]
+    with pytest.raises(ValueError, match="limit 0"):
+        storage.list_strategies(limit=0)
+
+
+def test_hall_of_fame_entries_missing_fields_are_refused(storage):
+    storage.create_run("run-5", {}, "fp")
+    with pytest.raises(ValueError, match="entry 0: missing dsr"):
+        storage.save_hall_of_fame("run-5", [{k: v for k, v in entry("x", 1.0).items() if k != "dsr"}])
+
+
+def test_finished_run_keeps_its_summary(storage):
+    storage.create_run("run-6", {}, "fp")
+    storage.finish_run("run-6", {"best": 1.25, "cache": {"hits": 3}})
+    run = storage.get_run("run-6")
+    assert run["status"] == "finished" and run["summary"] == {"best": 1.25, "cache": {"hits": 3}}
+    assert run["finished_at"] >= run["started_at"]
+
+
+def scenario(storage: Storage) -> list[Any]:
+    """A run's whole life; returns everything a reader can see (times excluded)."""
+    bars = generate(500, 11, funding=True)
+    out: list[Any] = [storage.put_bars("BTC", bars), storage.put_bars("BTC", bars)]
+    storage.create_run("same", {"symbol": "BTC", "seed": 7}, bars.fingerprint())
+    for generation in range(3):
+        storage.record_generation("same", generation, {"ema_crossover": {"best": generation / 3}})
+        storage.save_checkpoint("same", generation, f"state {generation}".encode())
+        storage.save_hall_of_fame("same", [entry("ema_crossover", generation + 0.5), entry("rsi_filter", 0.25)])
+    storage.finish_run("same", {"best": 2.5})
+    strip = lambda row: {k: v for k, v in row.items() if k not in ("created_at",)}  # noqa: E731
+    out += [storage.get_bars("BTC").fingerprint(), storage.list_symbols(), storage.generations("same"),
+            storage.load_checkpoint("same"), [strip(s) for s in storage.list_strategies()],
+            {k: v for k, v in storage.get_run("same").items() if not k.endswith("_at")}]
+    return out
+
+
+def test_duckdb_and_postgresql_give_the_same_answers(tmp_path, postgres):
+    with open_storage(f"duckdb://{tmp_path}/same.duckdb") as duck, open_storage(postgres.url) as pg:
+        assert scenario(duck) == scenario(pg)
