@@ -1,0 +1,1 @@
+"""The genepool CrossGuard policy pack (rules in ``policies.py``, served by ``__main__.py``)."""

@@ -1,0 +1,181 @@
+"""The genepool CrossGuard policies (pulumi-policy), as plain validators so tests can call them directly.
+
+Each policy checks one rule on one resource's input properties (camelCase, as the engine passes them) and reports
+every violation with the object and the rule. The pack (``__main__.py``) is mandatory by default; the dev stack runs
+it advisory (``dev.json``). Rules: pinned images; requests and limits; non-root pods; probes on long-running
+containers; credentials only from Secrets in container env; pinned Helm charts; the Ray head off spot with no tasks
+and workers that drain; encryption at rest for storage, Kubernetes Secrets and the cache; nothing that deletes
+itself after running.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+PodTemplate = tuple[str, Mapping[str, Any], bool]
+CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASS|TOKEN|SECRET|DATABASE_URL|REDIS_URL|DATA_SOURCE_NAME)$")
+PINNED_IMAGE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9._-]*|@sha256:[0-9a-f]{64})$")
+SPOT_TAINT_KEY = "genepool.io/spot"
+
+
+def kind_of(resource_type: str) -> str:
+    return resource_type.rsplit(":", 1)[-1]
+
+
+def pod_templates(resource_type: str, props: Mapping[str, Any]) -> Iterator[PodTemplate]:
+    """(where, pod spec, runs to completion) for every pod template a Kubernetes resource carries."""
+    kind, spec = kind_of(resource_type), props.get("spec") or {}
+    if not resource_type.startswith("kubernetes:"):
+        return
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+        yield kind, spec["template"]["spec"], False
+    elif kind == "Job":
+        yield kind, spec["template"]["spec"], True
+    elif kind == "CronJob":
+        yield kind, spec["jobTemplate"]["spec"]["template"]["spec"], True
+    elif kind == "Pod":
+        yield kind, spec, False
+    elif kind == "RayCluster":
+        yield "RayCluster head", spec["headGroupSpec"]["template"]["spec"], False
+        for group in spec.get("workerGroupSpecs") or []:
+            yield f"RayCluster group {group.get('groupName')}", group["template"]["spec"], False
+
+
+def containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+
+
+def for_each_container(check: Callable[[str, Mapping[str, Any], Mapping[str, Any], bool], str | None]):
+    """A validator applying ``check(where, pod spec, container, batch)`` to every container; a string is a violation."""
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        for where, spec, batch in pod_templates(args.resource_type, args.props):
+            for container in containers(spec):
+                problem = check(where, spec, container, batch)
+                if problem:
+                    report(f"{args.name}: {where} container {container.get('name')!r}: {problem}", None)
+    return validate
+
+
+def pinned_image(where, spec, container, batch):
+    image = container.get("image") or ""
+    if not PINNED_IMAGE.match(image) or image.endswith(":latest"):
+        return f"image {image!r} must pin a tag (not 'latest') or a digest"
+    return None
+
+
+def requests_and_limits(where, spec, container, batch):
+    resources = container.get("resources") or {}
+    for kind in ("requests", "limits"):
+        missing = {"cpu", "memory"} - set(resources.get(kind) or {})
+        if missing:
+            return f"resources.{kind} must set {', '.join(sorted(missing))}"
+    return None
+
+
+def non_root(where, spec, container, batch):
+    pod, own = spec.get("securityContext") or {}, container.get("securityContext") or {}
+    if not (own.get("runAsNonRoot", pod.get("runAsNonRoot")) is True):
+        return "must run with runAsNonRoot: true"
+    if own.get("runAsUser", pod.get("runAsUser")) == 0:
+        return "must not run as uid 0"
+    if own.get("allowPrivilegeEscalation") is not False:
+        return "must set allowPrivilegeEscalation: false"
+    return None
+
+
+def probes(where, spec, container, batch):
+    if batch or container in (spec.get("initContainers") or []):
+        return None
+    missing = [probe for probe in ("livenessProbe", "readinessProbe") if not container.get(probe)]
+    return f"a long-running container needs {' and '.join(missing)}" if missing else None
+
+
+def credentials_from_secrets(where, spec, container, batch):
+    for entry in container.get("env") or []:
+        if CREDENTIAL_ENV.search(entry.get("name", "")) and "value" in entry and entry["value"] not in ("", None):
+            if "$(" not in str(entry["value"]):
+                return f"env {entry['name']} carries a credential in plain text; use valueFrom.secretKeyRef"
+    return None
+
+
+def helm_chart_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == "kubernetes:helm.sh/v3:Release":
+        version = args.props.get("version") or ""
+        if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", version):
+            report(f"{args.name}: Helm chart {args.props.get('chart')!r} must pin an exact version, got {version!r}",
+                   None)
+
+
+def ray_head_on_demand(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if kind_of(args.resource_type) != "RayCluster":
+        return
+    spec = args.props.get("spec") or {}
+    head = spec["headGroupSpec"]
+    if str(head.get("rayStartParams", {}).get("num-cpus")) != "0":
+        report(f"{args.name}: the Ray head must start with num-cpus \"0\" (it schedules no tasks)", None)
+    if any(t.get("key") == SPOT_TAINT_KEY for t in head["template"]["spec"].get("tolerations") or []):
+        report(f"{args.name}: the Ray head must not tolerate spot nodes", None)
+    for group in spec.get("workerGroupSpecs") or []:
+        pod = group["template"]["spec"]
+        stops = [c for c in pod["containers"]
+                 if "ray stop" in " ".join((c.get("lifecycle") or {}).get("preStop", {}).get("exec", {})
+                                           .get("command", []))]
+        if not stops or not pod.get("terminationGracePeriodSeconds"):
+            report(f"{args.name}: worker group {group.get('groupName')!r} must drain: preStop 'ray stop' and a "
+                   "terminationGracePeriodSeconds", None)
+
+
+def encrypted_at_rest(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props, kind = args.props, kind_of(args.resource_type)
+    if args.resource_type == "kubernetes:storage.k8s.io/v1:StorageClass" and props.get("provisioner") == "ebs.csi.aws.com":
+        if str((props.get("parameters") or {}).get("encrypted")).lower() != "true":
+            report(f"{args.name}: EBS StorageClass must set parameters.encrypted: \"true\"", None)
+    elif args.resource_type == "aws:eks/cluster:Cluster":
+        resources = [r for c in [props.get("encryptionConfig") or {}] for r in c.get("resources") or []]
+        if "secrets" not in resources:
+            report(f"{args.name}: EKS must envelope-encrypt Kubernetes Secrets (encryptionConfig.resources: secrets)",
+                   None)
+    elif args.resource_type == "aws:elasticache/replicationGroup:ReplicationGroup":
+        if not (props.get("atRestEncryptionEnabled") and props.get("transitEncryptionEnabled")):
+            report(f"{args.name}: ElastiCache must encrypt at rest and in transit", None)
+    elif kind == "Volume" and args.resource_type.startswith("aws:ebs/"):
+        if not props.get("encrypted"):
+            report(f"{args.name}: EBS volumes must be encrypted", None)
+
+
+def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    kind, spec = kind_of(args.resource_type), args.props.get("spec") or {}
+    if not args.resource_type.startswith("kubernetes:"):
+        return
+    if kind == "RayJob" and (spec.get("shutdownAfterJobFinishes") or "ttlSecondsAfterFinished" in spec):
+        report(f"{args.name}: a RayJob that deletes its cluster or itself drifts on every pulumi up; submit to the "
+               "long-lived RayCluster from a CronJob instead", None)
+    if kind == "Job" and "ttlSecondsAfterFinished" in spec:
+        report(f"{args.name}: a Job with ttlSecondsAfterFinished deletes itself and drifts on every pulumi up", None)
+
+
+Validator = Callable[[ResourceValidationArgs, ReportViolation], None]
+
+VALIDATORS: dict[str, tuple[str, Validator]] = {
+    "pinned-images": ("Every container image pins a tag or digest, never 'latest'.",
+                      for_each_container(pinned_image)),
+    "requests-and-limits": ("Every container sets CPU and memory requests and limits.",
+                            for_each_container(requests_and_limits)),
+    "non-root": ("Every container runs non-root without privilege escalation.", for_each_container(non_root)),
+    "health-probes": ("Every long-running container has liveness and readiness probes.", for_each_container(probes)),
+    "credentials-from-secrets": ("Credentials reach containers only from Secrets.",
+                                 for_each_container(credentials_from_secrets)),
+    "helm-charts-pinned": ("Every Helm release pins an exact chart version.", helm_chart_pinned),
+    "ray-head-on-demand": ("The Ray head schedules no tasks and stays off spot; workers drain.", ray_head_on_demand),
+    "encrypted-at-rest": ("Storage, Kubernetes Secrets and the cache are encrypted.", encrypted_at_rest),
+    "nothing-deletes-itself": ("No resource Pulumi owns deletes itself after running.", nothing_deletes_itself),
+}
+"""Policy name → (description, validator); tests call the validators directly."""
+
+POLICIES: list[ResourceValidationPolicy] = [
+    ResourceValidationPolicy(name, description, validator) for name, (description, validator) in VALIDATORS.items()
+]
