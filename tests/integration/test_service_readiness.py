@@ -1,0 +1,77 @@
+"""Readiness against real servers: healthy with PostgreSQL and Redis up, degraded when Redis dies, unhealthy (503)
+when PostgreSQL stops; and ``genepool health --json`` reading the same settings from the environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.integration.servers import PG_PASSWORD
+from workloads.cache.redis import RedisCache
+from workloads.cli import app as cli
+from workloads.service import create_app
+from workloads.settings import Settings
+from workloads.storage.postgres import PostgresStorage
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def served(postgres, redis_server):
+    settings = Settings(database_url=postgres.url, redis_url=redis_server.url, api_token="t")
+    storage = PostgresStorage(postgres.url, retry_seconds=1.0, connect_timeout=1.0)
+    with TestClient(create_app(settings, storage=storage, cache=RedisCache(redis_server.url))) as client:
+        yield client
+
+
+def test_readiness_is_healthy_with_every_server_up(served):
+    response = served.get("/health/readiness")
+    assert response.status_code == 200 and response.json()["status"] == "healthy"
+    assert response.json()["checks"]["storage"]["backend"] == "postgresql"
+
+
+def test_readiness_turns_degraded_when_redis_is_down(served, redis_server):
+    redis_server.kill()
+    response = served.get("/health/readiness")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["checks"]["cache"]["status"] == "degraded" and body["checks"]["cache"]["error"]
+    assert body["checks"]["storage"]["status"] == "healthy"
+
+
+def test_readiness_turns_unhealthy_when_the_database_is_down(served, postgres):
+    postgres.stop("immediate")
+    response = served.get("/health/readiness")
+    body = response.json()
+    assert response.status_code == 503 and body["status"] == "unhealthy"
+    assert body["checks"]["storage"]["status"] == "unhealthy"
+    assert PG_PASSWORD not in response.text
+
+
+def test_v1_is_503_when_the_database_is_down(served, postgres):
+    postgres.stop("immediate")
+    response = served.get("/v1/strategies", headers={"Authorization": "Bearer t"})
+    assert response.status_code == 503 and "storage unavailable" in response.json()["detail"]
+    assert PG_PASSWORD not in response.text
+
+
+def test_health_command_reads_the_environment_and_reports_each_check(postgres, redis_server, monkeypatch):
+    monkeypatch.setenv("GENEPOOL_DATABASE_URL", postgres.url)
+    monkeypatch.setenv("GENEPOOL_REDIS_URL", redis_server.url)
+    result = CliRunner().invoke(cli, ["health", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "healthy"
+    assert report["checks"]["cache"]["backend"] == "redis" and report["checks"]["storage"]["backend"] == "postgresql"
+
+
+def test_health_command_exits_1_when_the_database_is_down(postgres, monkeypatch):
+    monkeypatch.setenv("GENEPOOL_DATABASE_URL", postgres.url)
+    postgres.stop("immediate")
+    result = CliRunner().invoke(cli, ["health", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["checks"]["storage"]["status"] == "unhealthy"
+    assert PG_PASSWORD not in result.output

@@ -1,0 +1,136 @@
+"""The HTTP API on the embedded defaults (DuckDB file, in-process cache): auth, validation, strategies, signals,
+health and metrics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from fastapi.testclient import TestClient
+
+from workloads.data.synthetic import generate
+from workloads.kernels.simulate import SimConfig
+from workloads.seeds.registry import get_seed
+from workloads.service import create_app
+from workloads.settings import Settings
+from workloads.storage import open_storage
+
+TOKEN = "test-token-123"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def hof_entry(seed: str, params: dict, fitness: float) -> dict:
+    return {"strategy": seed, "params": params, "fitness": fitness, "dsr": 0.7,
+            "train_metrics": {"sharpe": fitness, "profit_factor": math.inf}, "holdout_metrics": {"sharpe": 0.2}}
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(database_url=f"duckdb://{tmp_path}/api.duckdb", api_token=TOKEN, home=tmp_path)
+
+
+@pytest.fixture
+def bars():
+    return generate(400, 21)
+
+
+@pytest.fixture
+def client(settings, bars):
+    storage = open_storage(settings)
+    storage.put_bars("BTC", bars)
+    storage.create_run("r1", {"symbol": "BTC", "sim": {"long_only": False}}, bars.fingerprint())
+    storage.save_hall_of_fame("r1", [hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2),
+                                     hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8)])
+    with TestClient(create_app(settings, storage=storage)) as test_client:
+        yield test_client
+
+
+def test_liveness_needs_no_token(client):
+    assert client.get("/health/liveness").json() == {"status": "alive"}
+
+
+def test_readiness_is_healthy_on_embedded_defaults(client):
+    response = client.get("/health/readiness")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert set(body["checks"]) == {"storage", "cache", "ray"}
+    assert all("latency_ms" in check and "error" in check for check in body["checks"].values())
+
+
+def test_openapi_schema_lists_every_endpoint(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health/liveness", "/health/readiness", "/metrics", "/v1/strategies", "/v1/strategies/{strategy_id}",
+            "/v1/signals/{symbol}"} <= set(paths)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}])
+@pytest.mark.parametrize("path", ["/v1/strategies", "/v1/strategies/r1.1", "/v1/signals/BTC"])
+def test_v1_without_the_right_bearer_token_is_401(client, path, headers):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_with_no_token_configured_v1_is_refused(tmp_path):
+    settings = Settings(database_url=f"duckdb://{tmp_path}/x.duckdb")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/strategies", headers={"Authorization": "Bearer "}).status_code == 401
+        assert client.get("/v1/strategies", headers=AUTH).status_code == 401
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/v1/strategies?limit=0", "query parameter 'limit': Input should be greater than or equal to 1"),
+    ("/v1/strategies?limit=many", "query parameter 'limit': Input should be a valid integer"),
+    ("/v1/strategies?seed=no_such_seed", "query parameter 'seed': unknown seed 'no_such_seed'; known seeds: "),
+    ("/v1/signals/BTC?top=51", "query parameter 'top': Input should be less than or equal to 50"),
+    ("/v1/signals/!BTC", "path parameter 'symbol': String should match pattern"),
+])
+def test_bad_parameters_are_422_with_a_readable_message(client, path, message):
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+def test_strategies_are_listed_best_first_with_non_finite_metrics_as_strings(client):
+    body = client.get("/v1/strategies", headers=AUTH).json()
+    assert [s["id"] for s in body["strategies"]] == ["r1.1", "r1.2"] and body["count"] == 2
+    assert body["strategies"][0]["train_metrics"]["profit_factor"] == "inf"
+
+
+def test_strategies_filter_by_seed_and_limit(client):
+    assert [s["seed"] for s in client.get("/v1/strategies?seed=sma_trend_filter", headers=AUTH).json()["strategies"]] \
+        == ["sma_trend_filter"]
+    assert client.get("/v1/strategies?limit=1", headers=AUTH).json()["count"] == 1
+
+
+def test_one_strategy_by_id_and_404_for_an_unknown_id(client):
+    assert client.get("/v1/strategies/r1.2", headers=AUTH).json()["seed"] == "sma_trend_filter"
+    response = client.get("/v1/strategies/r9.9", headers=AUTH)
+    assert response.status_code == 404 and "r9.9" in response.json()["detail"]
+
+
+def test_signals_are_each_strategys_target_after_the_latest_bar(client, bars):
+    body = client.get("/v1/signals/BTC?top=2", headers=AUTH).json()
+    assert body["symbol"] == "BTC" and body["bars"] == len(bars)
+    seed = get_seed("ema_crossover")
+    expected = seed.run(bars, seed.genes.row({"fast": 5, "slow": 30}),
+                        SimConfig(0.0, 0.0, False, 0.0, 8766.0)).exposure[-1]
+    first = body["signals"][0]
+    assert first["strategy_id"] == "r1.1" and first["error"] is None
+    assert first["target_exposure"] == expected
+    assert [s["strategy_id"] for s in body["signals"]] == ["r1.1", "r1.2"]
+
+
+def test_signals_for_a_symbol_without_bars_or_strategies_are_404(client, settings, bars):
+    assert client.get("/v1/signals/ETH", headers=AUTH).status_code == 404
+    client.app.state.genepool.storage().put_bars("ETH", bars)
+    response = client.get("/v1/signals/ETH", headers=AUTH)
+    assert response.status_code == 404 and "no stored strategies evolved on symbol 'ETH'" in response.json()["detail"]
+
+
+def test_metrics_expose_http_requests_by_route_template(client):
+    client.get("/v1/strategies/r1.1", headers=AUTH)
+    text = client.get("/metrics").text
+    assert 'genepool_http_requests_total{method="GET",route="/v1/strategies/{strategy_id}",status="200"}' in text
+    assert "genepool_http_request_duration_seconds_bucket" in text

@@ -1,0 +1,102 @@
+"""``genepool data import|list``, ``genepool health`` and ``genepool serve`` on the embedded defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from workloads.cli import app
+from workloads.data.loaders import write_bars
+from workloads.data.synthetic import generate
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENEPOOL_HOME", str(tmp_path / "home"))
+    for name in ("DATABASE_URL", "REDIS_URL", "RAY_ADDRESS", "API_TOKEN"):
+        monkeypatch.delenv(f"GENEPOOL_{name}", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    path = tmp_path / "btc.csv"
+    write_bars(generate(250, 9, funding=True), path)
+    return path
+
+
+def import_json(*args: str) -> dict:
+    result = runner.invoke(app, ["data", "import", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_import_is_idempotent(data_file, home):
+    first = import_json(str(data_file), "--symbol", "BTC")
+    again = import_json(str(data_file), "--symbol", "BTC")
+    assert (first["inserted"], first["already_stored"]) == (250, 0)
+    assert (again["inserted"], again["already_stored"]) == (0, 250)
+    assert first["database"] == f"duckdb://{home}/genepool.duckdb"
+
+
+def test_list_shows_imported_symbols(data_file):
+    import_json(str(data_file), "--symbol", "BTC")
+    result = runner.invoke(app, ["data", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    [listed] = json.loads(result.stdout)
+    assert listed["symbol"] == "BTC" and listed["bars"] == 250 and listed["has_funding"] is True
+
+
+def test_import_of_a_bad_file_exits_2_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,open,high,low,close\n2024-01-01,1,1,1,1\n")
+    result = runner.invoke(app, ["data", "import", str(bad), "--symbol", "BTC"])
+    assert result.exit_code == 2 and "bad.csv" in result.output
+
+
+def test_import_with_a_bad_symbol_exits_2(data_file):
+    result = runner.invoke(app, ["data", "import", str(data_file), "--symbol", "BTC USD"])
+    assert result.exit_code == 2 and "symbol 'BTC USD'" in result.output
+
+
+def test_import_conflicting_with_stored_bars_exits_2(data_file, tmp_path):
+    import_json(str(data_file), "--symbol", "BTC")
+    other = tmp_path / "other.csv"
+    write_bars(generate(250, 10, funding=True), other)
+    result = runner.invoke(app, ["data", "import", str(other), "--symbol", "BTC"])
+    assert result.exit_code == 2 and "already stored with different values" in result.output
+
+
+def test_stack_outputs_without_revealed_secrets_exit_2(tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"database_url": "[secret]"}))
+    result = runner.invoke(app, ["data", "list", "--stack-outputs", str(outputs)])
+    assert result.exit_code == 2 and "--show-secrets" in result.output
+
+
+def test_health_json_on_embedded_defaults_is_healthy():
+    result = runner.invoke(app, ["health", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "healthy"
+    assert {name: check["status"] for name, check in report["checks"].items()} == \
+        {"storage": "healthy", "cache": "healthy", "ray": "healthy"}
+
+
+def test_health_reports_an_unreachable_ray_address_as_degraded(monkeypatch):
+    from tests.integration.servers import free_port
+
+    monkeypatch.setenv("GENEPOOL_RAY_ADDRESS", f"ray://127.0.0.1:{free_port()}")
+    result = runner.invoke(app, ["health", "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["status"] == "degraded" and report["checks"]["ray"]["error"]
+
+
+def test_serve_refuses_to_start_without_an_api_token():
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2 and "GENEPOOL_API_TOKEN" in result.output
