@@ -30,8 +30,8 @@ def check_cost(config: StackConfig, estimate: float) -> None:
 
 
 def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
+    check_cost(config, platforms.hourly_cost(config))
     platform = platforms.build(config)
-    check_cost(config, platform.hourly_cost_usd)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider])
     namespace = k8s.core.v1.Namespace("namespace", metadata={"name": config.namespace, "labels": labels.PART_OF},
                                       opts=pulumi.ResourceOptions(provider=platform.provider)).metadata.name

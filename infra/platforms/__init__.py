@@ -37,6 +37,19 @@ class Platform:
     """Secret output when the platform gives a managed PostgreSQL with timescaledb, else None."""
 
 
+def hourly_cost(config: StackConfig) -> float:
+    """The platform's cost estimate (USD/hour at maximum size), computed before anything is created."""
+    if config.cloud == "local":
+        return 0.0
+    if config.cloud == "digitalocean":
+        from infra.platforms import digitalocean
+
+        return digitalocean.hourly_cost(config)
+    from infra.platforms import aws
+
+    return aws.hourly_cost(config)
+
+
 def build(config: StackConfig) -> Platform:
     """The platform named by ``genepool:cloud`` (cloud SDKs are imported only when their cloud is used)."""
     if config.cloud == "local":

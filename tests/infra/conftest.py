@@ -27,6 +27,11 @@ TEST_SECRETS = {"genepool:apiToken": "test-api-token-0123456789abcdef"}
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The cloud SDKs warn about their own deprecated resources when their modules load; not ours to fix.
+    config.addinivalue_line("filterwarnings", r"ignore::DeprecationWarning:pulumi_(aws|digitalocean)\..*")
+
+
 @dataclass(frozen=True)
 class Registered:
     """One resource registration as the engine saw it."""

@@ -10,7 +10,7 @@ import pytest
 from infra import versions
 from workloads import contract
 
-from .conftest import TEST_SECRETS, all_containers, is_secret, mock_password, plain
+from .conftest import TEST_SECRETS, all_containers, is_secret, mock_password, plain, pod_specs, stack_config
 
 PROVIDER_NAME = {"dev": "local", "staging": "digitalocean", "prod": "aws"}
 
@@ -107,16 +107,12 @@ def test_pods_read_every_contract_value_as_genepool_env(stack):
 
 def test_estimated_cost_is_within_the_stack_ceiling(stack):
     name, deployment = stack
-    from .conftest import stack_config
-
     assert 0 <= deployment.outputs["estimated_hourly_cost_usd"] <= stack_config(name)["genepool:costCeilingUsdPerHour"]
 
 
 @pytest.mark.parametrize("owner_prefix", ["workload-api", "ray-cluster/head"])
 def test_api_and_ray_head_stay_off_the_workers_pool(stack, owner_prefix):
     _, deployment = stack
-    from .conftest import pod_specs
-
     (spec,) = [spec for owner, spec, _ in pod_specs(deployment) if owner == owner_prefix]
     assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system")
     assert not spec.get("tolerations")

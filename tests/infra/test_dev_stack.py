@@ -14,7 +14,8 @@ from infra.config import ConfigError, parse
 from infra.program import check_cost
 from workloads import contract
 
-from .conftest import TEST_SECRETS, Deployment, deploy, is_secret, mock_password, plain, pod_specs, stack_config
+from .conftest import Deployment, deploy, is_secret, plain, stack_config
+
 
 def spec_of(dev: Deployment, type_: str, name: str) -> dict:
     return plain(dev.named(type_, name).inputs["spec"])

@@ -52,3 +52,9 @@ def test_program_refuses_a_scalar_where_an_object_belongs():
     config = {**stack_config("dev"), "genepool:ray": "big"}
     with pytest.raises(ConfigError, match=r"genepool:ray: must be an object"):
         deploy("dev", config=config)
+
+
+def test_program_refuses_a_stack_whose_cost_estimate_exceeds_the_ceiling():
+    config = {**stack_config("prod"), "genepool:costCeilingUsdPerHour": 1}
+    with pytest.raises(ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 7\.16 USD/hour, above the ceiling 1\.00"):
+        deploy("prod", config=config)
