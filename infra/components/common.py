@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
+
+from infra import labels
 
 VALUES_DIR = Path(__file__).parent / "values"
 
@@ -52,3 +55,20 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
+
+
+def clients_only_policy(name: str, namespace: pulumi.Input[str], selector: dict[str, str], port: int,
+                        metrics_port: int, monitoring_namespace: str, parent: pulumi.Resource) -> None:
+    """A NetworkPolicy: the server port only from our own pods (``app.kubernetes.io/part-of: genepool``) in its
+    namespace, the metrics port only from the monitoring namespace (enforced where the CNI supports policies)."""
+    k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata={
+        "name": selector["app.kubernetes.io/name"], "namespace": namespace, "labels": labels.PART_OF,
+    }, spec={
+        "podSelector": {"matchLabels": selector},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {"from": [{"podSelector": {"matchLabels": labels.PART_OF}}], "ports": [{"port": port}]},
+            {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace}}}],
+             "ports": [{"port": metrics_port}]},
+        ],
+    }, opts=pulumi.ResourceOptions(parent=parent))

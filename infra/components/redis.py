@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import container_security, password, pod_security, resources
+from infra.components.common import clients_only_policy, container_security, password, pod_security, resources
 from infra.config import RedisConfig
 from infra.platforms import Scheduling
 
@@ -114,6 +114,7 @@ class Redis(pulumi.ComponentResource):
                          "resources": {"requests": {"storage": args.config.volume_size}}},
             }],
         }, opts=child)
+        clients_only_policy(name, args.namespace, selector, PORT, METRICS_PORT, labels.MONITORING_NAMESPACE, self)
         host = labels.service_host(labels.REDIS, args.namespace)
         self.url = pulumi.Output.secret(pulumi.Output.concat("redis://:", secret_value, "@", host, f":{PORT}/0"))
         self.register_outputs({"url": self.url})

@@ -200,3 +200,13 @@ def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconf
                                                           "context": "minikube"}}
     with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"):
         deploy("dev", config=config)
+
+
+@pytest.mark.parametrize(("name", "port", "metrics_port"), [("redis", 6379, 9121), ("timescaledb", 5432, 9187)])
+def test_state_servers_accept_only_our_pods_and_prometheus(dev, name, port, metrics_port):
+    spec = spec_of(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{name}-network-policy")
+    assert spec["podSelector"] == {"matchLabels": labels.app(name)}
+    ours, monitoring = spec["ingress"]
+    assert ours == {"from": [{"podSelector": {"matchLabels": labels.PART_OF}}], "ports": [{"port": port}]}
+    assert monitoring["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    assert monitoring["ports"] == [{"port": metrics_port}]

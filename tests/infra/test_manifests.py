@@ -37,7 +37,7 @@ def manifests(dev: Deployment) -> list[tuple[str, dict]]:
 def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
     kinds = {body["kind"] for _, body in manifests(dev)}
     assert kinds == {"Namespace", "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment",
-                     "HorizontalPodAutoscaler", "PodDisruptionBudget", "CronJob", "Pod"}
+                     "HorizontalPodAutoscaler", "PodDisruptionBudget", "CronJob", "NetworkPolicy", "Pod"}
 
 
 def test_every_kubernetes_object_validates_against_the_schema(stack):
