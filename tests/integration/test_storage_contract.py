@@ -178,3 +178,14 @@ def scenario(storage: Storage) -> list[Any]:
 def test_duckdb_and_postgresql_give_the_same_answers(tmp_path, postgres):
     with open_storage(f"duckdb://{tmp_path}/same.duckdb") as duck, open_storage(postgres.url) as pg:
         assert scenario(duck) == scenario(pg)
+
+
+def test_database_checkpoints_serve_the_evolutions_checkpoint_store_protocol(storage):
+    from workloads.storage.checkpoints import DatabaseCheckpoints
+
+    store = DatabaseCheckpoints(storage)
+    storage.create_run("resume-me", {}, "fp")
+    assert store.load_latest("resume-me") is None
+    store.save("resume-me", 0, b"g0")
+    store.save("resume-me", 1, b"g1")
+    assert store.load_latest("resume-me") == (1, b"g1")
