@@ -5,7 +5,9 @@
 - One worker group (``minReplicas`` 0 by default) targeting the workers' nodes (spot where the cloud has it: node
   selector + toleration from the platform), resources from ``genepool:ray``; ``preStop: ray stop`` and a grace period
   so a spot reclaim drains the node's actors (the evolution backend retries what was in flight).
-- In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones.
+- In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones. The worker
+  group sets no ``replicas`` (KubeRay keeps it within min/max): the autoscaler owns the count, so ``pulumi up``
+  never scales workers down under a running evolution.
 - PodDisruptionBudgets: no voluntary eviction of the head; workers drain one at a time.
 - Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
   Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
@@ -159,7 +161,6 @@ class Ray(pulumi.ComponentResource):
                 },
                 "workerGroupSpecs": [{
                     "groupName": "workers",
-                    "replicas": config.min_workers,
                     "minReplicas": config.min_workers,
                     "maxReplicas": config.max_workers,
                     "rayStartParams": metrics_param,

@@ -139,7 +139,8 @@ def test_ray_head_schedules_no_tasks_and_workers_scale_from_zero(dev):
     assert spec["rayVersion"] == versions.RAY_VERSION and spec["enableInTreeAutoscaling"] is True
     assert spec["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
     (workers,) = spec["workerGroupSpecs"]
-    assert (workers["minReplicas"], workers["maxReplicas"], workers["replicas"]) == (0, 2, 0)
+    assert (workers["minReplicas"], workers["maxReplicas"]) == (0, 2)
+    assert "replicas" not in workers, "the Ray autoscaler owns the worker count"
     container = workers["template"]["spec"]["containers"][0]
     assert container["resources"]["limits"] == {"cpu": "2", "memory": "2Gi"}
     assert container["lifecycle"]["preStop"]["exec"]["command"][-1] == "ray stop"
