@@ -61,12 +61,12 @@ N_METRICS = len(METRIC_NAMES)
 
 @njit(cache=True)
 def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year: float, n_returns: float,
-                   mean_r: float, m2_r: float, sum_down2: float, max_drawdown: float, entries: float,
+                   shift: float, sum_d: float, sum_d2: float, sum_down2: float, max_drawdown: float, entries: float,
                    closed: float, wins: float, gross_profit: float, gross_loss: float, bars_in_market: float,
                    turnover: float, n_bars: float) -> None:
     """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc):
-    ``mean_r`` and ``m2_r`` (sum of squared deviations) of the ``n_returns`` bar returns, ``sum_down2`` the sum of
-    their squared negative parts."""
+    the ``n_returns`` bar returns enter as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift)**2)``,
+    and ``sum_down2 = sum(min(r, 0) ** 2)``."""
     k = n_returns
     out[TOTAL_RETURN] = final / initial - 1.0
     if k <= 0.0:
@@ -79,10 +79,14 @@ def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year:
     annualise = math.sqrt(bars_per_year)
     sharpe = 0.0
     sortino = 0.0
-    if k > 1.0 and m2_r > 0.0:
-        sharpe = mean_r / math.sqrt(m2_r / (k - 1.0)) * annualise
-    if k > 0.0 and sum_down2 > 0.0:
-        sortino = mean_r / math.sqrt(sum_down2 / k) * annualise
+    if k > 0.0:
+        mean = shift + sum_d / k
+        if k > 1.0:
+            variance = (sum_d2 - sum_d * sum_d / k) / (k - 1.0)
+            if variance > 0.0:
+                sharpe = mean / math.sqrt(variance) * annualise
+        if sum_down2 > 0.0:
+            sortino = mean / math.sqrt(sum_down2 / k) * annualise
     out[SHARPE] = sharpe
     out[SORTINO] = sortino
     out[MAX_DRAWDOWN] = max_drawdown

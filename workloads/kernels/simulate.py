@@ -64,9 +64,13 @@ neither a win nor a loss (it still counts as a closed trip)."""
 
 
 class Book(NamedTuple):
-    """Per-bar state (``equity`` is the equity at the last close). Returns are accumulated with Welford's update (``mean_r``, ``m2_r``: exact even when the
-    returns barely vary). ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
-    ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step."""
+    """Per-bar state; ``equity`` is the equity at the last close.
+
+    Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with
+    ``shift`` the first non-zero return: the variance stays accurate when returns barely vary (no cancellation of
+    large sums), and nothing slow sits on the loop-carried path. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
+    ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step.
+    """
 
     cash: float
     units: float
@@ -77,8 +81,9 @@ class Book(NamedTuple):
     peak: float
     trough: float
     max_dd: float
-    mean_r: float
-    m2_r: float
+    shift: float
+    sum_d: float
+    sum_d2: float
     sum_down2: float
     in_market: float
     start: int
@@ -134,7 +139,7 @@ def new_book(sim: np.ndarray, trade_start: int, trip_capacity: int) -> tuple[Boo
     ledger[0, :SIM_INITIAL + 1] = sim[:SIM_INITIAL + 1]
     ledger[0, L_TRADE_START] = trade_start
     initial = sim[SIM_INITIAL]
-    book = Book(initial, 0.0, 0.0, 0.0, initial, 0.0, initial, initial, 0.0, 0.0, 0.0, 0.0, 0.0, trade_start,
+    book = Book(initial, 0.0, 0.0, 0.0, initial, 0.0, initial, initial, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, trade_start,
                 sim[SIM_LONG_ONLY], sim[SIM_BAND], -1.0, 0.0)
     return book, ledger
 
@@ -148,9 +153,9 @@ def _sign(x: float) -> float:
 def _with_account(book: Book, cash: float, units: float, held: float, pending: float, equity: float,
                   ruined: float) -> Book:
     """``book`` with a new account (numba's tuples have no ``_replace``)."""
-    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.mean_r,
-                book.m2_r, book.sum_down2, book.in_market, book.start, book.long_only, book.band, book.ruin_bar,
-                book.ruin_price)
+    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.shift,
+                book.sum_d, book.sum_d2, book.sum_down2, book.in_market, book.start, book.long_only, book.band,
+                book.ruin_bar, book.ruin_price)
 
 
 @njit(cache=True)
@@ -253,12 +258,18 @@ def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
             ruin_price = close_price
             held = -1.0
     peak, trough, max_dd = book.peak, book.trough, book.max_dd
-    mean_r, m2_r, sum_down2, in_market = book.mean_r, book.m2_r, book.sum_down2, book.in_market
+    shift, sum_d, sum_d2 = book.shift, book.sum_d, book.sum_d2
+    sum_down2, in_market = book.sum_down2, book.in_market
     if t > book.start:
         r = equity / book.equity - 1.0 if book.equity > 0.0 else 0.0
-        delta = r - mean_r
-        mean_r += delta / (t - book.start)
-        m2_r += delta * (r - mean_r)
+        if shift == 0.0 and r != 0.0:
+            shift = r
+            earlier = t - book.start - 1.0
+            sum_d = -earlier * shift
+            sum_d2 = earlier * shift * shift
+        d = r - shift
+        sum_d += d
+        sum_d2 += d * d
         down = min(r, 0.0)
         sum_down2 += down * down
         if equity > peak:
@@ -274,8 +285,8 @@ def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
     pending = held
     if target != held and (_sign(target) != _sign(held) or abs(target - held) > book.band):
         pending = target
-    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, mean_r, m2_r, sum_down2,
-                in_market, book.start, book.long_only, book.band, ruin_bar, ruin_price)
+    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, shift, sum_d, sum_d2,
+                sum_down2, in_market, book.start, book.long_only, book.band, ruin_bar, ruin_price)
 
 
 @njit(cache=True)
@@ -290,8 +301,8 @@ def book_finish(book: Book, ledger: np.ndarray, n_bars: int, out: np.ndarray) ->
         row[PNL] = book.equity - head[L_TRIP_BASIS]
         row[FEES] = head[L_TRIP_FEES]
     curve_bars = n_bars - book.start
-    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.mean_r,
-                   book.m2_r, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
+    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.shift,
+                   book.sum_d, book.sum_d2, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
                    head[L_CLOSED], head[L_WINS], head[L_GROSS_PROFIT], head[L_GROSS_LOSS], book.in_market,
                    head[L_TURNOVER], curve_bars)
 
