@@ -119,3 +119,13 @@ def test_encrypted_at_rest_fails_on_unencrypted_prod_resources(prod, type_, chan
 def test_nothing_deletes_itself_fails_on_a_self_deleting_rayjob():
     props = {"apiVersion": "ray.io/v1", "kind": "RayJob", "spec": {"shutdownAfterJobFinishes": True}}
     assert len(violations("nothing-deletes-itself", "kubernetes:ray.io/v1:RayJob", props)) == 1
+
+
+def test_dev_runs_the_pack_advisory_and_other_stacks_mandatory():
+    import json
+
+    from pulumi_policy import EnforcementLevel
+
+    assert json.loads((REPOSITORY / "infra" / "policy" / "dev.json").read_text()) == {"all": "advisory"}
+    main = (REPOSITORY / "infra" / "policy" / "__main__.py").read_text()
+    assert "enforcement_level=EnforcementLevel.MANDATORY" in main and EnforcementLevel.MANDATORY.value == "mandatory"
