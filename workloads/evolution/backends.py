@@ -1,0 +1,76 @@
+"""Evaluation backends: where a population's walk-forward metrics are computed.
+
+A backend evaluates ``(n, g)`` parameter rows of one seed over the search's walk-forward spans and returns
+``(n, len(spans), N_METRICS)`` metrics, row ``i`` belonging to parameter row ``i``. Every individual is evaluated
+independently of the others, so the result does not depend on how rows are chunked or which worker ran them: the
+same rows give bit-identical metrics on any backend and any worker count.
+
+- :class:`LocalBackend`: in-process, the seeds' Numba kernels (``prange`` threads over individuals).
+- :class:`workloads.evolution.ray_backend.RayBackend`: a fixed pool of Ray actors holding the bars once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Protocol
+
+import numpy as np
+
+from workloads.data.bars import Bars
+from workloads.evolution.fitness import Span
+from workloads.kernels.metrics import N_METRICS
+from workloads.kernels.simulate import SimConfig
+from workloads.seeds.base import Seed
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What every evaluation needs: the training bars (the only bars a backend ever receives), the walk-forward
+    spans and the execution costs."""
+
+    train: Bars
+    spans: tuple[Span, ...]
+    sim: SimConfig
+
+
+def evaluate_spans(seed: Seed, workload: Workload, params: np.ndarray) -> np.ndarray:
+    """``(n, len(spans), N_METRICS)`` metrics of ``params`` on each walk-forward span."""
+    out = np.empty((params.shape[0], len(workload.spans), N_METRICS))
+    if params.shape[0] == 0:
+        return out
+    for k, span in enumerate(workload.spans):
+        out[:, k, :] = seed.evaluate(workload.train.slice(0, span.end), params, workload.sim, span.start)
+    return out
+
+
+class Backend(Protocol):
+    """An evaluation backend (see the module doc)."""
+
+    name: str
+    workers: int
+
+    def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
+        """``(n, len(spans), N_METRICS)`` metrics of ``(n, g)`` parameters of seed ``seed_name``."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class LocalBackend:
+    """In-process evaluation with the seeds' Numba kernels (threads: ``NUMBA_NUM_THREADS``)."""
+
+    name = "local"
+
+    def __init__(self, workload: Workload, seeds: Mapping[str, Seed]) -> None:
+        import numba
+
+        self.workload = workload
+        self.seeds = dict(seeds)
+        self.workers = int(numba.get_num_threads())
+
+    def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
+        return evaluate_spans(self.seeds[seed_name], self.workload, np.ascontiguousarray(params, dtype=np.float64))
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,335 @@
+"""The genetic strategy pool: one sub-population per seed, a cross-seed hall of fame, budget moving toward seeds
+that improve. Reads like the textbook loop (DEAP's ``eaMuPlusLambda``), over population arrays::
+
+    for generation in 0 .. generations - 1:
+        for each seed (budget n_s):
+            if generation == 0: genomes = [seed defaults] + uniform random
+            else:               genomes = elites ∪ mutate(crossover(tournament(population)))   (+ immigrants
+                                                                                               on collapse)
+            params  = seed.repair(decode(genomes));  genomes = encode(params)   (genome matches what is run)
+            de-duplicate (within the batch and against the elites), then evaluate the new rows (fitness cache first)
+        update the hall of fame; move budget toward seeds whose best fitness improved; checkpoint
+
+Determinism: every random draw of seed ``s`` in generation ``g`` comes from
+``Generator(PCG64(SeedSequence([random_seed, g, crc32(s)])))``; evaluation is a pure function of the parameters.
+Nothing depends on the backend, the worker count, the cache or a resume, so the same data, configuration and
+random seed give the same hall of fame (the tests hold local vs Ray, worker counts and SIGKILL + resume to it).
+
+Generation 0 is the initial population, so ``generations = 10`` evaluates 10 populations per seed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from workloads.cache.base import FitnessCache, InProcessCache
+from workloads.cache.keys import fitness_keys
+from workloads.evolution import operators as op
+from workloads.evolution.backends import Backend
+from workloads.evolution.checkpoints import CheckpointStore
+from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
+from workloads.kernels.metrics import N_METRICS
+from workloads.seeds.base import Seed
+
+CHECKPOINT_FORMAT = 1
+DEDUP_ROUNDS = 5
+
+
+def generator_for(random_seed: int, generation: int, seed_name: str) -> np.random.Generator:
+    """The random generator of one seed's sub-population in one generation."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        [random_seed, generation, zlib.crc32(seed_name.encode())])))
+
+
+@dataclass
+class SubPopulation:
+    """One seed's current population: unit genomes, decoded parameters, fitness, mean segment Sharpe."""
+
+    genomes: np.ndarray
+    params: np.ndarray
+    fitness: np.ndarray
+    sharpe: np.ndarray
+    best_history: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PoolState:
+    """Everything a resumed run needs (serialised as the checkpoint payload)."""
+
+    run_id: str
+    config: EvolutionConfig
+    seed_names: list[str]
+    data_fingerprint: str
+    train_fingerprint: str
+    generation: int = -1
+    budgets: dict[str, int] = field(default_factory=dict)
+    populations: dict[str, SubPopulation] = field(default_factory=dict)
+    hall_of_fame: list[dict[str, Any]] = field(default_factory=list)
+    evaluated: set[str] = field(default_factory=set)
+    trial_stats: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.evaluated)
+
+    @property
+    def trial_sharpe_variance(self) -> float:
+        """Sample variance of the mean-segment Sharpe (annualised) over the distinct genomes evaluated."""
+        count, _, m2 = self.trial_stats
+        return m2 / (count - 1) if count > 1 else 0.0
+
+    def to_bytes(self) -> bytes:
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "run_id": self.run_id,
+            "config": self.config.as_dict(),
+            "seed_names": self.seed_names,
+            "data_fingerprint": self.data_fingerprint,
+            "train_fingerprint": self.train_fingerprint,
+            "generation": self.generation,
+            "budgets": self.budgets,
+            "populations": {name: {"genomes": p.genomes.tolist(), "params": p.params.tolist(),
+                                   "fitness": p.fitness.tolist(), "sharpe": p.sharpe.tolist(),
+                                   "best_history": p.best_history}
+                            for name, p in self.populations.items()},
+            "hall_of_fame": self.hall_of_fame,
+            "evaluated": sorted(self.evaluated),
+            "trial_stats": self.trial_stats,
+            "history": self.history,
+        }
+        return json.dumps(payload).encode()
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> PoolState:
+        data = json.loads(payload)
+        if data.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint format {data.get('format')!r} is not {CHECKPOINT_FORMAT}")
+
+        def array(values: list, width: int) -> np.ndarray:
+            return np.asarray(values, dtype=np.float64).reshape(-1, width) if width else np.asarray(values, float)
+
+        populations = {}
+        for name, p in data["populations"].items():
+            params = np.asarray(p["params"], dtype=np.float64)
+            width = params.shape[1] if params.ndim == 2 else 0
+            populations[name] = SubPopulation(array(p["genomes"], width), params, np.asarray(p["fitness"], float),
+                                              np.asarray(p["sharpe"], float), list(p["best_history"]))
+        return cls(run_id=data["run_id"], config=EvolutionConfig(**data["config"]), seed_names=data["seed_names"],
+                   data_fingerprint=data["data_fingerprint"], train_fingerprint=data["train_fingerprint"],
+                   generation=data["generation"], budgets={k: int(v) for k, v in data["budgets"].items()},
+                   populations=populations, hall_of_fame=data["hall_of_fame"], evaluated=set(data["evaluated"]),
+                   trial_stats=list(data["trial_stats"]), history=data["history"])
+
+
+def allocate_budget(improvement: dict[str, float], population: int, min_share: float) -> dict[str, int]:
+    """Split ``population × seeds`` evaluations: every seed gets ``ceil(min_share · population)``, the rest goes in
+    proportion to each seed's improvement of its best fitness (equally when none improved), rounded by largest
+    remainder (ties to the earlier name). Always sums to ``population × seeds``."""
+    names = sorted(improvement)
+    total = population * len(names)
+    floor = min(population, int(np.ceil(min_share * population)))
+    free = total - floor * len(names)
+    gains = np.array([max(0.0, improvement[n]) if np.isfinite(improvement[n]) else 0.0 for n in names])
+    weights = gains / gains.sum() if gains.sum() > 0 else np.full(len(names), 1.0 / len(names))
+    exact = weights * free
+    shares = np.floor(exact).astype(int)
+    order = sorted(range(len(names)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in order[: free - int(shares.sum())]:
+        shares[i] += 1
+    return {name: floor + int(share) for name, share in zip(names, shares)}
+
+
+@dataclass
+class GenerationReport:
+    """What one generation did (for progress displays): per-seed stats and timings."""
+
+    generation: int
+    stats: dict[str, Any]
+
+
+class Pool:
+    """Runs the loop of the module doc over ``seeds`` with ``backend`` for evaluation."""
+
+    def __init__(self, seeds: dict[str, Seed], config: EvolutionConfig, backend: Backend,
+                 cache: FitnessCache | None = None) -> None:
+        self.seeds = seeds
+        self.config = config
+        self.backend = backend
+        self.cache: FitnessCache = cache if cache is not None else InProcessCache()
+        self._fitness_config = config.fitness_dict()
+        self.eval_seconds = 0.0
+
+    def new_state(self, run_id: str, data_fingerprint: str, train_fingerprint: str) -> PoolState:
+        names = sorted(self.seeds)
+        return PoolState(run_id=run_id, config=self.config, seed_names=names, data_fingerprint=data_fingerprint,
+                         train_fingerprint=train_fingerprint,
+                         budgets={name: self.config.population for name in names})
+
+    # -- one generation -----------------------------------------------------------------------------------------
+    def _canonical(self, seed: Seed, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        params, _ = seed.repair(seed.genes.decode(genomes))
+        return seed.genes.encode(params), params
+
+    def _breed(self, name: str, generation: int, budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``(elite indices, child genomes, child params, immigrants)`` for the next population of ``name``."""
+        seed, cfg = self.seeds[name], self.config
+        rng = generator_for(cfg.random_seed, generation, name)
+        n_genes = len(seed.genes)
+        if generation == 0:
+            defaults = seed.genes.encode(seed.genes.defaults()[None, :])
+            raw = np.vstack([defaults, op.random_genomes(rng, budget - 1, n_genes)])
+            genomes, params = self._canonical(seed, raw)
+            return np.zeros(0, dtype=np.int64), genomes, params, 0
+        current = self.state.populations[name]
+        n_elite = min(max(1, int(round(cfg.elite * budget))), current.fitness.shape[0])
+        elites = op.elite_indices(current.fitness, n_elite)
+        n_children = budget - n_elite
+        parents = current.genomes[op.tournament_select(rng, current.fitness, n_children + n_children % 2,
+                                                       cfg.tournament)]
+        children = op.blend_crossover(rng, parents, cfg.crossover, cfg.blend_alpha)[:n_children]
+        children = op.gaussian_mutation(rng, children, cfg.mutation, cfg.mutation_sigma)
+        immigrants = 0
+        if op.diversity(current.genomes) < cfg.diversity_threshold and n_children > 0:
+            immigrants = max(1, int(round(cfg.immigrants * n_children)))
+            children[n_children - immigrants:] = op.random_genomes(rng, immigrants, n_genes)
+        genomes, params = self._canonical(seed, children)
+        genomes, params = self._dedup(rng, seed, genomes, params, current.params[elites])
+        return elites, genomes, params, immigrants
+
+    def _dedup(self, rng: np.random.Generator, seed: Seed, genomes: np.ndarray, params: np.ndarray,
+               elite_params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Replace children that repeat an elite or an earlier child by random genomes (a few rounds; any still
+        duplicated after that are dropped)."""
+        n_elite = elite_params.shape[0]
+        for _ in range(DEDUP_ROUNDS):
+            keep = op.unique_rows(np.vstack([elite_params, params]))
+            duplicate = np.ones(params.shape[0], dtype=bool)
+            duplicate[keep[keep >= n_elite] - n_elite] = False
+            if not duplicate.any():
+                return genomes, params
+            fresh_genomes, fresh_params = self._canonical(seed, op.random_genomes(rng, int(duplicate.sum()),
+                                                                                  genomes.shape[1]))
+            genomes, params = genomes.copy(), params.copy()
+            genomes[duplicate], params[duplicate] = fresh_genomes, fresh_params
+        keep = op.unique_rows(np.vstack([elite_params, params]))
+        rows = keep[keep >= n_elite] - n_elite
+        return genomes[rows], params[rows]
+
+    def evaluate(self, name: str, params: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """``((n, segments, N_METRICS) metrics, cache keys)``: cache hits first, the misses in one backend batch."""
+        keys = fitness_keys(self.state.train_fingerprint, name, self._fitness_config, params)
+        n_spans = self.config.segments
+        metrics = np.empty((params.shape[0], n_spans, N_METRICS))
+        cached = self.cache.get_many(keys) if keys else []
+        missing = []
+        for i, value in enumerate(cached):
+            array = None if value is None else np.frombuffer(value, dtype=np.float64)
+            if array is not None and array.size == n_spans * N_METRICS:
+                metrics[i] = array.reshape(n_spans, N_METRICS)
+            else:
+                missing.append(i)
+        if missing:
+            started = time.perf_counter()
+            fresh = self.backend.evaluate(name, params[missing])
+            self.eval_seconds += time.perf_counter() - started
+            metrics[missing] = fresh
+            self.cache.set_many({keys[i]: np.ascontiguousarray(fresh[j]).tobytes() for j, i in enumerate(missing)})
+        return metrics, keys
+
+    def _count_trials(self, keys: list[str], sharpe: np.ndarray) -> int:
+        new = 0
+        count, mean, m2 = self.state.trial_stats
+        for key, value in zip(keys, sharpe):
+            if key in self.state.evaluated:
+                continue
+            self.state.evaluated.add(key)
+            new += 1
+            count += 1
+            delta = value - mean
+            mean += delta / count
+            m2 += delta * (value - mean)
+        self.state.trial_stats = [count, mean, m2]
+        return new
+
+    def step(self, generation: int) -> GenerationReport:
+        """Breed, evaluate and select one generation of every seed; update hall of fame and budgets."""
+        started = time.perf_counter()
+        eval_before = self.eval_seconds
+        per_seed: dict[str, Any] = {}
+        candidates: list[dict[str, Any]] = []
+        evaluations = 0
+        for name in self.state.seed_names:
+            budget = self.state.budgets[name]
+            elites, genomes, params, immigrants = self._breed(name, generation, budget)
+            metrics, keys = self.evaluate(name, params)
+            evaluations += params.shape[0]
+            fitness = fitness_from_metrics(metrics, self.config)
+            sharpe = trial_sharpe(metrics)
+            new_trials = self._count_trials(keys, sharpe)
+            previous = self.state.populations.get(name)
+            if previous is not None:
+                genomes = np.vstack([previous.genomes[elites], genomes])
+                params = np.vstack([previous.params[elites], params])
+                fitness = np.concatenate([previous.fitness[elites], fitness])
+                sharpe_all = np.concatenate([previous.sharpe[elites], sharpe])
+                history = previous.best_history
+            else:
+                sharpe_all, history = sharpe, []
+            best = float(np.max(fitness))
+            history = [*history, max(best, history[-1]) if history else best]
+            self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe_all, history)
+            candidates += [{"strategy": name, "params": row.tolist(), "fitness": float(f), "sharpe": float(s),
+                            "generation": generation}
+                           for row, f, s in zip(params[len(elites):], fitness[len(elites):], sharpe)]
+            per_seed[name] = {"best": best, "mean": float(np.mean(fitness)), "median": float(np.median(fitness)),
+                              "population": int(fitness.shape[0]), "evaluated": int(params.shape[0] - len(elites)),
+                              "new_genomes": new_trials, "immigrants": immigrants,
+                              "diversity": op.diversity(genomes), "budget": budget}
+        self._update_hall_of_fame(candidates)
+        improvement = {}
+        for name in self.state.seed_names:
+            h = self.state.populations[name].best_history
+            improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
+        self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
+        seconds = time.perf_counter() - started
+        stats = {"generation": generation, "evaluations": evaluations, "seconds": seconds,
+                 "evaluation_seconds": self.eval_seconds - eval_before, "distinct_genomes": self.state.n_trials,
+                 "best": self.state.hall_of_fame[0]["fitness"] if self.state.hall_of_fame else None,
+                 "seeds": per_seed}
+        self.state.history.append(stats)
+        self.state.generation = generation
+        return GenerationReport(generation, stats)
+
+    def _update_hall_of_fame(self, candidates: list[dict[str, Any]]) -> None:
+        merged: dict[tuple[str, tuple[float, ...]], dict[str, Any]] = {}
+        for entry in [*self.state.hall_of_fame, *candidates]:
+            merged.setdefault((entry["strategy"], tuple(entry["params"])), entry)
+        ranked = sorted(merged.values(), key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"])))
+        self.state.hall_of_fame = ranked[: self.config.hall_of_fame]
+
+    # -- the run ------------------------------------------------------------------------------------------------
+    def run(self, state: PoolState, checkpoints: CheckpointStore | None = None,
+            on_generation: Callable[[GenerationReport], None] | None = None,
+            stop_after: int | None = None) -> PoolState:
+        """Continue ``state`` to the configured number of generations, checkpointing after each one.
+        ``stop_after``: return after that many generations of this call (for benchmarks)."""
+        self.state = state
+        done = 0
+        for generation in range(state.generation + 1, self.config.generations):
+            report = self.step(generation)
+            if checkpoints is not None:
+                checkpoints.save(state.run_id, generation, state.to_bytes())
+            if on_generation is not None:
+                on_generation(report)
+            done += 1
+            if stop_after is not None and done >= stop_after:
+                break
+        return state

@@ -1,0 +1,172 @@
+"""One evolution run end to end: pick the ready seeds, cut train/holdout, build the backend, run (or resume) the
+pool with a checkpoint after every generation, then score the hall of fame and write ``<runs_dir>/<run_id>/run.json``
+(the summary plus the curves the report draws).
+
+The summary (also what ``genepool evolve --json`` prints): ``run_id``, ``config``, ``data`` (fingerprint, bars,
+train/holdout sizes), ``seeds``, ``skipped`` (seeds not ready, with the reason), ``generations`` (per-generation
+stats per seed), ``trials`` (distinct genomes evaluated) and ``hall_of_fame``: a list of ``{strategy, params,
+fitness, train: {metrics}, holdout: {metrics}, dsr}``, best first.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from workloads.cache.base import FitnessCache
+from workloads.data.bars import Bars
+from workloads.evolution.backends import Backend, LocalBackend, Workload
+from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheckpoints
+from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.fitness import Split, sim_config, split_data
+from workloads.evolution.pool import GenerationReport, Pool, PoolState
+from workloads.evolution.summary import buy_and_hold, gene_distributions, hall_of_fame_entries
+from workloads.readiness import assess
+from workloads.seeds.base import Seed
+from workloads.seeds.registry import all_seeds
+
+RUN_FILE = "run.json"
+
+
+def new_run_id() -> str:
+    """``run-YYYYmmdd-HHMMSS-xxxxxx`` (UTC time plus 6 random hex digits)."""
+    return time.strftime("run-%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(3)
+
+
+@dataclass
+class Plan:
+    """What a run will search: the seeds, the data cut and the workload the backends evaluate."""
+
+    seeds: dict[str, Seed]
+    skipped: dict[str, str]
+    split: Split
+    workload: Workload
+
+
+def plan_run(bars: Bars, config: EvolutionConfig, strategies: list[str] | None = None,
+             registry: dict[str, Seed] | None = None) -> Plan:
+    """Ready seeds (on the training span) among ``strategies`` (default: all). Naming an unknown or unready seed,
+    or leaving no seed to run, is a ``ValueError``."""
+    registry = all_seeds() if registry is None else registry
+    split = split_data(len(bars), config.holdout, config.segments)
+    train = bars.slice(0, split.n_train)
+    names = strategies or list(registry)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(f"--strategies: unknown strategy {', '.join(unknown)}; known: {', '.join(registry)}")
+    seeds, skipped = {}, {}
+    for name in names:
+        readiness = assess(registry[name], split.n_train, bars.has_funding)
+        if readiness.ready:
+            seeds[name] = registry[name]
+        else:
+            skipped[name] = f"not ready on the {split.n_train} training bars: {readiness.reason}"
+    if strategies and skipped:
+        raise ValueError("--strategies: " + "; ".join(f"{n} is {why}" for n, why in skipped.items()))
+    if not seeds:
+        raise ValueError(f"no strategy is ready on {split.n_train} training bars: "
+                         + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
+    return Plan(seeds, skipped, split, Workload(train, split.spans, sim_config(config, train)))
+
+
+def make_backend(name: str, plan: Plan, workers: int | None = None) -> Backend:
+    """``local`` or ``ray`` (``workers`` actors, default 2)."""
+    if name == "local":
+        return LocalBackend(plan.workload, plan.seeds)
+    if name == "ray":
+        from workloads.evolution.ray_backend import RayBackend
+
+        return RayBackend(plan.workload, sorted(plan.seeds), workers=workers or 2)
+    raise ValueError(f"--backend {name!r}: must be local or ray")
+
+
+def run_evolution(bars: Bars, config: EvolutionConfig, *, runs_dir: str | Path, run_id: str | None = None,
+                  resume: bool = False, strategies: list[str] | None = None, backend: str = "local",
+                  workers: int | None = None, cache: FitnessCache | None = None,
+                  checkpoints: CheckpointStore | None = None,
+                  on_generation: Callable[[GenerationReport], None] | None = None,
+                  on_start: Callable[[PoolState, Plan], None] | None = None,
+                  registry: dict[str, Seed] | None = None) -> dict[str, Any]:
+    """Run (or with ``resume`` continue) an evolution and return its summary (see the module doc). On resume the
+    checkpoint's configuration and seeds are used, and the data must be the same data set."""
+    runs_dir = Path(runs_dir)
+    checkpoints = checkpoints or LocalDirectoryCheckpoints(runs_dir)
+    state: PoolState | None = None
+    if resume:
+        if not run_id:
+            raise ValueError("--resume needs a run id")
+        latest = checkpoints.load_latest(run_id)
+        if latest is None:
+            raise ValueError(f"--resume {run_id}: no checkpoint found for this run under {runs_dir}")
+        state = PoolState.from_bytes(latest[1])
+        if state.data_fingerprint != bars.fingerprint():
+            raise ValueError(f"--resume {run_id}: the data differs from the run's (fingerprint "
+                             f"{bars.fingerprint()} != {state.data_fingerprint})")
+        config, strategies = state.config, state.seed_names
+    run_id = run_id or new_run_id()
+    if not resume and checkpoints.load_latest(run_id) is not None:
+        raise ValueError(f"--run-id {run_id}: a run with this id already exists (use --resume {run_id})")
+    plan = plan_run(bars, config, strategies, registry)
+    evaluator = make_backend(backend, plan, workers)
+    try:
+        pool = Pool(plan.seeds, config, evaluator, cache)
+        if state is None:
+            state = pool.new_state(run_id, bars.fingerprint(), plan.workload.train.fingerprint())
+        if on_start is not None:
+            on_start(state, plan)
+        started = time.perf_counter()
+        pool.run(state, checkpoints, on_generation)
+        seconds = time.perf_counter() - started
+    finally:
+        evaluator.close()
+    summary, curves = summarize(state, plan, bars)
+    summary["backend"] = {"name": evaluator.name, "workers": evaluator.workers, "seconds": seconds,
+                          "evaluation_seconds": pool.eval_seconds}
+    write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
+    return summary
+
+
+def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``(summary, equity curves of the top entries)``."""
+    entries, curves = hall_of_fame_entries(state, plan.seeds, bars, plan.split, plan.workload.sim)
+    return {
+        "run_id": state.run_id,
+        "config": state.config.as_dict(),
+        "data": {"fingerprint": state.data_fingerprint, "symbol": bars.symbol, "source": bars.source,
+                 "bars": plan.split.n_bars, "train_bars": plan.split.n_train, "holdout_bars": plan.split.n_holdout,
+                 "segments": [[s.start, s.end] for s in plan.split.spans],
+                 "bars_per_year": plan.workload.sim.bars_per_year},
+        "seeds": state.seed_names,
+        "skipped": plan.skipped,
+        "trials": state.n_trials,
+        "generations": state.history,
+        "hall_of_fame": entries,
+    }, curves
+
+
+def write_run_file(runs_dir: Path, run_id: str, summary: dict[str, Any], curves: list[dict[str, Any]], plan: Plan,
+                   state: PoolState, bars: Bars) -> Path:
+    """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
+    document = dict(summary, report={"curves": curves, "buy_and_hold": buy_and_hold(bars, plan.split),
+                                     "genes": gene_distributions(state, plan.seeds)})
+    path = runs_dir / run_id / RUN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, allow_nan=False, default=_json_default))
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def load_run_file(runs_dir: str | Path, run_id: str) -> dict[str, Any]:
+    path = Path(runs_dir) / run_id / RUN_FILE
+    if not path.is_file():
+        raise ValueError(f"run {run_id!r}: no {RUN_FILE} under {Path(runs_dir) / run_id} (finished runs only)")
+    return json.loads(path.read_text())
