@@ -189,3 +189,15 @@ def test_database_checkpoints_serve_the_evolutions_checkpoint_store_protocol(sto
     store.save("resume-me", 0, b"g0")
     store.save("resume-me", 1, b"g1")
     assert store.load_latest("resume-me") == (1, b"g1")
+
+
+def test_evolution_summary_entries_are_stored_as_given_with_extra_keys_kept(storage):
+    storage.create_run("summary-form", {"symbol": "BTC"}, "fp")
+    summary_entry = {"strategy": "ema_crossover", "params": {"fast": 4, "slow": 40}, "fitness": 0.9, "generation": 3,
+                     "train": {"sharpe": 1.1}, "holdout": None, "dsr": None, "dsr_detail": {"trials": 120}}
+    undefined = {**summary_entry, "fitness": None, "generation": 1}
+    storage.save_hall_of_fame("summary-form", [undefined, summary_entry])
+    best, last = storage.list_strategies()
+    assert best["fitness"] == 0.9 and best["train_metrics"] == {"sharpe": 1.1} and best["holdout_metrics"] is None
+    assert best["dsr"] is None and best["details"] == {"generation": 3, "dsr_detail": {"trials": 120}}
+    assert last["fitness"] is None and last["rank"] == 2

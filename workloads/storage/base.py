@@ -151,19 +151,39 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-_HOF_KEYS = ("strategy", "params", "fitness", "train_metrics", "holdout_metrics", "dsr")
+_HOF_REQUIRED = ("strategy", "params", "fitness", "dsr")
+_HOF_ALIASES = {"train_metrics": "train", "holdout_metrics": "holdout"}
+"""Metric dicts may be given as ``train_metrics``/``holdout_metrics`` or as the evolution summary's
+``train``/``holdout``."""
 
 
-def _check_entry(run_id: str, index: int, entry: dict[str, Any]) -> None:
-    missing = [key for key in _HOF_KEYS if key not in entry]
+def _optional_float(value: Any) -> float | None:
+    """A finite float, or ``None`` for missing / non-finite (no meaningful ordering)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _normalise_entry(run_id: str, index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    """A hall-of-fame entry in storage form; other keys (e.g. ``generation``, ``dsr_detail``) go to ``details``."""
+    where = f"hall of fame of run {run_id!r}, entry {index}"
+    missing = [key for key in _HOF_REQUIRED if key not in entry]
+    missing += [f"{key} (or {alias})" for key, alias in _HOF_ALIASES.items() if key not in entry and alias not in entry]
     if missing:
-        raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: missing {', '.join(missing)} "
-                         f"(each entry needs {', '.join(_HOF_KEYS)})")
-    for key in ("params", "train_metrics", "holdout_metrics"):
-        if not isinstance(entry[key], dict):
-            raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: {key} must be a dict")
-    if math.isnan(float(entry["fitness"])):
-        raise ValueError(f"hall of fame of run {run_id!r}, entry {index}: fitness is NaN")
+        raise ValueError(f"{where}: missing {', '.join(missing)}")
+    if not isinstance(entry["params"], dict):
+        raise ValueError(f"{where}: params must be a dict of gene name to value")
+    out = {"strategy": str(entry["strategy"]), "params": entry["params"],
+           "fitness": _optional_float(entry["fitness"]), "dsr": _optional_float(entry["dsr"])}
+    for key, alias in _HOF_ALIASES.items():
+        metrics = entry[key] if key in entry else entry[alias]
+        if metrics is not None and not isinstance(metrics, dict):
+            raise ValueError(f"{where}: {key} must be a dict of metric to value (or None)")
+        out[key] = metrics
+    used = {*_HOF_REQUIRED, *_HOF_ALIASES, *_HOF_ALIASES.values()}
+    out["details"] = {k: v for k, v in entry.items() if k not in used}
+    return out
 
 
 # -- the interface ------------------------------------------------------------------------------------------------
@@ -391,17 +411,21 @@ class Storage(ABC):
 
     def save_hall_of_fame(self, run_id: str, entries: list[dict[str, Any]]) -> list[str]:
         """Replace the hall of fame of ``run_id``. Each entry: ``strategy`` (seed name), ``params`` (gene → value),
-        ``fitness``, ``train_metrics``, ``holdout_metrics`` (metric → value), ``dsr``. Entries are ranked by
-        fitness (descending; ties keep the given order). Returns the strategy ids in rank order."""
+        ``fitness``, ``train_metrics`` and ``holdout_metrics`` (metric → value; also accepted as ``train`` /
+        ``holdout``, holdout may be ``None``), ``dsr``; any other keys are kept under ``details``. ``fitness`` and
+        ``dsr`` may be ``None`` (non-finite values are stored as ``None``). Entries are ranked by fitness,
+        descending, ``None`` last, ties in the given order. Returns the strategy ids in rank order."""
         check_run_id(run_id)
-        for index, entry in enumerate(entries):
-            _check_entry(run_id, index, entry)
-        order = sorted(range(len(entries)), key=lambda i: (-float(entries[i]["fitness"]), i))
+        normalised = [_normalise_entry(run_id, index, entry) for index, entry in enumerate(entries)]
+        order = sorted(range(len(normalised)), key=lambda i: (normalised[i]["fitness"] is None,
+                                                              -(normalised[i]["fitness"] or 0.0), i))
         now = _now_us()
-        rows = [(f"{run_id}.{rank}", run_id, rank, str(entries[i]["strategy"]), dump_json(entries[i]["params"]),
-                 float(entries[i]["fitness"]), float(entries[i]["dsr"]), dump_json(entries[i]["train_metrics"]),
-                 dump_json(entries[i]["holdout_metrics"]), now)
-                for rank, i in enumerate(order, start=1)]
+        rows = []
+        for rank, i in enumerate(order, start=1):
+            e = normalised[i]
+            rows.append((f"{run_id}.{rank}", run_id, rank, e["strategy"], dump_json(e["params"]), e["fitness"],
+                         e["dsr"], dump_json(e["train_metrics"]), dump_json(e["holdout_metrics"]),
+                         dump_json(e["details"]), now))
 
         def work(session: Session) -> None:
             self._require_run(session, run_id)
@@ -409,7 +433,7 @@ class Storage(ABC):
             for row in rows:
                 session.execute(
                     "INSERT INTO strategies (id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, "
-                    "holdout_metrics, created_at) SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, "
+                    "holdout_metrics, details, created_at) SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, %s, "
                     f"{schema.ts_from_us(self.dialect, '%s')} FROM runs r WHERE r.run_id = %s", (*row, run_id))
 
         self._run("save_hall_of_fame", work)
@@ -428,18 +452,21 @@ class Storage(ABC):
         self._run("finish_run", work)
 
     # -- strategies --------------------------------------------------------------------------------------------
-    _STRATEGY_COLUMNS = "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, {}"
+    _STRATEGY_COLUMNS = ("id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, "
+                         "details, {}")
 
     def _strategy(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, created = row
+        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, created = row
         return {"id": sid, "run_id": run_id, "rank": int(rank), "seed": seed, "symbol": symbol,
-                "params": load_json(params), "fitness": float(fitness), "dsr": float(dsr),
-                "train_metrics": load_json(train), "holdout_metrics": load_json(holdout),
+                "params": load_json(params), "fitness": None if fitness is None else float(fitness),
+                "dsr": None if dsr is None else float(dsr), "train_metrics": load_json(train),
+                "holdout_metrics": load_json(holdout), "details": load_json(details),
                 "created_at": iso_from_us(created)}
 
     def list_strategies(self, seed: str | None = None, limit: int = 50, symbol: str | None = None
                         ) -> list[dict[str, Any]]:
-        """Stored hall-of-fame strategies, best fitness first (ties by id), optionally of one seed / symbol."""
+        """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
+        and/or symbol."""
         _check_limit(limit)
         where, params = [], []
         if seed is not None:
@@ -450,7 +477,7 @@ class Storage(ABC):
             params.append(symbol)
         sql = ("SELECT " + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
                + " FROM strategies" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY fitness DESC, id LIMIT %s")
+               + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s")
         rows = self._run("list_strategies", lambda s: s.query(sql, (*params, limit)))
         return [self._strategy(row) for row in rows]
 

@@ -62,8 +62,9 @@ def _initial(dialect: str) -> list[str]:
         f"recorded_at TIMESTAMPTZ NOT NULL, stats {t['json']} NOT NULL)",
         "CREATE INDEX generations_run ON generations (run_id, generation)",
         f"CREATE TABLE strategies (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, rank INTEGER NOT NULL, seed TEXT NOT NULL, "
-        f"symbol TEXT, params {t['json']} NOT NULL, fitness DOUBLE PRECISION NOT NULL, dsr DOUBLE PRECISION NOT NULL, "
-        f"train_metrics {t['json']} NOT NULL, holdout_metrics {t['json']} NOT NULL, created_at TIMESTAMPTZ NOT NULL)",
+        f"symbol TEXT, params {t['json']} NOT NULL, fitness DOUBLE PRECISION, dsr DOUBLE PRECISION, "
+        f"train_metrics {t['json']}, holdout_metrics {t['json']}, details {t['json']} NOT NULL, "
+        "created_at TIMESTAMPTZ NOT NULL)",
         "CREATE INDEX strategies_seed_fitness ON strategies (seed, fitness)",
         "CREATE INDEX strategies_run ON strategies (run_id)",
         f"CREATE TABLE checkpoints (run_id TEXT NOT NULL, generation INTEGER NOT NULL, payload {t['bytes']} NOT NULL, "
