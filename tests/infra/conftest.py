@@ -8,6 +8,7 @@ fail loudly on any invoke the program makes without a mock (the real mocks would
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import runpy
 from collections.abc import Mapping
@@ -122,7 +123,14 @@ def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def deploy(stack: str, config: Mapping[str, Any] | None = None, secrets: Mapping[str, str] | None = None) -> Deployment:
-    """Run the program for ``stack`` (its stack file, or ``config`` instead) with ``secrets`` as secret config."""
+    """Run the program for ``stack`` (its stack file, or ``config`` instead) with ``secrets`` as secret config.
+
+    Each run gets a fresh context (the SDK keeps its root Stack, config and settings in context variables) and
+    its own event loop, so no state from an earlier run leaks into this one."""
+    return contextvars.Context().run(_deploy, stack, config, secrets)
+
+
+def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, str] | None) -> Deployment:
     secrets = TEST_SECRETS if secrets is None else secrets
     values = {**engine_config(stack_config(stack) if config is None else config), **secrets}
     deployment = Deployment()

@@ -58,3 +58,10 @@ def test_program_refuses_a_stack_whose_cost_estimate_exceeds_the_ceiling():
     config = {**stack_config("prod"), "genepool:costCeilingUsdPerHour": 1}
     with pytest.raises(ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 7\.16 USD/hour, above the ceiling 1\.00"):
         deploy("prod", config=config)
+
+
+def test_each_program_run_starts_from_a_fresh_stack(kubeconfig):
+    first, second = deploy("dev"), deploy("dev", config={**stack_config("dev"), "genepool:namespace": "other"})
+    assert first.outputs["api_url"] == "http://genepool-api.genepool.svc.cluster.local:8000"
+    assert second.outputs["api_url"] == "http://genepool-api.other.svc.cluster.local:8000"
+    assert len(first.resources) == len(second.resources)
