@@ -13,6 +13,8 @@
 ARG RAY_IMAGE=rayproject/ray:2.52.0-py311
 
 FROM ${RAY_IMAGE} AS wheel
+# The base image runs as the ray user; create the build directory as that user (WORKDIR alone would make it root's).
+RUN mkdir -p /home/ray/src
 WORKDIR /home/ray/src
 COPY --chown=1000:100 pyproject.toml README.md ./
 COPY --chown=1000:100 workloads ./workloads
@@ -20,9 +22,9 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /home/ray/wheels .
 
 FROM ${RAY_IMAGE}
 USER 1000
-COPY --from=wheel --chown=1000:100 /home/ray/wheels /home/ray/wheels
-RUN python -m pip install --no-cache-dir /home/ray/wheels/genepool-*.whl \
- && rm -rf /home/ray/wheels \
+# The wheel is bind-mounted from the build stage, so it never becomes a layer of this image.
+RUN --mount=type=bind,from=wheel,source=/home/ray/wheels,target=/tmp/wheels \
+    python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \
  && genepool --help > /dev/null
 ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
     PYTHONUNBUFFERED=1
