@@ -201,3 +201,10 @@ def test_evolution_summary_entries_are_stored_as_given_with_extra_keys_kept(stor
     assert best["fitness"] == 0.9 and best["train_metrics"] == {"sharpe": 1.1} and best["holdout_metrics"] is None
     assert best["dsr"] is None and best["details"] == {"generation": 3, "dsr_detail": {"trials": 120}}
     assert last["fitness"] is None and last["rank"] == 2
+
+
+def test_replace_swaps_the_whole_stored_series(storage):
+    storage.put_bars("REV", generate(100, 1))
+    revised = generate(60, 2)
+    assert storage.put_bars("REV", revised, replace=True) == 60
+    np.testing.assert_array_equal(storage.get_bars("REV").close, revised.close)

@@ -69,6 +69,7 @@ def test_import_conflicting_with_stored_bars_exits_2(data_file, tmp_path):
     write_bars(generate(250, 10, funding=True), other)
     result = runner.invoke(app, ["data", "import", str(other), "--symbol", "BTC"])
     assert result.exit_code == 2 and "already stored with different values" in result.output
+    assert import_json(str(other), "--symbol", "BTC", "--replace")["inserted"] == 250
 
 
 def test_stack_outputs_without_revealed_secrets_exit_2(tmp_path):

@@ -42,10 +42,13 @@ def import_command(
     drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Drop rows that break a rule (reported).")]
     = False,
     fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="Insert flat bars for missing intervals.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace every stored bar of the symbol (a revision).")]
+    = False,
     stack_outputs: StackOutputs = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Load a data file into the database (idempotent: re-importing the same bars inserts nothing)."""
+    """Load a data file into the database (idempotent: re-importing the same bars inserts nothing; bars that differ
+    from stored ones are refused unless --replace)."""
     from workloads.data.loaders import LoadOptions, read_bars
     from workloads.storage import StorageError, open_storage
     from workloads.storage.base import check_symbol
@@ -56,7 +59,7 @@ def import_command(
         result = read_bars(file, LoadOptions(drop_invalid=drop_invalid, fill_gaps=fill_gaps, symbol=symbol))
     try:
         with open_storage(settings) as storage, bad_input_exits():
-            inserted = storage.put_bars(symbol, result.bars)
+            inserted = storage.put_bars(symbol, result.bars, replace=replace)
     except StorageError as exc:
         raise _storage_failure(exc) from None
     summary = {"file": str(file), "symbol": symbol, "bars": len(result.bars), "inserted": inserted,

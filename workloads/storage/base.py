@@ -10,7 +10,8 @@ Conventions (the same on every backend):
   Times are stored at microsecond resolution, so a :class:`~workloads.data.bars.Bars` timestamp (int64 ns UTC)
   with a sub-microsecond part is refused. :meth:`Storage.put_bars` is idempotent: bars already stored with the
   same values are skipped; a bar stored with *different* values, or mixing series with and without
-  ``funding_rate``, is refused (a data revision must be explicit: delete the symbol first).
+  ``funding_rate``, is refused — a data revision must be explicit: ``put_bars(..., replace=True)`` swaps the whole
+  stored series in one transaction.
 - Runs: :meth:`create_run` → :meth:`record_generation` / :meth:`save_checkpoint` / :meth:`save_hall_of_fame` after
   each generation → :meth:`finish_run`. ``create_run`` with an existing ``run_id`` and the same config and data
   fingerprint is a no-op (a resumed run); with a different one it is refused.
@@ -253,8 +254,9 @@ class Storage(ABC):
         self._run("ping", lambda s: s.query("SELECT 1"))
 
     # -- bars --------------------------------------------------------------------------------------------------
-    def put_bars(self, symbol: str, bars: Bars) -> int:
-        """Store ``bars`` under ``symbol``; returns the number of bars inserted (0 on an identical re-import)."""
+    def put_bars(self, symbol: str, bars: Bars, replace: bool = False) -> int:
+        """Store ``bars`` under ``symbol``; returns the number of bars inserted (0 on an identical re-import).
+        ``replace=True`` first deletes every stored bar of ``symbol`` (same transaction)."""
         check_symbol(symbol)
         if len(bars) == 0:
             return 0
@@ -271,6 +273,8 @@ class Storage(ABC):
         ts = schema.ts_from_us(self.dialect, "s.ts_us")
 
         def work(session: Session) -> int:
+            if replace:
+                session.execute("DELETE FROM ohlcv WHERE symbol = %s", (symbol,))
             total, with_funding = session.query(
                 "SELECT count(*), count(funding_rate) FROM ohlcv WHERE symbol = %s", (symbol,))[0]
             if total and (with_funding == total) != bars.has_funding:
@@ -286,7 +290,8 @@ class Storage(ABC):
             if differing[0]:
                 raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}): {differing[0]} bar(s) already "
                                  f"stored with different values (first at {iso_from_us(differing[1])}); refusing to "
-                                 "overwrite stored bars")
+                                 "overwrite stored bars (replace the whole series with `genepool data import "
+                                 "--replace`)")
             missing = "FROM staging_bars s WHERE NOT EXISTS (SELECT 1 FROM ohlcv o WHERE o.symbol = s.symbol AND " \
                       "o.ts = " + ts + ")"
             inserted = int(session.query("SELECT count(*) " + missing)[0][0])
