@@ -65,3 +65,11 @@ def test_each_program_run_starts_from_a_fresh_stack(kubeconfig):
     assert first.outputs["api_url"] == "http://genepool-api.genepool.svc.cluster.local:8000"
     assert second.outputs["api_url"] == "http://genepool-api.other.svc.cluster.local:8000"
     assert len(first.resources) == len(second.resources)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_file_uses_only_keys_the_program_reads(stack):
+    from infra.config import OBJECT_KEYS, SCALAR_KEYS, SECRET_KEYS
+
+    known = {f"genepool:{key}" for key in (*SCALAR_KEYS, *OBJECT_KEYS, *SECRET_KEYS)}
+    assert set(stack_config(stack)) <= known
