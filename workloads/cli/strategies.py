@@ -44,7 +44,8 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         print_json(seeds)
         return
     table = Table(title="strategy seeds")
-    for column in ("seed", "type", "min bars", "genes", "rule"):
+    table.add_column("seed", no_wrap=True)
+    for column in ("type", "min bars", "genes", "rule"):
         table.add_column(column)
     for seed in seeds:
         minimum = f"{seed['min_bars']}" + (f" ({seed['optimal_bars']} optimal)" if seed["optimal_bars"] else "")
@@ -70,7 +71,8 @@ def readiness(
                     "seeds": [row.as_dict() for row in rows]})
         return
     table = Table(title=f"readiness of {data} ({len(bars):,} bars, funding {'yes' if bars.has_funding else 'no'})")
-    for column in ("seed", "type", "data points", "minimum", "recommendation", "ready", "why"):
+    table.add_column("seed", no_wrap=True)
+    for column in ("type", "data points", "minimum", "recommendation", "ready", "why"):
         table.add_column(column)
     for row in rows:
         colour = "green" if row.ready else "red"
