@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from infra.config import ConfigError
+from infra.config import OBJECT_KEYS, SCALAR_KEYS, SECRET_KEYS, ConfigError
 
 from .conftest import REPOSITORY, STACKS, TEST_SECRETS, deploy, stack_config
 
@@ -69,7 +69,5 @@ def test_each_program_run_starts_from_a_fresh_stack(kubeconfig):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_file_uses_only_keys_the_program_reads(stack):
-    from infra.config import OBJECT_KEYS, SCALAR_KEYS, SECRET_KEYS
-
     known = {f"genepool:{key}" for key in (*SCALAR_KEYS, *OBJECT_KEYS, *SECRET_KEYS)}
     assert set(stack_config(stack)) <= known
