@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import typer
 
+from workloads.cli import backtest as backtest_commands
 from workloads.cli import data as data_commands
+from workloads.cli import evolve as evolve_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
 
@@ -20,6 +22,10 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command("demo")(data_commands.demo)
+app.command("backtest")(backtest_commands.backtest)
+app.command("sweep")(backtest_commands.sweep)
+app.command("evolve")(evolve_commands.evolve)
+app.command("report")(evolve_commands.report)
 app.add_typer(strategy_commands.app, name="strategies")
 app.command("readiness")(strategy_commands.readiness)
 app.command("health")(state_commands.health)

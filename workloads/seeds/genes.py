@@ -160,6 +160,8 @@ class GeneSpace:
         choice itself or its index. Unknown names and out-of-bounds values are refused."""
         row = self.defaults()
         for name, value in values.items():
+            if name not in self.names:
+                raise ValueError(f"unknown gene {name!r}; genes are {', '.join(self.names)}")
             gene = self.genes[self.index(name)]
             if gene.kind == "choice" and value in gene.choices:
                 value = gene.choices.index(value)

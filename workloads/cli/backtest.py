@@ -1,0 +1,193 @@
+"""``genepool backtest`` (one strategy, one parameter set) and ``genepool sweep`` (a parameter grid in one call).
+
+Costs are given in basis points on the command line (``--fee-bps 10`` = 0.1 % of traded notional per fill) and
+passed to the simulator as fractions. ``bars_per_year`` is inferred from the timestamps unless
+``--bars-per-year`` is given. Metric semantics: ``workloads.kernels.metrics``; simulation: ``workloads.kernels.simulate``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
+
+if TYPE_CHECKING:
+    from workloads.data.bars import Bars
+    from workloads.kernels.simulate import SimConfig
+    from workloads.seeds.base import Seed, Trade
+
+TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
+
+DataOption = Annotated[Path, typer.Option("--data", help="CSV or Parquet file of bars.")]
+StrategyOption = Annotated[str, typer.Option("--strategy", help="Seed name (see `genepool strategies list`).")]
+FeeOption = Annotated[float, typer.Option("--fee-bps", min=0.0, help="Fee per fill, bps of traded notional.")]
+SlippageOption = Annotated[float, typer.Option("--slippage-bps", min=0.0, help="Slippage per fill, bps of the open.")]
+LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Short targets become flat.")]
+BandOption = Annotated[float, typer.Option(
+    "--rebalance-band", min=0.0, help="Same-direction exposure changes up to this (fraction of equity) are not traded.")]
+BarsPerYearOption = Annotated[Optional[float], typer.Option(
+    "--bars-per-year", min=0.0, help="Annualisation; inferred from the timestamps when omitted.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _seed(name: str) -> Seed:
+    from workloads.seeds.registry import get_seed
+
+    try:
+        return get_seed(name)
+    except KeyError as exc:
+        raise fail_bad_input(f"--strategy: {exc.args[0]}") from None
+
+
+def _load(path: Path, seed: Seed) -> Bars:
+    from workloads.data.loaders import load_bars
+
+    bars = load_bars(path)
+    if seed.needs_funding and not bars.has_funding:
+        raise ValueError(f"{path}: strategy {seed.name} needs a funding_rate column")
+    return bars
+
+
+def _sim(bars: Bars, fee_bps: float, slippage_bps: float, long_only: bool, band: float,
+         bars_per_year: float | None) -> SimConfig:
+    from workloads.data.calendar import infer_bars_per_year
+    from workloads.kernels.simulate import SimConfig
+
+    if bars_per_year is None:
+        bars_per_year = infer_bars_per_year(bars.timestamp)
+    return SimConfig(fee_rate=fee_bps / 1e4, slippage=slippage_bps / 1e4, long_only=long_only,
+                     rebalance_band=band, bars_per_year=bars_per_year)
+
+
+def _params(seed: Seed, assignments: list[str]) -> np.ndarray:
+    values: dict[str, Any] = {}
+    for text in assignments:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--param {text!r}: expected name=value")
+        values[name.strip()] = value.strip()
+    return seed.genes.row(values)
+
+
+def _report_repairs(seed: Seed, before: np.ndarray, after: np.ndarray) -> None:
+    error_console.print(f"[yellow]repaired:[/] {seed.genes.as_dict(before)} → {seed.genes.as_dict(after)} "
+                        f"({', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)})", highlight=False)
+
+
+def _iso(ns: int | None) -> str:
+    if ns is None:
+        return ""
+    return str(np.datetime_as_string(np.datetime64(int(ns), "ns"), unit="s")) + "Z"
+
+
+def write_trades(path: Path, trades: list[Trade]) -> None:
+    """The trade list as CSV (``TRADE_COLUMNS``); an open trade has an empty exit_time and exit_price."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TRADE_COLUMNS)
+        for trade in trades:
+            writer.writerow([_iso(trade.entry_time), _iso(trade.exit_time),
+                             "long" if trade.direction > 0 else "short", repr(trade.entry_price),
+                             "" if trade.exit_price is None else repr(trade.exit_price), repr(trade.units),
+                             repr(trade.pnl), repr(trade.fees)])
+
+
+def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
+    table = Table(title=title, show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        table.add_row(name, "-" if value is None else f"{value:,.6g}")
+    return table
+
+
+def backtest(
+    data: DataOption,
+    strategy: StrategyOption,
+    param: Annotated[Optional[list[str]], typer.Option("--param", help="name=value; repeat. Defaults otherwise.")]
+    = None,
+    fee_bps: FeeOption = 0.0,
+    slippage_bps: SlippageOption = 0.0,
+    long_only: LongOnlyOption = False,
+    rebalance_band: BandOption = 0.0,
+    bars_per_year: BarsPerYearOption = None,
+    json_output: JsonOption = False,
+    trades_out: Annotated[Optional[Path], typer.Option("--trades-out", help="Write the trade list to this CSV.")]
+    = None,
+) -> None:
+    """Backtest one strategy: exposure at each close, filled at the next open (design §3.2); print the metrics."""
+    from workloads.sweep import metrics_dict
+
+    seed = _seed(strategy)
+    with bad_input_exits():
+        bars = _load(data, seed)
+        sim = _sim(bars, fee_bps, slippage_bps, long_only, rebalance_band, bars_per_year)
+        requested = _params(seed, param or [])
+        repaired, changed = seed.repair(requested[None, :])
+        result = seed.run(bars, repaired[0], sim)
+    if changed[0]:
+        _report_repairs(seed, requested, repaired[0])
+    if trades_out is not None:
+        write_trades(trades_out, result.trades)
+    metrics = metrics_dict(result.metric_row())
+    if json_output:
+        print_json(metrics)
+        return
+    params_text = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    console.print(_metrics_table(f"{seed.name}({params_text}) on {data.name}", metrics))
+    if trades_out is not None:
+        console.print(f"wrote {len(result.trades)} trades to {trades_out}")
+
+
+def sweep(
+    data: DataOption,
+    strategy: StrategyOption,
+    grid: Annotated[list[str], typer.Option("--grid", help="name=start:stop:step, name=v1,v2 or name=v; repeat.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the best to show.")] = 10,
+    rank_by: Annotated[str, typer.Option("--rank-by", help="Metric to rank by (max_drawdown: lowest first).")]
+    = "sharpe",
+    fee_bps: FeeOption = 0.0,
+    slippage_bps: SlippageOption = 0.0,
+    long_only: LongOnlyOption = False,
+    rebalance_band: BandOption = 0.0,
+    bars_per_year: BarsPerYearOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Evaluate a whole parameter grid in one parallel kernel call and show the best combinations."""
+    from workloads.kernels.metrics import METRIC_NAMES
+    from workloads.sweep import describe, parse_grid, run_sweep
+
+    seed = _seed(strategy)
+    if rank_by not in METRIC_NAMES:
+        raise fail_bad_input(f"--rank-by {rank_by!r}: not a metric; metrics are {', '.join(METRIC_NAMES)}")
+    with bad_input_exits():
+        grids = [parse_grid(spec) for spec in grid]
+        bars = _load(data, seed)
+        sim = _sim(bars, fee_bps, slippage_bps, long_only, rebalance_band, bars_per_year)
+        result = run_sweep(seed, bars, grids, sim)
+    if result.repaired:
+        error_console.print(f"[yellow]repaired:[/] {result.repaired} of {result.requested} combinations broke "
+                            f"{', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)}; evaluated "
+                            f"{result.evaluated} distinct combinations", highlight=False)
+    document = describe(seed, result, top, rank_by)
+    if json_output:
+        print_json(document)
+        return
+    table = Table(title=f"{seed.name}: {result.evaluated:,} combinations × {result.n_bars:,} bars in "
+                        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}")
+    names = list(seed.genes.names)
+    shown = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate", "final_equity")
+    for column in (*names, *shown):
+        table.add_column(column, justify="right")
+    for entry in document["top"]:
+        cells = [str(entry["params"][n]) for n in names]
+        cells += ["-" if entry["metrics"][m] is None else f"{entry['metrics'][m]:,.4g}" for m in shown]
+        table.add_row(*cells)
+    console.print(table)

@@ -1,0 +1,132 @@
+"""Parameter sweeps: a grid over a seed's genes, evaluated in one parallel kernel call, ranked by a metric.
+
+Grid syntax (one ``--grid`` per gene): ``name=start:stop:step`` (inclusive of ``stop`` when the step lands on it),
+``name=v1,v2,...``, or ``name=value``. Genes without a grid keep their default. Combinations the gene space
+forbids (e.g. ``fast >= slow``) are repaired as the evolution repairs them (``Seed.repair``) and counted; repaired
+combinations that coincide with another are evaluated once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from workloads.data.bars import Bars
+from workloads.kernels.metrics import METRIC_NAMES
+from workloads.kernels.simulate import SimConfig
+from workloads.seeds.base import FusedSeed, Seed
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"--grid {name}: {text!r} is not a number") from None
+
+
+def parse_grid(spec: str) -> tuple[str, list[float]]:
+    """``"fast=5:50:1"`` → ``("fast", [5.0, 6.0, ..., 50.0])`` (see module doc for the forms)."""
+    name, sep, values = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not values.strip():
+        raise ValueError(f"--grid {spec!r}: expected name=start:stop:step, name=v1,v2,... or name=value")
+    if ":" in values:
+        parts = values.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"--grid {spec!r}: a range is start:stop:step")
+        start, stop, step = (_number(p, name) for p in parts)
+        if step <= 0 or stop < start:
+            raise ValueError(f"--grid {spec!r}: a range needs step > 0 and stop >= start")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        return name, [start + i * step for i in range(count)]
+    return name, [_number(v, name) for v in values.split(",")]
+
+
+def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float]]]) -> np.ndarray:
+    """The cartesian product of the grids as a ``(n, g)`` parameter array (other genes at their default).
+    Values outside a gene's bounds, or fractional values of an integer gene, are refused."""
+    space = seed.genes
+    names = [name for name, _ in grids]
+    if len(set(names)) != len(names):
+        raise ValueError(f"--grid names a gene twice: {', '.join(names)}")
+    columns = []
+    for name, values in grids:
+        if name not in space.names:
+            raise ValueError(f"--grid {name}: {seed.name} has no gene {name!r}; genes are {', '.join(space.names)}")
+        gene = space.genes[space.index(name)]
+        for value in values:
+            if not gene.low <= value <= gene.high:
+                raise ValueError(f"--grid {name}: {value:g} is outside the gene's bounds {gene.low:g}..{gene.high:g}")
+            if gene.discrete and value != round(value):
+                raise ValueError(f"--grid {name}: {value:g} is not a whole number ({gene.kind} gene)")
+        columns.append((space.index(name), values))
+    combos = list(itertools.product(*(values for _, values in columns)))
+    params = np.tile(space.defaults(), (len(combos), 1))
+    for j, (column, _) in enumerate(columns):
+        params[:, column] = [combo[j] for combo in combos]
+    return params
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    seed: str
+    params: np.ndarray          # (n, g) evaluated (repaired, unique) parameters
+    metrics: np.ndarray         # (n, len(METRIC_NAMES))
+    requested: int              # grid combinations before repair and de-duplication
+    repaired: int               # combinations the gene space repaired
+    seconds: float              # wall time of the one kernel call
+    n_bars: int
+
+    @property
+    def evaluated(self) -> int:
+        return int(self.params.shape[0])
+
+    @property
+    def bar_evals_per_second(self) -> float:
+        return self.evaluated * self.n_bars / self.seconds if self.seconds > 0 else math.inf
+
+    def top(self, k: int, rank_by: str = "sharpe") -> list[int]:
+        """Indices of the ``k`` best rows by ``rank_by`` (descending; ``max_drawdown`` ascending), NaN last."""
+        column = self.metrics[:, METRIC_NAMES.index(rank_by)]
+        key = column if rank_by == "max_drawdown" else -column
+        return [int(i) for i in np.argsort(np.nan_to_num(key, nan=np.inf), kind="stable")[:k]]
+
+
+def run_sweep(seed: Seed, bars: Bars, grids: Sequence[tuple[str, list[float]]], sim: SimConfig) -> SweepResult:
+    """Repair and de-duplicate the grid, then evaluate it in one call. A fused kernel is warmed up on two bars first
+    (loading it from Numba's cache), so ``seconds`` is the evaluation alone."""
+    requested = grid_params(seed, grids)
+    repaired, mask = seed.repair(requested)
+    params = np.unique(repaired, axis=0)
+    if isinstance(seed, FusedSeed):
+        seed.evaluate(bars.slice(0, min(len(bars), 2)), params[:1], sim)
+    started = time.perf_counter()
+    metrics = seed.evaluate(bars, params, sim)
+    seconds = time.perf_counter() - started
+    return SweepResult(seed.name, params, metrics, int(requested.shape[0]), int(mask.sum()), seconds, len(bars))
+
+
+def metrics_dict(row: np.ndarray) -> dict[str, float | None]:
+    """A metrics row as ``{name: value}``; non-finite values (an ``inf`` profit factor) become ``None`` (JSON null)."""
+    return {name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRIC_NAMES, row)}
+
+
+def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str, Any]:
+    """The ``genepool sweep --json`` document."""
+    return {
+        "strategy": seed.name,
+        "bars": result.n_bars,
+        "requested": result.requested,
+        "repaired": result.repaired,
+        "evaluated": result.evaluated,
+        "seconds": result.seconds,
+        "bar_evals_per_second": result.bar_evals_per_second,
+        "rank_by": rank_by,
+        "top": [{"params": seed.genes.as_dict(result.params[i]), "metrics": metrics_dict(result.metrics[i])}
+                for i in result.top(k, rank_by)],
+    }
