@@ -1,0 +1,160 @@
+"""``genepool evolve`` (run or resume an evolution) and ``genepool report`` (the run's self-contained HTML report).
+
+Configuration precedence: built-in defaults (seed doc 002) < ``--config FILE`` (YAML/JSON, keys as in
+``EvolutionConfig``) < command-line options. Runs live under ``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
+``<run_id>/checkpoints/`` (one per generation) and ``<run_id>/run.json`` (the summary, written at the end).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from workloads.cli.common import bad_input_exits, console, error_console, print_json
+from workloads.evolution.config import EvolutionConfig, load_config_file
+from workloads.evolution.pool import GenerationReport, PoolState
+from workloads.evolution.run import Plan, load_run_file, run_evolution
+from workloads.settings import default_home
+
+Opt = typer.Option
+
+
+def default_runs_dir() -> Path:
+    return default_home() / "runs"
+
+
+def _load_data(data: Optional[Path], synthetic: Optional[int], random_seed: int):
+    from workloads.data.loaders import load_bars
+    from workloads.data.synthetic import generate
+
+    if (data is None) == (synthetic is None):
+        raise ValueError("give exactly one of --data FILE or --synthetic N_BARS")
+    if synthetic is not None:
+        if synthetic < 100:
+            raise ValueError(f"--synthetic {synthetic}: must be at least 100 bars")
+        return generate(synthetic, random_seed, funding=True)
+    return load_bars(data)
+
+
+def evolve(
+    data: Annotated[Optional[Path], Opt("--data", help="Bars file (CSV or Parquet).")] = None,
+    synthetic: Annotated[Optional[int], Opt("--synthetic", help="Use N generated bars (with funding) instead.")] = None,
+    config_file: Annotated[Optional[Path], Opt("--config", help="YAML/JSON file of evolution settings.")] = None,
+    strategies: Annotated[Optional[str], Opt("--strategies", help="Comma-separated seeds (default: all ready).")] = None,
+    population: Annotated[Optional[int], Opt("--population", help="Individuals per seed per generation [50].")] = None,
+    generations: Annotated[Optional[int], Opt("--generations", help="Generations, the initial one included [10].")] = None,
+    mutation: Annotated[Optional[float], Opt("--mutation", help="Per-gene mutation probability [0.1].")] = None,
+    crossover: Annotated[Optional[float], Opt("--crossover", help="Per-pair crossover probability [0.8].")] = None,
+    elite: Annotated[Optional[float], Opt("--elite", help="Elite fraction kept unchanged [0.2].")] = None,
+    holdout: Annotated[Optional[float], Opt("--holdout", help="Last fraction of bars never searched [0.3].")] = None,
+    segments: Annotated[Optional[int], Opt("--segments", help="Walk-forward segments of the training span [3].")] = None,
+    min_trades: Annotated[Optional[int], Opt("--min-trades", help="Entries wanted per segment [3].")] = None,
+    fee_bps: Annotated[Optional[float], Opt("--fee-bps", help="Fee per fill, basis points of notional [10].")] = None,
+    slippage_bps: Annotated[Optional[float], Opt("--slippage-bps", help="Slippage, basis points [5].")] = None,
+    long_only: Annotated[Optional[bool], Opt("--long-only/--long-short", help="Forbid shorts.")] = None,
+    hall_of_fame: Annotated[Optional[int], Opt("--hall-of-fame", help="Entries kept across seeds [10].")] = None,
+    random_seed: Annotated[Optional[int], Opt("--random-seed", help="Root of every random draw [0].")] = None,
+    backend: Annotated[str, Opt("--backend", help="local (Numba threads) or ray (actor pool).")] = "local",
+    workers: Annotated[Optional[int], Opt("--workers", help="Ray actors [2].")] = None,
+    run_id: Annotated[Optional[str], Opt("--run-id", help="Name of the run (default: generated).")] = None,
+    resume: Annotated[Optional[str], Opt("--resume", help="Continue the run with this id from its checkpoint.")] = None,
+    runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
+    report: Annotated[Optional[Path], Opt("--report", help="Also write the HTML report to this file.")] = None,
+    as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
+) -> None:
+    """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
+    overrides: dict[str, Any] = {
+        "population": population, "generations": generations, "mutation": mutation, "crossover": crossover,
+        "elite": elite, "holdout": holdout, "segments": segments, "min_trades": min_trades, "fee_bps": fee_bps,
+        "slippage_bps": slippage_bps, "long_only": long_only, "hall_of_fame": hall_of_fame,
+        "random_seed": random_seed,
+    }
+    runs = runs_dir or default_runs_dir()
+    with bad_input_exits():
+        config = load_config_file(config_file) if config_file else EvolutionConfig()
+        config = config.with_overrides({f"{k}": v for k, v in overrides.items()}, source="command line")
+        if resume and run_id and resume != run_id:
+            raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
+        bars = _load_data(data, synthetic, config.random_seed)
+        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
+        progress = _progress(as_json)
+        task: dict[str, Any] = {}
+
+        def on_start(state: PoolState, plan: Plan) -> None:
+            progress.start()
+            task["id"] = progress.add_task("evolving", total=state.config.generations,
+                                           completed=state.generation + 1, info="")
+            task["started"] = time.perf_counter()
+            if plan.skipped and not as_json:
+                for name, why in plan.skipped.items():
+                    error_console.print(f"[yellow]skipped[/] {name}: {why}")
+
+        def on_generation(report: GenerationReport) -> None:
+            stats = report.stats
+            rate = stats["evaluations"] / max(stats["seconds"], 1e-9)
+            best = ", ".join(f"{name} {seed['best']:.2f}" for name, seed in
+                             sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4])
+            progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
+
+        try:
+            summary = run_evolution(bars, config, runs_dir=runs, run_id=resume or run_id, resume=bool(resume),
+                                    strategies=names, backend=backend, workers=workers, on_start=on_start,
+                                    on_generation=on_generation)
+        finally:
+            progress.stop()
+    if report is not None:
+        from workloads.report import write_report
+
+        write_report(load_run_file(runs, summary["run_id"]), report)
+    if as_json:
+        print_json(summary)
+        return
+    _print_hall_of_fame(summary)
+    console.print(f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
+                  f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}")
+    if report is not None:
+        console.print(f"report written to {report}")
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("generation"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                    console=error_console, disable=quiet, transient=False)
+
+
+def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def _print_hall_of_fame(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Hall of fame — run {summary['run_id']}")
+    for column in ("#", "strategy", "params", "fitness", "train sharpe", "train return", "holdout sharpe",
+                   "holdout return", "holdout max dd", "DSR"):
+        table.add_column(column, justify="left" if column in ("strategy", "params") else "right")
+    for rank, entry in enumerate(summary["hall_of_fame"], 1):
+        holdout = entry["holdout"] or {}
+        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
+        table.add_row(str(rank), entry["strategy"], params, _fmt(entry["fitness"]), _fmt(entry["train"]["sharpe"]),
+                      _fmt(entry["train"]["total_return"], "{:.1%}"), _fmt(holdout.get("sharpe")),
+                      _fmt(holdout.get("total_return"), "{:.1%}"), _fmt(holdout.get("max_drawdown"), "{:.1%}"),
+                      _fmt(entry["dsr"], "{:.3f}"))
+    console.print(table)
+
+
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run to report on.")],
+    out: Annotated[Path, Opt("--out", help="HTML file to write.")] = Path("report.html"),
+    runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
+) -> None:
+    """Write one self-contained HTML report (fitness per generation, equity vs buy-and-hold, drawdowns, genes)."""
+    from workloads.report import write_report
+
+    with bad_input_exits():
+        run = load_run_file(runs_dir or default_runs_dir(), run_id)
+    write_report(run, out)
+    console.print(f"report for {run_id} written to {out}")
