@@ -38,7 +38,7 @@ def bars():
 def client(settings, bars):
     storage = open_storage(settings)
     storage.put_bars("BTC", bars)
-    storage.create_run("r1", {"symbol": "BTC", "sim": {"long_only": False}}, bars.fingerprint())
+    storage.create_run("r1", {"symbol": "BTC", "fee_bps": 10.0, "long_only": False}, bars.fingerprint())
     storage.save_hall_of_fame("r1", [hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2),
                                      hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8)])
     with TestClient(create_app(settings, storage=storage)) as test_client:
@@ -115,7 +115,7 @@ def test_signals_are_each_strategys_target_after_the_latest_bar(client, bars):
     assert body["symbol"] == "BTC" and body["bars"] == len(bars)
     seed = get_seed("ema_crossover")
     expected = seed.run(bars, seed.genes.row({"fast": 5, "slow": 30}),
-                        SimConfig(0.0, 0.0, False, 0.0, 8766.0)).exposure[-1]
+                        SimConfig(0.001, 0.0, False, 0.0, 8766.0)).exposure[-1]
     first = body["signals"][0]
     assert first["strategy_id"] == "r1.1" and first["error"] is None
     assert first["target_exposure"] == expected

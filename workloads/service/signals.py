@@ -3,9 +3,9 @@
 Each strategy is replayed over every stored bar of the symbol with ``workloads.seeds.registry.get_seed(seed).run``
 (stateful rules — crossings, breakouts held until an exit — need the whole history, not a tail). The exposure
 reported is the target decided at the close of the last bar, to be executed at the next bar's open (design §3.2).
-It depends on the rule, ``long_only`` and ruin only, so costs come from the run's config when present
-(``config["sim"]`` or top-level ``fee_rate``, ``slippage``, ``long_only``, ``rebalance_band``, ``bars_per_year``)
-and default to zero costs with ``bars_per_year`` inferred from the timestamps.
+It depends on the rule, ``long_only`` and ruin only; the costs come from the run's config when present (the
+evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``, ``bars_per_year``) and default to zero
+costs with ``bars_per_year`` inferred from the timestamps.
 """
 
 from __future__ import annotations
@@ -17,20 +17,18 @@ from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.simulate import SimConfig
 from workloads.storage.base import Storage, iso_from_us
 
-SIM_KEYS = ("fee_rate", "slippage", "long_only", "rebalance_band", "bars_per_year")
+BPS = 1e-4
 
 
 def sim_config(config: dict[str, Any] | None, bars: Bars) -> SimConfig:
     """The simulation settings of a run's config (see the module doc for the keys and defaults)."""
     config = config or {}
-    source = config.get("sim") if isinstance(config.get("sim"), dict) else config
-    values: dict[str, Any] = {key: source[key] for key in SIM_KEYS if source.get(key) is not None}
     return SimConfig(
-        fee_rate=float(values.get("fee_rate", 0.0)),
-        slippage=float(values.get("slippage", 0.0)),
-        long_only=bool(values.get("long_only", False)),
-        rebalance_band=float(values.get("rebalance_band", 0.0)),
-        bars_per_year=float(values.get("bars_per_year") or infer_bars_per_year(bars.timestamp)),
+        fee_rate=float(config.get("fee_bps") or 0.0) * BPS,
+        slippage=float(config.get("slippage_bps") or 0.0) * BPS,
+        long_only=bool(config.get("long_only", False)),
+        rebalance_band=float(config.get("rebalance_band") or 0.0),
+        bars_per_year=float(config.get("bars_per_year") or infer_bars_per_year(bars.timestamp)),
     )
 
 
