@@ -163,14 +163,26 @@ def weighted_mean_std(sw: float, s1: float, s2: float, shift: float) -> tuple[fl
 def deque_push_max(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, n: int) -> tuple[int, int]:
     """Monotonic deque for the rolling max of the array ``x`` over the ``n`` bars ``t-n+1 .. t``: push bar ``t``
     (bars pushed in order, one per call); return ``(head, size)``. The max is ``x[dq[head]]``. ``dq`` is an int64
-    ring of length ``n``; start with ``head = size = 0``. Amortised O(1) per bar."""
+    ring of length ``n``; start with ``head = size = 0``. Amortised O(1) per bar (no integer division)."""
     cap = dq.shape[0]
     if size > 0 and dq[head] <= t - n:
-        head = (head + 1) % cap
+        head += 1
+        if head == cap:
+            head = 0
         size -= 1
-    while size > 0 and x[dq[(head + size - 1) % cap]] <= x[t]:
+    value = x[t]
+    back = head + size - 1
+    if back >= cap:
+        back -= cap
+    while size > 0 and x[dq[back]] <= value:
         size -= 1
-    dq[(head + size) % cap] = t
+        back -= 1
+        if back < 0:
+            back += cap
+    back += 1
+    if back == cap:
+        back = 0
+    dq[back] = t
     return head, size + 1
 
 
@@ -179,11 +191,23 @@ def deque_push_min(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, 
     """As :func:`deque_push_max`, for the rolling min (``x[dq[head]]`` is the min of ``x[t-n+1 .. t]``)."""
     cap = dq.shape[0]
     if size > 0 and dq[head] <= t - n:
-        head = (head + 1) % cap
+        head += 1
+        if head == cap:
+            head = 0
         size -= 1
-    while size > 0 and x[dq[(head + size - 1) % cap]] >= x[t]:
+    value = x[t]
+    back = head + size - 1
+    if back >= cap:
+        back -= cap
+    while size > 0 and x[dq[back]] >= value:
         size -= 1
-    dq[(head + size) % cap] = t
+        back -= 1
+        if back < 0:
+            back += cap
+    back += 1
+    if back == cap:
+        back = 0
+    dq[back] = t
     return head, size + 1
 
 
