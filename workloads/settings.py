@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -144,6 +144,5 @@ def load_settings(stack_outputs: str | Path | None = None, env: Mapping[str, str
         values.update(read_stack_outputs(stack_outputs))
     home = default_home(env)
     database_url = values.pop(contract.DATABASE_URL, None) or default_database_url(home)
-    known = {f.name for f in fields(Settings)}
     return Settings(database_url=database_url, api_token=_clean(env.get(API_TOKEN_ENV), API_TOKEN_ENV), home=home,
-                    **{k: v for k, v in values.items() if k in known})
+                    **values)

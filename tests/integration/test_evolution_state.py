@@ -32,7 +32,7 @@ class Crash(Exception):
 
 def evolve(storage: Storage, runs_dir: Path, run_id: str, cache: FitnessCache | None = None,
            after_generation: Callable[[int], None] = lambda g: None, resume: bool = False) -> dict[str, Any]:
-    recorder = RunRecorder(storage, symbol="BTC")
+    recorder = RunRecorder(storage, symbol="BTC", leaderboard=cache if isinstance(cache, RedisCache) else None)
 
     def on_generation(report: Any) -> None:
         recorder.on_generation(report)
@@ -81,6 +81,9 @@ def test_a_rerun_hits_the_redis_cache_and_gives_the_same_hall_of_fame(redis_serv
         assert first.stats.misses > 0
         assert second.stats.misses == 0 and second.stats.hits == lookups  # hit ratio 1.0
         assert stored_hall_of_fame(storage, "first") == stored_hall_of_fame(storage, "second") == baseline
+        top = second.leaderboard_top("BTC", 2)
+        assert {member for member, _ in top} == {"first.1", "second.1"}
+        assert top[0][1] == baseline[0]["fitness"]
 
 
 def test_redis_killed_mid_run_the_run_completes_with_the_same_hall_of_fame(redis_server, tmp_path, baseline):

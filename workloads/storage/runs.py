@@ -8,7 +8,9 @@
 
 ``on_start`` creates the run (a resumed run with the same config and data is accepted as is), each generation's
 stats are stored as they complete, checkpoints go to the ``checkpoints`` table (so ``--resume`` works from the
-database), and ``finish`` stores the hall of fame and marks the run finished with the rest of the summary.
+database), and ``finish`` stores the hall of fame and marks the run finished with the rest of the summary. Given a
+``leaderboard`` (a :class:`~workloads.cache.redis.RedisCache`), ``finish`` also scores the stored strategy ids on
+the sorted set of the symbol (``genepool:leaderboard:<symbol>``, ``all`` without one) by fitness.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from workloads.storage.checkpoints import DatabaseCheckpoints
 class RunRecorder:
     """Callbacks writing one run to ``storage``; ``symbol`` tags the run and its strategies (``/v1/signals``)."""
 
-    def __init__(self, storage: Storage, symbol: str | None = None) -> None:
+    def __init__(self, storage: Storage, symbol: str | None = None, leaderboard: Any = None) -> None:
         self.storage = storage
         self.symbol = symbol
+        self.leaderboard = leaderboard
         self.checkpoints = DatabaseCheckpoints(storage)
         self.run_id: str | None = None
 
@@ -48,4 +51,8 @@ class RunRecorder:
         ids = self.storage.save_hall_of_fame(run_id, summary["hall_of_fame"])
         rest = {key: value for key, value in summary.items() if key not in ("hall_of_fame", "generations")}
         self.storage.finish_run(run_id, rest)
+        if self.leaderboard is not None:
+            stored = [self.storage.get_strategy(strategy_id) for strategy_id in ids]
+            self.leaderboard.leaderboard_add(self.symbol or "all", {s["id"]: s["fitness"] for s in stored
+                                                                     if s is not None and s["fitness"] is not None})
         return ids
