@@ -117,6 +117,8 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        if (Path(self.pg_ctl).resolve().parent.parent / "lib" / "timescaledb.so").exists():
+            options += " -c shared_preload_libraries=timescaledb"  # the extension needs preloading
         self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "log"), "-o", options, "-w",
                    "start"])
         wait_for_port(self.port)

@@ -93,3 +93,18 @@ def test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema(postgres):
                         conn.execute(statement)
             else:
                 assert conn.execute(statement).fetchall()
+
+
+def test_with_the_timescaledb_extension_ohlcv_and_generations_become_hypertables(postgres):
+    with psycopg.connect(postgres.url) as conn:
+        available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchall()
+    if not available:
+        pytest.skip("this PostgreSQL has no timescaledb extension (Debian does not package it); the DDL is checked "
+                    "by test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema")
+    with open_storage(postgres.url) as storage:
+        assert storage.timescale is True
+        storage.put_bars("BTC", generate(100, 1))
+        assert len(storage.get_bars("BTC")) == 100
+    with psycopg.connect(postgres.url) as conn:
+        tables = {row[0] for row in conn.execute("SELECT hypertable_name FROM timescaledb_information.hypertables")}
+    assert tables == {"ohlcv", "generations"}
