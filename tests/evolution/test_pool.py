@@ -1,0 +1,127 @@
+"""The pool: reproducible, budget moving toward improving seeds, de-duplicated batches, checkpoint and resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workloads.cache.base import InProcessCache
+from workloads.evolution.backends import LocalBackend
+from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
+from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.pool import Pool, PoolState, allocate_budget
+from workloads.evolution.run import plan_run, run_evolution
+
+
+class CountingBackend(LocalBackend):
+    """Records every batch it evaluates."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.batches: list[np.ndarray] = []
+
+    def evaluate(self, seed_name, params):
+        self.batches.append(np.array(params))
+        return super().evaluate(seed_name, params)
+
+
+def _pool(bars, seeds, cfg, cache=None):
+    plan = plan_run(bars, cfg, registry=seeds)
+    backend = CountingBackend(plan.workload, plan.seeds)
+    pool = Pool(plan.seeds, cfg, backend, cache)
+    return pool, pool.new_state("t", bars.fingerprint(), plan.workload.train.fingerprint()), backend
+
+
+def test_same_random_seed_gives_the_same_hall_of_fame(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=3, random_seed=11)
+    a, sa, _ = _pool(walk, fake_seeds, cfg)
+    b, sb, _ = _pool(walk, fake_seeds, cfg)
+    assert a.run(sa).hall_of_fame == b.run(sb).hall_of_fame
+
+
+def test_another_random_seed_explores_other_genomes(walk, fake_seeds):
+    a, sa, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=2, random_seed=1))
+    b, sb, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=2, random_seed=2))
+    assert a.run(sa).evaluated != b.run(sb).evaluated
+
+
+def test_batches_are_deduplicated_before_evaluation(walk, fake_seeds):
+    pool, state, backend = _pool(walk, fake_seeds, EvolutionConfig(population=30, generations=4, random_seed=3))
+    pool.run(state)
+    for batch in backend.batches:
+        assert np.unique(batch, axis=0).shape[0] == batch.shape[0]
+
+
+def test_elites_survive_unchanged(walk, fake_seeds):
+    cfg = EvolutionConfig(population=10, generations=2, random_seed=4, elite=0.2)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    before = {n: p.params[np.argsort(-p.fitness, kind="stable")[:2]] for n, p in state.populations.items()}
+    pool.run(state)
+    for name, elites in before.items():
+        after = state.populations[name]
+        assert np.array_equal(after.params[:2], elites)
+
+
+def test_best_fitness_never_decreases(walk, fake_seeds):
+    pool, state, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=5, random_seed=6))
+    pool.run(state)
+    for population in state.populations.values():
+        assert np.all(np.diff(population.best_history) >= 0)
+
+
+def test_cache_hits_skip_the_backend(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8)
+    cache = InProcessCache()
+    first, s1, _ = _pool(walk, fake_seeds, cfg, cache)
+    first.run(s1)
+    second, s2, backend = _pool(walk, fake_seeds, cfg, cache)
+    assert second.run(s2).hall_of_fame == s1.hall_of_fame
+    assert backend.batches == [] and cache.stats.hits > 0
+
+
+def test_budget_moves_toward_the_improving_seed_and_sums_to_the_total():
+    budget = allocate_budget({"a": 0.0, "b": 2.0, "c": 0.5}, population=50, min_share=0.5)
+    assert sum(budget.values()) == 150
+    assert budget["b"] > budget["c"] > budget["a"] == 25
+
+
+def test_budget_is_even_when_no_seed_improves():
+    assert allocate_budget({"a": 0.0, "b": 0.0, "c": 0.0}, 10, 0.5) == {"a": 10, "b": 10, "c": 10}
+
+
+def test_checkpoint_round_trips_the_state(walk, fake_seeds):
+    pool, state, _ = _pool(walk, fake_seeds, EvolutionConfig(population=10, generations=2, random_seed=9))
+    pool.run(state)
+    again = PoolState.from_bytes(state.to_bytes())
+    assert again.to_bytes() == state.to_bytes()
+    assert again.hall_of_fame == state.hall_of_fame and again.n_trials == state.n_trials
+
+
+def test_local_directory_checkpoints_return_the_latest(tmp_path):
+    store = LocalDirectoryCheckpoints(tmp_path)
+    assert store.load_latest("r") is None
+    store.save("r", 0, b"zero")
+    store.save("r", 1, b"one")
+    assert store.load_latest("r") == (1, b"one")
+
+
+def test_resumed_run_ends_with_the_same_hall_of_fame(tmp_path, walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=4, random_seed=12)
+    whole = run_evolution(walk, cfg, runs_dir=tmp_path / "a", run_id="r", registry=fake_seeds)
+    store = LocalDirectoryCheckpoints(tmp_path / "b")
+    plan = plan_run(walk, cfg, registry=fake_seeds)
+    pool = Pool(plan.seeds, cfg, LocalBackend(plan.workload, plan.seeds))
+    pool.run(pool.new_state("r", walk.fingerprint(), plan.workload.train.fingerprint()), store, stop_after=2)
+    resumed = run_evolution(walk, EvolutionConfig(), runs_dir=tmp_path / "b", run_id="r", resume=True,
+                            registry=fake_seeds)
+    assert resumed["hall_of_fame"] == whole["hall_of_fame"]
+    assert resumed["trials"] == whole["trials"]
+
+
+def test_resume_refuses_other_data(tmp_path, walk, fake_seeds):
+    run_evolution(walk, EvolutionConfig(population=8, generations=1), runs_dir=tmp_path, run_id="r",
+                  registry=fake_seeds)
+    other = walk.slice(0, len(walk) - 1)
+    with pytest.raises(ValueError, match="data differs"):
+        run_evolution(other, EvolutionConfig(), runs_dir=tmp_path, run_id="r", resume=True, registry=fake_seeds)
