@@ -1,0 +1,62 @@
+"""``genepool evolve --json`` prints the documented summary; ``genepool report`` writes one self-contained file."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from workloads.cli import app
+
+METRICS = {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades", "win_rate",
+           "profit_factor", "exposure", "turnover", "final_equity", "bars"}
+
+
+@pytest.fixture(scope="module")
+def evolved(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    result = CliRunner().invoke(app, ["evolve", "--synthetic", "1500", "--strategies", "ema_crossover,donchian_breakout",
+                                      "--population", "10", "--generations", "2", "--hall-of-fame", "4",
+                                      "--run-id", "cli-run", "--runs-dir", str(runs), "--json"])
+    assert result.exit_code == 0, result.output
+    return runs, json.loads(result.stdout)
+
+
+def test_json_summary_has_the_documented_shape(evolved):
+    _, summary = evolved
+    assert summary["run_id"] == "cli-run"
+    assert summary["config"]["population"] == 10 and summary["config"]["generations"] == 2
+    assert [g["generation"] for g in summary["generations"]] == [0, 1]
+    assert set(summary["generations"][0]["seeds"]) == {"ema_crossover", "donchian_breakout"}
+    hof = summary["hall_of_fame"]
+    assert len(hof) == 4
+    assert [e["fitness"] for e in hof] == sorted((e["fitness"] for e in hof), reverse=True)
+    for entry in hof:
+        assert {"strategy", "params", "fitness", "train", "holdout", "dsr"} <= set(entry)
+        assert set(entry["train"]) == METRICS and set(entry["holdout"]) == METRICS
+        assert entry["holdout"]["bars"] == summary["data"]["holdout_bars"] == 450
+        assert 0.0 <= entry["dsr"] <= 1.0
+
+
+def test_report_is_one_self_contained_html_file(evolved, tmp_path):
+    runs, _ = evolved
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", "cli-run", "--out", str(out), "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert page.count("<svg") >= 6 and "buy and hold" in page and "Hall of fame" in page
+    assert not re.search(r"""(src|href)\s*=|https?://|<script|@import""", page)
+
+
+def test_report_of_an_unknown_run_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["report", "nope", "--out", str(tmp_path / "r.html"), "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def test_unready_strategy_is_refused_with_the_reason(tmp_path):
+    result = CliRunner().invoke(app, ["evolve", "--synthetic", "100", "--strategies", "sma_trend_filter",
+                                      "--holdout", "0.6", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "sma_trend_filter" in result.output and "50-bar minimum" in result.output
