@@ -57,6 +57,10 @@ class Session(Protocol):
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
 
+    def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
+        """The result as one array per column (``object`` arrays where a column has NULLs)."""
+        ...
+
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
         """Create the temporary table ``staging_bars`` (``schema.STAGING_COLUMNS``) holding ``columns``."""
         ...
@@ -307,16 +311,16 @@ class Storage(ABC):
     def get_bars(self, symbol: str) -> Bars:
         """All stored bars of ``symbol`` in time order; ``ValueError`` when there are none."""
         check_symbol(symbol)
-        rows = self._run("get_bars", lambda s: s.query(
+        columns = self._run("get_bars", lambda s: s.query_columns(
             "SELECT " + schema.us_from_ts(self.dialect, "ts") + ", open, high, low, close, volume, funding_rate "
             "FROM ohlcv WHERE symbol = %s ORDER BY ts", (symbol,)))
-        if not rows:
+        ts_us, o, h, low, c, v, f = columns
+        if len(ts_us) == 0:
             raise ValueError(f"no bars stored for symbol {symbol!r} in {self.url}; import them with "
                              f"`genepool data import FILE --symbol {symbol}`")
-        ts_us, o, h, low, c, v, f = zip(*rows)
-        funding = None if f[0] is None else np.array(f, dtype=np.float64)
-        return Bars.from_arrays(np.array(ts_us, dtype=np.int64) * 1000, np.array(o), np.array(h), np.array(low),
-                                np.array(c), np.array(v), funding, symbol=symbol, source=f"{self.url} ohlcv/{symbol}")
+        funding = None if f[0] is None else f.astype(np.float64)
+        return Bars.from_arrays(ts_us.astype(np.int64) * 1000, o, h, low, c, v, funding, symbol=symbol,
+                                source=f"{self.url} ohlcv/{symbol}")
 
     def list_symbols(self) -> list[str]:
         """Symbols with stored bars, sorted."""

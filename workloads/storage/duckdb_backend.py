@@ -33,6 +33,15 @@ def duckdb_path(url: str) -> str:
     return path
 
 
+def _with_nones(column: np.ndarray) -> np.ndarray:
+    """A fetched column as a plain array; masked (NULL) entries become ``None`` in an ``object`` array."""
+    if not np.ma.is_masked(column):
+        return np.ascontiguousarray(np.ma.getdata(column))
+    out = np.asarray(np.ma.getdata(column), dtype=object)
+    out[np.ma.getmaskarray(column)] = None
+    return out
+
+
 class DuckDBSession:
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cursor = cursor
@@ -42,6 +51,10 @@ class DuckDBSession:
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._cursor.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
+        result = self._cursor.execute(sql.replace("%s", "?"), params).fetchnumpy()
+        return [_with_nones(column) for column in result.values()]
 
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
         n = len(columns["ts_us"])

@@ -47,6 +47,15 @@ class PostgresSession:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params or None).fetchall()
 
+    def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
+        cursor = self._conn.execute(sql, params or None)
+        rows = cursor.fetchall()
+        width = len(cursor.description or ())
+        if not rows:
+            return [np.empty(0) for _ in range(width)]
+        return [np.array(column, dtype=object if any(v is None for v in column) else None)
+                for column in zip(*rows)]
+
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
         self._conn.execute("CREATE TEMP TABLE staging_bars (symbol TEXT, ts_us BIGINT, open DOUBLE PRECISION, "
                            "high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, "
