@@ -6,7 +6,8 @@ shorts pay. The mean is a rolling sum re-summed every ``window`` bars (``workloa
 whose rates are all zero reads exactly 0 (no rounding residue trades at ``threshold = 0``).
 
 Warm-up: the first decision is on the close of bar ``window - 1``.
-Genes: ``window`` 1–48 bars, ``threshold`` 0–0.001 (a fraction per bar, like the funding rate itself).
+Genes: ``window`` 1–48 bars, ``threshold`` 0–0.001 (a fraction per bar, like the funding rate itself). The default
+threshold, 1e-5 per bar, is the usual 0.01 % per 8 hours baseline expressed per hourly bar: above it, carry pays.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class FundingRateCarry(FusedSeed):
     kind = "carry"
     min_bars = 20
     needs_funding = True
-    genes = GeneSpace([Gene("window", 1, 48, "int", 8), Gene("threshold", 0.0, 0.001, "float", 0.0001)])
+    genes = GeneSpace([Gene("window", 1, 48, "int", 8), Gene("threshold", 0.0, 0.001, "float", 0.00001)])
     description = "-sign(mean funding over window) when |mean| > threshold, else 0"
     kernel = funding_rate_carry_nb
 
