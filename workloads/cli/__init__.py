@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from workloads.cli import backtest as backtest_commands
+from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
 from workloads.cli import evolve as evolve_commands
 from workloads.cli import evolve as evolve_commands
@@ -27,6 +28,7 @@ app.command("evolve")(evolve_commands.evolve)
 app.command("report")(evolve_commands.report)
 app.command("backtest")(backtest_commands.backtest)
 app.command("sweep")(backtest_commands.sweep)
+app.command("bench")(bench_commands.bench)
 app.command("evolve")(evolve_commands.evolve)
 app.command("report")(evolve_commands.report)
 app.add_typer(strategy_commands.app, name="strategies")

@@ -1,0 +1,62 @@
+"""``genepool bench``: kernel throughput per seed and the sweep against vectorbt (``workloads.bench``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from workloads.cli.common import console, print_json
+
+
+def bench(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the figures as JSON here.")] = None,
+    bars: Annotated[int, typer.Option("--bars", min=2, help="Bars per kernel run.")] = 1_000_000,
+    population: Annotated[int, typer.Option("--population", min=1, help="Individuals per kernel run.")] = 1_000,
+    ml_bars: Annotated[int, typer.Option("--ml-bars", min=2, help="Bars for scikit-learn seeds.")] = 20_000,
+    ml_population: Annotated[int, typer.Option("--ml-population", min=1,
+                                               help="Individuals for scikit-learn seeds.")] = 2,
+    sweep_bars: Annotated[int, typer.Option("--sweep-bars", min=2, help="Bars of the sweep.")] = 100_000,
+    sweep_pairs: Annotated[int, typer.Option("--sweep-pairs", min=1, help="(fast, slow) pairs swept.")] = 1_000,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Alternating runs per sweep engine.")] = 2,
+    vectorbt: Annotated[bool, typer.Option("--vectorbt/--no-vectorbt", help="Compare with vectorbt.")] = True,
+    seed: Annotated[Optional[list[str]], typer.Option("--seed", help="Only these seeds (repeat).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Time the fitness kernels and the EMA sweep (vs vectorbt); print the figures and write them as JSON."""
+    from workloads.bench import BenchConfig, run_bench
+
+    config = BenchConfig(bars=bars, population=population, ml_bars=ml_bars, ml_population=ml_population,
+                         sweep_bars=sweep_bars, sweep_pairs=sweep_pairs, repeats=repeats, vectorbt=vectorbt,
+                         seeds=tuple(seed or ()))
+    results = run_bench(config)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+    if json_output:
+        print_json(results)
+        return
+    kernels = Table(title=f"fitness kernels ({config.threads} threads)")
+    kernels.add_column("seed", no_wrap=True)
+    for column in ("bars × population", "seconds", "bar-evals/s", "per thread", "peak RSS above inputs"):
+        kernels.add_column(column, justify="right")
+    for row in results["kernels"]:
+        size = f"{row['bars']:,} × {row['population']:,}" + (" (reduced)" if row["reduced"] else "")
+        kernels.add_row(row["seed"], size, f"{row['seconds']:.2f}", f"{row['bar_evals_per_second']:.3g}",
+                        f"{row['bar_evals_per_second_per_thread']:.3g}", f"{row['peak_rss_above_inputs_mb']:.1f} MB")
+    console.print(kernels)
+    sweep = results["sweep"]
+    runs = Table(title=f"EMA sweep: {sweep['pairs']:,} pairs × {sweep['bars']:,} bars, whole processes")
+    for column in ("run", "engine", "seconds", "peak RSS", "median total_return"):
+        runs.add_column(column, justify="right", no_wrap=True)
+    for i, run in enumerate(sweep["runs"], 1):
+        runs.add_row(str(i), run["engine"], f"{run['seconds']:.2f}", f"{run['peak_rss_mb']:,.0f} MB",
+                     f"{run['median_total_return']:.4f}")
+    console.print(runs)
+    if "speedup" in sweep:
+        console.print(f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median wall time)")
+    if out is not None:
+        console.print(f"wrote {out}")
