@@ -48,7 +48,8 @@ class _Evaluator:
         return os.getpid()
 
     def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
-        return evaluate_spans(self.seeds[seed_name], self.workload, np.ascontiguousarray(params, dtype=np.float64))
+        # Arrays arriving through Ray are read-only; a writable copy keeps the kernels' compiled signature.
+        return evaluate_spans(self.seeds[seed_name], self.workload, np.array(params, dtype=np.float64))
 
 
 def ray_address() -> str | None:
