@@ -56,6 +56,20 @@ class ReversalSeed(MomentumSeed):
         return -super().targets(bars, params_row)
 
 
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Every test (and the subprocesses it starts) gets its own GENEPOOL_HOME (DuckDB file, runs) and no
+    configured Redis/PostgreSQL/Ray."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("GENEPOOL_") or name == "RAY_ADDRESS":
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("GENEPOOL_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def fake_seeds() -> dict[str, Seed]:
     return {"fake_momentum": MomentumSeed(), "fake_reversal": ReversalSeed()}

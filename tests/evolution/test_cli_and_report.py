@@ -60,3 +60,19 @@ def test_unready_strategy_is_refused_with_the_reason(tmp_path):
                                       "--holdout", "0.6", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "sma_trend_filter" in result.output and "50-bar minimum" in result.output
+
+
+def test_evolve_records_the_run_and_hall_of_fame_in_the_database(isolated_home, tmp_path):
+    from workloads.settings import load_settings
+    from workloads.storage import open_storage
+
+    args = ["evolve", "--synthetic", "1200", "--strategies", "ema_crossover", "--population", "8", "--generations",
+            "2", "--hall-of-fame", "3", "--run-id", "db-run", "--checkpoints", "database", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with open_storage(load_settings()) as storage:
+        assert storage.get_run("db-run")["status"] != "running"
+        assert [g for g, _ in storage.generations("db-run")] == [0, 1]
+        assert storage.load_checkpoint("db-run")[0] == 1
+        assert len(storage.list_strategies(limit=10)) == 3
+    assert not (isolated_home / "runs" / "db-run" / "checkpoints").exists()

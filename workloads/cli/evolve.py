@@ -19,7 +19,11 @@ from workloads.cli.common import bad_input_exits, console, error_console, print_
 from workloads.evolution.config import EvolutionConfig, load_config_file
 from workloads.evolution.pool import GenerationReport, PoolState
 from workloads.evolution.run import Plan, load_run_file, run_evolution
-from workloads.settings import default_home
+from workloads.cache.redis import make_cache
+from workloads.evolution.checkpoints import StorageCheckpoints
+from workloads.evolution.record import RunRecorder
+from workloads.settings import default_home, load_settings
+from workloads.storage import open_storage
 
 Opt = typer.Option
 
@@ -65,6 +69,9 @@ def evolve(
     resume: Annotated[Optional[str], Opt("--resume", help="Continue the run with this id from its checkpoint.")] = None,
     runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
     report: Annotated[Optional[Path], Opt("--report", help="Also write the HTML report to this file.")] = None,
+    store: Annotated[bool, Opt("--store/--no-store", help="Record the run and hall of fame in the database.")] = True,
+    checkpoints: Annotated[str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")]
+    = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
 ) -> None:
     """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
@@ -80,12 +87,21 @@ def evolve(
         config = config.with_overrides({f"{k}": v for k, v in overrides.items()}, source="command line")
         if resume and run_id and resume != run_id:
             raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
+        if checkpoints not in ("local", "database"):
+            raise ValueError(f"--checkpoints {checkpoints!r}: must be local or database")
+        if checkpoints == "database" and not store:
+            raise ValueError("--checkpoints database needs the database (drop --no-store)")
         bars = _load_data(data, synthetic, config.random_seed)
+        settings = load_settings()
+        recorder = RunRecorder(open_storage(settings)) if store else None
+        checkpoint_store = StorageCheckpoints(recorder.storage) if recorder and checkpoints == "database" else None
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         progress = _progress(as_json)
         task: dict[str, Any] = {}
 
         def on_start(state: PoolState, plan: Plan) -> None:
+            if recorder is not None:
+                recorder.start(state, bars.symbol)
             progress.start()
             task["id"] = progress.add_task("evolving", total=state.config.generations,
                                            completed=state.generation + 1, info="")
@@ -100,13 +116,19 @@ def evolve(
             best = ", ".join(f"{name} {seed['best']:.2f}" for name, seed in
                              sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4])
             progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
+            if recorder is not None:
+                recorder.generation(report)
 
         try:
             summary = run_evolution(bars, config, runs_dir=runs, run_id=resume or run_id, resume=bool(resume),
-                                    strategies=names, backend=backend, workers=workers, on_start=on_start,
-                                    on_generation=on_generation)
+                                    strategies=names, backend=backend, workers=workers, cache=make_cache(settings),
+                                    checkpoints=checkpoint_store, on_start=on_start, on_generation=on_generation)
+            if recorder is not None:
+                recorder.finish(summary)
         finally:
             progress.stop()
+            if recorder is not None:
+                recorder.storage.close()
     if report is not None:
         from workloads.report import write_report
 

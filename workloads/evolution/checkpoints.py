@@ -52,3 +52,16 @@ class LocalDirectoryCheckpoints:
             return None
         generation, path = max(found)
         return generation, path.read_bytes()
+
+
+class StorageCheckpoints:
+    """Checkpoints in the database (``workloads.storage``: the run must have been created first)."""
+
+    def __init__(self, storage) -> None:  # a workloads.storage.Storage
+        self.storage = storage
+
+    def save(self, run_id: str, generation: int, payload: bytes) -> None:
+        self.storage.save_checkpoint(run_id, generation, payload)
+
+    def load_latest(self, run_id: str) -> tuple[int, bytes] | None:
+        return self.storage.load_checkpoint(run_id)

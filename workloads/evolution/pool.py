@@ -36,6 +36,7 @@ from workloads.evolution.checkpoints import CheckpointStore
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
 from workloads.kernels.metrics import N_METRICS
+from workloads.metrics import BEST_FITNESS, EVALUATION_DURATION, EVALUATIONS, GENERATIONS, LAST_GENERATION
 from workloads.seeds.base import Seed
 
 CHECKPOINT_FORMAT = 1
@@ -239,7 +240,10 @@ class Pool:
         if missing:
             started = time.perf_counter()
             fresh = self.backend.evaluate(name, params[missing])
-            self.eval_seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.eval_seconds += elapsed
+            EVALUATION_DURATION.labels(backend=self.backend.name).observe(elapsed)
+            EVALUATIONS.labels(strategy=name).inc(len(missing))
             metrics[missing] = fresh
             self.cache.set_many({keys[i]: np.ascontiguousarray(fresh[j]).tobytes() for j, i in enumerate(missing)})
         return metrics, keys
@@ -289,6 +293,8 @@ class Pool:
             candidates += [{"strategy": name, "params": row.tolist(), "fitness": float(f), "sharpe": float(s),
                             "generation": generation}
                            for row, f, s in zip(params[len(elites):], fitness[len(elites):], sharpe)]
+            GENERATIONS.labels(strategy=name).inc()
+            BEST_FITNESS.labels(strategy=name).set(history[-1])
             per_seed[name] = {"best": best, "mean": float(np.mean(fitness)), "median": float(np.median(fitness)),
                               "population": int(fitness.shape[0]), "evaluated": int(params.shape[0] - len(elites)),
                               "new_genomes": new_trials, "immigrants": immigrants,
@@ -305,6 +311,7 @@ class Pool:
                  "best": self.state.hall_of_fame[0]["fitness"] if self.state.hall_of_fame else None,
                  "seeds": per_seed}
         self.state.history.append(stats)
+        LAST_GENERATION.set(time.time())
         self.state.generation = generation
         return GenerationReport(generation, stats)
 
