@@ -25,9 +25,10 @@ def stochastic_oscillator(bars: Bars, k: int, d: int, oversold: float, overbough
     fast_k, fast_d = talib.STOCHF(bars.high, bars.low, bars.close, k, d, 0)
     out = np.zeros(len(bars))
     position = 0.0
+    diff = fast_k - fast_d  # equal within 1e-9 points (the seed's documented tie rule)
     for t in range(k + d - 1, len(bars)):
-        up = fast_k[t] > fast_d[t] and fast_k[t - 1] <= fast_d[t - 1]
-        down = fast_k[t] < fast_d[t] and fast_k[t - 1] >= fast_d[t - 1]
+        up = diff[t] > 1e-9 and diff[t - 1] <= 1e-9
+        down = diff[t] < -1e-9 and diff[t - 1] >= -1e-9
         if up and fast_d[t] < oversold:
             position = 1.0
         elif down and fast_d[t] > overbought:
@@ -162,7 +163,7 @@ def funding_rate_carry(bars: Bars, window: int, threshold: float) -> np.ndarray:
     mean = _rolling(bars.funding_rate, window, np.mean)
     out = np.zeros(len(bars))
     for t in range(window - 1, len(bars)):
-        if abs(mean[t]) > threshold:
+        if abs(mean[t]) > threshold * (1 + 1e-9):  # equal within 1e-9 relative is not above
             out[t] = -np.sign(mean[t])
     return out
 

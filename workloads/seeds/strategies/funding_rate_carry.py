@@ -5,6 +5,10 @@ known at its close); target ``-sign(m)`` when ``|m| > threshold``, else 0 — sh
 shorts pay. The mean is a rolling sum re-summed every ``window`` bars (``workloads.kernels.windows``), and a window
 whose rates are all zero reads exactly 0 (no rounding residue trades at ``threshold = 0``).
 
+Ties: a mean within ``1e-9`` relative of the threshold is **not** above it. Exchanges often pin the rate at exactly
+the baseline (0.0001 per 8 hours) for long stretches; a window of such rates equals a threshold set to that baseline,
+and the rounding of the rolling sum must not decide whether it trades.
+
 Warm-up: the first decision is on the close of bar ``window - 1``.
 Genes: ``window`` 1–48 bars, ``threshold`` 0–0.001 (a fraction per bar, like the funding rate itself). The default
 threshold, 1e-5 per bar, is the usual 0.01 % per 8 hours baseline expressed per hourly bar: above it, carry pays.
@@ -21,6 +25,7 @@ from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 WINDOW, THRESHOLD = 0, 1
+TIE = 1e-9
 
 
 @njit(cache=True, parallel=True)
@@ -29,7 +34,7 @@ def funding_rate_carry_nb(open_, high, low, close, volume, funding, params, sim,
     n = close.shape[0]
     for i in prange(params.shape[0]):
         window = int(params[i, WINDOW])
-        threshold = params[i, THRESHOLD]
+        threshold = params[i, THRESHOLD] * (1.0 + TIE)
         buf = np.empty(window)
         total = 0.0
         nonzero = 0

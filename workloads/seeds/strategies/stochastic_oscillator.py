@@ -6,6 +6,10 @@ Rule, decided on the close of bar ``t`` with %K and %D of ``talib.STOCHF(high, l
 - %K **crosses below** %D (``K[t] < D[t]`` and ``K[t-1] >= D[t-1]``) while ``D[t] > overbought`` → -1;
 - otherwise **hold**: keep the previous target (so a position runs until the opposite signal; 0 before the first one).
 
+Ties: %K and %D closer than ``TIE`` (1e-9 points on the 0–100 scale) are **equal** — on tick-sized prices %K often
+repeats and %K = %D exactly, and rounding (TA-Lib's running sum or ours) must neither fake nor hide a crossing. So
+"crosses above" is "%K above %D by more than ``TIE`` now, and not before"; "crosses below" mirrors it.
+
 Warm-up: %K and %D both exist from bar ``k + d - 2`` and a crossing also needs the previous bar's, so the first
 decision is on the close of bar ``k + d - 1``. %D is the mean of the last ``d`` %K values summed slot by slot
 (a run of %K = 0 or 100 gives exactly that %D, so equal lines never fake a crossing).
@@ -24,6 +28,7 @@ from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 K, D, OVERSOLD, OVERBOUGHT = 0, 1, 2, 3
+TIE = 1e-9
 
 
 @njit(cache=True, parallel=True)
@@ -39,8 +44,7 @@ def stochastic_oscillator_nb(open_, high, low, close, volume, funding, params, s
         min_dq = np.empty(k, np.int64)
         k_ring = np.empty(d)
         max_head, max_size, min_head, min_size = 0, 0, 0, 0
-        prev_k = np.nan
-        prev_d = np.nan
+        prev_diff = np.nan
         position = 0.0
         book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
@@ -53,13 +57,13 @@ def stochastic_oscillator_nb(open_, high, low, close, volume, funding, params, s
                 ring_swap(k_ring, t - (k - 1), fast_k)
                 if t >= k + d - 2:
                     fast_d = ring_sum(k_ring) / d
+                    diff = fast_k - fast_d
                     if t >= k + d - 1:
-                        if fast_k > fast_d and prev_k <= prev_d and fast_d < oversold:
+                        if diff > TIE and not prev_diff > TIE and fast_d < oversold:
                             position = 1.0
-                        elif fast_k < fast_d and prev_k >= prev_d and fast_d > overbought:
+                        elif diff < -TIE and not prev_diff < -TIE and fast_d > overbought:
                             position = -1.0
-                    prev_k = fast_k
-                    prev_d = fast_d
+                    prev_diff = diff
             if target_rec.shape[0] > 0:
                 target_rec[t] = position
             book = book_close(book, t, close[t], position)
