@@ -14,8 +14,9 @@ from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 
 SIMS = {
-    "costs": dict(fee_rate=0.001, slippage=0.0005, long_only=False, rebalance_band=0.0),
-    "long_only_band": dict(fee_rate=0.0004, slippage=0.0, long_only=True, rebalance_band=0.1),
+    "costs": dict(fee_rate=0.001, slippage=0.0005, long_only=False, rebalance_band=0.0, bars_per_year=None),
+    "long_only_band_daily": dict(fee_rate=0.0004, slippage=0.0, long_only=True, rebalance_band=0.1,
+                                 bars_per_year=252.0),
 }
 
 
@@ -24,7 +25,9 @@ SIMS = {
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_evaluate_of_a_population_equals_run_of_each_individual(name, trade_start, sim_name, bars):
     seed = get_seed(name)
-    sim = SimConfig(bars_per_year=infer_bars_per_year(bars.timestamp), **SIMS[sim_name])
+    config = dict(SIMS[sim_name])
+    config["bars_per_year"] = config["bars_per_year"] or infer_bars_per_year(bars.timestamp)
+    sim = SimConfig(**config)
     population = param_rows(seed, 9)
     metrics = seed.evaluate(bars, population, sim, trade_start)
     assert metrics.shape == (population.shape[0], len(METRIC_NAMES))

@@ -6,8 +6,9 @@ Raw target on the close of bar ``t``::
 
 ``realised_vol`` is the std (ddof=1) of the last ``vol_window`` log returns (``workloads.kernels.ta.realized_vol_1d``),
 annualised with the simulation's ``bars_per_year`` (``sim[SIM_BARS_PER_YEAR]``) because ``target_vol`` is annual.
-``targets(bars, row)`` without a sim annualises with the bars' inferred ``bars_per_year``, so ``run`` (which records
-targets through ``targets``) reports exactly what ``evaluate`` scored whenever the sim uses that default.
+``targets(bars, row)`` without a sim annualises with the bars' inferred ``bars_per_year`` (every command's default);
+``run(bars, row, sim)`` records the targets with its own ``sim``, so a backtest reports exactly what ``evaluate``
+scored, whatever ``bars_per_year`` the user set.
 A realised vol of 0 sizes at ``max_leverage``; ``C == SMA`` gives 0.
 
 The individual's ``band`` gene is a rebalance band inside the rule: the emitted target stays at the previous one
@@ -32,7 +33,7 @@ from workloads.kernels.indicators import sma_step
 from workloads.kernels.metrics import N_METRICS
 from workloads.kernels.simulate import SIM_BARS_PER_YEAR, SimConfig, book_close, book_fill, book_finish, new_book
 from workloads.kernels.windows import moments_push, moments_var
-from workloads.seeds.base import FusedSeed
+from workloads.seeds.base import BacktestResult, FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 VOL_WINDOW, TARGET_VOL, TREND, MAX_LEVERAGE, BAND = 0, 1, 2, 3, 4
@@ -106,6 +107,22 @@ class VolatilityScaling(FusedSeed):
         target = np.zeros(len(bars))
         self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), target)
         return target
+
+    def run(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int = 0) -> BacktestResult:
+        # ``Seed.run`` records targets through ``targets(bars, row)``, which has no sim: bind this run's sim to it.
+        return _AnnualisedBy(sim).run(bars, params_row, sim, trade_start)
+
+
+class _AnnualisedBy(VolatilityScaling):
+    """This seed with ``targets`` annualised by one fixed sim (the one a ``run`` was called with)."""
+
+    def __init__(self, sim: SimConfig) -> None:
+        self.sim = sim
+
+    def targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig | None = None) -> np.ndarray:
+        return super().targets(bars, params_row, sim or self.sim)
+
+    run = FusedSeed.run
 
 
 SEED = VolatilityScaling()
