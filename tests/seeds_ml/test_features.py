@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from tests.seeds_ml import reference
 from tests.seeds_ml.conftest import perturbed_after
@@ -79,3 +80,22 @@ def test_walk_forward_hands_each_fit_only_rows_before_it_and_labels_of_those_row
         np.testing.assert_array_equal(x_train, np.arange(t - 30, t))
         np.testing.assert_array_equal(y_train, x_train + 0.5)
     np.testing.assert_array_equal(targets, np.repeat([0.0, 1.0, 2.0, 3.0], [50, 15, 15, 10]))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
+def test_a_close_that_is_not_positive_and_finite_is_refused_naming_the_bar(bars, bad):
+    close = bars.close.copy()
+    close[37] = bad
+    with pytest.raises(ValueError, match="bar 37 has close"):
+        feature_matrix(close, 5)
+
+
+def test_fits_run_with_one_blas_thread():
+    seen = []
+
+    def fit_predict(x_train, y_train, x_predict):
+        seen.append({info["internal_api"]: info["num_threads"] for info in threadpool_info()})
+        return np.zeros(x_predict.shape[0])
+
+    walk_forward_targets(np.zeros((60, 1)), np.zeros(60), 20, 30, 15, fit_predict)
+    assert seen and all(set(threads.values()) == {1} for threads in seen)
