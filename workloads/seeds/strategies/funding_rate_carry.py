@@ -11,7 +11,8 @@ and the rounding of the rolling sum must not decide whether it trades.
 
 Warm-up: the first decision is on the close of bar ``window - 1``.
 Genes: ``window`` 1–48 bars, ``threshold`` 0–0.001 (a fraction per bar, like the funding rate itself). The default
-threshold, 1e-5 per bar, is the usual 0.01 % per 8 hours baseline expressed per hourly bar: above it, carry pays.
+threshold, 1e-5 per bar, sits just under the usual 0.01 % per 8 hours baseline on hourly bars (1.25e-5 per bar), so
+hourly rates at the baseline or beyond are traded.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ repeats and %K = %D exactly, and rounding (TA-Lib's running sum or ours) must ne
 "crosses above" is "%K above %D by more than ``TIE`` now, and not before"; "crosses below" mirrors it.
 
 Warm-up: %K and %D both exist from bar ``k + d - 2`` and a crossing also needs the previous bar's, so the first
-decision is on the close of bar ``k + d - 1``. %D is the mean of the last ``d`` %K values summed slot by slot
-(a run of %K = 0 or 100 gives exactly that %D, so equal lines never fake a crossing).
+decision is on the close of bar ``k + d - 1``. %D is the mean of the last ``d`` %K values, summed from a ring of
+``d`` slots each bar (equal to TA-Lib's running sum within 1e-12, and exact for a run of equal %K).
 
 Genes: ``k`` 5–50, ``d`` 2–10, ``oversold`` 5–40, ``overbought`` 60–95 (the bounds keep oversold < overbought).
 """
