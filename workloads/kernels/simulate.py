@@ -31,7 +31,8 @@ How a seed kernel uses this module (see ``workloads/seeds/strategies/ema_crossov
 
 The state is split for speed. :class:`Book` is an immutable tuple of scalars (position, per-bar metric accumulators
 and the configuration read every bar): ``book_close`` returns a new one, so inside the fused loop it lives in
-registers (it is inlined; it takes no array, so no reference counting happens per bar). ``ledger`` is a float64
+registers (it is inlined; it takes no array, so no reference counting happens per bar). ``book_fill`` is inlined
+too, inside the seed's ``if``, so the fill path costs nothing on bars without a fill. ``ledger`` is a float64
 array touched only at fills: row 0 holds the configuration and round-trip accounting (slots ``L_*``), rows
 ``1 .. capacity`` record the trips (columns ``ENTRY_BAR .. FEES``) when a capacity was asked for (``Seed.run``).
 """
@@ -149,7 +150,7 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _with_account(book: Book, cash: float, units: float, held: float, pending: float, equity: float,
                   ruined: float) -> Book:
     """``book`` with a new account (numba's tuples have no ``_replace``)."""
@@ -195,7 +196,7 @@ def _close_trip(ledger: np.ndarray, t: float, price: float, exit_value: float, f
         row[FEES] = head[L_TRIP_FEES] + fee
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book:
     """Ruin at ``price`` on ``bar``: any open trip closes at zero value; the account stays flat at zero."""
     if book.units != 0.0:
@@ -203,7 +204,7 @@ def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book
     return _with_account(book, 0.0, 0.0, 0.0, 0.0, book.equity, 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def book_fill(book: Book, ledger: np.ndarray, t: int, open_price: float) -> Book:
     """The fill step at the open of bar ``t`` (call it when ``book.pending != book.held``): trade to the pending
     target (§3.2) with round-trip accounting, or record a ruin."""

@@ -10,8 +10,9 @@ parameters ``(n, g)`` float64 (every kind is stored as float64 so one array carr
 - ``choice``: the index ``0 .. len(choices) - 1`` into ``choices``, each an equal share (``low``/``high`` are set
   from ``choices``).
 
-:meth:`GeneSpace.encode` is the inverse (ints and choices map to the middle of their share), so
-``decode(encode(p)) == p`` for valid parameters. Unit values outside ``[0, 1]`` are clipped.
+:meth:`GeneSpace.encode` is the inverse (ints and choices map to the middle of their share): ``decode(encode(p))``
+gives back valid int and choice parameters exactly, and float and log parameters up to float rounding (a few ulps;
+compare them with a tolerance). Unit values outside ``[0, 1]`` are clipped.
 """
 
 from __future__ import annotations
