@@ -155,9 +155,10 @@ def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
 
 def _print_hall_of_fame(summary: dict[str, Any]) -> None:
     table = Table(title=f"Hall of fame — run {summary['run_id']}")
-    for column in ("#", "strategy", "params", "fitness", "train sharpe", "train return", "holdout sharpe",
-                   "holdout return", "holdout max dd", "DSR"):
-        table.add_column(column, justify="left" if column in ("strategy", "params") else "right")
+    for column in ("#", "strategy", "params", "fitness", "train SR", "train ret", "holdout SR", "holdout ret",
+                   "holdout DD", "DSR"):
+        table.add_column(column, justify="left" if column in ("strategy", "params") else "right",
+                         no_wrap=column != "params")
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())

@@ -316,11 +316,21 @@ class Pool:
         return GenerationReport(generation, stats)
 
     def _update_hall_of_fame(self, candidates: list[dict[str, Any]]) -> None:
-        merged: dict[tuple[str, tuple[float, ...]], dict[str, Any]] = {}
-        for entry in [*self.state.hall_of_fame, *candidates]:
-            merged.setdefault((entry["strategy"], tuple(entry["params"])), entry)
-        ranked = sorted(merged.values(), key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"])))
-        self.state.hall_of_fame = ranked[: self.config.hall_of_fame]
+        """Best ``hall_of_fame`` entries across seeds. Genomes of one seed with exactly the same fitness behave the
+        same on the training data (e.g. genes that do not matter at those values): only the first in rank order
+        (fitness, then strategy and parameters) is kept, so the hall of fame holds distinct strategies."""
+        ranked = sorted([*self.state.hall_of_fame, *candidates],
+                        key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"])))
+        kept: list[dict[str, Any]] = []
+        seen: set[tuple[str, float]] = set()
+        for entry in ranked:
+            key = (entry["strategy"], entry["fitness"])
+            if key not in seen:
+                seen.add(key)
+                kept.append(entry)
+            if len(kept) == self.config.hall_of_fame:
+                break
+        self.state.hall_of_fame = kept
 
     # -- the run ------------------------------------------------------------------------------------------------
     def run(self, state: PoolState, checkpoints: CheckpointStore | None = None,
