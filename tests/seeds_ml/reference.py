@@ -23,7 +23,7 @@ def log_return(close, u: int) -> float:
 
 
 def wilder_rsi(close, t: int, n: int = RSI_N) -> float:
-    """TA-Lib's RSI at bar ``t`` (``t >= n``): simple averages of the first ``n`` gains/losses, then Wilder smoothing."""
+    """TA-Lib's RSI at bar ``t`` (``t >= n``): simple means of the first ``n`` gains/losses, then Wilder smoothing."""
     gains = [max(close[u] - close[u - 1], 0.0) for u in range(1, t + 1)]
     losses = [max(close[u - 1] - close[u], 0.0) for u in range(1, t + 1)]
     avg_gain = sum(gains[:n]) / n

@@ -151,3 +151,19 @@ def test_evaluate_of_a_population_equals_run_of_each_individual(seed, bars, trad
         targets = seed.targets(bars, row)[trade_start:]
         np.testing.assert_array_equal(result.exposure, np.maximum(targets, 0.0) if long_only else targets)
     assert (metrics[:, METRIC_NAMES.index("trades")] > 0).all()
+
+
+@pytest.mark.parametrize("start", [FIRST_FIT + EVERY, FIRST_FIT + 2 * EVERY + 3, N_BARS - 1])
+def test_a_later_start_skips_earlier_models_and_leaves_targets_from_start_unchanged(seed, bars, start):
+    row = small_row(seed)
+    full = seed.targets(bars, row)
+    from_start = seed.targets(bars, row, start=start)
+    np.testing.assert_array_equal(from_start[start:], full[start:])
+    last_skipped_block_end = FIRST_FIT + (start - FIRST_FIT) // EVERY * EVERY
+    assert (from_start[:last_skipped_block_end] == 0.0).all()
+
+
+@pytest.mark.parametrize("m", [FIRST_FIT + 5, FIRST_FIT + 2 * EVERY, N_BARS - 30])
+def test_targets_on_a_prefix_of_the_bars_are_the_prefix_of_the_targets(seed, bars, m):
+    row = small_row(seed)
+    np.testing.assert_array_equal(seed.targets(bars.slice(0, m), row), seed.targets(bars, row)[:m])

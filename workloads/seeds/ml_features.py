@@ -13,8 +13,8 @@ Features of bar ``t`` (row ``t`` of :func:`feature_matrix`, all known at close `
 
 Rows before :func:`feature_start` hold NaN; every later row is finite, because closes must be positive and finite
 (:func:`feature_matrix` refuses others, naming the bar). That is why :func:`walk_forward_targets` runs
-scikit-learn with ``assume_finite=True`` (no re-check of the same rows at every fit). The features are raw (each seed standardises them inside its
-scikit-learn pipeline, with the scaler fitted on the training rows only).
+scikit-learn with ``assume_finite=True`` (no re-check of the same rows at every fit). The features are raw: each
+seed standardises them inside its scikit-learn pipeline, with the scaler fitted on the training rows only.
 
 Labels: the sample of bar ``j`` is ``(features[j], next_return[j])`` with ``next_return[j] = close[j+1] / close[j] - 1``
 (simple return of the bar after ``j``; NaN for the last bar). Its label is known only at close ``j + 1``.
@@ -112,17 +112,23 @@ FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def walk_forward_targets(features: np.ndarray, labels: np.ndarray, first_sample: int, train_window: int,
-                         retrain_every: int, fit_predict: FitPredict) -> np.ndarray:
+                         retrain_every: int, fit_predict: FitPredict, start: int = 0) -> np.ndarray:
     """Target exposure ``(n,)``: 0 in warm-up, then for each :class:`Block` the output of
     ``fit_predict(X_train, y_train, X_predict)`` over the block's prediction rows (one call per block).
 
     ``labels[j]`` must be the label of the sample of bar ``j`` (known at close ``j + 1``, e.g. :func:`next_return`
     or its sign); only ``labels[train_start .. fit_at-1]`` are read for the fit at ``fit_at``. Rows from
-    ``first_sample`` on must be finite (see the module doc): scikit-learn runs with ``assume_finite=True``."""
+    ``first_sample`` on must be finite (see the module doc): scikit-learn runs with ``assume_finite=True``.
+
+    ``start``: only targets from bar ``start`` on are wanted (``trade_start``); blocks that end before it are not
+    fitted and read 0. The schedule stays anchored at the first fit, so ``targets[start:]`` is the same for every
+    ``start``."""
     n = features.shape[0]
     targets = np.zeros(n)
     with config_context(assume_finite=True), threadpool_limits(limits=1):
         for block in walk_forward_blocks(n, first_sample, train_window, retrain_every):
+            if block.predict_stop <= start:
+                continue
             train = slice(block.train_start, block.fit_at)
             targets[block.fit_at:block.predict_stop] = fit_predict(features[train], labels[train],
                                                                    features[block.fit_at:block.predict_stop])

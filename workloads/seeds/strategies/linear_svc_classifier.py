@@ -68,7 +68,9 @@ class LinearSvcClassifier(Seed):
     def lookback(self, params_row: np.ndarray) -> int:
         return feature_start(int(params_row[N_LAGS])) + int(params_row[TRAIN_WINDOW])
 
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
+        """Target per close (0 in warm-up); with ``start`` > 0 the models whose predictions all fall before bar
+        ``start`` are skipped (those targets read 0; ``targets[start:]`` is unchanged)."""
         n_lags = int(params_row[N_LAGS])
         c = float(params_row[C])
 
@@ -81,7 +83,7 @@ class LinearSvcClassifier(Seed):
 
         return walk_forward_targets(feature_matrix(bars.close, n_lags), direction_labels(bars.close),
                                     feature_start(n_lags), int(params_row[TRAIN_WINDOW]),
-                                    int(params_row[RETRAIN_EVERY]), fit_predict)
+                                    int(params_row[RETRAIN_EVERY]), fit_predict, start)
 
 
 SEED = LinearSvcClassifier()

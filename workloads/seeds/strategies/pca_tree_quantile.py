@@ -78,7 +78,9 @@ class PcaTreeQuantile(Seed):
     def lookback(self, params_row: np.ndarray) -> int:
         return feature_start(N_LAGS) + int(params_row[TRAIN_WINDOW])
 
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
+        """Target per close (0 in warm-up); with ``start`` > 0 the models whose predictions all fall before bar
+        ``start`` are skipped (those targets read 0; ``targets[start:]`` is unchanged)."""
         n_components = int(params_row[N_COMPONENTS])
         max_depth = int(params_row[MAX_DEPTH])
         quantile = float(params_row[QUANTILE])
@@ -89,7 +91,7 @@ class PcaTreeQuantile(Seed):
             return quantile_signal(model.predict(x_predict), model.predict(x_train), quantile)
 
         return walk_forward_targets(feature_matrix(bars.close, N_LAGS), next_return(bars.close), feature_start(N_LAGS),
-                                    int(params_row[TRAIN_WINDOW]), int(params_row[RETRAIN_EVERY]), fit_predict)
+                                    int(params_row[TRAIN_WINDOW]), int(params_row[RETRAIN_EVERY]), fit_predict, start)
 
 
 SEED = PcaTreeQuantile()
