@@ -125,3 +125,31 @@ def test_resume_refuses_other_data(tmp_path, walk, fake_seeds):
     other = walk.slice(0, len(walk) - 1)
     with pytest.raises(ValueError, match="data differs"):
         run_evolution(other, EvolutionConfig(), runs_dir=tmp_path, run_id="r", resume=True, registry=fake_seeds)
+
+
+def test_random_immigrants_arrive_only_when_diversity_collapses(walk, fake_seeds):
+    collapsed, s1, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=3, diversity_threshold=0.49))
+    healthy, s2, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=3, diversity_threshold=0.0))
+    collapsed.run(s1)
+    healthy.run(s2)
+    later = [g["seeds"][name]["immigrants"] for g in s1.history[1:] for name in g["seeds"]]
+    assert all(n > 0 for n in later)
+    assert all(g["seeds"][name]["immigrants"] == 0 for g in s2.history for name in g["seeds"])
+
+
+def test_local_backend_hall_of_fame_does_not_depend_on_the_thread_count(tmp_path):
+    import numba
+
+    from workloads.data.synthetic import generate
+
+    bars = generate(1500, 8)
+    cfg = EvolutionConfig(population=16, generations=2, random_seed=2)
+    results = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        try:
+            results.append(run_evolution(bars, cfg, runs_dir=tmp_path / str(threads), run_id="r",
+                                         strategies=["ema_crossover", "sma_trend_filter"])["hall_of_fame"])
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert results[0] == results[1]
