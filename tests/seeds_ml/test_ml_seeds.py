@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -125,6 +129,22 @@ def test_same_input_gives_the_same_targets(seed, bars):
                                   bars.close.copy(), bars.volume.copy())
     np.testing.assert_array_equal(seed.targets(copy, row), first)
     np.testing.assert_array_equal(seed.targets(bars, row), first)
+
+
+TARGETS_IN_A_FRESH_PROCESS = """
+import sys
+from tests.seeds_ml.conftest import N_BARS, small_row
+from workloads.data.synthetic import generate
+from workloads.seeds.registry import get_seed
+seed = get_seed(sys.argv[1])
+sys.stdout.write(seed.targets(generate(N_BARS, 11), small_row(seed)).tobytes().hex())
+"""
+
+
+def test_a_fresh_process_computes_the_same_targets(seed, bars):
+    done = subprocess.run([sys.executable, "-c", TARGETS_IN_A_FRESH_PROCESS, seed.name], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    assert bytes.fromhex(done.stdout) == seed.targets(bars, small_row(seed)).tobytes()
 
 
 def test_an_individual_scores_the_same_wherever_it_sits_in_the_population(seed, bars):
