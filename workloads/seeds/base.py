@@ -103,6 +103,7 @@ class Seed:
     - ``min_bars``: the type floor (seed doc 002); ``optimal_bars``: ML seeds' optimal count, else ``None``.
     - ``genes``: the gene space; ``needs_funding``: the rule reads ``funding_rate``.
     - ``ordered_genes``: pairs ``(a, b)`` that must satisfy ``a < b`` (repaired by :meth:`repair`).
+    - ``window_genes``: genes that are window lengths, for the default :meth:`lookback`.
     """
 
     name: ClassVar[str]
@@ -112,6 +113,7 @@ class Seed:
     genes: ClassVar[GeneSpace]
     needs_funding: ClassVar[bool] = False
     ordered_genes: ClassVar[tuple[tuple[str, str], ...]] = ()
+    window_genes: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
 
     def __repr__(self) -> str:
@@ -137,8 +139,12 @@ class Seed:
         return fixed, changed
 
     def lookback(self, params_row: np.ndarray) -> int:
-        """Warm-up bars: the index of the first close on which the rule is defined (every earlier bar emits 0)."""
-        raise NotImplementedError
+        """Warm-up bars: the index of the first close on which the rule is defined (every earlier bar emits 0).
+        By default the longest of the ``window_genes`` minus one (a window of n bars is first full at bar n-1);
+        seeds whose warm-up is something else override this."""
+        if not self.window_genes:
+            raise NotImplementedError(f"{self.name} names no window_genes and does not define lookback")
+        return int(max(params_row[self.genes.index(name)] for name in self.window_genes)) - 1
 
     def min_bars_for(self, params_row: np.ndarray) -> int:
         """Bars this individual needs: the type floor, and at least its warm-up plus two bars to trade."""

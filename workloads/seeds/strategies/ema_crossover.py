@@ -6,7 +6,6 @@ decision is on the close of bar ``slow - 1``. Genes: ``fast`` 2–50, ``slow`` 1
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.indicators import ema_alpha, ema_step
@@ -50,11 +49,9 @@ class EmaCrossover(FusedSeed):
     min_bars = 20
     genes = GeneSpace([Gene("fast", 2, 50, "int", 12), Gene("slow", 10, 200, "int", 26)])
     ordered_genes = (("fast", "slow"),)
+    window_genes = ("fast", "slow")
     description = "+1 if EMA(fast) > EMA(slow) else -1"
     kernel = ema_crossover_nb
-
-    def lookback(self, params_row: np.ndarray) -> int:
-        return int(max(params_row[FAST], params_row[SLOW])) - 1
 
 
 SEED = EmaCrossover()

@@ -7,7 +7,6 @@ SMAs follow ``talib.SMA``. Warm-up: the first decision is on the close of bar ``
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.indicators import sma_step
@@ -53,11 +52,9 @@ class SmaTrendFilter(FusedSeed):
     min_bars = 50
     genes = GeneSpace([Gene("fast", 5, 50, "int", 20), Gene("slow", 20, 250, "int", 100)])
     ordered_genes = (("fast", "slow"),)
+    window_genes = ("fast", "slow")
     description = "+1 if close and SMA(fast) above SMA(slow); -1 if both below; else 0"
     kernel = sma_trend_filter_nb
-
-    def lookback(self, params_row: np.ndarray) -> int:
-        return int(max(params_row[FAST], params_row[SLOW])) - 1
 
 
 SEED = SmaTrendFilter()
