@@ -68,3 +68,10 @@ def test_cli_exits_2_on_a_bad_option(tmp_path):
                                       "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "population" in result.output
+
+
+def test_cli_set_reaches_any_key_and_names_it_when_invalid(tmp_path):
+    result = CliRunner().invoke(app, ["evolve", "--synthetic", "500", "--set", "tournament=0",
+                                      "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "tournament" in result.output and "integer >= 1" in result.output

@@ -1,7 +1,7 @@
 """``genepool evolve`` (run or resume an evolution) and ``genepool report`` (the run's self-contained HTML report).
 
 Configuration precedence: built-in defaults (seed doc 002) < ``--config FILE`` (YAML/JSON, keys as in
-``EvolutionConfig``) < command-line options. Runs live under ``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
+``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under ``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
 ``<run_id>/checkpoints/`` (one per generation) and ``<run_id>/run.json`` (the summary, written at the end).
 """
 
@@ -63,6 +63,8 @@ def evolve(
     long_only: Annotated[Optional[bool], Opt("--long-only/--long-short", help="Forbid shorts.")] = None,
     hall_of_fame: Annotated[Optional[int], Opt("--hall-of-fame", help="Entries kept across seeds [10].")] = None,
     random_seed: Annotated[Optional[int], Opt("--random-seed", help="Root of every random draw [0].")] = None,
+    settings_: Annotated[Optional[list[str]], Opt("--set", help="Any config key, KEY=VALUE (repeatable), e.g. "
+                                                  "--set tournament=4 --set max_drawdown=0.3.")] = None,
     backend: Annotated[str, Opt("--backend", help="local (Numba threads) or ray (actor pool).")] = "local",
     workers: Annotated[Optional[int], Opt("--workers", help="Ray actors [2].")] = None,
     run_id: Annotated[Optional[str], Opt("--run-id", help="Name of the run (default: generated).")] = None,
@@ -84,7 +86,8 @@ def evolve(
     runs = runs_dir or default_runs_dir()
     with bad_input_exits():
         config = load_config_file(config_file) if config_file else EvolutionConfig()
-        config = config.with_overrides({f"{k}": v for k, v in overrides.items()}, source="command line")
+        config = config.with_overrides(_parse_sets(settings_ or []), source="--set")
+        config = config.with_overrides(overrides, source="command line")
         if resume and run_id and resume != run_id:
             raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
         if checkpoints not in ("local", "database"):
@@ -141,6 +144,22 @@ def evolve(
                   f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}")
     if report is not None:
         console.print(f"report written to {report}")
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["key=value", …]`` → ``{key: value}`` with YAML scalars (numbers, true/false, null)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ValueError(f"--set {item!r}: the value is not a valid scalar") from None
+    return out
 
 
 def _progress(quiet: bool) -> Progress:
