@@ -72,3 +72,19 @@ def test_changing_holdout_bars_does_not_change_search_fitness(walk, fake_seeds):
                                   low=walk.low * scale * 0.99, close=walk.close * scale)
     assert changed.fingerprint() != walk.fingerprint()
     assert _search_fitness(walk, fake_seeds, cfg) == _search_fitness(changed, fake_seeds, cfg)
+
+
+def test_changing_holdout_bars_does_not_change_search_fitness_of_real_seeds():
+    from workloads.data.synthetic import generate
+    from workloads.seeds.registry import all_seeds
+
+    bars = generate(1500, 6, funding=True)
+    cfg = EvolutionConfig(population=10, generations=2, random_seed=3)
+    n_train = split_data(len(bars), cfg.holdout, cfg.segments).n_train
+    volume = bars.volume.copy()
+    volume[n_train:] *= 3.0
+    close = bars.close.copy()
+    close[n_train:] = np.clip(close[n_train:] * 1.05, bars.low[n_train:], bars.high[n_train:] * 1.05)
+    changed = dataclasses.replace(bars, close=close, high=np.maximum(bars.high, close), volume=volume)
+    seeds = {name: all_seeds()[name] for name in ("ema_crossover", "vwap_reversion", "funding_rate_carry")}
+    assert _search_fitness(bars, seeds, cfg) == _search_fitness(changed, seeds, cfg)
