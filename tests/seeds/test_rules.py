@@ -93,3 +93,14 @@ def test_funding_rate_carry_does_not_trade_a_rate_pinned_at_the_threshold(bars):
         assert (seed.targets(pinned, seed.genes.row({"window": window, "threshold": 0.0001})) == 0.0).all()
         below = seed.targets(pinned, seed.genes.row({"window": window, "threshold": 0.000099}))
         assert (below[window - 1:] == -1.0).all()
+
+
+def test_vwap_reversion_is_flat_through_a_gap_without_volume(bars):
+    seed = get_seed("vwap_reversion")
+    volume = bars.volume.copy()
+    volume[205:265] = 0.0  # the gap starts mid-ring: the rolling sums reach it by subtraction, not by a re-sum
+    gap = type(bars).from_arrays(bars.timestamp, bars.open, bars.high, bars.low, bars.close, volume)
+    row = seed.genes.row({"window": 20, "z_entry": 0.5, "z_exit": 0.0})
+    targets = seed.targets(gap, row)
+    assert (targets[224:265] == 0.0).all()
+    assert (targets[150:205] != 0.0).any() and (targets[265:] != 0.0).any()

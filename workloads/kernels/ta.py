@@ -113,19 +113,28 @@ def vwap_1d(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.nda
             n: int) -> tuple[np.ndarray, np.ndarray]:
     """Rolling VWAP over the ``n`` bars ``t-n+1 .. t`` with the typical price ``tp = (H + L + C) / 3`` (design §3.3):
     ``vwap = sum(v tp) / sum(v)``, and the volume-weighted population std of ``tp`` around it,
-    ``sqrt(sum(v (tp - vwap)^2) / sum(v))``. First value at index ``n-1``; NaN where the window's volume is 0."""
+    ``sqrt(sum(v (tp - vwap)^2) / sum(v))``. First value at index ``n-1``; NaN where no bar of the window has volume."""
     bars = close.shape[0]
     vwap = np.full(bars, np.nan)
     std = np.full(bars, np.nan)
     wbuf = np.empty(n)
     xbuf = np.empty(n)
     sw, s1, s2, shift = 0.0, 0.0, 0.0, 0.0
+    traded = 0
     for t in range(bars):
         sw, s1, s2, shift = weighted_moments_push(wbuf, xbuf, t, volume[t], typical_price(high[t], low[t], close[t]),
                                                   sw, s1, s2, shift)
-        if t >= n - 1:
+        traded += volume_traded(volume, t, n)
+        if t >= n - 1 and traded > 0:
             vwap[t], std[t] = weighted_mean_std(sw, s1, s2, shift)
     return vwap, std
+
+
+@njit(cache=True, inline="always")
+def volume_traded(volume: np.ndarray, t: int, n: int) -> int:
+    """Change, on bar ``t``, in the count of bars with volume among the last ``n``: a window with none has no VWAP
+    (counted exactly, so no rounding residue of the rolling volume sum can stand in for it)."""
+    return int(volume[t] > 0.0) - int(t >= n and volume[t - n] > 0.0)
 
 
 @njit(cache=True)

@@ -11,8 +11,9 @@ Rule, decided on the close of bar ``t``:
 - ``|z| < z_exit`` → 0 (flat);
 - otherwise **hold** the previous target. ``z_exit < z_entry`` is repaired, so the zones never overlap.
 
-Warm-up: the first decision is on the close of bar ``window - 1``. Where the window's volume is 0 (VWAP undefined)
-or its std is 0 (``z`` undefined), the bar emits 0 like a warm-up bar and the rule starts again from flat.
+Warm-up: the first decision is on the close of bar ``window - 1``. Where no bar of the window has volume (VWAP
+undefined, e.g. in a gap filled with zero-volume bars) or its std is 0 (``z`` undefined), the bar emits 0 like a
+warm-up bar and the rule starts again from flat.
 
 Genes: ``window`` 10–200, ``z_entry`` 0.5–3, ``z_exit`` 0–1, ``z_exit < z_entry`` (repaired).
 """
@@ -23,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.ta import typical_price
+from workloads.kernels.ta import typical_price, volume_traded
 from workloads.kernels.windows import weighted_mean_std, weighted_moments_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
@@ -42,6 +43,7 @@ def vwap_reversion_nb(open_, high, low, close, volume, funding, params, sim, tra
         wbuf = np.empty(window)
         xbuf = np.empty(window)
         sw, s1, s2, shift = 0.0, 0.0, 0.0, 0.0
+        traded = 0
         position = 0.0
         book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
@@ -49,10 +51,11 @@ def vwap_reversion_nb(open_, high, low, close, volume, funding, params, sim, tra
                 book = book_fill(book, ledger, t, open_[t])
             sw, s1, s2, shift = weighted_moments_push(wbuf, xbuf, t, volume[t],
                                                       typical_price(high[t], low[t], close[t]), sw, s1, s2, shift)
+            traded += volume_traded(volume, t, window)
             target = 0.0
             if t >= window - 1:
                 vwap, std = weighted_mean_std(sw, s1, s2, shift)
-                if std > 0.0:
+                if traded > 0 and std > 0.0:
                     z = (close[t] - vwap) / std
                     if z < -z_entry:
                         position = 1.0
