@@ -15,6 +15,7 @@ CASES = {
     "nan": (2, f"{hourly(2)},100,101,99,nan,10", 4, "not finite"),
     "inf": (1, f"{hourly(1)},100,inf,99,100,10", 3, "not finite"),
     "empty_cell": (3, f"{hourly(3)},100,101,,100,10", 5, "missing"),
+    "zero_price": (2, f"{hourly(2)},100,101,0,100,10", 4, "a price (open, high, low, close) is not positive"),
     "high_below_low": (2, f"{hourly(2)},100,98,99,100,10", 4, "high is below low"),
     "close_above_high": (1, f"{hourly(1)},100,101,99,102,10", 3, "outside [low, high]"),
     "negative_volume": (4, f"{hourly(4)},100,101,99,100,-1", 6, "volume is negative"),

@@ -3,8 +3,8 @@
 Every rule is checked on every row; the error names the earliest offending row (spreadsheet numbering, see
 :mod:`workloads.data.errors`) and its rule. Nothing is dropped or filled unless asked:
 
-- ``drop_invalid`` removes each row that breaks a row rule (missing/non-finite value, high < low, open or close
-  outside [low, high], negative volume, a timestamp not after the previous kept one — duplicates keep the first).
+- ``drop_invalid`` removes each row that breaks a row rule (missing/non-finite value, a price <= 0, high < low, open
+  or close outside [low, high], negative volume, a timestamp not after the previous kept one — duplicates keep the first).
 - ``fill_gaps`` inserts flat bars (open = high = low = close = previous close, volume 0, funding 0) at every whole
   bar interval missing inside a gap. Meant for 24/7 data; on exchange data it would fill nights and weekends.
 
@@ -25,6 +25,7 @@ DEFAULT_MIN_BARS = 2
 """Fewest bars a loader accepts (two are needed to infer the interval); commands that need more ask for more."""
 
 RULE_NOT_FINITE = "value is missing or not finite (NaN/inf)"
+RULE_NOT_POSITIVE = "a price (open, high, low, close) is not positive"
 RULE_HIGH_BELOW_LOW = "high is below low"
 RULE_OUTSIDE_RANGE = "open or close lies outside [low, high]"
 RULE_NEGATIVE_VOLUME = "volume is negative"
@@ -70,8 +71,10 @@ def _row_violations(bars: Bars) -> list[tuple[str, np.ndarray]]:
             (bars.open < bars.low) | (bars.open > bars.high) | (bars.close < bars.low) | (bars.close > bars.high)
         ) & ~high_below_low
         negative_volume = bars.volume < 0
+        not_positive = (bars.open <= 0) | (bars.high <= 0) | (bars.low <= 0) | (bars.close <= 0)
     return [
         (RULE_NOT_FINITE, not_finite),
+        (RULE_NOT_POSITIVE, not_positive & ~not_finite),
         (RULE_HIGH_BELOW_LOW, high_below_low & ~not_finite),
         (RULE_OUTSIDE_RANGE, outside & ~not_finite),
         (RULE_NEGATIVE_VOLUME, negative_volume & ~not_finite),
