@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 WIDTH, HEIGHT, PAD = 640, 240, 40
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -22,8 +23,12 @@ def _esc(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _date(ms: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
+
+
 def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float], str]], title: str,
-               dashed: Sequence[str] = (), y_format: str = "{:.2f}") -> str:
+               dashed: Sequence[str] = (), y_format: str = "{:.2f}", x_label: Callable[[float], str] = str) -> str:
     """An SVG line chart of ``(label, xs, ys, colour)`` series; labels in ``dashed`` are drawn dashed."""
     points = [(x, y) for _, xs, ys, _ in series for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
     if not points:
@@ -38,13 +43,16 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float], str
     def sy(y: float) -> float:
         return HEIGHT - PAD + (y - y0) / (y1 - y0) * -(HEIGHT - 2 * PAD)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 20 * len(series)}" '
+    parts = [f'<svg width="{WIDTH}" height="{HEIGHT + 20 * len(series)}" '
              f'role="img"><title>{_esc(title)}</title>',
              f'<text x="{PAD}" y="16" font-size="13" font-weight="bold">{_esc(title)}</text>',
              f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" fill="none" '
              f'stroke="#ccc"/>',
              f'<text x="2" y="{PAD + 4}" font-size="10">{_esc(y_format.format(y1))}</text>',
-             f'<text x="2" y="{HEIGHT - PAD}" font-size="10">{_esc(y_format.format(y0))}</text>']
+             f'<text x="2" y="{HEIGHT - PAD}" font-size="10">{_esc(y_format.format(y0))}</text>',
+             f'<text x="{PAD}" y="{HEIGHT - PAD + 14}" font-size="10">{_esc(x_label(x0))}</text>',
+             f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 14}" font-size="10" text-anchor="end">'
+             f'{_esc(x_label(x1))}</text>']
     for i, (label, xs, ys, colour) in enumerate(series):
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys) if y is not None and math.isfinite(y))
         dash = ' stroke-dasharray="5,3"' if label in dashed else ""
@@ -66,7 +74,7 @@ def histogram(values: Sequence[float], low: float, high: float, title: str, bins
     bar = (w - 10) / bins
     rects = "".join(f'<rect x="{5 + i * bar:.1f}" y="{h - 20 - c / top * (h - 40):.1f}" width="{bar - 1:.1f}" '
                     f'height="{c / top * (h - 40):.1f}" fill="#1f77b4"/>' for i, c in enumerate(counts))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"><title>{_esc(title)}'
+    return (f'<svg width="{w}" height="{h}" role="img"><title>{_esc(title)}'
             f'</title><text x="5" y="12" font-size="11">{_esc(title)}</text>{rects}'
             f'<text x="5" y="{h - 5}" font-size="9">{low:.4g}</text>'
             f'<text x="{w - 5}" y="{h - 5}" font-size="9" text-anchor="end">{high:.4g}</text></svg>')
@@ -91,7 +99,7 @@ def _fitness_charts(run: dict[str, Any]) -> str:
     for what in ("best", "mean"):
         series = [(name, gens, [g["seeds"][name][what] for g in run["generations"]], COLOURS[i % len(COLOURS)])
                   for i, name in enumerate(seeds)]
-        out.append(line_chart(series, f"{what} fitness per generation"))
+        out.append(line_chart(series, f"{what} fitness per generation", x_label=lambda g: f"generation {g:.0f}"))
     return "".join(out)
 
 
@@ -105,9 +113,10 @@ def _equity_charts(run: dict[str, Any]) -> str:
         bh = report["buy_and_hold"][span]
         series = [(c["label"], c[span]["t"], c[span]["v"], COLOURS[i % len(COLOURS)]) for i, c in enumerate(curves)]
         series.append(("buy and hold", bh["t"], bh["v"], "#000000"))
-        out.append(line_chart(series, f"equity on the {span} span (time in ms since epoch)", dashed=("buy and hold",)))
+        out.append(line_chart(series, f"equity on the {span} span", dashed=("buy and hold",), x_label=_date))
         dd = [(label, xs, _drawdown(ys), colour) for label, xs, ys, colour in series]
-        out.append(line_chart(dd, f"drawdown on the {span} span", dashed=("buy and hold",), y_format="{:.1%}"))
+        out.append(line_chart(dd, f"drawdown on the {span} span", dashed=("buy and hold",), y_format="{:.1%}",
+                              x_label=_date))
     return "".join(out)
 
 
