@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from workloads import __version__
 from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.keys import fitness_keys
 from workloads.evolution import operators as op
@@ -165,7 +166,8 @@ class Pool:
         self.config = config
         self.backend = backend
         self.cache: FitnessCache = cache if cache is not None else InProcessCache()
-        self._fitness_config = config.fitness_dict()
+        # The package version is part of the cache key: a release that changes a kernel never reads old fitness.
+        self._fitness_config = dict(config.fitness_dict(), code_version=__version__)
         self.eval_seconds = 0.0
 
     def new_state(self, run_id: str, data_fingerprint: str, train_fingerprint: str) -> PoolState:
