@@ -44,6 +44,9 @@ def volatility_scaling_nb(open_, high, low, close, volume, funding, params, sim,
     """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
     n = close.shape[0]
     annualise = np.sqrt(sim[SIM_BARS_PER_YEAR])
+    log_return = np.zeros(n)  # shared by the whole population (one series, not one per individual)
+    for t in range(1, n):
+        log_return[t] = np.log(close[t] / close[t - 1])
     for i in prange(params.shape[0]):
         vol_window = int(params[i, VOL_WINDOW])
         target_vol = params[i, TARGET_VOL]
@@ -61,7 +64,7 @@ def volatility_scaling_nb(open_, high, low, close, volume, funding, params, sim,
                 book = book_fill(book, ledger, t, open_[t])
             sma, total = sma_step(total, close, t, trend)
             if t >= 1:
-                s1, s2, shift = moments_push(buf, t - 1, np.log(close[t] / close[t - 1]), s1, s2, shift)
+                s1, s2, shift = moments_push(buf, t - 1, log_return[t], s1, s2, shift)
             if t >= warm:
                 vol = np.sqrt(moments_var(s1, s2, vol_window, 1)) * annualise
                 size = max_leverage
