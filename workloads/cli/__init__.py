@@ -11,7 +11,6 @@ from workloads.cli import backtest as backtest_commands
 from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
 from workloads.cli import evolve as evolve_commands
-from workloads.cli import evolve as evolve_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
 
@@ -24,8 +23,6 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command("demo")(data_commands.demo)
-app.command("evolve")(evolve_commands.evolve)
-app.command("report")(evolve_commands.report)
 app.command("backtest")(backtest_commands.backtest)
 app.command("sweep")(backtest_commands.sweep)
 app.command("bench")(bench_commands.bench)
