@@ -46,7 +46,7 @@ def test_volatility_scaling_annualises_with_the_simulations_bars_per_year(bars):
     for bars_per_year in (252.0, 8760.0):
         sim = SimConfig(0.0, 0.0, False, 0.0, bars_per_year)
         expected = reference_targets("volatility_scaling", bars, row, bars_per_year)
-        np.testing.assert_allclose(seed.targets(bars, row, sim), expected, rtol=1e-9)
+        np.testing.assert_allclose(seed.run(bars, row, sim).exposure, expected, rtol=1e-9)
 
 
 def test_volatility_scaling_holds_its_target_inside_the_band(bars):

@@ -21,6 +21,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from workloads.data.bars import Bars
+from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, NO_RECORD, PNL,
                                         TRIP_UNITS, SimConfig, simulate_targets_nb, trips_of)
@@ -163,8 +164,10 @@ class Seed:
             raise ValueError(f"{self.name} needs a funding_rate column, which {bars.source or 'the data'} lacks")
 
     # -- signal -------------------------------------------------------------------------------------------------
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
-        """One individual's target exposure decided at each close, shape ``(n,)`` (0 in warm-up)."""
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
+        """One individual's target exposure decided at each close, shape ``(n,)`` (0 in warm-up). Targets before
+        ``start`` may be left 0 (a walk-forward model need not be fit for them); those from ``start`` on are exactly
+        the ones a call with ``start = 0`` gives."""
         raise NotImplementedError
 
     # -- evaluation ---------------------------------------------------------------------------------------------
@@ -175,12 +178,13 @@ class Seed:
         out = np.empty((p.shape[0], N_METRICS))
         sim_array = sim.as_array()
         for i in range(p.shape[0]):
-            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i]), sim_array, int(trade_start), out[i],
-                                NO_RECORD)
+            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i], sim, trade_start), sim_array,
+                                int(trade_start), out[i], NO_RECORD)
         return out
 
-    def _targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
-        targets = np.ascontiguousarray(self.targets(bars, params_row), dtype=np.float64)
+    def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
+        """The targets ``evaluate`` and ``run`` simulate under ``sim`` (plain seeds' rules do not read it)."""
+        targets = np.ascontiguousarray(self.targets(bars, params_row, start), dtype=np.float64)
         if targets.shape != (len(bars),):
             raise ValueError(f"{self.name}: targets must have shape ({len(bars)},), got {targets.shape}")
         return targets
@@ -194,7 +198,7 @@ class Seed:
         self._check_bars(bars, trade_start)
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
-        targets = self._targets(bars, p[0])
+        targets = self._targets(bars, p[0], sim, trade_start)
         ledger = simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), int(trade_start), out, equity)
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
@@ -232,9 +236,15 @@ class FusedSeed(Seed):
         self._call(bars, p, sim, trade_start, out, NO_RECORD)
         return out
 
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
-        """The rule's target at each close for one individual, as the kernel computes it."""
+    def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
+        """The rule's target at each close as the kernel computes it under ``sim`` (rules that annualise read
+        ``sim.bars_per_year``); the rule runs from bar 0 whatever ``start`` is."""
         target = np.zeros(len(bars))
-        self._call(bars, self._params(params_row), SimConfig(0.0, 0.0, False, 0.0, 1.0), 0, np.empty((1, N_METRICS)),
-                   target)
+        self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), target)
         return target
+
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
+        """The rule's target at each close, annualised (for rules that read it) by the bars' inferred
+        ``bars_per_year`` — the default of every command."""
+        bars_per_year = infer_bars_per_year(bars.timestamp) if len(bars) > 1 else 1.0
+        return self._targets(bars, params_row, SimConfig(0.0, 0.0, False, 0.0, bars_per_year), start)

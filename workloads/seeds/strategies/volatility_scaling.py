@@ -27,13 +27,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.data.bars import Bars
-from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.indicators import sma_step
-from workloads.kernels.metrics import N_METRICS
-from workloads.kernels.simulate import SIM_BARS_PER_YEAR, SimConfig, book_close, book_fill, book_finish, new_book
+from workloads.kernels.simulate import SIM_BARS_PER_YEAR, book_close, book_fill, book_finish, new_book
 from workloads.kernels.windows import moments_push, moments_var
-from workloads.seeds.base import BacktestResult, FusedSeed
+from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 VOL_WINDOW, TARGET_VOL, TREND, MAX_LEVERAGE, BAND = 0, 1, 2, 3, 4
@@ -101,31 +98,6 @@ class VolatilityScaling(FusedSeed):
 
     def lookback(self, params_row: np.ndarray) -> int:
         return max(int(params_row[TREND]) - 1, int(params_row[VOL_WINDOW]))
-
-    def targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig | None = None) -> np.ndarray:
-        """The rule's target at each close, with realised vol annualised by ``sim.bars_per_year`` — or, without a
-        ``sim``, by the bars' own ``infer_bars_per_year`` (the default every command uses)."""
-        if sim is None:
-            sim = SimConfig(0.0, 0.0, False, 0.0, infer_bars_per_year(bars.timestamp))
-        target = np.zeros(len(bars))
-        self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), target)
-        return target
-
-    def run(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, trade_start: int = 0) -> BacktestResult:
-        # ``Seed.run`` records targets through ``targets(bars, row)``, which has no sim: bind this run's sim to it.
-        return _AnnualisedBy(sim).run(bars, params_row, sim, trade_start)
-
-
-class _AnnualisedBy(VolatilityScaling):
-    """This seed with ``targets`` annualised by one fixed sim (the one a ``run`` was called with)."""
-
-    def __init__(self, sim: SimConfig) -> None:
-        self.sim = sim
-
-    def targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig | None = None) -> np.ndarray:
-        return super().targets(bars, params_row, sim or self.sim)
-
-    run = FusedSeed.run
 
 
 SEED = VolatilityScaling()
