@@ -1,7 +1,8 @@
 """Parameter sweeps: a grid over a seed's genes, evaluated in one parallel kernel call, ranked by a metric.
 
 Grid syntax (one ``--grid`` per gene): ``name=start:stop:step`` (inclusive of ``stop`` when the step lands on it),
-``name=v1,v2,...``, or ``name=value``. Genes without a grid keep their default. Combinations the gene space
+``name=v1,v2,...``, or ``name=value``; a choice gene takes its choices by name (``mode=reversion,breakout``) or
+index. Genes without a grid keep their default. Combinations the gene space
 forbids (e.g. ``fast >= slow``) are repaired as the evolution repairs them (``Seed.repair``) and counted; repaired
 combinations that coincide with another are evaluated once.
 """
@@ -29,7 +30,7 @@ def _number(text: str, name: str) -> float:
         raise ValueError(f"--grid {name}: {text!r} is not a number") from None
 
 
-def parse_grid(spec: str) -> tuple[str, list[float]]:
+def parse_grid(spec: str) -> tuple[str, list[float | str]]:
     """``"fast=5:50:1"`` → ``("fast", [5.0, 6.0, ..., 50.0])`` (see module doc for the forms)."""
     name, sep, values = spec.partition("=")
     name = name.strip()
@@ -44,10 +45,27 @@ def parse_grid(spec: str) -> tuple[str, list[float]]:
             raise ValueError(f"--grid {spec!r}: a range needs step > 0 and stop >= start")
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
         return name, [start + i * step for i in range(count)]
-    return name, [_number(v, name) for v in values.split(",")]
+    return name, [_number_or_name(v.strip()) for v in values.split(",")]
 
 
-def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float]]]) -> np.ndarray:
+def _number_or_name(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _resolve(name: str, gene: Any, value: float | str) -> float:
+    """A grid value as a number: a choice gene's choice by name becomes its index."""
+    if isinstance(value, float):
+        return value
+    if gene.kind == "choice" and value in gene.choices:
+        return float(gene.choices.index(value))
+    hint = f" or one of {', '.join(map(str, gene.choices))}" if gene.choices else ""
+    raise ValueError(f"--grid {name}: {value!r} is not a number{hint}")
+
+
+def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> np.ndarray:
     """The cartesian product of the grids as a ``(n, g)`` parameter array (other genes at their default).
     Values outside a gene's bounds, or fractional values of an integer gene, are refused."""
     space = seed.genes
@@ -59,6 +77,7 @@ def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float]]]) -> np.ndar
         if name not in space.names:
             raise ValueError(f"--grid {name}: {seed.name} has no gene {name!r}; genes are {', '.join(space.names)}")
         gene = space.genes[space.index(name)]
+        values = [_resolve(name, gene, value) for value in values]
         for value in values:
             if not gene.low <= value <= gene.high:
                 raise ValueError(f"--grid {name}: {value:g} is outside the gene's bounds {gene.low:g}..{gene.high:g}")
@@ -97,7 +116,7 @@ class SweepResult:
         return [int(i) for i in np.argsort(np.nan_to_num(key, nan=np.inf), kind="stable")[:k]]
 
 
-def run_sweep(seed: Seed, bars: Bars, grids: Sequence[tuple[str, list[float]]], sim: SimConfig) -> SweepResult:
+def run_sweep(seed: Seed, bars: Bars, grids: Sequence[tuple[str, list[float | str]]], sim: SimConfig) -> SweepResult:
     """Repair and de-duplicate the grid, then evaluate it in one call. A fused kernel is warmed up on two bars first
     (loading it from Numba's cache), so ``seconds`` is the evaluation alone."""
     requested = grid_params(seed, grids)

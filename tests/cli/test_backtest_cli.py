@@ -150,3 +150,16 @@ def test_sweep_rejects_an_unknown_rank_metric(data_file):
     result = invoke("sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", "fast=5",
                     "--rank-by", "alpha")
     assert result.exit_code == 2 and "not a metric" in result.stderr
+
+
+def test_sweep_takes_a_choice_gene_by_name(data_file):
+    result = invoke("sweep", "--data", data_file, "--strategy", "bollinger_bands", "--grid",
+                    "mode=reversion,breakout", "--top", "2", "--json")
+    assert result.exit_code == 0, result.output
+    assert sorted(entry["params"]["mode"] for entry in json.loads(result.stdout)["top"]) == ["breakout", "reversion"]
+
+
+def test_sweep_names_the_choices_of_a_choice_gene_on_a_bad_value(data_file):
+    result = invoke("sweep", "--data", data_file, "--strategy", "bollinger_bands", "--grid", "mode=sideways")
+    assert result.exit_code == 2
+    assert "'sideways' is not a number or one of reversion, breakout" in " ".join(result.stderr.split())
