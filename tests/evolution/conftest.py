@@ -39,7 +39,7 @@ class MomentumSeed(Seed):
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[0])
 
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
         window, threshold = int(params_row[0]), float(params_row[1])
         out = np.zeros(len(bars))
         change = bars.close[window:] / bars.close[:-window] - 1.0
@@ -52,8 +52,8 @@ class ReversalSeed(MomentumSeed):
 
     name: ClassVar[str] = "fake_reversal"
 
-    def targets(self, bars: Bars, params_row: np.ndarray) -> np.ndarray:
-        return -super().targets(bars, params_row)
+    def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
+        return -super().targets(bars, params_row, start)
 
 
 @pytest.fixture(autouse=True)
