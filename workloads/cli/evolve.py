@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
@@ -173,18 +174,18 @@ def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
 
 
 def _print_hall_of_fame(summary: dict[str, Any]) -> None:
-    table = Table(title=f"Hall of fame — run {summary['run_id']}")
-    for column in ("#", "strategy", "params", "fitness", "train SR", "train ret", "holdout SR", "holdout ret",
-                   "holdout DD", "DSR"):
-        table.add_column(column, justify="left" if column in ("strategy", "params") else "right",
-                         no_wrap=column != "params")
+    table = Table(title=f"Hall of fame — run {summary['run_id']}",
+                  caption="SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("strategy / params", justify="left", overflow="fold", min_width=24, ratio=1)
+    for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
+        table.add_column(column, justify="right", no_wrap=True)
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
-        table.add_row(str(rank), entry["strategy"], params, _fmt(entry["fitness"]), _fmt(entry["train"]["sharpe"]),
-                      _fmt(entry["train"]["total_return"], "{:.1%}"), _fmt(holdout.get("sharpe")),
-                      _fmt(holdout.get("total_return"), "{:.1%}"), _fmt(holdout.get("max_drawdown"), "{:.1%}"),
-                      _fmt(entry["dsr"], "{:.3f}"))
+        table.add_row(str(rank), f"[bold]{escape(entry['strategy'])}[/]\n{escape(params)}", _fmt(entry["fitness"]),
+                      _fmt(entry["train"]["sharpe"]), _fmt(holdout.get("sharpe")),
+                      _fmt(holdout.get("total_return"), "{:.1%}"), _fmt(entry["dsr"], "{:.3f}"))
     console.print(table)
 
 
