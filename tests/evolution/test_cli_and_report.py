@@ -16,10 +16,11 @@ METRICS = {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar"
 
 @pytest.fixture(scope="module")
 def evolved(tmp_path_factory):
+    # Module scope runs before the per-test GENEPOOL_HOME isolation: this run stays out of the database.
     runs = tmp_path_factory.mktemp("runs")
     result = CliRunner().invoke(app, ["evolve", "--synthetic", "1500", "--strategies", "ema_crossover,donchian_breakout",
                                       "--population", "10", "--generations", "2", "--hall-of-fame", "4",
-                                      "--run-id", "cli-run", "--runs-dir", str(runs), "--json"])
+                                      "--run-id", "cli-run", "--runs-dir", str(runs), "--no-store", "--json"])
     assert result.exit_code == 0, result.output
     return runs, json.loads(result.stdout)
 

@@ -20,11 +20,10 @@ from workloads.cli.common import bad_input_exits, console, error_console, print_
 from workloads.evolution.config import EvolutionConfig, load_config_file
 from workloads.evolution.pool import GenerationReport, PoolState
 from workloads.evolution.run import Plan, load_run_file, run_evolution
-from workloads.cache.redis import make_cache
-from workloads.evolution.checkpoints import StorageCheckpoints
-from workloads.evolution.record import RunRecorder
+from workloads.cache.redis import RedisCache, make_cache
 from workloads.settings import default_home, load_settings
 from workloads.storage import open_storage
+from workloads.storage.runs import RunRecorder
 
 Opt = typer.Option
 
@@ -97,15 +96,17 @@ def evolve(
             raise ValueError("--checkpoints database needs the database (drop --no-store)")
         bars = _load_data(data, synthetic, config.random_seed)
         settings = load_settings()
-        recorder = RunRecorder(open_storage(settings)) if store else None
-        checkpoint_store = StorageCheckpoints(recorder.storage) if recorder and checkpoints == "database" else None
+        cache = make_cache(settings)
+        recorder = (RunRecorder(open_storage(settings), symbol=bars.symbol or None,
+                                leaderboard=cache if isinstance(cache, RedisCache) else None) if store else None)
+        checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         progress = _progress(as_json)
         task: dict[str, Any] = {}
 
         def on_start(state: PoolState, plan: Plan) -> None:
             if recorder is not None:
-                recorder.start(state, bars.symbol)
+                recorder.on_start(state, plan)
             progress.start()
             task["id"] = progress.add_task("evolving", total=state.config.generations,
                                            completed=state.generation + 1, info="")
@@ -121,11 +122,11 @@ def evolve(
                              sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4])
             progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
             if recorder is not None:
-                recorder.generation(report)
+                recorder.on_generation(report)
 
         try:
             summary = run_evolution(bars, config, runs_dir=runs, run_id=resume or run_id, resume=bool(resume),
-                                    strategies=names, backend=backend, workers=workers, cache=make_cache(settings),
+                                    strategies=names, backend=backend, workers=workers, cache=cache,
                                     checkpoints=checkpoint_store, on_start=on_start, on_generation=on_generation)
             if recorder is not None:
                 recorder.finish(summary)

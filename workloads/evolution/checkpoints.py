@@ -4,7 +4,7 @@ The evolution writes one checkpoint after every generation. A store only moves b
 :mod:`workloads.evolution.pool`. :class:`LocalDirectoryCheckpoints` keeps them as files
 ``<root>/<run_id>/checkpoints/gen-<generation:05d>.ckpt``, written atomically (temporary file, fsync, rename), so a
 run killed at any instant leaves either the previous checkpoint or the new one, never a torn file. The database
-store (``workloads.storage``'s ``save_checkpoint``/``load_checkpoint``) has the same two methods.
+store is ``workloads.storage.checkpoints.DatabaseCheckpoints`` (same two methods).
 """
 
 from __future__ import annotations
@@ -53,15 +53,3 @@ class LocalDirectoryCheckpoints:
         generation, path = max(found)
         return generation, path.read_bytes()
 
-
-class StorageCheckpoints:
-    """Checkpoints in the database (``workloads.storage``: the run must have been created first)."""
-
-    def __init__(self, storage) -> None:  # a workloads.storage.Storage
-        self.storage = storage
-
-    def save(self, run_id: str, generation: int, payload: bytes) -> None:
-        self.storage.save_checkpoint(run_id, generation, payload)
-
-    def load_latest(self, run_id: str) -> tuple[int, bytes] | None:
-        return self.storage.load_checkpoint(run_id)
