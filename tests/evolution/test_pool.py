@@ -153,3 +153,16 @@ def test_local_backend_hall_of_fame_does_not_depend_on_the_thread_count(tmp_path
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert results[0] == results[1]
+
+
+def test_a_failing_seed_stops_the_run_with_an_evaluation_error_not_bad_input(tmp_path, walk, fake_seeds):
+    from workloads.evolution.pool import EvaluationError
+
+    class Broken(type(fake_seeds["fake_momentum"])):
+        def targets(self, bars, params_row, start=0):
+            raise ValueError("Input y contains NaN")
+
+    with pytest.raises(EvaluationError, match="fake_momentum.*Input y contains NaN") as error:
+        run_evolution(walk, EvolutionConfig(population=8, generations=2), runs_dir=tmp_path, run_id="r",
+                      registry={"fake_momentum": Broken()})
+    assert not isinstance(error.value, ValueError)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
 from workloads.evolution.config import EvolutionConfig, load_config_file
-from workloads.evolution.pool import GenerationReport, PoolState
+from workloads.evolution.pool import EvaluationError, GenerationReport, PoolState
 from workloads.evolution.run import Plan, load_run_file, run_evolution
 from workloads.cache.redis import RedisCache, make_cache
 from workloads.settings import default_home, load_settings
@@ -105,6 +105,7 @@ def evolve(
         task: dict[str, Any] = {}
 
         def on_start(state: PoolState, plan: Plan) -> None:
+            task["run_id"] = state.run_id
             if recorder is not None:
                 recorder.on_start(state, plan)
             progress.start()
@@ -130,6 +131,10 @@ def evolve(
                                     checkpoints=checkpoint_store, on_start=on_start, on_generation=on_generation)
             if recorder is not None:
                 recorder.finish(summary)
+        except EvaluationError as exc:
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}; resume with --resume {task.get('run_id', 'RUN_ID')}",
+                                highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
         finally:
             progress.stop()
             if recorder is not None:

@@ -44,6 +44,11 @@ CHECKPOINT_FORMAT = 1
 DEDUP_ROUNDS = 5
 
 
+class EvaluationError(RuntimeError):
+    """A seed's evaluation failed (a bug or a resource problem, not bad input): the run stops at its last
+    checkpoint and can be resumed."""
+
+
 def generator_for(random_seed: int, generation: int, seed_name: str) -> np.random.Generator:
     """The random generator of one seed's sub-population in one generation."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(
@@ -241,7 +246,11 @@ class Pool:
                 missing.append(i)
         if missing:
             started = time.perf_counter()
-            fresh = self.backend.evaluate(name, params[missing])
+            try:
+                fresh = self.backend.evaluate(name, params[missing])
+            except Exception as exc:
+                raise EvaluationError(f"evaluating {len(missing)} genomes of {name} on the {self.backend.name} "
+                                      f"backend failed: {type(exc).__name__}: {exc}") from exc
             elapsed = time.perf_counter() - started
             self.eval_seconds += elapsed
             EVALUATION_DURATION.labels(backend=self.backend.name).observe(elapsed)
