@@ -132,8 +132,9 @@ def evolve(
             if recorder is not None:
                 recorder.finish(summary)
         except EvaluationError as exc:
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}; resume with --resume {task.get('run_id', 'RUN_ID')}",
-                                highlight=False, soft_wrap=True)
+            resume_hint = f"resume with --resume {task.get('run_id', 'RUN_ID')}"
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}; {resume_hint}", highlight=False,
+                                soft_wrap=True)
             raise typer.Exit(1) from None
         finally:
             progress.stop()
