@@ -80,6 +80,18 @@ def test_cache_hits_skip_the_backend(walk, fake_seeds):
     assert backend.batches == [] and cache.stats.hits > 0
 
 
+def test_changed_kernel_code_never_reads_cached_fitness(walk, fake_seeds, monkeypatch):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8)
+    cache = InProcessCache()
+    first, s1, original = _pool(walk, fake_seeds, cfg, cache)
+    first.run(s1)
+    monkeypatch.setattr("workloads.evolution.pool.kernel_source_digest", lambda: "edited-kernels")
+    second, s2, edited = _pool(walk, fake_seeds, cfg, cache)
+    second.run(s2)
+    assert len(edited.batches) == len(original.batches) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(edited.batches, original.batches))
+
+
 def test_budget_moves_toward_the_improving_seed_and_sums_to_the_total():
     budget = allocate_budget({"a": 0.0, "b": 2.0, "c": 0.5}, population=50, min_share=0.5)
     assert sum(budget.values()) == 150

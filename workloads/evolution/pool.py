@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from workloads import __version__
+from workloads.kernels import kernel_source_digest
 from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.keys import fitness_keys
 from workloads.evolution import operators as op
@@ -171,8 +171,8 @@ class Pool:
         self.config = config
         self.backend = backend
         self.cache: FitnessCache = cache if cache is not None else InProcessCache()
-        # The package version is part of the cache key: a release that changes a kernel never reads old fitness.
-        self._fitness_config = dict(config.fitness_dict(), code_version=__version__)
+        # A hash of the kernel and seed sources is part of the cache key: changed code never reads old fitness.
+        self._fitness_config = dict(config.fitness_dict(), code_version=kernel_source_digest())
         self.eval_seconds = 0.0
 
     def new_state(self, run_id: str, data_fingerprint: str, train_fingerprint: str) -> PoolState:
