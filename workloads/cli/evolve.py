@@ -21,7 +21,8 @@ from workloads.evolution.config import EvolutionConfig, load_config_file
 from workloads.evolution.pool import EvaluationError, GenerationReport, PoolState
 from workloads.evolution.run import Plan, load_run_file, run_evolution
 from workloads.cache.redis import RedisCache, make_cache
-from workloads.settings import default_home, load_settings
+from workloads.cli.state import StackOutputs, settings_from
+from workloads.settings import Settings, default_home
 from workloads.storage import open_storage
 from workloads.storage.runs import RunRecorder
 
@@ -32,12 +33,16 @@ def default_runs_dir() -> Path:
     return default_home() / "runs"
 
 
-def _load_data(data: Optional[Path], synthetic: Optional[int], random_seed: int):
+def _load_data(data: Optional[Path], synthetic: Optional[int], symbol: Optional[str], random_seed: int,
+               settings: Settings):
     from workloads.data.loaders import load_bars
     from workloads.data.synthetic import generate
 
-    if (data is None) == (synthetic is None):
-        raise ValueError("give exactly one of --data FILE or --synthetic N_BARS")
+    if sum(source is not None for source in (data, synthetic, symbol)) != 1:
+        raise ValueError("give exactly one of --data FILE, --synthetic N_BARS or --symbol S (bars in the database)")
+    if symbol is not None:
+        with open_storage(settings) as storage:
+            return storage.get_bars(symbol)
     if synthetic is not None:
         if synthetic < 100:
             raise ValueError(f"--synthetic {synthetic}: must be at least 100 bars")
@@ -47,6 +52,7 @@ def _load_data(data: Optional[Path], synthetic: Optional[int], random_seed: int)
 
 def evolve(
     data: Annotated[Optional[Path], Opt("--data", help="Bars file (CSV or Parquet).")] = None,
+    symbol: Annotated[Optional[str], Opt("--symbol", help="Use the bars stored for this symbol (data import).")] = None,
     synthetic: Annotated[Optional[int], Opt("--synthetic", help="Use N generated bars (with funding) instead.")] = None,
     config_file: Annotated[Optional[Path], Opt("--config", help="YAML/JSON file of evolution settings.")] = None,
     strategies: Annotated[Optional[str], Opt("--strategies", help="Comma-separated seeds (default: all ready).")] = None,
@@ -75,6 +81,9 @@ def evolve(
     checkpoints: Annotated[str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")]
     = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
+    metrics_port: Annotated[Optional[int], Opt("--metrics-port", help="Serve Prometheus metrics on this port "
+                                                                       "during the run.")] = None,
+    stack_outputs: StackOutputs = None,
 ) -> None:
     """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
     overrides: dict[str, Any] = {
@@ -94,9 +103,13 @@ def evolve(
             raise ValueError(f"--checkpoints {checkpoints!r}: must be local or database")
         if checkpoints == "database" and not store:
             raise ValueError("--checkpoints database needs the database (drop --no-store)")
-        bars = _load_data(data, synthetic, config.random_seed)
-        settings = load_settings()
+        settings = settings_from(stack_outputs)
+        bars = _load_data(data, synthetic, symbol, config.random_seed, settings)
         cache = make_cache(settings)
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port)
         recorder = (RunRecorder(open_storage(settings), symbol=bars.symbol or None,
                                 leaderboard=cache if isinstance(cache, RedisCache) else None) if store else None)
         checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
@@ -144,12 +157,14 @@ def evolve(
         from workloads.report import write_report
 
         write_report(load_run_file(runs, summary["run_id"]), report)
+    summary["cache"] = cache.stats.as_dict()
     if as_json:
         print_json(summary)
         return
     _print_hall_of_fame(summary)
     console.print(f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
                   f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}")
+    console.print("fitness cache: {hits} hits, {misses} misses, {errors} errors".format(**summary["cache"]))
     if report is not None:
         console.print(f"report written to {report}")
 
