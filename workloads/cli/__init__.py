@@ -10,6 +10,7 @@ import typer
 from workloads.cli import backtest as backtest_commands
 from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
+from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
@@ -22,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
-app.command("demo")(data_commands.demo)
+app.command("demo")(demo_commands.demo)
 app.command("backtest")(backtest_commands.backtest)
 app.command("sweep")(backtest_commands.sweep)
 app.command("bench")(bench_commands.bench)

@@ -1,4 +1,4 @@
-"""``genepool data …``: generate synthetic bars and inspect data files; and the embedded-defaults ``demo``."""
+"""``genepool data …``: generate synthetic bars and inspect data files."""
 
 from __future__ import annotations
 
@@ -99,14 +99,3 @@ def inspect_command(
         print_json(summary)
     else:
         print_summary(summary, result.repairs)
-
-
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the demo writes its files.")] = Path("demo-output"),
-) -> None:
-    """The main job on embedded defaults: generate a data set and summarise it."""
-    path = out_dir / "synthetic.parquet"
-    data = generate(20_000, 42, funding=True)
-    write_bars(data, path)
-    result = read_bars(path)
-    print_summary(summarize(result.bars, result.repairs))

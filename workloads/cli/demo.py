@@ -1,0 +1,37 @@
+"""``genepool demo``: the main job on embedded defaults (no cloud, no servers).
+
+It generates a reproducible synthetic data set with funding (3,000 hourly bars), validates and summarises it, then
+runs a short evolution over every ready seed (population 20, 5 generations, local Numba backend, DuckDB under
+``$GENEPOOL_HOME``), prints the hall of fame with holdout metrics and the Deflated Sharpe Ratio, and writes the
+HTML report. Under two minutes on 2 cores once installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workloads.cli.data import print_summary, summarize
+from workloads.cli.evolve import evolve
+from workloads.data.loaders import read_bars, write_bars
+from workloads.data.synthetic import generate
+
+DEMO_BARS = 3_000
+DEMO_RANDOM_SEED = 42
+DEMO_POPULATION = 20
+DEMO_GENERATIONS = 5
+
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the demo writes its files.")] = Path("demo-output"),
+) -> None:
+    """The main job on embedded defaults: generate data, evolve every ready seed, print the hall of fame, write
+    the report."""
+    data_path = out_dir / "synthetic.parquet"
+    write_bars(generate(DEMO_BARS, DEMO_RANDOM_SEED, funding=True), data_path)
+    loaded = read_bars(data_path)
+    print_summary(summarize(loaded.bars, loaded.repairs))
+    evolve(data=data_path, population=DEMO_POPULATION, generations=DEMO_GENERATIONS, random_seed=DEMO_RANDOM_SEED,
+           report=out_dir / "report.html")
