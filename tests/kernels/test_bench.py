@@ -24,7 +24,8 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     result = CliRunner().invoke(app, [
         "bench", "--out", str(out), "--bars", "400", "--population", "3", "--sweep-bars", "300",
         "--sweep-pairs", "4", "--repeats", "1", "--no-vectorbt", "--seed", "ema_crossover", "--seed",
-        "sma_trend_filter"])
+        "sma_trend_filter", "--evolution-bars", "1500", "--evolution-population", "6",
+        "--evolution-backends", "local"])
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     assert [row["seed"] for row in figures["kernels"]] == ["ema_crossover", "sma_trend_filter"]
@@ -36,3 +37,6 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     assert sweep["genepool"]["median_seconds"] > 0 and sweep["genepool"]["max_peak_rss_mb"] > 0
     assert "speedup" not in sweep
     assert "genepool" in result.stdout and "ema_crossover" in result.stdout
+    evolution = figures["evolution"]
+    assert [r["backend"] for r in evolution["results"]] == ["local"]
+    assert evolution["results"][0]["evaluations_per_second"] > 0 and 0 <= evolution["results"][0]["ga_overhead"] < 1

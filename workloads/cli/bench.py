@@ -1,4 +1,5 @@
-"""``genepool bench``: kernel throughput per seed and the sweep against vectorbt (``workloads.bench``)."""
+"""``genepool bench``: kernel throughput per seed, the sweep against vectorbt (``workloads.bench``), and the evolution
+on the local and Ray backends (``workloads.evolution.bench``)."""
 
 from __future__ import annotations
 
@@ -24,15 +25,28 @@ def bench(
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Alternating runs per sweep engine.")] = 2,
     vectorbt: Annotated[bool, typer.Option("--vectorbt/--no-vectorbt", help="Compare with vectorbt.")] = True,
     seed: Annotated[Optional[list[str]], typer.Option("--seed", help="Only these seeds (repeat).")] = None,
+    evolution: Annotated[bool, typer.Option("--evolution/--no-evolution",
+                                            help="Also time the evolution (non-ML seeds).")] = True,
+    evolution_bars: Annotated[int, typer.Option("--evolution-bars", min=500, help="Bars of the evolution.")] = 100_000,
+    evolution_population: Annotated[int, typer.Option("--evolution-population", min=2,
+                                                      help="Population per seed.")] = 200,
+    evolution_backends: Annotated[str, typer.Option("--evolution-backends",
+                                                    help="Comma-separated: local, ray.")] = "local,ray",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Time the fitness kernels and the EMA sweep (vs vectorbt); print the figures and write them as JSON."""
+    """Time the fitness kernels, the EMA sweep (vs vectorbt) and the evolution (local vs Ray); print the figures
+    and write them as JSON."""
     from workloads.bench import BenchConfig, run_bench
 
     config = BenchConfig(bars=bars, population=population, ml_bars=ml_bars, ml_population=ml_population,
                          sweep_bars=sweep_bars, sweep_pairs=sweep_pairs, repeats=repeats, vectorbt=vectorbt,
                          seeds=tuple(seed or ()))
     results = run_bench(config)
+    if evolution:
+        from workloads.evolution.bench import run_benchmark
+
+        results["evolution"] = run_benchmark(evolution_bars, evolution_population,
+                                             backends=tuple(b.strip() for b in evolution_backends.split(",")))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
@@ -58,5 +72,9 @@ def bench(
     console.print(runs)
     if "speedup" in sweep:
         console.print(f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median wall time)")
+    if "evolution" in results:
+        from workloads.evolution.bench import format_benchmark
+
+        console.print(format_benchmark(results["evolution"]), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")
