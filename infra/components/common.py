@@ -34,6 +34,23 @@ def resources(cpu_request: str, memory_request: str, cpu_limit: str | None = Non
             "limits": {"cpu": cpu_limit or cpu_request, "memory": memory_limit or memory_request}}
 
 
+def exporter_sidecar(name: str, image: str, env: list[dict[str, Any]], port: int, health_path: str,
+                     user: int) -> dict[str, Any]:
+    """A Prometheus exporter container beside a stateful service: its own non-root ``user``, read-only root, small
+    fixed resources, probed over HTTP on ``health_path`` of its metrics ``port`` (named ``metrics``)."""
+    probe = {"httpGet": {"path": health_path, "port": port}, "periodSeconds": 15}
+    return {
+        "name": name,
+        "image": image,
+        "env": env,
+        "ports": [{"name": "metrics", "containerPort": port}],
+        "resources": resources("50m", "64Mi", "200m", "128Mi"),
+        "securityContext": {**container_security(read_only_root=True), "runAsUser": user, "runAsGroup": user},
+        "livenessProbe": probe,
+        "readinessProbe": probe,
+    }
+
+
 def password(name: str, parent: pulumi.Resource, length: int = 32) -> pulumi.Output[str]:
     """A generated password (letters and digits only, so it needs no escaping inside URLs), as a secret."""
     generated = random.RandomPassword(name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent))

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import clients_only_policy, container_security, password, pod_security, resources
+from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
+                                     pod_security, resources)
 from infra.config import RedisConfig
 from infra.platforms import Scheduling
 
@@ -78,17 +79,9 @@ class Redis(pulumi.ComponentResource):
             "volumeMounts": [{"name": "data", "mountPath": "/data"},
                              {"name": "conf", "mountPath": "/etc/redis", "readOnly": True}],
         }
-        exporter = {
-            "name": "redis-exporter",
-            "image": versions.REDIS_EXPORTER_IMAGE,
-            "env": [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, password_env],
-            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
-            "resources": resources("50m", "64Mi", "200m", "128Mi"),
-            "securityContext": {**container_security(read_only_root=True), "runAsUser": EXPORTER_UID,
-                                "runAsGroup": EXPORTER_UID},
-            "livenessProbe": {"httpGet": {"path": "/health", "port": METRICS_PORT}, "periodSeconds": 15},
-            "readinessProbe": {"httpGet": {"path": "/health", "port": METRICS_PORT}, "periodSeconds": 15},
-        }
+        exporter = exporter_sidecar("redis-exporter", versions.REDIS_EXPORTER_IMAGE,
+                                    [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, password_env],
+                                    METRICS_PORT, "/health", EXPORTER_UID)
         service = k8s.core.v1.Service(f"{name}-service", metadata={**meta, "name": labels.REDIS}, spec={
             "selector": selector,
             "ports": [{"name": "redis", "port": PORT, "targetPort": "redis"},

@@ -15,7 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import clients_only_policy, container_security, password, pod_security, resources
+from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
+                                     pod_security, resources)
 from infra.config import TimescaleConfig
 from infra.platforms import Scheduling
 
@@ -80,21 +81,11 @@ class TimescaleDB(pulumi.ComponentResource):
             "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"},
                              {"name": "shm", "mountPath": "/dev/shm"}],
         }
-        exporter = {
-            "name": "postgres-exporter",
-            "image": versions.POSTGRES_EXPORTER_IMAGE,
-            "env": [
-                {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
-                {"name": "DATA_SOURCE_USER", "value": USER},
-                {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
-            ],
-            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
-            "resources": resources("50m", "64Mi", "200m", "128Mi"),
-            "securityContext": {**container_security(read_only_root=True), "runAsUser": EXPORTER_UID,
-                                "runAsGroup": EXPORTER_UID},
-            "livenessProbe": {"httpGet": {"path": "/", "port": METRICS_PORT}, "periodSeconds": 15},
-            "readinessProbe": {"httpGet": {"path": "/", "port": METRICS_PORT}, "periodSeconds": 15},
-        }
+        exporter = exporter_sidecar("postgres-exporter", versions.POSTGRES_EXPORTER_IMAGE, [
+            {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
+            {"name": "DATA_SOURCE_USER", "value": USER},
+            {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
+        ], METRICS_PORT, "/", EXPORTER_UID)
         service = k8s.core.v1.Service(f"{name}-service", metadata={**meta, "name": labels.TIMESCALEDB}, spec={
             "selector": selector,
             "ports": [{"name": "postgres", "port": PORT, "targetPort": "postgres"},
