@@ -198,12 +198,10 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
 def _child(argv: list[str]) -> None:
     engine, data, n_pairs, out = argv
-    if engine == "genepool":  # the collector settings of the ``genepool sweep`` process (cli.backtest)
-        gc.disable()
     result = ENGINES[engine](Path(data), ema_pairs(int(n_pairs)))
     Path(out).write_text(json.dumps(result))
     if engine == "genepool":
-        gc.freeze()
+        gc.freeze()  # as the ``genepool sweep`` process does at exit (see workloads.cli.backtest.sweep)
 
 
 if __name__ == "__main__":

@@ -152,21 +152,6 @@ def backtest(
 STANDALONE_PROCESS = False
 
 
-def _short_lived_process_gc() -> None:
-    """Garbage-collector settings for a console-script process that ends with its command.
-
-    The sweep allocates arrays, not reference cycles, yet Python's cyclic collector keeps traversing every object
-    numba, scipy and pyarrow create at import: during the imports, and again in full collections at interpreter
-    shutdown (together about 0.15 s, a sixth of a whole sweep process). So automatic collection is off for the
-    command, and at exit every object moves to the permanent generation, which the shutdown collections skip.
-    Nothing the sweep leaves behind needs a finalizer (the data file is closed; stdout is flushed regardless). The
-    price: a cold Numba compile (empty cache) keeps its cyclic garbage, about 50 MB more peak memory once.
-    In-process callers (tests, CliRunner) keep Python's defaults."""
-    if STANDALONE_PROCESS:
-        gc.disable()
-        atexit.register(gc.freeze)
-
-
 def sweep(
     data: DataOption,
     strategy: StrategyOption,
@@ -182,7 +167,6 @@ def sweep(
     json_output: JsonOption = False,
 ) -> None:
     """Evaluate a whole parameter grid in one parallel kernel call and show the best combinations."""
-    _short_lived_process_gc()
     from workloads.kernels.metrics import METRIC_NAMES
     from workloads.sweep import describe, parse_grid, run_sweep
 
@@ -199,6 +183,13 @@ def sweep(
                             f"{', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)}; evaluated "
                             f"{result.evaluated} distinct combinations", highlight=False)
     document = describe(seed, result, top, rank_by)
+    if STANDALONE_PROCESS:
+        # Interpreter shutdown runs full garbage collections over every object numba, scipy and pyarrow created at
+        # import (about 0.1 s, a tenth of a whole sweep process). Nothing the sweep leaves behind needs a finalizer
+        # (the data file is closed, output goes to stdout, which is flushed regardless), so at exit everything is
+        # moved to the permanent generation, which those collections skip. Only in the console-script process:
+        # an in-process caller (tests, CliRunner) keeps collecting normally.
+        atexit.register(gc.freeze)
     if json_output:
         print_json(document)
         return
