@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import statistics
@@ -200,8 +199,6 @@ def _child(argv: list[str]) -> None:
     engine, data, n_pairs, out = argv
     result = ENGINES[engine](Path(data), ema_pairs(int(n_pairs)))
     Path(out).write_text(json.dumps(result))
-    if engine == "genepool":
-        gc.freeze()  # as the ``genepool sweep`` process does at exit (see workloads.cli.backtest.sweep)
 
 
 if __name__ == "__main__":

@@ -37,5 +37,4 @@ app.command("serve")(state_commands.serve)
 
 def main() -> None:
     """Console-script entry point."""
-    backtest_commands.STANDALONE_PROCESS = True
     app()

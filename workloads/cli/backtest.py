@@ -7,9 +7,7 @@ passed to the simulator as fractions. ``bars_per_year`` is inferred from the tim
 
 from __future__ import annotations
 
-import atexit
 import csv
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -148,10 +146,6 @@ def backtest(
         console.print(f"wrote {len(result.trades)} trades to {trades_out}")
 
 
-#: Set by the console-script entry point (``workloads.cli.main``): the process ends when the command returns.
-STANDALONE_PROCESS = False
-
-
 def sweep(
     data: DataOption,
     strategy: StrategyOption,
@@ -183,13 +177,6 @@ def sweep(
                             f"{', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)}; evaluated "
                             f"{result.evaluated} distinct combinations", highlight=False)
     document = describe(seed, result, top, rank_by)
-    if STANDALONE_PROCESS:
-        # Interpreter shutdown runs full garbage collections over every object numba, scipy and pyarrow created at
-        # import (about 0.1 s, a tenth of a whole sweep process). Nothing the sweep leaves behind needs a finalizer
-        # (the data file is closed, output goes to stdout, which is flushed regardless), so at exit everything is
-        # moved to the permanent generation, which those collections skip. Only in the console-script process:
-        # an in-process caller (tests, CliRunner) keeps collecting normally.
-        atexit.register(gc.freeze)
     if json_output:
         print_json(document)
         return
