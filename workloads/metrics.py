@@ -17,9 +17,9 @@ EVALUATION_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 BEST_FITNESS = Gauge("genepool_best_fitness", "Best fitness found so far in the current run, per strategy seed.", ["strategy"])
-LAST_GENERATION = Gauge(
-    "genepool_last_generation_timestamp_seconds", "Unix time at which the last generation of any run completed."
-)
+LAST_GENERATION_HELP = "Unix time at which the last generation of any run completed."
+LAST_GENERATION = Gauge("genepool_last_generation_timestamp_seconds", LAST_GENERATION_HELP)
+"""Set by the ``evolve`` driver; the API exports the same name from storage (:mod:`workloads.service.storage_metrics`)."""
 WORKER_FAILURES = Counter(
     "genepool_worker_failures", "Evaluation workers lost mid-generation (e.g. spot reclaim) and replaced.", ["backend"]
 )

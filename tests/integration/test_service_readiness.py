@@ -75,3 +75,32 @@ def test_health_command_exits_1_when_the_database_is_down(postgres, monkeypatch)
     assert result.exit_code == 1
     assert json.loads(result.stdout)["checks"]["storage"]["status"] == "unhealthy"
     assert PG_PASSWORD not in result.output
+
+
+def _last_generation_samples(text: str) -> list[float]:
+    return [float(line.split()[-1]) for line in text.splitlines()
+            if line.startswith("genepool_last_generation_timestamp_seconds")]
+
+
+def test_metrics_export_the_last_generation_time_stored_in_postgresql(served):
+    assert _last_generation_samples(served.get("/metrics").text) == []
+    storage = served.app.state.genepool.migrated_storage()
+    storage.create_run("r1", {}, "fp")
+    storage.record_generation("r1", 0, {"ema_crossover": {"best": 1.0}})
+    assert _last_generation_samples(served.get("/metrics").text) == [storage.last_generation_time()]
+
+
+def _storage_errors() -> float:
+    from workloads.metrics import STORAGE_ERRORS
+
+    return sum(sample.value for family in STORAGE_ERRORS.collect() for sample in family.samples
+               if sample.name.endswith("_total"))
+
+
+def test_metrics_answer_without_the_last_generation_time_when_the_database_is_down(served, postgres):
+    postgres.stop("immediate")
+    before = _storage_errors()
+    response = served.get("/metrics")
+    assert response.status_code == 200 and "genepool_http_requests_total" in response.text
+    assert _last_generation_samples(response.text) == []
+    assert _storage_errors() > before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Iterator
 
 import numpy as np
@@ -208,3 +209,21 @@ def test_replace_swaps_the_whole_stored_series(storage):
     revised = generate(60, 2)
     assert storage.put_bars("REV", revised, replace=True) == 60
     np.testing.assert_array_equal(storage.get_bars("REV").close, revised.close)
+
+
+def test_last_generation_time_is_none_before_any_generation(storage):
+    storage.create_run("run-3", {}, "fp")
+    assert storage.last_generation_time() is None
+
+
+def test_last_generation_time_is_when_the_latest_generation_of_any_run_was_recorded(storage):
+    storage.create_run("run-3", {}, "fp")
+    storage.create_run("run-4", {}, "fp")
+    before = time.time()
+    storage.record_generation("run-3", 0, {"ema_crossover": {"best": 1.0}})
+    storage.record_generation("run-4", 5, {"ema_crossover": {"best": 1.0}})
+    after = time.time()
+    latest = storage.last_generation_time()
+    assert latest is not None and before - 0.001 <= latest <= after + 0.001
+    storage.record_generation("run-3", 1, {"ema_crossover": {"best": 2.0}})
+    assert storage.last_generation_time() >= latest

@@ -4,6 +4,7 @@ health and metrics."""
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -134,3 +135,34 @@ def test_metrics_expose_http_requests_by_route_template(client):
     text = client.get("/metrics").text
     assert 'genepool_http_requests_total{method="GET",route="/v1/strategies/{strategy_id}",status="200"}' in text
     assert "genepool_http_request_duration_seconds_bucket" in text
+
+
+def _last_generation_samples(text: str) -> list[float]:
+    return [float(line.split()[-1]) for line in text.splitlines()
+            if line.startswith("genepool_last_generation_timestamp_seconds")]
+
+
+def test_metrics_export_no_last_generation_time_before_any_generation(client):
+    assert _last_generation_samples(client.get("/metrics").text) == []
+
+
+def test_metrics_export_the_stored_time_of_the_latest_generation(client):
+    storage = client.app.state.genepool.storage()
+    storage.record_generation("r1", 0, {"ema_crossover": {"best": 1.0}})
+    recorded = storage.last_generation_time()
+    assert recorded is not None and abs(recorded - time.time()) < 60
+    assert _last_generation_samples(client.get("/metrics").text) == [recorded]
+
+
+def test_metrics_still_answer_when_storage_fails(client):
+    from workloads.metrics import STORAGE_ERRORS
+
+    storage = client.app.state.genepool.storage()
+    storage.record_generation("r1", 0, {"ema_crossover": {"best": 1.0}})
+    before = STORAGE_ERRORS.labels("last_generation_time")._value.get()
+    storage.close()
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert _last_generation_samples(response.text) == []
+    assert "genepool_http_requests_total" in response.text
+    assert STORAGE_ERRORS.labels("last_generation_time")._value.get() == before + 1

@@ -3,7 +3,8 @@
 - ``GET /health/liveness``: the process is up (no dependency is touched).
 - ``GET /health/readiness``: storage, cache and Ray checks (:mod:`workloads.health`); 200 when healthy or
   degraded, 503 when unhealthy.
-- ``GET /metrics``: Prometheus exposition of :mod:`workloads.metrics` (and the process collectors).
+- ``GET /metrics``: Prometheus exposition of :mod:`workloads.metrics` (and the process collectors), with
+  ``genepool_last_generation_timestamp_seconds`` read from storage (:mod:`workloads.service.storage_metrics`).
 - ``GET /v1/strategies?seed=&symbol=&limit=``, ``GET /v1/strategies/{id}``, ``GET /v1/signals/{symbol}?top=&seed=``:
   require ``Authorization: Bearer <GENEPOOL_API_TOKEN>`` (401 otherwise; with no token configured every ``/v1``
   call is refused). Bad parameters → 422 whose ``detail`` is one readable sentence per problem (``errors`` keeps
@@ -34,6 +35,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from workloads.cache.base import FitnessCache
 from workloads.health import UNHEALTHY, UnopenedStorage, check_all
 from workloads.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from workloads.service.storage_metrics import api_registry
 from workloads.settings import Settings
 from workloads.storage import Storage, StorageError, open_storage
 from workloads.storage.base import MAX_LIMIT, SYMBOL
@@ -110,6 +112,7 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
     app = FastAPI(title="genepool", version="0.1.0", lifespan=lifespan,
                   description="Evolved trading strategies, their current signals, health and metrics.")
     app.state.genepool = state
+    registry = api_registry(state.migrated_storage)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -165,7 +168,7 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
 
     @app.get("/metrics", tags=["health"])
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     v1 = [Depends(require_token)]
 

@@ -387,6 +387,13 @@ class Storage(ABC):
 
         self._run("record_generation", work)
 
+    def last_generation_time(self) -> float | None:
+        """Unix time (seconds) at which the most recent generation of any run was recorded; ``None`` when none was."""
+        latest = schema.us_from_ts(self.dialect, "max(recorded_at)")
+        rows = self._run("last_generation_time", lambda s: s.query(f"SELECT {latest} FROM generations"))
+        recorded_us = rows[0][0] if rows else None
+        return None if recorded_us is None else int(recorded_us) / 1_000_000
+
     def generations(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
         """``[(generation, stats)]`` of a run in order."""
         rows = self._run("generations", lambda s: s.query(

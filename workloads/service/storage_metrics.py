@@ -1,0 +1,58 @@
+"""Metrics the API derives from storage on each scrape, for alerts that must hold between evolution runs.
+
+``genepool_last_generation_timestamp_seconds`` is also set by the ``genepool evolve`` driver while it runs; the API
+exports the same meaning (the most recent generation recorded by any run) from storage, so the EvolutionStalled
+alert (``time() - max(...)``) still fires when no scheduled run exists at all. No sample is exported when storage
+holds no generation; a storage failure during the scrape is counted in ``genepool_storage_errors_total`` (by the
+storage layer) and exports nothing rather than failing ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterator
+
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from workloads.metrics import LAST_GENERATION_HELP, STORAGE_ERRORS
+from workloads.storage import Storage, StorageError
+
+log = logging.getLogger(__name__)
+LAST_GENERATION_NAME = "genepool_last_generation_timestamp_seconds"
+
+
+class LastGenerationCollector:
+    """Yields ``genepool_last_generation_timestamp_seconds`` read from ``storage()`` at scrape time."""
+
+    def __init__(self, storage: Callable[[], Storage]) -> None:
+        self._storage = storage
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            seconds = self._storage().last_generation_time()
+        except StorageError as exc:
+            log.warning("metrics: could not read the last generation time from storage: %s", exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a scrape must never fail on storage trouble
+            STORAGE_ERRORS.labels("last_generation_time").inc()
+            log.warning("metrics: could not read the last generation time from storage: %s", exc)
+            return
+        if seconds is not None:
+            yield GaugeMetricFamily(LAST_GENERATION_NAME, LAST_GENERATION_HELP, value=seconds)
+
+
+class _ProcessMetrics:
+    """The process-wide registry without the driver's own last-generation gauge (it would always read 0 here)."""
+
+    def collect(self) -> Iterator[Metric]:
+        return (family for family in REGISTRY.collect() if family.name != LAST_GENERATION_NAME)
+
+
+def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:
+    """The registry the API's ``/metrics`` serves: process metrics plus those derived from ``storage()``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ProcessMetrics())
+    registry.register(LastGenerationCollector(storage))
+    return registry
