@@ -4,6 +4,7 @@ metrics during a run."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import urllib.request
 
@@ -62,3 +63,17 @@ def test_evolve_serves_prometheus_metrics_on_the_metrics_port():
     assert result.exit_code == 0, result.output
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'genepool_generations_total{strategy="ema_crossover"}' in text
+
+
+def test_evolve_completes_with_one_warning_when_the_metrics_port_is_taken(caplog):
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with caplog.at_level(logging.WARNING, logger="workloads.cli.evolve"):
+            result = CliRunner().invoke(app, ["evolve", "--synthetic", "1200", "--no-store", "--metrics-port",
+                                              str(port), *SHORT_RUN])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["data"]["bars"] == 1200
+    warnings = [r for r in caplog.records if f"cannot serve on port {port}" in r.getMessage()]
+    assert len(warnings) == 1

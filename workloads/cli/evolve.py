@@ -7,6 +7,7 @@ Configuration precedence: built-in defaults (seed doc 002) < ``--config FILE`` (
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -25,6 +26,20 @@ from workloads.cli.state import StackOutputs, settings_from
 from workloads.settings import Settings, default_home
 from workloads.storage import open_storage
 from workloads.storage.runs import RunRecorder
+
+log = logging.getLogger(__name__)
+
+
+def _serve_metrics(port: int) -> None:
+    """Serve Prometheus metrics on ``port`` for the run; a port already in use (e.g. another driver on the same
+    Ray head) costs only the scrape of this run, so it is logged once as a warning and the run goes on."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port)
+    except OSError as exc:
+        log.warning("metrics: cannot serve on port %d (%s); the run continues without a metrics endpoint", port, exc)
+
 
 Opt = typer.Option
 
@@ -107,9 +122,7 @@ def evolve(
         bars = _load_data(data, synthetic, symbol, config.random_seed, settings)
         cache = make_cache(settings)
         if metrics_port is not None:
-            from prometheus_client import start_http_server
-
-            start_http_server(metrics_port)
+            _serve_metrics(metrics_port)
         recorder = (RunRecorder(open_storage(settings), symbol=bars.symbol or None,
                                 leaderboard=cache if isinstance(cache, RedisCache) else None) if store else None)
         checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
