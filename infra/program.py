@@ -48,7 +48,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
     monitoring = Monitoring("monitoring", MonitoringArgs(
         app_namespace=namespace, config=config.monitoring, storage_class=platform.storage_class,
         scheduling=platform.system, redis_in_cluster=platform.redis_url is None,
-        timescaledb_in_cluster=platform.database_url is None), on_cluster)
+        timescaledb_in_cluster=platform.database_url is None, ray_drivers=len(config.evolution.symbols)), on_cluster)
 
     outputs = {
         contract.DATABASE_URL: pulumi.Output.secret(database_url),
@@ -59,7 +59,8 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
     }
     settings = Settings("settings", SettingsArgs(namespace, outputs), on_cluster)
     ray = Ray("ray", RayArgs(namespace=namespace, config=config.ray, image=config.image, system=platform.system,
-                             workers=platform.workers, app_env=settings.env), on_cluster)
+                             workers=platform.workers, app_env=settings.env, drivers=len(config.evolution.symbols)),
+              on_cluster)
     Workload("workload", WorkloadArgs(
         namespace=namespace, image=config.image, api=config.api, evolution=config.evolution, api_token=api_token,
         settings_env=settings.env, ray_auth_env=ray.auth_env, ray_dashboard_url=ray.dashboard_url,

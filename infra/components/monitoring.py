@@ -5,8 +5,9 @@
   storage class, system-node placement, and a generated Grafana admin password from a Secret.
 - ``infra/monitoring/alerts.yaml`` becomes our PrometheusRule (minus the rules for services the platform manages,
   which we do not scrape).
-- ServiceMonitors for the API and the exporters, a PodMonitor for every Ray node (``ray.io/is-ray-node: "yes"``);
-  all carry ``release: kube-prometheus-stack``, the label the chart's Prometheus selects on.
+- ServiceMonitors for the API and the exporters, a PodMonitor for every Ray node (``ray.io/is-ray-node: "yes"``),
+  and the ``ray-drivers`` PodMonitor for the evolution drivers' metrics ports on the Ray head (``evolve-<i>``); all
+  carry ``release: kube-prometheus-stack``, the label the chart's Prometheus selects on.
 - Every ``infra/monitoring/dashboards/*.json`` ships as a ConfigMap the Grafana sidecar provisions.
 """
 
@@ -22,6 +23,7 @@ import yaml
 
 from infra import labels, versions
 from infra.components.common import deep_merge, load_values, password
+from infra.components.ray import driver_metrics_port_name
 from infra.config import MonitoringConfig, quantity_bytes
 from infra.platforms import Scheduling
 
@@ -78,6 +80,8 @@ class MonitoringArgs:
     scheduling: Scheduling
     redis_in_cluster: bool
     timescaledb_in_cluster: bool
+    ray_drivers: int = 0
+    """Scheduled evolution drivers whose metrics ports (``evolve-<i>``) the ``ray-drivers`` PodMonitor scrapes."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -130,6 +134,15 @@ class Monitoring(pulumi.ComponentResource):
                                                                         "path": "/metrics",
                                                                         "interval": "30s"}]},
                                          opts=after_crds)
+        if args.ray_drivers:
+            k8s.apiextensions.CustomResource(
+                f"{name}-ray-drivers-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
+                metadata={**monitor_meta, "name": "ray-drivers"},
+                spec={"namespaceSelector": app_namespaces,
+                      "selector": {"matchLabels": {"ray.io/is-ray-node": "yes", "ray.io/node-type": "head"}},
+                      "podMetricsEndpoints": [{"port": driver_metrics_port_name(i), "path": "/metrics",
+                                               "interval": "30s"} for i in range(args.ray_drivers)]},
+                opts=after_crds)
         for path in sorted(DASHBOARDS_DIR.glob("*.json")):
             k8s.core.v1.ConfigMap(f"{name}-dashboard-{path.stem}", metadata={
                 "name": f"dashboard-{path.stem}", "namespace": namespace,

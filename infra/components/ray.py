@@ -12,6 +12,9 @@
 - Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
   Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
 - Ray's metrics (port 8080, named ``metrics``) are scraped by the PodMonitor in ``monitoring.py``.
+- Evolution drivers run on the head (``ray job submit``); the i-th scheduled symbol's driver serves its metrics on
+  :func:`driver_metrics_port` ``(i)`` (9500 + i), declared on the head container as ``evolve-<i>`` and scraped by the
+  ``ray-drivers`` PodMonitor. Between runs nothing listens there (the target is down).
 Every Ray container runs the workload image, so drivers and workers import the same ``workloads`` package.
 """
 
@@ -35,6 +38,19 @@ DASHBOARD_PORT = 8265
 GCS_PORT = 6379
 METRICS_PORT = 8080
 WORKER_GRACE_SECONDS = 120
+DRIVER_METRICS_PORT_BASE = 9500
+"""``genepool evolve --metrics-port`` of the first scheduled symbol's driver; the i-th uses this + i."""
+
+
+def driver_metrics_port(index: int) -> int:
+    """Metrics port of the driver of the ``index``-th scheduled symbol (its drivers run on the head)."""
+    return DRIVER_METRICS_PORT_BASE + index
+
+
+def driver_metrics_port_name(index: int) -> str:
+    """Name of :func:`driver_metrics_port` on the head container (what the PodMonitor scrapes)."""
+    return f"evolve-{index}"
+
 HEAD_HEALTH = ("wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
                "wget -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success")
 WORKER_HEALTH = "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success"
@@ -70,6 +86,8 @@ class RayArgs:
     workers: Scheduling
     app_env: list[dict[str, Any]] = field(default_factory=list)
     """``GENEPOOL_*`` settings for drivers (jobs run their entrypoint on the head) and workers."""
+    drivers: int = 0
+    """Scheduled evolution drivers (one per symbol): the head declares :func:`driver_metrics_port` for each."""
 
 
 class Ray(pulumi.ComponentResource):
@@ -114,7 +132,9 @@ class Ray(pulumi.ComponentResource):
             "ports": [{"name": "gcs-server", "containerPort": GCS_PORT},
                       {"name": "dashboard", "containerPort": DASHBOARD_PORT},
                       {"name": "client", "containerPort": CLIENT_PORT},
-                      {"name": "metrics", "containerPort": METRICS_PORT}],
+                      {"name": "metrics", "containerPort": METRICS_PORT},
+                      *({"name": driver_metrics_port_name(i), "containerPort": driver_metrics_port(i)}
+                        for i in range(args.drivers))],
             "resources": resources(config.head_cpu, config.head_memory),
             "securityContext": container_security(),
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},

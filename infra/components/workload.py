@@ -7,7 +7,8 @@ the count, so ``pulumi up`` never fights it. Rolling updates add one pod before 
 
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
 ``ray job submit`` against the long-lived RayCluster with ``genepool evolve --symbol S --population P --generations G
---random-seed R --backend ray``. The CronJob is a permanent object (no self-deleting RayJob that would make every
+--random-seed R --backend ray --metrics-port M`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on
+the head while the run lasts). The CronJob is a permanent object (no self-deleting RayJob that would make every
 later ``pulumi up`` drift); ``concurrencyPolicy: Forbid`` keeps two runs of one symbol from overlapping, and
 ``ray job submit`` waits for the job, so the Job's status is the run's status. The driver runs on the Ray head,
 which carries the same ``GENEPOOL_*`` settings as the API.
@@ -26,7 +27,7 @@ import pulumi_kubernetes as k8s
 
 from infra import labels
 from infra.components.common import container_security, pod_security, resources
-from infra.components.ray import RAY_UID
+from infra.components.ray import RAY_UID, driver_metrics_port
 from infra.config import ApiConfig, EvolutionConfig
 from infra.platforms import Scheduling
 
@@ -36,10 +37,12 @@ API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 TMP_ENV = [{"name": "NUMBA_CACHE_DIR", "value": "/tmp/numba-cache"}, {"name": "HOME", "value": "/tmp"}]
 
 
-def evolve_command(symbol: str, config: EvolutionConfig) -> list[str]:
-    """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend."""
+def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
+    """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend, serving its metrics on
+    ``metrics_port`` (of the Ray head, where the driver runs)."""
     return ["genepool", "evolve", "--symbol", symbol, "--population", str(config.population),
-            "--generations", str(config.generations), "--random-seed", str(config.random_seed), "--backend", "ray"]
+            "--generations", str(config.generations), "--random-seed", str(config.random_seed), "--backend", "ray",
+            "--metrics-port", str(metrics_port)]
 
 
 def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -125,13 +128,13 @@ class Workload(pulumi.ComponentResource):
             "maxUnavailable": 1,
             "selector": {"matchLabels": selector},
         }, opts=child)
-        for symbol in args.evolution.symbols:
+        for index, symbol in enumerate(args.evolution.symbols):
             job_name = cronjob_name(symbol)
             submit = {
                 "name": "submit",
                 "image": args.image,
                 "args": ["ray", "job", "submit", "--address", args.ray_dashboard_url, "--",
-                         *evolve_command(symbol, args.evolution)],
+                         *evolve_command(symbol, args.evolution, driver_metrics_port(index))],
                 "env": [*args.ray_auth_env, *TMP_ENV],
                 "resources": resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": container_security(read_only_root=True),

@@ -137,3 +137,18 @@ def test_unpriced_instance_type_fails_naming_the_key():
     with pytest.raises(ConfigError, match=r"genepool:cluster.workerPool.instanceType: no list price known for "
                                           r"instance type 'x9.mega'"):
         aws_platform.hourly_cost(parse(config))
+
+
+def test_prod_gives_each_symbols_driver_its_own_metrics_port_scraped_on_the_ray_head(prod):
+    commands = [plain(c.inputs["spec"])["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+                for c in prod.of_type("kubernetes:batch/v1:CronJob")]
+    ports = {a[a.index("--symbol") + 1]: a[a.index("--metrics-port") + 1] for a in commands}
+    assert ports == {"BTCUSDT": "9500", "ETHUSDT": "9501", "SOLUSDT": "9502"}
+    cluster = plain(prod.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
+    head_ports = {p["name"]: p["containerPort"] for p in
+                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
+    assert {name: head_ports[name] for name in ("evolve-0", "evolve-1", "evolve-2")} == \
+        {"evolve-0": 9500, "evolve-1": 9501, "evolve-2": 9502}
+    monitor = plain(prod.named("kubernetes:monitoring.coreos.com/v1:PodMonitor",
+                               "monitoring-ray-drivers-monitor").inputs["spec"])
+    assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["evolve-0", "evolve-1", "evolve-2"]

@@ -107,7 +107,7 @@ def test_monitors_and_rules_carry_the_label_the_prometheus_release_selects_on(de
     assert release.inputs["name"] == labels.PROMETHEUS_RELEASE
     kinds = ("PrometheusRule", "ServiceMonitor", "PodMonitor")
     monitors = [r for r in dev.resources if r.type.split(":")[-1] in kinds]
-    assert len(monitors) == 5
+    assert len(monitors) == 6
     for r in monitors:
         assert r.inputs["metadata"]["labels"]["release"] == release.inputs["name"], r.name
 
@@ -119,6 +119,16 @@ def test_ray_nodes_are_scraped_by_a_pod_monitor_on_the_metrics_port(dev):
     head_ports = {p["name"]: p["containerPort"] for p in
                   cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
     assert head_ports[spec["podMetricsEndpoints"][0]["port"]] == 8080
+
+
+def test_the_evolution_drivers_metrics_ports_on_the_ray_head_are_scraped_by_a_pod_monitor(dev):
+    spec = spec_of(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-ray-drivers-monitor")
+    assert spec["selector"] == {"matchLabels": {"ray.io/is-ray-node": "yes", "ray.io/node-type": "head"}}
+    cluster = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
+    head_ports = {p["name"]: p["containerPort"] for p in
+                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
+    assert [(e["port"], e["path"]) for e in spec["podMetricsEndpoints"]] == [("evolve-0", "/metrics")]
+    assert head_ports["evolve-0"] == 9500
 
 
 def test_prometheus_rule_ships_the_alerts_file(dev):
@@ -174,7 +184,7 @@ def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(
     assert container["args"] == [
         "ray", "job", "submit", "--address", "http://genepool-head-svc.genepool.svc.cluster.local:8265", "--",
         "genepool", "evolve", "--symbol", "BTCUSDT", "--population", "50", "--generations", "10",
-        "--random-seed", "7", "--backend", "ray"]
+        "--random-seed", "7", "--backend", "ray", "--metrics-port", "9500"]
     assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 
 
