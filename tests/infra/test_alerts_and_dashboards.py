@@ -19,7 +19,7 @@ from .conftest import REPOSITORY
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
 REQUIRED_ALERTS = {"HighErrorRate", "HighLatency", "RedisDown", "PostgreSQLDown", "HighMemoryUsage", "HighCPUUsage",
-                   "EvolutionStalled", "NoEvaluations", "RayWorkersLost"}
+                   "EvolutionStalled", "NoEvaluations", "RayWorkersLost", "TargetDown"}
 EXPORTER_METRICS = frozenset({
     "up",  # Prometheus, per scrape target
     "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",  # redis_exporter

@@ -93,6 +93,11 @@ def test_timescaledb_runs_with_the_stack_settings_and_an_exporter(dev):
     assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
 
 
+def test_the_charts_target_down_rule_gives_way_to_ours_that_skips_the_drivers_between_runs(dev):
+    values = plain(dev.named("kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack").inputs["values"])
+    assert values["defaultRules"]["disabled"]["TargetDown"] is True
+
+
 def test_prometheus_retention_and_volume_come_from_stack_config(dev):
     values = plain(dev.named("kubernetes:helm.sh/v3:Release", "monitoring-kube-prometheus-stack").inputs["values"])
     prometheus = values["prometheus"]["prometheusSpec"]
