@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import types
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,7 +13,7 @@ from hypothesis import strategies as st
 
 from workloads.seeds.base import Seed
 from workloads.seeds.genes import Gene, GeneSpace
-from workloads.seeds.registry import all_seeds, get_seed
+from workloads.seeds.registry import _seed_of, all_seeds, get_seed
 
 SPACE = GeneSpace([Gene("n", 2, 5, "int"), Gene("x", -1.0, 1.0, "float", 0.0), Gene("c", 1e-3, 10.0, "log"),
                    Gene("mode", 0, 0, "choice", 0, ("reversion", "breakout"))])
@@ -76,3 +80,21 @@ def test_repair_orders_fast_below_slow_within_bounds(name):
     assert np.all((repaired >= low) & (repaired <= high))
     assert np.array_equal(mask, np.any(params != repaired, axis=1))
     assert np.array_equal(repaired[~mask], params[~mask])
+
+
+def test_get_seed_imports_only_the_module_of_the_seed_asked_for():
+    code = ("import sys; from workloads.seeds.registry import get_seed; get_seed('ema_crossover'); "
+            "print(sorted(m for m in sys.modules if m.startswith('workloads.seeds.strategies.') or m == 'sklearn'))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['workloads.seeds.strategies.ema_crossover']"
+
+
+def test_a_seed_module_must_be_named_for_its_seed():
+    module = types.ModuleType("workloads.seeds.strategies.ema_cross")
+    module.SEED = get_seed("ema_crossover")
+    with pytest.raises(ValueError, match=r"defines the seed 'ema_crossover'.*named for its seed"):
+        _seed_of(module)
+
+
+def test_a_module_without_seed_is_not_a_seed():
+    assert _seed_of(types.ModuleType("workloads.seeds.strategies.helpers")) is None

@@ -1,37 +1,58 @@
-"""Seed discovery: every module in ``workloads/seeds/strategies/`` that defines ``SEED`` is a seed (one new module
-adds a seed; nothing else changes). Seeds are listed by name in alphabetical order."""
+"""Seed discovery: every module in ``workloads/seeds/strategies/`` that defines ``SEED`` is a seed, and the module is
+named for its seed (``strategies/ema_crossover.py`` defines the seed ``ema_crossover``), so one new module adds a seed
+and nothing else changes. Seeds are listed by name in alphabetical order.
+
+:func:`get_seed` imports only the module of the seed asked for: a command that runs one seed does not pay for the
+others' imports (the scikit-learn seeds import scikit-learn).
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from functools import lru_cache
+from types import ModuleType
 
 from workloads.seeds import strategies
 from workloads.seeds.base import Seed
 
 
+def _module_names() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(strategies.__path__) if not info.name.startswith("_"))
+
+
+def _seed_of(module: ModuleType) -> Seed | None:
+    """The module's ``SEED`` (``None`` for a helper module without one); it must be a :class:`Seed` named for the
+    module."""
+    seed = getattr(module, "SEED", None)
+    if seed is None:
+        return None
+    if not isinstance(seed, Seed):
+        raise TypeError(f"{module.__name__}.SEED is a {type(seed).__name__}, not a Seed")
+    expected = module.__name__.rpartition(".")[2]
+    if seed.name != expected:
+        raise ValueError(f"{module.__name__} defines the seed {seed.name!r}; a seed module is named for its seed "
+                         f"(rename the module to {seed.name}.py or the seed to {expected!r})")
+    return seed
+
+
 @lru_cache(maxsize=1)
 def all_seeds() -> dict[str, Seed]:
-    """``{name: seed}`` for every seed module, sorted by name. Two modules naming the same seed is an error."""
-    found: dict[str, Seed] = {}
-    for info in pkgutil.iter_modules(strategies.__path__):
-        module = importlib.import_module(f"{strategies.__name__}.{info.name}")
-        seed = getattr(module, "SEED", None)
-        if seed is None:
-            continue
-        if not isinstance(seed, Seed):
-            raise TypeError(f"{module.__name__}.SEED is a {type(seed).__name__}, not a Seed")
-        if seed.name in found:
-            raise ValueError(f"seed name {seed.name!r} is defined twice ({module.__name__})")
-        found[seed.name] = seed
-    return dict(sorted(found.items()))
+    """``{name: seed}`` for every seed module, sorted by name."""
+    found = {}
+    for name in _module_names():
+        seed = _seed_of(importlib.import_module(f"{strategies.__name__}.{name}"))
+        if seed is not None:
+            found[seed.name] = seed
+    return found
 
 
 def get_seed(name: str) -> Seed:
-    """The seed called ``name``; an unknown name raises ``KeyError`` listing the known ones."""
-    seeds = all_seeds()
-    try:
-        return seeds[name]
-    except KeyError:
-        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(seeds)}") from None
+    """The seed called ``name``, importing only its module; an unknown name raises ``KeyError`` listing the known
+    ones."""
+    seed = None
+    if name in _module_names():
+        seed = _seed_of(importlib.import_module(f"{strategies.__name__}.{name}"))
+    if seed is None:
+        raise KeyError(f"unknown strategy {name!r}; known: {', '.join(all_seeds())}")
+    return seed
