@@ -5,11 +5,17 @@
    wall seconds, bar-evaluations per second (total and per Numba thread), and peak RSS above what the process held
    before the call (inputs, compiled kernels) — measured by resetting the kernel's high-water mark
    (``/proc/self/clear_refs``) and reading ``VmHWM`` after the call.
-2. **Sweep vs vectorbt**: ``sweep_pairs`` EMA (fast, slow) pairs × ``sweep_bars`` bars, 10 bps fees, 5 bps
-   slippage, long/short, filled at the next open. Each engine runs as a whole process (interpreter start, imports,
-   loading the data file, the sweep, its summary metrics), alternately ``repeats`` times; wall time and peak RSS
-   (``wait4`` rusage) per run. The vectorbt side is ``Portfolio.from_signals`` over ``vbt.MA.run(..., ewm=True)``
-   crossovers (signals shifted one bar, executed at the open); it needs the ``bench`` extra.
+2. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``
+   syntax; default 5..44 × 50..170 step 5 = 1,000 pairs, every one with fast < slow) on ``sweep_bars`` bars, 10 bps
+   fees, 5 bps slippage, long/short, filled at the next open. Each engine runs as a whole process (interpreter
+   start, imports, loading the data file, the sweep, its output): genepool is the ``genepool sweep ... --json``
+   command users run; vectorbt is ``Portfolio.from_signals`` over ``vbt.MA.run(..., ewm=True)`` crossovers (signals
+   shifted one bar, executed at the open; it needs the ``bench`` extra). Each engine first runs once untimed, so
+   both Numba caches (ours and vectorbt's) hold compiled code and the timed runs measure warm processes; then the
+   engines alternate ``repeats`` times. Per run: wall time and peak RSS (``wait4`` rusage), and the compute time the
+   process reports for the sweep itself (genepool: the kernel call; vectorbt: indicators to total return). The
+   headline ``speedup`` is the ratio of median whole-process wall times; ``compute_speedup`` the ratio of median
+   compute times.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ class BenchConfig:
     ml_bars: int = 20_000
     ml_population: int = 2
     sweep_bars: int = 100_000
-    sweep_pairs: int = 1_000
+    sweep_fast: str = "5:44:1"
+    sweep_slow: str = "50:170:5"
     repeats: int = 2
     vectorbt: bool = True
     seeds: tuple[str, ...] = ()
@@ -105,27 +112,32 @@ def kernel_bench(config: BenchConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def ema_pairs(count: int) -> np.ndarray:
-    """``count`` distinct valid ``(fast, slow)`` pairs of ``ema_crossover`` (fast 2..50 < slow 10..200), spread
-    over the gene box in a fixed order: ``(count, 2)`` float64."""
-    pairs = [(fast, slow) for slow in range(10, 201) for fast in range(2, 51) if fast < slow]
-    if count > len(pairs):
-        raise ValueError(f"at most {len(pairs)} distinct (fast, slow) pairs exist, asked for {count}")
-    chosen = np.linspace(0, len(pairs) - 1, count).round().astype(int)
-    return np.array([pairs[i] for i in chosen], dtype=np.float64)
+def sweep_pairs(fast: str, slow: str) -> np.ndarray:
+    """The ``(fast, slow)`` pairs of the grids ``fast`` and ``slow`` (``genepool sweep --grid`` values, e.g.
+    ``"5:44:1"``) in ``genepool sweep``'s order: ``(n, 2)`` float64. Every pair must have fast < slow, so both engines
+    sweep exactly the same pairs (the sweep would repair the others)."""
+    from workloads.sweep import parse_grid
+
+    _, fasts = parse_grid(f"fast={fast}")
+    _, slows = parse_grid(f"slow={slow}")
+    pairs = np.array([(f, s) for f in fasts for s in slows], dtype=np.float64)
+    if not np.all(pairs[:, 0] < pairs[:, 1]):
+        raise ValueError(f"sweep grids fast={fast} and slow={slow}: every fast must be below every slow")
+    return pairs
 
 
-def _genepool_sweep(data: Path, pairs: np.ndarray) -> dict[str, Any]:
-    from workloads.data.calendar import infer_bars_per_year
-    from workloads.data.loaders import load_bars
-    from workloads.kernels.metrics import METRIC_NAMES
-    from workloads.kernels.simulate import SimConfig
-    from workloads.seeds.strategies.ema_crossover import SEED  # just this seed: no scikit-learn import
+def _genepool_command(data: Path, fast: str, slow: str) -> list[str]:
+    """``genepool sweep`` over the grid, every pair in the JSON (``--top`` = the number of pairs)."""
+    return [sys.executable, "-c", "from workloads.cli import main; main()", "sweep", "--data", str(data),
+            "--strategy", "ema_crossover", "--grid", f"fast={fast}", "--grid", f"slow={slow}",
+            "--fee-bps", f"{SWEEP_FEE_RATE * 1e4:g}", "--slippage-bps", f"{SWEEP_SLIPPAGE * 1e4:g}",
+            "--top", str(len(sweep_pairs(fast, slow))), "--json"]
 
-    bars = load_bars(data)
-    sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, infer_bars_per_year(bars.timestamp))
-    metrics = SEED.evaluate(bars, pairs, sim)
-    return {"total_return": metrics[:, METRIC_NAMES.index("total_return")].tolist()}
+
+def _genepool_result(stdout: str) -> dict[str, Any]:
+    document = json.loads(stdout)
+    return {"total_return": [entry["metrics"]["total_return"] for entry in document["top"]],
+            "compute_seconds": document["seconds"]}
 
 
 def _vectorbt_sweep(data: Path, pairs: np.ndarray) -> dict[str, Any]:
@@ -137,54 +149,65 @@ def _vectorbt_sweep(data: Path, pairs: np.ndarray) -> dict[str, Any]:
     bars = load_bars(data)
     index = pd.to_datetime(bars.timestamp, utc=True)
     close, open_ = pd.Series(bars.close, index=index), pd.Series(bars.open, index=index)
+    started = time.perf_counter()
     fast = vbt.MA.run(close, window=pairs[:, 0].astype(int).tolist(), ewm=True, short_name="fast")
     slow = vbt.MA.run(close, window=pairs[:, 1].astype(int).tolist(), ewm=True, short_name="slow")
     entries = fast.ma_crossed_above(slow).vbt.signals.fshift(1)
     exits = fast.ma_crossed_below(slow).vbt.signals.fshift(1)
     portfolio = vbt.Portfolio.from_signals(close, entries, exits, direction="both", price=open_,
                                            fees=SWEEP_FEE_RATE, slippage=SWEEP_SLIPPAGE, freq="1h")
-    return {"total_return": np.asarray(portfolio.total_return()).tolist()}
+    total_return = np.asarray(portfolio.total_return()).tolist()
+    return {"total_return": total_return, "compute_seconds": time.perf_counter() - started}
 
 
-ENGINES: dict[str, Callable[[Path, np.ndarray], dict[str, Any]]] = {
-    "genepool": _genepool_sweep,
-    "vectorbt": _vectorbt_sweep,
-}
+def _vectorbt_command(data: Path, fast: str, slow: str, out: Path) -> list[str]:
+    return [sys.executable, "-m", "workloads.bench", str(data), fast, slow, str(out)]
 
 
-def _run_process(engine: str, data: Path, n_pairs: int) -> dict[str, Any]:
-    """One engine's sweep as a whole child process: wall seconds and peak RSS (MB) from ``wait4``."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [sys.executable, "-m", "workloads.bench", engine, str(data), str(n_pairs), out.name]
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        stderr = process.stderr.read().decode() if process.stderr else ""
+def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any]:
+    """One engine's sweep as a whole child process: wall seconds and peak RSS (MB) from ``wait4``, the compute
+    seconds it reports, and the median total return over the pairs (the engines should roughly agree)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, stdout, stderr = Path(tmp) / "result.json", Path(tmp) / "stdout", Path(tmp) / "stderr"
+        command = (_genepool_command(data, fast, slow) if engine == "genepool"
+                   else _vectorbt_command(data, fast, slow, out))
+        with stdout.open("wb") as out_handle, stderr.open("wb") as err_handle:
+            started = time.perf_counter()
+            process = subprocess.Popen(command, stdout=out_handle, stderr=err_handle)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{engine} sweep process failed:\n{stderr[-2000:]}")
-        total_return = json.loads(Path(out.name).read_text())["total_return"]
+            raise RuntimeError(f"{engine} sweep process failed:\n{stderr.read_text()[-2000:]}")
+        result = _genepool_result(stdout.read_text()) if engine == "genepool" else json.loads(out.read_text())
     return {"engine": engine, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "median_total_return": float(np.median(total_return))}
+            "compute_seconds": result["compute_seconds"],
+            "median_total_return": float(np.median(result["total_return"]))}
 
 
 def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
-    """Figure 2 (see module doc): genepool and vectorbt sweeps as whole processes, alternately."""
+    """Figure 2 (see module doc): genepool and vectorbt sweeps as whole processes, warmed up, then alternately."""
     from workloads.data.loaders import write_bars
     from workloads.data.synthetic import generate
 
     data = workdir / "sweep-bars.parquet"
     write_bars(generate(config.sweep_bars, config.random_seed), data)
     engines = ["genepool", "vectorbt"] if config.vectorbt else ["genepool"]
-    runs = [_run_process(engine, data, config.sweep_pairs) for _ in range(config.repeats) for engine in engines]
-    summary: dict[str, Any] = {"pairs": config.sweep_pairs, "bars": config.sweep_bars, "fee_rate": SWEEP_FEE_RATE,
-                               "slippage": SWEEP_SLIPPAGE, "runs": runs}
+    for engine in engines:
+        _run_process(engine, data, config.sweep_fast, config.sweep_slow)
+    runs = [_run_process(engine, data, config.sweep_fast, config.sweep_slow)
+            for _ in range(config.repeats) for engine in engines]
+    summary: dict[str, Any] = {"pairs": len(sweep_pairs(config.sweep_fast, config.sweep_slow)),
+                               "fast": config.sweep_fast, "slow": config.sweep_slow, "bars": config.sweep_bars,
+                               "fee_rate": SWEEP_FEE_RATE, "slippage": SWEEP_SLIPPAGE, "runs": runs}
     for engine in engines:
         mine = [run for run in runs if run["engine"] == engine]
         summary[engine] = {"median_seconds": statistics.median(r["seconds"] for r in mine),
+                           "median_compute_seconds": statistics.median(r["compute_seconds"] for r in mine),
                            "max_peak_rss_mb": max(r["peak_rss_mb"] for r in mine)}
     if config.vectorbt:
         summary["speedup"] = summary["vectorbt"]["median_seconds"] / summary["genepool"]["median_seconds"]
+        summary["compute_speedup"] = (summary["vectorbt"]["median_compute_seconds"]
+                                      / summary["genepool"]["median_compute_seconds"])
     return summary
 
 
@@ -195,11 +218,11 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     return {"config": asdict(config), "cpu_count": os.cpu_count(), "kernels": kernel_bench(config), "sweep": sweep}
 
 
-def _child(argv: list[str]) -> None:
-    engine, data, n_pairs, out = argv
-    result = ENGINES[engine](Path(data), ema_pairs(int(n_pairs)))
-    Path(out).write_text(json.dumps(result))
+def _vectorbt_child(argv: list[str]) -> None:
+    """``python -m workloads.bench DATA FAST SLOW OUT``: the vectorbt sweep, its result written to ``OUT``."""
+    data, fast, slow, out = argv
+    Path(out).write_text(json.dumps(_vectorbt_sweep(Path(data), sweep_pairs(fast, slow))))
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1:])
+    _vectorbt_child(sys.argv[1:])

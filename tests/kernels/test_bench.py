@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
+import pytest
 from typer.testing import CliRunner
 
-from workloads.bench import ema_pairs
+from workloads.bench import sweep_pairs
 from workloads.cli import app
 
 
-def test_ema_pairs_are_distinct_valid_and_spread_over_the_box():
-    pairs = ema_pairs(1_000)
+def test_sweep_pairs_are_the_cartesian_grid_in_sweep_order():
+    pairs = sweep_pairs("5:44:1", "50:170:5")
     assert pairs.shape == (1_000, 2)
     assert len({tuple(p) for p in pairs}) == 1_000
-    assert np.all(pairs[:, 0] < pairs[:, 1])
-    assert pairs[:, 0].min() == 2 and pairs[:, 1].max() == 200 and pairs[:, 1].min() == 10
+    assert pairs[0].tolist() == [5, 50] and pairs[1].tolist() == [5, 55] and pairs[-1].tolist() == [44, 170]
+
+
+def test_sweep_pairs_refuse_a_fast_period_not_below_every_slow_one():
+    with pytest.raises(ValueError, match="every fast must be below every slow"):
+        sweep_pairs("5:60:1", "50:170:5")
 
 
 def test_bench_command_writes_the_figures_as_json(tmp_path):
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, [
         "bench", "--out", str(out), "--bars", "400", "--population", "3", "--sweep-bars", "300",
-        "--sweep-pairs", "4", "--repeats", "1", "--no-vectorbt", "--seed", "ema_crossover", "--seed",
+        "--sweep-fast", "2,3", "--sweep-slow", "10,11", "--repeats", "1", "--no-vectorbt", "--seed", "ema_crossover", "--seed",
         "sma_trend_filter", "--evolution-bars", "1500", "--evolution-population", "6",
         "--evolution-backends", "local"])
     assert result.exit_code == 0, result.output
@@ -34,7 +38,8 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
         assert row["bar_evals_per_second"] > 0 and row["peak_rss_above_inputs_mb"] >= 0
     sweep = figures["sweep"]
     assert [run["engine"] for run in sweep["runs"]] == ["genepool"]
-    assert sweep["genepool"]["median_seconds"] > 0 and sweep["genepool"]["max_peak_rss_mb"] > 0
+    assert sweep["pairs"] == 4 and sweep["genepool"]["max_peak_rss_mb"] > 0
+    assert 0 < sweep["genepool"]["median_compute_seconds"] < sweep["genepool"]["median_seconds"]
     assert "speedup" not in sweep
     assert "genepool" in result.stdout and "ema_crossover" in result.stdout
     evolution = figures["evolution"]
