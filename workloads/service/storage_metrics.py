@@ -5,6 +5,10 @@ exports the same meaning (the most recent generation recorded by any run) from s
 alert (``time() - max(...)``) still fires when no scheduled run exists at all. No sample is exported when storage
 holds no generation; a storage failure during the scrape is counted in ``genepool_storage_errors_total`` (by the
 storage layer) and exports nothing rather than failing ``/metrics``.
+
+The read retries for at most :data:`SCRAPE_RETRY_SECONDS` (every other storage call keeps the backend's 30 s), so a
+scrape during a database outage answers in time and the API target stays up: the outage shows as a missing sample,
+in ``genepool_storage_errors_total`` and (when we run the server) PostgreSQLDown, not as the API's TargetDown.
 """
 
 from __future__ import annotations
@@ -21,17 +25,28 @@ from workloads.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
 LAST_GENERATION_NAME = "genepool_last_generation_timestamp_seconds"
+SCRAPE_RETRY_SECONDS = 3.0
+"""Retry budget (seconds) of the scrape-time storage read, waiting for a pooled connection included.
+
+Prometheus gives up on a scrape after its scrape timeout, 10 s here: neither our ServiceMonitor
+(``infra/components/monitoring.py``, ``interval: 30s``) nor ``prometheusSpec`` in
+``infra/components/values/kube-prometheus-stack.yaml`` sets ``scrapeTimeout``, so Prometheus' default applies. A
+scrape that times out marks the API target down, and TargetDown would page for the database instead of the API.
+3 s spends under a third of that timeout, leaving the rest for the query itself and the exposition, and is still long
+enough to replace a dropped pooled connection or wait out a server that is back within seconds; a longer outage loses
+only this sample, which Prometheus reads again at the next scrape, 30 s later."""
 
 
 class LastGenerationCollector:
-    """Yields ``genepool_last_generation_timestamp_seconds`` read from ``storage()`` at scrape time."""
+    """Yields ``genepool_last_generation_timestamp_seconds`` read from ``storage()`` at scrape time, retrying for at
+    most :data:`SCRAPE_RETRY_SECONDS`."""
 
     def __init__(self, storage: Callable[[], Storage]) -> None:
         self._storage = storage
 
     def collect(self) -> Iterator[Metric]:
         try:
-            seconds = self._storage().last_generation_time()
+            seconds = self._storage().last_generation_time(retry_seconds=SCRAPE_RETRY_SECONDS)
         except StorageError as exc:
             log.warning("metrics: could not read the last generation time from storage: %s", exc)
             return

@@ -205,9 +205,12 @@ class Storage(ABC):
 
     # -- backend primitives ------------------------------------------------------------------------------------
     @abstractmethod
-    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
+    def _run(self, operation: str, work: Callable[[Session], T], *, retry_seconds: float | None = None) -> T:
         """Run ``work`` in one transaction (committed on return, rolled back on error), retried on transient
-        errors where the backend has them; each failed attempt counts in ``genepool_storage_errors_total``."""
+        errors where the backend has them; each failed attempt counts in ``genepool_storage_errors_total``.
+
+        ``retry_seconds`` caps the backend's own retry budget for this call only (``None``: the backend's budget);
+        a backend that never retries accepts and ignores it."""
 
     @abstractmethod
     def close(self) -> None:
@@ -387,10 +390,14 @@ class Storage(ABC):
 
         self._run("record_generation", work)
 
-    def last_generation_time(self) -> float | None:
-        """Unix time (seconds) at which the most recent generation of any run was recorded; ``None`` when none was."""
+    def last_generation_time(self, *, retry_seconds: float | None = None) -> float | None:
+        """Unix time (seconds) at which the most recent generation of any run was recorded; ``None`` when none was.
+
+        ``retry_seconds`` caps the retry budget of this read (see :meth:`_run`): the API reads it at scrape time,
+        which must answer well inside Prometheus' scrape timeout."""
         latest = schema.us_from_ts(self.dialect, "max(recorded_at)")
-        rows = self._run("last_generation_time", lambda s: s.query(f"SELECT {latest} FROM generations"))
+        rows = self._run("last_generation_time", lambda s: s.query(f"SELECT {latest} FROM generations"),
+                         retry_seconds=retry_seconds)
         recorded_us = rows[0][0] if rows else None
         return None if recorded_us is None else int(recorded_us) / 1_000_000
 

@@ -3,6 +3,7 @@
 DuckDB lets one process at a time open a file for writing: a second process (e.g. ``genepool serve`` while an
 ``evolve`` runs on the same file) gets a clear :class:`StorageError`. Use PostgreSQL for several processes.
 Statements of one storage object are serialised by a lock (DuckDB connections are not shared across threads).
+Nothing is retried (a local file has no transient errors), so a per-call ``retry_seconds`` is accepted and ignored.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class DuckDBStorage(Storage):
             raise StorageError(f"{url}: cannot open the DuckDB file: {exc}") from exc
         self._lock = threading.Lock()
 
-    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
+    def _run(self, operation: str, work: Callable[[Session], T], *, retry_seconds: float | None = None) -> T:
+        """One transaction under the lock; never retried (a local file has no transient errors), so
+        ``retry_seconds`` does not apply."""
         with self._lock:
             cursor = self._conn.cursor()
             try:

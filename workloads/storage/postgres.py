@@ -1,9 +1,12 @@
 """The PostgreSQL backend (``postgresql://user:password@host:port/db``): psycopg 3 with a connection pool.
 
 Transient failures — a lost or refused connection, a server restart (``OperationalError``), a pool timeout, a
-serialization failure or deadlock — are retried with exponential backoff (0.1 s doubling to 2 s) for up to
-``retry_seconds`` (30 s by default) before a :class:`StorageError` is raised. Every write is idempotent, so a
-retried transaction never duplicates rows. Each failed attempt is counted in
+serialization failure or deadlock — are retried with exponential backoff (0.1 s doubling to 2 s) within a retry
+budget: ``retry_seconds`` (30 s by default) per call, or less where the caller caps it for one call (the API's
+scrape-time read, :data:`workloads.service.storage_metrics.SCRAPE_RETRY_SECONDS`). No attempt starts after the
+budget is spent, and waiting for a pooled connection is bounded by what is left of it (and by ``connect_timeout``),
+so a call against a server that is down gives up after about its budget with a :class:`StorageError` naming it.
+Every write is idempotent, so a retried transaction never duplicates rows. Each failed attempt is counted in
 ``genepool_storage_errors_total{operation}`` and logged (with the URL's password masked).
 
 TimescaleDB: :meth:`migrate` creates the ``timescaledb`` extension when the server offers it and turns the
@@ -13,12 +16,13 @@ time-series tables into hypertables (see :mod:`workloads.storage.schema`); other
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable, TypeVar
 
 import numpy as np
 import psycopg
 import psycopg_pool
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from workloads.metrics import STORAGE_ERRORS
 from workloads.settings import redact_url
@@ -93,16 +97,23 @@ class PostgresStorage(Storage):
                         if str(exc).strip() else type(exc).__name__)
             raise
 
-    def _run(self, operation: str, work: Callable[[Session], T]) -> T:
-        retrying = Retrying(retry=retry_if_exception(is_transient), stop=stop_after_delay(self.retry_seconds),
+    def _run(self, operation: str, work: Callable[[Session], T], *, retry_seconds: float | None = None) -> T:
+        budget = self.retry_seconds if retry_seconds is None else min(retry_seconds, self.retry_seconds)
+        deadline = time.monotonic() + budget
+        retrying = Retrying(retry=retry_if_exception(is_transient), stop=stop_before_delay(budget),
                             wait=wait_exponential(multiplier=0.1, max=2.0), reraise=True)
         try:
-            return retrying(self._attempt, operation, work)
+            return retrying(lambda: self._attempt(operation, work, timeout=self._pool_wait(deadline)))
         except TRANSIENT as exc:
-            raise StorageError(f"{self.url}: {operation} failed after retrying for {self.retry_seconds:g} s: "
+            raise StorageError(f"{self.url}: {operation} failed after retrying for {budget:g} s: "
                                f"{str(exc).strip() or type(exc).__name__}") from exc
         except psycopg.Error as exc:
             raise StorageError(f"{self.url}: {operation} failed: {str(exc).strip()}") from exc
+
+    def _pool_wait(self, deadline: float) -> float:
+        """Seconds an attempt may wait for a pooled connection: the pool's own timeout (``connect_timeout``) or
+        what is left of the call's retry budget, whichever is shorter (the pool refuses at once when none is)."""
+        return min(self._pool.timeout, deadline - time.monotonic())
 
     def ping(self) -> None:
         try:
