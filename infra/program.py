@@ -63,7 +63,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
               on_cluster)
     Workload("workload", WorkloadArgs(
         namespace=namespace, image=config.image, api=config.api, evolution=config.evolution, api_token=api_token,
-        settings_env=settings.env, ray_auth_env=ray.auth_env, ray_dashboard_url=ray.dashboard_url,
-        scheduling=platform.system), on_cluster)
+        settings_env=settings.env, settings_data=settings.data, ray_auth_env=ray.auth_env,
+        ray_dashboard_url=ray.dashboard_url, scheduling=platform.system), on_cluster)
     return {**outputs, "kubeconfig": pulumi.Output.secret(platform.kubeconfig),
             "estimated_hourly_cost_usd": platform.hourly_cost_usd}

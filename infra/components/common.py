@@ -1,8 +1,12 @@
-"""Building blocks every component uses: pod hardening, resources, generated passwords, Helm values files."""
+"""Building blocks every component uses: pod hardening, resources, generated passwords, settings checksums, Helm
+values files."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +59,32 @@ def password(name: str, parent: pulumi.Resource, length: int = 32) -> pulumi.Out
     """A generated password (letters and digits only, so it needs no escaping inside URLs), as a secret."""
     generated = random.RandomPassword(name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent))
     return pulumi.Output.secret(generated.result)
+
+
+SETTINGS_CHECKSUM_ANNOTATION = "genepool.io/settings-checksum"
+"""Pod-template annotation carrying :func:`settings_checksum` of the settings a long-running pod reads from env."""
+
+
+def settings_digest(values: Mapping[str, str]) -> str:
+    """Hex SHA-256 of ``values`` serialised canonically: JSON with keys sorted, no whitespace, UTF-8. Every key and
+    every value counts, so changing, adding or removing any one of them changes the digest; key order does not."""
+    canonical = json.dumps(dict(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def settings_checksum(values: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:
+    """:func:`settings_digest` of ``values`` (env name → the value its Secret or ConfigMap holds), for
+    :data:`SETTINGS_CHECKSUM_ANNOTATION` on a pod template: any change to the settings changes the template, so the
+    controller rolls the pods instead of leaving them on the values they read at start.
+
+    The digest is computed inside ``apply`` from the resolved values. Pulumi marks anything derived from a secret as
+    secret, and a secret nested anywhere in a resource input makes that whole top-level input secret: a secret
+    annotation would turn the Deployment's entire ``spec`` into ``[secret]`` in state and in ``pulumi preview``,
+    hiding every pod-template change from review. So the digest is explicitly un-secreted. That is safe: SHA-256 is
+    not reversible, and the serialisation always includes generated high-entropy credentials (the database and Redis
+    URLs carry generated passwords), so neither the whole nor any weak member of it (e.g. a short API token) can be
+    recovered by guessing. Until every value is known (a first preview) the digest is unknown, as the values are."""
+    return pulumi.Output.unsecret(pulumi.Output.all(**values).apply(settings_digest))
 
 
 def load_values(file_name: str) -> dict[str, Any]:

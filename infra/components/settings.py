@@ -2,6 +2,8 @@
 
 Values that carry credentials (``contract.SECRET_OUTPUTS``) live in the Secret ``genepool-settings``, the rest in the
 ConfigMap ``genepool-settings``; pods reference them by key (:attr:`Settings.env`), so no manifest holds a secret.
+Pods read env only at start: long-running consumers annotate their pod template with a checksum of
+:attr:`Settings.data` so that a change rolls them (see ``workload.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class SettingsArgs:
 class Settings(pulumi.ComponentResource):
     env: list[dict[str, Any]]
     """Env entries ``GENEPOOL_<NAME>`` for every contract output, each a secretKeyRef or configMapKeyRef."""
+    data: dict[str, pulumi.Input[str]]
+    """What the Secret and the ConfigMap hold together: ``GENEPOOL_<NAME>`` → value (credentials as Pulumi secrets)."""
 
     def __init__(self, name: str, args: SettingsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Settings", name, None, opts)
@@ -36,10 +40,11 @@ class Settings(pulumi.ComponentResource):
         meta = {"name": "genepool-settings", "namespace": args.namespace, "labels": labels.PART_OF}
         secret_names = [n for n in contract.STACK_OUTPUTS if n in contract.SECRET_OUTPUTS]
         plain_names = [n for n in contract.STACK_OUTPUTS if n not in contract.SECRET_OUTPUTS]
-        secret = k8s.core.v1.Secret(f"{name}-secret", metadata=meta, string_data={
-            contract.env_name(n): pulumi.Output.secret(args.values[n]) for n in secret_names}, opts=child)
-        config_map = k8s.core.v1.ConfigMap(f"{name}-configmap", metadata=meta, data={
-            contract.env_name(n): args.values[n] for n in plain_names}, opts=child)
+        secret_data = {contract.env_name(n): pulumi.Output.secret(args.values[n]) for n in secret_names}
+        plain_data = {contract.env_name(n): args.values[n] for n in plain_names}
+        secret = k8s.core.v1.Secret(f"{name}-secret", metadata=meta, string_data=secret_data, opts=child)
+        config_map = k8s.core.v1.ConfigMap(f"{name}-configmap", metadata=meta, data=plain_data, opts=child)
+        self.data = {**secret_data, **plain_data}
         self.env = [
             {"name": contract.env_name(n),
              "valueFrom": ({"secretKeyRef": {"name": secret.metadata.name, "key": contract.env_name(n)}}

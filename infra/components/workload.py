@@ -5,6 +5,16 @@ API: ``genepool serve`` on port 8000; probes on ``/health/liveness`` and ``/heal
 80% memory by default) come from ``genepool:api`` (seed doc 001). The Deployment sets no ``replicas``: the HPA owns
 the count, so ``pulumi up`` never fights it. Rolling updates add one pod before removing one (maxUnavailable 0).
 
+Settings roll the API: its pods read ``GENEPOOL_*``, the API token and the Ray token from env, i.e. once, at start.
+The pod template carries ``genepool.io/settings-checksum``, the SHA-256 of everything the settings Secret and
+ConfigMap hold plus the API token (``common.settings_checksum``, shown in previews as a plain digest, not
+``[secret]``: the docstring there says why that is safe), so changing any of them changes the template and the
+Deployment rolls. The Ray token is generated once and not covered. The evolution CronJobs need no checksum: each run
+starts a fresh pod, which reads the current settings (and its submitter reads only the Ray token anyway). The Ray
+head and workers also read the settings, but KubeRay does not by default recreate RayCluster pods when their template
+changes (ours sets no upgrade strategy), so an annotation there would change nothing: after a settings change,
+restart the Ray cluster.
+
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
 ``ray job submit`` against the long-lived RayCluster with ``genepool evolve --symbol S --population P --generations G
 --random-seed R --backend ray --metrics-port M`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on
@@ -26,7 +36,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels
-from infra.components.common import container_security, pod_security, resources
+from infra.components.common import (SETTINGS_CHECKSUM_ANNOTATION, container_security, pod_security, resources,
+                                     settings_checksum)
 from infra.components.ray import RAY_UID, driver_metrics_port
 from infra.config import ApiConfig, EvolutionConfig
 from infra.platforms import Scheduling
@@ -62,6 +73,8 @@ class WorkloadArgs:
     evolution: EvolutionConfig
     api_token: pulumi.Input[str]
     settings_env: list[dict[str, Any]]
+    settings_data: dict[str, pulumi.Input[str]]
+    """What ``settings_env`` refers to (``Settings.data``): hashed into the API's settings checksum."""
     ray_auth_env: list[dict[str, Any]]
     ray_dashboard_url: pulumi.Input[str]
     scheduling: Scheduling
@@ -75,8 +88,10 @@ class Workload(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         selector = labels.app(labels.API)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
+        api_token = pulumi.Output.secret(args.api_token)
         token = k8s.core.v1.Secret(f"{name}-api-token", metadata={**meta, "name": "genepool-api-token"},
-                                   string_data={"token": pulumi.Output.secret(args.api_token)}, opts=child)
+                                   string_data={"token": api_token}, opts=child)
+        checksum = settings_checksum({**args.settings_data, API_TOKEN_ENV: api_token})
         token_env = {"name": API_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token.metadata.name,
                                                                             "key": "token"}}}
         pod_common = {
@@ -106,7 +121,8 @@ class Workload(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(f"{name}-api", metadata={**meta, "name": labels.API}, spec={
             "selector": {"matchLabels": selector},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {"metadata": {"labels": {**selector, **labels.PART_OF}},
+            "template": {"metadata": {"labels": {**selector, **labels.PART_OF},
+                                      "annotations": {SETTINGS_CHECKSUM_ANNOTATION: checksum}},
                          "spec": {**pod_common, "containers": [api_container]}},
         }, opts=child)
         k8s.core.v1.Service(f"{name}-api-service", metadata={**meta, "name": labels.API}, spec={
