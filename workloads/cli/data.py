@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, parse_interval, print_json
-from workloads.data.bars import Bars
-from workloads.data.calendar import find_gaps, infer_bars_per_year, spacing_ns
-from workloads.data.loaders import LoadOptions, read_bars, write_bars
-from workloads.data.synthetic import DEFAULT_START, generate
-from workloads.data.validate import RepairReport
+from workloads.data.calendar import DEFAULT_START, find_gaps, infer_bars_per_year, spacing_ns
+
+if TYPE_CHECKING:
+    from workloads.data.bars import Bars
+    from workloads.data.validate import RepairReport
 
 app = typer.Typer(help="Market data: generate synthetic bars, inspect files.", no_args_is_help=True)
 
@@ -77,6 +77,9 @@ def generate_command(
     symbol: Annotated[str, typer.Option("--symbol", help="Symbol name recorded with the bars.")] = "SYN",
 ) -> None:
     """Write a synthetic regime-switching GBM data set (byte-reproducible for the same seed)."""
+    from workloads.data.loaders import write_bars
+    from workloads.data.synthetic import generate
+
     with bad_input_exits():
         data = generate(bars, random_seed, funding=funding, interval_seconds=parse_interval(interval), start=start,
                         symbol=symbol)
@@ -92,6 +95,8 @@ def inspect_command(
     fill_gaps: FillGaps = False,
 ) -> None:
     """Validate a data file and summarise it: bars, first/last time, bars per year, gaps, funding."""
+    from workloads.data.loaders import LoadOptions, read_bars
+
     with bad_input_exits():
         result = read_bars(file, LoadOptions(drop_invalid=drop_invalid, fill_gaps=fill_gaps))
     summary = summarize(result.bars, result.repairs)

@@ -15,8 +15,6 @@ import typer
 
 from workloads.cli.data import print_summary, summarize
 from workloads.cli.evolve import evolve
-from workloads.data.loaders import read_bars, write_bars
-from workloads.data.synthetic import generate
 
 DEMO_BARS = 3_000
 DEMO_RANDOM_SEED = 42
@@ -29,6 +27,9 @@ def demo(
 ) -> None:
     """The main job on embedded defaults: generate data, evolve every ready seed, print the hall of fame, write
     the report."""
+    from workloads.data.loaders import read_bars, write_bars
+    from workloads.data.synthetic import generate
+
     data_path = out_dir / "synthetic.parquet"
     write_bars(generate(DEMO_BARS, DEMO_RANDOM_SEED, funding=True), data_path)
     loaded = read_bars(data_path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -18,14 +18,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
-from workloads.evolution.config import EvolutionConfig, load_config_file
-from workloads.evolution.pool import EvaluationError, GenerationReport, PoolState
-from workloads.evolution.run import Plan, load_run_file, run_evolution
-from workloads.cache.redis import RedisCache, make_cache
 from workloads.cli.state import StackOutputs, settings_from
-from workloads.settings import Settings, default_home
-from workloads.storage import open_storage
-from workloads.storage.runs import RunRecorder
+from workloads.settings import default_home
+
+if TYPE_CHECKING:
+    from workloads.data.bars import Bars
+    from workloads.evolution.pool import GenerationReport, PoolState
+    from workloads.evolution.run import Plan
+    from workloads.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,10 @@ def default_runs_dir() -> Path:
 
 
 def _load_data(data: Optional[Path], synthetic: Optional[int], symbol: Optional[str], random_seed: int,
-               settings: Settings):
+               settings: Settings) -> Bars:
     from workloads.data.loaders import load_bars
     from workloads.data.synthetic import generate
+    from workloads.storage import open_storage
 
     if sum(source is not None for source in (data, synthetic, symbol)) != 1:
         raise ValueError("give exactly one of --data FILE, --synthetic N_BARS or --symbol S (bars in the database)")
@@ -101,6 +102,13 @@ def evolve(
     stack_outputs: StackOutputs = None,
 ) -> None:
     """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
+    from workloads.cache.redis import RedisCache, make_cache
+    from workloads.evolution.config import EvolutionConfig, load_config_file
+    from workloads.evolution.pool import EvaluationError
+    from workloads.evolution.run import load_run_file, run_evolution
+    from workloads.storage import open_storage
+    from workloads.storage.runs import RunRecorder
+
     overrides: dict[str, Any] = {
         "population": population, "generations": generations, "mutation": mutation, "crossover": crossover,
         "elite": elite, "holdout": holdout, "segments": segments, "min_trades": min_trades, "fee_bps": fee_bps,
@@ -230,6 +238,7 @@ def report(
     runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
 ) -> None:
     """Write one self-contained HTML report (fitness per generation, equity vs buy-and-hold, drawdowns, genes)."""
+    from workloads.evolution.run import load_run_file
     from workloads.report import write_report
 
     with bad_input_exits():

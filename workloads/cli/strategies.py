@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, print_json
-from workloads.data.loaders import LoadOptions, read_bars
 
 app = typer.Typer(help="The strategy seeds.", no_args_is_help=True)
 
@@ -60,6 +59,7 @@ def readiness(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """For each seed: data points, the minimum required, the recommendation, and whether the evolution will run it."""
+    from workloads.data.loaders import LoadOptions, read_bars
     from workloads.readiness import assess_all
     from workloads.seeds.registry import all_seeds
 

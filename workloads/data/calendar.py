@@ -21,6 +21,8 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
 DAYS_PER_YEAR = 365.25
 TRADING_DAYS_PER_YEAR = 252
+DEFAULT_START = "2022-01-01T00:00:00"
+"""First bar's time (UTC, ISO-8601) of generated bars when none is given (``workloads.data.synthetic``)."""
 
 
 def spacing_ns(timestamps: np.ndarray) -> int:

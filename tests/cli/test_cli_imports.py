@@ -1,0 +1,46 @@
+"""The ``genepool`` command line starts fast: importing it loads only the standard library, typer/click/rich, numpy
+and light ``workloads`` modules; each command imports its heavy libraries when it runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from workloads.cli import app
+
+HEAVY_MODULES = (
+    "scipy", "pyarrow", "sklearn", "numba", "redis", "psycopg", "psycopg_pool", "duckdb", "ray", "fastapi",
+    "uvicorn", "pandas", "prometheus_client", "workloads.kernels", "workloads.evolution", "workloads.storage",
+    "workloads.cache", "workloads.data.loaders", "workloads.data.synthetic",
+)
+
+COMMANDS = ("data", "demo", "backtest", "sweep", "bench", "evolve", "report", "strategies", "readiness", "health",
+            "serve")
+
+
+def test_importing_the_cli_loads_no_heavy_module():
+    probe = (
+        "import json, sys\n"
+        "import workloads.cli\n"
+        f"heavy = {HEAVY_MODULES!r}\n"
+        "print(json.dumps([h for h in heavy if h in sys.modules]))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = json.loads(completed.stdout)
+    assert not loaded, (
+        f"`import workloads.cli` loaded heavy modules: {', '.join(loaded)}. Import them inside the command function "
+        "that needs them; find who imported them with `python -X importtime -c 'import workloads.cli' 2>&1 | less` "
+        "(a module's own imports are listed, indented, just above it)."
+    )
+
+
+def test_help_lists_every_command():
+    result = CliRunner().invoke(app, ["--help"])
+
+    assert result.exit_code == 0, result.output
+    first_words = {line.strip("│ ").split(" ", 1)[0] for line in result.output.splitlines()}
+    missing = [command for command in COMMANDS if command not in first_words]
+    assert not missing, f"--help does not list {missing}:\n{result.output}"
