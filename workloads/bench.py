@@ -15,7 +15,9 @@
    engines alternate ``repeats`` times. Per run: wall time and peak RSS (``wait4`` rusage), and the compute time the
    process reports for the sweep itself (genepool: the kernel call; vectorbt: indicators to total return). The
    headline ``speedup`` is the ratio of median whole-process wall times; ``compute_speedup`` the ratio of median
-   compute times.
+   compute times. ``numba_floor_seconds`` times the least any Numba-based process does (:data:`NUMBA_FLOOR_SCRIPT`:
+   start Python, import Numba, load and call one cached trivial kernel), and ``speedup_ceiling`` = vectorbt's wall
+   time / that floor is the whole-process ratio a sweep taking no time at all would reach on this machine.
 """
 
 from __future__ import annotations
@@ -184,6 +186,34 @@ def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any
             "median_total_return": float(np.median(result["total_return"]))}
 
 
+NUMBA_FLOOR_SCRIPT = """from numba import njit
+
+
+@njit(cache=True)
+def one(x):
+    return x + 1.0
+
+
+one(1.0)
+"""
+"""The least a Numba-based sweep process does: start Python, import Numba, load one cached kernel (which initialises
+Numba's CPU target) and call it."""
+
+
+def numba_floor_seconds(workdir: Path, repeats: int) -> float:
+    """Median wall seconds of :data:`NUMBA_FLOOR_SCRIPT` as a whole process, after one untimed run that compiles it
+    into a cache under ``workdir``."""
+    script = workdir / "numba_floor.py"
+    script.write_text(NUMBA_FLOOR_SCRIPT)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(workdir / "numba-floor-cache")}
+    times = []
+    for _ in range(repeats + 1):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(script)], env=env, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times[1:])
+
+
 def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
     """Figure 2 (see module doc): genepool and vectorbt sweeps as whole processes, warmed up, then alternately."""
     from workloads.data.loaders import write_bars
@@ -198,7 +228,8 @@ def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
             for _ in range(config.repeats) for engine in engines]
     summary: dict[str, Any] = {"pairs": len(sweep_pairs(config.sweep_fast, config.sweep_slow)),
                                "fast": config.sweep_fast, "slow": config.sweep_slow, "bars": config.sweep_bars,
-                               "fee_rate": SWEEP_FEE_RATE, "slippage": SWEEP_SLIPPAGE, "runs": runs}
+                               "fee_rate": SWEEP_FEE_RATE, "slippage": SWEEP_SLIPPAGE, "runs": runs,
+                               "numba_floor_seconds": numba_floor_seconds(workdir, config.repeats)}
     for engine in engines:
         mine = [run for run in runs if run["engine"] == engine]
         summary[engine] = {"median_seconds": statistics.median(r["seconds"] for r in mine),
@@ -208,6 +239,7 @@ def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
         summary["speedup"] = summary["vectorbt"]["median_seconds"] / summary["genepool"]["median_seconds"]
         summary["compute_speedup"] = (summary["vectorbt"]["median_compute_seconds"]
                                       / summary["genepool"]["median_compute_seconds"])
+        summary["speedup_ceiling"] = summary["vectorbt"]["median_seconds"] / summary["numba_floor_seconds"]
     return summary
 
 

@@ -40,7 +40,8 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     assert [run["engine"] for run in sweep["runs"]] == ["genepool"]
     assert sweep["pairs"] == 4 and sweep["genepool"]["max_peak_rss_mb"] > 0
     assert 0 < sweep["genepool"]["median_compute_seconds"] < sweep["genepool"]["median_seconds"]
-    assert "speedup" not in sweep
+    assert "speedup" not in sweep and "speedup_ceiling" not in sweep
+    assert 0 < sweep["numba_floor_seconds"]
     assert "genepool" in result.stdout and "ema_crossover" in result.stdout
     evolution = figures["evolution"]
     assert [r["backend"] for r in evolution["results"]] == ["local"]

@@ -77,6 +77,9 @@ def bench(
     if "speedup" in sweep:
         console.print(f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median whole-process wall time); "
                       f"{sweep['compute_speedup']:.1f}× on the sweep's compute alone")
+        console.print(f"a Python process that only imports Numba and calls one cached kernel takes "
+                      f"{sweep['numba_floor_seconds']:.2f} s here: no Numba-based sweep can be more than "
+                      f"{sweep['speedup_ceiling']:.1f}× faster than vectorbt as a whole process on this machine")
     if "evolution" in results:
         from workloads.evolution.bench import format_benchmark
 
