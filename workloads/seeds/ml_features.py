@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn import config_context
-from threadpoolctl import threadpool_limits
 
 from workloads.kernels.ta import realized_vol_1d, rsi_1d
 
@@ -123,6 +121,9 @@ def walk_forward_targets(features: np.ndarray, labels: np.ndarray, first_sample:
     ``start``: only targets from bar ``start`` on are wanted (``trade_start``); blocks that end before it are not
     fitted and read 0. The schedule stays anchored at the first fit, so ``targets[start:]`` is the same for every
     ``start``."""
+    from sklearn import config_context  # imported here, not at module level: listing seeds loads no scikit-learn
+    from threadpoolctl import threadpool_limits
+
     n = features.shape[0]
     targets = np.zeros(n)
     with config_context(assume_finite=True), threadpool_limits(limits=1):

@@ -28,10 +28,9 @@ Cost: one fit per ``retrain_every`` bars and one vectorised prediction per block
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import LinearSVC
 
 from workloads.data.bars import Bars
 from workloads.seeds.base import Seed
@@ -41,9 +40,17 @@ from workloads.seeds.ml_features import feature_matrix, feature_start, next_retu
 TRAIN_WINDOW, RETRAIN_EVERY, C, N_LAGS = 0, 1, 2, 3
 RANDOM_STATE = 0
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
 
 def classifier(c: float) -> Pipeline:
-    """A fresh, unfitted model of this seed for regularisation ``c``."""
+    """A fresh, unfitted model of this seed for regularisation ``c`` (scikit-learn is imported here, on the first
+    fit, so that listing seeds does not load it)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
     return make_pipeline(StandardScaler(), LinearSVC(C=c, dual=False, random_state=RANDOM_STATE))
 
 

@@ -30,11 +30,9 @@ Cost: one fit (and one in-sample prediction) per ``retrain_every`` bars and one 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeRegressor
 
 from workloads.data.bars import Bars
 from workloads.seeds.base import Seed
@@ -45,9 +43,18 @@ TRAIN_WINDOW, RETRAIN_EVERY, N_COMPONENTS, MAX_DEPTH, QUANTILE = 0, 1, 2, 3, 4
 N_LAGS = 10
 RANDOM_STATE = 0
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
 
 def regressor(n_components: int, max_depth: int) -> Pipeline:
-    """A fresh, unfitted model of this seed."""
+    """A fresh, unfitted model of this seed (scikit-learn is imported here, on the first fit, so that listing seeds
+    does not load it)."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeRegressor
+
     return make_pipeline(StandardScaler(), PCA(n_components=n_components, svd_solver="full"),
                          DecisionTreeRegressor(max_depth=max_depth, random_state=RANDOM_STATE))
 
