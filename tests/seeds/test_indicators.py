@@ -108,7 +108,7 @@ def test_vwap_is_undefined_where_no_bar_of_the_window_has_volume():
 
 @pytest.mark.parametrize("n", [1, 10, 100])
 def test_donchian_uses_the_previous_n_bars(n):
-    high, low = np.round(H), np.round(L)  # plateaus: ties in the deques
+    high, low = np.round(H), np.round(L)  # plateaus: ties in the windows
     upper, lower = ta.donchian_1d(high, low, n)
     assert_same(upper, nan_prefix(windows(high, n).max(axis=1)[:-1], n, C.shape[0]))
     assert_same(lower, nan_prefix(windows(low, n).min(axis=1)[:-1], n, C.shape[0]))

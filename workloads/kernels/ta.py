@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from workloads.kernels.windows import (deque_push_max, deque_push_min, moments_mean, moments_push, moments_var,
-                                       ring_sum, ring_swap, rsi_value, stoch_k, true_range, weighted_mean_std,
-                                       weighted_moments_push, wilder_push)
+from workloads.kernels.windows import (extreme_window, moments_mean, moments_push, moments_var, ring_sum, ring_swap,
+                                       rolling_max_push, rolling_min_push, rsi_value, stoch_k, true_range,
+                                       weighted_mean_std, weighted_moments_push, wilder_push)
 
 
 @njit(cache=True)
@@ -86,15 +86,14 @@ def stochf_1d(high: np.ndarray, low: np.ndarray, close: np.ndarray, k: int, d: i
     bars = close.shape[0]
     fast_k = np.full(bars, np.nan)
     fast_d = np.full(bars, np.nan)
-    max_dq = np.empty(k, np.int64)
-    min_dq = np.empty(k, np.int64)
+    highs, lows = extreme_window(k), extreme_window(k)
+    high_k, high_prefix, low_k, low_prefix = 0, 0.0, 0, 0.0
     ring = np.empty(d)
-    max_head, max_size, min_head, min_size = 0, 0, 0, 0
     for t in range(bars):
-        max_head, max_size = deque_push_max(max_dq, max_head, max_size, high, t, k)
-        min_head, min_size = deque_push_min(min_dq, min_head, min_size, low, t, k)
+        highest, high_k, high_prefix = rolling_max_push(highs, high_k, high_prefix, high[t])
+        lowest, low_k, low_prefix = rolling_min_push(lows, low_k, low_prefix, low[t])
         if t >= k - 1:
-            value = stoch_k(close[t], high[max_dq[max_head]], low[min_dq[min_head]])
+            value = stoch_k(close[t], highest, lowest)
             ring_swap(ring, t - (k - 1), value)
             if t >= k + d - 2:
                 fast_k[t] = value
@@ -144,15 +143,15 @@ def donchian_1d(high: np.ndarray, low: np.ndarray, n: int) -> tuple[np.ndarray, 
     bars = high.shape[0]
     upper = np.full(bars, np.nan)
     lower = np.full(bars, np.nan)
-    max_dq = np.empty(n, np.int64)
-    min_dq = np.empty(n, np.int64)
-    max_head, max_size, min_head, min_size = 0, 0, 0, 0
+    highs, lows = extreme_window(n), extreme_window(n)
+    high_k, high_prefix, low_k, low_prefix = 0, 0.0, 0, 0.0
+    highest, lowest = np.nan, np.nan
     for t in range(bars):
         if t >= n:
-            upper[t] = high[max_dq[max_head]]
-            lower[t] = low[min_dq[min_head]]
-        max_head, max_size = deque_push_max(max_dq, max_head, max_size, high, t, n)
-        min_head, min_size = deque_push_min(min_dq, min_head, min_size, low, t, n)
+            upper[t] = highest
+            lower[t] = lowest
+        highest, high_k, high_prefix = rolling_max_push(highs, high_k, high_prefix, high[t])
+        lowest, low_k, low_prefix = rolling_min_push(lows, low_k, low_prefix, low[t])
     return upper, lower
 
 
@@ -172,17 +171,19 @@ def ichimoku_1d(high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int,
     span_a = np.full(bars, np.nan)
     span_b = np.full(bars, np.nan)
     windows = (tenkan, kijun, senkou_b)
-    max_dq = np.empty((3, max(windows)), np.int64)
-    min_dq = np.empty((3, max(windows)), np.int64)
-    state = np.zeros((3, 4), np.int64)
+    highs = np.full((3, max(windows)), -np.inf)
+    lows = np.full((3, max(windows)), -np.inf)
+    positions = np.zeros((3, 2), np.int64)
+    prefixes = np.zeros((3, 2))
     mids = np.full(3, np.nan)
     for t in range(bars):
         for w in range(3):
             n = windows[w]
-            st = state[w]
-            st[0], st[1] = deque_push_max(max_dq[w, :n], st[0], st[1], high, t, n)
-            st[2], st[3] = deque_push_min(min_dq[w, :n], st[2], st[3], low, t, n)
-            mids[w] = (high[max_dq[w, st[0]]] + low[min_dq[w, st[2]]]) / 2.0 if t >= n - 1 else np.nan
+            highest, positions[w, 0], prefixes[w, 0] = rolling_max_push(highs[w, :n], positions[w, 0],
+                                                                        prefixes[w, 0], high[t])
+            lowest, positions[w, 1], prefixes[w, 1] = rolling_min_push(lows[w, :n], positions[w, 1],
+                                                                       prefixes[w, 1], low[t])
+            mids[w] = (highest + lowest) / 2.0 if t >= n - 1 else np.nan
         tenkan_sen[t] = mids[0]
         kijun_sen[t] = mids[1]
         if t + kijun < bars:

@@ -1,7 +1,7 @@
-"""Streaming rolling-window state for fused seed kernels: ring buffers, rolling moments, monotonic deques, Wilder.
+"""Streaming rolling-window state for fused seed kernels: ring buffers, rolling moments, rolling extremes, Wilder.
 
 A fused kernel walks the bars once per individual and keeps, per individual, only **window-sized** state: a ring
-buffer of the last ``n`` values of a derived series, a few running sums, or a deque of bar indices. Every function
+buffer of the last ``n`` values of a derived series, a few running sums, or the block maxima of a rolling extreme. Every function
 here is a flat ``@njit`` step the kernel calls once per bar; state that is a scalar is passed in and returned (Numba
 scalars cannot be updated by reference), state that is an array (allocated once per individual with ``np.empty``)
 is updated in place. ``workloads.kernels.ta`` builds the array-form indicators from these same steps, so an
@@ -16,16 +16,16 @@ drift of add-new/subtract-old updates never outlives one window, and moments are
 cancellation. Results agree with TA-Lib / NumPy to ~1e-12 relative (see ``tests/seeds``).
 
 >>> import numpy as np
->>> from workloads.kernels.windows import deque_push_max, rolling_sum_push
+>>> from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_sum_push
 >>> buf, total = np.zeros(3), 0.0
 >>> for k, x in enumerate([1.0, 2.0, 3.0, 4.0]):
 ...     total = rolling_sum_push(buf, k, x, total)
 >>> total
 9.0
->>> highs, dq, head, size = np.array([3.0, 1.0, 2.0, 0.5]), np.empty(2, np.int64), 0, 0
->>> for t in range(4):
-...     head, size = deque_push_max(dq, head, size, highs, t, 2)
->>> float(highs[dq[head]])
+>>> window, k, prefix = extreme_window(2), 0, 0.0
+>>> for x in [3.0, 1.0, 2.0, 0.5]:
+...     highest, k, prefix = rolling_max_push(window, k, prefix, x)
+>>> highest
 2.0
 """
 
@@ -160,55 +160,40 @@ def weighted_mean_std(sw: float, s1: float, s2: float, shift: float) -> tuple[fl
 
 # -- rolling extremes -------------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def deque_push_max(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, n: int) -> tuple[int, int]:
-    """Monotonic deque for the rolling max of the array ``x`` over the ``n`` bars ``t-n+1 .. t``: push bar ``t``
-    (bars pushed in order, one per call); return ``(head, size)``. The max is ``x[dq[head]]``. ``dq`` is an int64
-    ring of length ``n``; start with ``head = size = 0``. Amortised O(1) per bar (no integer division)."""
-    cap = dq.shape[0]
-    if size > 0 and dq[head] <= t - n:
-        head += 1
-        if head == cap:
-            head = 0
-        size -= 1
-    value = x[t]
-    back = head + size - 1
-    if back >= cap:
-        back -= cap
-    while size > 0 and x[dq[back]] <= value:
-        size -= 1
-        back -= 1
-        if back < 0:
-            back += cap
-    back += 1
-    if back == cap:
-        back = 0
-    dq[back] = t
-    return head, size + 1
+def extreme_window(n: int) -> np.ndarray:
+    """The state array of a rolling max or min over ``n`` values (start :func:`rolling_max_push` /
+    :func:`rolling_min_push` with it, ``k = 0`` and ``prefix = 0.0``)."""
+    return np.full(n, -np.inf)
 
 
 @njit(cache=True, inline="always")
-def deque_push_min(dq: np.ndarray, head: int, size: int, x: np.ndarray, t: int, n: int) -> tuple[int, int]:
-    """As :func:`deque_push_max`, for the rolling min (``x[dq[head]]`` is the min of ``x[t-n+1 .. t]``)."""
-    cap = dq.shape[0]
-    if size > 0 and dq[head] <= t - n:
-        head += 1
-        if head == cap:
-            head = 0
-        size -= 1
-    value = x[t]
-    back = head + size - 1
-    if back >= cap:
-        back -= cap
-    while size > 0 and x[dq[back]] >= value:
-        size -= 1
-        back -= 1
-        if back < 0:
-            back += cap
-    back += 1
-    if back == cap:
-        back = 0
-    dq[back] = t
-    return head, size + 1
+def rolling_max_push(buf: np.ndarray, k: int, prefix: float, x: float) -> tuple[float, int, float]:
+    """Push ``x``; return ``(max of the last min(count, n) values pushed, k, prefix)`` for the next push.
+
+    Van Herk / Gil-Werman blocks: values arrive in blocks of ``n = len(buf)``; ``k`` is the position in the current
+    block and ``prefix`` the max of the block so far. ``buf[j]`` for ``j > k`` holds the max of the previous block
+    from position ``j`` to its end (``-inf`` before any block has completed), so the window ending at ``x`` is
+    ``max(prefix, buf[k + 1])``; the block's own value overwrites ``buf[k]``, which is no longer needed, and when a
+    block completes ``buf`` is turned into its suffix maxima in one backward pass. Per push: two ``max`` and one
+    store, plus ``n`` ``max`` once every ``n`` pushes; no data-dependent branch, no integer division. Exact (only
+    comparisons), so equal to ``np.max`` over the window bit for bit."""
+    n = buf.shape[0]
+    prefix = x if k == 0 else max(prefix, x)
+    if k == n - 1:
+        buf[k] = x
+        for j in range(n - 2, -1, -1):
+            buf[j] = max(buf[j], buf[j + 1])
+        return prefix, 0, prefix
+    current = max(prefix, buf[k + 1])
+    buf[k] = x
+    return current, k + 1, prefix
+
+
+@njit(cache=True, inline="always")
+def rolling_min_push(buf: np.ndarray, k: int, prefix: float, x: float) -> tuple[float, int, float]:
+    """As :func:`rolling_max_push`, for the rolling min: the max of the negated values, negated (exact)."""
+    negated, k, prefix = rolling_max_push(buf, k, prefix, -x)
+    return -negated, k, prefix
 
 
 # -- Wilder smoothing -------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ named for its seed (``strategies/ema_crossover.py`` defines the seed ``ema_cross
 and nothing else changes. Seeds are listed by name in alphabetical order.
 
 :func:`get_seed` imports only the module of the seed asked for: a command that runs one seed does not pay for the
-others' imports (the scikit-learn seeds import scikit-learn).
+others' imports.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import deque_push_max, deque_push_min
+from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_min_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -38,10 +38,12 @@ def donchian_breakout_nb(open_, high, low, close, volume, funding, params, sim, 
         entry = int(params[i, ENTRY])
         exit_ = int(params[i, EXIT])
         warm = max(entry, exit_)
-        emax, emin = np.empty(entry, np.int64), np.empty(entry, np.int64)
-        xmax, xmin = np.empty(exit_, np.int64), np.empty(exit_, np.int64)
-        eh_head, eh_size, el_head, el_size = 0, 0, 0, 0
-        xh_head, xh_size, xl_head, xl_size = 0, 0, 0, 0
+        entry_highs, entry_lows = extreme_window(entry), extreme_window(entry)
+        exit_highs, exit_lows = extreme_window(exit_), extreme_window(exit_)
+        eh_k, eh_prefix, el_k, el_prefix = 0, 0.0, 0, 0.0
+        xh_k, xh_prefix, xl_k, xl_prefix = 0, 0.0, 0, 0.0
+        # The channels of bar t are over the previous bars: the extremes pushed up to bar t-1.
+        entry_high, entry_low, exit_high, exit_low = np.nan, np.nan, np.nan, np.nan
         position = 0.0
         book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
@@ -49,18 +51,18 @@ def donchian_breakout_nb(open_, high, low, close, volume, funding, params, sim, 
                 book = book_fill(book, ledger, t, open_[t])
             if t >= warm:
                 c = close[t]
-                if c > high[emax[eh_head]]:
+                if c > entry_high:
                     position = 1.0
-                elif c < low[emin[el_head]]:
+                elif c < entry_low:
                     position = -1.0
-                elif position > 0.0 and c < low[xmin[xl_head]]:
+                elif position > 0.0 and c < exit_low:
                     position = 0.0
-                elif position < 0.0 and c > high[xmax[xh_head]]:
+                elif position < 0.0 and c > exit_high:
                     position = 0.0
-            eh_head, eh_size = deque_push_max(emax, eh_head, eh_size, high, t, entry)
-            el_head, el_size = deque_push_min(emin, el_head, el_size, low, t, entry)
-            xh_head, xh_size = deque_push_max(xmax, xh_head, xh_size, high, t, exit_)
-            xl_head, xl_size = deque_push_min(xmin, xl_head, xl_size, low, t, exit_)
+            entry_high, eh_k, eh_prefix = rolling_max_push(entry_highs, eh_k, eh_prefix, high[t])
+            entry_low, el_k, el_prefix = rolling_min_push(entry_lows, el_k, el_prefix, low[t])
+            exit_high, xh_k, xh_prefix = rolling_max_push(exit_highs, xh_k, xh_prefix, high[t])
+            exit_low, xl_k, xl_prefix = rolling_min_push(exit_lows, xl_k, xl_prefix, low[t])
             if target_rec.shape[0] > 0:
                 target_rec[t] = position
             book = book_close(book, t, close[t], position)

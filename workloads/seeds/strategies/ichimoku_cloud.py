@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import deque_push_max, deque_push_min, ring_swap
+from workloads.kernels.windows import extreme_window, ring_swap, rolling_max_push, rolling_min_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -35,29 +35,29 @@ def ichimoku_cloud_nb(open_, high, low, close, volume, funding, params, sim, tra
         kijun = int(params[i, KIJUN])
         senkou_b = int(params[i, SENKOU_B])
         warm = kijun + max(kijun, senkou_b) - 1
-        tmax, tmin = np.empty(tenkan, np.int64), np.empty(tenkan, np.int64)
-        kmax, kmin = np.empty(kijun, np.int64), np.empty(kijun, np.int64)
-        bmax, bmin = np.empty(senkou_b, np.int64), np.empty(senkou_b, np.int64)
-        th_head, th_size, tl_head, tl_size = 0, 0, 0, 0
-        kh_head, kh_size, kl_head, kl_size = 0, 0, 0, 0
-        bh_head, bh_size, bl_head, bl_size = 0, 0, 0, 0
+        tenkan_highs, tenkan_lows = extreme_window(tenkan), extreme_window(tenkan)
+        kijun_highs, kijun_lows = extreme_window(kijun), extreme_window(kijun)
+        span_highs, span_lows = extreme_window(senkou_b), extreme_window(senkou_b)
+        th_k, th_prefix, tl_k, tl_prefix = 0, 0.0, 0, 0.0
+        kh_k, kh_prefix, kl_k, kl_prefix = 0, 0.0, 0, 0.0
+        bh_k, bh_prefix, bl_k, bl_prefix = 0, 0.0, 0, 0.0
         spans_a = np.empty(kijun)
         spans_b = np.empty(kijun)
         book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
             if book.pending != book.held:
                 book = book_fill(book, ledger, t, open_[t])
-            th_head, th_size = deque_push_max(tmax, th_head, th_size, high, t, tenkan)
-            tl_head, tl_size = deque_push_min(tmin, tl_head, tl_size, low, t, tenkan)
-            kh_head, kh_size = deque_push_max(kmax, kh_head, kh_size, high, t, kijun)
-            kl_head, kl_size = deque_push_min(kmin, kl_head, kl_size, low, t, kijun)
-            bh_head, bh_size = deque_push_max(bmax, bh_head, bh_size, high, t, senkou_b)
-            bl_head, bl_size = deque_push_min(bmin, bl_head, bl_size, low, t, senkou_b)
-            tenkan_sen = (high[tmax[th_head]] + low[tmin[tl_head]]) / 2.0
-            kijun_sen = (high[kmax[kh_head]] + low[kmin[kl_head]]) / 2.0
+            tenkan_high, th_k, th_prefix = rolling_max_push(tenkan_highs, th_k, th_prefix, high[t])
+            tenkan_low, tl_k, tl_prefix = rolling_min_push(tenkan_lows, tl_k, tl_prefix, low[t])
+            kijun_high, kh_k, kh_prefix = rolling_max_push(kijun_highs, kh_k, kh_prefix, high[t])
+            kijun_low, kl_k, kl_prefix = rolling_min_push(kijun_lows, kl_k, kl_prefix, low[t])
+            span_high, bh_k, bh_prefix = rolling_max_push(span_highs, bh_k, bh_prefix, high[t])
+            span_low, bl_k, bl_prefix = rolling_min_push(span_lows, bl_k, bl_prefix, low[t])
+            tenkan_sen = (tenkan_high + tenkan_low) / 2.0
+            kijun_sen = (kijun_high + kijun_low) / 2.0
             # The spans computed now are the cloud of bar t + kijun; the ring hands back those of t - kijun.
             cloud_a = ring_swap(spans_a, t, (tenkan_sen + kijun_sen) / 2.0)
-            cloud_b = ring_swap(spans_b, t, (high[bmax[bh_head]] + low[bmin[bl_head]]) / 2.0)
+            cloud_b = ring_swap(spans_b, t, (span_high + span_low) / 2.0)
             target = 0.0
             if t >= warm:
                 c = close[t]

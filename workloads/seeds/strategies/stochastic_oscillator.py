@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import deque_push_max, deque_push_min, ring_sum, ring_swap, stoch_k
+from workloads.kernels.windows import extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push, stoch_k
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -40,20 +40,19 @@ def stochastic_oscillator_nb(open_, high, low, close, volume, funding, params, s
         d = int(params[i, D])
         oversold = params[i, OVERSOLD]
         overbought = params[i, OVERBOUGHT]
-        max_dq = np.empty(k, np.int64)
-        min_dq = np.empty(k, np.int64)
+        highs, lows = extreme_window(k), extreme_window(k)
         k_ring = np.empty(d)
-        max_head, max_size, min_head, min_size = 0, 0, 0, 0
+        high_k, high_prefix, low_k, low_prefix = 0, 0.0, 0, 0.0
         prev_diff = np.nan
         position = 0.0
         book, ledger = new_book(sim, trade_start, 0)
         for t in range(n):
             if book.pending != book.held:
                 book = book_fill(book, ledger, t, open_[t])
-            max_head, max_size = deque_push_max(max_dq, max_head, max_size, high, t, k)
-            min_head, min_size = deque_push_min(min_dq, min_head, min_size, low, t, k)
+            highest, high_k, high_prefix = rolling_max_push(highs, high_k, high_prefix, high[t])
+            lowest, low_k, low_prefix = rolling_min_push(lows, low_k, low_prefix, low[t])
             if t >= k - 1:
-                fast_k = stoch_k(close[t], high[max_dq[max_head]], low[min_dq[min_head]])
+                fast_k = stoch_k(close[t], highest, lowest)
                 ring_swap(k_ring, t - (k - 1), fast_k)
                 if t >= k + d - 2:
                     fast_d = ring_sum(k_ring) / d
