@@ -3,6 +3,7 @@ checked by a real server that lacks the extension."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -13,6 +14,7 @@ from tests.integration.servers import PG_PASSWORD
 from workloads.data.synthetic import generate
 from workloads.metrics import STORAGE_ERRORS
 from workloads.storage import StorageError, open_storage
+from workloads.storage import postgres as postgres_backend
 from workloads.storage import schema
 from workloads.storage.postgres import PostgresStorage
 
@@ -40,20 +42,48 @@ def test_writes_retry_across_a_server_restart_and_complete(postgres):
         storage.close()
 
 
-def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(postgres):
+@pytest.fixture
+def down(postgres):
+    """A migrated storage with a 1 s retry budget (and 1 s pool wait), on a server that has just stopped."""
     storage = PostgresStorage(postgres.url, retry_seconds=1.0, connect_timeout=1.0)
-    try:
-        storage.migrate()
-        postgres.stop("immediate")
-        started = time.monotonic()
-        with pytest.raises(StorageError, match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
-                                               r"failed after retrying for 1 s") as info:
-            storage.put_bars("BTC", generate(50, 1))
-        assert PG_PASSWORD not in str(info.value)
-        assert time.monotonic() - started < 15
-    finally:
-        storage.close()
-        postgres.start()
+    storage.migrate()
+    postgres.stop("immediate")
+    yield storage
+    storage.close()
+
+
+def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(down):
+    with pytest.raises(StorageError, match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
+                                           r"failed after retrying for 1 s") as info:
+        down.put_bars("BTC", generate(50, 1))
+    assert PG_PASSWORD not in str(info.value)
+
+
+def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(down, monkeypatch):
+    """What a call waits for is its backoff sleeps and its waits for a pooled connection (the pool connects in the
+    background): both are recorded, and no attempt may wait longer than the sleeps before it left of the 1 s
+    budget."""
+    sleeps: list[float] = []
+    waits: list[float | None] = []
+
+    def recording_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    acquire = down._pool.connection
+
+    def recording_connection(timeout: float | None = None):
+        waits.append(timeout)
+        return acquire(timeout=timeout)
+
+    monkeypatch.setattr(postgres_backend, "Retrying", functools.partial(postgres_backend.Retrying,
+                                                                        sleep=recording_sleep))
+    monkeypatch.setattr(down._pool, "connection", recording_connection)
+    with pytest.raises(StorageError, match="failed after retrying for 1 s"):
+        down.put_bars("BTC", generate(50, 1))
+    assert waits and len(waits) == len(sleeps) + 1  # no sleep after the last attempt: it gave up instead
+    assert all(wait is not None and sum(sleeps[:attempt]) + wait <= down.retry_seconds
+               for attempt, wait in enumerate(waits))
 
 
 # Stubs with the signatures TimescaleDB 2.x documents, so PostgreSQL resolves every named argument and type of

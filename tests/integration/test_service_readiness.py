@@ -1,10 +1,12 @@
 """Readiness against real servers: healthy with PostgreSQL and Redis up, degraded when Redis dies, unhealthy (503)
-when PostgreSQL stops; and ``genepool health --json`` reading the same settings from the environment."""
+when PostgreSQL stops; ``genepool health --json`` reading the same settings from the environment; and ``/metrics``
+reading the last generation time from PostgreSQL before and after the API migrated the schema."""
 
 from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from tests.integration.servers import PG_PASSWORD
 from workloads.cache.redis import RedisCache
 from workloads.cli import app as cli
+from workloads.metrics import STORAGE_ERRORS
 from workloads.service import create_app
 from workloads.settings import Settings
 from workloads.storage.postgres import PostgresStorage
@@ -90,17 +93,42 @@ def test_metrics_export_the_last_generation_time_stored_in_postgresql(served):
     assert _last_generation_samples(served.get("/metrics").text) == [storage.last_generation_time()]
 
 
-def _storage_errors() -> float:
-    from workloads.metrics import STORAGE_ERRORS
+def _storage_errors(operation: str) -> float:
+    return STORAGE_ERRORS.labels(operation)._value.get()
 
-    return sum(sample.value for family in STORAGE_ERRORS.collect() for sample in family.samples
-               if sample.name.endswith("_total"))
+
+def _public_tables(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
+
+
+def test_metrics_export_no_last_generation_time_before_migration(served):
+    before = _storage_errors("last_generation_time")
+    response = served.get("/metrics")
+    assert response.status_code == 200 and _last_generation_samples(response.text) == []
+    assert _storage_errors("last_generation_time") == before
+
+
+def test_a_scrape_before_migration_leaves_the_schema_unmigrated(served, postgres):
+    served.get("/metrics")
+    assert _public_tables(postgres.url) == []
 
 
 def test_metrics_answer_without_the_last_generation_time_when_the_database_is_down(served, postgres):
+    served.app.state.genepool.migrated_storage()
     postgres.stop("immediate")
-    before = _storage_errors()
+    before = _storage_errors("last_generation_time")
     response = served.get("/metrics")
     assert response.status_code == 200 and "genepool_http_requests_total" in response.text
     assert _last_generation_samples(response.text) == []
-    assert _storage_errors() > before
+    assert _storage_errors("last_generation_time") > before
+
+
+def test_a_scrape_before_migration_on_a_stopped_database_fails_in_the_read_and_never_migrates(served, postgres):
+    postgres.stop("immediate")
+    read_errors, migrate_errors = _storage_errors("last_generation_time"), _storage_errors("migrate")
+    response = served.get("/metrics")
+    assert response.status_code == 200 and _last_generation_samples(response.text) == []
+    assert _storage_errors("last_generation_time") > read_errors
+    assert _storage_errors("migrate") == migrate_errors

@@ -4,8 +4,10 @@ health and metrics."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -152,6 +154,42 @@ def test_metrics_export_the_stored_time_of_the_latest_generation(client):
     recorded = storage.last_generation_time()
     assert recorded is not None and abs(recorded - time.time()) < 60
     assert _last_generation_samples(client.get("/metrics").text) == [recorded]
+
+
+def test_metrics_export_no_last_generation_time_before_migration(settings):
+    with TestClient(create_app(settings)) as unmigrated:
+        assert _last_generation_samples(unmigrated.get("/metrics").text) == []
+
+
+def test_a_scrape_before_migration_leaves_the_database_unmigrated(settings, tmp_path):
+    with TestClient(create_app(settings)) as unmigrated:
+        unmigrated.get("/metrics")
+    with duckdb.connect(str(tmp_path / "api.duckdb")) as conn:
+        assert conn.execute("SELECT table_name FROM information_schema.tables").fetchall() == []
+
+
+def test_a_scrape_answers_while_a_migration_is_in_progress(settings, monkeypatch):
+    """A migration waits (for at most 30 s, so a regression fails instead of hanging) until the scrape has answered."""
+    with TestClient(create_app(settings)) as unmigrated:
+        state = unmigrated.app.state.genepool
+        storage = state.storage()
+        migrate = storage.migrate
+        migrating, scraped = threading.Event(), threading.Event()
+        scraped_during_migration: list[bool] = []
+
+        def waiting_migrate() -> list[int]:
+            migrating.set()
+            scraped_during_migration.append(scraped.wait(timeout=30))
+            return migrate()
+
+        monkeypatch.setattr(storage, "migrate", waiting_migrate)
+        migration = threading.Thread(target=state.migrated_storage)
+        migration.start()
+        migrating.wait()
+        response = unmigrated.get("/metrics")
+        scraped.set()
+        migration.join()
+    assert response.status_code == 200 and scraped_during_migration == [True]
 
 
 def test_metrics_still_answer_when_storage_fails(client):

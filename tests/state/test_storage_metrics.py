@@ -56,3 +56,8 @@ def test_duckdb_accepts_a_retry_budget_and_reads_the_same(tmp_path):
         storage.create_run("r1", {}, "fp")
         storage.record_generation("r1", 0, {"ema_crossover": {"best": 1.0}})
         assert storage.last_generation_time(retry_seconds=SCRAPE_RETRY_SECONDS) == storage.last_generation_time()
+
+
+def test_duckdb_reads_no_generation_time_before_migration(tmp_path):
+    with open_storage(f"duckdb://{tmp_path}/state.duckdb", migrate=False) as storage:
+        assert storage.last_generation_time(retry_seconds=SCRAPE_RETRY_SECONDS) is None

@@ -67,13 +67,18 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
 
 
 class AppState:
-    """What the app holds: settings, the storage (opened lazily, migrated once) and the cache."""
+    """What the app holds: settings, the storage (opened lazily, migrated once) and the cache.
+
+    :meth:`storage` never migrates and never waits for a migration in progress (opening is not a round trip: the
+    PostgreSQL pool connects in the background), so readiness and the ``/metrics`` scrape read through it and stay
+    within their own budgets while PostgreSQL is down; ``/v1`` goes through :meth:`migrated_storage`."""
 
     def __init__(self, settings: Settings, storage: Storage | None, cache: FitnessCache | None) -> None:
         self.settings = settings
         self._storage = storage
         self._migrated = False
-        self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._migrate_lock = threading.Lock()
         if cache is None:
             from workloads.cache.redis import make_cache
 
@@ -81,14 +86,17 @@ class AppState:
         self.cache = cache
 
     def storage(self) -> Storage:
-        with self._lock:
+        """The storage, opened on first use, migrated or not."""
+        with self._open_lock:
             if self._storage is None:
                 self._storage = open_storage(self.settings, migrate=False)
             return self._storage
 
     def migrated_storage(self) -> Storage:
+        """The storage after one successful :meth:`Storage.migrate` (with the backend's full retry budget); a failed
+        migration raises :class:`StorageError` and is tried again by the next call."""
         storage = self.storage()
-        with self._lock:
+        with self._migrate_lock:
             if not self._migrated:
                 storage.migrate()
                 self._migrated = True
@@ -112,7 +120,7 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
     app = FastAPI(title="genepool", version="0.1.0", lifespan=lifespan,
                   description="Evolved trading strategies, their current signals, health and metrics.")
     app.state.genepool = state
-    registry = api_registry(state.migrated_storage)
+    registry = api_registry(state.storage)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -9,6 +9,12 @@ storage layer) and exports nothing rather than failing ``/metrics``.
 The read retries for at most :data:`SCRAPE_RETRY_SECONDS` (every other storage call keeps the backend's 30 s), so a
 scrape during a database outage answers in time and the API target stays up: the outage shows as a missing sample,
 in ``genepool_storage_errors_total`` and (when we run the server) PostgreSQLDown, not as the API's TargetDown.
+
+The scrape reads through storage that need not be migrated and never migrates it: a database without the schema yet
+holds no generation, so it exports no sample (see :meth:`Storage.last_generation_time`). Migrating at scrape time
+instead would bound a scrape only by the whole migration (several transactions, each with its own retry budget, and
+DDL), and an API started during an outage would keep its scrapes waiting on it; the ``/v1`` endpoints migrate on
+first use, with the full budget.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ only this sample, which Prometheus reads again at the next scrape, 30 s later.""
 
 class LastGenerationCollector:
     """Yields ``genepool_last_generation_timestamp_seconds`` read from ``storage()`` at scrape time, retrying for at
-    most :data:`SCRAPE_RETRY_SECONDS`."""
+    most :data:`SCRAPE_RETRY_SECONDS`. ``storage()`` must answer without a round trip to the database and need not
+    be migrated (:meth:`workloads.service.app.AppState.storage`); nothing here migrates it."""
 
     def __init__(self, storage: Callable[[], Storage]) -> None:
         self._storage = storage
@@ -66,7 +73,8 @@ class _ProcessMetrics:
 
 
 def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:
-    """The registry the API's ``/metrics`` serves: process metrics plus those derived from ``storage()``."""
+    """The registry the API's ``/metrics`` serves: process metrics plus those derived from ``storage()`` (migrated
+    or not, see :class:`LastGenerationCollector`)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProcessMetrics())
     registry.register(LastGenerationCollector(storage))

@@ -44,6 +44,9 @@ SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHECKPOINTS_KEPT = 3
 """Checkpoints kept per run (older generations are pruned when a new one is saved)."""
 MAX_LIMIT = 1000
+_TABLE_EXISTS = ("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+                 "AND table_name = %s")
+"""One row when the named table exists in the schema unqualified names resolve to (the same SQL on both dialects)."""
 
 
 class StorageError(RuntimeError):
@@ -391,15 +394,23 @@ class Storage(ABC):
         self._run("record_generation", work)
 
     def last_generation_time(self, *, retry_seconds: float | None = None) -> float | None:
-        """Unix time (seconds) at which the most recent generation of any run was recorded; ``None`` when none was.
+        """Unix time (seconds) at which the most recent generation of any run was recorded; ``None`` when none was,
+        including on a database not migrated yet (no ``generations`` table in the current schema: nothing can have
+        been recorded). So this read needs no :meth:`migrate` first and never changes the schema.
 
         ``retry_seconds`` caps the retry budget of this read (see :meth:`_run`): the API reads it at scrape time,
-        which must answer well inside Prometheus' scrape timeout."""
+        which must answer well inside Prometheus' scrape timeout. The table check and the read are one transaction,
+        so the whole call is retried within that one budget."""
         latest = schema.us_from_ts(self.dialect, "max(recorded_at)")
-        rows = self._run("last_generation_time", lambda s: s.query(f"SELECT {latest} FROM generations"),
-                         retry_seconds=retry_seconds)
-        recorded_us = rows[0][0] if rows else None
-        return None if recorded_us is None else int(recorded_us) / 1_000_000
+
+        def work(session: Session) -> float | None:
+            if not session.query(_TABLE_EXISTS, ("generations",)):
+                return None
+            rows = session.query(f"SELECT {latest} FROM generations")
+            recorded_us = rows[0][0] if rows else None
+            return None if recorded_us is None else int(recorded_us) / 1_000_000
+
+        return self._run("last_generation_time", work, retry_seconds=retry_seconds)
 
     def generations(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
         """``[(generation, stats)]`` of a run in order."""
