@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from tests.integration.servers import PostgresServer, RedisServer
+
+if TYPE_CHECKING:
+    from workloads.storage.postgres import PostgresStorage
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +35,18 @@ def postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
     yield postgres_server
     if not postgres_server.is_running():
         postgres_server.start()
+
+
+@pytest.fixture()
+def postgres_down(postgres: PostgresServer) -> Iterator[PostgresStorage]:
+    """A migrated storage with a 1 s retry budget (and 1 s pool wait), on a server that has just stopped."""
+    from workloads.storage.postgres import PostgresStorage
+
+    storage = PostgresStorage(postgres.url, retry_seconds=1.0, connect_timeout=1.0)
+    storage.migrate()
+    postgres.stop("immediate")
+    yield storage
+    storage.close()
 
 
 @pytest.fixture()

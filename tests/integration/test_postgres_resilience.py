@@ -42,24 +42,14 @@ def test_writes_retry_across_a_server_restart_and_complete(postgres):
         storage.close()
 
 
-@pytest.fixture
-def down(postgres):
-    """A migrated storage with a 1 s retry budget (and 1 s pool wait), on a server that has just stopped."""
-    storage = PostgresStorage(postgres.url, retry_seconds=1.0, connect_timeout=1.0)
-    storage.migrate()
-    postgres.stop("immediate")
-    yield storage
-    storage.close()
-
-
-def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(down):
+def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(postgres_down):
     with pytest.raises(StorageError, match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
                                            r"failed after retrying for 1 s") as info:
-        down.put_bars("BTC", generate(50, 1))
+        postgres_down.put_bars("BTC", generate(50, 1))
     assert PG_PASSWORD not in str(info.value)
 
 
-def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(down, monkeypatch):
+def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(postgres_down, monkeypatch):
     """What a call waits for is its backoff sleeps and its waits for a pooled connection (the pool connects in the
     background): both are recorded, and no attempt may wait longer than the sleeps before it left of the 1 s
     budget."""
@@ -70,7 +60,7 @@ def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(down, 
         sleeps.append(seconds)
         time.sleep(seconds)
 
-    acquire = down._pool.connection
+    acquire = postgres_down._pool.connection
 
     def recording_connection(timeout: float | None = None):
         waits.append(timeout)
@@ -78,11 +68,11 @@ def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(down, 
 
     monkeypatch.setattr(postgres_backend, "Retrying", functools.partial(postgres_backend.Retrying,
                                                                         sleep=recording_sleep))
-    monkeypatch.setattr(down._pool, "connection", recording_connection)
+    monkeypatch.setattr(postgres_down._pool, "connection", recording_connection)
     with pytest.raises(StorageError, match="failed after retrying for 1 s"):
-        down.put_bars("BTC", generate(50, 1))
+        postgres_down.put_bars("BTC", generate(50, 1))
     assert waits and len(waits) == len(sleeps) + 1  # no sleep after the last attempt: it gave up instead
-    assert all(wait is not None and sum(sleeps[:attempt]) + wait <= down.retry_seconds
+    assert all(wait is not None and sum(sleeps[:attempt]) + wait <= postgres_down.retry_seconds
                for attempt, wait in enumerate(waits))
 
 
