@@ -1,5 +1,5 @@
 """Building blocks every component uses: pod hardening, resources, generated passwords, settings checksums, Helm
-values files."""
+values files, the Service and StatefulSet of a single-replica stateful server."""
 
 from __future__ import annotations
 
@@ -119,3 +119,30 @@ def clients_only_policy(name: str, namespace: pulumi.Input[str], selector: dict[
              "ports": [{"port": metrics_port}]},
         ],
     }, opts=pulumi.ResourceOptions(parent=parent))
+
+
+def stateful_server(name: str, app: str, namespace: pulumi.Input[str], port_name: str, port: int,
+                    metrics_port: int, pod_spec: dict[str, Any], storage_class: str, volume_size: str,
+                    parent: pulumi.Resource) -> None:
+    """A single-replica stateful server labelled ``app`` (Redis, TimescaleDB): its Service ``app`` (the server's
+    ``port_name`` port and its exporter's ``metrics`` port) and its StatefulSet ``app`` running ``pod_spec``, whose
+    ``data`` volume is a ReadWriteOnce claim of ``volume_size`` on ``storage_class``."""
+    child = pulumi.ResourceOptions(parent=parent)
+    selector = labels.app(app)
+    meta = {"namespace": namespace, "name": app, "labels": {**selector, **labels.PART_OF}}
+    service = k8s.core.v1.Service(f"{name}-service", metadata=meta, spec={
+        "selector": selector,
+        "ports": [{"name": port_name, "port": port, "targetPort": port_name},
+                  {"name": "metrics", "port": metrics_port, "targetPort": "metrics"}],
+    }, opts=child)
+    k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata=meta, spec={
+        "serviceName": service.metadata.name,
+        "replicas": 1,
+        "selector": {"matchLabels": selector},
+        "template": {"metadata": {"labels": {**selector, **labels.PART_OF}}, "spec": pod_spec},
+        "volumeClaimTemplates": [{
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class,
+                     "resources": {"requests": {"storage": volume_size}}},
+        }],
+    }, opts=child)

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from infra import labels, versions
 from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
-                                     pod_security, resources)
+                                     pod_security, resources, stateful_server)
 from infra.config import RedisConfig
 from infra.platforms import Scheduling
 
@@ -82,31 +82,13 @@ class Redis(pulumi.ComponentResource):
         exporter = exporter_sidecar("redis-exporter", versions.REDIS_EXPORTER_IMAGE,
                                     [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, password_env],
                                     METRICS_PORT, "/health", EXPORTER_UID)
-        service = k8s.core.v1.Service(f"{name}-service", metadata={**meta, "name": labels.REDIS}, spec={
-            "selector": selector,
-            "ports": [{"name": "redis", "port": PORT, "targetPort": "redis"},
-                      {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"}],
-        }, opts=child)
-        k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata={**meta, "name": labels.REDIS}, spec={
-            "serviceName": service.metadata.name,
-            "replicas": 1,
-            "selector": {"matchLabels": selector},
-            "template": {
-                "metadata": {"labels": {**selector, **labels.PART_OF}},
-                "spec": {
-                    "securityContext": pod_security(REDIS_UID),
-                    "nodeSelector": args.scheduling.node_selector,
-                    "tolerations": args.scheduling.tolerations,
-                    "containers": [redis, exporter],
-                    "volumes": [{"name": "conf", "configMap": {"name": conf.metadata.name}}],
-                },
-            },
-            "volumeClaimTemplates": [{
-                "metadata": {"name": "data"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": args.storage_class,
-                         "resources": {"requests": {"storage": args.config.volume_size}}},
-            }],
-        }, opts=child)
+        stateful_server(name, labels.REDIS, args.namespace, "redis", PORT, METRICS_PORT, {
+            "securityContext": pod_security(REDIS_UID),
+            "nodeSelector": args.scheduling.node_selector,
+            "tolerations": args.scheduling.tolerations,
+            "containers": [redis, exporter],
+            "volumes": [{"name": "conf", "configMap": {"name": conf.metadata.name}}],
+        }, args.storage_class, args.config.volume_size, self)
         clients_only_policy(name, args.namespace, selector, PORT, METRICS_PORT, labels.MONITORING_NAMESPACE, self)
         host = labels.service_host(labels.REDIS, args.namespace)
         self.url = pulumi.Output.secret(pulumi.Output.concat("redis://:", secret_value, "@", host, f":{PORT}/0"))

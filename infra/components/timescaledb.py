@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 
 from infra import labels, versions
 from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
-                                     pod_security, resources)
+                                     pod_security, resources, stateful_server)
 from infra.config import TimescaleConfig
 from infra.platforms import Scheduling
 
@@ -86,32 +86,14 @@ class TimescaleDB(pulumi.ComponentResource):
             {"name": "DATA_SOURCE_USER", "value": USER},
             {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
         ], METRICS_PORT, "/", EXPORTER_UID)
-        service = k8s.core.v1.Service(f"{name}-service", metadata={**meta, "name": labels.TIMESCALEDB}, spec={
-            "selector": selector,
-            "ports": [{"name": "postgres", "port": PORT, "targetPort": "postgres"},
-                      {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"}],
-        }, opts=child)
-        k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata={**meta, "name": labels.TIMESCALEDB}, spec={
-            "serviceName": service.metadata.name,
-            "replicas": 1,
-            "selector": {"matchLabels": selector},
-            "template": {
-                "metadata": {"labels": {**selector, **labels.PART_OF}},
-                "spec": {
-                    "securityContext": pod_security(POSTGRES_UID),
-                    "nodeSelector": args.scheduling.node_selector,
-                    "tolerations": args.scheduling.tolerations,
-                    "terminationGracePeriodSeconds": 60,
-                    "containers": [postgres, exporter],
-                    "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}],
-                },
-            },
-            "volumeClaimTemplates": [{
-                "metadata": {"name": "data"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": args.storage_class,
-                         "resources": {"requests": {"storage": args.config.volume_size}}},
-            }],
-        }, opts=child)
+        stateful_server(name, labels.TIMESCALEDB, args.namespace, "postgres", PORT, METRICS_PORT, {
+            "securityContext": pod_security(POSTGRES_UID),
+            "nodeSelector": args.scheduling.node_selector,
+            "tolerations": args.scheduling.tolerations,
+            "terminationGracePeriodSeconds": 60,
+            "containers": [postgres, exporter],
+            "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}],
+        }, args.storage_class, args.config.volume_size, self)
         clients_only_policy(name, args.namespace, selector, PORT, METRICS_PORT, labels.MONITORING_NAMESPACE, self)
         host = labels.service_host(labels.TIMESCALEDB, args.namespace)
         self.url = pulumi.Output.secret(pulumi.Output.concat(
