@@ -200,7 +200,8 @@ one(1.0)
 gc.freeze()
 """
 """The least a Numba-based sweep process does: start Python, import Numba, load one cached kernel (which initialises
-Numba's CPU target), call it, and exit as ``genepool``'s entry point does (``gc.freeze``, see ``workloads.cli.main``)."""
+Numba's CPU target), call it, and exit as ``genepool``'s entry point does (``gc.freeze``, see
+``workloads.cli.main``)."""
 
 
 def numba_floor_seconds(workdir: Path, repeats: int) -> float:

@@ -42,8 +42,8 @@ def bench(
     from workloads.bench import BenchConfig, run_bench
 
     config = BenchConfig(bars=bars, population=population, ml_bars=ml_bars, ml_population=ml_population,
-                         sweep_bars=sweep_bars, sweep_fast=sweep_fast, sweep_slow=sweep_slow, repeats=repeats, vectorbt=vectorbt,
-                         seeds=tuple(seed or ()))
+                         sweep_bars=sweep_bars, sweep_fast=sweep_fast, sweep_slow=sweep_slow, repeats=repeats,
+                         vectorbt=vectorbt, seeds=tuple(seed or ()))
     results = run_bench(config)
     if evolution:
         from workloads.evolution.bench import run_benchmark

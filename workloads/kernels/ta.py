@@ -171,19 +171,18 @@ def ichimoku_1d(high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int,
     span_a = np.full(bars, np.nan)
     span_b = np.full(bars, np.nan)
     windows = (tenkan, kijun, senkou_b)
-    highs = np.full((3, max(windows)), -np.inf)
-    lows = np.full((3, max(windows)), -np.inf)
+    highs = (extreme_window(tenkan), extreme_window(kijun), extreme_window(senkou_b))
+    lows = (extreme_window(tenkan), extreme_window(kijun), extreme_window(senkou_b))
     positions = np.zeros((3, 2), np.int64)
     prefixes = np.zeros((3, 2))
     mids = np.full(3, np.nan)
     for t in range(bars):
         for w in range(3):
-            n = windows[w]
-            highest, positions[w, 0], prefixes[w, 0] = rolling_max_push(highs[w, :n], positions[w, 0],
-                                                                        prefixes[w, 0], high[t])
-            lowest, positions[w, 1], prefixes[w, 1] = rolling_min_push(lows[w, :n], positions[w, 1],
-                                                                       prefixes[w, 1], low[t])
-            mids[w] = (highest + lowest) / 2.0 if t >= n - 1 else np.nan
+            highest, positions[w, 0], prefixes[w, 0] = rolling_max_push(highs[w], positions[w, 0], prefixes[w, 0],
+                                                                        high[t])
+            lowest, positions[w, 1], prefixes[w, 1] = rolling_min_push(lows[w], positions[w, 1], prefixes[w, 1],
+                                                                       low[t])
+            mids[w] = (highest + lowest) / 2.0 if t >= windows[w] - 1 else np.nan
         tenkan_sen[t] = mids[0]
         kijun_sen[t] = mids[1]
         if t + kijun < bars:

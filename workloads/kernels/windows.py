@@ -1,10 +1,10 @@
 """Streaming rolling-window state for fused seed kernels: ring buffers, rolling moments, rolling extremes, Wilder.
 
 A fused kernel walks the bars once per individual and keeps, per individual, only **window-sized** state: a ring
-buffer of the last ``n`` values of a derived series, a few running sums, or the block maxima of a rolling extreme. Every function
-here is a flat ``@njit`` step the kernel calls once per bar; state that is a scalar is passed in and returned (Numba
-scalars cannot be updated by reference), state that is an array (allocated once per individual with ``np.empty``)
-is updated in place. ``workloads.kernels.ta`` builds the array-form indicators from these same steps, so an
+buffer of the last ``n`` values of a derived series, a few running sums, or the block maxima of a rolling extreme.
+Every function here is a flat ``@njit`` step the kernel calls once per bar; state that is a scalar is passed in and
+returned (Numba scalars cannot be updated by reference), state that is an array (allocated once per individual) is
+updated in place. ``workloads.kernels.ta`` builds the array-form indicators from these same steps, so an
 indicator checked there against TA-Lib is the value a kernel sees.
 
 Counting convention: ``k`` is the 0-based count of the value being pushed into a window of length ``n`` (the

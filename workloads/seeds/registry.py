@@ -17,8 +17,11 @@ from workloads.seeds import strategies
 from workloads.seeds.base import Seed
 
 
-def _module_names() -> list[str]:
-    return sorted(info.name for info in pkgutil.iter_modules(strategies.__path__) if not info.name.startswith("_"))
+@lru_cache(maxsize=1)
+def _module_names() -> tuple[str, ...]:
+    """The modules of ``workloads/seeds/strategies/``, sorted (listed once per process, as the seeds are loaded)."""
+    names = (info.name for info in pkgutil.iter_modules(strategies.__path__) if not info.name.startswith("_"))
+    return tuple(sorted(names))
 
 
 def _seed_of(module: ModuleType) -> Seed | None:

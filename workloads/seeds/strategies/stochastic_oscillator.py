@@ -23,7 +23,8 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push, stoch_k
+from workloads.kernels.windows import (extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push,
+                                       stoch_k)
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
