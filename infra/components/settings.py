@@ -29,7 +29,8 @@ class Settings(pulumi.ComponentResource):
     env: list[dict[str, Any]]
     """Env entries ``GENEPOOL_<NAME>`` for every contract output, each a secretKeyRef or configMapKeyRef."""
     data: dict[str, pulumi.Input[str]]
-    """What the Secret and the ConfigMap hold together: ``GENEPOOL_<NAME>`` → value (credentials as Pulumi secrets)."""
+    """What the Secret and the ConfigMap hold together: ``GENEPOOL_<NAME>`` → value (credentials as Pulumi
+    secrets)."""
 
     def __init__(self, name: str, args: SettingsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Settings", name, None, opts)
