@@ -186,9 +186,7 @@ def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any
             "median_total_return": float(np.median(result["total_return"]))}
 
 
-NUMBA_FLOOR_SCRIPT = """import gc
-
-from numba import njit
+NUMBA_FLOOR_SCRIPT = """from numba import njit
 
 
 @njit(cache=True)
@@ -197,11 +195,9 @@ def one(x):
 
 
 one(1.0)
-gc.freeze()
 """
 """The least a Numba-based sweep process does: start Python, import Numba, load one cached kernel (which initialises
-Numba's CPU target), call it, and exit as ``genepool``'s entry point does (``gc.freeze``, see
-``workloads.cli.main``)."""
+Numba's CPU target), call it, and exit."""
 
 
 def numba_floor_seconds(workdir: Path, repeats: int) -> float:

@@ -1,6 +1,5 @@
-"""The ``genepool`` command line starts and exits fast: importing it loads only the standard library,
-typer/click/rich, numpy and light ``workloads`` modules (each command imports its heavy libraries when it runs), and
-the entry point freezes the garbage collector when the command is done, so shutdown does not walk Numba's objects."""
+"""The ``genepool`` command line starts fast: importing it loads only the standard library, typer/click/rich, numpy
+and light ``workloads`` modules; each command imports its heavy libraries when it runs."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 from typer.testing import CliRunner
 
 from workloads.cli import app
@@ -47,17 +45,3 @@ def test_help_lists_every_command():
     missing = [command for command in COMMANDS if command not in first_words]
     assert not missing, f"--help does not list {missing}:\n{result.output}"
 
-
-def test_the_entry_point_freezes_the_collector_when_the_command_is_done(monkeypatch):
-    import gc
-
-    from workloads.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["genepool", "--help"])
-    gc.unfreeze()
-    try:
-        with pytest.raises(SystemExit):
-            main()
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()

@@ -5,8 +5,6 @@ Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/ro
 
 from __future__ import annotations
 
-import gc
-
 import typer
 
 from workloads.cli import backtest as backtest_commands
@@ -38,14 +36,5 @@ app.command("serve")(state_commands.serve)
 
 
 def main() -> None:
-    """Console-script entry point.
-
-    When the command is done, every object still alive is moved to the garbage collector's permanent generation
-    (``gc.freeze``), so the interpreter's shutdown collections do not traverse them. A process that has loaded a
-    Numba kernel holds Numba's typing and target registries, a large object graph that is about to be released
-    with the process anyway: walking it cost ~0.25 s of a ~1.8 s ``genepool sweep`` on 2 cores. Resources are
-    closed by the commands themselves (context managers), never left to the collector at exit."""
-    try:
-        app()
-    finally:
-        gc.freeze()
+    """Console-script entry point."""
+    app()
