@@ -244,8 +244,19 @@ def _str(key: str, value: Any, pattern: re.Pattern[str] | None, rule: str) -> st
 
 def quantity_bytes(quantity: str) -> float:
     """Bytes in a Kubernetes memory quantity (``512Mi``) or a Redis size (``2gb``, 1024-based)."""
-    units = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
-             "kb": 2**10, "mb": 2**20, "gb": 2**30}
+    units = {
+        "ki": 2**10,
+        "mi": 2**20,
+        "gi": 2**30,
+        "ti": 2**40,
+        "k": 1e3,
+        "m": 1e6,
+        "g": 1e9,
+        "t": 1e12,
+        "kb": 2**10,
+        "mb": 2**20,
+        "gb": 2**30,
+    }
     match = re.match(r"^(\d+(?:\.\d+)?)([A-Za-z]*)$", quantity)
     assert match, quantity
     number, unit = match.groups()
@@ -267,14 +278,19 @@ def _node_pool(key: str, raw: Any, cloud: str) -> NodePool:
     if pool.min_nodes > pool.max_nodes:
         raise ConfigError(f"{key}.minNodes", f"must be <= {key}.maxNodes ({pool.min_nodes} > {pool.max_nodes})")
     if pool.spot and cloud not in SPOT_CLOUDS:
-        raise ConfigError(f"{key}.spot", f"cloud {cloud!r} has no spot node pools; spot is available on "
-                                          f"{', '.join(sorted(SPOT_CLOUDS))}")
+        raise ConfigError(
+            f"{key}.spot",
+            f"cloud {cloud!r} has no spot node pools; spot is available on {', '.join(sorted(SPOT_CLOUDS))}",
+        )
     return pool
 
 
 def _cluster(raw: Any, cloud: str) -> ClusterConfig:
-    section = _Section("cluster", raw, ("kubernetesVersion", "storageClass", "context", "kubeconfig", "region",
-                                        "systemPool", "workerPool"))
+    section = _Section(
+        "cluster",
+        raw,
+        ("kubernetesVersion", "storageClass", "context", "kubeconfig", "region", "systemPool", "workerPool"),
+    )
     local = cloud == "local"
     for name in ("context", "kubeconfig") if not local else ("region", "systemPool", "workerPool"):
         if section.raw.get(name) is not None:
@@ -283,12 +299,16 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
     if not local:
         system_pool = _node_pool("cluster.systemPool", section.raw.get("systemPool"), cloud)
         if system_pool.spot:
-            raise ConfigError("cluster.systemPool.spot", "the system pool runs the Ray head and operators: on-demand only")
+            raise ConfigError(
+                "cluster.systemPool.spot", "the system pool runs the Ray head and operators: on-demand only"
+            )
         if system_pool.min_nodes < 1:
             raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
         worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
     return ClusterConfig(
-        kubernetes_version=section.str("kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"),
+        kubernetes_version=section.str(
+            "kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"
+        ),
         storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
         context=section.str("context", None) if local else None,
         kubeconfig_path=section.str("kubeconfig", None) if local else None,
@@ -302,8 +322,11 @@ def _redis(raw: Any, cloud: str) -> RedisConfig:
     section = _Section("redis", raw, ("managed", "instanceType", "maxMemory", "volumeSize", "cpu", "memory"))
     managed = section.bool("managed", False)
     if managed and cloud not in MANAGED_REDIS_CLOUDS:
-        raise ConfigError("redis.managed", f"cloud {cloud!r} has no managed Redis; managed Redis is available on "
-                                           f"{', '.join(sorted(MANAGED_REDIS_CLOUDS))}")
+        raise ConfigError(
+            "redis.managed",
+            f"cloud {cloud!r} has no managed Redis; managed Redis is available on "
+            f"{', '.join(sorted(MANAGED_REDIS_CLOUDS))}",
+        )
     config = RedisConfig(
         managed=managed,
         instance_type=section.str("instanceType", _REQUIRED) if managed else None,
@@ -313,18 +336,38 @@ def _redis(raw: Any, cloud: str) -> RedisConfig:
         memory=section.memory("memory", "2560Mi"),
     )
     if not managed and quantity_bytes(config.max_memory) >= quantity_bytes(config.memory):
-        raise ConfigError("redis.maxMemory", f"must be below redis.memory ({config.max_memory} >= {config.memory}): "
-                                             "the container limit must leave room for Redis's own overhead")
+        raise ConfigError(
+            "redis.maxMemory",
+            f"must be below redis.memory ({config.max_memory} >= {config.memory}): "
+            "the container limit must leave room for Redis's own overhead",
+        )
     return config
 
 
 def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
-    section = _Section("timescaledb", raw, ("managed", "instanceType", "volumeSize", "maxConnections", "sharedBuffers",
-                                            "effectiveCacheSize", "workMem", "maintenanceWorkMem", "cpu", "memory"))
+    section = _Section(
+        "timescaledb",
+        raw,
+        (
+            "managed",
+            "instanceType",
+            "volumeSize",
+            "maxConnections",
+            "sharedBuffers",
+            "effectiveCacheSize",
+            "workMem",
+            "maintenanceWorkMem",
+            "cpu",
+            "memory",
+        ),
+    )
     managed = section.bool("managed", False)
     if managed and cloud not in MANAGED_TIMESCALEDB_CLOUDS:
-        raise ConfigError("timescaledb.managed", f"cloud {cloud!r} has no managed PostgreSQL with the timescaledb "
-                                                 f"extension; it is available on {', '.join(sorted(MANAGED_TIMESCALEDB_CLOUDS))}")
+        raise ConfigError(
+            "timescaledb.managed",
+            f"cloud {cloud!r} has no managed PostgreSQL with the timescaledb "
+            f"extension; it is available on {', '.join(sorted(MANAGED_TIMESCALEDB_CLOUDS))}",
+        )
     pg_rule = "must be a PostgreSQL size such as 256MB or 1GB"
     config = TimescaleConfig(
         managed=managed,
@@ -339,8 +382,10 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
         memory=section.memory("memory", "4Gi"),
     )
     if not managed and quantity_bytes(config.shared_buffers.replace("B", "b")) >= quantity_bytes(config.memory):
-        raise ConfigError("timescaledb.sharedBuffers",
-                          f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})")
+        raise ConfigError(
+            "timescaledb.sharedBuffers",
+            f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})",
+        )
     return config
 
 
@@ -366,13 +411,27 @@ def _ray(raw: Any) -> RayConfig:
     if config.min_workers > config.max_workers:
         raise ConfigError("ray.minWorkers", f"must be <= ray.maxWorkers ({config.min_workers} > {config.max_workers})")
     if cpu_cores(config.worker_cpu) < 1:
-        raise ConfigError("ray.workerCpu", f"must be at least 1 CPU (Ray schedules whole CPUs), got {config.worker_cpu}")
+        raise ConfigError(
+            "ray.workerCpu", f"must be at least 1 CPU (Ray schedules whole CPUs), got {config.worker_cpu}"
+        )
     return config
 
 
 def _api(raw: Any) -> ApiConfig:
-    section = _Section("api", raw, ("minReplicas", "maxReplicas", "targetCpuPercent", "targetMemoryPercent",
-                                    "cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit"))
+    section = _Section(
+        "api",
+        raw,
+        (
+            "minReplicas",
+            "maxReplicas",
+            "targetCpuPercent",
+            "targetMemoryPercent",
+            "cpuRequest",
+            "cpuLimit",
+            "memoryRequest",
+            "memoryLimit",
+        ),
+    )
     config = ApiConfig(
         min_replicas=section.int("minReplicas", 3, 1, 100),
         max_replicas=section.int("maxReplicas", 10, 1, 100),
@@ -384,12 +443,15 @@ def _api(raw: Any) -> ApiConfig:
         memory_limit=section.memory("memoryLimit", "2Gi"),
     )
     if config.min_replicas > config.max_replicas:
-        raise ConfigError("api.minReplicas", f"must be <= api.maxReplicas ({config.min_replicas} > {config.max_replicas})")
+        raise ConfigError(
+            "api.minReplicas", f"must be <= api.maxReplicas ({config.min_replicas} > {config.max_replicas})"
+        )
     if cpu_cores(config.cpu_request) > cpu_cores(config.cpu_limit):
         raise ConfigError("api.cpuRequest", f"must be <= api.cpuLimit ({config.cpu_request} > {config.cpu_limit})")
     if quantity_bytes(config.memory_request) > quantity_bytes(config.memory_limit):
-        raise ConfigError("api.memoryRequest",
-                          f"must be <= api.memoryLimit ({config.memory_request} > {config.memory_limit})")
+        raise ConfigError(
+            "api.memoryRequest", f"must be <= api.memoryLimit ({config.memory_request} > {config.memory_limit})"
+        )
     return config
 
 
@@ -429,13 +491,16 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     try:
         ceiling = float(raw.get("costCeilingUsdPerHour"))
     except (TypeError, ValueError):
-        raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, "
-                                                   f"got {raw.get('costCeilingUsdPerHour')!r}") from None
+        raise ConfigError(
+            "costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {raw.get('costCeilingUsdPerHour')!r}"
+        ) from None
     if not ceiling > 0:
         raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {ceiling!r}")
     return StackConfig(
         cloud=cloud,
-        namespace=_str("namespace", raw.get("namespace", "genepool"), _DNS_LABEL, "must be a Kubernetes namespace name"),
+        namespace=_str(
+            "namespace", raw.get("namespace", "genepool"), _DNS_LABEL, "must be a Kubernetes namespace name"
+        ),
         image=image,
         cost_ceiling_usd_per_hour=ceiling,
         cluster=_cluster(raw.get("cluster"), cloud),
@@ -471,5 +536,7 @@ def require_secret(key: str) -> pulumi.Output[str]:
     if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
         raise ConfigError(key, f"is required; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
     if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
-        raise ConfigError(key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
+        raise ConfigError(
+            key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>"
+        )
     return config.require_secret(key)

@@ -24,31 +24,49 @@ from workloads import contract
 
 def check_cost(config: StackConfig, estimate: float) -> None:
     if estimate > config.cost_ceiling_usd_per_hour:
-        raise ConfigError("costCeilingUsdPerHour", f"the stack's estimated cost at maximum size is "
-                                                   f"{estimate:.2f} USD/hour, above the ceiling "
-                                                   f"{config.cost_ceiling_usd_per_hour:.2f}")
+        raise ConfigError(
+            "costCeilingUsdPerHour",
+            f"the stack's estimated cost at maximum size is "
+            f"{estimate:.2f} USD/hour, above the ceiling "
+            f"{config.cost_ceiling_usd_per_hour:.2f}",
+        )
 
 
 def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
     check_cost(config, platforms.hourly_cost(config))
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider])
-    namespace = k8s.core.v1.Namespace("namespace", metadata={"name": config.namespace, "labels": labels.PART_OF},
-                                      opts=pulumi.ResourceOptions(provider=platform.provider)).metadata.name
+    namespace = k8s.core.v1.Namespace(
+        "namespace",
+        metadata={"name": config.namespace, "labels": labels.PART_OF},
+        opts=pulumi.ResourceOptions(provider=platform.provider),
+    ).metadata.name
 
     redis_url = platform.redis_url
     if redis_url is None:
-        redis_url = Redis("redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.system),
-                          on_cluster).url
+        redis_url = Redis(
+            "redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.system), on_cluster
+        ).url
     database_url = platform.database_url
     if database_url is None:
-        database_url = TimescaleDB("timescaledb", TimescaleDBArgs(namespace, config.timescaledb,
-                                                                  platform.storage_class, platform.system),
-                                   on_cluster).url
-    monitoring = Monitoring("monitoring", MonitoringArgs(
-        app_namespace=namespace, config=config.monitoring, storage_class=platform.storage_class,
-        scheduling=platform.system, redis_in_cluster=platform.redis_url is None,
-        timescaledb_in_cluster=platform.database_url is None, ray_drivers=len(config.evolution.symbols)), on_cluster)
+        database_url = TimescaleDB(
+            "timescaledb",
+            TimescaleDBArgs(namespace, config.timescaledb, platform.storage_class, platform.system),
+            on_cluster,
+        ).url
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            app_namespace=namespace,
+            config=config.monitoring,
+            storage_class=platform.storage_class,
+            scheduling=platform.system,
+            redis_in_cluster=platform.redis_url is None,
+            timescaledb_in_cluster=platform.database_url is None,
+            ray_drivers=len(config.evolution.symbols),
+        ),
+        on_cluster,
+    )
 
     outputs = {
         contract.DATABASE_URL: pulumi.Output.secret(database_url),
@@ -58,12 +76,37 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
         contract.GRAFANA_URL: monitoring.grafana_url,
     }
     settings = Settings("settings", SettingsArgs(namespace, outputs), on_cluster)
-    ray = Ray("ray", RayArgs(namespace=namespace, config=config.ray, image=config.image, system=platform.system,
-                             workers=platform.workers, app_env=settings.env, drivers=len(config.evolution.symbols)),
-              on_cluster)
-    Workload("workload", WorkloadArgs(
-        namespace=namespace, image=config.image, api=config.api, evolution=config.evolution, api_token=api_token,
-        settings_env=settings.env, settings_data=settings.data, ray_auth_env=ray.auth_env,
-        ray_dashboard_url=ray.dashboard_url, scheduling=platform.system), on_cluster)
-    return {**outputs, "kubeconfig": pulumi.Output.secret(platform.kubeconfig),
-            "estimated_hourly_cost_usd": platform.hourly_cost_usd}
+    ray = Ray(
+        "ray",
+        RayArgs(
+            namespace=namespace,
+            config=config.ray,
+            image=config.image,
+            system=platform.system,
+            workers=platform.workers,
+            app_env=settings.env,
+            drivers=len(config.evolution.symbols),
+        ),
+        on_cluster,
+    )
+    Workload(
+        "workload",
+        WorkloadArgs(
+            namespace=namespace,
+            image=config.image,
+            api=config.api,
+            evolution=config.evolution,
+            api_token=api_token,
+            settings_env=settings.env,
+            settings_data=settings.data,
+            ray_auth_env=ray.auth_env,
+            ray_dashboard_url=ray.dashboard_url,
+            scheduling=platform.system,
+        ),
+        on_cluster,
+    )
+    return {
+        **outputs,
+        "kubeconfig": pulumi.Output.secret(platform.kubeconfig),
+        "estimated_hourly_cost_usd": platform.hourly_cost_usd,
+    }

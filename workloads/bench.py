@@ -94,23 +94,35 @@ def kernel_bench(config: BenchConfig) -> list[dict[str, Any]]:
     rng = np.random.default_rng(config.random_seed)
     full = generate(config.bars, config.random_seed, funding=True)
     reduced = generate(min(config.ml_bars, config.bars), config.random_seed, funding=True)
-    sim = SimConfig(fee_rate=SWEEP_FEE_RATE, slippage=SWEEP_SLIPPAGE, long_only=False, rebalance_band=0.0,
-                    bars_per_year=8766.0)
+    sim = SimConfig(
+        fee_rate=SWEEP_FEE_RATE, slippage=SWEEP_SLIPPAGE, long_only=False, rebalance_band=0.0, bars_per_year=8766.0
+    )
     rows = []
     for name, seed in all_seeds().items():
         if config.seeds and name not in config.seeds:
             continue
         fused = isinstance(seed, FusedSeed)
-        bars, population = (full, config.population) if fused else (reduced, min(config.ml_population,
-                                                                                  config.population))
+        bars, population = (
+            (full, config.population) if fused else (reduced, min(config.ml_population, config.population))
+        )
         params, _ = seed.repair(seed.genes.decode(rng.random((population, len(seed.genes)))))
         seed.evaluate(bars.slice(0, min(len(bars), 300)), params[:1], sim)
         _, seconds, peak_mb = peak_rss_above_baseline_mb(lambda: seed.evaluate(bars, params, sim))
         rate = population * len(bars) / seconds
-        rows.append({"seed": name, "fused": fused, "reduced": not fused, "bars": len(bars),
-                     "population": population, "seconds": seconds, "bar_evals_per_second": rate,
-                     "bar_evals_per_second_per_thread": rate / config.threads, "threads": config.threads,
-                     "peak_rss_above_inputs_mb": peak_mb})
+        rows.append(
+            {
+                "seed": name,
+                "fused": fused,
+                "reduced": not fused,
+                "bars": len(bars),
+                "population": population,
+                "seconds": seconds,
+                "bar_evals_per_second": rate,
+                "bar_evals_per_second_per_thread": rate / config.threads,
+                "threads": config.threads,
+                "peak_rss_above_inputs_mb": peak_mb,
+            }
+        )
     return rows
 
 
@@ -130,16 +142,35 @@ def sweep_pairs(fast: str, slow: str) -> np.ndarray:
 
 def _genepool_command(data: Path, fast: str, slow: str) -> list[str]:
     """``genepool sweep`` over the grid, every pair in the JSON (``--top`` = the number of pairs)."""
-    return [sys.executable, "-c", "from workloads.cli import main; main()", "sweep", "--data", str(data),
-            "--strategy", "ema_crossover", "--grid", f"fast={fast}", "--grid", f"slow={slow}",
-            "--fee-bps", f"{SWEEP_FEE_RATE * 1e4:g}", "--slippage-bps", f"{SWEEP_SLIPPAGE * 1e4:g}",
-            "--top", str(len(sweep_pairs(fast, slow))), "--json"]
+    return [
+        sys.executable,
+        "-c",
+        "from workloads.cli import main; main()",
+        "sweep",
+        "--data",
+        str(data),
+        "--strategy",
+        "ema_crossover",
+        "--grid",
+        f"fast={fast}",
+        "--grid",
+        f"slow={slow}",
+        "--fee-bps",
+        f"{SWEEP_FEE_RATE * 1e4:g}",
+        "--slippage-bps",
+        f"{SWEEP_SLIPPAGE * 1e4:g}",
+        "--top",
+        str(len(sweep_pairs(fast, slow))),
+        "--json",
+    ]
 
 
 def _genepool_result(stdout: str) -> dict[str, Any]:
     document = json.loads(stdout)
-    return {"total_return": [entry["metrics"]["total_return"] for entry in document["top"]],
-            "compute_seconds": document["seconds"]}
+    return {
+        "total_return": [entry["metrics"]["total_return"] for entry in document["top"]],
+        "compute_seconds": document["seconds"],
+    }
 
 
 def _vectorbt_sweep(data: Path, pairs: np.ndarray) -> dict[str, Any]:
@@ -156,8 +187,9 @@ def _vectorbt_sweep(data: Path, pairs: np.ndarray) -> dict[str, Any]:
     slow = vbt.MA.run(close, window=pairs[:, 1].astype(int).tolist(), ewm=True, short_name="slow")
     entries = fast.ma_crossed_above(slow).vbt.signals.fshift(1)
     exits = fast.ma_crossed_below(slow).vbt.signals.fshift(1)
-    portfolio = vbt.Portfolio.from_signals(close, entries, exits, direction="both", price=open_,
-                                           fees=SWEEP_FEE_RATE, slippage=SWEEP_SLIPPAGE, freq="1h")
+    portfolio = vbt.Portfolio.from_signals(
+        close, entries, exits, direction="both", price=open_, fees=SWEEP_FEE_RATE, slippage=SWEEP_SLIPPAGE, freq="1h"
+    )
     total_return = np.asarray(portfolio.total_return()).tolist()
     return {"total_return": total_return, "compute_seconds": time.perf_counter() - started}
 
@@ -171,8 +203,9 @@ def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any
     seconds it reports, and the median total return over the pairs (the engines should roughly agree)."""
     with tempfile.TemporaryDirectory() as tmp:
         out, stdout, stderr = Path(tmp) / "result.json", Path(tmp) / "stdout", Path(tmp) / "stderr"
-        command = (_genepool_command(data, fast, slow) if engine == "genepool"
-                   else _vectorbt_command(data, fast, slow, out))
+        command = (
+            _genepool_command(data, fast, slow) if engine == "genepool" else _vectorbt_command(data, fast, slow, out)
+        )
         with stdout.open("wb") as out_handle, stderr.open("wb") as err_handle:
             started = time.perf_counter()
             process = subprocess.Popen(command, stdout=out_handle, stderr=err_handle)
@@ -181,9 +214,13 @@ def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"{engine} sweep process failed:\n{stderr.read_text()[-2000:]}")
         result = _genepool_result(stdout.read_text()) if engine == "genepool" else json.loads(out.read_text())
-    return {"engine": engine, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "compute_seconds": result["compute_seconds"],
-            "median_total_return": float(np.median(result["total_return"]))}
+    return {
+        "engine": engine,
+        "seconds": seconds,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "compute_seconds": result["compute_seconds"],
+        "median_total_return": float(np.median(result["total_return"])),
+    }
 
 
 NUMBA_FLOOR_SCRIPT = """from numba import njit
@@ -224,21 +261,33 @@ def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
     engines = ["genepool", "vectorbt"] if config.vectorbt else ["genepool"]
     for engine in engines:
         _run_process(engine, data, config.sweep_fast, config.sweep_slow)
-    runs = [_run_process(engine, data, config.sweep_fast, config.sweep_slow)
-            for _ in range(config.repeats) for engine in engines]
-    summary: dict[str, Any] = {"pairs": len(sweep_pairs(config.sweep_fast, config.sweep_slow)),
-                               "fast": config.sweep_fast, "slow": config.sweep_slow, "bars": config.sweep_bars,
-                               "fee_rate": SWEEP_FEE_RATE, "slippage": SWEEP_SLIPPAGE, "runs": runs,
-                               "numba_floor_seconds": numba_floor_seconds(workdir, config.repeats)}
+    runs = [
+        _run_process(engine, data, config.sweep_fast, config.sweep_slow)
+        for _ in range(config.repeats)
+        for engine in engines
+    ]
+    summary: dict[str, Any] = {
+        "pairs": len(sweep_pairs(config.sweep_fast, config.sweep_slow)),
+        "fast": config.sweep_fast,
+        "slow": config.sweep_slow,
+        "bars": config.sweep_bars,
+        "fee_rate": SWEEP_FEE_RATE,
+        "slippage": SWEEP_SLIPPAGE,
+        "runs": runs,
+        "numba_floor_seconds": numba_floor_seconds(workdir, config.repeats),
+    }
     for engine in engines:
         mine = [run for run in runs if run["engine"] == engine]
-        summary[engine] = {"median_seconds": statistics.median(r["seconds"] for r in mine),
-                           "median_compute_seconds": statistics.median(r["compute_seconds"] for r in mine),
-                           "max_peak_rss_mb": max(r["peak_rss_mb"] for r in mine)}
+        summary[engine] = {
+            "median_seconds": statistics.median(r["seconds"] for r in mine),
+            "median_compute_seconds": statistics.median(r["compute_seconds"] for r in mine),
+            "max_peak_rss_mb": max(r["peak_rss_mb"] for r in mine),
+        }
     if config.vectorbt:
         summary["speedup"] = summary["vectorbt"]["median_seconds"] / summary["genepool"]["median_seconds"]
-        summary["compute_speedup"] = (summary["vectorbt"]["median_compute_seconds"]
-                                      / summary["genepool"]["median_compute_seconds"])
+        summary["compute_speedup"] = (
+            summary["vectorbt"]["median_compute_seconds"] / summary["genepool"]["median_compute_seconds"]
+        )
         summary["speedup_ceiling"] = summary["vectorbt"]["median_seconds"] / summary["numba_floor_seconds"]
     return summary
 

@@ -62,8 +62,9 @@ def scrub(text: str, settings: Settings) -> str:
     return text
 
 
-def _timed(name: str, probe: Callable[[], dict[str, Any]], failure_status: str, settings: Settings,
-           slow_ms: float) -> CheckResult:
+def _timed(
+    name: str, probe: Callable[[], dict[str, Any]], failure_status: str, settings: Settings, slow_ms: float
+) -> CheckResult:
     start = time.perf_counter()
     try:
         detail = probe()
@@ -96,6 +97,7 @@ class UnopenedStorage:
 
 def check_storage(storage: Any, settings: Settings, slow_ms: float = DEFAULT_SLOW_MS) -> CheckResult:
     """Round trip to the database (``storage``: an open :class:`~workloads.storage.Storage`)."""
+
     def probe() -> dict[str, Any]:
         storage.ping()
         return {"backend": storage.dialect, "url": storage.url, "timescale": storage.timescale}

@@ -9,14 +9,18 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 GENERATIONS = Counter("genepool_generations", "Generations completed, per strategy seed.", ["strategy"])
-EVALUATIONS = Counter("genepool_evaluations", "Genomes evaluated by the fitness kernel, per strategy seed.", ["strategy"])
+EVALUATIONS = Counter(
+    "genepool_evaluations", "Genomes evaluated by the fitness kernel, per strategy seed.", ["strategy"]
+)
 EVALUATION_DURATION = Histogram(
     "genepool_evaluation_duration_seconds",
     "Wall time of one batched fitness evaluation (one seed, one generation), per backend.",
     ["backend"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
-BEST_FITNESS = Gauge("genepool_best_fitness", "Best fitness found so far in the current run, per strategy seed.", ["strategy"])
+BEST_FITNESS = Gauge(
+    "genepool_best_fitness", "Best fitness found so far in the current run, per strategy seed.", ["strategy"]
+)
 LAST_GENERATION_HELP = "Unix time at which the last generation of any run completed."
 LAST_GENERATION = Gauge("genepool_last_generation_timestamp_seconds", LAST_GENERATION_HELP)
 """Set by the ``evolve`` driver; the API exports the same name from storage (:mod:`workloads.service.storage_metrics`)."""
@@ -28,10 +32,14 @@ CACHE_MISSES = Counter("genepool_cache_misses", "Fitness-cache misses.")
 CACHE_ERRORS = Counter("genepool_cache_errors", "Fitness-cache operations that failed (cache unavailable).")
 STORAGE_ERRORS = Counter("genepool_storage_errors", "Storage operations that failed, per operation.", ["operation"])
 HTTP_REQUESTS = Counter(
-    "genepool_http_requests", "HTTP requests served by the API, per method, route and status.", ["method", "route", "status"]
+    "genepool_http_requests",
+    "HTTP requests served by the API, per method, route and status.",
+    ["method", "route", "status"],
 )
 HTTP_REQUEST_DURATION = Histogram(
-    "genepool_http_request_duration_seconds", "HTTP request latency of the API, per method and route.", ["method", "route"]
+    "genepool_http_request_duration_seconds",
+    "HTTP request latency of the API, per method and route.",
+    ["method", "route"],
 )
 
 EXPORTED_METRIC_NAMES: frozenset[str] = frozenset(

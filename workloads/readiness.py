@@ -70,16 +70,23 @@ def _recommendation(seed: SeedRequirements, bars: int) -> str:
 def assess(seed: SeedRequirements, data_points: int, has_funding: bool) -> Readiness:
     """Readiness of ``seed`` on a data set of ``data_points`` bars."""
     if seed.needs_funding and not has_funding:
-        return Readiness(seed.name, seed.kind, data_points, seed.min_bars, seed.optimal_bars, "INSUFFICIENT_DATA",
-                         False, "the data has no funding_rate column, which this seed needs")
+        return Readiness(
+            seed.name,
+            seed.kind,
+            data_points,
+            seed.min_bars,
+            seed.optimal_bars,
+            "INSUFFICIENT_DATA",
+            False,
+            "the data has no funding_rate column, which this seed needs",
+        )
     recommendation = _recommendation(seed, data_points)
     ready = data_points >= seed.min_bars
     if ready:
         reason = f"{data_points} bars >= the {seed.min_bars}-bar minimum of {seed.kind} seeds"
     else:
         reason = f"{data_points} bars < the {seed.min_bars}-bar minimum of {seed.kind} seeds"
-    return Readiness(seed.name, seed.kind, data_points, seed.min_bars, seed.optimal_bars, recommendation, ready,
-                     reason)
+    return Readiness(seed.name, seed.kind, data_points, seed.min_bars, seed.optimal_bars, recommendation, ready, reason)
 
 
 def assess_all(seeds: Iterable[SeedRequirements], data_points: int, has_funding: bool) -> list[Readiness]:

@@ -80,8 +80,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.database_url.startswith((DUCKDB_SCHEME, *POSTGRES_SCHEMES)):
-            raise SettingsError(f"database_url {redact_url(self.database_url)!r}: expected duckdb:///path or "
-                                "postgresql://user:password@host:port/db")
+            raise SettingsError(
+                f"database_url {redact_url(self.database_url)!r}: expected duckdb:///path or "
+                "postgresql://user:password@host:port/db"
+            )
         if self.redis_url and not self.redis_url.startswith(REDIS_SCHEMES):
             raise SettingsError(f"redis_url {redact_url(self.redis_url)!r}: expected redis://, rediss:// or unix://")
 
@@ -110,8 +112,10 @@ def _clean(value: object, source: str) -> str | None:
         raise SettingsError(f"{source}: expected a string, got {type(value).__name__}")
     value = value.strip()
     if value == UNREVEALED_SECRET:
-        raise SettingsError(f"{source} is {UNREVEALED_SECRET!r}: the secret was not revealed; write the file with "
-                            "`pulumi stack output --json --show-secrets`")
+        raise SettingsError(
+            f"{source} is {UNREVEALED_SECRET!r}: the secret was not revealed; write the file with "
+            "`pulumi stack output --json --show-secrets`"
+        )
     return value or None
 
 
@@ -125,8 +129,9 @@ def read_stack_outputs(path: str | Path) -> dict[str, str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read stack-outputs file: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise SettingsError(f"{path}: not JSON (line {exc.lineno}): expected the output of "
-                            "`pulumi stack output --json --show-secrets`") from None
+        raise SettingsError(
+            f"{path}: not JSON (line {exc.lineno}): expected the output of `pulumi stack output --json --show-secrets`"
+        ) from None
     if not isinstance(document, dict):
         raise SettingsError(f"{path}: expected a JSON object of stack outputs, got {type(document).__name__}")
     return {name: _clean(document[name], f"{path}: {name}") for name in contract.STACK_OUTPUTS if name in document}
@@ -144,5 +149,6 @@ def load_settings(stack_outputs: str | Path | None = None, env: Mapping[str, str
         values.update(read_stack_outputs(stack_outputs))
     home = default_home(env)
     database_url = values.pop(contract.DATABASE_URL, None) or default_database_url(home)
-    return Settings(database_url=database_url, api_token=_clean(env.get(API_TOKEN_ENV), API_TOKEN_ENV), home=home,
-                    **values)
+    return Settings(
+        database_url=database_url, api_token=_clean(env.get(API_TOKEN_ENV), API_TOKEN_ENV), home=home, **values
+    )

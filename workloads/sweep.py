@@ -94,11 +94,11 @@ def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> n
 @dataclass(frozen=True)
 class SweepResult:
     seed: str
-    params: np.ndarray          # (n, g) evaluated (repaired, unique) parameters
-    metrics: np.ndarray         # (n, len(METRIC_NAMES))
-    requested: int              # grid combinations before repair and de-duplication
-    repaired: int               # combinations the gene space repaired
-    seconds: float              # wall time of the one kernel call
+    params: np.ndarray  # (n, g) evaluated (repaired, unique) parameters
+    metrics: np.ndarray  # (n, len(METRIC_NAMES))
+    requested: int  # grid combinations before repair and de-duplication
+    repaired: int  # combinations the gene space repaired
+    seconds: float  # wall time of the one kernel call
     n_bars: int
 
     @property
@@ -146,6 +146,8 @@ def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str,
         "seconds": result.seconds,
         "bar_evals_per_second": result.bar_evals_per_second,
         "rank_by": rank_by,
-        "top": [{"params": seed.genes.as_dict(result.params[i]), "metrics": metrics_dict(result.metrics[i])}
-                for i in result.top(k, rank_by)],
+        "top": [
+            {"params": seed.genes.as_dict(result.params[i]), "metrics": metrics_dict(result.metrics[i])}
+            for i in result.top(k, rank_by)
+        ],
     }

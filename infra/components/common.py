@@ -22,24 +22,36 @@ VALUES_DIR = Path(__file__).parent / "values"
 
 def pod_security(user: int) -> dict[str, Any]:
     """Pod-level security context: a fixed non-root user and group, volumes owned by that group."""
-    return {"runAsNonRoot": True, "runAsUser": user, "runAsGroup": user, "fsGroup": user,
-            "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "fsGroup": user,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def container_security(read_only_root: bool = False) -> dict[str, Any]:
-    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": read_only_root}
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": read_only_root,
+    }
 
 
-def resources(cpu_request: str, memory_request: str, cpu_limit: str | None = None,
-              memory_limit: str | None = None) -> dict[str, Any]:
+def resources(
+    cpu_request: str, memory_request: str, cpu_limit: str | None = None, memory_limit: str | None = None
+) -> dict[str, Any]:
     """Requests and limits (limits default to the requests: guaranteed QoS for stateful services)."""
-    return {"requests": {"cpu": cpu_request, "memory": memory_request},
-            "limits": {"cpu": cpu_limit or cpu_request, "memory": memory_limit or memory_request}}
+    return {
+        "requests": {"cpu": cpu_request, "memory": memory_request},
+        "limits": {"cpu": cpu_limit or cpu_request, "memory": memory_limit or memory_request},
+    }
 
 
-def exporter_sidecar(name: str, image: str, env: list[dict[str, Any]], port: int, health_path: str,
-                     user: int) -> dict[str, Any]:
+def exporter_sidecar(
+    name: str, image: str, env: list[dict[str, Any]], port: int, health_path: str, user: int
+) -> dict[str, Any]:
     """A Prometheus exporter container beside a stateful service: its own non-root ``user``, read-only root, small
     fixed resources, probed over HTTP on ``health_path`` of its metrics ``port`` (named ``metrics``)."""
     probe = {"httpGet": {"path": health_path, "port": port}, "periodSeconds": 15}
@@ -104,45 +116,89 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def clients_only_policy(name: str, namespace: pulumi.Input[str], selector: dict[str, str], port: int,
-                        metrics_port: int, monitoring_namespace: str, parent: pulumi.Resource) -> None:
+def clients_only_policy(
+    name: str,
+    namespace: pulumi.Input[str],
+    selector: dict[str, str],
+    port: int,
+    metrics_port: int,
+    monitoring_namespace: str,
+    parent: pulumi.Resource,
+) -> None:
     """A NetworkPolicy: the server port only from our own pods (``app.kubernetes.io/part-of: genepool``) in its
     namespace, the metrics port only from the monitoring namespace (enforced where the CNI supports policies)."""
-    k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata={
-        "name": selector["app.kubernetes.io/name"], "namespace": namespace, "labels": labels.PART_OF,
-    }, spec={
-        "podSelector": {"matchLabels": selector},
-        "policyTypes": ["Ingress"],
-        "ingress": [
-            {"from": [{"podSelector": {"matchLabels": labels.PART_OF}}], "ports": [{"port": port}]},
-            {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace}}}],
-             "ports": [{"port": metrics_port}]},
-        ],
-    }, opts=pulumi.ResourceOptions(parent=parent))
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-network-policy",
+        metadata={
+            "name": selector["app.kubernetes.io/name"],
+            "namespace": namespace,
+            "labels": labels.PART_OF,
+        },
+        spec={
+            "podSelector": {"matchLabels": selector},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [{"podSelector": {"matchLabels": labels.PART_OF}}], "ports": [{"port": port}]},
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace}}}
+                    ],
+                    "ports": [{"port": metrics_port}],
+                },
+            ],
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
-def stateful_server(name: str, app: str, namespace: pulumi.Input[str], port_name: str, port: int,
-                    metrics_port: int, pod_spec: dict[str, Any], storage_class: str, volume_size: str,
-                    parent: pulumi.Resource) -> None:
+def stateful_server(
+    name: str,
+    app: str,
+    namespace: pulumi.Input[str],
+    port_name: str,
+    port: int,
+    metrics_port: int,
+    pod_spec: dict[str, Any],
+    storage_class: str,
+    volume_size: str,
+    parent: pulumi.Resource,
+) -> None:
     """A single-replica stateful server labelled ``app`` (Redis, TimescaleDB): its Service ``app`` (the server's
     ``port_name`` port and its exporter's ``metrics`` port) and its StatefulSet ``app`` running ``pod_spec``, whose
     ``data`` volume is a ReadWriteOnce claim of ``volume_size`` on ``storage_class``."""
     child = pulumi.ResourceOptions(parent=parent)
     selector = labels.app(app)
     meta = {"namespace": namespace, "name": app, "labels": {**selector, **labels.PART_OF}}
-    service = k8s.core.v1.Service(f"{name}-service", metadata=meta, spec={
-        "selector": selector,
-        "ports": [{"name": port_name, "port": port, "targetPort": port_name},
-                  {"name": "metrics", "port": metrics_port, "targetPort": "metrics"}],
-    }, opts=child)
-    k8s.apps.v1.StatefulSet(f"{name}-statefulset", metadata=meta, spec={
-        "serviceName": service.metadata.name,
-        "replicas": 1,
-        "selector": {"matchLabels": selector},
-        "template": {"metadata": {"labels": {**selector, **labels.PART_OF}}, "spec": pod_spec},
-        "volumeClaimTemplates": [{
-            "metadata": {"name": "data"},
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class,
-                     "resources": {"requests": {"storage": volume_size}}},
-        }],
-    }, opts=child)
+    service = k8s.core.v1.Service(
+        f"{name}-service",
+        metadata=meta,
+        spec={
+            "selector": selector,
+            "ports": [
+                {"name": port_name, "port": port, "targetPort": port_name},
+                {"name": "metrics", "port": metrics_port, "targetPort": "metrics"},
+            ],
+        },
+        opts=child,
+    )
+    k8s.apps.v1.StatefulSet(
+        f"{name}-statefulset",
+        metadata=meta,
+        spec={
+            "serviceName": service.metadata.name,
+            "replicas": 1,
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": {**selector, **labels.PART_OF}}, "spec": pod_spec},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": storage_class,
+                        "resources": {"requests": {"storage": volume_size}},
+                    },
+                }
+            ],
+        },
+        opts=child,
+    )

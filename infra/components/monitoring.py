@@ -45,21 +45,28 @@ def alert_groups(redis_in_cluster: bool, timescaledb_in_cluster: bool) -> list[d
     return [{**group, "rules": [rule for rule in group["rules"] if rule.get("alert") not in skip]} for group in groups]
 
 
-def helm_values(config: MonitoringConfig, storage_class: str, scheduling: Scheduling,
-                grafana_secret: pulumi.Input[str]) -> dict:
+def helm_values(
+    config: MonitoringConfig, storage_class: str, scheduling: Scheduling, grafana_secret: pulumi.Input[str]
+) -> dict:
     placement = {"nodeSelector": scheduling.node_selector, "tolerations": scheduling.tolerations}
     retention_size_gb = int(0.9 * quantity_bytes(config.volume_size) / 2**30)
     computed = {
-        "prometheus": {"prometheusSpec": {
-            **placement,
-            "retention": f"{config.retention_days}d",
-            "retentionSize": f"{retention_size_gb}GB",
-            "storageSpec": {"volumeClaimTemplate": {"spec": {
-                "storageClassName": storage_class,
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": config.volume_size}},
-            }}},
-        }},
+        "prometheus": {
+            "prometheusSpec": {
+                **placement,
+                "retention": f"{config.retention_days}d",
+                "retentionSize": f"{retention_size_gb}GB",
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": config.volume_size}},
+                        }
+                    }
+                },
+            }
+        },
         "alertmanager": {"alertmanagerSpec": placement},
         "prometheusOperator": placement,
         "grafana": {
@@ -91,63 +98,100 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata={
-            "name": labels.MONITORING_NAMESPACE, "labels": labels.PART_OF}, opts=child).metadata.name
-        admin = k8s.core.v1.Secret(f"{name}-grafana-admin", metadata={
-            "name": "grafana-admin", "namespace": namespace, "labels": labels.PART_OF,
-        }, string_data={"admin-user": "admin", "admin-password": password(f"{name}-grafana-password", self)},
-            opts=child)
-        self.release = k8s.helm.v3.Release(f"{name}-kube-prometheus-stack", k8s.helm.v3.ReleaseArgs(
-            name=labels.PROMETHEUS_RELEASE,
-            chart=versions.KUBE_PROMETHEUS_STACK_CHART,
-            version=versions.KUBE_PROMETHEUS_STACK_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBE_PROMETHEUS_STACK_REPO),
-            namespace=namespace,
-            values=helm_values(args.config, args.storage_class, args.scheduling, admin.metadata.name),
-            atomic=True,
-            timeout=900,
-        ), opts=child)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": labels.MONITORING_NAMESPACE, "labels": labels.PART_OF}, opts=child
+        ).metadata.name
+        admin = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={
+                "name": "grafana-admin",
+                "namespace": namespace,
+                "labels": labels.PART_OF,
+            },
+            string_data={"admin-user": "admin", "admin-password": password(f"{name}-grafana-password", self)},
+            opts=child,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-kube-prometheus-stack",
+            k8s.helm.v3.ReleaseArgs(
+                name=labels.PROMETHEUS_RELEASE,
+                chart=versions.KUBE_PROMETHEUS_STACK_CHART,
+                version=versions.KUBE_PROMETHEUS_STACK_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBE_PROMETHEUS_STACK_REPO),
+                namespace=namespace,
+                values=helm_values(args.config, args.storage_class, args.scheduling, admin.metadata.name),
+                atomic=True,
+                timeout=900,
+            ),
+            opts=child,
+        )
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         monitor_meta = {"namespace": namespace, "labels": {**labels.MONITOR_LABELS, **labels.PART_OF}}
         app_namespaces = {"matchNames": [args.app_namespace]}
-        k8s.apiextensions.CustomResource(f"{name}-rules", api_version="monitoring.coreos.com/v1",
-                                         kind="PrometheusRule", metadata={**monitor_meta, "name": "genepool"},
-                                         spec={"groups": alert_groups(args.redis_in_cluster,
-                                                                      args.timescaledb_in_cluster)},
-                                         opts=after_crds)
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={**monitor_meta, "name": "genepool"},
+            spec={"groups": alert_groups(args.redis_in_cluster, args.timescaledb_in_cluster)},
+            opts=after_crds,
+        )
         scraped = [(labels.API, "http")]
         scraped += [(labels.REDIS, "metrics")] if args.redis_in_cluster else []
         scraped += [(labels.TIMESCALEDB, "metrics")] if args.timescaledb_in_cluster else []
         for app, port in scraped:
-            k8s.apiextensions.CustomResource(f"{name}-{app}-monitor", api_version="monitoring.coreos.com/v1",
-                                             kind="ServiceMonitor", metadata={**monitor_meta, "name": app},
-                                             spec={"namespaceSelector": app_namespaces,
-                                                   "selector": {"matchLabels": labels.app(app)},
-                                                   "endpoints": [{"port": port, "path": "/metrics",
-                                                                  "interval": "30s"}]},
-                                             opts=after_crds)
-        k8s.apiextensions.CustomResource(f"{name}-ray-monitor", api_version="monitoring.coreos.com/v1",
-                                         kind="PodMonitor", metadata={**monitor_meta, "name": "ray-nodes"},
-                                         spec={"namespaceSelector": app_namespaces,
-                                               "selector": {"matchLabels": {"ray.io/is-ray-node": "yes"}},
-                                               "podMetricsEndpoints": [{"port": RAY_METRICS_PORT,
-                                                                        "path": "/metrics",
-                                                                        "interval": "30s"}]},
-                                         opts=after_crds)
+            k8s.apiextensions.CustomResource(
+                f"{name}-{app}-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata={**monitor_meta, "name": app},
+                spec={
+                    "namespaceSelector": app_namespaces,
+                    "selector": {"matchLabels": labels.app(app)},
+                    "endpoints": [{"port": port, "path": "/metrics", "interval": "30s"}],
+                },
+                opts=after_crds,
+            )
+        k8s.apiextensions.CustomResource(
+            f"{name}-ray-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={**monitor_meta, "name": "ray-nodes"},
+            spec={
+                "namespaceSelector": app_namespaces,
+                "selector": {"matchLabels": {"ray.io/is-ray-node": "yes"}},
+                "podMetricsEndpoints": [{"port": RAY_METRICS_PORT, "path": "/metrics", "interval": "30s"}],
+            },
+            opts=after_crds,
+        )
         if args.ray_drivers:
             k8s.apiextensions.CustomResource(
-                f"{name}-ray-drivers-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
+                f"{name}-ray-drivers-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
                 metadata={**monitor_meta, "name": "ray-drivers"},
-                spec={"namespaceSelector": app_namespaces,
-                      "selector": {"matchLabels": {"ray.io/is-ray-node": "yes", "ray.io/node-type": "head"}},
-                      "podMetricsEndpoints": [{"port": driver_metrics_port_name(i), "path": "/metrics",
-                                               "interval": "30s"} for i in range(args.ray_drivers)]},
-                opts=after_crds)
+                spec={
+                    "namespaceSelector": app_namespaces,
+                    "selector": {"matchLabels": {"ray.io/is-ray-node": "yes", "ray.io/node-type": "head"}},
+                    "podMetricsEndpoints": [
+                        {"port": driver_metrics_port_name(i), "path": "/metrics", "interval": "30s"}
+                        for i in range(args.ray_drivers)
+                    ],
+                },
+                opts=after_crds,
+            )
         for path in sorted(DASHBOARDS_DIR.glob("*.json")):
-            k8s.core.v1.ConfigMap(f"{name}-dashboard-{path.stem}", metadata={
-                "name": f"dashboard-{path.stem}", "namespace": namespace,
-                "labels": {**labels.GRAFANA_DASHBOARD_LABEL, **labels.PART_OF},
-            }, data={path.name: json.dumps(json.loads(path.read_text()))}, opts=child)
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{path.stem}",
+                metadata={
+                    "name": f"dashboard-{path.stem}",
+                    "namespace": namespace,
+                    "labels": {**labels.GRAFANA_DASHBOARD_LABEL, **labels.PART_OF},
+                },
+                data={path.name: json.dumps(json.loads(path.read_text()))},
+                opts=child,
+            )
         self.grafana_url = pulumi.Output.concat(
-            "http://", labels.service_host(f"{labels.PROMETHEUS_RELEASE}-grafana", namespace))
+            "http://", labels.service_host(f"{labels.PROMETHEUS_RELEASE}-grafana", namespace)
+        )
         self.register_outputs({"grafana_url": self.grafana_url})

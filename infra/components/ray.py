@@ -51,8 +51,11 @@ def driver_metrics_port_name(index: int) -> str:
     """Name of :func:`driver_metrics_port` on the head container (what the PodMonitor scrapes)."""
     return f"evolve-{index}"
 
-HEAD_HEALTH = ("wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
-               "wget -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success")
+
+HEAD_HEALTH = (
+    "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
+    "wget -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success"
+)
 WORKER_HEALTH = "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success"
 
 
@@ -67,10 +70,16 @@ def client_address(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 def probes(command: str) -> dict[str, Any]:
-    check = {"exec": {"command": ["bash", "-c", command]}, "timeoutSeconds": 5, "periodSeconds": 10,
-             "failureThreshold": 12}
-    return {"livenessProbe": {**check, "initialDelaySeconds": 30},
-            "readinessProbe": {**check, "initialDelaySeconds": 10}}
+    check = {
+        "exec": {"command": ["bash", "-c", command]},
+        "timeoutSeconds": 5,
+        "periodSeconds": 10,
+        "failureThreshold": 12,
+    }
+    return {
+        "livenessProbe": {**check, "initialDelaySeconds": 30},
+        "readinessProbe": {**check, "initialDelaySeconds": 10},
+    }
 
 
 def scheduling_fields(scheduling: Scheduling) -> dict[str, Any]:
@@ -101,27 +110,39 @@ class Ray(pulumi.ComponentResource):
     def __init__(self, name: str, args: RayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Ray", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        operator_namespace = k8s.core.v1.Namespace(f"{name}-operator-namespace", metadata={
-            "name": labels.KUBERAY_NAMESPACE, "labels": labels.PART_OF}, opts=child).metadata.name
-        operator = k8s.helm.v3.Release(f"{name}-kuberay-operator", k8s.helm.v3.ReleaseArgs(
-            name="kuberay-operator",
-            chart=versions.KUBERAY_OPERATOR_CHART,
-            version=versions.KUBERAY_OPERATOR_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBERAY_OPERATOR_REPO),
-            namespace=operator_namespace,
-            values=deep_merge(load_values("kuberay-operator.yaml"), scheduling_fields(args.system)),
-            atomic=True,
-            timeout=600,
-        ), opts=child)
+        operator_namespace = k8s.core.v1.Namespace(
+            f"{name}-operator-namespace",
+            metadata={"name": labels.KUBERAY_NAMESPACE, "labels": labels.PART_OF},
+            opts=child,
+        ).metadata.name
+        operator = k8s.helm.v3.Release(
+            f"{name}-kuberay-operator",
+            k8s.helm.v3.ReleaseArgs(
+                name="kuberay-operator",
+                chart=versions.KUBERAY_OPERATOR_CHART,
+                version=versions.KUBERAY_OPERATOR_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBERAY_OPERATOR_REPO),
+                namespace=operator_namespace,
+                values=deep_merge(load_values("kuberay-operator.yaml"), scheduling_fields(args.system)),
+                atomic=True,
+                timeout=600,
+            ),
+            opts=child,
+        )
         self.operator = operator
         meta = {"namespace": args.namespace, "labels": labels.PART_OF}
-        token = k8s.core.v1.Secret(f"{name}-auth", metadata={**meta, "name": "ray-auth"},
-                                   string_data={"auth_token": password(f"{name}-token", self, length=48)},
-                                   opts=child)
+        token = k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata={**meta, "name": "ray-auth"},
+            string_data={"auth_token": password(f"{name}-token", self, length=48)},
+            opts=child,
+        )
         self.auth_env = [
             {"name": "RAY_AUTH_MODE", "value": "token"},
-            {"name": "RAY_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": token.metadata.name,
-                                                                       "key": "auth_token"}}},
+            {
+                "name": "RAY_AUTH_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}},
+            },
         ]
         env = [*self.auth_env, *args.app_env]
         config = args.config
@@ -129,12 +150,16 @@ class Ray(pulumi.ComponentResource):
             "name": "ray-head",
             "image": args.image,
             "env": env,
-            "ports": [{"name": "gcs-server", "containerPort": GCS_PORT},
-                      {"name": "dashboard", "containerPort": DASHBOARD_PORT},
-                      {"name": "client", "containerPort": CLIENT_PORT},
-                      {"name": "metrics", "containerPort": METRICS_PORT},
-                      *({"name": driver_metrics_port_name(i), "containerPort": driver_metrics_port(i)}
-                        for i in range(args.drivers))],
+            "ports": [
+                {"name": "gcs-server", "containerPort": GCS_PORT},
+                {"name": "dashboard", "containerPort": DASHBOARD_PORT},
+                {"name": "client", "containerPort": CLIENT_PORT},
+                {"name": "metrics", "containerPort": METRICS_PORT},
+                *(
+                    {"name": driver_metrics_port_name(i), "containerPort": driver_metrics_port(i)}
+                    for i in range(args.drivers)
+                ),
+            ],
             "resources": resources(config.head_cpu, config.head_memory),
             "securityContext": container_security(),
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
@@ -152,17 +177,22 @@ class Ray(pulumi.ComponentResource):
         }
         self.head_template = {
             "metadata": {"labels": labels.PART_OF},
-            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.system),
-                     "containers": [head]},
+            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.system), "containers": [head]},
         }
         self.worker_template = {
             "metadata": {"labels": labels.PART_OF},
-            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.workers),
-                     "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS, "containers": [worker]},
+            "spec": {
+                "securityContext": pod_security(RAY_UID),
+                **scheduling_fields(args.workers),
+                "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
+                "containers": [worker],
+            },
         }
         metrics_param = {"metrics-export-port": str(METRICS_PORT)}
         self.cluster = k8s.apiextensions.CustomResource(
-            f"{name}-cluster", api_version="ray.io/v1", kind="RayCluster",
+            f"{name}-cluster",
+            api_version="ray.io/v1",
+            kind="RayCluster",
             metadata={**meta, "name": labels.RAY_CLUSTER},
             spec={
                 "rayVersion": versions.RAY_VERSION,
@@ -179,25 +209,37 @@ class Ray(pulumi.ComponentResource):
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0", **metrics_param},
                     "template": self.head_template,
                 },
-                "workerGroupSpecs": [{
-                    "groupName": "workers",
-                    "minReplicas": config.min_workers,
-                    "maxReplicas": config.max_workers,
-                    "rayStartParams": metrics_param,
-                    "template": self.worker_template,
-                }],
+                "workerGroupSpecs": [
+                    {
+                        "groupName": "workers",
+                        "minReplicas": config.min_workers,
+                        "maxReplicas": config.max_workers,
+                        "rayStartParams": metrics_param,
+                        "template": self.worker_template,
+                    }
+                ],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
         )
         cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
-        k8s.policy.v1.PodDisruptionBudget(f"{name}-head-pdb", metadata={**meta, "name": "ray-head"}, spec={
-            "maxUnavailable": 0,
-            "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "head"}},
-        }, opts=child)
-        k8s.policy.v1.PodDisruptionBudget(f"{name}-workers-pdb", metadata={**meta, "name": "ray-workers"}, spec={
-            "maxUnavailable": 1,
-            "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "worker"}},
-        }, opts=child)
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-head-pdb",
+            metadata={**meta, "name": "ray-head"},
+            spec={
+                "maxUnavailable": 0,
+                "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "head"}},
+            },
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-workers-pdb",
+            metadata={**meta, "name": "ray-workers"},
+            spec={
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "worker"}},
+            },
+            opts=child,
+        )
         self.address = client_address(args.namespace)
         self.dashboard_url = pulumi.Output.concat("http://", head_host(args.namespace), f":{DASHBOARD_PORT}")
         self.register_outputs({"address": self.address, "dashboard_url": self.dashboard_url})

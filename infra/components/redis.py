@@ -14,8 +14,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
-                                     pod_security, resources, stateful_server)
+from infra.components.common import (
+    clients_only_policy,
+    container_security,
+    exporter_sidecar,
+    password,
+    pod_security,
+    resources,
+    stateful_server,
+)
 from infra.config import RedisConfig
 from infra.platforms import Scheduling
 
@@ -28,17 +35,19 @@ EXPORTER_UID = 59000
 
 
 def redis_conf(config: RedisConfig) -> str:
-    return "\n".join([
-        "dir /data",
-        "appendonly yes",
-        "appendfsync everysec",
-        "save 900 1",
-        "save 300 10",
-        "save 60 10000",
-        f"maxmemory {config.max_memory}",
-        "maxmemory-policy allkeys-lru",
-        "",
-    ])
+    return "\n".join(
+        [
+            "dir /data",
+            "appendonly yes",
+            "appendfsync everysec",
+            "save 900 1",
+            "save 300 10",
+            "save 60 10000",
+            f"maxmemory {config.max_memory}",
+            "maxmemory-policy allkeys-lru",
+            "",
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,19 @@ class Redis(pulumi.ComponentResource):
         selector = labels.app(labels.REDIS)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
         secret_value = password(f"{name}-password", self)
-        auth = k8s.core.v1.Secret(f"{name}-auth", metadata={**meta, "name": "redis-auth"},
-                                  string_data={"password": secret_value}, opts=child)
-        conf = k8s.core.v1.ConfigMap(f"{name}-conf", metadata={**meta, "name": "redis-conf"},
-                                     data={"redis.conf": redis_conf(args.config)}, opts=child)
-        password_env = {"name": "REDIS_PASSWORD",
-                        "valueFrom": {"secretKeyRef": {"name": auth.metadata.name, "key": "password"}}}
+        auth = k8s.core.v1.Secret(
+            f"{name}-auth", metadata={**meta, "name": "redis-auth"}, string_data={"password": secret_value}, opts=child
+        )
+        conf = k8s.core.v1.ConfigMap(
+            f"{name}-conf",
+            metadata={**meta, "name": "redis-conf"},
+            data={"redis.conf": redis_conf(args.config)},
+            opts=child,
+        )
+        password_env = {
+            "name": "REDIS_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": auth.metadata.name, "key": "password"}},
+        }
         ping = ["sh", "-c", 'redis-cli -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG']
         redis = {
             "name": "redis",
@@ -76,19 +92,37 @@ class Redis(pulumi.ComponentResource):
             "securityContext": container_security(read_only_root=True),
             "livenessProbe": {"tcpSocket": {"port": PORT}, "initialDelaySeconds": 10, "periodSeconds": 10},
             "readinessProbe": {"exec": {"command": ping}, "initialDelaySeconds": 5, "periodSeconds": 5},
-            "volumeMounts": [{"name": "data", "mountPath": "/data"},
-                             {"name": "conf", "mountPath": "/etc/redis", "readOnly": True}],
+            "volumeMounts": [
+                {"name": "data", "mountPath": "/data"},
+                {"name": "conf", "mountPath": "/etc/redis", "readOnly": True},
+            ],
         }
-        exporter = exporter_sidecar("redis-exporter", versions.REDIS_EXPORTER_IMAGE,
-                                    [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, password_env],
-                                    METRICS_PORT, "/health", EXPORTER_UID)
-        stateful_server(name, labels.REDIS, args.namespace, "redis", PORT, METRICS_PORT, {
-            "securityContext": pod_security(REDIS_UID),
-            "nodeSelector": args.scheduling.node_selector,
-            "tolerations": args.scheduling.tolerations,
-            "containers": [redis, exporter],
-            "volumes": [{"name": "conf", "configMap": {"name": conf.metadata.name}}],
-        }, args.storage_class, args.config.volume_size, self)
+        exporter = exporter_sidecar(
+            "redis-exporter",
+            versions.REDIS_EXPORTER_IMAGE,
+            [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"}, password_env],
+            METRICS_PORT,
+            "/health",
+            EXPORTER_UID,
+        )
+        stateful_server(
+            name,
+            labels.REDIS,
+            args.namespace,
+            "redis",
+            PORT,
+            METRICS_PORT,
+            {
+                "securityContext": pod_security(REDIS_UID),
+                "nodeSelector": args.scheduling.node_selector,
+                "tolerations": args.scheduling.tolerations,
+                "containers": [redis, exporter],
+                "volumes": [{"name": "conf", "configMap": {"name": conf.metadata.name}}],
+            },
+            args.storage_class,
+            args.config.volume_size,
+            self,
+        )
         clients_only_policy(name, args.namespace, selector, PORT, METRICS_PORT, labels.MONITORING_NAMESPACE, self)
         host = labels.service_host(labels.REDIS, args.namespace)
         self.url = pulumi.Output.secret(pulumi.Output.concat("redis://:", secret_value, "@", host, f":{PORT}/0"))

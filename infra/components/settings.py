@@ -35,8 +35,9 @@ class Settings(pulumi.ComponentResource):
     def __init__(self, name: str, args: SettingsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Settings", name, None, opts)
         if set(args.values) != set(contract.STACK_OUTPUTS):
-            raise ValueError(f"settings must cover exactly the contract outputs {contract.STACK_OUTPUTS}, "
-                             f"got {sorted(args.values)}")
+            raise ValueError(
+                f"settings must cover exactly the contract outputs {contract.STACK_OUTPUTS}, got {sorted(args.values)}"
+            )
         child = pulumi.ResourceOptions(parent=self)
         meta = {"name": "genepool-settings", "namespace": args.namespace, "labels": labels.PART_OF}
         secret_names = [n for n in contract.STACK_OUTPUTS if n in contract.SECRET_OUTPUTS]
@@ -47,10 +48,14 @@ class Settings(pulumi.ComponentResource):
         config_map = k8s.core.v1.ConfigMap(f"{name}-configmap", metadata=meta, data=plain_data, opts=child)
         self.data = {**secret_data, **plain_data}
         self.env = [
-            {"name": contract.env_name(n),
-             "valueFrom": ({"secretKeyRef": {"name": secret.metadata.name, "key": contract.env_name(n)}}
-                           if n in contract.SECRET_OUTPUTS else
-                           {"configMapKeyRef": {"name": config_map.metadata.name, "key": contract.env_name(n)}})}
+            {
+                "name": contract.env_name(n),
+                "valueFrom": (
+                    {"secretKeyRef": {"name": secret.metadata.name, "key": contract.env_name(n)}}
+                    if n in contract.SECRET_OUTPUTS
+                    else {"configMapKeyRef": {"name": config_map.metadata.name, "key": contract.env_name(n)}}
+                ),
+            }
             for n in contract.STACK_OUTPUTS
         ]
         self.register_outputs({})

@@ -15,8 +15,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import (clients_only_policy, container_security, exporter_sidecar, password,
-                                     pod_security, resources, stateful_server)
+from infra.components.common import (
+    clients_only_policy,
+    container_security,
+    exporter_sidecar,
+    password,
+    pod_security,
+    resources,
+    stateful_server,
+)
 from infra.config import TimescaleConfig
 from infra.platforms import Scheduling
 
@@ -59,8 +66,12 @@ class TimescaleDB(pulumi.ComponentResource):
         selector = labels.app(labels.TIMESCALEDB)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
         secret_value = password(f"{name}-password", self)
-        auth = k8s.core.v1.Secret(f"{name}-auth", metadata={**meta, "name": "timescaledb-auth"},
-                                  string_data={"password": secret_value}, opts=child)
+        auth = k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata={**meta, "name": "timescaledb-auth"},
+            string_data={"password": secret_value},
+            opts=child,
+        )
         password_ref = {"secretKeyRef": {"name": auth.metadata.name, "key": "password"}}
         ready = ["pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE]
         postgres = {
@@ -78,24 +89,45 @@ class TimescaleDB(pulumi.ComponentResource):
             "securityContext": container_security(),
             "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 10},
             "readinessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 5, "periodSeconds": 5},
-            "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"},
-                             {"name": "shm", "mountPath": "/dev/shm"}],
+            "volumeMounts": [
+                {"name": "data", "mountPath": "/var/lib/postgresql/data"},
+                {"name": "shm", "mountPath": "/dev/shm"},
+            ],
         }
-        exporter = exporter_sidecar("postgres-exporter", versions.POSTGRES_EXPORTER_IMAGE, [
-            {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
-            {"name": "DATA_SOURCE_USER", "value": USER},
-            {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
-        ], METRICS_PORT, "/", EXPORTER_UID)
-        stateful_server(name, labels.TIMESCALEDB, args.namespace, "postgres", PORT, METRICS_PORT, {
-            "securityContext": pod_security(POSTGRES_UID),
-            "nodeSelector": args.scheduling.node_selector,
-            "tolerations": args.scheduling.tolerations,
-            "terminationGracePeriodSeconds": 60,
-            "containers": [postgres, exporter],
-            "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}],
-        }, args.storage_class, args.config.volume_size, self)
+        exporter = exporter_sidecar(
+            "postgres-exporter",
+            versions.POSTGRES_EXPORTER_IMAGE,
+            [
+                {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
+                {"name": "DATA_SOURCE_USER", "value": USER},
+                {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
+            ],
+            METRICS_PORT,
+            "/",
+            EXPORTER_UID,
+        )
+        stateful_server(
+            name,
+            labels.TIMESCALEDB,
+            args.namespace,
+            "postgres",
+            PORT,
+            METRICS_PORT,
+            {
+                "securityContext": pod_security(POSTGRES_UID),
+                "nodeSelector": args.scheduling.node_selector,
+                "tolerations": args.scheduling.tolerations,
+                "terminationGracePeriodSeconds": 60,
+                "containers": [postgres, exporter],
+                "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}],
+            },
+            args.storage_class,
+            args.config.volume_size,
+            self,
+        )
         clients_only_policy(name, args.namespace, selector, PORT, METRICS_PORT, labels.MONITORING_NAMESPACE, self)
         host = labels.service_host(labels.TIMESCALEDB, args.namespace)
-        self.url = pulumi.Output.secret(pulumi.Output.concat(
-            f"postgresql://{USER}:", secret_value, "@", host, f":{PORT}/{DATABASE}"))
+        self.url = pulumi.Output.secret(
+            pulumi.Output.concat(f"postgresql://{USER}:", secret_value, "@", host, f":{PORT}/{DATABASE}")
+        )
         self.register_outputs({"url": self.url})

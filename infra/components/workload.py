@@ -36,8 +36,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels
-from infra.components.common import (SETTINGS_CHECKSUM_ANNOTATION, container_security, pod_security, resources,
-                                     settings_checksum)
+from infra.components.common import (
+    SETTINGS_CHECKSUM_ANNOTATION,
+    container_security,
+    pod_security,
+    resources,
+    settings_checksum,
+)
 from infra.components.ray import RAY_UID, driver_metrics_port
 from infra.config import ApiConfig, EvolutionConfig
 from infra.platforms import Scheduling
@@ -51,9 +56,22 @@ TMP_ENV = [{"name": "NUMBA_CACHE_DIR", "value": "/tmp/numba-cache"}, {"name": "H
 def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
     """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend, serving its metrics on
     ``metrics_port`` (of the Ray head, where the driver runs)."""
-    return ["genepool", "evolve", "--symbol", symbol, "--population", str(config.population),
-            "--generations", str(config.generations), "--random-seed", str(config.random_seed), "--backend", "ray",
-            "--metrics-port", str(metrics_port)]
+    return [
+        "genepool",
+        "evolve",
+        "--symbol",
+        symbol,
+        "--population",
+        str(config.population),
+        "--generations",
+        str(config.generations),
+        "--random-seed",
+        str(config.random_seed),
+        "--backend",
+        "ray",
+        "--metrics-port",
+        str(metrics_port),
+    ]
 
 
 def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -89,11 +107,17 @@ class Workload(pulumi.ComponentResource):
         selector = labels.app(labels.API)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
         api_token = pulumi.Output.secret(args.api_token)
-        token = k8s.core.v1.Secret(f"{name}-api-token", metadata={**meta, "name": "genepool-api-token"},
-                                   string_data={"token": api_token}, opts=child)
+        token = k8s.core.v1.Secret(
+            f"{name}-api-token",
+            metadata={**meta, "name": "genepool-api-token"},
+            string_data={"token": api_token},
+            opts=child,
+        )
         checksum = settings_checksum({**args.settings_data, API_TOKEN_ENV: api_token})
-        token_env = {"name": API_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token.metadata.name,
-                                                                            "key": "token"}}}
+        token_env = {
+            "name": API_TOKEN_ENV,
+            "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "token"}},
+        }
         pod_common = {
             "securityContext": pod_security(RAY_UID),
             "nodeSelector": args.scheduling.node_selector,
@@ -107,69 +131,129 @@ class Workload(pulumi.ComponentResource):
             "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
             "env": [*args.settings_env, *args.ray_auth_env, token_env, *TMP_ENV],
             "ports": [{"name": "http", "containerPort": PORT}],
-            "resources": resources(args.api.cpu_request, args.api.memory_request, args.api.cpu_limit,
-                                   args.api.memory_limit),
+            "resources": resources(
+                args.api.cpu_request, args.api.memory_request, args.api.cpu_limit, args.api.memory_limit
+            ),
             "securityContext": container_security(read_only_root=True),
-            "startupProbe": {"httpGet": {"path": "/health/liveness", "port": "http"}, "periodSeconds": 5,
-                             "failureThreshold": 36},
-            "livenessProbe": {"httpGet": {"path": "/health/liveness", "port": "http"}, "periodSeconds": 10,
-                              "timeoutSeconds": 3, "failureThreshold": 3},
-            "readinessProbe": {"httpGet": {"path": "/health/readiness", "port": "http"}, "periodSeconds": 10,
-                               "timeoutSeconds": 5, "failureThreshold": 3},
+            "startupProbe": {
+                "httpGet": {"path": "/health/liveness", "port": "http"},
+                "periodSeconds": 5,
+                "failureThreshold": 36,
+            },
+            "livenessProbe": {
+                "httpGet": {"path": "/health/liveness", "port": "http"},
+                "periodSeconds": 10,
+                "timeoutSeconds": 3,
+                "failureThreshold": 3,
+            },
+            "readinessProbe": {
+                "httpGet": {"path": "/health/readiness", "port": "http"},
+                "periodSeconds": 10,
+                "timeoutSeconds": 5,
+                "failureThreshold": 3,
+            },
             "volumeMounts": tmp_mount,
         }
-        deployment = k8s.apps.v1.Deployment(f"{name}-api", metadata={**meta, "name": labels.API}, spec={
-            "selector": {"matchLabels": selector},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {"metadata": {"labels": {**selector, **labels.PART_OF},
-                                      "annotations": {SETTINGS_CHECKSUM_ANNOTATION: checksum}},
-                         "spec": {**pod_common, "containers": [api_container]}},
-        }, opts=child)
-        k8s.core.v1.Service(f"{name}-api-service", metadata={**meta, "name": labels.API}, spec={
-            "selector": selector,
-            "ports": [{"name": "http", "port": PORT, "targetPort": "http"}],
-        }, opts=child)
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-api-hpa", metadata={**meta, "name": labels.API}, spec={
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment.metadata.name},
-            "minReplicas": args.api.min_replicas,
-            "maxReplicas": args.api.max_replicas,
-            "metrics": [
-                {"type": "Resource", "resource": {"name": "cpu", "target": {
-                    "type": "Utilization", "averageUtilization": args.api.target_cpu_percent}}},
-                {"type": "Resource", "resource": {"name": "memory", "target": {
-                    "type": "Utilization", "averageUtilization": args.api.target_memory_percent}}},
-            ],
-        }, opts=child)
-        k8s.policy.v1.PodDisruptionBudget(f"{name}-api-pdb", metadata={**meta, "name": labels.API}, spec={
-            "maxUnavailable": 1,
-            "selector": {"matchLabels": selector},
-        }, opts=child)
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-api",
+            metadata={**meta, "name": labels.API},
+            spec={
+                "selector": {"matchLabels": selector},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {
+                    "metadata": {
+                        "labels": {**selector, **labels.PART_OF},
+                        "annotations": {SETTINGS_CHECKSUM_ANNOTATION: checksum},
+                    },
+                    "spec": {**pod_common, "containers": [api_container]},
+                },
+            },
+            opts=child,
+        )
+        k8s.core.v1.Service(
+            f"{name}-api-service",
+            metadata={**meta, "name": labels.API},
+            spec={
+                "selector": selector,
+                "ports": [{"name": "http", "port": PORT, "targetPort": "http"}],
+            },
+            opts=child,
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-api-hpa",
+            metadata={**meta, "name": labels.API},
+            spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment.metadata.name},
+                "minReplicas": args.api.min_replicas,
+                "maxReplicas": args.api.max_replicas,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": args.api.target_cpu_percent},
+                        },
+                    },
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "memory",
+                            "target": {"type": "Utilization", "averageUtilization": args.api.target_memory_percent},
+                        },
+                    },
+                ],
+            },
+            opts=child,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-api-pdb",
+            metadata={**meta, "name": labels.API},
+            spec={
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": selector},
+            },
+            opts=child,
+        )
         for index, symbol in enumerate(args.evolution.symbols):
             job_name = cronjob_name(symbol)
             submit = {
                 "name": "submit",
                 "image": args.image,
-                "args": ["ray", "job", "submit", "--address", args.ray_dashboard_url, "--",
-                         *evolve_command(symbol, args.evolution, driver_metrics_port(index))],
+                "args": [
+                    "ray",
+                    "job",
+                    "submit",
+                    "--address",
+                    args.ray_dashboard_url,
+                    "--",
+                    *evolve_command(symbol, args.evolution, driver_metrics_port(index)),
+                ],
                 "env": [*args.ray_auth_env, *TMP_ENV],
                 "resources": resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,
             }
-            k8s.batch.v1.CronJob(f"{name}-{job_name}", metadata={**meta, "name": job_name,
-                                                                 "labels": {**labels.app(job_name), **labels.PART_OF}},
-                                 spec={
-                "schedule": args.evolution.schedule,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "startingDeadlineSeconds": 600,
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {
-                    "backoffLimit": 1,
-                    "template": {"metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
-                                 "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]}},
-                }},
-            }, opts=child)
+            k8s.batch.v1.CronJob(
+                f"{name}-{job_name}",
+                metadata={**meta, "name": job_name, "labels": {**labels.app(job_name), **labels.PART_OF}},
+                spec={
+                    "schedule": args.evolution.schedule,
+                    "timeZone": "Etc/UTC",
+                    "concurrencyPolicy": "Forbid",
+                    "startingDeadlineSeconds": 600,
+                    "successfulJobsHistoryLimit": 3,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {
+                        "spec": {
+                            "backoffLimit": 1,
+                            "template": {
+                                "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
+                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]},
+                            },
+                        }
+                    },
+                },
+                opts=child,
+            )
         self.api_url = api_url(args.namespace)
         self.register_outputs({"api_url": self.api_url})

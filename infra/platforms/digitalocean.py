@@ -25,16 +25,26 @@ USER = "genepool"
 
 
 def node_pool_args(pool: NodePool, name: str) -> dict:
-    return {"name": name, "size": pool.instance_type, "auto_scale": True, "min_nodes": pool.min_nodes,
-            "max_nodes": pool.max_nodes, "labels": {POOL_LABEL: name}}
+    return {
+        "name": name,
+        "size": pool.instance_type,
+        "auto_scale": True,
+        "min_nodes": pool.min_nodes,
+        "max_nodes": pool.max_nodes,
+        "labels": {POOL_LABEL: name},
+    }
 
 
 def hourly_cost(config: StackConfig) -> float:
     cluster = config.cluster
-    cost = price(DIGITALOCEAN, "cluster.systemPool.instanceType", cluster.system_pool.instance_type) \
+    cost = (
+        price(DIGITALOCEAN, "cluster.systemPool.instanceType", cluster.system_pool.instance_type)
         * cluster.system_pool.max_nodes
-    cost += price(DIGITALOCEAN, "cluster.workerPool.instanceType", cluster.worker_pool.instance_type) \
+    )
+    cost += (
+        price(DIGITALOCEAN, "cluster.workerPool.instanceType", cluster.worker_pool.instance_type)
         * cluster.worker_pool.max_nodes
+    )
     if config.redis.managed:
         cost += price(DIGITALOCEAN, "redis.instanceType", config.redis.instance_type)
     if config.timescaledb.managed:
@@ -57,32 +67,70 @@ def build(config: StackConfig) -> Platform:
         surge_upgrade=True,
         node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(cluster_config.system_pool, "system")),
     )
-    do.KubernetesNodePool("workers", cluster_id=cluster.id,
-                          **node_pool_args(cluster_config.worker_pool, "workers"))
+    do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(cluster_config.worker_pool, "workers"))
     kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
     database_url = redis_url = None
     if config.timescaledb.managed:
-        postgres = do.DatabaseCluster("timescaledb", engine="pg", version=POSTGRES_VERSION,
-                                      size=config.timescaledb.instance_type, region=region, node_count=1,
-                                      private_network_uuid=vpc.id)
-        do.DatabaseFirewall("timescaledb-firewall", cluster_id=postgres.id,
-                            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)])
+        postgres = do.DatabaseCluster(
+            "timescaledb",
+            engine="pg",
+            version=POSTGRES_VERSION,
+            size=config.timescaledb.instance_type,
+            region=region,
+            node_count=1,
+            private_network_uuid=vpc.id,
+        )
+        do.DatabaseFirewall(
+            "timescaledb-firewall",
+            cluster_id=postgres.id,
+            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)],
+        )
         database = do.DatabaseDb("timescaledb-database", cluster_id=postgres.id, name=DATABASE)
         user = do.DatabaseUser("timescaledb-user", cluster_id=postgres.id, name=USER)
-        database_url = pulumi.Output.secret(pulumi.Output.concat(
-            "postgresql://", USER, ":", user.password, "@", postgres.private_host, ":",
-            postgres.port.apply(lambda port: str(int(port))), "/", database.name, "?sslmode=require"))
+        database_url = pulumi.Output.secret(
+            pulumi.Output.concat(
+                "postgresql://",
+                USER,
+                ":",
+                user.password,
+                "@",
+                postgres.private_host,
+                ":",
+                postgres.port.apply(lambda port: str(int(port))),
+                "/",
+                database.name,
+                "?sslmode=require",
+            )
+        )
     if config.redis.managed:
-        valkey = do.DatabaseCluster("cache", engine="valkey", version=VALKEY_VERSION, size=config.redis.instance_type,
-                                    region=region, node_count=1, private_network_uuid=vpc.id)
-        do.DatabaseValkeyConfig("cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru",
-                                persistence="rdb")
-        do.DatabaseFirewall("cache-firewall", cluster_id=valkey.id,
-                            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)])
-        redis_url = pulumi.Output.secret(pulumi.Output.concat(
-            "rediss://default:", valkey.password, "@", valkey.private_host, ":", valkey.port.apply(lambda port: str(int(port))), "/0"))
+        valkey = do.DatabaseCluster(
+            "cache",
+            engine="valkey",
+            version=VALKEY_VERSION,
+            size=config.redis.instance_type,
+            region=region,
+            node_count=1,
+            private_network_uuid=vpc.id,
+        )
+        do.DatabaseValkeyConfig(
+            "cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru", persistence="rdb"
+        )
+        do.DatabaseFirewall(
+            "cache-firewall", cluster_id=valkey.id, rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)]
+        )
+        redis_url = pulumi.Output.secret(
+            pulumi.Output.concat(
+                "rediss://default:",
+                valkey.password,
+                "@",
+                valkey.private_host,
+                ":",
+                valkey.port.apply(lambda port: str(int(port))),
+                "/0",
+            )
+        )
     return Platform(
         provider=provider,
         kubeconfig=kubeconfig,

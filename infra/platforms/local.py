@@ -29,21 +29,27 @@ def read_kubeconfig(config: StackConfig) -> str:
     """The kubeconfig text; fails naming the key when the file or the configured context is missing."""
     path = kubeconfig_path(config)
     if not path.is_file():
-        raise ConfigError("cluster.kubeconfig", f"no kubeconfig at {path} (set genepool:cluster.kubeconfig or "
-                                                "$KUBECONFIG, or create the cluster first, e.g. kind create cluster "
-                                                "--name genepool)")
+        raise ConfigError(
+            "cluster.kubeconfig",
+            f"no kubeconfig at {path} (set genepool:cluster.kubeconfig or "
+            "$KUBECONFIG, or create the cluster first, e.g. kind create cluster "
+            "--name genepool)",
+        )
     text = path.read_text()
     contexts = [entry.get("name") for entry in (yaml.safe_load(text) or {}).get("contexts") or []]
     if config.cluster.context and config.cluster.context not in contexts:
-        raise ConfigError("cluster.context", f"context {config.cluster.context!r} is not in {path}; "
-                                             f"it has: {', '.join(map(str, contexts)) or 'none'}")
+        raise ConfigError(
+            "cluster.context",
+            f"context {config.cluster.context!r} is not in {path}; it has: {', '.join(map(str, contexts)) or 'none'}",
+        )
     return text
 
 
 def build(config: StackConfig) -> Platform:
     kubeconfig = pulumi.Output.secret(read_kubeconfig(config))
-    provider = k8s.Provider("local", kubeconfig=kubeconfig, context=config.cluster.context,
-                            enable_server_side_apply=True)
+    provider = k8s.Provider(
+        "local", kubeconfig=kubeconfig, context=config.cluster.context, enable_server_side_apply=True
+    )
     return Platform(
         provider=provider,
         kubeconfig=kubeconfig,

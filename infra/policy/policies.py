@@ -51,12 +51,14 @@ def containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def for_each_container(check: Callable[[str, Mapping[str, Any], Mapping[str, Any], bool], str | None]):
     """A validator applying ``check(where, pod spec, container, batch)`` to every container; a string is a violation."""
+
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         for where, spec, batch in pod_templates(args.resource_type, args.props):
             for container in containers(spec):
                 problem = check(where, spec, container, batch)
                 if problem:
                     report(f"{args.name}: {where} container {container.get('name')!r}: {problem}", None)
+
     return validate
 
 
@@ -106,8 +108,9 @@ def helm_chart_pinned(args: ResourceValidationArgs, report: ReportViolation) -> 
     if args.resource_type == "kubernetes:helm.sh/v3:Release":
         version = args.props.get("version") or ""
         if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", version):
-            report(f"{args.name}: Helm chart {args.props.get('chart')!r} must pin an exact version, got {version!r}",
-                   None)
+            report(
+                f"{args.name}: Helm chart {args.props.get('chart')!r} must pin an exact version, got {version!r}", None
+            )
 
 
 def ray_head_on_demand(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -116,29 +119,38 @@ def ray_head_on_demand(args: ResourceValidationArgs, report: ReportViolation) ->
     spec = args.props.get("spec") or {}
     head = spec["headGroupSpec"]
     if str(head.get("rayStartParams", {}).get("num-cpus")) != "0":
-        report(f"{args.name}: the Ray head must start with num-cpus \"0\" (it schedules no tasks)", None)
+        report(f'{args.name}: the Ray head must start with num-cpus "0" (it schedules no tasks)', None)
     if any(t.get("key") == SPOT_TAINT_KEY for t in head["template"]["spec"].get("tolerations") or []):
         report(f"{args.name}: the Ray head must not tolerate spot nodes", None)
     for group in spec.get("workerGroupSpecs") or []:
         pod = group["template"]["spec"]
-        stops = [c for c in pod["containers"]
-                 if "ray stop" in " ".join((c.get("lifecycle") or {}).get("preStop", {}).get("exec", {})
-                                           .get("command", []))]
+        stops = [
+            c
+            for c in pod["containers"]
+            if "ray stop" in " ".join((c.get("lifecycle") or {}).get("preStop", {}).get("exec", {}).get("command", []))
+        ]
         if not stops or not pod.get("terminationGracePeriodSeconds"):
-            report(f"{args.name}: worker group {group.get('groupName')!r} must drain: preStop 'ray stop' and a "
-                   "terminationGracePeriodSeconds", None)
+            report(
+                f"{args.name}: worker group {group.get('groupName')!r} must drain: preStop 'ray stop' and a "
+                "terminationGracePeriodSeconds",
+                None,
+            )
 
 
 def encrypted_at_rest(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props, kind = args.props, kind_of(args.resource_type)
-    if args.resource_type == "kubernetes:storage.k8s.io/v1:StorageClass" and props.get("provisioner") == "ebs.csi.aws.com":
+    if (
+        args.resource_type == "kubernetes:storage.k8s.io/v1:StorageClass"
+        and props.get("provisioner") == "ebs.csi.aws.com"
+    ):
         if str((props.get("parameters") or {}).get("encrypted")).lower() != "true":
-            report(f"{args.name}: EBS StorageClass must set parameters.encrypted: \"true\"", None)
+            report(f'{args.name}: EBS StorageClass must set parameters.encrypted: "true"', None)
     elif args.resource_type == "aws:eks/cluster:Cluster":
         resources = [r for c in [props.get("encryptionConfig") or {}] for r in c.get("resources") or []]
         if "secrets" not in resources:
-            report(f"{args.name}: EKS must envelope-encrypt Kubernetes Secrets (encryptionConfig.resources: secrets)",
-                   None)
+            report(
+                f"{args.name}: EKS must envelope-encrypt Kubernetes Secrets (encryptionConfig.resources: secrets)", None
+            )
     elif args.resource_type == "aws:elasticache/replicationGroup:ReplicationGroup":
         if not (props.get("atRestEncryptionEnabled") and props.get("transitEncryptionEnabled")):
             report(f"{args.name}: ElastiCache must encrypt at rest and in transit", None)
@@ -152,8 +164,11 @@ def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation
     if not args.resource_type.startswith("kubernetes:"):
         return
     if kind == "RayJob" and (spec.get("shutdownAfterJobFinishes") or "ttlSecondsAfterFinished" in spec):
-        report(f"{args.name}: a RayJob that deletes its cluster or itself drifts on every pulumi up; submit to the "
-               "long-lived RayCluster from a CronJob instead", None)
+        report(
+            f"{args.name}: a RayJob that deletes its cluster or itself drifts on every pulumi up; submit to the "
+            "long-lived RayCluster from a CronJob instead",
+            None,
+        )
     if kind == "Job" and "ttlSecondsAfterFinished" in spec:
         report(f"{args.name}: a Job with ttlSecondsAfterFinished deletes itself and drifts on every pulumi up", None)
 
@@ -161,14 +176,17 @@ def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation
 Validator = Callable[[ResourceValidationArgs, ReportViolation], None]
 
 VALIDATORS: dict[str, tuple[str, Validator]] = {
-    "pinned-images": ("Every container image pins a tag or digest, never 'latest'.",
-                      for_each_container(pinned_image)),
-    "requests-and-limits": ("Every container sets CPU and memory requests and limits.",
-                            for_each_container(requests_and_limits)),
+    "pinned-images": ("Every container image pins a tag or digest, never 'latest'.", for_each_container(pinned_image)),
+    "requests-and-limits": (
+        "Every container sets CPU and memory requests and limits.",
+        for_each_container(requests_and_limits),
+    ),
     "non-root": ("Every container runs non-root without privilege escalation.", for_each_container(non_root)),
     "health-probes": ("Every long-running container has liveness and readiness probes.", for_each_container(probes)),
-    "credentials-from-secrets": ("Credentials reach containers only from Secrets.",
-                                 for_each_container(credentials_from_secrets)),
+    "credentials-from-secrets": (
+        "Credentials reach containers only from Secrets.",
+        for_each_container(credentials_from_secrets),
+    ),
     "helm-charts-pinned": ("Every Helm release pins an exact chart version.", helm_chart_pinned),
     "ray-head-on-demand": ("The Ray head schedules no tasks and stays off spot; workers drain.", ray_head_on_demand),
     "encrypted-at-rest": ("Storage, Kubernetes Secrets and the cache are encrypted.", encrypted_at_rest),

@@ -31,8 +31,23 @@ def invoke(*args: str):
 
 
 def test_backtest_json_is_exactly_the_metrics_of_the_seed_run(data_file):
-    result = invoke("backtest", "--data", data_file, "--strategy", "ema_crossover", "--param", "fast=8",
-                    "--param", "slow=40", "--fee-bps", "10", "--slippage-bps", "5", "--long-only", "--json")
+    result = invoke(
+        "backtest",
+        "--data",
+        data_file,
+        "--strategy",
+        "ema_crossover",
+        "--param",
+        "fast=8",
+        "--param",
+        "slow=40",
+        "--fee-bps",
+        "10",
+        "--slippage-bps",
+        "5",
+        "--long-only",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert list(document) == list(METRIC_NAMES)
@@ -44,8 +59,9 @@ def test_backtest_json_is_exactly_the_metrics_of_the_seed_run(data_file):
 
 
 def test_backtest_without_params_runs_the_defaults(data_file):
-    result = invoke("backtest", "--data", data_file, "--strategy", "sma_trend_filter", "--json",
-                    "--bars-per-year", "8766")
+    result = invoke(
+        "backtest", "--data", data_file, "--strategy", "sma_trend_filter", "--json", "--bars-per-year", "8766"
+    )
     assert result.exit_code == 0, result.output
     seed = get_seed("sma_trend_filter")
     expected = seed.run(load_bars(data_file), seed.genes.defaults(), SimConfig(0, 0, False, 0, 8766)).metrics
@@ -61,40 +77,63 @@ def test_backtest_table_lists_every_metric(data_file):
 
 def test_trades_out_writes_one_row_per_trade_with_the_documented_columns(data_file, tmp_path):
     out = tmp_path / "trades.csv"
-    result = invoke("backtest", "--data", data_file, "--strategy", "ema_crossover", "--fee-bps", "10", "--json",
-                    "--trades-out", out)
+    result = invoke(
+        "backtest", "--data", data_file, "--strategy", "ema_crossover", "--fee-bps", "10", "--json", "--trades-out", out
+    )
     assert result.exit_code == 0, result.output
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["entry_time", "exit_time", "direction", "entry_price", "exit_price", "units", "pnl",
-                             "fees"]
+    assert list(rows[0]) == [
+        "entry_time",
+        "exit_time",
+        "direction",
+        "entry_price",
+        "exit_price",
+        "units",
+        "pnl",
+        "fees",
+    ]
     assert len(rows) == json.loads(result.stdout)["trades"]
-    assert rows[-1]["exit_time"] == "" and rows[-1]["exit_price"] == ""       # ema_crossover is always in
+    assert rows[-1]["exit_time"] == "" and rows[-1]["exit_price"] == ""  # ema_crossover is always in
     assert all(row["exit_time"] for row in rows[:-1])
     assert {row["direction"] for row in rows} == {"long", "short"}
     assert all(float(row["fees"]) > 0 for row in rows)
 
 
 def test_backtest_repairs_an_invalid_pair_and_says_so(data_file):
-    result = invoke("backtest", "--data", data_file, "--strategy", "ema_crossover", "--param", "fast=30",
-                    "--param", "slow=20", "--json")
+    result = invoke(
+        "backtest",
+        "--data",
+        data_file,
+        "--strategy",
+        "ema_crossover",
+        "--param",
+        "fast=30",
+        "--param",
+        "slow=20",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     assert "repaired" in result.stderr
     seed = get_seed("ema_crossover")
     bars = load_bars(data_file)
-    expected = seed.run(bars, seed.genes.row({"fast": 20, "slow": 30}),
-                        SimConfig(0, 0, False, 0, infer_bars_per_year(bars.timestamp))).metrics
+    expected = seed.run(
+        bars, seed.genes.row({"fast": 20, "slow": 30}), SimConfig(0, 0, False, 0, infer_bars_per_year(bars.timestamp))
+    ).metrics
     assert json.loads(result.stdout) == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--strategy", "no_such_seed"], "unknown strategy"),
-    (["--strategy", "ema_crossover", "--param", "speed=3"], "unknown gene"),
-    (["--strategy", "ema_crossover", "--param", "fast=500"], "outside"),
-    (["--strategy", "ema_crossover", "--param", "fast=2.5"], "whole number"),
-    (["--strategy", "ema_crossover", "--param", "fast"], "name=value"),
-    (["--strategy", "funding_rate_carry"], "funding_rate"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--strategy", "no_such_seed"], "unknown strategy"),
+        (["--strategy", "ema_crossover", "--param", "speed=3"], "unknown gene"),
+        (["--strategy", "ema_crossover", "--param", "fast=500"], "outside"),
+        (["--strategy", "ema_crossover", "--param", "fast=2.5"], "whole number"),
+        (["--strategy", "ema_crossover", "--param", "fast"], "name=value"),
+        (["--strategy", "funding_rate_carry"], "funding_rate"),
+    ],
+)
 def test_backtest_bad_input_exits_2_naming_the_problem(data_file, args, message):
     result = invoke("backtest", "--data", data_file, *args)
     assert result.exit_code == 2
@@ -107,8 +146,22 @@ def test_backtest_of_a_missing_file_exits_2(tmp_path):
 
 
 def test_sweep_json_reports_the_grid_evaluated_in_one_call(data_file):
-    result = invoke("sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", "fast=5:20:5",
-                    "--grid", "slow=10:30:10", "--top", "3", "--fee-bps", "10", "--json")
+    result = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        "ema_crossover",
+        "--grid",
+        "fast=5:20:5",
+        "--grid",
+        "slow=10:30:10",
+        "--top",
+        "3",
+        "--fee-bps",
+        "10",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert {"evaluated", "seconds", "bar_evals_per_second", "top"} <= set(document)
@@ -124,22 +177,47 @@ def test_sweep_json_reports_the_grid_evaluated_in_one_call(data_file):
 
 
 def test_sweep_top_entry_matches_a_backtest_of_its_params(data_file):
-    result = invoke("sweep", "--data", data_file, "--strategy", "sma_trend_filter", "--grid", "fast=5,10",
-                    "--grid", "slow=30:60:15", "--top", "1", "--json")
+    result = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        "sma_trend_filter",
+        "--grid",
+        "fast=5,10",
+        "--grid",
+        "slow=30:60:15",
+        "--top",
+        "1",
+        "--json",
+    )
     best = json.loads(result.stdout)["top"][0]
     params = best["params"]
-    again = invoke("backtest", "--data", data_file, "--strategy", "sma_trend_filter", "--param",
-                   f"fast={params['fast']}", "--param", f"slow={params['slow']}", "--json")
+    again = invoke(
+        "backtest",
+        "--data",
+        data_file,
+        "--strategy",
+        "sma_trend_filter",
+        "--param",
+        f"fast={params['fast']}",
+        "--param",
+        f"slow={params['slow']}",
+        "--json",
+    )
     assert json.loads(again.stdout) == best["metrics"]
 
 
-@pytest.mark.parametrize("grid, message", [
-    ("fast=1:5:1", "outside"),
-    ("foo=1:5:1", "no gene"),
-    ("fast=5:2:1", "stop >= start"),
-    ("fast", "expected name="),
-    ("fast=a,b", "not a number"),
-])
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ("fast=1:5:1", "outside"),
+        ("foo=1:5:1", "no gene"),
+        ("fast=5:2:1", "stop >= start"),
+        ("fast", "expected name="),
+        ("fast=a,b", "not a number"),
+    ],
+)
 def test_sweep_bad_grid_exits_2(data_file, grid, message):
     result = invoke("sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", grid)
     assert result.exit_code == 2
@@ -147,14 +225,25 @@ def test_sweep_bad_grid_exits_2(data_file, grid, message):
 
 
 def test_sweep_rejects_an_unknown_rank_metric(data_file):
-    result = invoke("sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", "fast=5",
-                    "--rank-by", "alpha")
+    result = invoke(
+        "sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", "fast=5", "--rank-by", "alpha"
+    )
     assert result.exit_code == 2 and "not a metric" in result.stderr
 
 
 def test_sweep_takes_a_choice_gene_by_name(data_file):
-    result = invoke("sweep", "--data", data_file, "--strategy", "bollinger_bands", "--grid",
-                    "mode=reversion,breakout", "--top", "2", "--json")
+    result = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        "bollinger_bands",
+        "--grid",
+        "mode=reversion,breakout",
+        "--top",
+        "2",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     assert sorted(entry["params"]["mode"] for entry in json.loads(result.stdout)["top"]) == ["breakout", "reversion"]
 

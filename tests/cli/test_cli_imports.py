@@ -12,13 +12,40 @@ from typer.testing import CliRunner
 from workloads.cli import app
 
 HEAVY_MODULES = (
-    "scipy", "pyarrow", "sklearn", "numba", "redis", "psycopg", "psycopg_pool", "duckdb", "ray", "fastapi",
-    "uvicorn", "pandas", "prometheus_client", "workloads.kernels", "workloads.evolution", "workloads.storage",
-    "workloads.cache", "workloads.data.loaders", "workloads.data.synthetic",
+    "scipy",
+    "pyarrow",
+    "sklearn",
+    "numba",
+    "redis",
+    "psycopg",
+    "psycopg_pool",
+    "duckdb",
+    "ray",
+    "fastapi",
+    "uvicorn",
+    "pandas",
+    "prometheus_client",
+    "workloads.kernels",
+    "workloads.evolution",
+    "workloads.storage",
+    "workloads.cache",
+    "workloads.data.loaders",
+    "workloads.data.synthetic",
 )
 
-COMMANDS = ("data", "demo", "backtest", "sweep", "bench", "evolve", "report", "strategies", "readiness", "health",
-            "serve")
+COMMANDS = (
+    "data",
+    "demo",
+    "backtest",
+    "sweep",
+    "bench",
+    "evolve",
+    "report",
+    "strategies",
+    "readiness",
+    "health",
+    "serve",
+)
 
 
 def test_importing_the_cli_loads_no_heavy_module():
@@ -44,4 +71,3 @@ def test_help_lists_every_command():
     first_words = {line.strip("│ ").split(" ", 1)[0] for line in result.output.splitlines()}
     missing = [command for command in COMMANDS if command not in first_words]
     assert not missing, f"--help does not list {missing}:\n{result.output}"
-

@@ -70,8 +70,9 @@ def test_parquet_rows_are_numbered_like_the_csv(tmp_path):
     import pyarrow.parquet as pq
 
     close = np.array([100.0, 100.0, 100.0, np.nan])
-    bars = Bars.from_arrays(np.arange(4) * 3_600_000_000_000, close * 0 + 100, close * 0 + 101, close * 0 + 99,
-                            close, np.ones(4))
+    bars = Bars.from_arrays(
+        np.arange(4) * 3_600_000_000_000, close * 0 + 100, close * 0 + 101, close * 0 + 99, close, np.ones(4)
+    )
     path = tmp_path / "bars.parquet"
     pq.write_table(bars_to_table(bars), path)
     result = runner.invoke(app, ["data", "inspect", str(path)])

@@ -12,8 +12,10 @@ JAN_1_2024_NS = 1_704_067_200 * 1_000_000_000
 
 
 def test_columns_are_matched_case_insensitively_and_extra_columns_ignored(write_csv):
-    path = write_csv(["2024-01-01T00:00:00Z,1,100,101,99,100,5", "2024-01-01T01:00:00Z,1,100,102,99,101,6"],
-                     header="Date,Extra,OPEN,High,low,Close,VOLUME")
+    path = write_csv(
+        ["2024-01-01T00:00:00Z,1,100,101,99,100,5", "2024-01-01T01:00:00Z,1,100,102,99,101,6"],
+        header="Date,Extra,OPEN,High,low,Close,VOLUME",
+    )
     bars = load_bars(path)
     assert list(bars.close) == [100.0, 101.0]
     assert bars.timestamp[0] == JAN_1_2024_NS
@@ -41,8 +43,12 @@ def test_arrays_are_contiguous_float64_and_int64(write_csv, tmp_path):
 
 
 def test_funding_rate_is_optional(write_csv):
-    assert load_bars(write_csv(["2024-01-01T00:00:00Z,100,101,99,100,1",
-                                "2024-01-01T01:00:00Z,100,101,99,100,1"])).funding_rate is None
+    assert (
+        load_bars(
+            write_csv(["2024-01-01T00:00:00Z,100,101,99,100,1", "2024-01-01T01:00:00Z,100,101,99,100,1"])
+        ).funding_rate
+        is None
+    )
 
 
 def test_csv_and_parquet_round_trip_exactly(tmp_path):

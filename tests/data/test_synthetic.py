@@ -17,8 +17,9 @@ runner = CliRunner()
 def test_generate_is_byte_reproducible_for_the_same_seed(tmp_path, suffix):
     paths = [tmp_path / f"{name}.{suffix}" for name in ("a", "b")]
     for path in paths:
-        result = runner.invoke(app, ["data", "generate", "--bars", "300", "--random-seed", "11", "--funding",
-                                     "--out", str(path)])
+        result = runner.invoke(
+            app, ["data", "generate", "--bars", "300", "--random-seed", "11", "--funding", "--out", str(path)]
+        )
         assert result.exit_code == 0, result.output
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
@@ -37,7 +38,7 @@ def test_generated_data_switches_regimes():
     bars = generate(20_000, 5)
     daily_returns = np.diff(np.log(bars.close[::24]))
     window = 60
-    rolling = np.array([daily_returns[i:i + window].std() for i in range(0, daily_returns.size - window, window)])
+    rolling = np.array([daily_returns[i : i + window].std() for i in range(0, daily_returns.size - window, window)])
     assert rolling.max() > 1.8 * rolling.min()
 
 

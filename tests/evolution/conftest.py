@@ -24,8 +24,9 @@ def random_walk_bars(n: int, random_seed: int = 0) -> Bars:
     low = np.minimum(open_, close) * 0.998
     volume = rng.lognormal(0.0, 0.3, n)
     funding = rng.normal(0.0, 1e-4, n)
-    return Bars.from_arrays(np.arange(n, dtype=np.int64) * HOUR_NS, open_, high, low, close, volume, funding,
-                            symbol="RW")
+    return Bars.from_arrays(
+        np.arange(n, dtype=np.int64) * HOUR_NS, open_, high, low, close, volume, funding, symbol="RW"
+    )
 
 
 class MomentumSeed(Seed):

@@ -10,17 +10,49 @@ from typer.testing import CliRunner
 
 from workloads.cli import app
 
-METRICS = {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades", "win_rate",
-           "profit_factor", "exposure", "turnover", "final_equity", "bars"}
+METRICS = {
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "trades",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+    "turnover",
+    "final_equity",
+    "bars",
+}
 
 
 @pytest.fixture(scope="module")
 def evolved(tmp_path_factory):
     # Module scope runs before the per-test GENEPOOL_HOME isolation: this run stays out of the database.
     runs = tmp_path_factory.mktemp("runs")
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "1500", "--strategies", "ema_crossover,donchian_breakout",
-                                      "--population", "10", "--generations", "2", "--hall-of-fame", "4",
-                                      "--run-id", "cli-run", "--runs-dir", str(runs), "--no-store", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "evolve",
+            "--synthetic",
+            "1500",
+            "--strategies",
+            "ema_crossover,donchian_breakout",
+            "--population",
+            "10",
+            "--generations",
+            "2",
+            "--hall-of-fame",
+            "4",
+            "--run-id",
+            "cli-run",
+            "--runs-dir",
+            str(runs),
+            "--no-store",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return runs, json.loads(result.stdout)
 
@@ -57,8 +89,20 @@ def test_report_of_an_unknown_run_exits_2(tmp_path):
 
 
 def test_unready_strategy_is_refused_with_the_reason(tmp_path):
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "100", "--strategies", "sma_trend_filter",
-                                      "--holdout", "0.6", "--runs-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "evolve",
+            "--synthetic",
+            "100",
+            "--strategies",
+            "sma_trend_filter",
+            "--holdout",
+            "0.6",
+            "--runs-dir",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 2
     assert "sma_trend_filter" in result.output and "50-bar minimum" in result.output
 
@@ -67,8 +111,24 @@ def test_evolve_records_the_run_and_hall_of_fame_in_the_database(isolated_home, 
     from workloads.settings import load_settings
     from workloads.storage import open_storage
 
-    args = ["evolve", "--synthetic", "1200", "--strategies", "ema_crossover", "--population", "8", "--generations",
-            "2", "--hall-of-fame", "3", "--run-id", "db-run", "--checkpoints", "database", "--json"]
+    args = [
+        "evolve",
+        "--synthetic",
+        "1200",
+        "--strategies",
+        "ema_crossover",
+        "--population",
+        "8",
+        "--generations",
+        "2",
+        "--hall-of-fame",
+        "3",
+        "--run-id",
+        "db-run",
+        "--checkpoints",
+        "database",
+        "--json",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     with open_storage(load_settings()) as storage:

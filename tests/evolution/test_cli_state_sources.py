@@ -58,8 +58,9 @@ def test_evolve_takes_the_database_from_stack_outputs(tmp_path):
 
 def test_evolve_serves_prometheus_metrics_on_the_metrics_port():
     port = _free_port()
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "1200", "--no-store", "--metrics-port", str(port),
-                                      *SHORT_RUN])
+    result = CliRunner().invoke(
+        app, ["evolve", "--synthetic", "1200", "--no-store", "--metrics-port", str(port), *SHORT_RUN]
+    )
     assert result.exit_code == 0, result.output
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'genepool_generations_total{strategy="ema_crossover"}' in text
@@ -71,8 +72,9 @@ def test_evolve_completes_with_one_warning_when_the_metrics_port_is_taken(caplog
         holder.listen()
         port = holder.getsockname()[1]
         with caplog.at_level(logging.WARNING, logger="workloads.cli.evolve"):
-            result = CliRunner().invoke(app, ["evolve", "--synthetic", "1200", "--no-store", "--metrics-port",
-                                              str(port), *SHORT_RUN])
+            result = CliRunner().invoke(
+                app, ["evolve", "--synthetic", "1200", "--no-store", "--metrics-port", str(port), *SHORT_RUN]
+            )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["data"]["bars"] == 1200
     warnings = [r for r in caplog.records if f"cannot serve on port {port}" in r.getMessage()]

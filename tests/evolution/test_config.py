@@ -30,14 +30,17 @@ def test_json_file_overrides_defaults(tmp_path):
     assert (load_config_file(path).generations, load_config_file(path).elite) == (3, 0.1)
 
 
-@pytest.mark.parametrize(("key", "value", "rule"), [
-    ("population", 2, "integer >= 4"),
-    ("mutation", 1.5, "[0, 1]"),
-    ("elite", 1.0, "[0, 1)"),
-    ("generations", 2.5, "integer >= 1"),
-    ("long_only", "yes", "true or false"),
-    ("holdout", 0.95, "[0, 0.9)"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("population", 2, "integer >= 4"),
+        ("mutation", 1.5, "[0, 1]"),
+        ("elite", 1.0, "[0, 1)"),
+        ("generations", 2.5, "integer >= 1"),
+        ("long_only", "yes", "true or false"),
+        ("holdout", 0.95, "[0, 0.9)"),
+    ],
+)
 def test_invalid_value_names_the_key_and_the_rule(tmp_path, key, value, rule):
     path = tmp_path / "bad.yaml"
     path.write_text(json.dumps({key: value}))
@@ -57,21 +60,22 @@ def test_unknown_key_is_refused_naming_it(tmp_path):
 def test_cli_exits_2_on_a_bad_config_file(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("crossover: 2\n")
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "500", "--config", str(path),
-                                      "--runs-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["evolve", "--synthetic", "500", "--config", str(path), "--runs-dir", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "crossover" in result.output and "[0, 1]" in result.output
 
 
 def test_cli_exits_2_on_a_bad_option(tmp_path):
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "500", "--population", "1",
-                                      "--runs-dir", str(tmp_path)])
+    result = CliRunner().invoke(app, ["evolve", "--synthetic", "500", "--population", "1", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "population" in result.output
 
 
 def test_cli_set_reaches_any_key_and_names_it_when_invalid(tmp_path):
-    result = CliRunner().invoke(app, ["evolve", "--synthetic", "500", "--set", "tournament=0",
-                                      "--runs-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["evolve", "--synthetic", "500", "--set", "tournament=0", "--runs-dir", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "tournament" in result.output and "integer >= 1" in result.output

@@ -13,8 +13,9 @@ from workloads.evolution.dsr import deflated_sharpe, expected_max_sharpe, return
 def test_worked_example_gives_sr0_0_11317_per_day_and_dsr_0_9004():
     days = 250
     sharpe = 2.5 / math.sqrt(days)
-    dsr, sr0 = deflated_sharpe(sharpe, n_returns=1250, skewness=-3.0, kurtosis=10.0, n_trials=100,
-                               sharpe_variance=0.5 / days)
+    dsr, sr0 = deflated_sharpe(
+        sharpe, n_returns=1250, skewness=-3.0, kurtosis=10.0, n_trials=100, sharpe_variance=0.5 / days
+    )
     assert sr0 == pytest.approx(0.11317, abs=5e-6)
     assert dsr == pytest.approx(0.9004, abs=5e-5)
 

@@ -68,8 +68,13 @@ def test_changing_holdout_bars_does_not_change_search_fitness(walk, fake_seeds):
     rng = np.random.default_rng(99)
     scale = np.ones(len(walk))
     scale[n_train:] = np.exp(np.cumsum(rng.normal(0, 0.05, len(walk) - n_train)))
-    changed = dataclasses.replace(walk, open=walk.open * scale, high=walk.high * scale * 1.01,
-                                  low=walk.low * scale * 0.99, close=walk.close * scale)
+    changed = dataclasses.replace(
+        walk,
+        open=walk.open * scale,
+        high=walk.high * scale * 1.01,
+        low=walk.low * scale * 0.99,
+        close=walk.close * scale,
+    )
     assert changed.fingerprint() != walk.fingerprint()
     assert _search_fitness(walk, fake_seeds, cfg) == _search_fitness(changed, fake_seeds, cfg)
 

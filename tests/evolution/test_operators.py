@@ -10,8 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from workloads.evolution import operators as op
 
-unit_populations = arrays(np.float64, st.tuples(st.integers(2, 30), st.integers(1, 6)),
-                          elements=st.floats(0.0, 1.0))
+unit_populations = arrays(np.float64, st.tuples(st.integers(2, 30), st.integers(1, 6)), elements=st.floats(0.0, 1.0))
 
 
 @given(unit_populations, st.floats(0.0, 1.0), st.floats(0.0, 2.0), st.integers(0, 2**32 - 1))
@@ -50,8 +49,9 @@ def test_reflection_is_symmetric_at_the_bounds():
     assert np.allclose(op.reflect_into_unit(np.array([-0.2, 1.3, 0.4, 2.5, -1.5])), [0.2, 0.7, 0.4, 0.5, 0.5])
 
 
-@given(arrays(np.float64, st.integers(1, 40), elements=st.floats(-10, 10)), st.integers(1, 5),
-       st.integers(0, 2**32 - 1))
+@given(
+    arrays(np.float64, st.integers(1, 40), elements=st.floats(-10, 10)), st.integers(1, 5), st.integers(0, 2**32 - 1)
+)
 def test_tournament_winner_is_the_fittest_of_its_contenders(fitness, k, seed):
     rng = np.random.default_rng(seed)
     winners = op.tournament_select(rng, fitness, 50, k)

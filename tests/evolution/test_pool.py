@@ -125,15 +125,17 @@ def test_resumed_run_ends_with_the_same_hall_of_fame(tmp_path, walk, fake_seeds)
     plan = plan_run(walk, cfg, registry=fake_seeds)
     pool = Pool(plan.seeds, cfg, LocalBackend(plan.workload, plan.seeds))
     pool.run(pool.new_state("r", walk.fingerprint(), plan.workload.train.fingerprint()), store, stop_after=2)
-    resumed = run_evolution(walk, EvolutionConfig(), runs_dir=tmp_path / "b", run_id="r", resume=True,
-                            registry=fake_seeds)
+    resumed = run_evolution(
+        walk, EvolutionConfig(), runs_dir=tmp_path / "b", run_id="r", resume=True, registry=fake_seeds
+    )
     assert resumed["hall_of_fame"] == whole["hall_of_fame"]
     assert resumed["trials"] == whole["trials"]
 
 
 def test_resume_refuses_other_data(tmp_path, walk, fake_seeds):
-    run_evolution(walk, EvolutionConfig(population=8, generations=1), runs_dir=tmp_path, run_id="r",
-                  registry=fake_seeds)
+    run_evolution(
+        walk, EvolutionConfig(population=8, generations=1), runs_dir=tmp_path, run_id="r", registry=fake_seeds
+    )
     other = walk.slice(0, len(walk) - 1)
     with pytest.raises(ValueError, match="data differs"):
         run_evolution(other, EvolutionConfig(), runs_dir=tmp_path, run_id="r", resume=True, registry=fake_seeds)
@@ -160,8 +162,15 @@ def test_local_backend_hall_of_fame_does_not_depend_on_the_thread_count(tmp_path
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
         numba.set_num_threads(threads)
         try:
-            results.append(run_evolution(bars, cfg, runs_dir=tmp_path / str(threads), run_id="r",
-                                         strategies=["ema_crossover", "sma_trend_filter"])["hall_of_fame"])
+            results.append(
+                run_evolution(
+                    bars,
+                    cfg,
+                    runs_dir=tmp_path / str(threads),
+                    run_id="r",
+                    strategies=["ema_crossover", "sma_trend_filter"],
+                )["hall_of_fame"]
+            )
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert results[0] == results[1]
@@ -175,6 +184,11 @@ def test_a_failing_seed_stops_the_run_with_an_evaluation_error_not_bad_input(tmp
             raise ValueError("Input y contains NaN")
 
     with pytest.raises(EvaluationError, match="fake_momentum.*Input y contains NaN") as error:
-        run_evolution(walk, EvolutionConfig(population=8, generations=2), runs_dir=tmp_path, run_id="r",
-                      registry={"fake_momentum": Broken()})
+        run_evolution(
+            walk,
+            EvolutionConfig(population=8, generations=2),
+            runs_dir=tmp_path,
+            run_id="r",
+            registry={"fake_momentum": Broken()},
+        )
     assert not isinstance(error.value, ValueError)

@@ -52,10 +52,23 @@ def head_node(monkeypatch):
     port = _free_port()
     temp_dir = tempfile.mkdtemp(prefix="gpray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     ray_cli = Path(sys.executable).with_name("ray")
-    process = subprocess.Popen([str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
-                                "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, RAY_AUTH_MODE="disabled"))
+    process = subprocess.Popen(
+        [
+            str(ray_cli),
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={temp_dir}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -90,8 +103,10 @@ def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):
     backend = RayBackend(plan.workload, ["ema_crossover"], workers=2)
     try:
         assert ray.get_runtime_context().gcs_address.endswith(head_node.split(":")[1])
-        np.testing.assert_array_equal(backend.evaluate("ema_crossover", params),
-                                      LocalBackend(plan.workload, plan.seeds).evaluate("ema_crossover", params))
+        np.testing.assert_array_equal(
+            backend.evaluate("ema_crossover", params),
+            LocalBackend(plan.workload, plan.seeds).evaluate("ema_crossover", params),
+        )
     finally:
         backend.close()
         ray.shutdown()

@@ -38,9 +38,12 @@ def bars():
 
 def test_ray_and_local_give_the_same_hall_of_fame_at_any_worker_count(tmp_path, local_ray, bars):
     cfg = EvolutionConfig(population=24, generations=3, random_seed=17)
-    results = [run_evolution(bars, cfg, runs_dir=tmp_path / name, run_id="r", strategies=STRATEGIES, backend=backend,
-                             workers=workers)
-               for name, backend, workers in (("local", "local", None), ("ray1", "ray", 1), ("ray2", "ray", 2))]
+    results = [
+        run_evolution(
+            bars, cfg, runs_dir=tmp_path / name, run_id="r", strategies=STRATEGIES, backend=backend, workers=workers
+        )
+        for name, backend, workers in (("local", "local", None), ("ray1", "ray", 1), ("ray2", "ray", 2))
+    ]
     assert results[0]["hall_of_fame"] == results[1]["hall_of_fame"] == results[2]["hall_of_fame"]
     assert results[2]["backend"]["name"] == "ray" and results[2]["backend"]["workers"] == 2
 

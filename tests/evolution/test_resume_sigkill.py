@@ -17,14 +17,29 @@ from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.run import run_evolution
 
-ARGS = ["--synthetic", "20000", "--strategies", "ema_crossover,sma_trend_filter", "--population", "150",
-        "--generations", "8", "--random-seed", "21"]
+ARGS = [
+    "--synthetic",
+    "20000",
+    "--strategies",
+    "ema_crossover,sma_trend_filter",
+    "--population",
+    "150",
+    "--generations",
+    "8",
+    "--random-seed",
+    "21",
+]
 
 
 def _genepool(*args: str, **kwargs) -> subprocess.Popen:
     code = "from workloads.cli import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, "evolve", *ARGS, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "evolve", *ARGS, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 @pytest.mark.slow
@@ -48,9 +63,13 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_hall_of_fame(tmp_path: Path)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
 
-    whole = run_evolution(generate(20000, 21, funding=True),
-                          EvolutionConfig(population=150, generations=8, random_seed=21), runs_dir=tmp_path / "whole",
-                          run_id="whole", strategies=["ema_crossover", "sma_trend_filter"])
+    whole = run_evolution(
+        generate(20000, 21, funding=True),
+        EvolutionConfig(population=150, generations=8, random_seed=21),
+        runs_dir=tmp_path / "whole",
+        run_id="whole",
+        strategies=["ema_crossover", "sma_trend_filter"],
+    )
     assert summary["hall_of_fame"] == json.loads(json.dumps(whole["hall_of_fame"]))
     assert summary["trials"] == whole["trials"]
     assert [g["generation"] for g in summary["generations"]] == list(range(8))

@@ -26,10 +26,10 @@ def test_second_run_is_served_by_the_shared_cache_with_the_same_hall_of_fame(tmp
     bars = generate(1500, 9, funding=True)
     cfg = EvolutionConfig(population=12, generations=3, random_seed=5)
     first_cache, second_cache = RedisCache(redis_server.url), RedisCache(redis_server.url)
-    first = run_evolution(bars, cfg, runs_dir=tmp_path, run_id="first", strategies=["ema_crossover"],
-                          cache=first_cache)
-    second = run_evolution(bars, cfg, runs_dir=tmp_path, run_id="second", strategies=["ema_crossover"],
-                           cache=second_cache)
+    first = run_evolution(bars, cfg, runs_dir=tmp_path, run_id="first", strategies=["ema_crossover"], cache=first_cache)
+    second = run_evolution(
+        bars, cfg, runs_dir=tmp_path, run_id="second", strategies=["ema_crossover"], cache=second_cache
+    )
     assert second["hall_of_fame"] == first["hall_of_fame"]
     assert second_cache.stats.hits == sum(g["evaluations"] for g in first["generations"])
     assert second_cache.stats.misses == 0

@@ -65,9 +65,14 @@ def mock_password(name: str, length: int) -> str:
 
 INVOKES: dict[str, dict[str, Any]] = {
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
-        "latestVersion": "1.33.1-do.0", "validVersions": ["1.33.1-do.0", "1.32.5-do.0"], "versionPrefix": "1.33."},
+        "latestVersion": "1.33.1-do.0",
+        "validVersions": ["1.33.1-do.0", "1.32.5-do.0"],
+        "versionPrefix": "1.33.",
+    },
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
-        "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]},
+        "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
+    },
 }
 """What each data-source invoke the program makes returns under the mocks."""
 
@@ -79,11 +84,18 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
         return {"kubeConfigs": [{"rawConfig": yaml.safe_dump(KUBECONFIG)}]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
-        return {"password": mock_password(name, 24), "privateHost": f"private-{name}.db.ondigitalocean.invalid",
-                "port": 25060.0}
+        return {
+            "password": mock_password(name, 24),
+            "privateHost": f"private-{name}.db.ondigitalocean.invalid",
+            "port": 25060.0,
+        }
     if type_ == "aws:eks/cluster:Cluster":
-        return {"endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid", "arn": f"arn:aws:eks:::{name}",
-                "certificateAuthority": {"data": "Q0EK"}, "name": inputs.get("name", name)}
+        return {
+            "endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid",
+            "arn": f"arn:aws:eks:::{name}",
+            "certificateAuthority": {"data": "Q0EK"},
+            "name": inputs.get("name", name),
+        }
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
         return {"primaryEndpointAddress": f"master.{name}.cache.amazonaws.invalid", "port": inputs.get("port", 6379.0)}
     return {}
@@ -157,7 +169,9 @@ def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, 
 
 
 KUBECONFIG = {
-    "apiVersion": "v1", "kind": "Config", "current-context": "kind-genepool",
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "kind-genepool",
     "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
     "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
     "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],

@@ -18,20 +18,62 @@ from workloads.metrics import EXPORTED_METRIC_NAMES
 from .conftest import REPOSITORY
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
-REQUIRED_ALERTS = {"HighErrorRate", "HighLatency", "RedisDown", "PostgreSQLDown", "HighMemoryUsage", "HighCPUUsage",
-                   "EvolutionStalled", "NoEvaluations", "RayWorkersLost", "TargetDown"}
-EXPORTER_METRICS = frozenset({
-    "up",  # Prometheus, per scrape target
-    "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",  # redis_exporter
-    "pg_up", "pg_stat_database_numbackends",  # postgres_exporter
-    "container_memory_working_set_bytes", "container_cpu_usage_seconds_total",  # kubelet/cAdvisor (the chart)
-    "kube_pod_container_resource_limits",  # kube-state-metrics (the chart)
-    "ray_node_cpu_utilization", "ray_node_mem_used", "ray_node_mem_total",  # Ray nodes (PodMonitor)
-})
+REQUIRED_ALERTS = {
+    "HighErrorRate",
+    "HighLatency",
+    "RedisDown",
+    "PostgreSQLDown",
+    "HighMemoryUsage",
+    "HighCPUUsage",
+    "EvolutionStalled",
+    "NoEvaluations",
+    "RayWorkersLost",
+    "TargetDown",
+}
+EXPORTER_METRICS = frozenset(
+    {
+        "up",  # Prometheus, per scrape target
+        "redis_up",
+        "redis_memory_used_bytes",
+        "redis_memory_max_bytes",
+        "redis_connected_clients",  # redis_exporter
+        "pg_up",
+        "pg_stat_database_numbackends",  # postgres_exporter
+        "container_memory_working_set_bytes",
+        "container_cpu_usage_seconds_total",  # kubelet/cAdvisor (the chart)
+        "kube_pod_container_resource_limits",  # kube-state-metrics (the chart)
+        "ray_node_cpu_utilization",
+        "ray_node_mem_used",
+        "ray_node_mem_total",  # Ray nodes (PodMonitor)
+    }
+)
 """Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
-PROMQL_WORDS = {"sum", "max", "min", "avg", "count", "rate", "increase", "histogram_quantile", "absent", "time",
-                "by", "without", "on", "ignoring", "and", "or", "unless", "bool", "offset", "group_left",
-                "group_right", "le", "inf", "nan"}
+PROMQL_WORDS = {
+    "sum",
+    "max",
+    "min",
+    "avg",
+    "count",
+    "rate",
+    "increase",
+    "histogram_quantile",
+    "absent",
+    "time",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "group_left",
+    "group_right",
+    "le",
+    "inf",
+    "nan",
+}
 
 
 def metric_names(expr: str) -> set[str]:
@@ -43,7 +85,7 @@ def metric_names(expr: str) -> set[str]:
     names = set()
     for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", expr):
         word = match.group(0)
-        following = expr[match.end():].lstrip()[:1]
+        following = expr[match.end() :].lstrip()[:1]
         if word.lower() not in PROMQL_WORDS and following != "(":
             names.add(word)
     return names
@@ -58,8 +100,12 @@ def dashboards() -> dict[str, dict]:
 
 
 def dashboard_exprs() -> list[str]:
-    return [target["expr"] for dashboard in dashboards().values() for panel in dashboard["panels"]
-            for target in panel["targets"]]
+    return [
+        target["expr"]
+        for dashboard in dashboards().values()
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+    ]
 
 
 def promtool() -> str:
@@ -109,8 +155,11 @@ def test_dashboards_are_grafana_json_with_unique_uids_and_queries():
 
 
 def test_managed_services_get_no_down_alert_we_cannot_scrape():
-    alerts = {rule["alert"] for group in alert_groups(redis_in_cluster=False, timescaledb_in_cluster=False)
-              for rule in group["rules"]}
+    alerts = {
+        rule["alert"]
+        for group in alert_groups(redis_in_cluster=False, timescaledb_in_cluster=False)
+        for rule in group["rules"]
+    }
     assert alerts == REQUIRED_ALERTS - {"RedisDown", "PostgreSQLDown"}
 
 
@@ -124,6 +173,7 @@ def test_promtool_unit_tests_fire_each_alert_and_stay_silent_when_healthy():
     firing = {c["alertname"] for t in tests for c in t["alert_rule_test"] if c["exp_alerts"]}
     silent = {c["alertname"] for t in tests for c in t["alert_rule_test"] if not c["exp_alerts"]}
     assert firing == silent == REQUIRED_ALERTS
-    result = subprocess.run([promtool(), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True,
-                            cwd=REPOSITORY)
+    result = subprocess.run(
+        [promtool(), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True, cwd=REPOSITORY
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -65,9 +65,11 @@ def test_every_image_has_a_pinned_tag(stack):
 
 def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
     _, deployment = stack
-    pinned = {versions.KUBE_PROMETHEUS_STACK_CHART: versions.KUBE_PROMETHEUS_STACK_VERSION,
-              versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
-              versions.CLUSTER_AUTOSCALER_CHART: versions.CLUSTER_AUTOSCALER_VERSION}
+    pinned = {
+        versions.KUBE_PROMETHEUS_STACK_CHART: versions.KUBE_PROMETHEUS_STACK_VERSION,
+        versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
+        versions.CLUSTER_AUTOSCALER_CHART: versions.CLUSTER_AUTOSCALER_VERSION,
+    }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2
     for release in releases:
@@ -76,13 +78,17 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
 
 def test_no_credential_appears_outside_a_secret(stack):
     _, deployment = stack
-    generated = [mock_password(r.name, int(r.inputs["length"]))
-                 for r in deployment.of_type("random:index/randomPassword:RandomPassword")]
+    generated = [
+        mock_password(r.name, int(r.inputs["length"]))
+        for r in deployment.of_type("random:index/randomPassword:RandomPassword")
+    ]
     assert generated
     needles = [*generated, *TEST_SECRETS.values(), "kind-user-token"]
     for r in deployment.resources:
-        if r.type in ("kubernetes:core/v1:Secret", "aws:elasticache/replicationGroup:ReplicationGroup") \
-                or r.type.startswith(("pulumi:providers:", "random:")):
+        if r.type in (
+            "kubernetes:core/v1:Secret",
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+        ) or r.type.startswith(("pulumi:providers:", "random:")):
             continue
         text = json.dumps(r.inputs)
         for needle in needles:

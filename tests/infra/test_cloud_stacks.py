@@ -21,18 +21,27 @@ def ray_pods(deployment):
 
 # --- staging: DigitalOcean
 
+
 def test_staging_cluster_autoscales_a_system_pool_and_a_workers_pool(staging):
     cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
     assert cluster["version"] == "1.33.1-do.0" and cluster["region"] == "fra1"
-    assert cluster["nodePool"] == {"name": "system", "size": "s-4vcpu-8gb", "autoScale": True, "minNodes": 2,
-                                   "maxNodes": 3, "labels": {"genepool.io/pool": "system"}}
+    assert cluster["nodePool"] == {
+        "name": "system",
+        "size": "s-4vcpu-8gb",
+        "autoScale": True,
+        "minNodes": 2,
+        "maxNodes": 3,
+        "labels": {"genepool.io/pool": "system"},
+    }
     workers = staging.named("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers").inputs
     assert (workers["size"], workers["minNodes"], workers["maxNodes"]) == ("c-8", 0, 4)
     assert "taints" not in workers
 
 
 def test_staging_uses_managed_postgresql_and_valkey_instead_of_in_cluster_servers(staging):
-    engines = {r.name: r.inputs["engine"] for r in staging.of_type("digitalocean:index/databaseCluster:DatabaseCluster")}
+    engines = {
+        r.name: r.inputs["engine"] for r in staging.of_type("digitalocean:index/databaseCluster:DatabaseCluster")
+    }
     assert engines == {"timescaledb": "pg", "cache": "valkey"}
     assert not staging.of_type("kubernetes:apps/v1:StatefulSet")
     assert staging.outputs["database_url"].endswith(":25060/genepool?sslmode=require")
@@ -72,10 +81,14 @@ def test_staging_cost_is_the_price_table_at_maximum_size(staging):
 
 # --- prod: AWS
 
+
 def test_prod_runs_workers_on_tainted_spot_with_an_on_demand_fallback(prod):
     groups = {r.name: r.inputs for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")}
     assert {name: g["capacityType"] for name, g in groups.items()} == {
-        "system": "ON_DEMAND", "workers-spot": "SPOT", "workers-on-demand": "ON_DEMAND"}
+        "system": "ON_DEMAND",
+        "workers-spot": "SPOT",
+        "workers-on-demand": "ON_DEMAND",
+    }
     assert groups["workers-spot"]["taints"] == [{"key": "genepool.io/spot", "value": "true", "effect": "NO_SCHEDULE"}]
     assert groups["workers-on-demand"]["scalingConfig"]["minSize"] == 0
     assert {g["labels"]["genepool.io/pool"] for n, g in groups.items() if n.startswith("workers")} == {"workers"}
@@ -84,7 +97,8 @@ def test_prod_runs_workers_on_tainted_spot_with_an_on_demand_fallback(prod):
 def test_prod_ray_workers_tolerate_spot_and_the_head_does_not(prod):
     pods = ray_pods(prod)
     assert pods["ray-cluster/workers"]["tolerations"] == [
-        {"key": "genepool.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+        {"key": "genepool.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
     assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "system"}
     assert not pods["ray-cluster/head"]["tolerations"]
 
@@ -134,21 +148,31 @@ def test_prod_cost_is_the_price_table_at_maximum_size(prod):
 def test_unpriced_instance_type_fails_naming_the_key():
     config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
     config["cluster"]["workerPool"]["instanceType"] = "x9.mega"
-    with pytest.raises(ConfigError, match=r"genepool:cluster.workerPool.instanceType: no list price known for "
-                                          r"instance type 'x9.mega'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"genepool:cluster.workerPool.instanceType: no list price known for "
+        r"instance type 'x9.mega'",
+    ):
         aws_platform.hourly_cost(parse(config))
 
 
 def test_prod_gives_each_symbols_driver_its_own_metrics_port_scraped_on_the_ray_head(prod):
-    commands = [plain(c.inputs["spec"])["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
-                for c in prod.of_type("kubernetes:batch/v1:CronJob")]
+    commands = [
+        plain(c.inputs["spec"])["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+        for c in prod.of_type("kubernetes:batch/v1:CronJob")
+    ]
     ports = {a[a.index("--symbol") + 1]: a[a.index("--metrics-port") + 1] for a in commands}
     assert ports == {"BTCUSDT": "9500", "ETHUSDT": "9501", "SOLUSDT": "9502"}
     cluster = plain(prod.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
-    head_ports = {p["name"]: p["containerPort"] for p in
-                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
-    assert {name: head_ports[name] for name in ("evolve-0", "evolve-1", "evolve-2")} == \
-        {"evolve-0": 9500, "evolve-1": 9501, "evolve-2": 9502}
-    monitor = plain(prod.named("kubernetes:monitoring.coreos.com/v1:PodMonitor",
-                               "monitoring-ray-drivers-monitor").inputs["spec"])
+    head_ports = {
+        p["name"]: p["containerPort"] for p in cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]
+    }
+    assert {name: head_ports[name] for name in ("evolve-0", "evolve-1", "evolve-2")} == {
+        "evolve-0": 9500,
+        "evolve-1": 9501,
+        "evolve-2": 9502,
+    }
+    monitor = plain(
+        prod.named("kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-ray-drivers-monitor").inputs["spec"]
+    )
     assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["evolve-0", "evolve-1", "evolve-2"]

@@ -14,8 +14,11 @@ from .conftest import STACKS, stack_config
 
 def raw(stack: str) -> dict[str, Any]:
     """The stack file's ``genepool:*`` config without the namespace, as ``config.load`` decodes it."""
-    return {key.split(":", 1)[1]: copy.deepcopy(value)
-            for key, value in stack_config(stack).items() if key.startswith("genepool:")}
+    return {
+        key.split(":", 1)[1]: copy.deepcopy(value)
+        for key, value in stack_config(stack).items()
+        if key.startswith("genepool:")
+    }
 
 
 def with_value(stack: str, path: str, value: Any) -> dict[str, Any]:
@@ -44,8 +47,15 @@ def test_shipped_stack_config_is_valid(stack):
 
 
 def test_defaults_are_the_seed_documents_values():
-    config = parse({"cloud": "local", "image": "genepool/workload:0.1.0", "costCeilingUsdPerHour": 1,
-                    "cluster": {"storageClass": "standard"}, "evolution": {"symbols": ["BTCUSDT"], "randomSeed": 7}})
+    config = parse(
+        {
+            "cloud": "local",
+            "image": "genepool/workload:0.1.0",
+            "costCeilingUsdPerHour": 1,
+            "cluster": {"storageClass": "standard"},
+            "evolution": {"symbols": ["BTCUSDT"], "randomSeed": 7},
+        }
+    )
     assert (config.redis.max_memory, config.redis.volume_size) == ("2gb", "20Gi")
     assert (config.timescaledb.max_connections, config.timescaledb.shared_buffers) == (200, "1GB")
     assert (config.timescaledb.effective_cache_size, config.timescaledb.work_mem) == ("3GB", "5MB")
@@ -73,8 +83,12 @@ INVALID = [
     ("dev", "cluster.storageClas", "standard", "genepool:cluster.storageClas: unknown field"),
     ("staging", "cluster.context", "kind-genepool", "genepool:cluster.context: does not apply to cloud 'digitalocean'"),
     ("staging", "cluster.workerPool.spot", True, "genepool:cluster.workerPool.spot: cloud 'digitalocean' has no spot"),
-    ("staging", "cluster.workerPool.minNodes", 5, "genepool:cluster.workerPool.minNodes: must be <= "
-                                                  "cluster.workerPool.maxNodes \\(5 > 4\\)"),
+    (
+        "staging",
+        "cluster.workerPool.minNodes",
+        5,
+        "genepool:cluster.workerPool.minNodes: must be <= cluster.workerPool.maxNodes \\(5 > 4\\)",
+    ),
     ("staging", "cluster.workerPool.maxNodes", 2.5, "genepool:cluster.workerPool.maxNodes: must be an integer"),
     ("prod", "cluster.systemPool.spot", True, "genepool:cluster.systemPool.spot: .* on-demand only"),
     ("prod", "cluster.systemPool.minNodes", 0, "genepool:cluster.systemPool.minNodes: must be >= 1"),
@@ -83,11 +97,20 @@ INVALID = [
     ("dev", "redis.maxMemory", "2GB", "genepool:redis.maxMemory: must be a Redis size"),
     ("dev", "redis.maxMemory", "1gb", "genepool:redis.maxMemory: must be below redis.memory"),
     ("dev", "redis.cpu", "half", "genepool:redis.cpu: must be a CPU quantity"),
-    ("prod", "timescaledb.managed", True, "genepool:timescaledb.managed: cloud 'aws' has no managed PostgreSQL "
-                                          "with the timescaledb extension"),
+    (
+        "prod",
+        "timescaledb.managed",
+        True,
+        "genepool:timescaledb.managed: cloud 'aws' has no managed PostgreSQL with the timescaledb extension",
+    ),
     ("dev", "timescaledb.sharedBuffers", "1gb", "genepool:timescaledb.sharedBuffers: must be a PostgreSQL size"),
     ("dev", "timescaledb.sharedBuffers", "2GB", "genepool:timescaledb.sharedBuffers: must be below timescaledb.memory"),
-    ("dev", "timescaledb.maxConnections", 5, "genepool:timescaledb.maxConnections: must be an integer in \\[10, 5000\\]"),
+    (
+        "dev",
+        "timescaledb.maxConnections",
+        5,
+        "genepool:timescaledb.maxConnections: must be an integer in \\[10, 5000\\]",
+    ),
     ("dev", "monitoring.retentionDays", 0, "genepool:monitoring.retentionDays: must be an integer in \\[1, 3650\\]"),
     ("dev", "monitoring.volumeSize", "lots", "genepool:monitoring.volumeSize: must be a memory quantity"),
     ("dev", "ray.minWorkers", 3, "genepool:ray.minWorkers: must be <= ray.maxWorkers \\(3 > 2\\)"),

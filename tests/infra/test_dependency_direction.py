@@ -18,8 +18,11 @@ def imported_roots(path) -> set[str]:
 
 
 def test_workloads_never_imports_infra_or_pulumi():
-    offenders = {str(path.relative_to(REPOSITORY)): sorted(roots) for path in (REPOSITORY / "workloads").rglob("*.py")
-                 if (roots := {r for r in imported_roots(path) if r == "infra" or r.startswith("pulumi")})}
+    offenders = {
+        str(path.relative_to(REPOSITORY)): sorted(roots)
+        for path in (REPOSITORY / "workloads").rglob("*.py")
+        if (roots := {r for r in imported_roots(path) if r == "infra" or r.startswith("pulumi")})
+    }
     assert offenders == {}
 
 

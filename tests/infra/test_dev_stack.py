@@ -35,8 +35,10 @@ def test_local_platform_costs_nothing_and_exports_the_kubeconfig_it_read(dev):
     assert yaml.safe_load(dev.outputs["kubeconfig"])["current-context"] == "kind-genepool"
 
 
-@pytest.mark.parametrize("name", ["redis-auth", "timescaledb-auth", "monitoring-grafana-admin", "ray-auth",
-                                  "workload-api-token", "settings-secret"])
+@pytest.mark.parametrize(
+    "name",
+    ["redis-auth", "timescaledb-auth", "monitoring-grafana-admin", "ray-auth", "workload-api-token", "settings-secret"],
+)
 def test_generated_credentials_are_secret_inputs(dev, name):
     secret = dev.named("kubernetes:core/v1:Secret", name)
     assert is_secret(secret.inputs["stringData"]) or all(is_secret(v) for v in secret.inputs["stringData"].values())
@@ -52,8 +54,9 @@ def test_settings_objects_hold_the_contract_values(dev):
 def test_api_deployment_serves_on_8000_with_health_probes_and_rolling_updates(dev):
     spec = spec_of(dev, "kubernetes:apps/v1:Deployment", "workload-api")
     container = spec["template"]["spec"]["containers"][0]
-    assert container["args"][:2] == ["genepool", "serve"] and container["ports"] == [{"name": "http",
-                                                                                       "containerPort": 8000}]
+    assert container["args"][:2] == ["genepool", "serve"] and container["ports"] == [
+        {"name": "http", "containerPort": 8000}
+    ]
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/liveness"
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/readiness"
     assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
@@ -74,8 +77,14 @@ def test_api_has_a_disruption_budget(dev):
 
 def test_redis_persists_with_aof_and_rdb_and_evicts_lru_within_maxmemory(dev):
     conf = dev.named("kubernetes:core/v1:ConfigMap", "redis-conf").inputs["data"]["redis.conf"].splitlines()
-    for line in ("appendonly yes", "save 900 1", "save 300 10", "save 60 10000", "maxmemory 512mb",
-                 "maxmemory-policy allkeys-lru"):
+    for line in (
+        "appendonly yes",
+        "save 900 1",
+        "save 300 10",
+        "save 60 10000",
+        "maxmemory 512mb",
+        "maxmemory-policy allkeys-lru",
+    ):
         assert line in conf
     spec = spec_of(dev, "kubernetes:apps/v1:StatefulSet", "redis-statefulset")
     assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
@@ -88,8 +97,13 @@ def test_timescaledb_runs_with_the_stack_settings_and_an_exporter(dev):
     server, exporter = spec["template"]["spec"]["containers"]
     assert server["image"] == versions.TIMESCALEDB_IMAGE and exporter["image"] == versions.POSTGRES_EXPORTER_IMAGE
     settings = dict(arg.split("=", 1) for arg in server["args"][2::2])
-    assert settings == {"max_connections": "200", "shared_buffers": "256MB", "effective_cache_size": "768MB",
-                        "work_mem": "5MB", "maintenance_work_mem": "128MB"}
+    assert settings == {
+        "max_connections": "200",
+        "shared_buffers": "256MB",
+        "effective_cache_size": "768MB",
+        "work_mem": "5MB",
+        "maintenance_work_mem": "128MB",
+    }
     assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
 
 
@@ -121,8 +135,9 @@ def test_ray_nodes_are_scraped_by_a_pod_monitor_on_the_metrics_port(dev):
     spec = spec_of(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-ray-monitor")
     assert spec["selector"] == {"matchLabels": {"ray.io/is-ray-node": "yes"}}
     cluster = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
-    head_ports = {p["name"]: p["containerPort"] for p in
-                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
+    head_ports = {
+        p["name"]: p["containerPort"] for p in cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]
+    }
     assert head_ports[spec["podMetricsEndpoints"][0]["port"]] == 8080
 
 
@@ -130,8 +145,9 @@ def test_the_evolution_drivers_metrics_ports_on_the_ray_head_are_scraped_by_a_po
     spec = spec_of(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "monitoring-ray-drivers-monitor")
     assert spec["selector"] == {"matchLabels": {"ray.io/is-ray-node": "yes", "ray.io/node-type": "head"}}
     cluster = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
-    head_ports = {p["name"]: p["containerPort"] for p in
-                  cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]}
+    head_ports = {
+        p["name"]: p["containerPort"] for p in cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"]
+    }
     assert [(e["port"], e["path"]) for e in spec["podMetricsEndpoints"]] == [("evolve-0", "/metrics")]
     assert head_ports["evolve-0"] == 9500
 
@@ -164,8 +180,10 @@ def test_ray_head_schedules_no_tasks_and_workers_scale_from_zero(dev):
 
 def test_ray_cluster_runs_the_workload_image_with_token_auth_everywhere(dev):
     spec = spec_of(dev, "kubernetes:ray.io/v1:RayCluster", "ray-cluster")
-    containers = [spec["headGroupSpec"]["template"]["spec"]["containers"][0],
-                  spec["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]]
+    containers = [
+        spec["headGroupSpec"]["template"]["spec"]["containers"][0],
+        spec["workerGroupSpecs"][0]["template"]["spec"]["containers"][0],
+    ]
     for container in containers:
         assert container["image"] == stack_config("dev")["genepool:image"]
         env = {e["name"]: e for e in container["env"]}
@@ -187,9 +205,27 @@ def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(
     assert spec["schedule"] == "0 */6 * * *" and spec["concurrencyPolicy"] == "Forbid"
     container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == [
-        "ray", "job", "submit", "--address", "http://genepool-head-svc.genepool.svc.cluster.local:8265", "--",
-        "genepool", "evolve", "--symbol", "BTCUSDT", "--population", "50", "--generations", "10",
-        "--random-seed", "7", "--backend", "ray", "--metrics-port", "9500"]
+        "ray",
+        "job",
+        "submit",
+        "--address",
+        "http://genepool-head-svc.genepool.svc.cluster.local:8265",
+        "--",
+        "genepool",
+        "evolve",
+        "--symbol",
+        "BTCUSDT",
+        "--population",
+        "50",
+        "--generations",
+        "10",
+        "--random-seed",
+        "7",
+        "--backend",
+        "ray",
+        "--metrics-port",
+        "9500",
+    ]
     assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 
 
@@ -201,7 +237,9 @@ def test_nothing_pulumi_owns_deletes_itself(dev):
 
 def test_cost_above_the_ceiling_fails_naming_the_key():
     config = parse({key.split(":", 1)[1]: value for key, value in stack_config("dev").items()})
-    with pytest.raises(ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 0\.75 USD/hour, above the ceiling 0\.50"):
+    with pytest.raises(
+        ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 0\.75 USD/hour, above the ceiling 0\.50"
+    ):
         check_cost(config, 0.75)
 
 
@@ -212,8 +250,10 @@ def test_missing_kubeconfig_fails_naming_the_key(tmp_path, monkeypatch):
 
 
 def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconfig):
-    config = {**stack_config("dev"), "genepool:cluster": {**stack_config("dev")["genepool:cluster"],
-                                                          "context": "minikube"}}
+    config = {
+        **stack_config("dev"),
+        "genepool:cluster": {**stack_config("dev")["genepool:cluster"], "context": "minikube"},
+    }
     with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"):
         deploy("dev", config=config)
 

@@ -26,9 +26,18 @@ def manifests(dev: Deployment) -> list[tuple[str, dict]]:
             if body["kind"] == "RayCluster":
                 templates = [body["spec"]["headGroupSpec"]["template"]]
                 templates += [group["template"] for group in body["spec"]["workerGroupSpecs"]]
-                objects += [(f"{r.name} pod template", {"apiVersion": "v1", "kind": "Pod",
-                                                        "metadata": {"name": "template", **t["metadata"]},
-                                                        "spec": t["spec"]}) for t in templates]
+                objects += [
+                    (
+                        f"{r.name} pod template",
+                        {
+                            "apiVersion": "v1",
+                            "kind": "Pod",
+                            "metadata": {"name": "template", **t["metadata"]},
+                            "spec": t["spec"],
+                        },
+                    )
+                    for t in templates
+                ]
             continue
         objects.append((r.name, body))
     return objects
@@ -36,8 +45,19 @@ def manifests(dev: Deployment) -> list[tuple[str, dict]]:
 
 def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
     kinds = {body["kind"] for _, body in manifests(dev)}
-    assert kinds == {"Namespace", "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment",
-                     "HorizontalPodAutoscaler", "PodDisruptionBudget", "CronJob", "NetworkPolicy", "Pod"}
+    assert kinds == {
+        "Namespace",
+        "Secret",
+        "ConfigMap",
+        "Service",
+        "StatefulSet",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "CronJob",
+        "NetworkPolicy",
+        "Pod",
+    }
 
 
 def test_every_kubernetes_object_validates_against_the_schema(stack):
@@ -52,7 +72,11 @@ def test_every_kubernetes_object_validates_against_the_schema(stack):
 
 
 def test_the_validator_rejects_a_broken_object():
-    broken = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
-              "spec": {"replicas": "three", "selector": {}, "template": {"spec": {"containers": []}}}}
+    broken = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"replicas": "three", "selector": {}, "template": {"spec": {"containers": []}}},
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, kubernetes_version(), strict=True)

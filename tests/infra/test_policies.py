@@ -15,8 +15,13 @@ from .conftest import REPOSITORY, Registered, plain
 
 def violations(policy: str, resource_type: str, props: dict[str, Any], name: str = "resource") -> list[str]:
     args = ResourceValidationArgs(
-        resource_type=resource_type, props=props, urn=f"urn:pulumi:test::genepool::{resource_type}::{name}",
-        name=name, opts=PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []), provider=None)
+        resource_type=resource_type,
+        props=props,
+        urn=f"urn:pulumi:test::genepool::{resource_type}::{name}",
+        name=name,
+        opts=PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []),
+        provider=None,
+    )
     found: list[str] = []
     VALIDATORS[policy][1](args, lambda message, urn=None: found.append(message))
     return found
@@ -56,40 +61,48 @@ def test_pinned_images_fails_on_latest(dev):
     props = broken(dev, DEPLOYMENT, lambda p: api_container(p).update(image="genepool/workload:latest"))
     assert violations("pinned-images", DEPLOYMENT, props) == [
         "resource: Deployment container 'api': image 'genepool/workload:latest' must pin a tag (not 'latest') or "
-        "a digest"]
+        "a digest"
+    ]
 
 
 def test_requests_and_limits_fails_without_limits(dev):
     props = broken(dev, DEPLOYMENT, lambda p: api_container(p)["resources"].pop("limits"))
     assert violations("requests-and-limits", DEPLOYMENT, props) == [
-        "resource: Deployment container 'api': resources.limits must set cpu, memory"]
+        "resource: Deployment container 'api': resources.limits must set cpu, memory"
+    ]
 
 
 def test_non_root_fails_on_uid_zero(dev):
     def root(p):
         p["spec"]["template"]["spec"]["securityContext"].update(runAsNonRoot=False, runAsUser=0)
+
     assert violations("non-root", DEPLOYMENT, broken(dev, DEPLOYMENT, root)) == [
-        "resource: Deployment container 'api': must run with runAsNonRoot: true"]
+        "resource: Deployment container 'api': must run with runAsNonRoot: true"
+    ]
 
 
 def test_health_probes_fails_without_readiness(dev):
     props = broken(dev, DEPLOYMENT, lambda p: api_container(p).pop("readinessProbe"))
     assert violations("health-probes", DEPLOYMENT, props) == [
-        "resource: Deployment container 'api': a long-running container needs readinessProbe"]
+        "resource: Deployment container 'api': a long-running container needs readinessProbe"
+    ]
 
 
 def test_credentials_from_secrets_fails_on_a_literal_database_url(dev):
     def literal(p):
         api_container(p)["env"].append({"name": "GENEPOOL_DATABASE_URL", "value": "postgresql://u:pw@h/db"})
+
     assert violations("credentials-from-secrets", DEPLOYMENT, broken(dev, DEPLOYMENT, literal)) == [
         "resource: Deployment container 'api': env GENEPOOL_DATABASE_URL carries a credential in plain text; use "
-        "valueFrom.secretKeyRef"]
+        "valueFrom.secretKeyRef"
+    ]
 
 
 def test_helm_charts_pinned_fails_on_a_range():
     props = {"chart": "kube-prometheus-stack", "version": "79.x"}
     assert violations("helm-charts-pinned", "kubernetes:helm.sh/v3:Release", props) == [
-        "resource: Helm chart 'kube-prometheus-stack' must pin an exact version, got '79.x'"]
+        "resource: Helm chart 'kube-prometheus-stack' must pin an exact version, got '79.x'"
+    ]
 
 
 def test_ray_head_on_demand_fails_on_a_head_that_tolerates_spot_and_schedules_tasks(prod):
@@ -97,21 +110,28 @@ def test_ray_head_on_demand_fails_on_a_head_that_tolerates_spot_and_schedules_ta
         head = p["spec"]["headGroupSpec"]
         head["rayStartParams"]["num-cpus"] = "4"
         head["template"]["spec"]["tolerations"] = [{"key": "genepool.io/spot", "operator": "Exists"}]
+
     assert len(violations("ray-head-on-demand", RAY, broken(prod, RAY, head_on_spot))) == 2
 
 
 def test_ray_head_on_demand_fails_on_workers_that_do_not_drain(dev):
     def no_drain(p):
         p["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0].pop("lifecycle")
+
     assert violations("ray-head-on-demand", RAY, broken(dev, RAY, no_drain)) == [
-        "resource: worker group 'workers' must drain: preStop 'ray stop' and a terminationGracePeriodSeconds"]
+        "resource: worker group 'workers' must drain: preStop 'ray stop' and a terminationGracePeriodSeconds"
+    ]
 
 
-@pytest.mark.parametrize(("type_", "change"), [
-    ("kubernetes:storage.k8s.io/v1:StorageClass", lambda p: p["parameters"].update(encrypted="false")),
-    ("aws:eks/cluster:Cluster", lambda p: p.pop("encryptionConfig")),
-    ("aws:elasticache/replicationGroup:ReplicationGroup", lambda p: p.update(transitEncryptionEnabled=False)),
-], ids=["storage-class", "eks-secrets", "elasticache"])
+@pytest.mark.parametrize(
+    ("type_", "change"),
+    [
+        ("kubernetes:storage.k8s.io/v1:StorageClass", lambda p: p["parameters"].update(encrypted="false")),
+        ("aws:eks/cluster:Cluster", lambda p: p.pop("encryptionConfig")),
+        ("aws:elasticache/replicationGroup:ReplicationGroup", lambda p: p.update(transitEncryptionEnabled=False)),
+    ],
+    ids=["storage-class", "eks-secrets", "elasticache"],
+)
 def test_encrypted_at_rest_fails_on_unencrypted_prod_resources(prod, type_, change):
     assert len(violations("encrypted-at-rest", type_, broken(prod, type_, change))) == 1
 

@@ -81,4 +81,3 @@ def test_the_checksum_contains_no_secret_value_in_plain_text(dev):
     secrets = secret_values(dev)
     assert len(secrets) == 5, "two URLs, their two passwords and the API token"
     assert [value for value in secrets if value in checksum(dev)] == []
-

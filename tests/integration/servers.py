@@ -70,8 +70,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port)
 
     def kill(self) -> None:
@@ -103,8 +117,22 @@ class PostgresServer:
         pwfile.write_text(PG_PASSWORD + "\n")
         if self.user:
             shutil.chown(pwfile, user=self.user)
-        self._run([self.initdb, "-D", str(self.data), "-U", "genepool", "-A", "scram-sha-256",
-                   f"--pwfile={pwfile}", "--no-sync", "-E", "UTF8", "--locale=C"])
+        self._run(
+            [
+                self.initdb,
+                "-D",
+                str(self.data),
+                "-U",
+                "genepool",
+                "-A",
+                "scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
+        )
 
     def _run(self, argv: list[str]) -> None:
         result = subprocess.run(argv, user=self.user, capture_output=True, text=True, cwd=self.directory)
@@ -119,8 +147,7 @@ class PostgresServer:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
         if (Path(self.pg_ctl).resolve().parent.parent / "lib" / "timescaledb.so").exists():
             options += " -c shared_preload_libraries=timescaledb"  # the extension needs preloading
-        self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "log"), "-o", options, "-w",
-                   "start"])
+        self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "log"), "-o", options, "-w", "start"])
         wait_for_port(self.port)
 
     def stop(self, mode: str = "fast") -> None:
@@ -132,5 +159,9 @@ class PostgresServer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def is_running(self) -> bool:
-        return subprocess.run([self.pg_ctl, "-D", str(self.data), "status"], user=self.user,
-                              capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                [self.pg_ctl, "-D", str(self.data), "status"], user=self.user, capture_output=True
+            ).returncode
+            == 0
+        )

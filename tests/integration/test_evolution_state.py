@@ -30,26 +30,43 @@ class Crash(Exception):
     """Stands in for a process killed between generations."""
 
 
-def evolve(storage: Storage, runs_dir: Path, run_id: str, cache: FitnessCache | None = None,
-           after_generation: Callable[[int], None] = lambda g: None, resume: bool = False) -> dict[str, Any]:
+def evolve(
+    storage: Storage,
+    runs_dir: Path,
+    run_id: str,
+    cache: FitnessCache | None = None,
+    after_generation: Callable[[int], None] = lambda g: None,
+    resume: bool = False,
+) -> dict[str, Any]:
     recorder = RunRecorder(storage, symbol="BTC", leaderboard=cache if isinstance(cache, RedisCache) else None)
 
     def on_generation(report: Any) -> None:
         recorder.on_generation(report)
         after_generation(report.generation)
 
-    summary = run_evolution(BARS, CONFIG, runs_dir=runs_dir, run_id=run_id, resume=resume,
-                            cache=cache or InProcessCache(), checkpoints=recorder.checkpoints,
-                            on_start=recorder.on_start, on_generation=on_generation,
-                            registry={name: get_seed(name) for name in SEEDS})
+    summary = run_evolution(
+        BARS,
+        CONFIG,
+        runs_dir=runs_dir,
+        run_id=run_id,
+        resume=resume,
+        cache=cache or InProcessCache(),
+        checkpoints=recorder.checkpoints,
+        on_start=recorder.on_start,
+        on_generation=on_generation,
+        registry={name: get_seed(name) for name in SEEDS},
+    )
     recorder.finish(summary)
     return summary
 
 
 def stored_hall_of_fame(storage: Storage, run_id: str) -> list[dict[str, Any]]:
     """What a reader sees of a run's hall of fame, without ids and times."""
-    return [{k: v for k, v in s.items() if k not in ("id", "run_id", "created_at")}
-            for s in storage.list_strategies(limit=100) if s["run_id"] == run_id]
+    return [
+        {k: v for k, v in s.items() if k not in ("id", "run_id", "created_at")}
+        for s in storage.list_strategies(limit=100)
+        if s["run_id"] == run_id
+    ]
 
 
 @pytest.fixture(scope="module")

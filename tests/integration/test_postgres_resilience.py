@@ -43,8 +43,11 @@ def test_writes_retry_across_a_server_restart_and_complete(postgres):
 
 
 def test_a_server_that_stays_down_gives_a_clear_error_without_the_password(postgres_down):
-    with pytest.raises(StorageError, match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
-                                           r"failed after retrying for 1 s") as info:
+    with pytest.raises(
+        StorageError,
+        match=r"postgresql://genepool:\*\*\*@127.0.0.1:\d+/postgres: put_bars "
+        r"failed after retrying for 1 s",
+    ) as info:
         postgres_down.put_bars("BTC", generate(50, 1))
     assert PG_PASSWORD not in str(info.value)
 
@@ -66,14 +69,17 @@ def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(postgr
         waits.append(timeout)
         return acquire(timeout=timeout)
 
-    monkeypatch.setattr(postgres_backend, "Retrying", functools.partial(postgres_backend.Retrying,
-                                                                        sleep=recording_sleep))
+    monkeypatch.setattr(
+        postgres_backend, "Retrying", functools.partial(postgres_backend.Retrying, sleep=recording_sleep)
+    )
     monkeypatch.setattr(postgres_down._pool, "connection", recording_connection)
     with pytest.raises(StorageError, match="failed after retrying for 1 s"):
         postgres_down.put_bars("BTC", generate(50, 1))
     assert waits and len(waits) == len(sleeps) + 1  # no sleep after the last attempt: it gave up instead
-    assert all(wait is not None and sum(sleeps[:attempt]) + wait <= postgres_down.retry_seconds
-               for attempt, wait in enumerate(waits))
+    assert all(
+        wait is not None and sum(sleeps[:attempt]) + wait <= postgres_down.retry_seconds
+        for attempt, wait in enumerate(waits)
+    )
 
 
 # Stubs with the signatures TimescaleDB 2.x documents, so PostgreSQL resolves every named argument and type of
@@ -109,7 +115,6 @@ def test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema(postgres):
                 assert conn.execute(statement).fetchall()
 
 
-
 def test_ohlcv_and_generations_are_hypertables_exactly_when_the_extension_is_available(postgres):
     """Debian packages no timescaledb, so CI checks the plain-table branch; a server with it checks the other."""
     with psycopg.connect(postgres.url) as conn:
@@ -120,6 +125,5 @@ def test_ohlcv_and_generations_are_hypertables_exactly_when_the_extension_is_ava
         assert len(storage.get_bars("BTC")) == 100
     if available:
         with psycopg.connect(postgres.url) as conn:
-            tables = {row[0] for row in conn.execute(
-                "SELECT hypertable_name FROM timescaledb_information.hypertables")}
+            tables = {row[0] for row in conn.execute("SELECT hypertable_name FROM timescaledb_information.hypertables")}
         assert tables == {"ohlcv", "generations"}

@@ -20,8 +20,12 @@ def test_serve_answers_probes_and_guards_v1(tmp_path):
     env = {**os.environ, "GENEPOOL_HOME": str(tmp_path), "GENEPOOL_API_TOKEN": "proc-token"}
     env.pop("GENEPOOL_DATABASE_URL", None)
     env.pop("GENEPOOL_REDIS_URL", None)
-    process = subprocess.Popen([sys.executable, "-c", "from workloads.cli import main; main()", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from workloads.cli import main; main()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

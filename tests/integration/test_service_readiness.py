@@ -81,8 +81,11 @@ def test_health_command_exits_1_when_the_database_is_down(postgres, monkeypatch)
 
 
 def _last_generation_samples(text: str) -> list[float]:
-    return [float(line.split()[-1]) for line in text.splitlines()
-            if line.startswith("genepool_last_generation_timestamp_seconds")]
+    return [
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("genepool_last_generation_timestamp_seconds")
+    ]
 
 
 def test_metrics_export_the_last_generation_time_stored_in_postgresql(served):
@@ -99,8 +102,12 @@ def _storage_errors(operation: str) -> float:
 
 def _public_tables(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchall()
+        ]
 
 
 def test_metrics_export_no_last_generation_time_before_migration(served):

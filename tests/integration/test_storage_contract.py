@@ -27,9 +27,15 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
 
 
 def entry(strategy: str, fitness: float, **extra: Any) -> dict[str, Any]:
-    return {"strategy": strategy, "params": {"fast": 5, "slow": 30}, "fitness": fitness,
-            "train_metrics": {"sharpe": fitness, "profit_factor": math.inf}, "holdout_metrics": {"sharpe": 0.1},
-            "dsr": 0.8, **extra}
+    return {
+        "strategy": strategy,
+        "params": {"fast": 5, "slow": 30},
+        "fitness": fitness,
+        "train_metrics": {"sharpe": fitness, "profit_factor": math.inf},
+        "holdout_metrics": {"sharpe": 0.1},
+        "dsr": 0.8,
+        **extra,
+    }
 
 
 def test_bars_round_trip_exactly(storage):
@@ -106,7 +112,10 @@ def test_generation_stats_are_replaced_when_a_generation_is_recorded_again(stora
     storage.record_generation("run-2", 0, {"ema_crossover": {"best": 1.0}})
     storage.record_generation("run-2", 1, {"ema_crossover": {"best": -math.inf}})
     storage.record_generation("run-2", 1, {"ema_crossover": {"best": 2.0}})
-    assert storage.generations("run-2") == [(0, {"ema_crossover": {"best": 1.0}}), (1, {"ema_crossover": {"best": 2.0}})]
+    assert storage.generations("run-2") == [
+        (0, {"ema_crossover": {"best": 1.0}}),
+        (1, {"ema_crossover": {"best": 2.0}}),
+    ]
 
 
 def test_writes_for_an_unknown_run_are_refused(storage):
@@ -170,9 +179,14 @@ def scenario(storage: Storage) -> list[Any]:
         storage.save_hall_of_fame("same", [entry("ema_crossover", generation + 0.5), entry("rsi_filter", 0.25)])
     storage.finish_run("same", {"best": 2.5})
     strip = lambda row: {k: v for k, v in row.items() if k not in ("created_at",)}  # noqa: E731
-    out += [storage.get_bars("BTC").fingerprint(), storage.list_symbols(), storage.generations("same"),
-            storage.load_checkpoint("same"), [strip(s) for s in storage.list_strategies()],
-            {k: v for k, v in storage.get_run("same").items() if not k.endswith("_at")}]
+    out += [
+        storage.get_bars("BTC").fingerprint(),
+        storage.list_symbols(),
+        storage.generations("same"),
+        storage.load_checkpoint("same"),
+        [strip(s) for s in storage.list_strategies()],
+        {k: v for k, v in storage.get_run("same").items() if not k.endswith("_at")},
+    ]
     return out
 
 
@@ -194,8 +208,16 @@ def test_database_checkpoints_serve_the_evolutions_checkpoint_store_protocol(sto
 
 def test_evolution_summary_entries_are_stored_as_given_with_extra_keys_kept(storage):
     storage.create_run("summary-form", {"symbol": "BTC"}, "fp")
-    summary_entry = {"strategy": "ema_crossover", "params": {"fast": 4, "slow": 40}, "fitness": 0.9, "generation": 3,
-                     "train": {"sharpe": 1.1}, "holdout": None, "dsr": None, "dsr_detail": {"trials": 120}}
+    summary_entry = {
+        "strategy": "ema_crossover",
+        "params": {"fast": 4, "slow": 40},
+        "fitness": 0.9,
+        "generation": 3,
+        "train": {"sharpe": 1.1},
+        "holdout": None,
+        "dsr": None,
+        "dsr_detail": {"trials": 120},
+    }
     undefined = {**summary_entry, "fitness": None, "generation": 1}
     storage.save_hall_of_fame("summary-form", [undefined, summary_entry])
     best, last = storage.list_strategies()

@@ -47,7 +47,8 @@ def assert_metrics_close(actual: np.ndarray, expected: dict[str, float]) -> None
     for name, value in zip(METRIC_NAMES, actual):
         want = expected[name]
         assert (value == want) or math.isclose(value, want, rel_tol=REL_TOL, abs_tol=ABS_TOL), (
-            f"{name}: kernel {value!r} != reference {want!r}")
+            f"{name}: kernel {value!r} != reference {want!r}"
+        )
 
 
 def assert_curve_close(actual: np.ndarray, expected) -> None:

@@ -42,12 +42,23 @@ def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
-def reference_simulate(open_, close, targets, *, fee_rate=0.0, slippage=0.0, long_only=False, rebalance_band=0.0,
-                       bars_per_year=252.0, initial_equity=1.0, trade_start=0) -> RefResult:
+def reference_simulate(
+    open_,
+    close,
+    targets,
+    *,
+    fee_rate=0.0,
+    slippage=0.0,
+    long_only=False,
+    rebalance_band=0.0,
+    bars_per_year=252.0,
+    initial_equity=1.0,
+    trade_start=0,
+) -> RefResult:
     n = len(close)
     cash, units = float(initial_equity), 0.0
-    held = 0.0            # the target last executed
-    to_execute = None     # a decision of the previous close to execute at this open
+    held = 0.0  # the target last executed
+    to_execute = None  # a decision of the previous close to execute at this open
     ruined = False
     trips: list[RefTrip] = []
     turnover = 0.0
@@ -77,7 +88,7 @@ def reference_simulate(open_, close, targets, *, fee_rate=0.0, slippage=0.0, lon
                     fee = fee_rate * abs(trade) * price
                     cash = cash - trade * price - fee
                     turnover += abs(trade) * price / equity_open
-                    cost = trade * (price - o) + fee         # equity lost to this fill, marked at the open
+                    cost = trade * (price - o) + fee  # equity lost to this fill, marked at the open
                     before, after = _sign(units), _sign(wanted)
                     if before == after:
                         trips[-1].fees += fee

@@ -25,11 +25,37 @@ def test_sweep_pairs_refuse_a_fast_period_not_below_every_slow_one():
 
 def test_bench_command_writes_the_figures_as_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(app, [
-        "bench", "--out", str(out), "--bars", "400", "--population", "3", "--sweep-bars", "300",
-        "--sweep-fast", "2,3", "--sweep-slow", "10,11", "--repeats", "1", "--no-vectorbt", "--seed", "ema_crossover",
-        "--seed", "sma_trend_filter", "--evolution-bars", "1500", "--evolution-population", "6",
-        "--evolution-backends", "local"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--out",
+            str(out),
+            "--bars",
+            "400",
+            "--population",
+            "3",
+            "--sweep-bars",
+            "300",
+            "--sweep-fast",
+            "2,3",
+            "--sweep-slow",
+            "10,11",
+            "--repeats",
+            "1",
+            "--no-vectorbt",
+            "--seed",
+            "ema_crossover",
+            "--seed",
+            "sma_trend_filter",
+            "--evolution-bars",
+            "1500",
+            "--evolution-population",
+            "6",
+            "--evolution-backends",
+            "local",
+        ],
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     assert [row["seed"] for row in figures["kernels"]] == ["ema_crossover", "sma_trend_filter"]

@@ -15,8 +15,7 @@ def test_numba_caches_under_a_directory_named_for_the_source_digest():
 
 def test_editing_any_kernel_or_seed_source_changes_the_digest(tmp_path, monkeypatch):
     for folder in ("kernels", "seeds"):
-        shutil.copytree(kernels._PACKAGE_ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(kernels._PACKAGE_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(kernels, "_PACKAGE_ROOT", tmp_path)
     before = kernels.kernel_source_digest()
     helper = tmp_path / "kernels" / "simulate.py"

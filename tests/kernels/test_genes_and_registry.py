@@ -15,8 +15,14 @@ from workloads.seeds.base import Seed
 from workloads.seeds.genes import Gene, GeneSpace
 from workloads.seeds.registry import _seed_of, all_seeds, get_seed
 
-SPACE = GeneSpace([Gene("n", 2, 5, "int"), Gene("x", -1.0, 1.0, "float", 0.0), Gene("c", 1e-3, 10.0, "log"),
-                   Gene("mode", 0, 0, "choice", 0, ("reversion", "breakout"))])
+SPACE = GeneSpace(
+    [
+        Gene("n", 2, 5, "int"),
+        Gene("x", -1.0, 1.0, "float", 0.0),
+        Gene("c", 1e-3, 10.0, "log"),
+        Gene("mode", 0, 0, "choice", 0, ("reversion", "breakout")),
+    ]
+)
 
 
 def test_int_genes_give_each_integer_an_equal_share_of_the_unit_interval():
@@ -83,8 +89,10 @@ def test_repair_orders_fast_below_slow_within_bounds(name):
 
 
 def test_get_seed_imports_only_the_module_of_the_seed_asked_for():
-    code = ("import sys; from workloads.seeds.registry import get_seed; get_seed('ema_crossover'); "
-            "print(sorted(m for m in sys.modules if m.startswith('workloads.seeds.strategies.') or m == 'sklearn'))")
+    code = (
+        "import sys; from workloads.seeds.registry import get_seed; get_seed('ema_crossover'); "
+        "print(sorted(m for m in sys.modules if m.startswith('workloads.seeds.strategies.') or m == 'sklearn'))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['workloads.seeds.strategies.ema_crossover']"
 

@@ -35,7 +35,7 @@ def run_process() -> dict[str, list[int]]:
 
 
 def test_a_second_process_loads_every_fused_kernel_from_the_cache():
-    run_process()                                   # compiles whatever is not cached yet
+    run_process()  # compiles whatever is not cached yet
     second = run_process()
     assert {"ema_crossover", "sma_trend_filter", "simulate_targets_nb"} <= set(second)
     for name, (hits, misses) in second.items():

@@ -23,13 +23,14 @@ def _streamed(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _expected(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    maxima = np.array([x[max(0, t - n + 1):t + 1].max() for t in range(len(x))])
-    minima = np.array([x[max(0, t - n + 1):t + 1].min() for t in range(len(x))])
+    maxima = np.array([x[max(0, t - n + 1) : t + 1].max() for t in range(len(x))])
+    minima = np.array([x[max(0, t - n + 1) : t + 1].min() for t in range(len(x))])
     return maxima, minima
 
 
-values = st.lists(st.sampled_from([-2.5, -1.0, 0.0, 1.0, 1.0000000000000002, 3.0]) | st.floats(-1e6, 1e6),
-                  min_size=1, max_size=120)
+values = st.lists(
+    st.sampled_from([-2.5, -1.0, 0.0, 1.0, 1.0000000000000002, 3.0]) | st.floats(-1e6, 1e6), min_size=1, max_size=120
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -19,10 +19,18 @@ SIM = SimConfig(fee_rate=0.001, slippage=0.0005, long_only=False, rebalance_band
 
 def reference_for(name: str, bars, params_row, sim: SimConfig, trade_start: int):
     targets = RULES[name](bars.close, int(params_row[0]), int(params_row[1]))
-    return reference_simulate(bars.open, bars.close, targets, fee_rate=sim.fee_rate, slippage=sim.slippage,
-                              long_only=sim.long_only, rebalance_band=sim.rebalance_band,
-                              bars_per_year=sim.bars_per_year, initial_equity=sim.initial_equity,
-                              trade_start=trade_start)
+    return reference_simulate(
+        bars.open,
+        bars.close,
+        targets,
+        fee_rate=sim.fee_rate,
+        slippage=sim.slippage,
+        long_only=sim.long_only,
+        rebalance_band=sim.rebalance_band,
+        bars_per_year=sim.bars_per_year,
+        initial_equity=sim.initial_equity,
+        trade_start=trade_start,
+    )
 
 
 @st.composite
@@ -33,8 +41,7 @@ def populations(draw, name: str):
     params, _ = seed.repair(seed.genes.decode(unit))
     trade_start = draw(st.integers(0, close.shape[0] - 1))
     long_only = draw(st.booleans())
-    sim = SimConfig(fee_rate=0.001, slippage=0.0005, long_only=long_only, rebalance_band=0.0,
-                    bars_per_year=8766.0)
+    sim = SimConfig(fee_rate=0.001, slippage=0.0005, long_only=long_only, rebalance_band=0.0, bars_per_year=8766.0)
     return bars_from_closes(close, open_), params, sim, trade_start
 
 

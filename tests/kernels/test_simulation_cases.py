@@ -10,8 +10,17 @@ import pytest
 
 from tests.kernels.conftest import bars_from_closes
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, EXIT_BAR, EXIT_PRICE, FEES, PNL, SimConfig,
-                                        simulate_targets_nb, trips_of)
+from workloads.kernels.simulate import (
+    DIRECTION,
+    ENTRY_BAR,
+    EXIT_BAR,
+    EXIT_PRICE,
+    FEES,
+    PNL,
+    SimConfig,
+    simulate_targets_nb,
+    trips_of,
+)
 from workloads.seeds.registry import get_seed
 
 OPEN = np.array([10.0, 11.0, 12.0, 13.0, 14.0])
@@ -22,14 +31,21 @@ def run(open_, close, targets, fee_rate=0.0, slippage=0.0, long_only=False, band
     sim = SimConfig(fee_rate, slippage, long_only, band, 252.0, initial)
     out = np.empty(N_METRICS)
     equity = np.empty(len(close))
-    ledger = simulate_targets_nb(np.asarray(open_, float), np.asarray(close, float), np.asarray(targets, float),
-                                 sim.as_array(), trade_start, out, equity)
+    ledger = simulate_targets_nb(
+        np.asarray(open_, float),
+        np.asarray(close, float),
+        np.asarray(targets, float),
+        sim.as_array(),
+        trade_start,
+        out,
+        equity,
+    )
     return dict(zip(METRIC_NAMES, out)), equity[trade_start:], trips_of(ledger)
 
 
 def test_a_target_decided_at_a_close_is_filled_at_the_next_open():
     _, equity, trips = run(OPEN, CLOSE, [1, 1, 1, 1, 1])
-    units = 1.0 / 11.0                                            # all equity at the open of bar 1
+    units = 1.0 / 11.0  # all equity at the open of bar 1
     np.testing.assert_allclose(equity, [1.0, units * 11.5, units * 12.5, units * 13.5, units * 14.5], rtol=1e-15)
     assert trips[0, ENTRY_BAR] == 1 and trips[0, EXIT_BAR] == -1
 
@@ -44,36 +60,36 @@ def test_the_fee_is_a_fraction_of_traded_notional():
 
 def test_slippage_moves_each_fill_against_its_trade():
     _, equity, trips = run(OPEN, CLOSE, [1, 1, 0, 0, 0], slippage=0.01)
-    units = 1.0 / 11.0                                           # sized on the open, filled 1% above it
+    units = 1.0 / 11.0  # sized on the open, filled 1% above it
     cash = 1.0 - units * 11.0 * 1.01
     assert equity[1] == pytest.approx(cash + units * 11.5, rel=1e-15)
-    assert trips[0, EXIT_PRICE] == pytest.approx(13.0 * 0.99, rel=1e-15)   # the sell fills 1% below the open
+    assert trips[0, EXIT_PRICE] == pytest.approx(13.0 * 0.99, rel=1e-15)  # the sell fills 1% below the open
     assert equity[3] == pytest.approx(cash + units * 13.0 * 0.99, rel=1e-15)
 
 
 def test_units_are_held_fixed_between_fills():
     metrics, equity, _ = run(OPEN, CLOSE, [0.5, 0.5, 0.5, 0.5, 0.5], fee_rate=0.001)
-    assert metrics["turnover"] == pytest.approx(0.5, rel=1e-15)           # one fill, no silent rebalancing
+    assert metrics["turnover"] == pytest.approx(0.5, rel=1e-15)  # one fill, no silent rebalancing
     units = 0.5 / 11.0
     assert equity[4] - equity[3] == pytest.approx(units * (14.5 - 13.5), rel=1e-12)
 
 
 def test_a_long_to_short_flip_is_one_fill_closing_one_trip_and_opening_the_next():
     metrics, _, trips = run(OPEN, CLOSE, [1, -1, -1, -1, -1], fee_rate=0.001)
-    assert metrics["trades"] == 2                                          # two entries
+    assert metrics["trades"] == 2  # two entries
     assert (trips[0, DIRECTION], trips[0, ENTRY_BAR], trips[0, EXIT_BAR]) == (1, 1, 2)
     assert (trips[1, DIRECTION], trips[1, ENTRY_BAR], trips[1, EXIT_BAR]) == (-1, 2, -1)
-    assert metrics["turnover"] == pytest.approx(1.0 + 2.0, rel=1e-3)      # in, then out and short again
+    assert metrics["turnover"] == pytest.approx(1.0 + 2.0, rel=1e-3)  # in, then out and short again
     units_long = 1.0 / 11.0
     equity_before_flip = 1.0 - 0.001 - 1.0 + units_long * 12.0
-    close_fee = 0.001 * units_long * 12.0                                  # the closing share of the flip's fee
+    close_fee = 0.001 * units_long * 12.0  # the closing share of the flip's fee
     assert trips[0, PNL] == pytest.approx(equity_before_flip - close_fee - 1.0, rel=1e-12)
     assert metrics["win_rate"] == 1.0 and metrics["profit_factor"] == math.inf
 
 
 def test_the_rebalance_band_skips_small_same_direction_changes():
     metrics, _, trips = run(OPEN, CLOSE, [1.0, 1.05, 1.2, 1.2, 1.2], band=0.1)
-    assert metrics["trades"] == 1 and len(trips) == 1                      # a rebalance is not an entry
+    assert metrics["trades"] == 1 and len(trips) == 1  # a rebalance is not an entry
     # fills: open 1 (to 1.0); 1.05 is within the band of the held 1.0; 1.2 is not and fills at open 3
     equity_open_3 = 1.0 / 11.0 * 13.0
     assert metrics["turnover"] == pytest.approx(1.0 + (1.2 * equity_open_3 - 1.0 / 11.0 * 13.0) / equity_open_3)
@@ -89,7 +105,7 @@ def test_ruin_leaves_equity_at_zero_for_every_later_bar():
     open_ = np.array([100.0, 100.0, 100.0, 30.0, 200.0])
     close = np.array([100.0, 100.0, 40.0, 30.0, 200.0])
     metrics, equity, trips = run(open_, close, [2, 2, 2, 2, 2])
-    np.testing.assert_array_equal(equity[2:], 0.0)                      # 2x long, -60%: wiped out at close 2
+    np.testing.assert_array_equal(equity[2:], 0.0)  # 2x long, -60%: wiped out at close 2
     assert metrics["final_equity"] == 0 and metrics["total_return"] == -1
     assert metrics["max_drawdown"] == 1 and metrics["cagr"] == -1
     assert metrics["trades"] == 1 and trips[0, EXIT_BAR] == 2 and trips[0, PNL] == -1.0
@@ -110,7 +126,7 @@ def test_constant_prices_cost_exactly_the_fees_and_nothing_else():
     np.testing.assert_array_equal(equity, 1.0)
     assert metrics["sharpe"] == 0 and metrics["max_drawdown"] == 0 and metrics["total_return"] == 0
     metrics, _, _ = run(flat, flat, [1, 1, 1, 0, 0, 0], fee_rate=0.001)
-    assert metrics["final_equity"] == pytest.approx(1.0 - 0.001 - 0.001, rel=1e-12)   # in and out, units fixed
+    assert metrics["final_equity"] == pytest.approx(1.0 - 0.001 - 0.001, rel=1e-12)  # in and out, units fixed
     assert metrics["win_rate"] == 0.0 and metrics["profit_factor"] == 0.0
 
 
@@ -129,7 +145,7 @@ def test_long_only_turns_short_targets_flat():
 def test_trade_start_ignores_earlier_targets_and_starts_the_curve_at_initial_equity():
     metrics, equity, trips = run(OPEN, CLOSE, [1, 1, -1, -1, -1], trade_start=2, initial=1000.0)
     assert equity[0] == 1000.0 and len(equity) == 3 and metrics["bars"] == 3
-    assert trips[0, ENTRY_BAR] == 3 and trips[0, DIRECTION] == -1        # decided at close 2, filled at open 3
+    assert trips[0, ENTRY_BAR] == 3 and trips[0, DIRECTION] == -1  # decided at close 2, filled at open 3
 
 
 def test_one_bar_of_data_gives_a_flat_well_defined_result():
@@ -156,7 +172,7 @@ def test_warm_up_bars_emit_no_exposure_and_the_first_decision_is_at_the_lookback
     assert lookback == 59
     assert np.all(targets[:lookback] == 0)
     result = seed.run(bars, row, SimConfig(0.0, 0.0, False, 0.0, 8766.0))
-    assert np.all(result.equity[:lookback + 1] == 1.0)                     # nothing held before the first fill
+    assert np.all(result.equity[: lookback + 1] == 1.0)  # nothing held before the first fill
     if targets[lookback] != 0:
         assert result.trades[0].entry_time == bars.timestamp[lookback + 1]
 

@@ -12,8 +12,19 @@ from hypothesis import strategies as st
 from tests.kernels.conftest import REL_TOL, assert_curve_close, assert_metrics_close, price_paths
 from tests.kernels.reference import reference_simulate
 from workloads.kernels.metrics import N_METRICS
-from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, PNL, TRIP_UNITS,
-                                        SimConfig, simulate_targets_nb, trips_of)
+from workloads.kernels.simulate import (
+    DIRECTION,
+    ENTRY_BAR,
+    ENTRY_PRICE,
+    EXIT_BAR,
+    EXIT_PRICE,
+    FEES,
+    PNL,
+    TRIP_UNITS,
+    SimConfig,
+    simulate_targets_nb,
+    trips_of,
+)
 
 exposures = st.one_of(st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]), st.floats(-2.0, 2.0))
 sims = st.builds(
@@ -44,10 +55,18 @@ def simulate(open_, close, targets, sim: SimConfig, trade_start: int):
 
 
 def reference(open_, close, targets, sim: SimConfig, trade_start: int):
-    return reference_simulate(open_, close, targets, fee_rate=sim.fee_rate, slippage=sim.slippage,
-                              long_only=sim.long_only, rebalance_band=sim.rebalance_band,
-                              bars_per_year=sim.bars_per_year, initial_equity=sim.initial_equity,
-                              trade_start=trade_start)
+    return reference_simulate(
+        open_,
+        close,
+        targets,
+        fee_rate=sim.fee_rate,
+        slippage=sim.slippage,
+        long_only=sim.long_only,
+        rebalance_band=sim.rebalance_band,
+        bars_per_year=sim.bars_per_year,
+        initial_equity=sim.initial_equity,
+        trade_start=trade_start,
+    )
 
 
 @settings(max_examples=400, deadline=None)

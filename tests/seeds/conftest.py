@@ -17,8 +17,16 @@ from workloads.seeds.registry import get_seed
 HOUR_NS = 3_600_000_000_000
 N_BARS = 400
 
-SEED_NAMES = ("stochastic_oscillator", "rsi_filter", "vwap_reversion", "bollinger_bands", "volatility_scaling",
-              "ichimoku_cloud", "donchian_breakout", "funding_rate_carry")
+SEED_NAMES = (
+    "stochastic_oscillator",
+    "rsi_filter",
+    "vwap_reversion",
+    "bollinger_bands",
+    "volatility_scaling",
+    "ichimoku_cloud",
+    "donchian_breakout",
+    "funding_rate_carry",
+)
 
 
 def random_bars(n: int, random_seed: int, price: float = 100.0, vol: float = 0.01) -> Bars:

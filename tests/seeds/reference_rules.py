@@ -13,7 +13,7 @@ from workloads.data.bars import Bars
 def _rolling(x: np.ndarray, n: int, reduce) -> np.ndarray:
     """``reduce`` over the windows ``x[t-n+1 .. t]``, NaN before ``n-1``."""
     out = np.full(x.shape[0], np.nan)
-    out[n - 1:] = reduce(sliding_window_view(x, n), axis=1)
+    out[n - 1 :] = reduce(sliding_window_view(x, n), axis=1)
     return out
 
 
@@ -59,7 +59,7 @@ def vwap_reversion(bars: Bars, window: int, z_entry: float, z_exit: float) -> np
     out = np.zeros(len(bars))
     position = 0.0
     for t in range(window - 1, len(bars)):
-        v, x = bars.volume[t - window + 1:t + 1], tp[t - window + 1:t + 1]
+        v, x = bars.volume[t - window + 1 : t + 1], tp[t - window + 1 : t + 1]
         if v.sum() <= 0.0:
             position = 0.0
         else:
@@ -107,14 +107,15 @@ def bollinger_bands(bars: Bars, window: int, k: float, mode: int) -> np.ndarray:
     return out
 
 
-def volatility_scaling(bars: Bars, vol_window: int, target_vol: float, trend: int, max_leverage: float,
-                       band: float, bars_per_year: float) -> np.ndarray:
+def volatility_scaling(
+    bars: Bars, vol_window: int, target_vol: float, trend: int, max_leverage: float, band: float, bars_per_year: float
+) -> np.ndarray:
     sma = talib.SMA(bars.close, trend)
     returns = np.concatenate([[np.nan], np.diff(np.log(bars.close))])
     out = np.zeros(len(bars))
     previous = 0.0
     for t in range(max(trend - 1, vol_window), len(bars)):
-        vol = np.std(returns[t - vol_window + 1:t + 1], ddof=1) * np.sqrt(bars_per_year)
+        vol = np.std(returns[t - vol_window + 1 : t + 1], ddof=1) * np.sqrt(bars_per_year)
         size = max_leverage if vol == 0.0 else min(max_leverage, target_vol / vol)
         raw = float(np.sign(bars.close[t] - sma[t])) * size
         if np.sign(raw) != np.sign(previous) or abs(raw - previous) > band:
@@ -147,13 +148,13 @@ def donchian_breakout(bars: Bars, entry: int, exit: int) -> np.ndarray:
     position = 0.0
     for t in range(max(entry, exit), len(bars)):
         c = bars.close[t]
-        if c > bars.high[t - entry:t].max():
+        if c > bars.high[t - entry : t].max():
             position = 1.0
-        elif c < bars.low[t - entry:t].min():
+        elif c < bars.low[t - entry : t].min():
             position = -1.0
-        elif position == 1.0 and c < bars.low[t - exit:t].min():
+        elif position == 1.0 and c < bars.low[t - exit : t].min():
             position = 0.0
-        elif position == -1.0 and c > bars.high[t - exit:t].max():
+        elif position == -1.0 and c > bars.high[t - exit : t].max():
             position = 0.0
         out[t] = position
     return out

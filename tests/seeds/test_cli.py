@@ -48,10 +48,21 @@ def grid_of(seed) -> tuple[list[str], int]:
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_backtest_prints_the_seeds_run(name, data_file):
     seed = get_seed(name)
-    document = invoke("backtest", "--data", data_file, "--strategy", name, "--fee-bps", "10", "--json",
-                      "--bars-per-year", BARS_PER_YEAR)
-    expected = seed.run(load_bars(data_file), seed.genes.defaults(), SimConfig(0.001, 0.0, False, 0.0,
-                                                                               BARS_PER_YEAR)).metrics
+    document = invoke(
+        "backtest",
+        "--data",
+        data_file,
+        "--strategy",
+        name,
+        "--fee-bps",
+        "10",
+        "--json",
+        "--bars-per-year",
+        BARS_PER_YEAR,
+    )
+    expected = seed.run(
+        load_bars(data_file), seed.genes.defaults(), SimConfig(0.001, 0.0, False, 0.0, BARS_PER_YEAR)
+    ).metrics
     assert document == pytest.approx(expected, rel=1e-12)
     assert document["trades"] > 0
 
@@ -60,8 +71,19 @@ def test_backtest_prints_the_seeds_run(name, data_file):
 def test_sweep_ranks_the_seeds_evaluated_grid(name, data_file):
     seed = get_seed(name)
     grid, size = grid_of(seed)
-    document = invoke("sweep", "--data", data_file, "--strategy", name, *grid, "--top", size, "--json",
-                      "--bars-per-year", BARS_PER_YEAR)
+    document = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        name,
+        *grid,
+        "--top",
+        size,
+        "--json",
+        "--bars-per-year",
+        BARS_PER_YEAR,
+    )
     assert document["requested"] == size and len(document["top"]) == document["evaluated"]
     bars = load_bars(data_file)
     sim = SimConfig(0.0, 0.0, False, 0.0, BARS_PER_YEAR)

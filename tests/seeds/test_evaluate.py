@@ -15,8 +15,9 @@ from workloads.seeds.registry import get_seed
 
 SIMS = {
     "costs": dict(fee_rate=0.001, slippage=0.0005, long_only=False, rebalance_band=0.0, bars_per_year=None),
-    "long_only_band_daily": dict(fee_rate=0.0004, slippage=0.0, long_only=True, rebalance_band=0.1,
-                                 bars_per_year=252.0),
+    "long_only_band_daily": dict(
+        fee_rate=0.0004, slippage=0.0, long_only=True, rebalance_band=0.1, bars_per_year=252.0
+    ),
 }
 
 

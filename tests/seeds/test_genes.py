@@ -14,19 +14,48 @@ from workloads.seeds.registry import all_seeds, get_seed
 
 # design §3.3: (kind, type floor, needs funding, {gene: (low, high, kind)})
 TABLE = {
-    "stochastic_oscillator": ("momentum", 20, False, {"k": (5, 50, "int"), "d": (2, 10, "int"),
-                                                      "oversold": (5, 40, "float"), "overbought": (60, 95, "float")}),
-    "rsi_filter": ("mean_reversion", 50, False, {"window": (2, 50, "int"), "oversold": (5, 45, "float"),
-                                                 "overbought": (55, 95, "float")}),
-    "vwap_reversion": ("mean_reversion", 50, False, {"window": (10, 200, "int"), "z_entry": (0.5, 3, "float"),
-                                                     "z_exit": (0, 1, "float")}),
-    "bollinger_bands": ("volatility", 50, False, {"window": (10, 100, "int"), "k": (1, 3.5, "float"),
-                                                  "mode": (0, 1, "choice")}),
-    "volatility_scaling": ("volatility", 20, False, {"vol_window": (5, 100, "int"), "target_vol": (0.05, 0.6, "float"),
-                                                     "trend": (10, 200, "int"), "max_leverage": (0.5, 2, "float"),
-                                                     "band": (0, 0.25, "float")}),
-    "ichimoku_cloud": ("trend", 50, False, {"tenkan": (5, 20, "int"), "kijun": (20, 60, "int"),
-                                            "senkou_b": (40, 120, "int")}),
+    "stochastic_oscillator": (
+        "momentum",
+        20,
+        False,
+        {"k": (5, 50, "int"), "d": (2, 10, "int"), "oversold": (5, 40, "float"), "overbought": (60, 95, "float")},
+    ),
+    "rsi_filter": (
+        "mean_reversion",
+        50,
+        False,
+        {"window": (2, 50, "int"), "oversold": (5, 45, "float"), "overbought": (55, 95, "float")},
+    ),
+    "vwap_reversion": (
+        "mean_reversion",
+        50,
+        False,
+        {"window": (10, 200, "int"), "z_entry": (0.5, 3, "float"), "z_exit": (0, 1, "float")},
+    ),
+    "bollinger_bands": (
+        "volatility",
+        50,
+        False,
+        {"window": (10, 100, "int"), "k": (1, 3.5, "float"), "mode": (0, 1, "choice")},
+    ),
+    "volatility_scaling": (
+        "volatility",
+        20,
+        False,
+        {
+            "vol_window": (5, 100, "int"),
+            "target_vol": (0.05, 0.6, "float"),
+            "trend": (10, 200, "int"),
+            "max_leverage": (0.5, 2, "float"),
+            "band": (0, 0.25, "float"),
+        },
+    ),
+    "ichimoku_cloud": (
+        "trend",
+        50,
+        False,
+        {"tenkan": (5, 20, "int"), "kijun": (20, 60, "int"), "senkou_b": (40, 120, "int")},
+    ),
     "donchian_breakout": ("trend", 50, False, {"entry": (10, 100, "int"), "exit": (5, 50, "int")}),
     "funding_rate_carry": ("carry", 20, True, {"window": (1, 48, "int"), "threshold": (0, 0.001, "float")}),
 }
@@ -62,7 +91,7 @@ def test_bollinger_mode_decodes_to_its_two_choices():
 @given(unit=arrays(np.float64, (4, 5), elements=st.floats(-0.5, 1.5)))
 def test_decoded_then_repaired_genomes_are_in_bounds_integral_and_ordered(name, unit):
     seed = get_seed(name)
-    params, _ = seed.repair(seed.genes.decode(unit[:, :len(seed.genes)]))
+    params, _ = seed.repair(seed.genes.decode(unit[:, : len(seed.genes)]))
     low, high = seed.genes.bounds()
     assert ((params >= low) & (params <= high)).all()
     for j, gene in enumerate(seed.genes.genes):

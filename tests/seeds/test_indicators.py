@@ -30,7 +30,7 @@ def windows(x: np.ndarray, n: int) -> np.ndarray:
 
 def nan_prefix(values: np.ndarray, first: int, length: int) -> np.ndarray:
     out = np.full(length, np.nan)
-    out[first:first + values.shape[0]] = values
+    out[first : first + values.shape[0]] = values
     return out
 
 
@@ -122,7 +122,7 @@ def test_ichimoku_spans_are_displaced_forward_by_kijun(tenkan, kijun, senkou_b):
         return nan_prefix((windows(H, n).max(axis=1) + windows(L, n).min(axis=1)) / 2.0, n - 1, bars)
 
     def displaced(x):
-        return np.concatenate([np.full(kijun, np.nan), x[:bars - kijun]])
+        return np.concatenate([np.full(kijun, np.nan), x[: bars - kijun]])
 
     tenkan_sen, kijun_sen, span_a, span_b = ta.ichimoku_1d(H, L, tenkan, kijun, senkou_b)
     assert_same(tenkan_sen, midpoint(tenkan))

@@ -19,9 +19,15 @@ def perturbed_after(bars: Bars, t: int, random_seed: int) -> Bars:
     open_ = close * np.exp(rng.normal(0.0, 0.01, n))
     high = np.maximum(open_, close) * 1.02
     low = np.minimum(open_, close) * 0.98
-    future = dict(open=open_, high=high, low=low, close=close, volume=rng.lognormal(3.0, 2.0, n),
-                  funding_rate=rng.normal(0.0, 1e-3, n))
-    columns = {name: np.concatenate([getattr(bars, name)[:t + 1], values]) for name, values in future.items()}
+    future = dict(
+        open=open_,
+        high=high,
+        low=low,
+        close=close,
+        volume=rng.lognormal(3.0, 2.0, n),
+        funding_rate=rng.normal(0.0, 1e-3, n),
+    )
+    columns = {name: np.concatenate([getattr(bars, name)[: t + 1], values]) for name, values in future.items()}
     return Bars.from_arrays(bars.timestamp, symbol=bars.symbol, **columns)
 
 
@@ -32,8 +38,11 @@ def test_targets_up_to_t_ignore_every_later_bar(name, bars):
     for t in (seed.lookback(rows[0]), 200, len(bars) - 2):
         future = perturbed_after(bars, t, random_seed=t)
         for row in rows:
-            np.testing.assert_array_equal(seed.targets(future, row)[:t + 1], seed.targets(bars, row)[:t + 1],
-                                          err_msg=f"{name} {seed.genes.as_dict(row)} t={t}")
+            np.testing.assert_array_equal(
+                seed.targets(future, row)[: t + 1],
+                seed.targets(bars, row)[: t + 1],
+                err_msg=f"{name} {seed.genes.as_dict(row)} t={t}",
+            )
 
 
 @pytest.mark.parametrize("name", SEED_NAMES)

@@ -28,8 +28,9 @@ def test_targets_follow_the_rule(name, bars):
     bars_per_year = infer_bars_per_year(bars.timestamp)
     for row in param_rows(seed, 6):
         expected = reference_targets(name, bars, row, bars_per_year)
-        np.testing.assert_allclose(seed.targets(bars, row), expected, rtol=1e-9, atol=0,
-                                   err_msg=f"{name} {seed.genes.as_dict(row)}")
+        np.testing.assert_allclose(
+            seed.targets(bars, row), expected, rtol=1e-9, atol=0, err_msg=f"{name} {seed.genes.as_dict(row)}"
+        )
 
 
 @pytest.mark.parametrize("name", SEED_NAMES)
@@ -61,7 +62,7 @@ def test_funding_rate_carry_is_flat_over_a_window_of_zero_funding_even_at_thresh
     seed = get_seed("funding_rate_carry")
     targets = seed.targets(bars, seed.genes.row({"window": 8, "threshold": 0.0}))
     zero = bars.funding_rate == 0.0
-    all_zero = np.array([t >= 7 and zero[t - 7:t + 1].all() for t in range(len(bars))])
+    all_zero = np.array([t >= 7 and zero[t - 7 : t + 1].all() for t in range(len(bars))])
     assert all_zero.any()
     assert (targets[all_zero] == 0.0).all()
     assert (targets[~all_zero][7:] != 0.0).all()
@@ -73,26 +74,33 @@ def test_targets_follow_the_rule_on_tick_rounded_prices(name, bars):
     seed = get_seed(name)
     tick = 0.25
     rounded = type(bars).from_arrays(
-        bars.timestamp, np.round(bars.open / tick) * tick, np.ceil(bars.high / tick) * tick,
-        np.floor(bars.low / tick) * tick, np.round(bars.close / tick) * tick, np.round(bars.volume, -2),
-        np.round(bars.funding_rate, 5))
+        bars.timestamp,
+        np.round(bars.open / tick) * tick,
+        np.ceil(bars.high / tick) * tick,
+        np.floor(bars.low / tick) * tick,
+        np.round(bars.close / tick) * tick,
+        np.round(bars.volume, -2),
+        np.round(bars.funding_rate, 5),
+    )
     bars_per_year = infer_bars_per_year(bars.timestamp)
     for row in param_rows(seed, 6, random_seed=1):
         expected = reference_targets(name, rounded, row, bars_per_year)
-        np.testing.assert_allclose(seed.targets(rounded, row), expected, rtol=1e-9, atol=0,
-                                   err_msg=f"{name} {seed.genes.as_dict(row)}")
+        np.testing.assert_allclose(
+            seed.targets(rounded, row), expected, rtol=1e-9, atol=0, err_msg=f"{name} {seed.genes.as_dict(row)}"
+        )
 
 
 def test_funding_rate_carry_does_not_trade_a_rate_pinned_at_the_threshold(bars):
     """A rate held at exactly the threshold (as exchanges pin it at the baseline) is not above it, whatever the
     rounding of the rolling mean; just below it, the seed shorts the payers."""
     seed = get_seed("funding_rate_carry")
-    pinned = type(bars).from_arrays(bars.timestamp, bars.open, bars.high, bars.low, bars.close, bars.volume,
-                                    np.full(len(bars), 0.0001))
+    pinned = type(bars).from_arrays(
+        bars.timestamp, bars.open, bars.high, bars.low, bars.close, bars.volume, np.full(len(bars), 0.0001)
+    )
     for window in (3, 7, 48):
         assert (seed.targets(pinned, seed.genes.row({"window": window, "threshold": 0.0001})) == 0.0).all()
         below = seed.targets(pinned, seed.genes.row({"window": window, "threshold": 0.000099}))
-        assert (below[window - 1:] == -1.0).all()
+        assert (below[window - 1 :] == -1.0).all()
 
 
 def test_vwap_reversion_is_flat_through_a_gap_without_volume(bars):

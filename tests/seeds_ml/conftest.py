@@ -40,15 +40,22 @@ def perturbed_after(bars: Bars, t: int, random_seed: int) -> Bars:
     consistent), volumes redrawn. Bars ``0..t`` are untouched."""
     rng = np.random.default_rng(random_seed)
     scale = np.ones(len(bars))
-    scale[t + 1:] = np.exp(np.cumsum(rng.normal(0.0, 0.05, len(bars) - t - 1)))
+    scale[t + 1 :] = np.exp(np.cumsum(rng.normal(0.0, 0.05, len(bars) - t - 1)))
     volume = bars.volume.copy()
-    volume[t + 1:] = rng.lognormal(5.0, 1.0, len(bars) - t - 1)
-    return Bars.from_arrays(bars.timestamp, bars.open * scale, bars.high * scale, bars.low * scale,
-                            bars.close * scale, volume, bars.funding_rate, symbol=bars.symbol)
+    volume[t + 1 :] = rng.lognormal(5.0, 1.0, len(bars) - t - 1)
+    return Bars.from_arrays(
+        bars.timestamp,
+        bars.open * scale,
+        bars.high * scale,
+        bars.low * scale,
+        bars.close * scale,
+        volume,
+        bars.funding_rate,
+        symbol=bars.symbol,
+    )
 
 
 def flat_bars(n: int) -> Bars:
     """``n`` bars at a constant price of 100 (no return is ever non-zero)."""
     price = np.full(n, 100.0)
-    return Bars.from_arrays(np.arange(n, dtype=np.int64) * 3_600_000_000_000, price, price, price, price,
-                            np.ones(n))
+    return Bars.from_arrays(np.arange(n, dtype=np.int64) * 3_600_000_000_000, price, price, price, price, np.ones(n))

@@ -82,12 +82,16 @@ def svc_targets(close, train_window: int, retrain_every: int, c: float, n_lags: 
     return walk_forward(close, train_window, retrain_every, n_lags, fit, predict_one)
 
 
-def tree_targets(close, train_window: int, retrain_every: int, n_components: int, max_depth: int,
-                 quantile: float) -> list[float]:
+def tree_targets(
+    close, train_window: int, retrain_every: int, n_components: int, max_depth: int, quantile: float
+) -> list[float]:
     def fit(rows, returns):
         x = np.array(rows)
-        model = make_pipeline(StandardScaler(), PCA(n_components=n_components, svd_solver="full"),
-                              DecisionTreeRegressor(max_depth=max_depth, random_state=0)).fit(x, np.array(returns))
+        model = make_pipeline(
+            StandardScaler(),
+            PCA(n_components=n_components, svd_solver="full"),
+            DecisionTreeRegressor(max_depth=max_depth, random_state=0),
+        ).fit(x, np.array(returns))
         in_sample = sorted(model.predict(x).tolist())
         return model, percentile(in_sample, quantile), percentile(in_sample, 1.0 - quantile)
 

@@ -9,8 +9,15 @@ from threadpoolctl import threadpool_info
 
 from tests.seeds_ml import reference
 from tests.seeds_ml.conftest import perturbed_after
-from workloads.seeds.ml_features import (RSI_WINDOW, VOL_WINDOW, feature_matrix, feature_start, next_return,
-                                         walk_forward_blocks, walk_forward_targets)
+from workloads.seeds.ml_features import (
+    RSI_WINDOW,
+    VOL_WINDOW,
+    feature_matrix,
+    feature_start,
+    next_return,
+    walk_forward_blocks,
+    walk_forward_targets,
+)
 
 
 @pytest.mark.parametrize("n_lags", [2, 7, 20])
@@ -19,8 +26,9 @@ def test_feature_rows_equal_the_plain_python_definitions(bars, n_lags):
     features = feature_matrix(bars.close, n_lags)
     assert features.shape == (len(bars), n_lags + 2)
     for t in range(feature_start(n_lags), len(bars), 7):
-        np.testing.assert_allclose(features[t], reference.features_at(close, t, n_lags), rtol=1e-9, atol=1e-13,
-                                   err_msg=f"bar {t}")
+        np.testing.assert_allclose(
+            features[t], reference.features_at(close, t, n_lags), rtol=1e-9, atol=1e-13, err_msg=f"bar {t}"
+        )
 
 
 @pytest.mark.parametrize("n_lags", [2, 20])
@@ -36,15 +44,14 @@ def test_a_feature_row_uses_no_close_after_its_bar(bars):
     features = feature_matrix(bars.close, 8)
     for t in (25, 100, 250):
         changed = feature_matrix(perturbed_after(bars, t, t).close, 8)
-        np.testing.assert_array_equal(changed[:t + 1], features[:t + 1])
-        assert not np.array_equal(changed[t + 1:], features[t + 1:])
+        np.testing.assert_array_equal(changed[: t + 1], features[: t + 1])
+        assert not np.array_equal(changed[t + 1 :], features[t + 1 :])
 
 
 def test_next_return_is_the_following_bars_simple_return(bars):
     labels = next_return(bars.close)
     close = bars.close.tolist()
-    np.testing.assert_allclose(labels[:-1], [reference.next_return(close, j) for j in range(len(bars) - 1)],
-                               rtol=1e-15)
+    np.testing.assert_allclose(labels[:-1], [reference.next_return(close, j) for j in range(len(bars) - 1)], rtol=1e-15)
     assert np.isnan(labels[-1])
 
 

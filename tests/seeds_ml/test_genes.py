@@ -9,10 +9,19 @@ import pytest
 from workloads.seeds.registry import all_seeds, get_seed
 
 SPECS = {
-    "linear_svc_classifier": [("train_window", 100, 1000, "int"), ("retrain_every", 10, 200, "int"),
-                              ("C", 1e-3, 10.0, "log"), ("n_lags", 2, 20, "int")],
-    "pca_tree_quantile": [("train_window", 100, 1000, "int"), ("retrain_every", 10, 200, "int"),
-                          ("n_components", 1, 8, "int"), ("max_depth", 2, 8, "int"), ("quantile", 0.5, 0.95, "float")],
+    "linear_svc_classifier": [
+        ("train_window", 100, 1000, "int"),
+        ("retrain_every", 10, 200, "int"),
+        ("C", 1e-3, 10.0, "log"),
+        ("n_lags", 2, 20, "int"),
+    ],
+    "pca_tree_quantile": [
+        ("train_window", 100, 1000, "int"),
+        ("retrain_every", 10, 200, "int"),
+        ("n_components", 1, 8, "int"),
+        ("max_depth", 2, 8, "int"),
+        ("quantile", 0.5, 0.95, "float"),
+    ],
 }
 
 
@@ -40,7 +49,7 @@ def test_c_decodes_log_uniformly():
     space = get_seed("linear_svc_classifier").genes
     unit = np.full((3, len(space)), 0.5)
     unit[:, space.index("C")] = [0.25, 0.5, 0.75]
-    np.testing.assert_allclose(space.decode(unit)[:, space.index("C")], [10 ** -2, 10 ** -1, 10 ** 0], rtol=1e-12)
+    np.testing.assert_allclose(space.decode(unit)[:, space.index("C")], [10**-2, 10**-1, 10**0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", SPECS)

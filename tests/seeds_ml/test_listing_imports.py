@@ -19,12 +19,13 @@ print(json.dumps([m for m in {FIT_ONLY_MODULES!r} if m in sys.modules]))
 
 
 def test_listing_every_seed_imports_no_scikit_learn_nor_threadpoolctl():
-    done = subprocess.run([sys.executable, "-c", LIST_SEEDS_AND_REPORT_LOADED], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_SEEDS_AND_REPORT_LOADED], capture_output=True, text=True, check=True
+    )
     loaded = json.loads(done.stdout)
     assert not loaded, (
         f"`all_seeds()` imported {', '.join(loaded)}; import it inside the function that fits (e.g. the seed's model "
-        "factory), not at module level. Find the importer with `python -X importtime -c \"from "
+        'factory), not at module level. Find the importer with `python -X importtime -c "from '
         "workloads.seeds.registry import all_seeds; all_seeds()\" 2>&1 | less` (a module's own imports are listed, "
         "indented, just above it)."
     )

@@ -21,20 +21,31 @@ FIRST_FIT = 120  # feature_start (20) + train_window (100) of the small rows
 EVERY = 17
 
 
-@pytest.mark.parametrize("t", [FIRST_FIT - 1, FIRST_FIT, FIRST_FIT + 1, FIRST_FIT + EVERY - 1, FIRST_FIT + EVERY,
-                               FIRST_FIT + 3 * EVERY + 5, N_BARS - 2])
+@pytest.mark.parametrize(
+    "t",
+    [
+        FIRST_FIT - 1,
+        FIRST_FIT,
+        FIRST_FIT + 1,
+        FIRST_FIT + EVERY - 1,
+        FIRST_FIT + EVERY,
+        FIRST_FIT + 3 * EVERY + 5,
+        N_BARS - 2,
+    ],
+)
 def test_changing_bars_after_t_leaves_targets_up_to_t_unchanged(seed, bars, t):
     row = small_row(seed)
     before = seed.targets(bars, row)
     after = seed.targets(perturbed_after(bars, t, random_seed=t), row)
-    np.testing.assert_array_equal(after[:t + 1], before[:t + 1])
+    np.testing.assert_array_equal(after[: t + 1], before[: t + 1])
 
 
 def test_the_future_does_change_later_targets(seed, bars):
     row = small_row(seed)
     t = FIRST_FIT + EVERY - 1
-    assert not np.array_equal(seed.targets(perturbed_after(bars, t, random_seed=1), row)[t + 1:],
-                              seed.targets(bars, row)[t + 1:])
+    assert not np.array_equal(
+        seed.targets(perturbed_after(bars, t, random_seed=1), row)[t + 1 :], seed.targets(bars, row)[t + 1 :]
+    )
 
 
 class Recorder:
@@ -119,14 +130,20 @@ def test_svc_exposure_is_always_a_direction_after_warm_up(bars):
     seed = linear_svc_classifier.SEED
     row = small_row(seed)
     targets = seed.targets(bars, row)
-    assert set(np.unique(targets[seed.lookback(row):])) == {-1.0, 1.0}
+    assert set(np.unique(targets[seed.lookback(row) :])) == {-1.0, 1.0}
 
 
 def test_same_input_gives_the_same_targets(seed, bars):
     row = small_row(seed)
     first = seed.targets(bars, row)
-    copy = type(bars).from_arrays(bars.timestamp.copy(), bars.open.copy(), bars.high.copy(), bars.low.copy(),
-                                  bars.close.copy(), bars.volume.copy())
+    copy = type(bars).from_arrays(
+        bars.timestamp.copy(),
+        bars.open.copy(),
+        bars.high.copy(),
+        bars.low.copy(),
+        bars.close.copy(),
+        bars.volume.copy(),
+    )
     np.testing.assert_array_equal(seed.targets(copy, row), first)
     np.testing.assert_array_equal(seed.targets(bars, row), first)
 
@@ -142,8 +159,13 @@ sys.stdout.write(seed.targets(generate(N_BARS, 11), small_row(seed)).tobytes().h
 
 
 def test_a_fresh_process_computes_the_same_targets(seed, bars):
-    done = subprocess.run([sys.executable, "-c", TARGETS_IN_A_FRESH_PROCESS, seed.name], capture_output=True,
-                          text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", TARGETS_IN_A_FRESH_PROCESS, seed.name],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert bytes.fromhex(done.stdout) == seed.targets(bars, small_row(seed)).tobytes()
 
 

@@ -27,7 +27,10 @@ def test_svc_targets_equal_the_plain_python_walk_forward(case, c, n_lags):
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_tree_targets_equal_the_plain_python_walk_forward(case, n_components, max_depth, quantile):
     bars, window, every = CASES[case]
-    row = pca_tree_quantile.SEED.genes.row(dict(train_window=window, retrain_every=every, n_components=n_components,
-                                                max_depth=max_depth, quantile=quantile))
+    row = pca_tree_quantile.SEED.genes.row(
+        dict(
+            train_window=window, retrain_every=every, n_components=n_components, max_depth=max_depth, quantile=quantile
+        )
+    )
     expected = reference.tree_targets(bars.close.tolist(), window, every, n_components, max_depth, quantile)
     np.testing.assert_array_equal(pca_tree_quantile.SEED.targets(bars, row), expected)

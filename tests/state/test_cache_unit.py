@@ -64,8 +64,9 @@ def test_during_backoff_redis_is_not_called_and_after_it_is_tried_again():
 
 def test_backoff_doubles_up_to_its_cap():
     clock = Clock()
-    cache = RedisCache(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2, backoff_initial=1.0,
-                       backoff_max=3.0, clock=clock)
+    cache = RedisCache(
+        f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2, backoff_initial=1.0, backoff_max=3.0, clock=clock
+    )
     waits = []
     for _ in range(4):
         cache.get_many(["k"])
@@ -87,8 +88,9 @@ def test_an_outage_is_logged_once_without_the_password(caplog):
 
 def test_make_cache_picks_redis_only_when_configured(tmp_path):
     assert isinstance(make_cache(Settings(database_url=f"duckdb://{tmp_path}/x.duckdb")), InProcessCache)
-    assert isinstance(make_cache(Settings(database_url=f"duckdb://{tmp_path}/x.duckdb",
-                                          redis_url="redis://h:6379/0")), RedisCache)
+    assert isinstance(
+        make_cache(Settings(database_url=f"duckdb://{tmp_path}/x.duckdb", redis_url="redis://h:6379/0")), RedisCache
+    )
 
 
 def test_fitness_keys_change_with_data_seed_config_and_genome():
@@ -96,7 +98,9 @@ def test_fitness_keys_change_with_data_seed_config_and_genome():
     base = fitness_keys("fp", "ema_crossover", {"fee": 0.001}, params)
     assert len(set(base)) == 2
     assert fitness_keys("fp", "ema_crossover", {"fee": 0.001}, params) == base
-    for other in (fitness_keys("fp2", "ema_crossover", {"fee": 0.001}, params),
-                  fitness_keys("fp", "sma_trend_filter", {"fee": 0.001}, params),
-                  fitness_keys("fp", "ema_crossover", {"fee": 0.002}, params)):
+    for other in (
+        fitness_keys("fp2", "ema_crossover", {"fee": 0.001}, params),
+        fitness_keys("fp", "sma_trend_filter", {"fee": 0.001}, params),
+        fitness_keys("fp", "ema_crossover", {"fee": 0.002}, params),
+    ):
         assert not set(other) & set(base)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from workloads.health import (DEGRADED, HEALTHY, UNHEALTHY, CheckResult, HealthReport, check_storage, ray_endpoint,
-                              scrub)
+from workloads.health import DEGRADED, HEALTHY, UNHEALTHY, CheckResult, HealthReport, check_storage, ray_endpoint, scrub
 from workloads.settings import Settings
 
-SETTINGS = Settings(database_url="postgresql://u:pgpw@db:5432/x", redis_url="redis://:redispw@cache:6379/0",
-                    api_token="tok")
+SETTINGS = Settings(
+    database_url="postgresql://u:pgpw@db:5432/x", redis_url="redis://:redispw@cache:6379/0", api_token="tok"
+)
 
 
 def test_overall_status_is_the_worst_check():
@@ -46,8 +46,15 @@ def test_scrub_masks_every_secret_of_the_settings():
     assert scrub("pgpw redispw tok", SETTINGS) == "*** *** ***"
 
 
-@pytest.mark.parametrize("address, endpoint", [("ray://head:10001", ("head", 10001)), ("ray://head", ("head", 10001)),
-                                               ("10.0.0.5:6379", ("10.0.0.5", 6379)), ("head", ("head", 6379)),
-                                               ("auto", None)])
+@pytest.mark.parametrize(
+    "address, endpoint",
+    [
+        ("ray://head:10001", ("head", 10001)),
+        ("ray://head", ("head", 10001)),
+        ("10.0.0.5:6379", ("10.0.0.5", 6379)),
+        ("head", ("head", 6379)),
+        ("auto", None),
+    ],
+)
 def test_ray_addresses_are_resolved_to_host_and_port(address, endpoint):
     assert ray_endpoint(address) == endpoint

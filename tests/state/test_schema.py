@@ -12,16 +12,20 @@ from workloads.storage.postgres import PostgresStorage
 
 def test_timescale_statements_make_ohlcv_and_generations_hypertables_and_compress_ohlcv():
     statements = schema.timescale_statements()
-    assert statements[0] == ("SELECT create_hypertable('ohlcv', 'ts', chunk_time_interval => INTERVAL '30 days', "
-                             "if_not_exists => TRUE, migrate_data => TRUE)")
+    assert statements[0] == (
+        "SELECT create_hypertable('ohlcv', 'ts', chunk_time_interval => INTERVAL '30 days', "
+        "if_not_exists => TRUE, migrate_data => TRUE)"
+    )
     assert statements[1].startswith("SELECT create_hypertable('generations', 'recorded_at'")
     assert "timescaledb.compress, timescaledb.compress_segmentby = 'symbol'" in statements[2]
-    assert statements[3] == ("SELECT add_compression_policy('ohlcv', compress_after => INTERVAL '90 days', "
-                             "if_not_exists => TRUE)")
+    assert statements[3] == (
+        "SELECT add_compression_policy('ohlcv', compress_after => INTERVAL '90 days', if_not_exists => TRUE)"
+    )
 
 
-@pytest.mark.parametrize("dialect, json_type, bytes_type", [("duckdb", "JSON", "BLOB"),
-                                                             ("postgresql", "JSONB", "BYTEA")])
+@pytest.mark.parametrize(
+    "dialect, json_type, bytes_type", [("duckdb", "JSON", "BLOB"), ("postgresql", "JSONB", "BYTEA")]
+)
 def test_initial_migration_differs_between_dialects_only_in_type_names(dialect, json_type, bytes_type):
     ddl = " ".join(schema.MIGRATIONS[0].statements(dialect))
     assert f"config {json_type} NOT NULL" in ddl and f"payload {bytes_type} NOT NULL" in ddl

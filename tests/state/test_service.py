@@ -23,8 +23,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def hof_entry(seed: str, params: dict, fitness: float) -> dict:
-    return {"strategy": seed, "params": params, "fitness": fitness, "dsr": 0.7,
-            "train_metrics": {"sharpe": fitness, "profit_factor": math.inf}, "holdout_metrics": {"sharpe": 0.2}}
+    return {
+        "strategy": seed,
+        "params": params,
+        "fitness": fitness,
+        "dsr": 0.7,
+        "train_metrics": {"sharpe": fitness, "profit_factor": math.inf},
+        "holdout_metrics": {"sharpe": 0.2},
+    }
 
 
 @pytest.fixture
@@ -42,8 +48,13 @@ def client(settings, bars):
     storage = open_storage(settings)
     storage.put_bars("BTC", bars)
     storage.create_run("r1", {"symbol": "BTC", "fee_bps": 10.0, "long_only": False}, bars.fingerprint())
-    storage.save_hall_of_fame("r1", [hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2),
-                                     hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8)])
+    storage.save_hall_of_fame(
+        "r1",
+        [
+            hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2),
+            hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8),
+        ],
+    )
     with TestClient(create_app(settings, storage=storage)) as test_client:
         yield test_client
 
@@ -63,8 +74,14 @@ def test_readiness_is_healthy_on_embedded_defaults(client):
 
 def test_openapi_schema_lists_every_endpoint(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/health/liveness", "/health/readiness", "/metrics", "/v1/strategies", "/v1/strategies/{strategy_id}",
-            "/v1/signals/{symbol}"} <= set(paths)
+    assert {
+        "/health/liveness",
+        "/health/readiness",
+        "/metrics",
+        "/v1/strategies",
+        "/v1/strategies/{strategy_id}",
+        "/v1/signals/{symbol}",
+    } <= set(paths)
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}])
@@ -82,13 +99,16 @@ def test_with_no_token_configured_v1_is_refused(tmp_path):
         assert client.get("/v1/strategies", headers=AUTH).status_code == 401
 
 
-@pytest.mark.parametrize("path, message", [
-    ("/v1/strategies?limit=0", "query parameter 'limit': Input should be greater than or equal to 1"),
-    ("/v1/strategies?limit=many", "query parameter 'limit': Input should be a valid integer"),
-    ("/v1/strategies?seed=no_such_seed", "query parameter 'seed': unknown seed 'no_such_seed'; known seeds: "),
-    ("/v1/signals/BTC?top=51", "query parameter 'top': Input should be less than or equal to 50"),
-    ("/v1/signals/!BTC", "path parameter 'symbol': String should match pattern"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/v1/strategies?limit=0", "query parameter 'limit': Input should be greater than or equal to 1"),
+        ("/v1/strategies?limit=many", "query parameter 'limit': Input should be a valid integer"),
+        ("/v1/strategies?seed=no_such_seed", "query parameter 'seed': unknown seed 'no_such_seed'; known seeds: "),
+        ("/v1/signals/BTC?top=51", "query parameter 'top': Input should be less than or equal to 50"),
+        ("/v1/signals/!BTC", "path parameter 'symbol': String should match pattern"),
+    ],
+)
 def test_bad_parameters_are_422_with_a_readable_message(client, path, message):
     response = client.get(path, headers=AUTH)
     assert response.status_code == 422
@@ -102,8 +122,9 @@ def test_strategies_are_listed_best_first_with_non_finite_metrics_as_strings(cli
 
 
 def test_strategies_filter_by_seed_and_limit(client):
-    assert [s["seed"] for s in client.get("/v1/strategies?seed=sma_trend_filter", headers=AUTH).json()["strategies"]] \
-        == ["sma_trend_filter"]
+    assert [
+        s["seed"] for s in client.get("/v1/strategies?seed=sma_trend_filter", headers=AUTH).json()["strategies"]
+    ] == ["sma_trend_filter"]
     assert client.get("/v1/strategies?limit=1", headers=AUTH).json()["count"] == 1
 
 
@@ -117,8 +138,9 @@ def test_signals_are_each_strategys_target_after_the_latest_bar(client, bars):
     body = client.get("/v1/signals/BTC?top=2", headers=AUTH).json()
     assert body["symbol"] == "BTC" and body["bars"] == len(bars)
     seed = get_seed("ema_crossover")
-    expected = seed.run(bars, seed.genes.row({"fast": 5, "slow": 30}),
-                        SimConfig(0.001, 0.0, False, 0.0, 8766.0)).exposure[-1]
+    expected = seed.run(
+        bars, seed.genes.row({"fast": 5, "slow": 30}), SimConfig(0.001, 0.0, False, 0.0, 8766.0)
+    ).exposure[-1]
     first = body["signals"][0]
     assert first["strategy_id"] == "r1.1" and first["error"] is None
     assert first["target_exposure"] == expected
@@ -140,8 +162,11 @@ def test_metrics_expose_http_requests_by_route_template(client):
 
 
 def _last_generation_samples(text: str) -> list[float]:
-    return [float(line.split()[-1]) for line in text.splitlines()
-            if line.startswith("genepool_last_generation_timestamp_seconds")]
+    return [
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("genepool_last_generation_timestamp_seconds")
+    ]
 
 
 def test_metrics_export_no_last_generation_time_before_any_generation(client):

@@ -24,8 +24,10 @@ def test_default_home_is_dot_genepool_in_the_working_directory(tmp_path, monkeyp
 
 
 def test_every_contract_output_is_read_from_its_environment_variable():
-    env = {contract.env_name(name): f"redis://h/{i}" if name == "redis_url" else f"value-{name}"
-           for i, name in enumerate(contract.STACK_OUTPUTS)}
+    env = {
+        contract.env_name(name): f"redis://h/{i}" if name == "redis_url" else f"value-{name}"
+        for i, name in enumerate(contract.STACK_OUTPUTS)
+    }
     env[contract.env_name("database_url")] = PG
     settings = load_settings(env=env)
     assert settings.database_url == PG
@@ -35,16 +37,27 @@ def test_every_contract_output_is_read_from_its_environment_variable():
 
 
 def test_empty_environment_values_mean_absent(tmp_path):
-    settings = load_settings(env={"GENEPOOL_REDIS_URL": "", "GENEPOOL_DATABASE_URL": " ", "GENEPOOL_HOME": str(tmp_path)})
+    settings = load_settings(
+        env={"GENEPOOL_REDIS_URL": "", "GENEPOOL_DATABASE_URL": " ", "GENEPOOL_HOME": str(tmp_path)}
+    )
     assert settings.redis_url is None and settings.database_url.startswith("duckdb://")
 
 
 def test_stack_outputs_file_wins_over_the_environment_and_ignores_other_outputs(tmp_path):
     path = tmp_path / "outputs.json"
-    path.write_text(json.dumps({"database_url": PG, "redis_url": "redis://:pw@cache:6379/0", "kubeconfig": "x",
-                                "estimated_hourly_cost_usd": 1.5}))
-    settings = load_settings(path, env={"GENEPOOL_DATABASE_URL": "duckdb:///elsewhere.duckdb",
-                                        "GENEPOOL_RAY_ADDRESS": "ray://head:10001"})
+    path.write_text(
+        json.dumps(
+            {
+                "database_url": PG,
+                "redis_url": "redis://:pw@cache:6379/0",
+                "kubeconfig": "x",
+                "estimated_hourly_cost_usd": 1.5,
+            }
+        )
+    )
+    settings = load_settings(
+        path, env={"GENEPOOL_DATABASE_URL": "duckdb:///elsewhere.duckdb", "GENEPOOL_RAY_ADDRESS": "ray://head:10001"}
+    )
     assert settings.database_url == PG and settings.redis_url == "redis://:pw@cache:6379/0"
     assert settings.ray_address == "ray://head:10001"
 
@@ -56,8 +69,10 @@ def test_unrevealed_secret_in_stack_outputs_is_refused_with_the_fix(tmp_path):
         load_settings(path, env={})
 
 
-@pytest.mark.parametrize("content, rule", [("{not json", "not JSON"), ("[1, 2]", "JSON object"),
-                                           ('{"redis_url": 5}', "redis_url: expected a string")])
+@pytest.mark.parametrize(
+    "content, rule",
+    [("{not json", "not JSON"), ("[1, 2]", "JSON object"), ('{"redis_url": 5}', "redis_url: expected a string")],
+)
 def test_bad_stack_outputs_file_names_the_file_and_rule(tmp_path, content, rule):
     path = tmp_path / "outputs.json"
     path.write_text(content)

@@ -84,8 +84,11 @@ def test_health_json_on_embedded_defaults_is_healthy():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["status"] == "healthy"
-    assert {name: check["status"] for name, check in report["checks"].items()} == \
-        {"storage": "healthy", "cache": "healthy", "ray": "healthy"}
+    assert {name: check["status"] for name, check in report["checks"].items()} == {
+        "storage": "healthy",
+        "cache": "healthy",
+        "ray": "healthy",
+    }
 
 
 def test_health_reports_an_unreachable_ray_address_as_degraded(monkeypatch):

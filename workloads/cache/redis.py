@@ -48,7 +48,7 @@ def unframe(value: bytes) -> bytes | None:
     if len(value) < _HEADER.size:
         return None
     magic, crc = _HEADER.unpack_from(value)
-    payload = value[_HEADER.size:]
+    payload = value[_HEADER.size :]
     if magic != MAGIC or zlib.crc32(payload) != crc:
         return None
     return payload
@@ -57,17 +57,30 @@ def unframe(value: bytes) -> bytes | None:
 class RedisCache:
     """A :class:`~workloads.cache.base.FitnessCache` on Redis that degrades to all-miss when Redis is away."""
 
-    def __init__(self, url: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, batch_size: int = 1000,
-                 socket_timeout: float = 1.0, backoff_initial: float = 0.5, backoff_max: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        batch_size: int = 1000,
+        socket_timeout: float = 1.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if ttl_seconds <= 0:
             raise ValueError(f"ttl_seconds {ttl_seconds!r}: must be > 0")
         self.url = redact_url(url) or ""
         self.ttl_seconds = int(ttl_seconds)
         self.batch_size = batch_size
         self.stats = CacheStats()
-        self._client = redis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
-                                            retry=Retry(NoBackoff(), 0), max_connections=50)
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+            max_connections=50,
+        )
         self._clock = clock
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -93,8 +106,11 @@ class RedisCache:
             return
         with self._lock:
             if not self._down:
-                log.warning("fitness cache %s unavailable (%s); continuing uncached and reconnecting with backoff",
-                            self.url, exc)
+                log.warning(
+                    "fitness cache %s unavailable (%s); continuing uncached and reconnecting with backoff",
+                    self.url,
+                    exc,
+                )
                 self._down = True
                 self._backoff = self._backoff_initial
             else:
@@ -123,7 +139,7 @@ class RedisCache:
         raw: list[bytes | None] = []
         try:
             for start in range(0, len(keys), self.batch_size):
-                raw.extend(self._client.mget([KEY_PREFIX + key for key in keys[start:start + self.batch_size]]))
+                raw.extend(self._client.mget([KEY_PREFIX + key for key in keys[start : start + self.batch_size]]))
         except redis.RedisError as exc:
             self._error(exc)
             return self._miss_all(len(keys))

@@ -29,10 +29,18 @@ StrategyOption = Annotated[str, typer.Option("--strategy", help="Seed name (see 
 FeeOption = Annotated[float, typer.Option("--fee-bps", min=0.0, help="Fee per fill, bps of traded notional.")]
 SlippageOption = Annotated[float, typer.Option("--slippage-bps", min=0.0, help="Slippage per fill, bps of the open.")]
 LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Short targets become flat.")]
-BandOption = Annotated[float, typer.Option(
-    "--rebalance-band", min=0.0, help="Same-direction exposure changes up to this (fraction of equity) are not traded.")]
-BarsPerYearOption = Annotated[Optional[float], typer.Option(
-    "--bars-per-year", min=0.0, help="Annualisation; inferred from the timestamps when omitted.")]
+BandOption = Annotated[
+    float,
+    typer.Option(
+        "--rebalance-band",
+        min=0.0,
+        help="Same-direction exposure changes up to this (fraction of equity) are not traded.",
+    ),
+]
+BarsPerYearOption = Annotated[
+    Optional[float],
+    typer.Option("--bars-per-year", min=0.0, help="Annualisation; inferred from the timestamps when omitted."),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -54,15 +62,21 @@ def _load(path: Path, seed: Seed) -> Bars:
     return bars
 
 
-def _sim(bars: Bars, fee_bps: float, slippage_bps: float, long_only: bool, band: float,
-         bars_per_year: float | None) -> SimConfig:
+def _sim(
+    bars: Bars, fee_bps: float, slippage_bps: float, long_only: bool, band: float, bars_per_year: float | None
+) -> SimConfig:
     from workloads.data.calendar import infer_bars_per_year
     from workloads.kernels.simulate import SimConfig
 
     if bars_per_year is None:
         bars_per_year = infer_bars_per_year(bars.timestamp)
-    return SimConfig(fee_rate=fee_bps / 1e4, slippage=slippage_bps / 1e4, long_only=long_only,
-                     rebalance_band=band, bars_per_year=bars_per_year)
+    return SimConfig(
+        fee_rate=fee_bps / 1e4,
+        slippage=slippage_bps / 1e4,
+        long_only=long_only,
+        rebalance_band=band,
+        bars_per_year=bars_per_year,
+    )
 
 
 def _params(seed: Seed, assignments: list[str]) -> np.ndarray:
@@ -76,8 +90,11 @@ def _params(seed: Seed, assignments: list[str]) -> np.ndarray:
 
 
 def _report_repairs(seed: Seed, before: np.ndarray, after: np.ndarray) -> None:
-    error_console.print(f"[yellow]repaired:[/] {seed.genes.as_dict(before)} → {seed.genes.as_dict(after)} "
-                        f"({', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)})", highlight=False)
+    error_console.print(
+        f"[yellow]repaired:[/] {seed.genes.as_dict(before)} → {seed.genes.as_dict(after)} "
+        f"({', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)})",
+        highlight=False,
+    )
 
 
 def _iso(ns: int | None) -> str:
@@ -93,10 +110,18 @@ def write_trades(path: Path, trades: list[Trade]) -> None:
         writer = csv.writer(handle)
         writer.writerow(TRADE_COLUMNS)
         for trade in trades:
-            writer.writerow([_iso(trade.entry_time), _iso(trade.exit_time),
-                             "long" if trade.direction > 0 else "short", repr(trade.entry_price),
-                             "" if trade.exit_price is None else repr(trade.exit_price), repr(trade.units),
-                             repr(trade.pnl), repr(trade.fees)])
+            writer.writerow(
+                [
+                    _iso(trade.entry_time),
+                    _iso(trade.exit_time),
+                    "long" if trade.direction > 0 else "short",
+                    repr(trade.entry_price),
+                    "" if trade.exit_price is None else repr(trade.exit_price),
+                    repr(trade.units),
+                    repr(trade.pnl),
+                    repr(trade.fees),
+                ]
+            )
 
 
 def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
@@ -111,16 +136,18 @@ def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
 def backtest(
     data: DataOption,
     strategy: StrategyOption,
-    param: Annotated[Optional[list[str]], typer.Option("--param", help="name=value; repeat. Defaults otherwise.")]
-    = None,
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", help="name=value; repeat. Defaults otherwise.")
+    ] = None,
     fee_bps: FeeOption = 0.0,
     slippage_bps: SlippageOption = 0.0,
     long_only: LongOnlyOption = False,
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
     json_output: JsonOption = False,
-    trades_out: Annotated[Optional[Path], typer.Option("--trades-out", help="Write the trade list to this CSV.")]
-    = None,
+    trades_out: Annotated[
+        Optional[Path], typer.Option("--trades-out", help="Write the trade list to this CSV.")
+    ] = None,
 ) -> None:
     """Backtest one strategy: exposure at each close, filled at the next open (design §3.2); print the metrics."""
     from workloads.sweep import metrics_dict
@@ -151,8 +178,9 @@ def sweep(
     strategy: StrategyOption,
     grid: Annotated[list[str], typer.Option("--grid", help="name=start:stop:step, name=v1,v2 or name=v; repeat.")],
     top: Annotated[int, typer.Option("--top", min=1, help="How many of the best to show.")] = 10,
-    rank_by: Annotated[str, typer.Option("--rank-by", help="Metric to rank by (max_drawdown: lowest first).")]
-    = "sharpe",
+    rank_by: Annotated[
+        str, typer.Option("--rank-by", help="Metric to rank by (max_drawdown: lowest first).")
+    ] = "sharpe",
     fee_bps: FeeOption = 0.0,
     slippage_bps: SlippageOption = 0.0,
     long_only: LongOnlyOption = False,
@@ -173,15 +201,20 @@ def sweep(
         sim = _sim(bars, fee_bps, slippage_bps, long_only, rebalance_band, bars_per_year)
         result = run_sweep(seed, bars, grids, sim)
     if result.repaired:
-        error_console.print(f"[yellow]repaired:[/] {result.repaired} of {result.requested} combinations broke "
-                            f"{', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)}; evaluated "
-                            f"{result.evaluated} distinct combinations", highlight=False)
+        error_console.print(
+            f"[yellow]repaired:[/] {result.repaired} of {result.requested} combinations broke "
+            f"{', '.join(f'{a} < {b}' for a, b in seed.ordered_genes)}; evaluated "
+            f"{result.evaluated} distinct combinations",
+            highlight=False,
+        )
     document = describe(seed, result, top, rank_by)
     if json_output:
         print_json(document)
         return
-    table = Table(title=f"{seed.name}: {result.evaluated:,} combinations × {result.n_bars:,} bars in "
-                        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}")
+    table = Table(
+        title=f"{seed.name}: {result.evaluated:,} combinations × {result.n_bars:,} bars in "
+        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}"
+    )
     names = list(seed.genes.names)
     shown = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate", "final_equity")
     for column in (*names, *shown):

@@ -18,38 +18,58 @@ def bench(
     bars: Annotated[int, typer.Option("--bars", min=2, help="Bars per kernel run.")] = 1_000_000,
     population: Annotated[int, typer.Option("--population", min=1, help="Individuals per kernel run.")] = 1_000,
     ml_bars: Annotated[int, typer.Option("--ml-bars", min=2, help="Bars for scikit-learn seeds.")] = 20_000,
-    ml_population: Annotated[int, typer.Option("--ml-population", min=1,
-                                               help="Individuals for scikit-learn seeds.")] = 2,
+    ml_population: Annotated[
+        int, typer.Option("--ml-population", min=1, help="Individuals for scikit-learn seeds.")
+    ] = 2,
     sweep_bars: Annotated[int, typer.Option("--sweep-bars", min=2, help="Bars of the sweep.")] = 100_000,
-    sweep_fast: Annotated[str, typer.Option("--sweep-fast", help="Fast EMA periods of the sweep, start:stop:step "
-                                            "or v1,v2,... (as genepool sweep --grid).")] = "5:44:1",
-    sweep_slow: Annotated[str, typer.Option("--sweep-slow", help="Slow EMA periods of the sweep (each above every "
-                                            "fast one).")] = "50:170:5",
+    sweep_fast: Annotated[
+        str,
+        typer.Option(
+            "--sweep-fast",
+            help="Fast EMA periods of the sweep, start:stop:step or v1,v2,... (as genepool sweep --grid).",
+        ),
+    ] = "5:44:1",
+    sweep_slow: Annotated[
+        str, typer.Option("--sweep-slow", help="Slow EMA periods of the sweep (each above every fast one).")
+    ] = "50:170:5",
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Alternating runs per sweep engine.")] = 2,
     vectorbt: Annotated[bool, typer.Option("--vectorbt/--no-vectorbt", help="Compare with vectorbt.")] = True,
     seed: Annotated[Optional[list[str]], typer.Option("--seed", help="Only these seeds (repeat).")] = None,
-    evolution: Annotated[bool, typer.Option("--evolution/--no-evolution",
-                                            help="Also time the evolution (non-ML seeds).")] = True,
+    evolution: Annotated[
+        bool, typer.Option("--evolution/--no-evolution", help="Also time the evolution (non-ML seeds).")
+    ] = True,
     evolution_bars: Annotated[int, typer.Option("--evolution-bars", min=500, help="Bars of the evolution.")] = 100_000,
-    evolution_population: Annotated[int, typer.Option("--evolution-population", min=2,
-                                                      help="Population per seed.")] = 200,
-    evolution_backends: Annotated[str, typer.Option("--evolution-backends",
-                                                    help="Comma-separated: local, ray.")] = "local,ray",
+    evolution_population: Annotated[
+        int, typer.Option("--evolution-population", min=2, help="Population per seed.")
+    ] = 200,
+    evolution_backends: Annotated[
+        str, typer.Option("--evolution-backends", help="Comma-separated: local, ray.")
+    ] = "local,ray",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Time the fitness kernels, the EMA sweep (vs vectorbt) and the evolution (local vs Ray); print the figures
     and write them as JSON."""
     from workloads.bench import BenchConfig, run_bench
 
-    config = BenchConfig(bars=bars, population=population, ml_bars=ml_bars, ml_population=ml_population,
-                         sweep_bars=sweep_bars, sweep_fast=sweep_fast, sweep_slow=sweep_slow, repeats=repeats,
-                         vectorbt=vectorbt, seeds=tuple(seed or ()))
+    config = BenchConfig(
+        bars=bars,
+        population=population,
+        ml_bars=ml_bars,
+        ml_population=ml_population,
+        sweep_bars=sweep_bars,
+        sweep_fast=sweep_fast,
+        sweep_slow=sweep_slow,
+        repeats=repeats,
+        vectorbt=vectorbt,
+        seeds=tuple(seed or ()),
+    )
     results = run_bench(config)
     if evolution:
         from workloads.evolution.bench import run_benchmark
 
-        results["evolution"] = run_benchmark(evolution_bars, evolution_population,
-                                             backends=tuple(b.strip() for b in evolution_backends.split(",")))
+        results["evolution"] = run_benchmark(
+            evolution_bars, evolution_population, backends=tuple(b.strip() for b in evolution_backends.split(","))
+        )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
@@ -62,24 +82,42 @@ def bench(
         kernels.add_column(column, justify="right")
     for row in results["kernels"]:
         size = f"{row['bars']:,} × {row['population']:,}" + (" (reduced)" if row["reduced"] else "")
-        kernels.add_row(row["seed"], size, f"{row['seconds']:.2f}", f"{row['bar_evals_per_second']:.3g}",
-                        f"{row['bar_evals_per_second_per_thread']:.3g}", f"{row['peak_rss_above_inputs_mb']:.1f} MB")
+        kernels.add_row(
+            row["seed"],
+            size,
+            f"{row['seconds']:.2f}",
+            f"{row['bar_evals_per_second']:.3g}",
+            f"{row['bar_evals_per_second_per_thread']:.3g}",
+            f"{row['peak_rss_above_inputs_mb']:.1f} MB",
+        )
     console.print(kernels)
     sweep = results["sweep"]
-    runs = Table(title=f"EMA sweep: {sweep['pairs']:,} pairs (fast {sweep['fast']}, slow {sweep['slow']}) × "
-                       f"{sweep['bars']:,} bars, whole processes after one untimed warm-up run each")
+    runs = Table(
+        title=f"EMA sweep: {sweep['pairs']:,} pairs (fast {sweep['fast']}, slow {sweep['slow']}) × "
+        f"{sweep['bars']:,} bars, whole processes after one untimed warm-up run each"
+    )
     for column in ("run", "engine", "seconds", "of which compute", "peak RSS", "median total_return"):
         runs.add_column(column, justify="right", no_wrap=True)
     for i, run in enumerate(sweep["runs"], 1):
-        runs.add_row(str(i), run["engine"], f"{run['seconds']:.2f}", f"{run['compute_seconds']:.2f}",
-                     f"{run['peak_rss_mb']:,.0f} MB", f"{run['median_total_return']:.4f}")
+        runs.add_row(
+            str(i),
+            run["engine"],
+            f"{run['seconds']:.2f}",
+            f"{run['compute_seconds']:.2f}",
+            f"{run['peak_rss_mb']:,.0f} MB",
+            f"{run['median_total_return']:.4f}",
+        )
     console.print(runs)
     if "speedup" in sweep:
-        console.print(f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median whole-process wall time); "
-                      f"{sweep['compute_speedup']:.1f}× on the sweep's compute alone")
-        console.print(f"a Python process that only imports Numba and calls one cached kernel takes "
-                      f"{sweep['numba_floor_seconds']:.2f} s here: no Numba-based sweep can be more than "
-                      f"{sweep['speedup_ceiling']:.1f}× faster than vectorbt as a whole process on this machine")
+        console.print(
+            f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median whole-process wall time); "
+            f"{sweep['compute_speedup']:.1f}× on the sweep's compute alone"
+        )
+        console.print(
+            f"a Python process that only imports Numba and calls one cached kernel takes "
+            f"{sweep['numba_floor_seconds']:.2f} s here: no Numba-based sweep can be more than "
+            f"{sweep['speedup_ceiling']:.1f}× faster than vectorbt as a whole process on this machine"
+        )
     if "evolution" in results:
         from workloads.evolution.bench import format_benchmark
 

@@ -62,7 +62,7 @@ def print_summary(summary: dict[str, Any], repairs: RepairReport | None = None) 
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)
-    for line in (repairs.lines() if repairs else []):
+    for line in repairs.lines() if repairs else []:
         console.print(f"[yellow]repaired:[/] {line}")
 
 
@@ -81,8 +81,9 @@ def generate_command(
     from workloads.data.synthetic import generate
 
     with bad_input_exits():
-        data = generate(bars, random_seed, funding=funding, interval_seconds=parse_interval(interval), start=start,
-                        symbol=symbol)
+        data = generate(
+            bars, random_seed, funding=funding, interval_seconds=parse_interval(interval), start=start, symbol=symbol
+        )
         write_bars(data, out)
     console.print(f"wrote {len(data):,} bars to {out}")
 

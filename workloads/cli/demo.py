@@ -34,5 +34,10 @@ def demo(
     write_bars(generate(DEMO_BARS, DEMO_RANDOM_SEED, funding=True), data_path)
     loaded = read_bars(data_path)
     print_summary(summarize(loaded.bars, loaded.repairs))
-    evolve(data=data_path, population=DEMO_POPULATION, generations=DEMO_GENERATIONS, random_seed=DEMO_RANDOM_SEED,
-           report=out_dir / "report.html")
+    evolve(
+        data=data_path,
+        population=DEMO_POPULATION,
+        generations=DEMO_GENERATIONS,
+        random_seed=DEMO_RANDOM_SEED,
+        report=out_dir / "report.html",
+    )

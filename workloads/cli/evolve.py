@@ -48,8 +48,9 @@ def default_runs_dir() -> Path:
     return default_home() / "runs"
 
 
-def _load_data(data: Optional[Path], synthetic: Optional[int], symbol: Optional[str], random_seed: int,
-               settings: Settings) -> Bars:
+def _load_data(
+    data: Optional[Path], synthetic: Optional[int], symbol: Optional[str], random_seed: int, settings: Settings
+) -> Bars:
     from workloads.data.loaders import load_bars
     from workloads.data.synthetic import generate
     from workloads.storage import open_storage
@@ -71,22 +72,30 @@ def evolve(
     symbol: Annotated[Optional[str], Opt("--symbol", help="Use the bars stored for this symbol (data import).")] = None,
     synthetic: Annotated[Optional[int], Opt("--synthetic", help="Use N generated bars (with funding) instead.")] = None,
     config_file: Annotated[Optional[Path], Opt("--config", help="YAML/JSON file of evolution settings.")] = None,
-    strategies: Annotated[Optional[str], Opt("--strategies", help="Comma-separated seeds (default: all ready).")] = None,
+    strategies: Annotated[
+        Optional[str], Opt("--strategies", help="Comma-separated seeds (default: all ready).")
+    ] = None,
     population: Annotated[Optional[int], Opt("--population", help="Individuals per seed per generation [50].")] = None,
-    generations: Annotated[Optional[int], Opt("--generations", help="Generations, the initial one included [10].")] = None,
+    generations: Annotated[
+        Optional[int], Opt("--generations", help="Generations, the initial one included [10].")
+    ] = None,
     mutation: Annotated[Optional[float], Opt("--mutation", help="Per-gene mutation probability [0.1].")] = None,
     crossover: Annotated[Optional[float], Opt("--crossover", help="Per-pair crossover probability [0.8].")] = None,
     elite: Annotated[Optional[float], Opt("--elite", help="Elite fraction kept unchanged [0.2].")] = None,
     holdout: Annotated[Optional[float], Opt("--holdout", help="Last fraction of bars never searched [0.3].")] = None,
-    segments: Annotated[Optional[int], Opt("--segments", help="Walk-forward segments of the training span [3].")] = None,
+    segments: Annotated[
+        Optional[int], Opt("--segments", help="Walk-forward segments of the training span [3].")
+    ] = None,
     min_trades: Annotated[Optional[int], Opt("--min-trades", help="Entries wanted per segment [3].")] = None,
     fee_bps: Annotated[Optional[float], Opt("--fee-bps", help="Fee per fill, basis points of notional [10].")] = None,
     slippage_bps: Annotated[Optional[float], Opt("--slippage-bps", help="Slippage, basis points [5].")] = None,
     long_only: Annotated[Optional[bool], Opt("--long-only/--long-short", help="Forbid shorts.")] = None,
     hall_of_fame: Annotated[Optional[int], Opt("--hall-of-fame", help="Entries kept across seeds [10].")] = None,
     random_seed: Annotated[Optional[int], Opt("--random-seed", help="Root of every random draw [0].")] = None,
-    settings_: Annotated[Optional[list[str]], Opt("--set", help="Any config key, KEY=VALUE (repeatable), e.g. "
-                                                  "--set tournament=4 --set max_drawdown=0.3.")] = None,
+    settings_: Annotated[
+        Optional[list[str]],
+        Opt("--set", help="Any config key, KEY=VALUE (repeatable), e.g. --set tournament=4 --set max_drawdown=0.3."),
+    ] = None,
     backend: Annotated[str, Opt("--backend", help="local (Numba threads) or ray (actor pool).")] = "local",
     workers: Annotated[Optional[int], Opt("--workers", help="Ray actors [2].")] = None,
     run_id: Annotated[Optional[str], Opt("--run-id", help="Name of the run (default: generated).")] = None,
@@ -94,11 +103,13 @@ def evolve(
     runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
     report: Annotated[Optional[Path], Opt("--report", help="Also write the HTML report to this file.")] = None,
     store: Annotated[bool, Opt("--store/--no-store", help="Record the run and hall of fame in the database.")] = True,
-    checkpoints: Annotated[str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")]
-    = "local",
+    checkpoints: Annotated[
+        str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")
+    ] = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
-    metrics_port: Annotated[Optional[int], Opt("--metrics-port", help="Serve Prometheus metrics on this port "
-                                                                       "during the run.")] = None,
+    metrics_port: Annotated[
+        Optional[int], Opt("--metrics-port", help="Serve Prometheus metrics on this port during the run.")
+    ] = None,
     stack_outputs: StackOutputs = None,
 ) -> None:
     """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
@@ -110,9 +121,18 @@ def evolve(
     from workloads.storage.runs import RunRecorder
 
     overrides: dict[str, Any] = {
-        "population": population, "generations": generations, "mutation": mutation, "crossover": crossover,
-        "elite": elite, "holdout": holdout, "segments": segments, "min_trades": min_trades, "fee_bps": fee_bps,
-        "slippage_bps": slippage_bps, "long_only": long_only, "hall_of_fame": hall_of_fame,
+        "population": population,
+        "generations": generations,
+        "mutation": mutation,
+        "crossover": crossover,
+        "elite": elite,
+        "holdout": holdout,
+        "segments": segments,
+        "min_trades": min_trades,
+        "fee_bps": fee_bps,
+        "slippage_bps": slippage_bps,
+        "long_only": long_only,
+        "hall_of_fame": hall_of_fame,
         "random_seed": random_seed,
     }
     runs = runs_dir or default_runs_dir()
@@ -131,8 +151,15 @@ def evolve(
         cache = make_cache(settings)
         if metrics_port is not None:
             _serve_metrics(metrics_port)
-        recorder = (RunRecorder(open_storage(settings), symbol=bars.symbol or None,
-                                leaderboard=cache if isinstance(cache, RedisCache) else None) if store else None)
+        recorder = (
+            RunRecorder(
+                open_storage(settings),
+                symbol=bars.symbol or None,
+                leaderboard=cache if isinstance(cache, RedisCache) else None,
+            )
+            if store
+            else None
+        )
         checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
         names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         progress = _progress(as_json)
@@ -143,8 +170,9 @@ def evolve(
             if recorder is not None:
                 recorder.on_start(state, plan)
             progress.start()
-            task["id"] = progress.add_task("evolving", total=state.config.generations,
-                                           completed=state.generation + 1, info="")
+            task["id"] = progress.add_task(
+                "evolving", total=state.config.generations, completed=state.generation + 1, info=""
+            )
             task["started"] = time.perf_counter()
             if plan.skipped and not as_json:
                 for name, why in plan.skipped.items():
@@ -153,22 +181,36 @@ def evolve(
         def on_generation(report: GenerationReport) -> None:
             stats = report.stats
             rate = stats["evaluations"] / max(stats["seconds"], 1e-9)
-            best = ", ".join(f"{name} {seed['best']:.2f}" for name, seed in
-                             sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4])
+            best = ", ".join(
+                f"{name} {seed['best']:.2f}"
+                for name, seed in sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4]
+            )
             progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
             if recorder is not None:
                 recorder.on_generation(report)
 
         try:
-            summary = run_evolution(bars, config, runs_dir=runs, run_id=resume or run_id, resume=bool(resume),
-                                    strategies=names, backend=backend, workers=workers, cache=cache,
-                                    checkpoints=checkpoint_store, on_start=on_start, on_generation=on_generation)
+            summary = run_evolution(
+                bars,
+                config,
+                runs_dir=runs,
+                run_id=resume or run_id,
+                resume=bool(resume),
+                strategies=names,
+                backend=backend,
+                workers=workers,
+                cache=cache,
+                checkpoints=checkpoint_store,
+                on_start=on_start,
+                on_generation=on_generation,
+            )
             if recorder is not None:
                 recorder.finish(summary)
         except EvaluationError as exc:
             resume_hint = f"resume with --resume {task.get('run_id', 'RUN_ID')}"
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}; {resume_hint}", highlight=False,
-                                soft_wrap=True)
+            error_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}; {resume_hint}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(1) from None
         finally:
             progress.stop()
@@ -183,8 +225,10 @@ def evolve(
         print_json(summary)
         return
     _print_hall_of_fame(summary)
-    console.print(f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
-                  f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}")
+    console.print(
+        f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
+        f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}"
+    )
     console.print("fitness cache: {hits} hits, {misses} misses, {errors} errors".format(**summary["cache"]))
     if report is not None:
         console.print(f"report written to {report}")
@@ -207,9 +251,18 @@ def _parse_sets(items: list[str]) -> dict[str, Any]:
 
 
 def _progress(quiet: bool) -> Progress:
-    return Progress(TextColumn("generation"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                    console=error_console, disable=quiet, transient=False)
+    return Progress(
+        TextColumn("generation"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=error_console,
+        disable=quiet,
+        transient=False,
+    )
 
 
 def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
@@ -217,8 +270,10 @@ def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
 
 
 def _print_hall_of_fame(summary: dict[str, Any]) -> None:
-    table = Table(title=f"Hall of fame — run {summary['run_id']}",
-                  caption="SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe")
+    table = Table(
+        title=f"Hall of fame — run {summary['run_id']}",
+        caption="SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe",
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("strategy / params", justify="left", overflow="fold", min_width=24, ratio=1)
     for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
@@ -226,9 +281,15 @@ def _print_hall_of_fame(summary: dict[str, Any]) -> None:
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
-        table.add_row(str(rank), f"[bold]{escape(entry['strategy'])}[/]\n{escape(params)}", _fmt(entry["fitness"]),
-                      _fmt(entry["train"]["sharpe"]), _fmt(holdout.get("sharpe")),
-                      _fmt(holdout.get("total_return"), "{:.1%}"), _fmt(entry["dsr"], "{:.3f}"))
+        table.add_row(
+            str(rank),
+            f"[bold]{escape(entry['strategy'])}[/]\n{escape(params)}",
+            _fmt(entry["fitness"]),
+            _fmt(entry["train"]["sharpe"]),
+            _fmt(holdout.get("sharpe")),
+            _fmt(holdout.get("total_return"), "{:.1%}"),
+            _fmt(entry["dsr"], "{:.3f}"),
+        )
     console.print(table)
 
 

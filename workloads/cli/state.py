@@ -39,11 +39,13 @@ def _storage_failure(exc: Exception) -> typer.Exit:
 def import_command(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet file of bars.")],
     symbol: Annotated[str, typer.Option("--symbol", help="Symbol to store the bars under.")],
-    drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Drop rows that break a rule (reported).")]
-    = False,
+    drop_invalid: Annotated[
+        bool, typer.Option("--drop-invalid", help="Drop rows that break a rule (reported).")
+    ] = False,
     fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="Insert flat bars for missing intervals.")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace every stored bar of the symbol (a revision).")]
-    = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace every stored bar of the symbol (a revision).")
+    ] = False,
     stack_outputs: StackOutputs = None,
     json_output: JsonOutput = False,
 ) -> None:
@@ -62,16 +64,25 @@ def import_command(
             inserted = storage.put_bars(symbol, result.bars, replace=replace)
     except StorageError as exc:
         raise _storage_failure(exc) from None
-    summary = {"file": str(file), "symbol": symbol, "bars": len(result.bars), "inserted": inserted,
-               "already_stored": len(result.bars) - inserted, "database": settings.redacted()["database_url"],
-               "repairs": result.repairs.as_dict()}
+    summary = {
+        "file": str(file),
+        "symbol": symbol,
+        "bars": len(result.bars),
+        "inserted": inserted,
+        "already_stored": len(result.bars) - inserted,
+        "database": settings.redacted()["database_url"],
+        "repairs": result.repairs.as_dict(),
+    }
     if json_output:
         print_json(summary)
         return
     for line in result.repairs.lines():
         console.print(f"[yellow]repaired:[/] {line}")
-    console.print(f"{symbol}: imported {inserted:,} new bars from {file} ({summary['already_stored']:,} already "
-                  f"stored) into {summary['database']}", highlight=False)
+    console.print(
+        f"{symbol}: imported {inserted:,} new bars from {file} ({summary['already_stored']:,} already "
+        f"stored) into {summary['database']}",
+        highlight=False,
+    )
 
 
 @data_app.command("list")
@@ -92,8 +103,13 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     for column in ("symbol", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
-        table.add_row(s["symbol"], f"{s['bars']:,}", s["first_timestamp"], s["last_timestamp"],
-                      "yes" if s["has_funding"] else "no")
+        table.add_row(
+            s["symbol"],
+            f"{s['bars']:,}",
+            s["first_timestamp"],
+            s["last_timestamp"],
+            "yes" if s["has_funding"] else "no",
+        )
     console.print(table)
 
 

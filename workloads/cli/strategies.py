@@ -17,13 +17,25 @@ def seed_description(seed: Any) -> dict[str, Any]:
     """A seed's name, type, minimum bars, funding need, rule and genes with bounds and defaults."""
     genes = []
     for gene in seed.genes.genes:
-        entry: dict[str, Any] = {"name": gene.name, "kind": gene.kind, "low": gene.low, "high": gene.high,
-                                 "default": seed.genes.as_dict(seed.genes.defaults())[gene.name]}
+        entry: dict[str, Any] = {
+            "name": gene.name,
+            "kind": gene.kind,
+            "low": gene.low,
+            "high": gene.high,
+            "default": seed.genes.as_dict(seed.genes.defaults())[gene.name],
+        }
         if gene.choices:
             entry["choices"] = list(gene.choices)
         genes.append(entry)
-    return {"name": seed.name, "type": seed.kind, "min_bars": seed.min_bars, "optimal_bars": seed.optimal_bars,
-            "needs_funding": seed.needs_funding, "rule": seed.description, "genes": genes}
+    return {
+        "name": seed.name,
+        "type": seed.kind,
+        "min_bars": seed.min_bars,
+        "optimal_bars": seed.optimal_bars,
+        "needs_funding": seed.needs_funding,
+        "rule": seed.description,
+        "genes": genes,
+    }
 
 
 def _gene_text(gene: dict[str, Any]) -> str:
@@ -67,8 +79,14 @@ def readiness(
         bars = read_bars(data, LoadOptions(min_bars=1)).bars
     rows = assess_all(all_seeds().values(), len(bars), bars.has_funding)
     if json_output:
-        print_json({"file": str(data), "bars": len(bars), "has_funding": bars.has_funding,
-                    "seeds": [row.as_dict() for row in rows]})
+        print_json(
+            {
+                "file": str(data),
+                "bars": len(bars),
+                "has_funding": bars.has_funding,
+                "seeds": [row.as_dict() for row in rows],
+            }
+        )
         return
     table = Table(title=f"readiness of {data} ({len(bars):,} bars, funding {'yes' if bars.has_funding else 'no'})")
     table.add_column("seed", no_wrap=True)
@@ -76,6 +94,13 @@ def readiness(
         table.add_column(column)
     for row in rows:
         colour = "green" if row.ready else "red"
-        table.add_row(row.seed, row.kind, f"{row.data_points:,}", str(row.minimum_bars),
-                      f"[{colour}]{row.recommendation}[/]", "yes" if row.ready else "no", row.reason)
+        table.add_row(
+            row.seed,
+            row.kind,
+            f"{row.data_points:,}",
+            str(row.minimum_bars),
+            f"[{colour}]{row.recommendation}[/]",
+            "yes" if row.ready else "no",
+            row.reason,
+        )
     console.print(table)

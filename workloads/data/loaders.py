@@ -58,8 +58,9 @@ def read_bars(path: str | Path, options: LoadOptions = LoadOptions()) -> LoadRes
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(source, "cannot be read as " + suffix.lstrip("."), detail=str(exc).splitlines()[0]) from exc
     bars = _to_bars(table, source, options.symbol or path.stem)
-    bars, repairs = validate(bars, drop_invalid=options.drop_invalid, fill_gaps=options.fill_gaps,
-                             min_bars=options.min_bars)
+    bars, repairs = validate(
+        bars, drop_invalid=options.drop_invalid, fill_gaps=options.fill_gaps, min_bars=options.min_bars
+    )
     return LoadResult(bars, repairs)
 
 
@@ -91,8 +92,11 @@ def _columns_by_name(column_names: list[str], source: str) -> dict[str, str]:
     wanted = [next((lower[c] for c in TIME_COLUMNS if c in lower), None)] + [lower.get(c) for c in PRICE_FIELDS]
     missing = [label for label, found in zip(("timestamp", *PRICE_FIELDS), wanted) if found is None]
     if missing:
-        raise DataError(source, f"missing required column(s): {', '.join(missing)}",
-                        detail=f"found columns: {', '.join(column_names) or '(none)'}")
+        raise DataError(
+            source,
+            f"missing required column(s): {', '.join(missing)}",
+            detail=f"found columns: {', '.join(column_names) or '(none)'}",
+        )
     mapping = dict(zip(("timestamp", *PRICE_FIELDS), wanted))
     if FUNDING in lower:
         mapping[FUNDING] = lower[FUNDING]
@@ -183,8 +187,9 @@ def _to_epoch_ns(column: pa.ChunkedArray, source: str) -> np.ndarray:
             parsed = pc.cast(pc.cast(text, pa.timestamp("ns")), pa.int64())
         except pa.ArrowInvalid:
             bad = _first_failure(text, lambda v: np.datetime64(v.rstrip("Zz"), "ns"))
-            raise DataError(source, "timestamp is not a date/time", row=bad + FIRST_DATA_ROW,
-                            detail=repr(text[bad].as_py())) from None
+            raise DataError(
+                source, "timestamp is not a date/time", row=bad + FIRST_DATA_ROW, detail=repr(text[bad].as_py())
+            ) from None
     return _to_numpy(parsed, np.int64)
 
 
@@ -199,7 +204,9 @@ def bars_to_table(bars: Bars) -> pa.Table:
 
 def _iso_seconds(timestamps: np.ndarray) -> np.ndarray:
     unit = "s" if not np.any(timestamps % 1_000_000_000) else "ns"
-    return np.char.add(np.datetime_as_string(timestamps.view("datetime64[ns]").astype(f"datetime64[{unit}]"), unit=unit), "Z")
+    return np.char.add(
+        np.datetime_as_string(timestamps.view("datetime64[ns]").astype(f"datetime64[{unit}]"), unit=unit), "Z"
+    )
 
 
 def write_bars(bars: Bars, path: str | Path) -> None:
@@ -207,7 +214,9 @@ def write_bars(bars: Bars, path: str | Path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise DataError(str(path), f"unsupported output type {suffix or '(none)'!r}; expected one of {', '.join(SUFFIXES)}")
+        raise DataError(
+            str(path), f"unsupported output type {suffix or '(none)'!r}; expected one of {', '.join(SUFFIXES)}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     table = bars_to_table(bars)
     if suffix == ".csv":

@@ -57,15 +57,21 @@ def _regime_path(rng: np.random.Generator, n_bars: int, bars_per_day: float) -> 
     while position < n_bars:
         mean_bars = max(REGIMES[regime].mean_days * bars_per_day, 1.0)
         length = int(rng.geometric(1.0 / mean_bars)) if mean_bars > 1 else 1
-        path[position:position + length] = regime
+        path[position : position + length] = regime
         position += length
         regime = int(rng.choice(len(REGIMES), p=TRANSITIONS[regime]))
     return path
 
 
-def generate(n_bars: int, random_seed: int, *, funding: bool = False,
-             interval_seconds: int = DEFAULT_INTERVAL_SECONDS, start: str = DEFAULT_START,
-             symbol: str = "SYN") -> Bars:
+def generate(
+    n_bars: int,
+    random_seed: int,
+    *,
+    funding: bool = False,
+    interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
+    start: str = DEFAULT_START,
+    symbol: str = "SYN",
+) -> Bars:
     """``n_bars`` bars of a synthetic 24/7 market starting at ``start`` (UTC), one every ``interval_seconds``."""
     if n_bars < 1:
         raise ValueError(f"n_bars must be at least 1, got {n_bars}")
@@ -103,5 +109,6 @@ def generate(n_bars: int, random_seed: int, *, funding: bool = False,
         mean_rate = np.array([r.funding_8h for r in REGIMES])[regimes] * scale
         noise = 0.00005 * scale * rng.standard_normal(n_bars)
         funding_rate = lfilter([1.0 - FUNDING_PERSISTENCE], [1.0, -FUNDING_PERSISTENCE], mean_rate) + noise
-    return Bars.from_arrays(timestamp, open_, high, low, close, volume, funding_rate, symbol=symbol,
-                            source=f"synthetic(seed={random_seed})")
+    return Bars.from_arrays(
+        timestamp, open_, high, low, close, volume, funding_rate, symbol=symbol, source=f"synthetic(seed={random_seed})"
+    )

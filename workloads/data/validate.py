@@ -55,8 +55,12 @@ class RepairReport:
         return out
 
     def as_dict(self) -> dict[str, object]:
-        return {"dropped": self.dropped, "dropped_rows": self.dropped_rows, "filled_bars": self.filled_bars,
-                "filled_gaps": self.filled_gaps}
+        return {
+            "dropped": self.dropped,
+            "dropped_rows": self.dropped_rows,
+            "filled_bars": self.filled_bars,
+            "filled_gaps": self.filled_gaps,
+        }
 
 
 def _row_violations(bars: Bars) -> list[tuple[str, np.ndarray]]:
@@ -92,12 +96,22 @@ def _ordering_violations(timestamps: np.ndarray, keep: np.ndarray) -> tuple[np.n
 
 def _select(bars: Bars, keep: np.ndarray) -> Bars:
     funding = None if bars.funding_rate is None else bars.funding_rate[keep]
-    return Bars.from_arrays(bars.timestamp[keep], bars.open[keep], bars.high[keep], bars.low[keep], bars.close[keep],
-                            bars.volume[keep], funding, symbol=bars.symbol, source=bars.source)
+    return Bars.from_arrays(
+        bars.timestamp[keep],
+        bars.open[keep],
+        bars.high[keep],
+        bars.low[keep],
+        bars.close[keep],
+        bars.volume[keep],
+        funding,
+        symbol=bars.symbol,
+        source=bars.source,
+    )
 
 
-def validate(bars: Bars, *, drop_invalid: bool = False, fill_gaps: bool = False,
-             min_bars: int = DEFAULT_MIN_BARS) -> tuple[Bars, RepairReport]:
+def validate(
+    bars: Bars, *, drop_invalid: bool = False, fill_gaps: bool = False, min_bars: int = DEFAULT_MIN_BARS
+) -> tuple[Bars, RepairReport]:
     """Check ``bars`` against every rule; repair only what the flags ask for. Raises :class:`DataError`."""
     report = RepairReport()
     keep = np.ones(len(bars), dtype=bool)
@@ -156,6 +170,14 @@ def _fill_gaps(bars: Bars, report: RepairReport) -> Bars:
         return np.where(filled, fill, values[source_index])
 
     funding = None if bars.funding_rate is None else column(bars.funding_rate, 0.0)
-    return Bars.from_arrays(timestamp, column(bars.open, previous_close), column(bars.high, previous_close),
-                            column(bars.low, previous_close), previous_close.copy(), column(bars.volume, 0.0), funding,
-                            symbol=bars.symbol, source=bars.source)
+    return Bars.from_arrays(
+        timestamp,
+        column(bars.open, previous_close),
+        column(bars.high, previous_close),
+        column(bars.low, previous_close),
+        previous_close.copy(),
+        column(bars.volume, 0.0),
+        funding,
+        symbol=bars.symbol,
+        source=bars.source,
+    )

@@ -53,8 +53,7 @@ class Backend(Protocol):
         """``(n, len(spans), N_METRICS)`` metrics of ``(n, g)`` parameters of seed ``seed_name``."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 class LocalBackend:

@@ -46,37 +46,62 @@ def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> di
     finally:
         backend.close()
     evaluations = sum(g["evaluations"] for g in state.history)
-    return {"backend": name, "workers": backend.workers, "generations": config.generations,
-            "evaluations": evaluations, "seconds": wall, "evaluation_seconds": pool.eval_seconds,
-            "evaluations_per_second": evaluations / wall, "generations_per_second": config.generations / wall,
-            "ga_overhead": 1.0 - pool.eval_seconds / wall, "checkpoint_bytes": payload_bytes}
+    return {
+        "backend": name,
+        "workers": backend.workers,
+        "generations": config.generations,
+        "evaluations": evaluations,
+        "seconds": wall,
+        "evaluation_seconds": pool.eval_seconds,
+        "evaluations_per_second": evaluations / wall,
+        "generations_per_second": config.generations / wall,
+        "ga_overhead": 1.0 - pool.eval_seconds / wall,
+        "checkpoint_bytes": payload_bytes,
+    }
 
 
-def run_benchmark(n_bars: int = 100_000, population: int = 200, generations: int = 3, workers: int = 2,
-                  backends: tuple[str, ...] = ("local", "ray"), random_seed: int = 0) -> dict[str, Any]:
+def run_benchmark(
+    n_bars: int = 100_000,
+    population: int = 200,
+    generations: int = 3,
+    workers: int = 2,
+    backends: tuple[str, ...] = ("local", "ray"),
+    random_seed: int = 0,
+) -> dict[str, Any]:
     """Benchmark figures for each backend (see the module doc)."""
     bars = generate(n_bars, random_seed, funding=True)
     seeds = [name for name, seed in all_seeds().items() if seed.kind != "ml"]
     config = EvolutionConfig(population=population, generations=generations, random_seed=random_seed)
     plan = plan_run(bars, config, seeds)
     results = [_bench_backend(name, plan, config, workers) for name in backends]
-    out: dict[str, Any] = {"bars": n_bars, "train_bars": plan.split.n_train, "segments": config.segments,
-                           "population": population, "seeds": seeds, "results": results}
+    out: dict[str, Any] = {
+        "bars": n_bars,
+        "train_bars": plan.split.n_train,
+        "segments": config.segments,
+        "population": population,
+        "seeds": seeds,
+        "results": results,
+    }
     by_name = {r["backend"]: r for r in results}
     if "local" in by_name and "ray" in by_name:
-        out["ray_vs_local_throughput"] = (by_name["ray"]["evaluations_per_second"]
-                                          / by_name["local"]["evaluations_per_second"])
+        out["ray_vs_local_throughput"] = (
+            by_name["ray"]["evaluations_per_second"] / by_name["local"]["evaluations_per_second"]
+        )
     return out
 
 
 def format_benchmark(result: dict[str, Any]) -> str:
     """Human-readable lines of :func:`run_benchmark`'s figures."""
-    lines = [f"evolution: {len(result['seeds'])} non-ML seeds x population {result['population']} x "
-             f"{result['bars']:,} bars ({result['train_bars']:,} searched, {result['segments']} segments)"]
+    lines = [
+        f"evolution: {len(result['seeds'])} non-ML seeds x population {result['population']} x "
+        f"{result['bars']:,} bars ({result['train_bars']:,} searched, {result['segments']} segments)"
+    ]
     for r in result["results"]:
-        lines.append(f"  {r['backend']:<5} workers={r['workers']}: {r['evaluations_per_second']:8.1f} evals/s, "
-                     f"{r['generations_per_second']:.3f} generations/s, GA overhead {r['ga_overhead']:.1%} "
-                     f"({r['evaluations']} evals in {r['seconds']:.1f}s)")
+        lines.append(
+            f"  {r['backend']:<5} workers={r['workers']}: {r['evaluations_per_second']:8.1f} evals/s, "
+            f"{r['generations_per_second']:.3f} generations/s, GA overhead {r['ga_overhead']:.1%} "
+            f"({r['evaluations']} evals in {r['seconds']:.1f}s)"
+        )
     if "ray_vs_local_throughput" in result:
         lines.append(f"  ray/local throughput: {result['ray_vs_local_throughput']:.2f}")
     return "\n".join(lines)
@@ -91,8 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", default="local,ray")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run_benchmark(args.bars, args.population, args.generations, args.workers,
-                           tuple(args.backends.split(",")))
+    result = run_benchmark(args.bars, args.population, args.generations, args.workers, tuple(args.backends.split(",")))
     print(json.dumps(result, indent=2) if args.json else format_benchmark(result))
 
 

@@ -52,4 +52,3 @@ class LocalDirectoryCheckpoints:
             return None
         generation, path = max(found)
         return generation, path.read_bytes()
-

@@ -82,8 +82,20 @@ class EvolutionConfig:
 
     def fitness_dict(self) -> dict[str, Any]:
         """The fields that determine a genome's fitness (the fitness-cache key includes their hash)."""
-        keys = ("holdout", "segments", "consistency", "min_trades", "trade_penalty", "max_drawdown",
-                "drawdown_penalty", "fee_bps", "slippage_bps", "long_only", "rebalance_band", "bars_per_year")
+        keys = (
+            "holdout",
+            "segments",
+            "consistency",
+            "min_trades",
+            "trade_penalty",
+            "max_drawdown",
+            "drawdown_penalty",
+            "fee_bps",
+            "slippage_bps",
+            "long_only",
+            "rebalance_band",
+            "bars_per_year",
+        )
         return {key: getattr(self, key) for key in keys}
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,8 +106,9 @@ class EvolutionConfig:
         known = {f.name for f in fields(self)}
         for key in overrides:
             if key not in known:
-                raise ConfigError(key, f"unknown key; known keys are {', '.join(sorted(known))}",
-                                  overrides[key], source)
+                raise ConfigError(
+                    key, f"unknown key; known keys are {', '.join(sorted(known))}", overrides[key], source
+                )
         try:
             return replace(self, **{k: v for k, v in overrides.items() if v is not None})
         except ConfigError as exc:
@@ -120,6 +133,7 @@ def _is_type(name: str, value: Any) -> bool:
 def _fraction(low_open: bool = False, high_open: bool = False) -> tuple[Callable[[Any], bool], str]:
     def ok(v: float) -> bool:
         return (v > 0 if low_open else v >= 0) and (v < 1 if high_open else v <= 1)
+
     return ok, f"must be a number in {'(' if low_open else '['}0, 1{')' if high_open else ']'}"
 
 

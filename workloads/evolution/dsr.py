@@ -53,8 +53,9 @@ def probabilistic_sharpe(sharpe: float, benchmark: float, n_returns: int, skewne
     return float(stats.norm.cdf((sharpe - benchmark) * math.sqrt(n_returns - 1) / math.sqrt(denominator)))
 
 
-def deflated_sharpe(sharpe: float, n_returns: int, skewness: float, kurtosis: float, n_trials: int,
-                    sharpe_variance: float) -> tuple[float, float]:
+def deflated_sharpe(
+    sharpe: float, n_returns: int, skewness: float, kurtosis: float, n_trials: int, sharpe_variance: float
+) -> tuple[float, float]:
     """``(DSR, SR0)`` for a per-period ``sharpe`` selected among ``n_trials`` whose per-period variance is
     ``sharpe_variance``."""
     sr0 = expected_max_sharpe(n_trials, sharpe_variance)

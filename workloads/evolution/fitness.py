@@ -58,8 +58,10 @@ def split_data(n_bars: int, holdout: float, segments: int) -> Split:
     n_holdout = int(np.floor(holdout * n_bars))
     n_train = n_bars - n_holdout
     if n_train < 2 * segments:
-        raise ValueError(f"{n_bars} bars leave {n_train} training bars after a {holdout} holdout: "
-                         f"too few for {segments} walk-forward segments")
+        raise ValueError(
+            f"{n_bars} bars leave {n_train} training bars after a {holdout} holdout: "
+            f"too few for {segments} walk-forward segments"
+        )
     if holdout > 0 and n_holdout < 2:
         raise ValueError(f"{n_bars} bars give a holdout of {n_holdout} bars (holdout {holdout}): need at least 2")
     edges = np.linspace(0, n_train, segments + 1).round().astype(int)
@@ -70,8 +72,13 @@ def split_data(n_bars: int, holdout: float, segments: int) -> Split:
 def sim_config(config: EvolutionConfig, train: Bars) -> SimConfig:
     """Execution costs of the search, with ``bars_per_year`` inferred from the training timestamps unless set."""
     bars_per_year = config.bars_per_year or infer_bars_per_year(train.timestamp)
-    return SimConfig(fee_rate=config.fee_bps / 1e4, slippage=config.slippage_bps / 1e4, long_only=config.long_only,
-                     rebalance_band=config.rebalance_band, bars_per_year=float(bars_per_year))
+    return SimConfig(
+        fee_rate=config.fee_bps / 1e4,
+        slippage=config.slippage_bps / 1e4,
+        long_only=config.long_only,
+        rebalance_band=config.rebalance_band,
+        bars_per_year=float(bars_per_year),
+    )
 
 
 def fitness_from_metrics(segment_metrics: np.ndarray, config: EvolutionConfig) -> np.ndarray:

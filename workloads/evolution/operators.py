@@ -35,15 +35,15 @@ def blend_crossover(rng: np.random.Generator, parents: np.ndarray, rate: float, 
     n_pairs = parents.shape[0] // 2
     if n_pairs == 0:
         return children
-    a, b = parents[0:2 * n_pairs:2], parents[1:2 * n_pairs:2]
+    a, b = parents[0 : 2 * n_pairs : 2], parents[1 : 2 * n_pairs : 2]
     low, high = np.minimum(a, b), np.maximum(a, b)
     spread = alpha * (high - low)
     draws = rng.uniform(size=(2, n_pairs, parents.shape[1]))
     lo, hi = low - spread, high + spread
     blended = np.clip(lo + draws * (hi - lo), 0.0, 1.0)
     crossed = rng.uniform(size=n_pairs) < rate
-    children[0:2 * n_pairs:2][crossed] = blended[0][crossed]
-    children[1:2 * n_pairs:2][crossed] = blended[1][crossed]
+    children[0 : 2 * n_pairs : 2][crossed] = blended[0][crossed]
+    children[1 : 2 * n_pairs : 2][crossed] = blended[1][crossed]
     return children
 
 

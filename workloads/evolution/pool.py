@@ -51,8 +51,9 @@ class EvaluationError(RuntimeError):
 
 def generator_for(random_seed: int, generation: int, seed_name: str) -> np.random.Generator:
     """The random generator of one seed's sub-population in one generation."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-        [random_seed, generation, zlib.crc32(seed_name.encode())])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([random_seed, generation, zlib.crc32(seed_name.encode())]))
+    )
 
 
 @dataclass
@@ -103,10 +104,16 @@ class PoolState:
             "train_fingerprint": self.train_fingerprint,
             "generation": self.generation,
             "budgets": self.budgets,
-            "populations": {name: {"genomes": p.genomes.tolist(), "params": p.params.tolist(),
-                                   "fitness": p.fitness.tolist(), "sharpe": p.sharpe.tolist(),
-                                   "best_history": p.best_history}
-                            for name, p in self.populations.items()},
+            "populations": {
+                name: {
+                    "genomes": p.genomes.tolist(),
+                    "params": p.params.tolist(),
+                    "fitness": p.fitness.tolist(),
+                    "sharpe": p.sharpe.tolist(),
+                    "best_history": p.best_history,
+                }
+                for name, p in self.populations.items()
+            },
             "hall_of_fame": self.hall_of_fame,
             "evaluated": sorted(self.evaluated),
             "trial_stats": self.trial_stats,
@@ -127,13 +134,27 @@ class PoolState:
         for name, p in data["populations"].items():
             params = np.asarray(p["params"], dtype=np.float64)
             width = params.shape[1] if params.ndim == 2 else 0
-            populations[name] = SubPopulation(array(p["genomes"], width), params, np.asarray(p["fitness"], float),
-                                              np.asarray(p["sharpe"], float), list(p["best_history"]))
-        return cls(run_id=data["run_id"], config=EvolutionConfig(**data["config"]), seed_names=data["seed_names"],
-                   data_fingerprint=data["data_fingerprint"], train_fingerprint=data["train_fingerprint"],
-                   generation=data["generation"], budgets={k: int(v) for k, v in data["budgets"].items()},
-                   populations=populations, hall_of_fame=data["hall_of_fame"], evaluated=set(data["evaluated"]),
-                   trial_stats=list(data["trial_stats"]), history=data["history"])
+            populations[name] = SubPopulation(
+                array(p["genomes"], width),
+                params,
+                np.asarray(p["fitness"], float),
+                np.asarray(p["sharpe"], float),
+                list(p["best_history"]),
+            )
+        return cls(
+            run_id=data["run_id"],
+            config=EvolutionConfig(**data["config"]),
+            seed_names=data["seed_names"],
+            data_fingerprint=data["data_fingerprint"],
+            train_fingerprint=data["train_fingerprint"],
+            generation=data["generation"],
+            budgets={k: int(v) for k, v in data["budgets"].items()},
+            populations=populations,
+            hall_of_fame=data["hall_of_fame"],
+            evaluated=set(data["evaluated"]),
+            trial_stats=list(data["trial_stats"]),
+            history=data["history"],
+        )
 
 
 def allocate_budget(improvement: dict[str, float], population: int, min_share: float) -> dict[str, int]:
@@ -165,8 +186,9 @@ class GenerationReport:
 class Pool:
     """Runs the loop of the module doc over ``seeds`` with ``backend`` for evaluation."""
 
-    def __init__(self, seeds: dict[str, Seed], config: EvolutionConfig, backend: Backend,
-                 cache: FitnessCache | None = None) -> None:
+    def __init__(
+        self, seeds: dict[str, Seed], config: EvolutionConfig, backend: Backend, cache: FitnessCache | None = None
+    ) -> None:
         self.seeds = seeds
         self.config = config
         self.backend = backend
@@ -177,9 +199,14 @@ class Pool:
 
     def new_state(self, run_id: str, data_fingerprint: str, train_fingerprint: str) -> PoolState:
         names = sorted(self.seeds)
-        return PoolState(run_id=run_id, config=self.config, seed_names=names, data_fingerprint=data_fingerprint,
-                         train_fingerprint=train_fingerprint,
-                         budgets={name: self.config.population for name in names})
+        return PoolState(
+            run_id=run_id,
+            config=self.config,
+            seed_names=names,
+            data_fingerprint=data_fingerprint,
+            train_fingerprint=train_fingerprint,
+            budgets={name: self.config.population for name in names},
+        )
 
     # -- one generation -----------------------------------------------------------------------------------------
     def _canonical(self, seed: Seed, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,20 +227,22 @@ class Pool:
         n_elite = min(max(1, int(round(cfg.elite * budget))), current.fitness.shape[0])
         elites = op.elite_indices(current.fitness, n_elite)
         n_children = budget - n_elite
-        parents = current.genomes[op.tournament_select(rng, current.fitness, n_children + n_children % 2,
-                                                       cfg.tournament)]
+        parents = current.genomes[
+            op.tournament_select(rng, current.fitness, n_children + n_children % 2, cfg.tournament)
+        ]
         children = op.blend_crossover(rng, parents, cfg.crossover, cfg.blend_alpha)[:n_children]
         children = op.gaussian_mutation(rng, children, cfg.mutation, cfg.mutation_sigma)
         immigrants = 0
         if op.diversity(current.genomes) < cfg.diversity_threshold and n_children > 0:
             immigrants = max(1, int(round(cfg.immigrants * n_children)))
-            children[n_children - immigrants:] = op.random_genomes(rng, immigrants, n_genes)
+            children[n_children - immigrants :] = op.random_genomes(rng, immigrants, n_genes)
         genomes, params = self._canonical(seed, children)
         genomes, params = self._dedup(rng, seed, genomes, params, current.params[elites])
         return elites, genomes, params, immigrants
 
-    def _dedup(self, rng: np.random.Generator, seed: Seed, genomes: np.ndarray, params: np.ndarray,
-               elite_params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dedup(
+        self, rng: np.random.Generator, seed: Seed, genomes: np.ndarray, params: np.ndarray, elite_params: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Replace children that repeat an elite or an earlier child by random genomes (a few rounds; any still
         duplicated after that are dropped)."""
         n_elite = elite_params.shape[0]
@@ -223,8 +252,9 @@ class Pool:
             duplicate[keep[keep >= n_elite] - n_elite] = False
             if not duplicate.any():
                 return genomes, params
-            fresh_genomes, fresh_params = self._canonical(seed, op.random_genomes(rng, int(duplicate.sum()),
-                                                                                  genomes.shape[1]))
+            fresh_genomes, fresh_params = self._canonical(
+                seed, op.random_genomes(rng, int(duplicate.sum()), genomes.shape[1])
+            )
             genomes, params = genomes.copy(), params.copy()
             genomes[duplicate], params[duplicate] = fresh_genomes, fresh_params
         keep = op.unique_rows(np.vstack([elite_params, params]))
@@ -249,8 +279,10 @@ class Pool:
             try:
                 fresh = self.backend.evaluate(name, params[missing])
             except Exception as exc:
-                raise EvaluationError(f"evaluating {len(missing)} genomes of {name} on the {self.backend.name} "
-                                      f"backend failed: {type(exc).__name__}: {exc}") from exc
+                raise EvaluationError(
+                    f"evaluating {len(missing)} genomes of {name} on the {self.backend.name} "
+                    f"backend failed: {type(exc).__name__}: {exc}"
+                ) from exc
             elapsed = time.perf_counter() - started
             self.eval_seconds += elapsed
             EVALUATION_DURATION.labels(backend=self.backend.name).observe(elapsed)
@@ -301,15 +333,29 @@ class Pool:
             best = float(np.max(fitness))
             history = [*history, max(best, history[-1]) if history else best]
             self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe_all, history)
-            candidates += [{"strategy": name, "params": row.tolist(), "fitness": float(f), "sharpe": float(s),
-                            "generation": generation}
-                           for row, f, s in zip(params[len(elites):], fitness[len(elites):], sharpe)]
+            candidates += [
+                {
+                    "strategy": name,
+                    "params": row.tolist(),
+                    "fitness": float(f),
+                    "sharpe": float(s),
+                    "generation": generation,
+                }
+                for row, f, s in zip(params[len(elites) :], fitness[len(elites) :], sharpe)
+            ]
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
-            per_seed[name] = {"best": best, "mean": float(np.mean(fitness)), "median": float(np.median(fitness)),
-                              "population": int(fitness.shape[0]), "evaluated": int(params.shape[0] - len(elites)),
-                              "new_genomes": new_trials, "immigrants": immigrants,
-                              "diversity": op.diversity(genomes), "budget": budget}
+            per_seed[name] = {
+                "best": best,
+                "mean": float(np.mean(fitness)),
+                "median": float(np.median(fitness)),
+                "population": int(fitness.shape[0]),
+                "evaluated": int(params.shape[0] - len(elites)),
+                "new_genomes": new_trials,
+                "immigrants": immigrants,
+                "diversity": op.diversity(genomes),
+                "budget": budget,
+            }
         self._update_hall_of_fame(candidates)
         improvement = {}
         for name in self.state.seed_names:
@@ -317,10 +363,15 @@ class Pool:
             improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
         self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
         seconds = time.perf_counter() - started
-        stats = {"generation": generation, "evaluations": evaluations, "seconds": seconds,
-                 "evaluation_seconds": self.eval_seconds - eval_before, "distinct_genomes": self.state.n_trials,
-                 "best": self.state.hall_of_fame[0]["fitness"] if self.state.hall_of_fame else None,
-                 "seeds": per_seed}
+        stats = {
+            "generation": generation,
+            "evaluations": evaluations,
+            "seconds": seconds,
+            "evaluation_seconds": self.eval_seconds - eval_before,
+            "distinct_genomes": self.state.n_trials,
+            "best": self.state.hall_of_fame[0]["fitness"] if self.state.hall_of_fame else None,
+            "seeds": per_seed,
+        }
         self.state.history.append(stats)
         LAST_GENERATION.set(time.time())
         self.state.generation = generation
@@ -330,8 +381,9 @@ class Pool:
         """Best ``hall_of_fame`` entries across seeds. Genomes of one seed with exactly the same fitness behave the
         same on the training data (e.g. genes that do not matter at those values): only the first in rank order
         (fitness, then strategy and parameters) is kept, so the hall of fame holds distinct strategies."""
-        ranked = sorted([*self.state.hall_of_fame, *candidates],
-                        key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"])))
+        ranked = sorted(
+            [*self.state.hall_of_fame, *candidates], key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"]))
+        )
         kept: list[dict[str, Any]] = []
         seen: set[tuple[str, float]] = set()
         for entry in ranked:
@@ -344,9 +396,13 @@ class Pool:
         self.state.hall_of_fame = kept
 
     # -- the run ------------------------------------------------------------------------------------------------
-    def run(self, state: PoolState, checkpoints: CheckpointStore | None = None,
-            on_generation: Callable[[GenerationReport], None] | None = None,
-            stop_after: int | None = None) -> PoolState:
+    def run(
+        self,
+        state: PoolState,
+        checkpoints: CheckpointStore | None = None,
+        on_generation: Callable[[GenerationReport], None] | None = None,
+        stop_after: int | None = None,
+    ) -> PoolState:
         """Continue ``state`` to the configured number of generations, checkpointing after each one.
         ``stop_after``: return after that many generations of this call (for benchmarks)."""
         self.state = state

@@ -43,8 +43,9 @@ class _Evaluator:
         for name in seed_names:
             seed = self.seeds[name]
             span = self.workload.spans[-1]
-            seed.evaluate(self.workload.train.slice(0, span.end), seed.genes.defaults()[None, :], self.workload.sim,
-                          span.start)
+            seed.evaluate(
+                self.workload.train.slice(0, span.end), seed.genes.defaults()[None, :], self.workload.sim, span.start
+            )
         return os.getpid()
 
     def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
@@ -67,8 +68,14 @@ class RayBackend:
 
     name = "ray"
 
-    def __init__(self, workload: Workload, seed_names: list[str], workers: int = 2, threads_per_actor: int = 1,
-                 max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        workload: Workload,
+        seed_names: list[str],
+        workers: int = 2,
+        threads_per_actor: int = 1,
+        max_retries: int = 3,
+    ) -> None:
         import ray
 
         self._ray = ray
@@ -83,8 +90,7 @@ class RayBackend:
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False)
+                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
                 self._started_ray = True
         self._seed_names = list(seed_names)
         self._threads = threads_per_actor
@@ -121,8 +127,11 @@ class RayBackend:
                     attempts[i] += 1
                     if attempts[i] > self.max_retries:
                         raise RuntimeError(f"ray actor {i} failed {attempts[i]} times on {seed_name}") from exc
-                    log.warning("ray actor %d lost mid-generation (%s); replacing it and re-running its chunk", i,
-                                type(exc).__name__)
+                    log.warning(
+                        "ray actor %d lost mid-generation (%s); replacing it and re-running its chunk",
+                        i,
+                        type(exc).__name__,
+                    )
                     self._replace(i)
                     refs[i] = self.actors[i].evaluate.remote(seed_name, params[chunks[i]])
         if not chunks:
@@ -135,4 +144,3 @@ class RayBackend:
         self.actors = []
         if self._started_ray:
             self._ray.shutdown()
-

@@ -47,8 +47,9 @@ class Plan:
     workload: Workload
 
 
-def plan_run(bars: Bars, config: EvolutionConfig, strategies: list[str] | None = None,
-             registry: dict[str, Seed] | None = None) -> Plan:
+def plan_run(
+    bars: Bars, config: EvolutionConfig, strategies: list[str] | None = None, registry: dict[str, Seed] | None = None
+) -> Plan:
     """Ready seeds (on the training span) among ``strategies`` (default: all). Naming an unknown or unready seed,
     or leaving no seed to run, is a ``ValueError``."""
     registry = all_seeds() if registry is None else registry
@@ -68,8 +69,10 @@ def plan_run(bars: Bars, config: EvolutionConfig, strategies: list[str] | None =
     if strategies and skipped:
         raise ValueError("--strategies: " + "; ".join(f"{n} is {why}" for n, why in skipped.items()))
     if not seeds:
-        raise ValueError(f"no strategy is ready on {split.n_train} training bars: "
-                         + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
+        raise ValueError(
+            f"no strategy is ready on {split.n_train} training bars: "
+            + "; ".join(f"{n}: {why}" for n, why in skipped.items())
+        )
     return Plan(seeds, skipped, split, Workload(train, split.spans, sim_config(config, train)))
 
 
@@ -84,13 +87,22 @@ def make_backend(name: str, plan: Plan, workers: int | None = None) -> Backend:
     raise ValueError(f"--backend {name!r}: must be local or ray")
 
 
-def run_evolution(bars: Bars, config: EvolutionConfig, *, runs_dir: str | Path, run_id: str | None = None,
-                  resume: bool = False, strategies: list[str] | None = None, backend: str = "local",
-                  workers: int | None = None, cache: FitnessCache | None = None,
-                  checkpoints: CheckpointStore | None = None,
-                  on_generation: Callable[[GenerationReport], None] | None = None,
-                  on_start: Callable[[PoolState, Plan], None] | None = None,
-                  registry: dict[str, Seed] | None = None) -> dict[str, Any]:
+def run_evolution(
+    bars: Bars,
+    config: EvolutionConfig,
+    *,
+    runs_dir: str | Path,
+    run_id: str | None = None,
+    resume: bool = False,
+    strategies: list[str] | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+    cache: FitnessCache | None = None,
+    checkpoints: CheckpointStore | None = None,
+    on_generation: Callable[[GenerationReport], None] | None = None,
+    on_start: Callable[[PoolState, Plan], None] | None = None,
+    registry: dict[str, Seed] | None = None,
+) -> dict[str, Any]:
     """Run (or with ``resume`` continue) an evolution and return its summary (see the module doc). On resume the
     checkpoint's configuration and seeds are used, and the data must be the same data set."""
     runs_dir = Path(runs_dir)
@@ -104,8 +116,10 @@ def run_evolution(bars: Bars, config: EvolutionConfig, *, runs_dir: str | Path, 
             raise ValueError(f"--resume {run_id}: no checkpoint found for this run under {runs_dir}")
         state = PoolState.from_bytes(latest[1])
         if state.data_fingerprint != bars.fingerprint():
-            raise ValueError(f"--resume {run_id}: the data differs from the run's (fingerprint "
-                             f"{bars.fingerprint()} != {state.data_fingerprint})")
+            raise ValueError(
+                f"--resume {run_id}: the data differs from the run's (fingerprint "
+                f"{bars.fingerprint()} != {state.data_fingerprint})"
+            )
         config, strategies = state.config, state.seed_names
     run_id = run_id or new_run_id()
     if not resume and checkpoints.load_latest(run_id) is not None:
@@ -124,8 +138,12 @@ def run_evolution(bars: Bars, config: EvolutionConfig, *, runs_dir: str | Path, 
     finally:
         evaluator.close()
     summary, curves = summarize(state, plan, bars)
-    summary["backend"] = {"name": evaluator.name, "workers": evaluator.workers, "seconds": seconds,
-                          "evaluation_seconds": pool.eval_seconds}
+    summary["backend"] = {
+        "name": evaluator.name,
+        "workers": evaluator.workers,
+        "seconds": seconds,
+        "evaluation_seconds": pool.eval_seconds,
+    }
     write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
     return summary
 
@@ -136,10 +154,16 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any],
     return {
         "run_id": state.run_id,
         "config": state.config.as_dict(),
-        "data": {"fingerprint": state.data_fingerprint, "symbol": bars.symbol, "source": bars.source,
-                 "bars": plan.split.n_bars, "train_bars": plan.split.n_train, "holdout_bars": plan.split.n_holdout,
-                 "segments": [[s.start, s.end] for s in plan.split.spans],
-                 "bars_per_year": plan.workload.sim.bars_per_year},
+        "data": {
+            "fingerprint": state.data_fingerprint,
+            "symbol": bars.symbol,
+            "source": bars.source,
+            "bars": plan.split.n_bars,
+            "train_bars": plan.split.n_train,
+            "holdout_bars": plan.split.n_holdout,
+            "segments": [[s.start, s.end] for s in plan.split.spans],
+            "bars_per_year": plan.workload.sim.bars_per_year,
+        },
         "seeds": state.seed_names,
         "skipped": plan.skipped,
         "trials": state.n_trials,
@@ -148,11 +172,24 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any],
     }, curves
 
 
-def write_run_file(runs_dir: Path, run_id: str, summary: dict[str, Any], curves: list[dict[str, Any]], plan: Plan,
-                   state: PoolState, bars: Bars) -> Path:
+def write_run_file(
+    runs_dir: Path,
+    run_id: str,
+    summary: dict[str, Any],
+    curves: list[dict[str, Any]],
+    plan: Plan,
+    state: PoolState,
+    bars: Bars,
+) -> Path:
     """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
-    document = dict(summary, report={"curves": curves, "buy_and_hold": buy_and_hold(bars, plan.split),
-                                     "genes": gene_distributions(state, plan.seeds)})
+    document = dict(
+        summary,
+        report={
+            "curves": curves,
+            "buy_and_hold": buy_and_hold(bars, plan.split),
+            "genes": gene_distributions(state, plan.seeds),
+        },
+    )
     path = runs_dir / run_id / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, allow_nan=False, default=_json_default))

@@ -49,8 +49,9 @@ def _downsample(timestamp: np.ndarray, values: np.ndarray) -> dict[str, list]:
     return {"t": (timestamp[index] // 1_000_000).tolist(), "v": [float(v) for v in values[index]]}
 
 
-def hall_of_fame_entries(state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split,
-                         sim: SimConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def hall_of_fame_entries(
+    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, sim: SimConfig
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``(entries, curves)``: the summary entries best first, and equity curves of the top ``CURVES_FOR``."""
     train = bars.slice(0, split.n_train)
     variance = state.trial_sharpe_variance / sim.bars_per_year
@@ -62,21 +63,31 @@ def hall_of_fame_entries(state: PoolState, seeds: dict[str, Seed], bars: Bars, s
         sharpe, skew, kurt, n_returns = return_moments(_returns(train_run.equity))
         dsr, sr0 = deflated_sharpe(sharpe, n_returns, skew, kurt, state.n_trials, variance)
         holdout_run = seed.run(bars, row, sim, split.n_train) if split.n_holdout > 0 else None
-        entries.append({
-            "strategy": entry["strategy"],
-            "params": seed.genes.as_dict(row),
-            "fitness": _clean(entry["fitness"]),
-            "generation": entry["generation"],
-            "train": _metrics(train_run),
-            "holdout": _metrics(holdout_run) if holdout_run is not None else None,
-            "dsr": _clean(dsr),
-            "dsr_detail": {"sharpe_per_bar": _clean(sharpe), "skewness": _clean(skew), "kurtosis": _clean(kurt),
-                           "returns": n_returns, "trials": state.n_trials, "sr0_per_bar": _clean(sr0),
-                           "trial_sharpe_variance_per_bar": _clean(variance)},
-        })
+        entries.append(
+            {
+                "strategy": entry["strategy"],
+                "params": seed.genes.as_dict(row),
+                "fitness": _clean(entry["fitness"]),
+                "generation": entry["generation"],
+                "train": _metrics(train_run),
+                "holdout": _metrics(holdout_run) if holdout_run is not None else None,
+                "dsr": _clean(dsr),
+                "dsr_detail": {
+                    "sharpe_per_bar": _clean(sharpe),
+                    "skewness": _clean(skew),
+                    "kurtosis": _clean(kurt),
+                    "returns": n_returns,
+                    "trials": state.n_trials,
+                    "sr0_per_bar": _clean(sr0),
+                    "trial_sharpe_variance_per_bar": _clean(variance),
+                },
+            }
+        )
         if rank < CURVES_FOR:
-            curve = {"label": f"#{rank + 1} {entry['strategy']}",
-                     "train": _downsample(train_run.timestamp, train_run.equity)}
+            curve = {
+                "label": f"#{rank + 1} {entry['strategy']}",
+                "train": _downsample(train_run.timestamp, train_run.equity),
+            }
             if holdout_run is not None:
                 curve["holdout"] = _downsample(holdout_run.timestamp, holdout_run.equity)
             curves.append(curve)
@@ -85,8 +96,7 @@ def hall_of_fame_entries(state: PoolState, seeds: dict[str, Seed], bars: Bars, s
 
 def buy_and_hold(bars: Bars, split: Split) -> dict[str, Any]:
     """Close-to-close buy-and-hold equity on the training span and on the holdout (each starting at 1)."""
-    out = {"train": _downsample(bars.timestamp[: split.n_train],
-                                bars.close[: split.n_train] / bars.close[0])}
+    out = {"train": _downsample(bars.timestamp[: split.n_train], bars.close[: split.n_train] / bars.close[0])}
     if split.n_holdout > 0:
         start = split.n_train
         out["holdout"] = _downsample(bars.timestamp[start:], bars.close[start:] / bars.close[start])
@@ -98,6 +108,10 @@ def gene_distributions(state: PoolState, seeds: dict[str, Seed]) -> dict[str, di
     out = {}
     for name, population in state.populations.items():
         low, high = seeds[name].genes.bounds()
-        out[name] = {"genes": list(seeds[name].genes.names), "low": low.tolist(), "high": high.tolist(),
-                     "values": population.params.T.tolist()}
+        out[name] = {
+            "genes": list(seeds[name].genes.names),
+            "low": low.tolist(),
+            "high": high.tolist(),
+            "values": population.params.T.tolist(),
+        }
     return out

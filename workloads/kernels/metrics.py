@@ -55,15 +55,44 @@ METRIC_NAMES: tuple[str, ...] = (
     "bars",
 )
 N_METRICS = len(METRIC_NAMES)
-(TOTAL_RETURN, CAGR, SHARPE, SORTINO, MAX_DRAWDOWN, CALMAR, TRADES, WIN_RATE, PROFIT_FACTOR, EXPOSURE, TURNOVER,
- FINAL_EQUITY, BARS) = range(N_METRICS)
+(
+    TOTAL_RETURN,
+    CAGR,
+    SHARPE,
+    SORTINO,
+    MAX_DRAWDOWN,
+    CALMAR,
+    TRADES,
+    WIN_RATE,
+    PROFIT_FACTOR,
+    EXPOSURE,
+    TURNOVER,
+    FINAL_EQUITY,
+    BARS,
+) = range(N_METRICS)
 
 
 @njit(cache=True)
-def finish_metrics(out: np.ndarray, initial: float, final: float, bars_per_year: float, n_returns: float,
-                   shift: float, sum_d: float, sum_d2: float, sum_down2: float, max_drawdown: float, entries: float,
-                   closed: float, wins: float, gross_profit: float, gross_loss: float, bars_in_market: float,
-                   turnover: float, n_bars: float) -> None:
+def finish_metrics(
+    out: np.ndarray,
+    initial: float,
+    final: float,
+    bars_per_year: float,
+    n_returns: float,
+    shift: float,
+    sum_d: float,
+    sum_d2: float,
+    sum_down2: float,
+    max_drawdown: float,
+    entries: float,
+    closed: float,
+    wins: float,
+    gross_profit: float,
+    gross_loss: float,
+    bars_in_market: float,
+    turnover: float,
+    n_bars: float,
+) -> None:
     """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc):
     the ``n_returns`` bar returns enter as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift)**2)``,
     and ``sum_down2 = sum(min(r, 0) ** 2)``."""

@@ -51,8 +51,24 @@ from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 SIM_FEE_RATE, SIM_SLIPPAGE, SIM_LONG_ONLY, SIM_BAND, SIM_BARS_PER_YEAR, SIM_INITIAL = range(6)
 
 # Ledger row 0: configuration, then accumulators that change only at fills.
-(L_FEE_RATE, L_SLIPPAGE, L_LONG_ONLY, L_BAND, L_BARS_PER_YEAR, L_INITIAL, L_TRADE_START, L_ENTRIES, L_CLOSED,
- L_WINS, L_GROSS_PROFIT, L_GROSS_LOSS, L_TURNOVER, L_TRIP_BASIS, L_TRIP_FEES, L_N_TRIPS) = range(16)
+(
+    L_FEE_RATE,
+    L_SLIPPAGE,
+    L_LONG_ONLY,
+    L_BAND,
+    L_BARS_PER_YEAR,
+    L_INITIAL,
+    L_TRADE_START,
+    L_ENTRIES,
+    L_CLOSED,
+    L_WINS,
+    L_GROSS_PROFIT,
+    L_GROSS_LOSS,
+    L_TURNOVER,
+    L_TRIP_BASIS,
+    L_TRIP_FEES,
+    L_N_TRIPS,
+) = range(16)
 LEDGER_WIDTH = 16
 
 # Ledger rows 1..: one recorded round trip each. Bars are indices into the series; an open trip has EXIT_BAR = -1.
@@ -128,8 +144,17 @@ class SimConfig:
 
     def as_array(self) -> np.ndarray:
         """The float64 vector the kernels take (layout ``SIM_*``)."""
-        return np.array([self.fee_rate, self.slippage, float(self.long_only), self.rebalance_band,
-                         self.bars_per_year, self.initial_equity], dtype=np.float64)
+        return np.array(
+            [
+                self.fee_rate,
+                self.slippage,
+                float(self.long_only),
+                self.rebalance_band,
+                self.bars_per_year,
+                self.initial_equity,
+            ],
+            dtype=np.float64,
+        )
 
 
 @njit(cache=True)
@@ -137,11 +162,30 @@ def new_book(sim: np.ndarray, trade_start: int, trip_capacity: int) -> tuple[Boo
     """A flat account holding ``initial_equity`` in cash, configured from a ``SimConfig.as_array()`` vector, and its
     ledger with room to record ``trip_capacity`` round trips (0: count them, record nothing)."""
     ledger = np.zeros((1 + trip_capacity, LEDGER_WIDTH), dtype=np.float64)
-    ledger[0, :SIM_INITIAL + 1] = sim[:SIM_INITIAL + 1]
+    ledger[0, : SIM_INITIAL + 1] = sim[: SIM_INITIAL + 1]
     ledger[0, L_TRADE_START] = trade_start
     initial = sim[SIM_INITIAL]
-    book = Book(initial, 0.0, 0.0, 0.0, initial, 0.0, initial, initial, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, trade_start,
-                sim[SIM_LONG_ONLY], sim[SIM_BAND], -1.0, 0.0)
+    book = Book(
+        initial,
+        0.0,
+        0.0,
+        0.0,
+        initial,
+        0.0,
+        initial,
+        initial,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        trade_start,
+        sim[SIM_LONG_ONLY],
+        sim[SIM_BAND],
+        -1.0,
+        0.0,
+    )
     return book, ledger
 
 
@@ -151,17 +195,37 @@ def _sign(x: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def _with_account(book: Book, cash: float, units: float, held: float, pending: float, equity: float,
-                  ruined: float) -> Book:
+def _with_account(
+    book: Book, cash: float, units: float, held: float, pending: float, equity: float, ruined: float
+) -> Book:
     """``book`` with a new account (numba's tuples have no ``_replace``)."""
-    return Book(cash, units, held, pending, equity, ruined, book.peak, book.trough, book.max_dd, book.shift,
-                book.sum_d, book.sum_d2, book.sum_down2, book.in_market, book.start, book.long_only, book.band,
-                book.ruin_bar, book.ruin_price)
+    return Book(
+        cash,
+        units,
+        held,
+        pending,
+        equity,
+        ruined,
+        book.peak,
+        book.trough,
+        book.max_dd,
+        book.shift,
+        book.sum_d,
+        book.sum_d2,
+        book.sum_down2,
+        book.in_market,
+        book.start,
+        book.long_only,
+        book.band,
+        book.ruin_bar,
+        book.ruin_price,
+    )
 
 
 @njit(cache=True)
-def _open_trip(ledger: np.ndarray, t: int, direction: float, price: float, units: float, basis: float,
-               fee: float) -> None:
+def _open_trip(
+    ledger: np.ndarray, t: int, direction: float, price: float, units: float, basis: float, fee: float
+) -> None:
     head = ledger[0]
     head[L_ENTRIES] += 1.0
     head[L_TRIP_BASIS] = basis
@@ -286,8 +350,27 @@ def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
     pending = held
     if target != held and (_sign(target) != _sign(held) or abs(target - held) > book.band):
         pending = target
-    return Book(book.cash, book.units, held, pending, equity, ruined, peak, trough, max_dd, shift, sum_d, sum_d2,
-                sum_down2, in_market, book.start, book.long_only, book.band, ruin_bar, ruin_price)
+    return Book(
+        book.cash,
+        book.units,
+        held,
+        pending,
+        equity,
+        ruined,
+        peak,
+        trough,
+        max_dd,
+        shift,
+        sum_d,
+        sum_d2,
+        sum_down2,
+        in_market,
+        book.start,
+        book.long_only,
+        book.band,
+        ruin_bar,
+        ruin_price,
+    )
 
 
 @njit(cache=True)
@@ -302,15 +385,38 @@ def book_finish(book: Book, ledger: np.ndarray, n_bars: int, out: np.ndarray) ->
         row[PNL] = book.equity - head[L_TRIP_BASIS]
         row[FEES] = head[L_TRIP_FEES]
     curve_bars = n_bars - book.start
-    finish_metrics(out, head[L_INITIAL], book.equity, head[L_BARS_PER_YEAR], curve_bars - 1.0, book.shift,
-                   book.sum_d, book.sum_d2, book.sum_down2, max(book.max_dd, 1.0 - book.trough / book.peak), head[L_ENTRIES],
-                   head[L_CLOSED], head[L_WINS], head[L_GROSS_PROFIT], head[L_GROSS_LOSS], book.in_market,
-                   head[L_TURNOVER], curve_bars)
+    finish_metrics(
+        out,
+        head[L_INITIAL],
+        book.equity,
+        head[L_BARS_PER_YEAR],
+        curve_bars - 1.0,
+        book.shift,
+        book.sum_d,
+        book.sum_d2,
+        book.sum_down2,
+        max(book.max_dd, 1.0 - book.trough / book.peak),
+        head[L_ENTRIES],
+        head[L_CLOSED],
+        head[L_WINS],
+        head[L_GROSS_PROFIT],
+        head[L_GROSS_LOSS],
+        book.in_market,
+        head[L_TURNOVER],
+        curve_bars,
+    )
 
 
 @njit(cache=True)
-def simulate_targets_nb(open_: np.ndarray, close: np.ndarray, targets: np.ndarray, sim: np.ndarray,
-                        trade_start: int, out: np.ndarray, equity_rec: np.ndarray) -> np.ndarray:
+def simulate_targets_nb(
+    open_: np.ndarray,
+    close: np.ndarray,
+    targets: np.ndarray,
+    sim: np.ndarray,
+    trade_start: int,
+    out: np.ndarray,
+    equity_rec: np.ndarray,
+) -> np.ndarray:
     """Simulate one target-exposure series ``targets`` (shape ``(n,)``, the rule's target at each close).
 
     The path of ``Seed.run`` (the targets recorded by a fused kernel, or computed by a scikit-learn seed).
@@ -332,11 +438,20 @@ def simulate_targets_nb(open_: np.ndarray, close: np.ndarray, targets: np.ndarra
 def trips_of(ledger: np.ndarray) -> np.ndarray:
     """The recorded round trips ``(count, TRIP_FIELDS)`` of a ledger."""
     count = int(ledger[0, L_N_TRIPS])
-    return ledger[1:1 + count, :TRIP_FIELDS]
+    return ledger[1 : 1 + count, :TRIP_FIELDS]
 
 
 NO_RECORD = np.empty(0)
 """The zero-length ``target_rec`` the population path passes (nothing per bar is stored)."""
 
-__all__ = ["METRIC_NAMES", "Book", "SimConfig", "book_close", "book_fill", "book_finish", "new_book",
-           "simulate_targets_nb", "trips_of"]
+__all__ = [
+    "METRIC_NAMES",
+    "Book",
+    "SimConfig",
+    "book_close",
+    "book_fill",
+    "book_finish",
+    "new_book",
+    "simulate_targets_nb",
+    "trips_of",
+]

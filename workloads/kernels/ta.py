@@ -19,9 +19,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from workloads.kernels.windows import (extreme_window, moments_mean, moments_push, moments_var, ring_sum, ring_swap,
-                                       rolling_max_push, rolling_min_push, rsi_value, stoch_k, true_range,
-                                       weighted_mean_std, weighted_moments_push, wilder_push)
+from workloads.kernels.windows import (
+    extreme_window,
+    moments_mean,
+    moments_push,
+    moments_var,
+    ring_sum,
+    ring_swap,
+    rolling_max_push,
+    rolling_min_push,
+    rsi_value,
+    stoch_k,
+    true_range,
+    weighted_mean_std,
+    weighted_moments_push,
+    wilder_push,
+)
 
 
 @njit(cache=True)
@@ -108,8 +121,9 @@ def typical_price(high: float, low: float, close: float) -> float:
 
 
 @njit(cache=True)
-def vwap_1d(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray,
-            n: int) -> tuple[np.ndarray, np.ndarray]:
+def vwap_1d(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Rolling VWAP over the ``n`` bars ``t-n+1 .. t`` with the typical price ``tp = (H + L + C) / 3`` (design §3.3):
     ``vwap = sum(v tp) / sum(v)``, and the volume-weighted population std of ``tp`` around it,
     ``sqrt(sum(v (tp - vwap)^2) / sum(v))``. First value at index ``n-1``; NaN where no bar of the window has volume."""
@@ -121,8 +135,9 @@ def vwap_1d(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.nda
     sw, s1, s2, shift = 0.0, 0.0, 0.0, 0.0
     traded = 0
     for t in range(bars):
-        sw, s1, s2, shift = weighted_moments_push(wbuf, xbuf, t, volume[t], typical_price(high[t], low[t], close[t]),
-                                                  sw, s1, s2, shift)
+        sw, s1, s2, shift = weighted_moments_push(
+            wbuf, xbuf, t, volume[t], typical_price(high[t], low[t], close[t]), sw, s1, s2, shift
+        )
         traded += volume_traded(volume, t, n)
         if t >= n - 1 and traded > 0:
             vwap[t], std[t] = weighted_mean_std(sw, s1, s2, shift)
@@ -156,8 +171,9 @@ def donchian_1d(high: np.ndarray, low: np.ndarray, n: int) -> tuple[np.ndarray, 
 
 
 @njit(cache=True)
-def ichimoku_1d(high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int,
-                senkou_b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def ichimoku_1d(
+    high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int, senkou_b: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Ichimoku ``(tenkan_sen, kijun_sen, span_a, span_b)`` (design §3.3).
 
     ``tenkan_sen[t] = (max H + min L) / 2`` over the ``tenkan`` bars ``t-tenkan+1 .. t`` (first at ``tenkan-1``);
@@ -178,10 +194,10 @@ def ichimoku_1d(high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int,
     mids = np.full(3, np.nan)
     for t in range(bars):
         for w in range(3):
-            highest, positions[w, 0], prefixes[w, 0] = rolling_max_push(highs[w], positions[w, 0], prefixes[w, 0],
-                                                                        high[t])
-            lowest, positions[w, 1], prefixes[w, 1] = rolling_min_push(lows[w], positions[w, 1], prefixes[w, 1],
-                                                                       low[t])
+            highest, positions[w, 0], prefixes[w, 0] = rolling_max_push(
+                highs[w], positions[w, 0], prefixes[w, 0], high[t]
+            )
+            lowest, positions[w, 1], prefixes[w, 1] = rolling_min_push(lows[w], positions[w, 1], prefixes[w, 1], low[t])
             mids[w] = (highest + lowest) / 2.0 if t >= windows[w] - 1 else np.nan
         tenkan_sen[t] = mids[0]
         kijun_sen[t] = mids[1]

@@ -69,8 +69,7 @@ def rolling_sum_push(buf: np.ndarray, k: int, x: float, total: float) -> float:
 
 # -- rolling moments --------------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
-def moments_push(buf: np.ndarray, k: int, x: float, s1: float, s2: float,
-                 shift: float) -> tuple[float, float, float]:
+def moments_push(buf: np.ndarray, k: int, x: float, s1: float, s2: float, shift: float) -> tuple[float, float, float]:
     """Push ``x`` (the ``k``-th value) into the ring ``buf``; return ``(s1, s2, shift)`` with ``s1 = sum(x - shift)``
     and ``s2 = sum((x - shift) ** 2)`` over the last ``min(k + 1, n)`` values. On every wrap the shift moves to the
     newest value and both sums are re-summed from the ring. Start with ``0.0, 0.0, 0.0``.
@@ -113,8 +112,9 @@ def moments_var(s1: float, s2: float, n: int, ddof: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def weighted_moments_push(wbuf: np.ndarray, xbuf: np.ndarray, k: int, w: float, x: float, sw: float, s1: float,
-                          s2: float, shift: float) -> tuple[float, float, float, float]:
+def weighted_moments_push(
+    wbuf: np.ndarray, xbuf: np.ndarray, k: int, w: float, x: float, sw: float, s1: float, s2: float, shift: float
+) -> tuple[float, float, float, float]:
     """Push the ``k``-th pair (weight ``w``, value ``x``) into the rings ``wbuf``/``xbuf``; return
     ``(sw, s1, s2, shift)``: ``sw = sum(w)``, ``s1 = sum(w * (x - shift))``, ``s2 = sum(w * (x - shift) ** 2)``
     over the last ``min(k + 1, n)`` pairs; re-summed around the newest value on every wrap. Start with zeros.

@@ -23,8 +23,20 @@ import numpy as np
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (DIRECTION, ENTRY_BAR, ENTRY_PRICE, EXIT_BAR, EXIT_PRICE, FEES, NO_RECORD, PNL,
-                                        TRIP_UNITS, SimConfig, simulate_targets_nb, trips_of)
+from workloads.kernels.simulate import (
+    DIRECTION,
+    ENTRY_BAR,
+    ENTRY_PRICE,
+    EXIT_BAR,
+    EXIT_PRICE,
+    FEES,
+    NO_RECORD,
+    PNL,
+    TRIP_UNITS,
+    SimConfig,
+    simulate_targets_nb,
+    trips_of,
+)
 from workloads.seeds.genes import GeneSpace
 
 KERNEL_SIGNATURE = (
@@ -84,16 +96,18 @@ def _trades(bars: Bars, trips: np.ndarray) -> list[Trade]:
     out = []
     for row in trips:
         closed = row[EXIT_BAR] >= 0
-        out.append(Trade(
-            entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
-            exit_time=int(bars.timestamp[int(row[EXIT_BAR])]) if closed else None,
-            direction=int(row[DIRECTION]),
-            entry_price=float(row[ENTRY_PRICE]),
-            exit_price=float(row[EXIT_PRICE]) if closed else None,
-            units=float(row[TRIP_UNITS]),
-            pnl=float(row[PNL]),
-            fees=float(row[FEES]),
-        ))
+        out.append(
+            Trade(
+                entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
+                exit_time=int(bars.timestamp[int(row[EXIT_BAR])]) if closed else None,
+                direction=int(row[DIRECTION]),
+                entry_price=float(row[ENTRY_PRICE]),
+                exit_price=float(row[EXIT_PRICE]) if closed else None,
+                units=float(row[TRIP_UNITS]),
+                pnl=float(row[PNL]),
+                fees=float(row[FEES]),
+            )
+        )
     return out
 
 
@@ -154,8 +168,10 @@ class Seed:
     def _params(self, params: np.ndarray) -> np.ndarray:
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=np.float64)))
         if p.ndim != 2 or p.shape[1] != len(self.genes):
-            raise ValueError(f"{self.name}: parameters must have shape (n, {len(self.genes)}) "
-                             f"for genes {self.genes.names}, got {p.shape}")
+            raise ValueError(
+                f"{self.name}: parameters must have shape (n, {len(self.genes)}) "
+                f"for genes {self.genes.names}, got {p.shape}"
+            )
         return p
 
     def _check_bars(self, bars: Bars, trade_start: int) -> None:
@@ -178,8 +194,15 @@ class Seed:
         out = np.empty((p.shape[0], N_METRICS))
         sim_array = sim.as_array()
         for i in range(p.shape[0]):
-            simulate_targets_nb(bars.open, bars.close, self._targets(bars, p[i], sim, trade_start), sim_array,
-                                int(trade_start), out[i], NO_RECORD)
+            simulate_targets_nb(
+                bars.open,
+                bars.close,
+                self._targets(bars, p[i], sim, trade_start),
+                sim_array,
+                int(trade_start),
+                out[i],
+                NO_RECORD,
+            )
         return out
 
     def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
@@ -224,10 +247,22 @@ class FusedSeed(Seed):
 
     kernel: ClassVar[Kernel]
 
-    def _call(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray,
-              target_rec: np.ndarray) -> None:
-        type(self).kernel(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.funding_or_zeros(), params,
-                          sim.as_array(), int(trade_start), out, target_rec)
+    def _call(
+        self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray, target_rec: np.ndarray
+    ) -> None:
+        type(self).kernel(
+            bars.open,
+            bars.high,
+            bars.low,
+            bars.close,
+            bars.volume,
+            bars.funding_or_zeros(),
+            params,
+            sim.as_array(),
+            int(trade_start),
+            out,
+            target_rec,
+        )
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)

@@ -141,8 +141,10 @@ class GeneSpace:
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)``, each ``(g,)``."""
-        return (np.array([g.low for g in self.genes], dtype=np.float64),
-                np.array([g.high for g in self.genes], dtype=np.float64))
+        return (
+            np.array([g.low for g in self.genes], dtype=np.float64),
+            np.array([g.high for g in self.genes], dtype=np.float64),
+        )
 
     def as_dict(self, params_row: np.ndarray) -> dict[str, Any]:
         """One parameter row as ``{name: value}`` (ints as int, choices as the chosen value)."""
@@ -169,8 +171,9 @@ class GeneSpace:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"gene {name!r}: {value!r} is not a number"
-                                 + (f" or one of {gene.choices}" if gene.choices else "")) from None
+                raise ValueError(
+                    f"gene {name!r}: {value!r} is not a number" + (f" or one of {gene.choices}" if gene.choices else "")
+                ) from None
             if not gene.low <= number <= gene.high:
                 raise ValueError(f"gene {name!r}: {value!r} is outside {gene.low:g}..{gene.high:g}")
             if gene.discrete and number != int(number):

@@ -56,7 +56,7 @@ def lagged_returns(close: np.ndarray, n_lags: int) -> np.ndarray:
     r = log_returns(close)
     out = np.full((close.shape[0], n_lags), np.nan)
     for k in range(n_lags):
-        out[k:, k] = r[:close.shape[0] - k]
+        out[k:, k] = r[: close.shape[0] - k]
     return out
 
 
@@ -71,13 +71,18 @@ def feature_matrix(close: np.ndarray, n_lags: int) -> np.ndarray:
     close = np.ascontiguousarray(close, dtype=np.float64)
     bad = np.flatnonzero(~(np.isfinite(close) & (close > 0.0)))
     if bad.size:
-        raise ValueError(f"ML features need positive, finite closes (log returns); bar {bad[0]} has close "
-                         f"{close[bad[0]]!r}")
-    return np.ascontiguousarray(np.column_stack([
-        lagged_returns(close, n_lags),
-        rsi_1d(close, RSI_WINDOW),
-        realized_vol_1d(close, VOL_WINDOW),
-    ]))
+        raise ValueError(
+            f"ML features need positive, finite closes (log returns); bar {bad[0]} has close {close[bad[0]]!r}"
+        )
+    return np.ascontiguousarray(
+        np.column_stack(
+            [
+                lagged_returns(close, n_lags),
+                rsi_1d(close, RSI_WINDOW),
+                realized_vol_1d(close, VOL_WINDOW),
+            ]
+        )
+    )
 
 
 def next_return(close: np.ndarray) -> np.ndarray:
@@ -102,15 +107,21 @@ def walk_forward_blocks(n_bars: int, first_sample: int, train_window: int, retra
     if train_window < 1 or retrain_every < 1:
         raise ValueError(f"train_window ({train_window}) and retrain_every ({retrain_every}) must be >= 1")
     first_fit = first_sample + train_window
-    return [Block(t, t - train_window, min(t + retrain_every, n_bars))
-            for t in range(first_fit, n_bars, retrain_every)]
+    return [Block(t, t - train_window, min(t + retrain_every, n_bars)) for t in range(first_fit, n_bars, retrain_every)]
 
 
 FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
-def walk_forward_targets(features: np.ndarray, labels: np.ndarray, first_sample: int, train_window: int,
-                         retrain_every: int, fit_predict: FitPredict, start: int = 0) -> np.ndarray:
+def walk_forward_targets(
+    features: np.ndarray,
+    labels: np.ndarray,
+    first_sample: int,
+    train_window: int,
+    retrain_every: int,
+    fit_predict: FitPredict,
+    start: int = 0,
+) -> np.ndarray:
     """Target exposure ``(n,)``: 0 in warm-up, then for each :class:`Block` the output of
     ``fit_predict(X_train, y_train, X_predict)`` over the block's prediction rows (one call per block).
 
@@ -131,6 +142,7 @@ def walk_forward_targets(features: np.ndarray, labels: np.ndarray, first_sample:
             if block.predict_stop <= start:
                 continue
             train = slice(block.train_start, block.fit_at)
-            targets[block.fit_at:block.predict_stop] = fit_predict(features[train], labels[train],
-                                                                   features[block.fit_at:block.predict_stop])
+            targets[block.fit_at : block.predict_stop] = fit_predict(
+                features[train], labels[train], features[block.fit_at : block.predict_stop]
+            )
     return targets

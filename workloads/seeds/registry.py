@@ -34,8 +34,10 @@ def _seed_of(module: ModuleType) -> Seed | None:
         raise TypeError(f"{module.__name__}.SEED is a {type(seed).__name__}, not a Seed")
     expected = module.__name__.rpartition(".")[2]
     if seed.name != expected:
-        raise ValueError(f"{module.__name__} defines the seed {seed.name!r}; a seed module is named for its seed "
-                         f"(rename the module to {seed.name}.py or the seed to {expected!r})")
+        raise ValueError(
+            f"{module.__name__} defines the seed {seed.name!r}; a seed module is named for its seed "
+            f"(rename the module to {seed.name}.py or the seed to {expected!r})"
+        )
     return seed
 
 

@@ -117,8 +117,12 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         yield
         state.close()
 
-    app = FastAPI(title="genepool", version="0.1.0", lifespan=lifespan,
-                  description="Evolved trading strategies, their current signals, health and metrics.")
+    app = FastAPI(
+        title="genepool",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Evolved trading strategies, their current signals, health and metrics.",
+    )
     app.state.genepool = state
     registry = api_registry(state.storage)
 
@@ -157,8 +161,16 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         from workloads.seeds.registry import all_seeds
 
         if seed is not None and seed not in all_seeds():
-            raise RequestValidationError([{"loc": ("query", "seed"), "type": "value_error", "input": seed,
-                                           "msg": f"unknown seed {seed!r}; known seeds: {', '.join(all_seeds())}"}])
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "seed"),
+                        "type": "value_error",
+                        "input": seed,
+                        "msg": f"unknown seed {seed!r}; known seeds: {', '.join(all_seeds())}",
+                    }
+                ]
+            )
         return seed
 
     @app.get("/health/liveness", tags=["health"])
@@ -224,4 +236,3 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         return JSONResponse(_finite(document))
 
     return app
-

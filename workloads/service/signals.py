@@ -36,14 +36,19 @@ def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, 
     """One strategy's current target exposure on ``bars`` (or the reason it cannot be computed)."""
     from workloads.seeds.registry import get_seed
 
-    out: dict[str, Any] = {"strategy_id": strategy["id"], "seed": strategy["seed"], "params": strategy["params"],
-                           "fitness": strategy["fitness"]}
+    out: dict[str, Any] = {
+        "strategy_id": strategy["id"],
+        "seed": strategy["seed"],
+        "params": strategy["params"],
+        "fitness": strategy["fitness"],
+    }
     try:
         seed = get_seed(strategy["seed"])
         params_row = seed.genes.row(strategy["params"])
         if len(bars) < seed.min_bars_for(params_row):
-            raise ValueError(f"{len(bars)} stored bars, {seed.name} with these parameters needs "
-                             f"{seed.min_bars_for(params_row)}")
+            raise ValueError(
+                f"{len(bars)} stored bars, {seed.name} with these parameters needs {seed.min_bars_for(params_row)}"
+            )
         result = seed.run(bars, params_row, sim_config(run_config, bars))
     except (KeyError, ValueError) as exc:
         out.update(target_exposure=None, error=str(exc).strip("'\""))
@@ -58,8 +63,9 @@ def current_signals(storage: Storage, symbol: str, top: int, seed: str | None = 
     if symbol not in storage.list_symbols():
         raise LookupError(f"no bars stored for symbol {symbol!r}")
     if not strategies:
-        raise LookupError(f"no stored strategies evolved on symbol {symbol!r}"
-                          + (f" for seed {seed!r}" if seed else ""))
+        raise LookupError(
+            f"no stored strategies evolved on symbol {symbol!r}" + (f" for seed {seed!r}" if seed else "")
+        )
     bars = storage.get_bars(symbol)
     configs: dict[str, Any] = {}
     signals = []
@@ -68,5 +74,10 @@ def current_signals(storage: Storage, symbol: str, top: int, seed: str | None = 
             run = storage.get_run(strategy["run_id"])
             configs[strategy["run_id"]] = run["config"] if run else None
         signals.append(strategy_signal(strategy, bars, configs[strategy["run_id"]]))
-    return {"symbol": symbol, "as_of": iso_from_us(int(bars.timestamp[-1]) // 1000), "bars": len(bars),
-            "executes_at": "open of the bar after as_of", "signals": signals}
+    return {
+        "symbol": symbol,
+        "as_of": iso_from_us(int(bars.timestamp[-1]) // 1000),
+        "bars": len(bars),
+        "executes_at": "open of the bar after as_of",
+        "signals": signals,
+    }

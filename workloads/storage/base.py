@@ -44,8 +44,7 @@ SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHECKPOINTS_KEPT = 3
 """Checkpoints kept per run (older generations are pruned when a new one is saved)."""
 MAX_LIMIT = 1000
-_TABLE_EXISTS = ("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
-                 "AND table_name = %s")
+_TABLE_EXISTS = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %s"
 """One row when the named table exists in the schema unqualified names resolve to (the same SQL on both dialects)."""
 
 
@@ -78,8 +77,13 @@ class SymbolSummary:
     has_funding: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"symbol": self.symbol, "bars": self.bars, "first_timestamp": iso_from_us(self.first_ns // 1000),
-                "last_timestamp": iso_from_us(self.last_ns // 1000), "has_funding": self.has_funding}
+        return {
+            "symbol": self.symbol,
+            "bars": self.bars,
+            "first_timestamp": iso_from_us(self.first_ns // 1000),
+            "last_timestamp": iso_from_us(self.last_ns // 1000),
+            "has_funding": self.has_funding,
+        }
 
 
 # -- encoding helpers ---------------------------------------------------------------------------------------------
@@ -141,15 +145,19 @@ def _now_us() -> int:
 
 def check_run_id(run_id: str) -> str:
     if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-        raise ValueError(f"run_id {run_id!r}: must be 1-128 characters of letters, digits, '_', '.', ':' or '-', "
-                         "starting with a letter or digit")
+        raise ValueError(
+            f"run_id {run_id!r}: must be 1-128 characters of letters, digits, '_', '.', ':' or '-', "
+            "starting with a letter or digit"
+        )
     return run_id
 
 
 def check_symbol(symbol: str) -> str:
     if not isinstance(symbol, str) or not SYMBOL.match(symbol):
-        raise ValueError(f"symbol {symbol!r}: must be 1-64 characters of letters, digits, '_', '.', ':' or '-', "
-                         "starting with a letter or digit")
+        raise ValueError(
+            f"symbol {symbol!r}: must be 1-64 characters of letters, digits, '_', '.', ':' or '-', "
+            "starting with a letter or digit"
+        )
     return symbol
 
 
@@ -182,8 +190,12 @@ def _normalise_entry(run_id: str, index: int, entry: dict[str, Any]) -> dict[str
         raise ValueError(f"{where}: missing {', '.join(missing)}")
     if not isinstance(entry["params"], dict):
         raise ValueError(f"{where}: params must be a dict of gene name to value")
-    out = {"strategy": str(entry["strategy"]), "params": entry["params"],
-           "fitness": _optional_float(entry["fitness"]), "dsr": _optional_float(entry["dsr"])}
+    out = {
+        "strategy": str(entry["strategy"]),
+        "params": entry["params"],
+        "fitness": _optional_float(entry["fitness"]),
+        "dsr": _optional_float(entry["dsr"]),
+    }
     for key, alias in _HOF_ALIASES.items():
         metrics = entry[key] if key in entry else entry[alias]
         if metrics is not None and not isinstance(metrics, dict):
@@ -246,9 +258,12 @@ class Storage(ABC):
             def apply(session: Session, migration: schema.Migration = migration) -> None:
                 for statement in migration.statements(self.dialect):
                     session.execute(statement)
-                session.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, "
-                                + schema.ts_from_us(self.dialect, "%s") + ")",
-                                (migration.version, migration.name, _now_us()))
+                session.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, "
+                    + schema.ts_from_us(self.dialect, "%s")
+                    + ")",
+                    (migration.version, migration.name, _now_us()),
+                )
 
             self._run("migrate", apply)
             applied.append(migration.version)
@@ -272,12 +287,18 @@ class Storage(ABC):
             return 0
         if np.any(bars.timestamp % 1000 != 0):
             row = int(np.argmax(bars.timestamp % 1000 != 0))
-            raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}), bar {row}: timestamp "
-                             f"{int(bars.timestamp[row])} ns has a sub-microsecond part; storage keeps microseconds")
+            raise ValueError(
+                f"bars for {symbol} ({bars.source or 'in memory'}), bar {row}: timestamp "
+                f"{int(bars.timestamp[row])} ns has a sub-microsecond part; storage keeps microseconds"
+            )
         columns = {
             "symbol": np.full(len(bars), symbol, dtype=object),
             "ts_us": bars.timestamp // 1000,
-            "open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close, "volume": bars.volume,
+            "open": bars.open,
+            "high": bars.high,
+            "low": bars.low,
+            "close": bars.close,
+            "volume": bars.volume,
             "funding_rate": bars.funding_rate,
         }
         ts = schema.ts_from_us(self.dialect, "s.ts_us")
@@ -286,29 +307,40 @@ class Storage(ABC):
             if replace:
                 session.execute("DELETE FROM ohlcv WHERE symbol = %s", (symbol,))
             total, with_funding = session.query(
-                "SELECT count(*), count(funding_rate) FROM ohlcv WHERE symbol = %s", (symbol,))[0]
+                "SELECT count(*), count(funding_rate) FROM ohlcv WHERE symbol = %s", (symbol,)
+            )[0]
             if total and (with_funding == total) != bars.has_funding:
                 stored = "has" if with_funding else "has no"
-                raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}): the stored series {stored} "
-                                 f"funding_rate and the new bars {'have' if bars.has_funding else 'have none'}; "
-                                 "a series must not mix the two")
+                raise ValueError(
+                    f"bars for {symbol} ({bars.source or 'in memory'}): the stored series {stored} "
+                    f"funding_rate and the new bars {'have' if bars.has_funding else 'have none'}; "
+                    "a series must not mix the two"
+                )
             session.stage_bars(columns)
             differing = session.query(
                 "SELECT count(*), min(s.ts_us) FROM staging_bars s JOIN ohlcv o ON o.symbol = s.symbol AND o.ts = "
-                + ts + " WHERE o.open <> s.open OR o.high <> s.high OR o.low <> s.low OR o.close <> s.close "
-                "OR o.volume <> s.volume OR o.funding_rate IS DISTINCT FROM s.funding_rate")[0]
+                + ts
+                + " WHERE o.open <> s.open OR o.high <> s.high OR o.low <> s.low OR o.close <> s.close "
+                "OR o.volume <> s.volume OR o.funding_rate IS DISTINCT FROM s.funding_rate"
+            )[0]
             if differing[0]:
-                raise ValueError(f"bars for {symbol} ({bars.source or 'in memory'}): {differing[0]} bar(s) already "
-                                 f"stored with different values (first at {iso_from_us(differing[1])}); refusing to "
-                                 "overwrite stored bars (replace the whole series with `genepool data import "
-                                 "--replace`)")
-            missing = "FROM staging_bars s WHERE NOT EXISTS (SELECT 1 FROM ohlcv o WHERE o.symbol = s.symbol AND " \
-                      "o.ts = " + ts + ")"
+                raise ValueError(
+                    f"bars for {symbol} ({bars.source or 'in memory'}): {differing[0]} bar(s) already "
+                    f"stored with different values (first at {iso_from_us(differing[1])}); refusing to "
+                    "overwrite stored bars (replace the whole series with `genepool data import "
+                    "--replace`)"
+                )
+            missing = (
+                "FROM staging_bars s WHERE NOT EXISTS (SELECT 1 FROM ohlcv o WHERE o.symbol = s.symbol AND "
+                "o.ts = " + ts + ")"
+            )
             inserted = int(session.query("SELECT count(*) " + missing)[0][0])
             if inserted:
-                session.execute("INSERT INTO ohlcv (symbol, ts, open, high, low, close, volume, funding_rate) "
-                                "SELECT s.symbol, " + ts + ", s.open, s.high, s.low, s.close, s.volume, "
-                                "s.funding_rate " + missing)
+                session.execute(
+                    "INSERT INTO ohlcv (symbol, ts, open, high, low, close, volume, funding_rate) "
+                    "SELECT s.symbol, " + ts + ", s.open, s.high, s.low, s.close, s.volume, "
+                    "s.funding_rate " + missing
+                )
             session.execute("DROP TABLE staging_bars")
             return inserted
 
@@ -317,16 +349,24 @@ class Storage(ABC):
     def get_bars(self, symbol: str) -> Bars:
         """All stored bars of ``symbol`` in time order; ``ValueError`` when there are none."""
         check_symbol(symbol)
-        columns = self._run("get_bars", lambda s: s.query_columns(
-            "SELECT " + schema.us_from_ts(self.dialect, "ts") + ", open, high, low, close, volume, funding_rate "
-            "FROM ohlcv WHERE symbol = %s ORDER BY ts", (symbol,)))
+        columns = self._run(
+            "get_bars",
+            lambda s: s.query_columns(
+                "SELECT " + schema.us_from_ts(self.dialect, "ts") + ", open, high, low, close, volume, funding_rate "
+                "FROM ohlcv WHERE symbol = %s ORDER BY ts",
+                (symbol,),
+            ),
+        )
         ts_us, o, h, low, c, v, f = columns
         if len(ts_us) == 0:
-            raise ValueError(f"no bars stored for symbol {symbol!r} in {self.url}; import them with "
-                             f"`genepool data import FILE --symbol {symbol}`")
+            raise ValueError(
+                f"no bars stored for symbol {symbol!r} in {self.url}; import them with "
+                f"`genepool data import FILE --symbol {symbol}`"
+            )
         funding = None if f[0] is None else f.astype(np.float64)
-        return Bars.from_arrays(ts_us.astype(np.int64) * 1000, o, h, low, c, v, funding, symbol=symbol,
-                                source=f"{self.url} ohlcv/{symbol}")
+        return Bars.from_arrays(
+            ts_us.astype(np.int64) * 1000, o, h, low, c, v, funding, symbol=symbol, source=f"{self.url} ohlcv/{symbol}"
+        )
 
     def list_symbols(self) -> list[str]:
         """Symbols with stored bars, sorted."""
@@ -335,11 +375,17 @@ class Storage(ABC):
     def symbol_summaries(self) -> list[SymbolSummary]:
         """Per symbol: bar count, first/last timestamp (ns UTC), whether it has funding rates."""
         us = schema.us_from_ts(self.dialect, "{}")
-        rows = self._run("list_symbols", lambda s: s.query(
-            f"SELECT symbol, count(*), {us.format('min(ts)')}, {us.format('max(ts)')}, count(funding_rate) "
-            "FROM ohlcv GROUP BY symbol ORDER BY symbol"))
-        return [SymbolSummary(sym, int(n), int(first) * 1000, int(last) * 1000, int(nf) > 0)
-                for sym, n, first, last, nf in rows]
+        rows = self._run(
+            "list_symbols",
+            lambda s: s.query(
+                f"SELECT symbol, count(*), {us.format('min(ts)')}, {us.format('max(ts)')}, count(funding_rate) "
+                "FROM ohlcv GROUP BY symbol ORDER BY symbol"
+            ),
+        )
+        return [
+            SymbolSummary(sym, int(n), int(first) * 1000, int(last) * 1000, int(nf) > 0)
+            for sym, n, first, last, nf in rows
+        ]
 
     # -- runs --------------------------------------------------------------------------------------------------
     def create_run(self, run_id: str, config: dict[str, Any], data_fingerprint: str) -> None:
@@ -352,28 +398,43 @@ class Storage(ABC):
             existing = session.query("SELECT config, data_fingerprint FROM runs WHERE run_id = %s", (run_id,))
             if existing:
                 if load_json(existing[0][0]) != load_json(config_json) or existing[0][1] != data_fingerprint:
-                    raise ValueError(f"run {run_id!r} already exists with a different config or data fingerprint; "
-                                     "choose a new run id or resume with the original config and data")
+                    raise ValueError(
+                        f"run {run_id!r} already exists with a different config or data fingerprint; "
+                        "choose a new run id or resume with the original config and data"
+                    )
                 return
             session.execute(
                 "INSERT INTO runs (run_id, symbol, data_fingerprint, config, status, started_at) VALUES "
                 f"(%s, %s, %s, %s, 'running', {schema.ts_from_us(self.dialect, '%s')})",
-                (run_id, symbol, data_fingerprint, config_json, _now_us()))
+                (run_id, symbol, data_fingerprint, config_json, _now_us()),
+            )
 
         self._run("create_run", work)
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """The run record (``config``, ``summary`` decoded) or ``None``."""
         us = schema.us_from_ts(self.dialect, "{}")
-        rows = self._run("get_run", lambda s: s.query(
-            f"SELECT run_id, symbol, data_fingerprint, config, status, {us.format('started_at')}, "
-            f"{us.format('finished_at')}, summary FROM runs WHERE run_id = %s", (run_id,)))
+        rows = self._run(
+            "get_run",
+            lambda s: s.query(
+                f"SELECT run_id, symbol, data_fingerprint, config, status, {us.format('started_at')}, "
+                f"{us.format('finished_at')}, summary FROM runs WHERE run_id = %s",
+                (run_id,),
+            ),
+        )
         if not rows:
             return None
         rid, symbol, fingerprint, config, status, started, finished, summary = rows[0]
-        return {"run_id": rid, "symbol": symbol, "data_fingerprint": fingerprint, "config": load_json(config),
-                "status": status, "started_at": iso_from_us(started), "finished_at": iso_from_us(finished),
-                "summary": load_json(summary)}
+        return {
+            "run_id": rid,
+            "symbol": symbol,
+            "data_fingerprint": fingerprint,
+            "config": load_json(config),
+            "status": status,
+            "started_at": iso_from_us(started),
+            "finished_at": iso_from_us(finished),
+            "summary": load_json(summary),
+        }
 
     def _require_run(self, session: Session, run_id: str) -> None:
         if not session.query("SELECT 1 FROM runs WHERE run_id = %s", (run_id,)):
@@ -387,9 +448,11 @@ class Storage(ABC):
         def work(session: Session) -> None:
             self._require_run(session, run_id)
             session.execute("DELETE FROM generations WHERE run_id = %s AND generation = %s", (run_id, generation))
-            session.execute("INSERT INTO generations (run_id, generation, recorded_at, stats) VALUES "
-                            f"(%s, %s, {schema.ts_from_us(self.dialect, '%s')}, %s)",
-                            (run_id, int(generation), _now_us(), stats_json))
+            session.execute(
+                "INSERT INTO generations (run_id, generation, recorded_at, stats) VALUES "
+                f"(%s, %s, {schema.ts_from_us(self.dialect, '%s')}, %s)",
+                (run_id, int(generation), _now_us(), stats_json),
+            )
 
         self._run("record_generation", work)
 
@@ -414,8 +477,12 @@ class Storage(ABC):
 
     def generations(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
         """``[(generation, stats)]`` of a run in order."""
-        rows = self._run("generations", lambda s: s.query(
-            "SELECT generation, stats FROM generations WHERE run_id = %s ORDER BY generation", (run_id,)))
+        rows = self._run(
+            "generations",
+            lambda s: s.query(
+                "SELECT generation, stats FROM generations WHERE run_id = %s ORDER BY generation", (run_id,)
+            ),
+        )
         return [(int(g), load_json(stats)) for g, stats in rows]
 
     def save_checkpoint(self, run_id: str, generation: int, payload: bytes) -> None:
@@ -427,20 +494,28 @@ class Storage(ABC):
         def work(session: Session) -> None:
             self._require_run(session, run_id)
             session.execute("DELETE FROM checkpoints WHERE run_id = %s AND generation = %s", (run_id, generation))
-            session.execute("INSERT INTO checkpoints (run_id, generation, payload, created_at) VALUES "
-                            f"(%s, %s, %s, {schema.ts_from_us(self.dialect, '%s')})",
-                            (run_id, int(generation), bytes(payload), _now_us()))
-            session.execute("DELETE FROM checkpoints WHERE run_id = %s AND generation NOT IN (SELECT generation FROM "
-                            "checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT %s)",
-                            (run_id, run_id, CHECKPOINTS_KEPT))
+            session.execute(
+                "INSERT INTO checkpoints (run_id, generation, payload, created_at) VALUES "
+                f"(%s, %s, %s, {schema.ts_from_us(self.dialect, '%s')})",
+                (run_id, int(generation), bytes(payload), _now_us()),
+            )
+            session.execute(
+                "DELETE FROM checkpoints WHERE run_id = %s AND generation NOT IN (SELECT generation FROM "
+                "checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT %s)",
+                (run_id, run_id, CHECKPOINTS_KEPT),
+            )
 
         self._run("save_checkpoint", work)
 
     def load_checkpoint(self, run_id: str) -> tuple[int, bytes] | None:
         """``(generation, payload)`` of the latest checkpoint of ``run_id``, or ``None``."""
-        rows = self._run("load_checkpoint", lambda s: s.query(
-            "SELECT generation, payload FROM checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT 1",
-            (run_id,)))
+        rows = self._run(
+            "load_checkpoint",
+            lambda s: s.query(
+                "SELECT generation, payload FROM checkpoints WHERE run_id = %s ORDER BY generation DESC LIMIT 1",
+                (run_id,),
+            ),
+        )
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
     def save_hall_of_fame(self, run_id: str, entries: list[dict[str, Any]]) -> list[str]:
@@ -451,15 +526,29 @@ class Storage(ABC):
         descending, ``None`` last, ties in the given order. Returns the strategy ids in rank order."""
         check_run_id(run_id)
         normalised = [_normalise_entry(run_id, index, entry) for index, entry in enumerate(entries)]
-        order = sorted(range(len(normalised)), key=lambda i: (normalised[i]["fitness"] is None,
-                                                              -(normalised[i]["fitness"] or 0.0), i))
+        order = sorted(
+            range(len(normalised)),
+            key=lambda i: (normalised[i]["fitness"] is None, -(normalised[i]["fitness"] or 0.0), i),
+        )
         now = _now_us()
         rows = []
         for rank, i in enumerate(order, start=1):
             e = normalised[i]
-            rows.append((f"{run_id}.{rank}", run_id, rank, e["strategy"], dump_json(e["params"]), e["fitness"],
-                         e["dsr"], dump_json(e["train_metrics"]), dump_json(e["holdout_metrics"]),
-                         dump_json(e["details"]), now))
+            rows.append(
+                (
+                    f"{run_id}.{rank}",
+                    run_id,
+                    rank,
+                    e["strategy"],
+                    dump_json(e["params"]),
+                    e["fitness"],
+                    e["dsr"],
+                    dump_json(e["train_metrics"]),
+                    dump_json(e["holdout_metrics"]),
+                    dump_json(e["details"]),
+                    now,
+                )
+            )
 
         def work(session: Session) -> None:
             self._require_run(session, run_id)
@@ -468,7 +557,9 @@ class Storage(ABC):
                 session.execute(
                     "INSERT INTO strategies (id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, "
                     "holdout_metrics, details, created_at) SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, %s, "
-                    f"{schema.ts_from_us(self.dialect, '%s')} FROM runs r WHERE r.run_id = %s", (*row, run_id))
+                    f"{schema.ts_from_us(self.dialect, '%s')} FROM runs r WHERE r.run_id = %s",
+                    (*row, run_id),
+                )
 
         self._run("save_hall_of_fame", work)
         return [row[0] for row in rows]
@@ -480,25 +571,39 @@ class Storage(ABC):
 
         def work(session: Session) -> None:
             self._require_run(session, run_id)
-            session.execute(f"UPDATE runs SET status = 'finished', finished_at = {schema.ts_from_us(self.dialect, '%s')}"
-                            ", summary = %s WHERE run_id = %s", (_now_us(), summary_json, run_id))
+            session.execute(
+                f"UPDATE runs SET status = 'finished', finished_at = {schema.ts_from_us(self.dialect, '%s')}"
+                ", summary = %s WHERE run_id = %s",
+                (_now_us(), summary_json, run_id),
+            )
 
         self._run("finish_run", work)
 
     # -- strategies --------------------------------------------------------------------------------------------
-    _STRATEGY_COLUMNS = ("id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, "
-                         "details, {}")
+    _STRATEGY_COLUMNS = (
+        "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, {}"
+    )
 
     def _strategy(self, row: tuple[Any, ...]) -> dict[str, Any]:
         sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, created = row
-        return {"id": sid, "run_id": run_id, "rank": int(rank), "seed": seed, "symbol": symbol,
-                "params": load_json(params), "fitness": None if fitness is None else float(fitness),
-                "dsr": None if dsr is None else float(dsr), "train_metrics": load_json(train),
-                "holdout_metrics": load_json(holdout), "details": load_json(details),
-                "created_at": iso_from_us(created)}
+        return {
+            "id": sid,
+            "run_id": run_id,
+            "rank": int(rank),
+            "seed": seed,
+            "symbol": symbol,
+            "params": load_json(params),
+            "fitness": None if fitness is None else float(fitness),
+            "dsr": None if dsr is None else float(dsr),
+            "train_metrics": load_json(train),
+            "holdout_metrics": load_json(holdout),
+            "details": load_json(details),
+            "created_at": iso_from_us(created),
+        }
 
-    def list_strategies(self, seed: str | None = None, limit: int = 50, symbol: str | None = None
-                        ) -> list[dict[str, Any]]:
+    def list_strategies(
+        self, seed: str | None = None, limit: int = 50, symbol: str | None = None
+    ) -> list[dict[str, Any]]:
         """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
         and/or symbol."""
         _check_limit(limit)
@@ -509,15 +614,25 @@ class Storage(ABC):
         if symbol is not None:
             where.append("symbol = %s")
             params.append(symbol)
-        sql = ("SELECT " + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
-               + " FROM strategies" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s")
+        sql = (
+            "SELECT "
+            + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
+            + " FROM strategies"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s"
+        )
         rows = self._run("list_strategies", lambda s: s.query(sql, (*params, limit)))
         return [self._strategy(row) for row in rows]
 
     def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
         """One stored strategy by id, or ``None``."""
-        rows = self._run("get_strategy", lambda s: s.query(
-            "SELECT " + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
-            + " FROM strategies WHERE id = %s", (strategy_id,)))
+        rows = self._run(
+            "get_strategy",
+            lambda s: s.query(
+                "SELECT "
+                + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
+                + " FROM strategies WHERE id = %s",
+                (strategy_id,),
+            ),
+        )
         return self._strategy(rows[0]) if rows else None

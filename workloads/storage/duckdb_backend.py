@@ -28,7 +28,7 @@ def duckdb_path(url: str) -> str:
     ``/abs/x.duckdb``), or ``:memory:``."""
     if not url.startswith(DUCKDB_SCHEME):
         raise ValueError(f"database_url {url!r}: not a duckdb:// URL")
-    path = url[len(DUCKDB_SCHEME):]
+    path = url[len(DUCKDB_SCHEME) :]
     if not path:
         raise ValueError(f"database_url {url!r}: no file path after duckdb://")
     return path
@@ -59,10 +59,12 @@ class DuckDBSession:
 
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
         n = len(columns["ts_us"])
-        table = pa.table({
-            name: (pa.nulls(n, pa.float64()) if values is None else pa.array(values))
-            for name, values in columns.items()
-        })
+        table = pa.table(
+            {
+                name: (pa.nulls(n, pa.float64()) if values is None else pa.array(values))
+                for name, values in columns.items()
+            }
+        )
         self._cursor.register("staging_bars_arrow", table)
         try:
             self._cursor.execute("CREATE OR REPLACE TEMP TABLE staging_bars AS SELECT * FROM staging_bars_arrow")

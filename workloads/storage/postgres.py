@@ -32,8 +32,12 @@ from workloads.storage.base import Session, Storage, StorageError
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-TRANSIENT = (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.SerializationFailure,
-             psycopg.errors.DeadlockDetected)
+TRANSIENT = (
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -57,13 +61,14 @@ class PostgresSession:
         width = len(cursor.description or ())
         if not rows:
             return [np.empty(0) for _ in range(width)]
-        return [np.array(column, dtype=object if any(v is None for v in column) else None)
-                for column in zip(*rows)]
+        return [np.array(column, dtype=object if any(v is None for v in column) else None) for column in zip(*rows)]
 
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
-        self._conn.execute("CREATE TEMP TABLE staging_bars (symbol TEXT, ts_us BIGINT, open DOUBLE PRECISION, "
-                           "high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, "
-                           "volume DOUBLE PRECISION, funding_rate DOUBLE PRECISION) ON COMMIT DROP")
+        self._conn.execute(
+            "CREATE TEMP TABLE staging_bars (symbol TEXT, ts_us BIGINT, open DOUBLE PRECISION, "
+            "high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, "
+            "volume DOUBLE PRECISION, funding_rate DOUBLE PRECISION) ON COMMIT DROP"
+        )
         n = len(columns["ts_us"])
         funding = columns["funding_rate"]
         values = [columns[name].tolist() for name in schema.STAGING_COLUMNS[:-1]]
@@ -76,14 +81,20 @@ class PostgresSession:
 class PostgresStorage(Storage):
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0,
-                 connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0, connect_timeout: float = 5.0
+    ) -> None:
         self.url = redact_url(url) or ""
         self.retry_seconds = retry_seconds
         self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=max_connections, timeout=connect_timeout, open=False,
+            url,
+            min_size=1,
+            max_size=max_connections,
+            timeout=connect_timeout,
+            open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout)), "application_name": "genepool"},
-            check=psycopg_pool.ConnectionPool.check_connection, name="genepool",
+            check=psycopg_pool.ConnectionPool.check_connection,
+            name="genepool",
         )
         self._pool.open(wait=False)
 
@@ -93,20 +104,30 @@ class PostgresStorage(Storage):
                 return work(PostgresSession(conn))
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             STORAGE_ERRORS.labels(operation).inc()
-            log.warning("storage %s on %s failed: %s", operation, self.url, str(exc).strip().splitlines()[0]
-                        if str(exc).strip() else type(exc).__name__)
+            log.warning(
+                "storage %s on %s failed: %s",
+                operation,
+                self.url,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
             raise
 
     def _run(self, operation: str, work: Callable[[Session], T], *, retry_seconds: float | None = None) -> T:
         budget = self.retry_seconds if retry_seconds is None else min(retry_seconds, self.retry_seconds)
         deadline = time.monotonic() + budget
-        retrying = Retrying(retry=retry_if_exception(is_transient), stop=stop_before_delay(budget),
-                            wait=wait_exponential(multiplier=0.1, max=2.0), reraise=True)
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_before_delay(budget),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            reraise=True,
+        )
         try:
             return retrying(lambda: self._attempt(operation, work, timeout=self._pool_wait(deadline)))
         except TRANSIENT as exc:
-            raise StorageError(f"{self.url}: {operation} failed after retrying for {budget:g} s: "
-                               f"{str(exc).strip() or type(exc).__name__}") from exc
+            raise StorageError(
+                f"{self.url}: {operation} failed after retrying for {budget:g} s: "
+                f"{str(exc).strip() or type(exc).__name__}"
+            ) from exc
         except psycopg.Error as exc:
             raise StorageError(f"{self.url}: {operation} failed: {str(exc).strip()}") from exc
 
@@ -127,8 +148,9 @@ class PostgresStorage(Storage):
                 if not session.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"):
                     return False
                 session.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-            existing = {row[0] for row in session.query(
-                "SELECT hypertable_name FROM timescaledb_information.hypertables")}
+            existing = {
+                row[0] for row in session.query("SELECT hypertable_name FROM timescaledb_information.hypertables")
+            }
             if {table for table, _, _ in schema.HYPERTABLES} - existing:
                 for statement in schema.timescale_statements():
                     session.execute(statement)

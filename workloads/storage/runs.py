@@ -53,6 +53,8 @@ class RunRecorder:
         self.storage.finish_run(run_id, rest)
         if self.leaderboard is not None:
             stored = [self.storage.get_strategy(strategy_id) for strategy_id in ids]
-            self.leaderboard.leaderboard_add(self.symbol or "all", {s["id"]: s["fitness"] for s in stored
-                                                                     if s is not None and s["fitness"] is not None})
+            self.leaderboard.leaderboard_add(
+                self.symbol or "all",
+                {s["id"]: s["fitness"] for s in stored if s is not None and s["fitness"] is not None},
+            )
         return ids

@@ -18,8 +18,10 @@ from typing import Callable
 
 DIALECTS = ("duckdb", "postgresql")
 
-MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                    "applied_at TIMESTAMPTZ NOT NULL)")
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at TIMESTAMPTZ NOT NULL)"
+)
 
 STAGING_COLUMNS = ("symbol", "ts_us", "open", "high", "low", "close", "volume", "funding_rate")
 """Columns of the temporary ``staging_bars`` table used by ``put_bars`` (``ts_us``: int64 µs since the epoch)."""

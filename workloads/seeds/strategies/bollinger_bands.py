@@ -67,11 +67,13 @@ class BollingerBands(FusedSeed):
     name = "bollinger_bands"
     kind = "volatility"
     min_bars = 50
-    genes = GeneSpace([
-        Gene("window", 10, 100, "int", 20),
-        Gene("k", 1.0, 3.5, "float", 2.0),
-        Gene("mode", 0, 1, "choice", REVERSION, choices=("reversion", "breakout")),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("window", 10, 100, "int", 20),
+            Gene("k", 1.0, 3.5, "float", 2.0),
+            Gene("mode", 0, 1, "choice", REVERSION, choices=("reversion", "breakout")),
+        ]
+    )
     description = "reversion: below lower +1, above upper -1, flat at the middle; breakout: the reverse"
     kernel = bollinger_bands_nb
 

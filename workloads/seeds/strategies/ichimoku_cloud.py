@@ -75,11 +75,13 @@ class IchimokuCloud(FusedSeed):
     name = "ichimoku_cloud"
     kind = "trend"
     min_bars = 50
-    genes = GeneSpace([
-        Gene("tenkan", 5, 20, "int", 9),
-        Gene("kijun", 20, 60, "int", 26),
-        Gene("senkou_b", 40, 120, "int", 52),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("tenkan", 5, 20, "int", 9),
+            Gene("kijun", 20, 60, "int", 26),
+            Gene("senkou_b", 40, 120, "int", 52),
+        ]
+    )
     ordered_genes = (("tenkan", "kijun"), ("kijun", "senkou_b"))
     description = "+1 above the cloud (spans displaced by kijun) and tenkan > kijun; -1 below and tenkan < kijun"
     kernel = ichimoku_cloud_nb

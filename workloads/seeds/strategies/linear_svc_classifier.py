@@ -64,12 +64,14 @@ class LinearSvcClassifier(Seed):
     kind = "ml"
     min_bars = 200
     optimal_bars = 500
-    genes = GeneSpace([
-        Gene("train_window", 100, 1000, "int", 150),
-        Gene("retrain_every", 10, 200, "int", 25),
-        Gene("C", 1e-3, 10.0, "log", 0.1),
-        Gene("n_lags", 2, 20, "int", 10),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("train_window", 100, 1000, "int", 150),
+            Gene("retrain_every", 10, 200, "int", 25),
+            Gene("C", 1e-3, 10.0, "log", 0.1),
+            Gene("n_lags", 2, 20, "int", 10),
+        ]
+    )
     description = "walk-forward LinearSVC on lagged returns, RSI and vol; +1/-1 = predicted sign of the next return"
 
     def lookback(self, params_row: np.ndarray) -> int:
@@ -88,9 +90,15 @@ class LinearSvcClassifier(Seed):
             model = classifier(c).fit(x_train[directional], y_train[directional])
             return model.predict(x_predict).astype(np.float64)
 
-        return walk_forward_targets(feature_matrix(bars.close, n_lags), direction_labels(bars.close),
-                                    feature_start(n_lags), int(params_row[TRAIN_WINDOW]),
-                                    int(params_row[RETRAIN_EVERY]), fit_predict, start)
+        return walk_forward_targets(
+            feature_matrix(bars.close, n_lags),
+            direction_labels(bars.close),
+            feature_start(n_lags),
+            int(params_row[TRAIN_WINDOW]),
+            int(params_row[RETRAIN_EVERY]),
+            fit_predict,
+            start,
+        )
 
 
 SEED = LinearSvcClassifier()

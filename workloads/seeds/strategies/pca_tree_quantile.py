@@ -55,8 +55,11 @@ def regressor(n_components: int, max_depth: int) -> Pipeline:
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeRegressor
 
-    return make_pipeline(StandardScaler(), PCA(n_components=n_components, svd_solver="full"),
-                         DecisionTreeRegressor(max_depth=max_depth, random_state=RANDOM_STATE))
+    return make_pipeline(
+        StandardScaler(),
+        PCA(n_components=n_components, svd_solver="full"),
+        DecisionTreeRegressor(max_depth=max_depth, random_state=RANDOM_STATE),
+    )
 
 
 def quantile_signal(predictions: np.ndarray, in_sample: np.ndarray, quantile: float) -> np.ndarray:
@@ -72,15 +75,19 @@ class PcaTreeQuantile(Seed):
     kind = "ml"
     min_bars = 200
     optimal_bars = 500
-    genes = GeneSpace([
-        Gene("train_window", 100, 1000, "int", 150),
-        Gene("retrain_every", 10, 200, "int", 25),
-        Gene("n_components", 1, 8, "int", 3),
-        Gene("max_depth", 2, 8, "int", 4),
-        Gene("quantile", 0.5, 0.95, "float", 0.8),
-    ])
-    description = ("walk-forward PCA -> decision tree on the next return; long above the quantile of in-sample "
-                   "predictions, short below 1 - quantile, else flat")
+    genes = GeneSpace(
+        [
+            Gene("train_window", 100, 1000, "int", 150),
+            Gene("retrain_every", 10, 200, "int", 25),
+            Gene("n_components", 1, 8, "int", 3),
+            Gene("max_depth", 2, 8, "int", 4),
+            Gene("quantile", 0.5, 0.95, "float", 0.8),
+        ]
+    )
+    description = (
+        "walk-forward PCA -> decision tree on the next return; long above the quantile of in-sample "
+        "predictions, short below 1 - quantile, else flat"
+    )
 
     def lookback(self, params_row: np.ndarray) -> int:
         return feature_start(N_LAGS) + int(params_row[TRAIN_WINDOW])
@@ -97,8 +104,15 @@ class PcaTreeQuantile(Seed):
                 model = regressor(n_components, max_depth).fit(x_train, y_train)  # on a window without variance
             return quantile_signal(model.predict(x_predict), model.predict(x_train), quantile)
 
-        return walk_forward_targets(feature_matrix(bars.close, N_LAGS), next_return(bars.close), feature_start(N_LAGS),
-                                    int(params_row[TRAIN_WINDOW]), int(params_row[RETRAIN_EVERY]), fit_predict, start)
+        return walk_forward_targets(
+            feature_matrix(bars.close, N_LAGS),
+            next_return(bars.close),
+            feature_start(N_LAGS),
+            int(params_row[TRAIN_WINDOW]),
+            int(params_row[RETRAIN_EVERY]),
+            fit_predict,
+            start,
+        )
 
 
 SEED = PcaTreeQuantile()

@@ -64,11 +64,13 @@ class RsiFilter(FusedSeed):
     name = "rsi_filter"
     kind = "mean_reversion"
     min_bars = 50
-    genes = GeneSpace([
-        Gene("window", 2, 50, "int", 14),
-        Gene("oversold", 5.0, 45.0, "float", 30.0),
-        Gene("overbought", 55.0, 95.0, "float", 70.0),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("window", 2, 50, "int", 14),
+            Gene("oversold", 5.0, 45.0, "float", 30.0),
+            Gene("overbought", 55.0, 95.0, "float", 70.0),
+        ]
+    )
     description = "RSI < oversold: +1; RSI > overbought: -1; flat when RSI crosses 50; else hold"
     kernel = rsi_filter_nb
 

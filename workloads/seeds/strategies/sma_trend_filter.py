@@ -18,8 +18,7 @@ FAST, SLOW = 0, 1
 
 
 @njit(cache=True, parallel=True)
-def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out,
-                        target_rec):
+def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
     """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
     n = close.shape[0]
     for i in prange(params.shape[0]):

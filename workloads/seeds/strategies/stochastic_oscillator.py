@@ -23,8 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import (extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push,
-                                       stoch_k)
+from workloads.kernels.windows import extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push, stoch_k
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -74,12 +73,14 @@ class StochasticOscillator(FusedSeed):
     name = "stochastic_oscillator"
     kind = "momentum"
     min_bars = 20
-    genes = GeneSpace([
-        Gene("k", 5, 50, "int", 14),
-        Gene("d", 2, 10, "int", 3),
-        Gene("oversold", 5.0, 40.0, "float", 20.0),
-        Gene("overbought", 60.0, 95.0, "float", 80.0),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("k", 5, 50, "int", 14),
+            Gene("d", 2, 10, "int", 3),
+            Gene("oversold", 5.0, 40.0, "float", 20.0),
+            Gene("overbought", 60.0, 95.0, "float", 80.0),
+        ]
+    )
     description = "%K crosses above %D below oversold: +1; crosses below above overbought: -1; else hold"
     kernel = stochastic_oscillator_nb
 

@@ -72,8 +72,9 @@ def volatility_scaling_nb(open_, high, low, close, volume, funding, params, sim,
                     raw = size
                 elif close[t] < sma:
                     raw = -size
-                same_direction = (raw > 0.0 and position > 0.0) or (raw < 0.0 and position < 0.0) or (
-                    raw == 0.0 and position == 0.0)
+                same_direction = (
+                    (raw > 0.0 and position > 0.0) or (raw < 0.0 and position < 0.0) or (raw == 0.0 and position == 0.0)
+                )
                 if not same_direction or abs(raw - position) > band:
                     position = raw
             if target_rec.shape[0] > 0:
@@ -86,13 +87,15 @@ class VolatilityScaling(FusedSeed):
     name = "volatility_scaling"
     kind = "volatility"
     min_bars = 20
-    genes = GeneSpace([
-        Gene("vol_window", 5, 100, "int", 20),
-        Gene("target_vol", 0.05, 0.6, "float", 0.2),
-        Gene("trend", 10, 200, "int", 50),
-        Gene("max_leverage", 0.5, 2.0, "float", 1.0),
-        Gene("band", 0.0, 0.25, "float", 0.05),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("vol_window", 5, 100, "int", 20),
+            Gene("target_vol", 0.05, 0.6, "float", 0.2),
+            Gene("trend", 10, 200, "int", 50),
+            Gene("max_leverage", 0.5, 2.0, "float", 1.0),
+            Gene("band", 0.0, 0.25, "float", 0.05),
+        ]
+    )
     description = "sign(C - SMA(trend)) x min(max_leverage, target_vol / realised vol), rebalanced beyond band"
     kernel = volatility_scaling_nb
 

@@ -49,8 +49,9 @@ def vwap_reversion_nb(open_, high, low, close, volume, funding, params, sim, tra
         for t in range(n):
             if book.pending != book.held:
                 book = book_fill(book, ledger, t, open_[t])
-            sw, s1, s2, shift = weighted_moments_push(wbuf, xbuf, t, volume[t],
-                                                      typical_price(high[t], low[t], close[t]), sw, s1, s2, shift)
+            sw, s1, s2, shift = weighted_moments_push(
+                wbuf, xbuf, t, volume[t], typical_price(high[t], low[t], close[t]), sw, s1, s2, shift
+            )
             traded += volume_traded(volume, t, window)
             target = 0.0
             if t >= window - 1:
@@ -76,11 +77,13 @@ class VwapReversion(FusedSeed):
     name = "vwap_reversion"
     kind = "mean_reversion"
     min_bars = 50
-    genes = GeneSpace([
-        Gene("window", 10, 200, "int", 48),
-        Gene("z_entry", 0.5, 3.0, "float", 2.0),
-        Gene("z_exit", 0.0, 1.0, "float", 0.25),
-    ])
+    genes = GeneSpace(
+        [
+            Gene("window", 10, 200, "int", 48),
+            Gene("z_entry", 0.5, 3.0, "float", 2.0),
+            Gene("z_exit", 0.0, 1.0, "float", 0.25),
+        ]
+    )
     ordered_genes = (("z_exit", "z_entry"),)
     description = "z = (C - VWAP) / std; z < -entry: +1; z > entry: -1; flat when |z| < exit; else hold"
     kernel = vwap_reversion_nb
