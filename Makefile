@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test bench install install-test install-infra install-bench clean
+.PHONY: demo test lint format bench install install-test install-infra install-bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11), "genepool needs Python 3.11+"' \
@@ -37,6 +37,17 @@ demo: $(VENV)/.installed-core
 ## The whole test suite.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## Lint and types: ruff (lint + format check) and mypy, configured in pyproject.toml.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Apply ruff's formatter and safe fixes.
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 ## Benchmarks: print figures and write JSON under bench-results/ (never asserted in tests).
 bench: $(VENV)/.installed-bench

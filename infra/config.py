@@ -18,7 +18,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``ray``                     ``headCpu``, ``headMemory``, ``workerCpu``, ``workerMemory``, ``minWorkers`` (0),
                             ``maxWorkers``.
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
-                            ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``, ``memoryRequest``/``memoryLimit``.
+                            ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``,
+                            ``memoryRequest``/``memoryLimit``.
 ``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 

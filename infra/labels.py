@@ -27,6 +27,6 @@ def app(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name}
 
 
-def service_host(name: str, namespace: "pulumi.Input[str]") -> "pulumi.Output[str]":
+def service_host(name: str, namespace: pulumi.Input[str]) -> pulumi.Output[str]:
     """In-cluster DNS name of a Service."""
     return pulumi.Output.concat(name, ".", namespace, ".svc.cluster.local")

@@ -29,9 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +109,7 @@ def kernel_bench(config: BenchConfig) -> list[dict[str, Any]]:
         )
         params, _ = seed.repair(seed.genes.decode(rng.random((population, len(seed.genes)))))
         seed.evaluate(bars.slice(0, min(len(bars), 300)), params[:1], sim)
-        _, seconds, peak_mb = peak_rss_above_baseline_mb(lambda: seed.evaluate(bars, params, sim))
+        _, seconds, peak_mb = peak_rss_above_baseline_mb(partial(seed.evaluate, bars, params, sim))
         rate = population * len(bars) / seconds
         rows.append(
             {

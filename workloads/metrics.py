@@ -23,7 +23,7 @@ BEST_FITNESS = Gauge(
 )
 LAST_GENERATION_HELP = "Unix time at which the last generation of any run completed."
 LAST_GENERATION = Gauge("genepool_last_generation_timestamp_seconds", LAST_GENERATION_HELP)
-"""Set by the ``evolve`` driver; the API exports the same name from storage (:mod:`workloads.service.storage_metrics`)."""
+"""Set by the ``evolve`` driver; the API exports it from storage (:mod:`workloads.service.storage_metrics`)."""
 WORKER_FAILURES = Counter(
     "genepool_worker_failures", "Evaluation workers lost mid-generation (e.g. spot reclaim) and replaced.", ["backend"]
 )

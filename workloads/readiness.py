@@ -23,8 +23,9 @@ refuses it, saying why. Individuals whose own windows are longer than the data a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
 
 CAUTIOUS_FLOOR = 20
 """Bars from which a 50-bar seed is reported ``DEPLOY_CAUTIOUS`` instead of ``INSUFFICIENT_DATA``."""

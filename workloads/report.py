@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import math
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 WIDTH, HEIGHT, PAD = 640, 240, 40
 COLOURS = (
@@ -47,7 +48,9 @@ def line_chart(
     x_label: Callable[[float], str] = str,
 ) -> str:
     """An SVG line chart of ``(label, xs, ys, colour)`` series; labels in ``dashed`` are drawn dashed."""
-    points = [(x, y) for _, xs, ys, _ in series for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+    points = [
+        (x, y) for _, xs, ys, _ in series for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)
+    ]
     if not points:
         return f"<p>{_esc(title)}: no data</p>"
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
@@ -70,7 +73,9 @@ def line_chart(
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 14}" font-size="10" text-anchor="end">{_esc(x_label(x1))}</text>',
     ]
     for i, (label, xs, ys, colour) in enumerate(series):
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys) if y is not None and math.isfinite(y))
+        path = " ".join(
+            f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)
+        )
         dash = ' stroke-dasharray="5,3"' if label in dashed else ""
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5"{dash} points="{path}"/>')
         parts.append(
@@ -151,7 +156,9 @@ def _gene_charts(run: dict[str, Any]) -> str:
     for name, genes in run["report"]["genes"].items():
         charts = "".join(
             histogram(values, low, high, gene)
-            for gene, low, high, values in zip(genes["genes"], genes["low"], genes["high"], genes["values"])
+            for gene, low, high, values in zip(
+                genes["genes"], genes["low"], genes["high"], genes["values"], strict=True
+            )
         )
         out.append(f"<h3>{_esc(name)}</h3><div>{charts}</div>")
     return "".join(out)

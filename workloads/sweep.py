@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +133,7 @@ def run_sweep(seed: Seed, bars: Bars, grids: Sequence[tuple[str, list[float | st
 
 def metrics_dict(row: np.ndarray) -> dict[str, float | None]:
     """A metrics row as ``{name: value}``; non-finite values (an ``inf`` profit factor) become ``None`` (JSON null)."""
-    return {name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRIC_NAMES, row)}
+    return {name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRIC_NAMES, row, strict=True)}
 
 
 def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The stack-output contract inside the cluster: every ``workloads.contract.STACK_OUTPUTS`` value as ``GENEPOOL_<NAME>``.
+"""The stack-output contract inside the cluster: each ``workloads.contract.STACK_OUTPUTS`` value as ``GENEPOOL_<NAME>``.
 
 Values that carry credentials (``contract.SECRET_OUTPUTS``) live in the Secret ``genepool-settings``, the rest in the
 ConfigMap ``genepool-settings``; pods reference them by key (:attr:`Settings.env`), so no manifest holds a secret.

@@ -178,7 +178,7 @@ def network(opts: pulumi.ResourceOptions) -> tuple[aws.ec2.Vpc, list, list]:
         routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
         opts=opts,
     )
-    for subnet, zone in zip(private, zones.names[:ZONES]):
+    for subnet, zone in zip(private, zones.names[:ZONES], strict=True):
         aws.ec2.RouteTableAssociation(
             f"private-{zone}", subnet_id=subnet.id, route_table_id=private_routes.id, opts=opts
         )

@@ -80,7 +80,7 @@ def requests_and_limits(where, spec, container, batch):
 
 def non_root(where, spec, container, batch):
     pod, own = spec.get("securityContext") or {}, container.get("securityContext") or {}
-    if not (own.get("runAsNonRoot", pod.get("runAsNonRoot")) is True):
+    if own.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True:
         return "must run with runAsNonRoot: true"
     if own.get("runAsUser", pod.get("runAsUser")) == 0:
         return "must not run as uid 0"
@@ -98,9 +98,13 @@ def probes(where, spec, container, batch):
 
 def credentials_from_secrets(where, spec, container, batch):
     for entry in container.get("env") or []:
-        if CREDENTIAL_ENV.search(entry.get("name", "")) and "value" in entry and entry["value"] not in ("", None):
-            if "$(" not in str(entry["value"]):
-                return f"env {entry['name']} carries a credential in plain text; use valueFrom.secretKeyRef"
+        if (
+            CREDENTIAL_ENV.search(entry.get("name", ""))
+            and "value" in entry
+            and entry["value"] not in ("", None)
+            and "$(" not in str(entry["value"])
+        ):
+            return f"env {entry['name']} carries a credential in plain text; use valueFrom.secretKeyRef"
     return None
 
 
@@ -154,9 +158,8 @@ def encrypted_at_rest(args: ResourceValidationArgs, report: ReportViolation) -> 
     elif args.resource_type == "aws:elasticache/replicationGroup:ReplicationGroup":
         if not (props.get("atRestEncryptionEnabled") and props.get("transitEncryptionEnabled")):
             report(f"{args.name}: ElastiCache must encrypt at rest and in transit", None)
-    elif kind == "Volume" and args.resource_type.startswith("aws:ebs/"):
-        if not props.get("encrypted"):
-            report(f"{args.name}: EBS volumes must be encrypted", None)
+    elif kind == "Volume" and args.resource_type.startswith("aws:ebs/") and not props.get("encrypted"):
+        report(f"{args.name}: EBS volumes must be encrypted", None)
 
 
 def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation) -> None:

@@ -63,11 +63,10 @@ def test_unsupported_file_type_is_refused(tmp_path):
 
 def test_parquet_rows_are_numbered_like_the_csv(tmp_path):
     import numpy as np
+    import pyarrow.parquet as pq
 
     from workloads.data.bars import Bars
     from workloads.data.loaders import bars_to_table
-
-    import pyarrow.parquet as pq
 
     close = np.array([100.0, 100.0, 100.0, np.nan])
     bars = Bars.from_arrays(

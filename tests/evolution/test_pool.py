@@ -89,7 +89,7 @@ def test_changed_kernel_code_never_reads_cached_fitness(walk, fake_seeds, monkey
     second, s2, edited = _pool(walk, fake_seeds, cfg, cache)
     second.run(s2)
     assert len(edited.batches) == len(original.batches) > 0
-    assert all(np.array_equal(a, b) for a, b in zip(edited.batches, original.batches))
+    assert all(np.array_equal(a, b) for a, b in zip(edited.batches, original.batches, strict=True))
 
 
 def test_budget_moves_toward_the_improving_seed_and_sums_to_the_total():

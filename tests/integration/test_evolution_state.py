@@ -4,8 +4,9 @@ a run that survives Redis being killed and PostgreSQL restarting, and resume fro
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -13,9 +13,8 @@ import pytest
 from tests.integration.servers import PG_PASSWORD
 from workloads.data.synthetic import generate
 from workloads.metrics import STORAGE_ERRORS
-from workloads.storage import StorageError, open_storage
+from workloads.storage import StorageError, open_storage, schema
 from workloads.storage import postgres as postgres_backend
-from workloads.storage import schema
 from workloads.storage.postgres import PostgresStorage
 
 pytestmark = pytest.mark.integration
@@ -108,9 +107,11 @@ def test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema(postgres):
             if statement.startswith("ALTER TABLE"):
                 # Without the extension the server parses the statement and rejects only the option namespace;
                 # a syntax error would be SQLSTATE 42601 instead.
-                with pytest.raises(psycopg.errors.InvalidParameterValue, match='namespace "timescaledb"'):
-                    with conn.transaction():
-                        conn.execute(statement)
+                with (
+                    pytest.raises(psycopg.errors.InvalidParameterValue, match='namespace "timescaledb"'),
+                    conn.transaction(),
+                ):
+                    conn.execute(statement)
             else:
                 assert conn.execute(statement).fetchall()
 

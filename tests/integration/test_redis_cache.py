@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from workloads.cache.redis import KEY_PREFIX, RedisCache
 from workloads.metrics import CACHE_ERRORS
-
-import pytest
 
 pytestmark = pytest.mark.integration
 

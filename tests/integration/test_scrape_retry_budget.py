@@ -38,9 +38,11 @@ def test_a_scrape_on_a_stopped_server_exports_nothing_and_gives_up_on_the_short_
 def test_a_scrape_before_the_api_migrated_gives_up_on_the_short_budget(postgres, caplog):
     storage = PostgresStorage(postgres.url)
     postgres.stop("immediate")
-    with TestClient(create_app(Settings(database_url=postgres.url), storage=storage)) as client:
-        with caplog.at_level(logging.WARNING, logger="workloads.service.storage_metrics"):
-            assert client.get("/metrics").status_code == 200
+    with (
+        TestClient(create_app(Settings(database_url=postgres.url), storage=storage)) as client,
+        caplog.at_level(logging.WARNING, logger="workloads.service.storage_metrics"),
+    ):
+        assert client.get("/metrics").status_code == 200
     assert f"last_generation_time failed after retrying for {SCRAPE_RETRY_SECONDS:g} s" in caplog.text
 
 

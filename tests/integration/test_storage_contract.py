@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,10 +19,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(params=["duckdb", "postgresql"])
 def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
-    if request.param == "duckdb":
-        url = f"duckdb://{tmp_path}/state.duckdb"
-    else:
-        url = request.getfixturevalue("postgres").url
+    url = f"duckdb://{tmp_path}/state.duckdb" if request.param == "duckdb" else request.getfixturevalue("postgres").url
     with open_storage(url) as opened:
         yield opened
 

@@ -44,7 +44,7 @@ def price_paths(draw, min_bars: int = 1, max_bars: int = 80, max_move: float = 0
 
 def assert_metrics_close(actual: np.ndarray, expected: dict[str, float]) -> None:
     """Every metric equal to 1e-9 relative (infinities must match exactly)."""
-    for name, value in zip(METRIC_NAMES, actual):
+    for name, value in zip(METRIC_NAMES, actual, strict=True):
         want = expected[name]
         assert (value == want) or math.isclose(value, want, rel_tol=REL_TOL, abs_tol=ABS_TOL), (
             f"{name}: kernel {value!r} != reference {want!r}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import talib
@@ -127,7 +128,7 @@ def reference_simulate(
 
 
 def _metrics(curve, trips, initial, bars_per_year, turnover, in_market) -> dict[str, float]:
-    returns = [(b / a - 1.0) if a > 0 else 0.0 for a, b in zip(curve, curve[1:])]
+    returns = [(b / a - 1.0) if a > 0 else 0.0 for a, b in pairwise(curve)]
     k = len(returns)
     final = curve[-1]
     if k == 0:

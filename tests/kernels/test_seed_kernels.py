@@ -52,7 +52,7 @@ def test_population_metrics_equal_the_reference(name):
     def check(case):
         bars, params, sim, trade_start = case
         metrics = get_seed(name).evaluate(bars, params, sim, trade_start)
-        for row, params_row in zip(metrics, params):
+        for row, params_row in zip(metrics, params, strict=True):
             assert_metrics_close(row, reference_for(name, bars, params_row, sim, trade_start).metrics)
 
     check()

@@ -40,7 +40,7 @@ def run(open_, close, targets, fee_rate=0.0, slippage=0.0, long_only=False, band
         out,
         equity,
     )
-    return dict(zip(METRIC_NAMES, out)), equity[trade_start:], trips_of(ledger)
+    return dict(zip(METRIC_NAMES, out, strict=True)), equity[trade_start:], trips_of(ledger)
 
 
 def test_a_target_decided_at_a_close_is_filled_at_the_next_open():
@@ -154,7 +154,7 @@ def test_one_bar_of_data_gives_a_flat_well_defined_result():
     for name in ("ema_crossover", "sma_trend_filter"):
         seed = get_seed(name)
         row = seed.evaluate(bars, seed.genes.defaults()[None, :], sim)[0]
-        metrics = dict(zip(METRIC_NAMES, row))
+        metrics = dict(zip(METRIC_NAMES, row, strict=True))
         assert metrics["bars"] == 1 and metrics["final_equity"] == 1.0 and metrics["trades"] == 0
         assert all(math.isfinite(v) for v in row)
         result = seed.run(bars, seed.genes.defaults(), sim)

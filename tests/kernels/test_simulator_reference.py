@@ -84,7 +84,7 @@ def test_round_trips_equal_the_reference(scenario):
     _, _, trips = simulate(*scenario)
     expected = reference(*scenario).trips
     assert trips.shape[0] == len(expected)
-    for row, trip in zip(trips, expected):
+    for row, trip in zip(trips, expected, strict=True):
         assert (row[ENTRY_BAR], row[EXIT_BAR], row[DIRECTION]) == (trip.entry_bar, trip.exit_bar, trip.direction)
         for column, want in ((ENTRY_PRICE, trip.entry_price), (TRIP_UNITS, trip.units), (FEES, trip.fees)):
             assert math.isclose(row[column], want, rel_tol=REL_TOL, abs_tol=1e-12), (column, row[column], want)

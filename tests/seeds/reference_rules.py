@@ -46,9 +46,7 @@ def rsi_filter(bars: Bars, window: int, oversold: float, overbought: float) -> n
             position = 1.0
         elif rsi[t] > overbought:
             position = -1.0
-        elif position == 1.0 and rsi[t] >= 50.0:
-            position = 0.0
-        elif position == -1.0 and rsi[t] <= 50.0:
+        elif position == 1.0 and rsi[t] >= 50.0 or position == -1.0 and rsi[t] <= 50.0:
             position = 0.0
         out[t] = position
     return out
@@ -90,18 +88,14 @@ def bollinger_bands(bars: Bars, window: int, k: float, mode: int) -> np.ndarray:
                 position = 1.0
             elif c > upper[t]:
                 position = -1.0
-            elif position == 1.0 and c >= middle[t]:
-                position = 0.0
-            elif position == -1.0 and c <= middle[t]:
+            elif position == 1.0 and c >= middle[t] or position == -1.0 and c <= middle[t]:
                 position = 0.0
         else:  # breakout
             if c > upper[t]:
                 position = 1.0
             elif c < lower[t]:
                 position = -1.0
-            elif position == 1.0 and c <= middle[t]:
-                position = 0.0
-            elif position == -1.0 and c >= middle[t]:
+            elif position == 1.0 and c <= middle[t] or position == -1.0 and c >= middle[t]:
                 position = 0.0
         out[t] = position
     return out
@@ -152,9 +146,9 @@ def donchian_breakout(bars: Bars, entry: int, exit: int) -> np.ndarray:
             position = 1.0
         elif c < bars.low[t - entry : t].min():
             position = -1.0
-        elif position == 1.0 and c < bars.low[t - exit : t].min():
-            position = 0.0
-        elif position == -1.0 and c > bars.high[t - exit : t].max():
+        elif (position == 1.0 and c < bars.low[t - exit : t].min()) or (
+            position == -1.0 and c > bars.high[t - exit : t].max()
+        ):
             position = 0.0
         out[t] = position
     return out

@@ -37,7 +37,7 @@ def invoke(*args):
 def grid_of(seed) -> tuple[list[str], int]:
     """Two values of every gene (the defaults and a step towards the upper bound); the grid's size."""
     args = []
-    for gene, value in zip(seed.genes.genes, seed.genes.defaults()):
+    for gene, value in zip(seed.genes.genes, seed.genes.defaults(), strict=True):
         other = gene.high if gene.kind == "choice" else value + (gene.high - value) / 4
         if gene.discrete:
             other = float(np.round(other))
@@ -89,6 +89,6 @@ def test_sweep_ranks_the_seeds_evaluated_grid(name, data_file):
     sim = SimConfig(0.0, 0.0, False, 0.0, BARS_PER_YEAR)
     for entry in document["top"]:
         row = seed.genes.row(entry["params"])
-        expected = dict(zip(METRIC_NAMES, seed.evaluate(bars, row, sim)[0]))
+        expected = dict(zip(METRIC_NAMES, seed.evaluate(bars, row, sim)[0], strict=True))
         assert entry["metrics"] and set(entry["metrics"]) <= set(METRIC_NAMES)
         assert entry["metrics"] == pytest.approx({k: expected[k] for k in entry["metrics"]}, rel=1e-12)

@@ -14,10 +14,14 @@ from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 
 SIMS = {
-    "costs": dict(fee_rate=0.001, slippage=0.0005, long_only=False, rebalance_band=0.0, bars_per_year=None),
-    "long_only_band_daily": dict(
-        fee_rate=0.0004, slippage=0.0, long_only=True, rebalance_band=0.1, bars_per_year=252.0
-    ),
+    "costs": {"fee_rate": 0.001, "slippage": 0.0005, "long_only": False, "rebalance_band": 0.0, "bars_per_year": None},
+    "long_only_band_daily": {
+        "fee_rate": 0.0004,
+        "slippage": 0.0,
+        "long_only": True,
+        "rebalance_band": 0.1,
+        "bars_per_year": 252.0,
+    },
 }
 
 
@@ -32,7 +36,7 @@ def test_evaluate_of_a_population_equals_run_of_each_individual(name, trade_star
     population = param_rows(seed, 9)
     metrics = seed.evaluate(bars, population, sim, trade_start)
     assert metrics.shape == (population.shape[0], len(METRIC_NAMES))
-    for row, expected in zip(population, metrics):
+    for row, expected in zip(population, metrics, strict=True):
         result = seed.run(bars, row, sim, trade_start)
         np.testing.assert_array_equal(result.metric_row(), expected, err_msg=f"{name} {seed.genes.as_dict(row)}")
         assert result.exposure.shape == (len(bars) - trade_start,)

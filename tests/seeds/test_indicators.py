@@ -51,7 +51,7 @@ def test_atr_is_talib_wilder_atr(n):
 
 @pytest.mark.parametrize("n,k", [(10, 1.0), (20, 2.0), (100, 3.5)])
 def test_bollinger_is_talib_bbands_sma_population_std(n, k):
-    for ours, theirs in zip(ta.bollinger_1d(C, n, k), talib.BBANDS(C, n, k, k, 0)):
+    for ours, theirs in zip(ta.bollinger_1d(C, n, k), talib.BBANDS(C, n, k, k, 0), strict=True):
         assert_same(ours, theirs)
 
 
@@ -65,7 +65,7 @@ def test_stochastic_is_talib_stochf(k, d):
 
 def test_stochastic_of_a_zero_range_is_zero_as_in_talib():
     flat = np.full(12, 3.0)
-    for ours, theirs in zip(ta.stochf_1d(flat, flat, flat, 4, 3), talib.STOCHF(flat, flat, flat, 4, 3, 0)):
+    for ours, theirs in zip(ta.stochf_1d(flat, flat, flat, 4, 3), talib.STOCHF(flat, flat, flat, 4, 3, 0), strict=True):
         assert_same(ours, theirs)
 
 

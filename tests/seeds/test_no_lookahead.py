@@ -19,14 +19,14 @@ def perturbed_after(bars: Bars, t: int, random_seed: int) -> Bars:
     open_ = close * np.exp(rng.normal(0.0, 0.01, n))
     high = np.maximum(open_, close) * 1.02
     low = np.minimum(open_, close) * 0.98
-    future = dict(
-        open=open_,
-        high=high,
-        low=low,
-        close=close,
-        volume=rng.lognormal(3.0, 2.0, n),
-        funding_rate=rng.normal(0.0, 1e-3, n),
-    )
+    future = {
+        "open": open_,
+        "high": high,
+        "low": low,
+        "close": close,
+        "volume": rng.lognormal(3.0, 2.0, n),
+        "funding_rate": rng.normal(0.0, 1e-3, n),
+    }
     columns = {name: np.concatenate([getattr(bars, name)[: t + 1], values]) for name, values in future.items()}
     return Bars.from_arrays(bars.timestamp, symbol=bars.symbol, **columns)
 

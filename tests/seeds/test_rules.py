@@ -16,7 +16,7 @@ from workloads.seeds.registry import get_seed
 
 def reference_targets(name, bars, row, bars_per_year):
     seed = get_seed(name)
-    params = {g.name: (int(v) if g.discrete else float(v)) for g, v in zip(seed.genes.genes, row)}
+    params = {g.name: (int(v) if g.discrete else float(v)) for g, v in zip(seed.genes.genes, row, strict=True)}
     if name == "volatility_scaling":
         params["bars_per_year"] = bars_per_year
     return RULES[name](bars, **params)

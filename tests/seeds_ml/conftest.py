@@ -15,8 +15,8 @@ N_BARS = 320
 ML_SEEDS = ("linear_svc_classifier", "pca_tree_quantile")
 
 SMALL = {
-    "linear_svc_classifier": dict(train_window=100, retrain_every=17, C=0.5, n_lags=5),
-    "pca_tree_quantile": dict(train_window=100, retrain_every=17, n_components=3, max_depth=3, quantile=0.7),
+    "linear_svc_classifier": {"train_window": 100, "retrain_every": 17, "C": 0.5, "n_lags": 5},
+    "pca_tree_quantile": {"train_window": 100, "retrain_every": 17, "n_components": 3, "max_depth": 3, "quantile": 0.7},
 }
 
 

@@ -28,9 +28,9 @@ def wilder_rsi(close, t: int, n: int = RSI_N) -> float:
     losses = [max(close[u - 1] - close[u], 0.0) for u in range(1, t + 1)]
     avg_gain = sum(gains[:n]) / n
     avg_loss = sum(losses[:n]) / n
-    for g, l in zip(gains[n:], losses[n:]):
-        avg_gain = (avg_gain * (n - 1) + g) / n
-        avg_loss = (avg_loss * (n - 1) + l) / n
+    for gain, loss in zip(gains[n:], losses[n:], strict=True):
+        avg_gain = (avg_gain * (n - 1) + gain) / n
+        avg_loss = (avg_loss * (n - 1) + loss) / n
     total = avg_gain + avg_loss
     return 0.0 if total == 0.0 else 100.0 * avg_gain / total
 
@@ -70,7 +70,7 @@ def walk_forward(close, train_window: int, retrain_every: int, n_lags: int, fit,
 
 def svc_targets(close, train_window: int, retrain_every: int, c: float, n_lags: int) -> list[float]:
     def fit(rows, returns):
-        kept = [(row, sign(r)) for row, r in zip(rows, returns) if r != 0.0]
+        kept = [(row, sign(r)) for row, r in zip(rows, returns, strict=True) if r != 0.0]
         if len({label for _, label in kept}) < 2:
             return "flat"
         model = make_pipeline(StandardScaler(), LinearSVC(C=c, dual=False, random_state=0))

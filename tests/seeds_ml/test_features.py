@@ -59,7 +59,7 @@ def test_next_return_is_the_following_bars_simple_return(bars):
 def test_blocks_train_on_labels_known_at_the_fit_and_tile_the_rest(n_bars, first, window, every):
     blocks = walk_forward_blocks(n_bars, first, window, every)
     assert blocks[0].fit_at == first + window
-    for block, following in zip(blocks, blocks[1:] + [None]):
+    for block, following in zip(blocks, blocks[1:] + [None], strict=True):
         assert block.fit_at - block.train_start == window
         assert block.train_start >= first
         assert block.predict_stop == (following.fit_at if following else n_bars)

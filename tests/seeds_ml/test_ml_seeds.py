@@ -187,7 +187,7 @@ def test_evaluate_of_a_population_equals_run_of_each_individual(seed, bars, trad
     population = np.vstack([small_row(seed), small_row(seed, train_window=130, retrain_every=40)])
     metrics = seed.evaluate(bars, population, sim, trade_start)
     assert metrics.shape == (2, len(METRIC_NAMES))
-    for row, expected in zip(population, metrics):
+    for row, expected in zip(population, metrics, strict=True):
         result = seed.run(bars, row, sim, trade_start)
         np.testing.assert_array_equal(result.metric_row(), expected)
         targets = seed.targets(bars, row)[trade_start:]

@@ -18,7 +18,9 @@ CASES = [(generate(300, 5), 100, 17), (generate(290, 8), 130, 40)]
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_svc_targets_equal_the_plain_python_walk_forward(case, c, n_lags):
     bars, window, every = CASES[case]
-    row = linear_svc_classifier.SEED.genes.row(dict(train_window=window, retrain_every=every, C=c, n_lags=n_lags))
+    row = linear_svc_classifier.SEED.genes.row(
+        {"train_window": window, "retrain_every": every, "C": c, "n_lags": n_lags}
+    )
     expected = reference.svc_targets(bars.close.tolist(), window, every, c, n_lags)
     np.testing.assert_array_equal(linear_svc_classifier.SEED.targets(bars, row), expected)
 
@@ -28,9 +30,13 @@ def test_svc_targets_equal_the_plain_python_walk_forward(case, c, n_lags):
 def test_tree_targets_equal_the_plain_python_walk_forward(case, n_components, max_depth, quantile):
     bars, window, every = CASES[case]
     row = pca_tree_quantile.SEED.genes.row(
-        dict(
-            train_window=window, retrain_every=every, n_components=n_components, max_depth=max_depth, quantile=quantile
-        )
+        {
+            "train_window": window,
+            "retrain_every": every,
+            "n_components": n_components,
+            "max_depth": max_depth,
+            "quantile": quantile,
+        }
     )
     expected = reference.tree_targets(bars.close.tolist(), window, every, n_components, max_depth, quantile)
     np.testing.assert_array_equal(pca_tree_quantile.SEED.targets(bars, row), expected)

@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from redis.backoff import NoBackoff

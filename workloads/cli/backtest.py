@@ -2,14 +2,15 @@
 
 Costs are given in basis points on the command line (``--fee-bps 10`` = 0.1 % of traded notional per fill) and
 passed to the simulator as fractions. ``bars_per_year`` is inferred from the timestamps unless
-``--bars-per-year`` is given. Metric semantics: ``workloads.kernels.metrics``; simulation: ``workloads.kernels.simulate``.
+``--bars-per-year`` is given. Metric semantics: ``workloads.kernels.metrics``; simulation:
+``workloads.kernels.simulate``.
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -38,7 +39,7 @@ BandOption = Annotated[
     ),
 ]
 BarsPerYearOption = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--bars-per-year", min=0.0, help="Annualisation; inferred from the timestamps when omitted."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -136,18 +137,14 @@ def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
 def backtest(
     data: DataOption,
     strategy: StrategyOption,
-    param: Annotated[
-        Optional[list[str]], typer.Option("--param", help="name=value; repeat. Defaults otherwise.")
-    ] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="name=value; repeat. Defaults otherwise.")] = None,
     fee_bps: FeeOption = 0.0,
     slippage_bps: SlippageOption = 0.0,
     long_only: LongOnlyOption = False,
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
     json_output: JsonOption = False,
-    trades_out: Annotated[
-        Optional[Path], typer.Option("--trades-out", help="Write the trade list to this CSV.")
-    ] = None,
+    trades_out: Annotated[Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.")] = None,
 ) -> None:
     """Backtest one strategy: exposure at each close, filled at the next open (design §3.2); print the metrics."""
     from workloads.sweep import metrics_dict

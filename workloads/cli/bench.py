@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +14,7 @@ from workloads.cli.common import console, print_json
 
 
 def bench(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the figures as JSON here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the figures as JSON here.")] = None,
     bars: Annotated[int, typer.Option("--bars", min=2, help="Bars per kernel run.")] = 1_000_000,
     population: Annotated[int, typer.Option("--population", min=1, help="Individuals per kernel run.")] = 1_000,
     ml_bars: Annotated[int, typer.Option("--ml-bars", min=2, help="Bars for scikit-learn seeds.")] = 20_000,
@@ -34,7 +34,7 @@ def bench(
     ] = "50:170:5",
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Alternating runs per sweep engine.")] = 2,
     vectorbt: Annotated[bool, typer.Option("--vectorbt/--no-vectorbt", help="Compare with vectorbt.")] = True,
-    seed: Annotated[Optional[list[str]], typer.Option("--seed", help="Only these seeds (repeat).")] = None,
+    seed: Annotated[list[str] | None, typer.Option("--seed", help="Only these seeds (repeat).")] = None,
     evolution: Annotated[
         bool, typer.Option("--evolution/--no-evolution", help="Also time the evolution (non-ML seeds).")
     ] = True,

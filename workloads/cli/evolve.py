@@ -1,7 +1,8 @@
 """``genepool evolve`` (run or resume an evolution) and ``genepool report`` (the run's self-contained HTML report).
 
 Configuration precedence: built-in defaults (seed doc 002) < ``--config FILE`` (YAML/JSON, keys as in
-``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under ``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
+``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under ``--runs-dir``
+(default ``$GENEPOOL_HOME/runs``):
 ``<run_id>/checkpoints/`` (one per generation) and ``<run_id>/run.json`` (the summary, written at the end).
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
@@ -49,7 +50,7 @@ def default_runs_dir() -> Path:
 
 
 def _load_data(
-    data: Optional[Path], synthetic: Optional[int], symbol: Optional[str], random_seed: int, settings: Settings
+    data: Path | None, synthetic: int | None, symbol: str | None, random_seed: int, settings: Settings
 ) -> Bars:
     from workloads.data.loaders import load_bars
     from workloads.data.synthetic import generate
@@ -68,47 +69,41 @@ def _load_data(
 
 
 def evolve(
-    data: Annotated[Optional[Path], Opt("--data", help="Bars file (CSV or Parquet).")] = None,
-    symbol: Annotated[Optional[str], Opt("--symbol", help="Use the bars stored for this symbol (data import).")] = None,
-    synthetic: Annotated[Optional[int], Opt("--synthetic", help="Use N generated bars (with funding) instead.")] = None,
-    config_file: Annotated[Optional[Path], Opt("--config", help="YAML/JSON file of evolution settings.")] = None,
-    strategies: Annotated[
-        Optional[str], Opt("--strategies", help="Comma-separated seeds (default: all ready).")
-    ] = None,
-    population: Annotated[Optional[int], Opt("--population", help="Individuals per seed per generation [50].")] = None,
-    generations: Annotated[
-        Optional[int], Opt("--generations", help="Generations, the initial one included [10].")
-    ] = None,
-    mutation: Annotated[Optional[float], Opt("--mutation", help="Per-gene mutation probability [0.1].")] = None,
-    crossover: Annotated[Optional[float], Opt("--crossover", help="Per-pair crossover probability [0.8].")] = None,
-    elite: Annotated[Optional[float], Opt("--elite", help="Elite fraction kept unchanged [0.2].")] = None,
-    holdout: Annotated[Optional[float], Opt("--holdout", help="Last fraction of bars never searched [0.3].")] = None,
-    segments: Annotated[
-        Optional[int], Opt("--segments", help="Walk-forward segments of the training span [3].")
-    ] = None,
-    min_trades: Annotated[Optional[int], Opt("--min-trades", help="Entries wanted per segment [3].")] = None,
-    fee_bps: Annotated[Optional[float], Opt("--fee-bps", help="Fee per fill, basis points of notional [10].")] = None,
-    slippage_bps: Annotated[Optional[float], Opt("--slippage-bps", help="Slippage, basis points [5].")] = None,
-    long_only: Annotated[Optional[bool], Opt("--long-only/--long-short", help="Forbid shorts.")] = None,
-    hall_of_fame: Annotated[Optional[int], Opt("--hall-of-fame", help="Entries kept across seeds [10].")] = None,
-    random_seed: Annotated[Optional[int], Opt("--random-seed", help="Root of every random draw [0].")] = None,
+    data: Annotated[Path | None, Opt("--data", help="Bars file (CSV or Parquet).")] = None,
+    symbol: Annotated[str | None, Opt("--symbol", help="Use the bars stored for this symbol (data import).")] = None,
+    synthetic: Annotated[int | None, Opt("--synthetic", help="Use N generated bars (with funding) instead.")] = None,
+    config_file: Annotated[Path | None, Opt("--config", help="YAML/JSON file of evolution settings.")] = None,
+    strategies: Annotated[str | None, Opt("--strategies", help="Comma-separated seeds (default: all ready).")] = None,
+    population: Annotated[int | None, Opt("--population", help="Individuals per seed per generation [50].")] = None,
+    generations: Annotated[int | None, Opt("--generations", help="Generations, the initial one included [10].")] = None,
+    mutation: Annotated[float | None, Opt("--mutation", help="Per-gene mutation probability [0.1].")] = None,
+    crossover: Annotated[float | None, Opt("--crossover", help="Per-pair crossover probability [0.8].")] = None,
+    elite: Annotated[float | None, Opt("--elite", help="Elite fraction kept unchanged [0.2].")] = None,
+    holdout: Annotated[float | None, Opt("--holdout", help="Last fraction of bars never searched [0.3].")] = None,
+    segments: Annotated[int | None, Opt("--segments", help="Walk-forward segments of the training span [3].")] = None,
+    min_trades: Annotated[int | None, Opt("--min-trades", help="Entries wanted per segment [3].")] = None,
+    fee_bps: Annotated[float | None, Opt("--fee-bps", help="Fee per fill, basis points of notional [10].")] = None,
+    slippage_bps: Annotated[float | None, Opt("--slippage-bps", help="Slippage, basis points [5].")] = None,
+    long_only: Annotated[bool | None, Opt("--long-only/--long-short", help="Forbid shorts.")] = None,
+    hall_of_fame: Annotated[int | None, Opt("--hall-of-fame", help="Entries kept across seeds [10].")] = None,
+    random_seed: Annotated[int | None, Opt("--random-seed", help="Root of every random draw [0].")] = None,
     settings_: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         Opt("--set", help="Any config key, KEY=VALUE (repeatable), e.g. --set tournament=4 --set max_drawdown=0.3."),
     ] = None,
     backend: Annotated[str, Opt("--backend", help="local (Numba threads) or ray (actor pool).")] = "local",
-    workers: Annotated[Optional[int], Opt("--workers", help="Ray actors [2].")] = None,
-    run_id: Annotated[Optional[str], Opt("--run-id", help="Name of the run (default: generated).")] = None,
-    resume: Annotated[Optional[str], Opt("--resume", help="Continue the run with this id from its checkpoint.")] = None,
-    runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
-    report: Annotated[Optional[Path], Opt("--report", help="Also write the HTML report to this file.")] = None,
+    workers: Annotated[int | None, Opt("--workers", help="Ray actors [2].")] = None,
+    run_id: Annotated[str | None, Opt("--run-id", help="Name of the run (default: generated).")] = None,
+    resume: Annotated[str | None, Opt("--resume", help="Continue the run with this id from its checkpoint.")] = None,
+    runs_dir: Annotated[Path | None, Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
+    report: Annotated[Path | None, Opt("--report", help="Also write the HTML report to this file.")] = None,
     store: Annotated[bool, Opt("--store/--no-store", help="Record the run and hall of fame in the database.")] = True,
     checkpoints: Annotated[
         str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")
     ] = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
     metrics_port: Annotated[
-        Optional[int], Opt("--metrics-port", help="Serve Prometheus metrics on this port during the run.")
+        int | None, Opt("--metrics-port", help="Serve Prometheus metrics on this port during the run.")
     ] = None,
     stack_outputs: StackOutputs = None,
 ) -> None:
@@ -296,7 +291,7 @@ def _print_hall_of_fame(summary: dict[str, Any]) -> None:
 def report(
     run_id: Annotated[str, typer.Argument(help="The run to report on.")],
     out: Annotated[Path, Opt("--out", help="HTML file to write.")] = Path("report.html"),
-    runs_dir: Annotated[Optional[Path], Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
+    runs_dir: Annotated[Path | None, Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
 ) -> None:
     """Write one self-contained HTML report (fitness per generation, equity vs buy-and-hold, drawdowns, genes)."""
     from workloads.evolution.run import load_run_file

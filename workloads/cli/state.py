@@ -8,7 +8,7 @@ come from ``GENEPOOL_*`` environment variables or the embedded defaults (:mod:`w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -18,7 +18,7 @@ from workloads.cli.data import app as data_app
 from workloads.settings import Settings, load_settings
 
 StackOutputs = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--stack-outputs", help="JSON from `pulumi stack output --json --show-secrets`.", dir_okay=False),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

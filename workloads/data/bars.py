@@ -53,7 +53,10 @@ class Bars:
     ) -> Bars:
         """Build bars from array-likes, coercing dtypes and contiguity; shapes must agree."""
         ts = np.ascontiguousarray(timestamp, dtype=np.int64)
-        columns = {name: _as_f64(name, values) for name, values in zip(PRICE_FIELDS, (open, high, low, close, volume))}
+        columns = {
+            name: _as_f64(name, values)
+            for name, values in zip(PRICE_FIELDS, (open, high, low, close, volume), strict=True)
+        }
         funding = None if funding_rate is None else _as_f64("funding_rate", funding_rate)
         for name, array in (*columns.items(), ("funding_rate", funding)):
             if array is not None and array.shape != ts.shape:

@@ -14,7 +14,7 @@ FIRST_DATA_ROW = 2
 
 @dataclass
 class DataError(ValueError):
-    """Bad input: names the file, the 1-based spreadsheet row (``None`` when the whole file is at fault) and the rule."""
+    """Bad input: names the file, the 1-based spreadsheet row (``None`` when the whole file is at fault), the rule."""
 
     source: str
     rule: str

@@ -90,14 +90,14 @@ def _columns_by_name(column_names: list[str], source: str) -> dict[str, str]:
     for name in column_names:
         lower.setdefault(name.strip().lower(), name)
     wanted = [next((lower[c] for c in TIME_COLUMNS if c in lower), None)] + [lower.get(c) for c in PRICE_FIELDS]
-    missing = [label for label, found in zip(("timestamp", *PRICE_FIELDS), wanted) if found is None]
+    missing = [label for label, found in zip(("timestamp", *PRICE_FIELDS), wanted, strict=True) if found is None]
     if missing:
         raise DataError(
             source,
             f"missing required column(s): {', '.join(missing)}",
             detail=f"found columns: {', '.join(column_names) or '(none)'}",
         )
-    mapping = dict(zip(("timestamp", *PRICE_FIELDS), wanted))
+    mapping = dict(zip(("timestamp", *PRICE_FIELDS), wanted, strict=True))
     if FUNDING in lower:
         mapping[FUNDING] = lower[FUNDING]
     return mapping  # type: ignore[return-value]

@@ -4,7 +4,8 @@ Every rule is checked on every row; the error names the earliest offending row (
 :mod:`workloads.data.errors`) and its rule. Nothing is dropped or filled unless asked:
 
 - ``drop_invalid`` removes each row that breaks a row rule (missing/non-finite value, a price <= 0, high < low, open
-  or close outside [low, high], negative volume, a timestamp not after the previous kept one — duplicates keep the first).
+  or close outside [low, high], negative volume, a timestamp not after the previous kept one — duplicates keep the
+  first).
 - ``fill_gaps`` inserts flat bars (open = high = low = close = previous close, volume 0, funding 0) at every whole
   bar interval missing inside a gap. Meant for 24/7 data; on exchange data it would fill nights and weekends.
 

@@ -11,8 +11,9 @@ same rows give bit-identical metrics on any backend and any worker count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
 
 import numpy as np
 

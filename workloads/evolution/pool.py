@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from workloads.kernels import kernel_source_digest
 from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.keys import fitness_keys
 from workloads.evolution import operators as op
@@ -36,6 +36,7 @@ from workloads.evolution.backends import Backend
 from workloads.evolution.checkpoints import CheckpointStore
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
+from workloads.kernels import kernel_source_digest
 from workloads.kernels.metrics import N_METRICS
 from workloads.metrics import BEST_FITNESS, EVALUATION_DURATION, EVALUATIONS, GENERATIONS, LAST_GENERATION
 from workloads.seeds.base import Seed
@@ -172,7 +173,7 @@ def allocate_budget(improvement: dict[str, float], population: int, min_share: f
     order = sorted(range(len(names)), key=lambda i: (-(exact[i] - shares[i]), i))
     for i in order[: free - int(shares.sum())]:
         shares[i] += 1
-    return {name: floor + int(share) for name, share in zip(names, shares)}
+    return {name: floor + int(share) for name, share in zip(names, shares, strict=True)}
 
 
 @dataclass
@@ -205,7 +206,7 @@ class Pool:
             seed_names=names,
             data_fingerprint=data_fingerprint,
             train_fingerprint=train_fingerprint,
-            budgets={name: self.config.population for name in names},
+            budgets=dict.fromkeys(names, self.config.population),
         )
 
     # -- one generation -----------------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class Pool:
     def _count_trials(self, keys: list[str], sharpe: np.ndarray) -> int:
         new = 0
         count, mean, m2 = self.state.trial_stats
-        for key, value in zip(keys, sharpe):
+        for key, value in zip(keys, sharpe, strict=True):
             if key in self.state.evaluated:
                 continue
             self.state.evaluated.add(key)
@@ -341,7 +342,7 @@ class Pool:
                     "sharpe": float(s),
                     "generation": generation,
                 }
-                for row, f, s in zip(params[len(elites) :], fitness[len(elites) :], sharpe)
+                for row, f, s in zip(params[len(elites) :], fitness[len(elites) :], sharpe, strict=True)
             ]
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
@@ -406,14 +407,12 @@ class Pool:
         """Continue ``state`` to the configured number of generations, checkpointing after each one.
         ``stop_after``: return after that many generations of this call (for benchmarks)."""
         self.state = state
-        done = 0
-        for generation in range(state.generation + 1, self.config.generations):
+        for done, generation in enumerate(range(state.generation + 1, self.config.generations), start=1):
             report = self.step(generation)
             if checkpoints is not None:
                 checkpoints.save(state.run_id, generation, state.to_bytes())
             if on_generation is not None:
                 on_generation(report)
-            done += 1
             if stop_after is not None and done >= stop_after:
                 break
         return state

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars

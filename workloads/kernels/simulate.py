@@ -85,7 +85,8 @@ class Book(NamedTuple):
 
     Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with
     ``shift`` the first non-zero return: the variance stays accurate when returns barely vary (no cancellation of
-    large sums), and nothing slow sits on the loop-carried path. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``, ``band`` are configuration;
+    large sums), and nothing slow sits on the loop-carried path. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``,
+    ``band`` are configuration;
     ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step.
     """
 

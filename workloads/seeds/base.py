@@ -15,8 +15,9 @@ Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -234,7 +235,7 @@ class Seed:
             timestamp=bars.timestamp[trade_start:],
             exposure=exposure,
             equity=equity,
-            metrics=dict(zip(METRIC_NAMES, map(float, out))),
+            metrics=dict(zip(METRIC_NAMES, map(float, out), strict=True)),
             trades=_trades(bars, trips_of(ledger)),
         )
 

@@ -17,8 +17,9 @@ compare them with a tolerance). Unit values outside ``[0, 1]`` are clipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -149,7 +150,7 @@ class GeneSpace:
     def as_dict(self, params_row: np.ndarray) -> dict[str, Any]:
         """One parameter row as ``{name: value}`` (ints as int, choices as the chosen value)."""
         out: dict[str, Any] = {}
-        for gene, value in zip(self.genes, np.asarray(params_row, dtype=np.float64)):
+        for gene, value in zip(self.genes, np.asarray(params_row, dtype=np.float64), strict=True):
             if gene.kind == "choice":
                 out[gene.name] = gene.choices[int(value)]
             elif gene.kind == "int":

@@ -33,8 +33,8 @@ belongs across individuals (backends), not inside one fit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -28,9 +28,10 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -136,11 +137,11 @@ def load_json(value: Any) -> Any:
 def iso_from_us(us: int | None) -> str | None:
     if us is None:
         return None
-    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _now_us() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+    return int(datetime.now(UTC).timestamp() * 1_000_000)
 
 
 def check_run_id(run_id: str) -> str:

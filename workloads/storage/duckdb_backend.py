@@ -9,8 +9,9 @@ Nothing is retried (a local file has no transient errors), so a per-call ``retry
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np

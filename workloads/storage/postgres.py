@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
@@ -61,7 +62,10 @@ class PostgresSession:
         width = len(cursor.description or ())
         if not rows:
             return [np.empty(0) for _ in range(width)]
-        return [np.array(column, dtype=object if any(v is None for v in column) else None) for column in zip(*rows)]
+        return [
+            np.array(column, dtype=object if any(v is None for v in column) else None)
+            for column in zip(*rows, strict=True)
+        ]
 
     def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
         self._conn.execute(
@@ -74,7 +78,7 @@ class PostgresSession:
         values = [columns[name].tolist() for name in schema.STAGING_COLUMNS[:-1]]
         values.append([None] * n if funding is None else funding.tolist())
         with self._conn.cursor().copy(f"COPY staging_bars ({', '.join(schema.STAGING_COLUMNS)}) FROM STDIN") as copy:
-            for row in zip(*values):
+            for row in zip(*values, strict=True):
                 copy.write_row(row)
 
 

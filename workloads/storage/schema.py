@@ -13,8 +13,8 @@ present and the tables are not hypertables yet. Without the extension the plain 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 DIALECTS = ("duckdb", "postgresql")
 
@@ -63,8 +63,9 @@ def _initial(dialect: str) -> list[str]:
         f"CREATE TABLE generations (run_id TEXT NOT NULL, generation INTEGER NOT NULL, "
         f"recorded_at TIMESTAMPTZ NOT NULL, stats {t['json']} NOT NULL)",
         "CREATE INDEX generations_run ON generations (run_id, generation)",
-        f"CREATE TABLE strategies (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, rank INTEGER NOT NULL, seed TEXT NOT NULL, "
-        f"symbol TEXT, params {t['json']} NOT NULL, fitness DOUBLE PRECISION, dsr DOUBLE PRECISION, "
+        "CREATE TABLE strategies (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, rank INTEGER NOT NULL, "
+        f"seed TEXT NOT NULL, symbol TEXT, params {t['json']} NOT NULL, fitness DOUBLE PRECISION, "
+        "dsr DOUBLE PRECISION, "
         f"train_metrics {t['json']}, holdout_metrics {t['json']}, details {t['json']} NOT NULL, "
         "created_at TIMESTAMPTZ NOT NULL)",
         "CREATE INDEX strategies_seed_fitness ON strategies (seed, fitness)",

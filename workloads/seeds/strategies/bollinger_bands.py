@@ -53,9 +53,7 @@ def bollinger_bands_nb(open_, high, low, close, volume, funding, params, sim, tr
                     position = direction
                 elif c > middle + width:
                     position = -direction
-                elif position * direction > 0.0 and c >= middle:
-                    position = 0.0
-                elif position * direction < 0.0 and c <= middle:
+                elif position * direction > 0.0 and c >= middle or position * direction < 0.0 and c <= middle:
                     position = 0.0
             if target_rec.shape[0] > 0:
                 target_rec[t] = position

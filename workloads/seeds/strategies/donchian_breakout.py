@@ -55,9 +55,7 @@ def donchian_breakout_nb(open_, high, low, close, volume, funding, params, sim, 
                     position = 1.0
                 elif c < entry_low:
                     position = -1.0
-                elif position > 0.0 and c < exit_low:
-                    position = 0.0
-                elif position < 0.0 and c > exit_high:
+                elif position > 0.0 and c < exit_low or position < 0.0 and c > exit_high:
                     position = 0.0
             entry_high, eh_k, eh_prefix = rolling_max_push(entry_highs, eh_k, eh_prefix, high[t])
             entry_low, el_k, el_prefix = rolling_min_push(entry_lows, el_k, el_prefix, low[t])
