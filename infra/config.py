@@ -23,10 +23,10 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 
-Defaults are seed doc 001's values (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB shared buffers / 100Gi,
-Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and seed doc 002's
-GA defaults (population 50, generations 10). Every invalid value raises :class:`ConfigError` naming the key and
-the rule, so ``pulumi preview`` fails before anything is created.
+Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
+shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
+the GA defaults of docs/evolution.md#configuration (population 50, generations 10). Every invalid value raises
+:class:`ConfigError` naming the key and the rule, so ``pulumi preview`` fails before anything is created.
 """
 
 from __future__ import annotations

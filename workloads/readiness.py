@@ -1,4 +1,4 @@
-"""Data readiness: for each seed, are there enough bars (and the columns it needs) to run it? (seed doc 002)
+"""Data readiness: for each seed, are there enough bars (and the columns it needs) to run it? (docs/seeds.md#readiness)
 
 The thresholds are the seed's type floor (``Seed.min_bars``): 20 bars for momentum, volatility-scaling and carry
 seeds, 50 for pattern-dependent seeds (mean reversion, Bollinger, trend), 200 for ML seeds (500 optimal).
@@ -16,7 +16,7 @@ recommendation                when
 ============================  ===================================================================
 
 A seed is **ready** (the evolution runs it) only when bars >= its floor and its columns are present. The floor is
-the design's hard minimum, so ``DEPLOY_CAUTIOUS`` is reported for information but is not ready: the evolution
+a hard minimum, so ``DEPLOY_CAUTIOUS`` is reported for information but is not ready: the evolution
 refuses it, saying why. Individuals whose own windows are longer than the data are handled by the fitness
 (they cannot trade and score accordingly).
 """

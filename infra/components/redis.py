@@ -1,9 +1,9 @@
 """Redis in-cluster (when the platform gives none): the fitness cache shared across workers and runs.
 
-A one-replica StatefulSet on a persistent volume, configured as in seed doc 001: AOF (fsync every second) plus RDB
-snapshots at 900s/1, 300s/10 and 60s/10000 changes, ``maxmemory`` with ``allkeys-lru`` eviction (the cache may
-lose any key), and a password from a generated secret. A redis-exporter sidecar serves metrics on port 9121.
-The password reaches the server through the environment (``--requirepass $(REDIS_PASSWORD)``), never a manifest.
+A one-replica StatefulSet on a persistent volume, configured as in docs/operations.md#redis: AOF (fsync every second)
+plus RDB snapshots at 900s/1, 300s/10 and 60s/10000 changes, ``maxmemory`` with ``allkeys-lru`` eviction (the cache may
+lose any key), and a password from a generated secret. A redis-exporter sidecar serves metrics on port 9121. The
+password reaches the server through the environment (``--requirepass $(REDIS_PASSWORD)``), never a manifest.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """TimescaleDB in-cluster (when the platform gives none): the PostgreSQL the app stores runs and results in.
 
 A one-replica StatefulSet on the official TimescaleDB image (pinned tag) with a persistent volume, PostgreSQL
-settings from seed doc 001 (max_connections 200, shared_buffers 1GB, effective_cache_size 3GB, work_mem 5MB,
-maintenance_work_mem 256MB by default; sized per stack), a generated password, and a postgres-exporter sidecar on
-port 9187. The schema is not created here: the app's migrations are the one source of truth and create it
-(hypertables when the timescaledb extension is present) on first connection.
+settings of docs/operations.md#postgresql (max_connections 200, shared_buffers 1GB, effective_cache_size 3GB, work_mem
+5MB, maintenance_work_mem 256MB by default; sized per stack), a generated password, and a postgres-exporter sidecar on
+port 9187. The schema is not created here: the app's migrations are the one source of truth and create it (hypertables
+when the timescaledb extension is present) on first connection.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 API: ``genepool serve`` on port 8000; probes on ``/health/liveness`` and ``/health/readiness``; Prometheus scrapes
 ``/metrics`` through the ServiceMonitor in ``monitoring.py``. Requests/limits and the HPA (3–10 replicas at 70% CPU /
-80% memory by default) come from ``genepool:api`` (seed doc 001). The Deployment sets no ``replicas``: the HPA owns
-the count, so ``pulumi up`` never fights it. Rolling updates add one pod before removing one (maxUnavailable 0).
+80% memory by default) come from ``genepool:api`` (docs/operations.md#api). The Deployment sets no ``replicas``: the HPA
+owns the count, so ``pulumi up`` never fights it. Rolling updates add one pod before removing one (maxUnavailable 0).
 
 Settings roll the API: its pods read ``GENEPOOL_*``, the API token and the Ray token from env, i.e. once, at start.
 The pod template carries ``genepool.io/settings-checksum``, the SHA-256 of everything the settings Secret and

@@ -1,4 +1,5 @@
-"""Every bad-input class of design §3.1 is refused with exit code 2 and a message naming file, row and rule."""
+"""Every bad-input class of docs/data.md#validation is refused with exit code 2 and a message naming file, row and
+rule."""
 
 from __future__ import annotations
 

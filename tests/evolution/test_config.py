@@ -1,4 +1,5 @@
-"""Configuration: the seed-doc defaults, file and command-line overrides, and errors that name key and rule."""
+"""Configuration: the defaults of docs/evolution.md#configuration, file and command-line overrides, and errors that name
+key and rule."""
 
 from __future__ import annotations
 

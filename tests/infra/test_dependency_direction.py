@@ -1,4 +1,5 @@
-"""``infra`` may import ``workloads``; ``workloads`` never imports ``infra`` or any Pulumi package (design §2)."""
+"""``infra`` may import ``workloads``; ``workloads`` never imports ``infra`` or any Pulumi package
+(docs/architecture.md#dependency-direction)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A plain-Python reference simulator written from design §3.2 and the conventions documented in
+"""A plain-Python reference simulator written from docs/simulation.md and the conventions documented in
 ``workloads.kernels.simulate`` / ``workloads.kernels.metrics`` — the oracle the Numba kernels are held to.
 
 It is deliberately naive: one bar at a time, Python floats, metrics from the stored equity curve with
@@ -172,14 +172,15 @@ def _metrics(curve, trips, initial, bars_per_year, turnover, in_market) -> dict[
 
 
 def ema_crossover_targets(close: np.ndarray, fast: int, slow: int) -> np.ndarray:
-    """Design §3.3 with TA-Lib's EMA: +1 if EMA_fast > EMA_slow else -1, 0 while either is undefined."""
+    """docs/seeds.md#ema_crossover with TA-Lib's EMA: +1 if EMA_fast > EMA_slow else -1, 0 while either is undefined."""
     ema_fast, ema_slow = talib.EMA(close, fast), talib.EMA(close, slow)
     defined = ~np.isnan(ema_fast) & ~np.isnan(ema_slow)
     return np.where(defined, np.where(ema_fast > ema_slow, 1.0, -1.0), 0.0)
 
 
 def sma_trend_filter_targets(close: np.ndarray, fast: int, slow: int) -> np.ndarray:
-    """Design §3.3 with TA-Lib's SMA: +1 if close and SMA_fast above SMA_slow, -1 if both below, else 0."""
+    """docs/seeds.md#sma_trend_filter with TA-Lib's SMA: +1 if close and SMA_fast above SMA_slow, -1 if both
+    below, else 0."""
     sma_fast, sma_slow = talib.SMA(close, fast), talib.SMA(close, slow)
     defined = ~np.isnan(sma_fast) & ~np.isnan(sma_slow)
     long = defined & (close > sma_slow) & (sma_fast > sma_slow)

@@ -1,5 +1,6 @@
-"""The fused seed kernels (signal + simulation + metrics in one pass) equal the reference: TA-Lib indicators, the
-§3.3 rule, and the plain-Python §3.2 simulator — for whole random populations, with trade_start, in parallel."""
+"""The fused seed kernels (signal + simulation + metrics in one pass) equal the reference: TA-Lib indicators, the rule
+(docs/seeds.md), and the plain-Python simulator of docs/simulation.md — for whole random populations, with trade_start,
+in parallel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The §3.2 simulator on hand-computed cases: execution timing, fees, slippage, flips, the rebalance band, ruin,
-warm-up, trade_start, constant prices and one-bar data."""
+"""The simulator (docs/simulation.md) on hand-computed cases: execution timing, fees, slippage, flips, the rebalance
+band, ruin, warm-up, trade_start, constant prices and one-bar data."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The Numba simulator equals the plain-Python reference of design §3.2 (tests/kernels/reference.py) on random data:
-equity curve, every metric and every round trip to 1e-9 relative."""
+"""The Numba simulator equals the plain-Python reference of docs/simulation.md (tests/kernels/reference.py) on random
+data: equity curve, every metric and every round trip to 1e-9 relative."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plain-Python implementations of the eight §3.3 rules, written from the design table and each seed's documented
+"""Plain-Python implementations of the eight rules of docs/seeds.md, written from its table and each seed's documented
 decisions, on TA-Lib / NumPy indicators (nothing shared with the kernels). Each returns the target at every close."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Gene spaces of the eight seeds: the design table's types and bounds, defaults inside them, integer windows,
-decoding into the box, and the repair of ordered genes."""
+"""Gene spaces of the eight seeds: the types and bounds of docs/seeds.md#the-12-seeds, defaults inside them, integer
+windows, decoding into the box, and the repair of ordered genes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from tests.seeds.conftest import SEED_NAMES
 from workloads.seeds.registry import all_seeds, get_seed
 
-# design §3.3: (kind, type floor, needs funding, {gene: (low, high, kind)})
+# docs/seeds.md#the-12-seeds: (kind, type floor, needs funding, {gene: (low, high, kind)})
 TABLE = {
     "stochastic_oscillator": (
         "momentum",

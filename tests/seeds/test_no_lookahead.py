@@ -48,7 +48,7 @@ def test_targets_up_to_t_ignore_every_later_bar(name, bars):
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_warm_up_bars_emit_zero_and_the_first_decision_is_at_the_lookback(name, bars):
     """Every bar before ``lookback`` is 0, and the individual's minimum bars cover its warm-up (the reference rules
-    in ``test_rules`` start deciding exactly at the bar the design names)."""
+    in ``test_rules`` start deciding exactly at the bar docs/seeds.md names)."""
     seed = get_seed(name)
     for row in param_rows(seed, 6):
         warm = seed.lookback(row)

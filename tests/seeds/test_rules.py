@@ -1,6 +1,6 @@
 """Each seed's target series (the fused kernel's, via ``SEED.targets``) equals a plain-Python implementation of its
-§3.3 rule on TA-Lib / NumPy indicators (``tests/seeds/reference_rules.py``), for the default genes, both corners of
-the gene box and random genes."""
+rule (docs/seeds.md) on TA-Lib / NumPy indicators (``tests/seeds/reference_rules.py``), for the default genes, both
+corners of the gene box and random genes."""
 
 from __future__ import annotations
 

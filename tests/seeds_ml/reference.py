@@ -1,4 +1,4 @@
-"""Plain-Python references for the ML seeds, written from the rules in the seed docstrings (no NumPy vectorisation,
+"""Plain-Python references for the ML seeds, written from the rules in the seeds' docstrings (no NumPy vectorisation,
 no code shared with ``workloads``): the features of one bar, the labels, and the walk-forward loop bar by bar."""
 
 from __future__ import annotations

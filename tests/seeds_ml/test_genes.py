@@ -1,5 +1,5 @@
-"""The ML seeds' registry entries and gene spaces (design §3.3): kind, type floor, bounds, kinds, decoding, repair,
-and the warm-up each individual needs."""
+"""The ML seeds' registry entries and gene spaces (docs/seeds.md#the-12-seeds): kind, type floor, bounds, kinds,
+decoding, repair, and the warm-up each individual needs."""
 
 from __future__ import annotations
 

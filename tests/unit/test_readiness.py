@@ -1,4 +1,4 @@
-"""Readiness recommendations at the seed-doc thresholds (19/20, 49/50, 199/200, 499/500 bars)."""
+"""Readiness recommendations at the thresholds of docs/seeds.md#readiness (19/20, 49/50, 199/200, 499/500 bars)."""
 
 from __future__ import annotations
 

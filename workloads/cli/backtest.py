@@ -146,7 +146,8 @@ def backtest(
     json_output: JsonOption = False,
     trades_out: Annotated[Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.")] = None,
 ) -> None:
-    """Backtest one strategy: exposure at each close, filled at the next open (design §3.2); print the metrics."""
+    """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print the
+    metrics."""
     from workloads.sweep import metrics_dict
 
     seed = _seed(strategy)

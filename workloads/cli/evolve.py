@@ -1,8 +1,8 @@
 """``genepool evolve`` (run or resume an evolution) and ``genepool report`` (the run's self-contained HTML report).
 
-Configuration precedence: built-in defaults (seed doc 002) < ``--config FILE`` (YAML/JSON, keys as in
-``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under ``--runs-dir``
-(default ``$GENEPOOL_HOME/runs``):
+Configuration precedence: built-in defaults (docs/evolution.md#configuration) < ``--config FILE`` (YAML/JSON, keys
+as in ``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under
+``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
 ``<run_id>/checkpoints/`` (one per generation) and ``<run_id>/run.json`` (the summary, written at the end).
 """
 

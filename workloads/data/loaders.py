@@ -1,4 +1,4 @@
-"""CSV and Parquet loaders with strict validation (design §3.1), and the writer used by ``data generate``.
+"""CSV and Parquet loaders with strict validation (docs/data.md#validation), and the writer used by ``data generate``.
 
 Columns are matched case-insensitively: the time column is the first of ``timestamp``, ``date``, ``time``; then
 ``open, high, low, close, volume`` (required) and ``funding_rate`` (optional). Other columns are ignored.

@@ -1,4 +1,4 @@
-"""Validation and explicitly requested repair of bar columns (design §3.1).
+"""Validation and explicitly requested repair of bar columns (docs/data.md#validation, docs/data.md#repairs).
 
 Every rule is checked on every row; the error names the earliest offending row (spreadsheet numbering, see
 :mod:`workloads.data.errors`) and its rule. Nothing is dropped or filled unless asked:

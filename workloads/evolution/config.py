@@ -1,9 +1,9 @@
-"""The evolution's configuration: one typed, validated dataclass with the seed-doc 002 defaults.
+"""The evolution's configuration: one typed, validated dataclass with the GA defaults (docs/evolution.md#configuration).
 
-Defaults (seed doc 002): population 50 per seed, 10 generations, mutation rate 0.1, crossover rate 0.8, elite
-ratio 0.2. Every field can be set from a YAML/JSON config file (:func:`load_config_file`, keys are the field
-names) and then overridden one by one from the command line. Invalid values raise :class:`ConfigError`, whose
-message names the key and the rule it breaks (the CLI turns it into exit code 2).
+Defaults (docs/evolution.md#configuration): population 50 per seed, 10 generations, mutation rate 0.1, crossover rate
+0.8, elite ratio 0.2. Every field can be set from a YAML/JSON config file (:func:`load_config_file`, keys are the field
+names) and then overridden one by one from the command line. Invalid values raise :class:`ConfigError`, whose message
+names the key and the rule it breaks (the CLI turns it into exit code 2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Numba kernels: indicators, the §3.2 simulator's step helpers, and the metric columns.
+"""Numba kernels: indicators, the step helpers of the simulator (docs/simulation.md), and the metric columns.
 
 Kernels import nothing but numpy and numba (and the standard library); they are flat ``@njit(cache=True)`` functions
 over contiguous arrays.

@@ -1,8 +1,9 @@
 """The metric columns every kernel writes, in order, and the finishing step that turns accumulators into metrics.
 
 ``METRIC_NAMES`` is the column order of every metrics array (float64, shape ``(n_individuals, len(METRIC_NAMES))``).
-Definitions (design §3.2), over the equity curve ``E_s .. E_{n-1}`` (closes of bars ``trade_start .. n-1``) and its
-``k = n - trade_start - 1`` close-to-close returns ``r_t = E_t / E_{t-1} - 1`` (``r_t = 0`` once equity is zero):
+Definitions (docs/simulation.md#metrics), over the equity curve ``E_s .. E_{n-1}`` (closes of bars
+``trade_start .. n-1``) and its ``k = n - trade_start - 1`` close-to-close returns ``r_t = E_t / E_{t-1} - 1``
+(``r_t = 0`` once equity is zero):
 
 =================  ==================================================================================================
 ``total_return``   ``E_{n-1} / initial_equity - 1``

@@ -1,4 +1,4 @@
-"""The simulator of design §3.2 as small Numba step helpers that every seed kernel calls, bar by bar.
+"""The simulator of docs/simulation.md as small Numba step helpers that every seed kernel calls, bar by bar.
 
 Convention (one, everywhere):
 
@@ -272,7 +272,7 @@ def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book
 @njit(cache=True, inline="always")
 def book_fill(book: Book, ledger: np.ndarray, t: int, open_price: float) -> Book:
     """The fill step at the open of bar ``t`` (call it when ``book.pending != book.held``): trade to the pending
-    target (§3.2) with round-trip accounting, or record a ruin."""
+    target (docs/simulation.md#execution) with round-trip accounting, or record a ruin."""
     if book.ruined != 0.0:
         return _wiped_out(book, ledger, book.ruin_bar, book.ruin_price)
     units = book.units

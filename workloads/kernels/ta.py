@@ -1,9 +1,10 @@
-"""Array-form indicators of design §3.3, built on the streaming steps of ``workloads.kernels.windows`` (so each equals,
-value for value, what a fused seed kernel computes bar by bar).
+"""Array-form indicators of docs/seeds.md#indicator-conventions, built on the streaming steps of
+``workloads.kernels.windows`` (so each equals, value for value, what a fused seed kernel computes bar by bar).
 
 Each function states the equivalent it matches and its warm-up: the outputs are NaN before the first index where the
 indicator is defined. Where TA-Lib has the indicator the convention is TA-Lib's default (the tests hold these to
-``talib`` on random data, warm-up included); where it has none, the convention is design §3.3's.
+``talib`` on random data, warm-up included); where it has none, the convention is the one in
+docs/seeds.md#indicator-conventions.
 
 >>> import numpy as np
 >>> from workloads.kernels.ta import donchian_1d
@@ -124,9 +125,10 @@ def typical_price(high: float, low: float, close: float) -> float:
 def vwap_1d(
     high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling VWAP over the ``n`` bars ``t-n+1 .. t`` with the typical price ``tp = (H + L + C) / 3`` (design §3.3):
-    ``vwap = sum(v tp) / sum(v)``, and the volume-weighted population std of ``tp`` around it,
-    ``sqrt(sum(v (tp - vwap)^2) / sum(v))``. First value at index ``n-1``; NaN where no bar of the window has volume."""
+    """Rolling VWAP over the ``n`` bars ``t-n+1 .. t`` with the typical price ``tp = (H + L + C) / 3``
+    (docs/seeds.md#indicator-conventions): ``vwap = sum(v tp) / sum(v)``, and the volume-weighted population std of
+    ``tp`` around it, ``sqrt(sum(v (tp - vwap)^2) / sum(v))``. First value at index ``n-1``; NaN where no bar of the
+    window has volume."""
     bars = close.shape[0]
     vwap = np.full(bars, np.nan)
     std = np.full(bars, np.nan)
@@ -153,8 +155,9 @@ def volume_traded(volume: np.ndarray, t: int, n: int) -> int:
 
 @njit(cache=True)
 def donchian_1d(high: np.ndarray, low: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Donchian channel on the *previous* ``n`` bars (design §3.3): ``upper[t] = max(H[t-n .. t-1])``,
-    ``lower[t] = min(L[t-n .. t-1])`` — bar ``t`` is excluded, so a close can break it. First value at index ``n``."""
+    """Donchian channel on the *previous* ``n`` bars (docs/seeds.md#indicator-conventions):
+    ``upper[t] = max(H[t-n .. t-1])``, ``lower[t] = min(L[t-n .. t-1])`` — bar ``t`` is excluded, so a close can break
+    it. First value at index ``n``."""
     bars = high.shape[0]
     upper = np.full(bars, np.nan)
     lower = np.full(bars, np.nan)
@@ -174,7 +177,7 @@ def donchian_1d(high: np.ndarray, low: np.ndarray, n: int) -> tuple[np.ndarray, 
 def ichimoku_1d(
     high: np.ndarray, low: np.ndarray, tenkan: int, kijun: int, senkou_b: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ichimoku ``(tenkan_sen, kijun_sen, span_a, span_b)`` (design §3.3).
+    """Ichimoku ``(tenkan_sen, kijun_sen, span_a, span_b)`` (docs/seeds.md#indicator-conventions).
 
     ``tenkan_sen[t] = (max H + min L) / 2`` over the ``tenkan`` bars ``t-tenkan+1 .. t`` (first at ``tenkan-1``);
     ``kijun_sen`` likewise over ``kijun`` bars. The spans are **displaced forward by kijun bars**: ``span_a[t] =
@@ -210,8 +213,8 @@ def ichimoku_1d(
 @njit(cache=True)
 def realized_vol_1d(close: np.ndarray, n: int) -> np.ndarray:
     """Realised volatility per bar (not annualised): the std (ddof=1) of the ``n`` log returns
-    ``log(C[u] / C[u-1])``, ``u = t-n+1 .. t`` (design §3.3). First value at index ``n`` (the first return is at
-    bar 1); multiply by ``sqrt(bars_per_year)`` to annualise."""
+    ``log(C[u] / C[u-1])``, ``u = t-n+1 .. t`` (docs/seeds.md#indicator-conventions). First value at index ``n`` (the
+    first return is at bar 1); multiply by ``sqrt(bars_per_year)`` to annualise."""
     out = np.full(close.shape[0], np.nan)
     buf = np.empty(n)
     s1, s2, shift = 0.0, 0.0, 0.0

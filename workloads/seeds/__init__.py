@@ -1,2 +1,2 @@
-"""Strategy seeds: typed gene spaces and signal rules (design §3.3). See ``base`` for the interface and
+"""Strategy seeds: typed gene spaces and signal rules (docs/seeds.md). See ``base`` for the interface and
 ``registry`` for discovery; each seed is one module in ``strategies/``."""

@@ -1,4 +1,5 @@
-"""The :class:`Seed` interface: a gene space plus a signal rule, evaluated over bars with the §3.2 simulator.
+"""The :class:`Seed` interface: a gene space plus a signal rule, evaluated over bars with the simulator
+(docs/simulation.md).
 
 Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing ``SEED``; nothing else changes):
 
@@ -116,7 +117,7 @@ class Seed:
     """A strategy seed. Subclasses set the class attributes and implement :meth:`targets` or use :class:`FusedSeed`.
 
     - ``name``: registry key; ``kind``: momentum / mean_reversion / volatility / trend / carry / ml.
-    - ``min_bars``: the type floor (seed doc 002); ``optimal_bars``: ML seeds' optimal count, else ``None``.
+    - ``min_bars``: the type floor (docs/seeds.md#readiness); ``optimal_bars``: ML seeds' optimal count, else ``None``.
     - ``genes``: the gene space; ``needs_funding``: the rule reads ``funding_rate``.
     - ``ordered_genes``: pairs ``(a, b)`` that must satisfy ``a < b`` (repaired by :meth:`repair`).
     - ``window_genes``: genes that are window lengths, for the default :meth:`lookback`.

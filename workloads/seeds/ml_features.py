@@ -1,6 +1,6 @@
-"""Features, labels and the walk-forward schedule shared by the ML seeds (design §3.3, ``kind = "ml"``).
+"""Features, labels and the walk-forward schedule shared by the ML seeds (docs/seeds.md#ml-seeds, ``kind = "ml"``).
 
-Time convention (design §3.2): a value "known at close ``t``" depends on ``close[0..t]`` only.
+Time convention (docs/simulation.md#execution): a value "known at close ``t``" depends on ``close[0..t]`` only.
 
 Features of bar ``t`` (row ``t`` of :func:`feature_matrix`, all known at close ``t``):
 

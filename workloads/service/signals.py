@@ -2,10 +2,10 @@
 
 Each strategy is replayed over every stored bar of the symbol with ``workloads.seeds.registry.get_seed(seed).run``
 (stateful rules — crossings, breakouts held until an exit — need the whole history, not a tail). The exposure
-reported is the target decided at the close of the last bar, to be executed at the next bar's open (design §3.2).
-It depends on the rule, ``long_only`` and ruin only; the costs come from the run's config when present (the
-evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``, ``bars_per_year``) and default to zero
-costs with ``bars_per_year`` inferred from the timestamps.
+reported is the target decided at the close of the last bar, to be executed at the next bar's open
+(docs/simulation.md#execution). It depends on the rule, ``long_only`` and ruin only; the costs come from the run's
+config when present (the evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``,
+``bars_per_year``) and default to zero costs with ``bars_per_year`` inferred from the timestamps.
 """
 
 from __future__ import annotations

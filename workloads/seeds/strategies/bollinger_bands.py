@@ -1,4 +1,4 @@
-"""``bollinger_bands`` (volatility, 50 bars): trade the close against Bollinger bands (design §3.3).
+"""``bollinger_bands`` (volatility, 50 bars): trade the close against Bollinger bands (docs/seeds.md#bollinger_bands).
 
 Bands: ``middle = SMA(close, window)``, ``upper/lower = middle ± k × population std`` — ``talib.BBANDS(close,
 window, k, k, matype=0)``. Rule, decided on the close of bar ``t``:

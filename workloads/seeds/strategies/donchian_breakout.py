@@ -1,4 +1,4 @@
-"""``donchian_breakout`` (trend, 50 bars): the turtle breakout on Donchian channels (design §3.3).
+"""``donchian_breakout`` (trend, 50 bars): the turtle breakout on Donchian channels (docs/seeds.md#donchian_breakout).
 
 Channels use the *previous* bars, excluding ``t`` (``workloads.kernels.ta.donchian_1d``): ``entry_high[t] =
 max(H[t-entry .. t-1])``, ``entry_low[t] = min(L[t-entry .. t-1])``; ``exit_high``/``exit_low`` likewise over the

@@ -1,4 +1,5 @@
-"""``ema_crossover`` (momentum, 20 bars): +1 when EMA(fast) > EMA(slow) of the close, else -1 (design §3.3).
+"""``ema_crossover`` (momentum, 20 bars): +1 when EMA(fast) > EMA(slow) of the close, else -1
+(docs/seeds.md#ema_crossover).
 
 EMAs follow ``talib.EMA`` (first value at index ``n-1``, the SMA of the first ``n`` closes). Warm-up: the first
 decision is on the close of bar ``slow - 1``. Genes: ``fast`` 2–50, ``slow`` 10–200, ``fast < slow`` (repaired).

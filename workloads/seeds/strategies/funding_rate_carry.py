@@ -1,4 +1,5 @@
-"""``funding_rate_carry`` (carry, 20 bars, needs ``funding_rate``): collect the perpetual-swap funding (design §3.3).
+"""``funding_rate_carry`` (carry, 20 bars, needs ``funding_rate``): collect the perpetual-swap funding
+(docs/seeds.md#funding_rate_carry).
 
 Rule, decided on the close of bar ``t``: ``m = mean(funding_rate[t-window+1 .. t])`` (the rate paid over each bar,
 known at its close); target ``-sign(m)`` when ``|m| > threshold``, else 0 — short when longs pay shorts, long when

@@ -1,4 +1,4 @@
-"""``ichimoku_cloud`` (trend, 50 bars): trade with the cloud when tenkan and kijun agree (design §3.3).
+"""``ichimoku_cloud`` (trend, 50 bars): trade with the cloud when tenkan and kijun agree (docs/seeds.md#ichimoku_cloud).
 
 Lines (``workloads.kernels.ta.ichimoku_1d``): ``tenkan_sen = (max H + min L) / 2`` over the last ``tenkan`` bars,
 ``kijun_sen`` likewise over ``kijun`` bars; the cloud at ``t`` is made of the spans **computed at ``t - kijun``**

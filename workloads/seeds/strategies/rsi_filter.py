@@ -1,4 +1,5 @@
-"""``rsi_filter`` (mean reversion, 50 bars): fade RSI extremes, stand aside once RSI is back at 50 (design §3.3).
+"""``rsi_filter`` (mean reversion, 50 bars): fade RSI extremes, stand aside once RSI is back at 50
+(docs/seeds.md#rsi_filter).
 
 Rule, decided on the close of bar ``t`` with ``RSI = talib.RSI(close, window)`` (Wilder):
 

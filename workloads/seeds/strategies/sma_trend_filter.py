@@ -1,5 +1,5 @@
 """``sma_trend_filter`` (trend, 50 bars): +1 when close > SMA(slow) and SMA(fast) > SMA(slow); -1 when both are
-below; else 0 (design §3.3).
+below; else 0 (docs/seeds.md#sma_trend_filter).
 
 SMAs follow ``talib.SMA``. Warm-up: the first decision is on the close of bar ``slow - 1``. Genes: ``fast`` 5–50,
 ``slow`` 20–250, ``fast < slow`` (repaired).

@@ -1,4 +1,5 @@
-"""``stochastic_oscillator`` (momentum, 20 bars): fast %K crossing %D in the extreme zones (design §3.3).
+"""``stochastic_oscillator`` (momentum, 20 bars): fast %K crossing %D in the extreme zones
+(docs/seeds.md#stochastic_oscillator).
 
 Rule, decided on the close of bar ``t`` with %K and %D of ``talib.STOCHF(high, low, close, k, d)``:
 

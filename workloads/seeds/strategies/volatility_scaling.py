@@ -1,4 +1,5 @@
-"""``volatility_scaling`` (volatility, 20 bars): trend direction sized to a volatility target (design §3.3).
+"""``volatility_scaling`` (volatility, 20 bars): trend direction sized to a volatility target
+(docs/seeds.md#volatility_scaling).
 
 Raw target on the close of bar ``t``::
 

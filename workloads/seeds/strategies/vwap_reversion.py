@@ -1,4 +1,5 @@
-"""``vwap_reversion`` (mean reversion, 50 bars): fade the close's z-score against the rolling VWAP (design §3.3).
+"""``vwap_reversion`` (mean reversion, 50 bars): fade the close's z-score against the rolling VWAP
+(docs/seeds.md#vwap_reversion).
 
 ``z[t] = (C[t] - VWAP[t]) / std[t]`` where VWAP is the rolling VWAP of the typical price ``(H + L + C) / 3`` over
 the ``window`` bars ``t-window+1 .. t`` and **std is the volume-weighted population std of the typical price around
