@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint format bench install install-test install-infra install-bench clean
+.PHONY: demo test lint format image-check bench install install-test install-infra install-bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11), "genepool needs Python 3.11+"' \
@@ -43,6 +43,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## Build the workload image with podman (on a stand-in Ray base without registry access) and check it runs as the
+## cluster runs it: tests/image/, marker `image`, left out of `make test`.
+image-check: $(VENV)/.installed-test
+	PYTHON=$(BIN)/python bash images/check-image.sh
 
 ## Apply ruff's formatter and safe fixes.
 format: $(VENV)/.installed-test

@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
 # The workload image: the genepool package on Ray's image, used by the API, the Ray head and workers, and the
 # evolution CronJobs (one image, so drivers and workers import the same code).
 #
 # Build from the repository root (images/workload.Dockerfile.dockerignore keeps the context small):
 #   docker build -f images/workload.Dockerfile -t <registry>/genepool/workload:0.1.0 .
+# Without registry access (CI), `make image-check` builds it on a stand-in base with Ray's layout
+# (images/build-ray-standin.sh) through RAY_IMAGE, and runs the checks in tests/image/ against it.
 #
 # - Base: Ray's image for Python 3.11, pinned to the Ray version the program deploys (infra/versions.py
 #   RAY_VERSION; a test holds them equal). It brings Ray with its dashboard/job/autoscaler dependencies.
@@ -28,5 +29,8 @@ RUN --mount=type=bind,from=wheel,source=/home/ray/wheels,target=/tmp/wheels \
  && genepool --help > /dev/null
 ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
     PYTHONUNBUFFERED=1
+# Pods run with a read-only root filesystem and an emptyDir at /tmp (infra/components/workload.py): start there, so
+# that relative paths (the default state directory ./.genepool, demo-output/) land on the one writable place.
+WORKDIR /tmp
 EXPOSE 8000
 CMD ["genepool", "serve", "--host", "0.0.0.0", "--port", "8000"]

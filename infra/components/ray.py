@@ -57,6 +57,14 @@ HEAD_HEALTH = (
     "wget -T 2 -q -O- http://localhost:8265/api/gcs_healthz | grep success"
 )
 WORKER_HEALTH = "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success"
+AUTH_MODE_ENV = {"name": "RAY_AUTH_MODE", "value": "token"}
+AUTH_TOKEN_VAR = "RAY_AUTH_TOKEN"
+"""Token authentication: every Ray container and client gets ``AUTH_MODE_ENV`` and the token in ``AUTH_TOKEN_VAR``."""
+WORKER_START_PARAMS = {"metrics-export-port": str(METRICS_PORT)}
+"""``rayStartParams`` of the workers: KubeRay turns each into ``--key=value`` on ``ray start``."""
+HEAD_START_PARAMS = {"num-cpus": "0", "dashboard-host": "0.0.0.0", **WORKER_START_PARAMS}
+"""``rayStartParams`` of the head: it schedules no tasks (``num-cpus`` 0) and serves the dashboard/job API to the
+cluster."""
 
 
 def head_host(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -138,9 +146,9 @@ class Ray(pulumi.ComponentResource):
             opts=child,
         )
         self.auth_env = [
-            {"name": "RAY_AUTH_MODE", "value": "token"},
+            AUTH_MODE_ENV,
             {
-                "name": "RAY_AUTH_TOKEN",
+                "name": AUTH_TOKEN_VAR,
                 "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}},
             },
         ]
@@ -188,7 +196,6 @@ class Ray(pulumi.ComponentResource):
                 "containers": [worker],
             },
         }
-        metrics_param = {"metrics-export-port": str(METRICS_PORT)}
         self.cluster = k8s.apiextensions.CustomResource(
             f"{name}-cluster",
             api_version="ray.io/v1",
@@ -206,7 +213,7 @@ class Ray(pulumi.ComponentResource):
                 },
                 "headGroupSpec": {
                     "serviceType": "ClusterIP",
-                    "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0", **metrics_param},
+                    "rayStartParams": HEAD_START_PARAMS,
                     "template": self.head_template,
                 },
                 "workerGroupSpecs": [
@@ -214,7 +221,7 @@ class Ray(pulumi.ComponentResource):
                         "groupName": "workers",
                         "minReplicas": config.min_workers,
                         "maxReplicas": config.max_workers,
-                        "rayStartParams": metrics_param,
+                        "rayStartParams": WORKER_START_PARAMS,
                         "template": self.worker_template,
                     }
                 ],

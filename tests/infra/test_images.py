@@ -46,3 +46,25 @@ def test_container_serves_on_the_port_the_program_probes():
     from infra.components.workload import PORT
 
     assert instructions("EXPOSE") == [str(PORT)]
+
+
+def test_no_frontend_is_pulled_for_the_build():
+    """A ``# syntax=`` line makes BuildKit pull a frontend image; nothing in the file needs one."""
+    assert not re.search(r"^#\s*syntax\s*=", DOCKERFILE, re.MULTILINE | re.IGNORECASE)
+
+
+def test_the_runtime_stage_starts_in_the_writable_tmp_the_pods_mount():
+    from infra.components.workload import TMP_ENV
+
+    runtime = DOCKERFILE.split("\nFROM ${RAY_IMAGE}\n", 1)[1]
+    assert instructions("WORKDIR")[-1] == "/tmp"
+    assert "WORKDIR /tmp" in runtime
+    assert {"name": "HOME", "value": "/tmp"} in TMP_ENV
+
+
+def test_the_stand_in_base_installs_the_deployed_ray_version():
+    standin = (REPOSITORY / "images" / "ray-standin.Dockerfile").read_text()
+    script = (REPOSITORY / "images" / "build-ray-standin.sh").read_text()
+    assert '"ray[default]==${RAY_VERSION}"' in standin
+    assert "infra/versions.py" in script and "RAY_VERSION" in script
+    assert "STAND-IN" in standin and "STAND-IN" in script

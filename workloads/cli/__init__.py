@@ -5,7 +5,10 @@ Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/ro
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.markup import escape
 
 from workloads.cli import backtest as backtest_commands
 from workloads.cli import bench as bench_commands
@@ -14,6 +17,7 @@ from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
+from workloads.cli.common import error_console
 
 app = typer.Typer(
     name="genepool",
@@ -36,5 +40,29 @@ app.command("serve")(state_commands.serve)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A failure of the environment rather than of the code (a file or directory that
+    cannot be read or written, storage that cannot be opened or reached) ends with one ``error:`` line naming it and
+    exit code 1, never a traceback."""
+    try:
+        app()
+    except Exception as exc:
+        if not is_environment_failure(exc):
+            raise
+        raise SystemExit(report_failure(exc)) from None
+
+
+def is_environment_failure(exc: BaseException) -> bool:
+    """An :class:`OSError` or a :class:`~workloads.storage.StorageError` (looked up only when the storage module is
+    loaded, which it is whenever one was raised: the CLI's import stays light)."""
+    storage = sys.modules.get("workloads.storage.base")
+    return isinstance(exc, OSError) or (storage is not None and isinstance(exc, storage.StorageError))
+
+
+def report_failure(exc: BaseException) -> int:
+    """Print ``error: <what failed>`` on stderr and return exit code 1."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        message = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        message = str(exc) or type(exc).__name__
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return 1

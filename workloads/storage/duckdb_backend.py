@@ -24,6 +24,19 @@ from workloads.storage.base import Session, Storage, StorageError
 T = TypeVar("T")
 
 
+def make_state_directory(url: str, directory: Path) -> None:
+    """Create the directory of the DuckDB file; one that cannot be created (read-only filesystem, a file in the
+    way, no permission) is a :class:`StorageError` naming it and saying how to point the state elsewhere."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        STORAGE_ERRORS.labels("connect").inc()
+        raise StorageError(
+            f"{url}: cannot create the state directory {directory}: {exc.strerror or exc}; set GENEPOOL_HOME "
+            "(or GENEPOOL_DATABASE_URL) to a writable place"
+        ) from exc
+
+
 def duckdb_path(url: str) -> str:
     """The file path of a ``duckdb://`` URL: everything after ``duckdb://`` (``duckdb:///abs/x.duckdb`` →
     ``/abs/x.duckdb``), or ``:memory:``."""
@@ -80,7 +93,7 @@ class DuckDBStorage(Storage):
         self.url = url
         path = duckdb_path(url)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            make_state_directory(url, Path(path).parent)
         try:
             self._conn = duckdb.connect(path)
         except duckdb.Error as exc:
