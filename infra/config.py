@@ -31,6 +31,7 @@ the GA defaults of docs/evolution.md#configuration (population 50, generations 1
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -172,8 +173,18 @@ class StackConfig:
 T = TypeVar("T")
 
 
+def required(value: T | None, key: str) -> T:
+    """``value`` of the optional field ``key`` (a node pool, ``region``, a managed service's ``instanceType``), which
+    validation sets wherever a platform reads it; a :class:`ConfigError` if it is unset."""
+    if value is None:
+        raise ConfigError(key, "is required on this cloud")
+    return value
+
+
 class _Section:
-    """Typed reads from one config object, each error naming ``section.field``; unknown fields are refused."""
+    """Typed reads from one config object, each error naming ``section.field``; unknown fields are refused.
+
+    The readers are named after the type they return, so annotations below ``str`` spell ``builtins.str``."""
 
     def __init__(self, key: str, raw: Any, fields: tuple[str, ...]) -> None:
         if raw is None:
@@ -203,10 +214,10 @@ class _Section:
     def str(self, name: str, default: Any, pattern: re.Pattern[str] | None = None, rule: str = "") -> str:
         return self._get(name, default, lambda k, v: _str(k, v, pattern, rule))
 
-    def cpu(self, name: str, default: Any) -> str:
+    def cpu(self, name: builtins.str, default: Any) -> builtins.str:
         return self.str(name, default, _CPU, "must be a CPU quantity such as 500m or 2")
 
-    def memory(self, name: str, default: Any) -> str:
+    def memory(self, name: builtins.str, default: Any) -> builtins.str:
         return self.str(name, default, _MEMORY, "must be a memory quantity such as 512Mi or 2Gi")
 
 
@@ -490,8 +501,8 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     if image.rsplit(":", 1)[1] == "latest":
         raise ConfigError("image", f"must pin a tag, not 'latest', got {image!r}")
     try:
-        ceiling = float(raw.get("costCeilingUsdPerHour"))
-    except (TypeError, ValueError):
+        ceiling = float(raw["costCeilingUsdPerHour"])
+    except (KeyError, TypeError, ValueError):
         raise ConfigError(
             "costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {raw.get('costCeilingUsdPerHour')!r}"
         ) from None

@@ -68,7 +68,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
         on_cluster,
     )
 
-    outputs = {
+    outputs: dict[str, pulumi.Input[str]] = {
         contract.DATABASE_URL: pulumi.Output.secret(database_url),
         contract.REDIS_URL: pulumi.Output.secret(redis_url),
         contract.RAY_ADDRESS: client_address(namespace),

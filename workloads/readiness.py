@@ -32,11 +32,22 @@ CAUTIOUS_FLOOR = 20
 
 
 class SeedRequirements(Protocol):
-    name: str
-    kind: str
-    min_bars: int
-    optimal_bars: int | None
-    needs_funding: bool
+    """What readiness reads of a seed; read-only, so a ``Seed`` class's ``ClassVar`` attributes satisfy it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def min_bars(self) -> int: ...
+
+    @property
+    def optimal_bars(self) -> int | None: ...
+
+    @property
+    def needs_funding(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,13 @@ def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> n
         if name not in space.names:
             raise ValueError(f"--grid {name}: {seed.name} has no gene {name!r}; genes are {', '.join(space.names)}")
         gene = space.genes[space.index(name)]
-        values = [_resolve(name, gene, value) for value in values]
-        for value in values:
+        numbers = [_resolve(name, gene, value) for value in values]
+        for value in numbers:
             if not gene.low <= value <= gene.high:
                 raise ValueError(f"--grid {name}: {value:g} is outside the gene's bounds {gene.low:g}..{gene.high:g}")
             if gene.discrete and value != round(value):
                 raise ValueError(f"--grid {name}: {value:g} is not a whole number ({gene.kind} gene)")
-        columns.append((space.index(name), values))
+        columns.append((space.index(name), numbers))
     combos = list(itertools.product(*(values for _, values in columns)))
     params = np.tile(space.defaults(), (len(combos), 1))
     for j, (column, _) in enumerate(columns):

@@ -26,7 +26,7 @@ import pulumi_random as random
 import yaml
 
 from infra import versions
-from infra.config import StackConfig
+from infra.config import StackConfig, required
 from infra.platforms import Platform, Scheduling
 from infra.platforms.prices import AWS, AWS_EKS_CONTROL_PLANE, AWS_NAT_GATEWAY, price
 
@@ -63,16 +63,13 @@ AUTOSCALER_ACTIONS = [
 def hourly_cost(config: StackConfig) -> float:
     """Upper bound: system and worker pools at maxNodes (spot at on-demand price), control plane, NAT, ElastiCache.
     Ray's maxWorkers bounds the worker pods, so spot and fallback together never exceed workerPool.maxNodes."""
-    cluster = config.cluster
+    system = required(config.cluster.system_pool, "cluster.systemPool")
+    workers = required(config.cluster.worker_pool, "cluster.workerPool")
     cost = AWS_EKS_CONTROL_PLANE + AWS_NAT_GATEWAY
-    cost += (
-        price(AWS, "cluster.systemPool.instanceType", cluster.system_pool.instance_type) * cluster.system_pool.max_nodes
-    )
-    cost += (
-        price(AWS, "cluster.workerPool.instanceType", cluster.worker_pool.instance_type) * cluster.worker_pool.max_nodes
-    )
+    cost += price(AWS, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes
+    cost += price(AWS, "cluster.workerPool.instanceType", workers.instance_type) * workers.max_nodes
     if config.redis.managed:
-        cost += price(AWS, "redis.instanceType", config.redis.instance_type)
+        cost += price(AWS, "redis.instanceType", required(config.redis.instance_type, "redis.instanceType"))
     return round(cost, 4)
 
 
@@ -187,7 +184,7 @@ def network(opts: pulumi.ResourceOptions) -> tuple[aws.ec2.Vpc, list, list]:
 
 def build(config: StackConfig) -> Platform:
     cluster_config = config.cluster
-    region = cluster_config.region
+    region = required(cluster_config.region, "cluster.region")
     stack = pulumi.get_stack()
     aws_provider = aws.Provider(
         "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags={"project": "genepool", "stack": stack})
@@ -225,7 +222,8 @@ def build(config: StackConfig) -> Platform:
         opts=opts,
     )
     subnet_ids = [s.id for s in private]
-    system, workers = cluster_config.system_pool, cluster_config.worker_pool
+    system = required(cluster_config.system_pool, "cluster.systemPool")
+    workers = required(cluster_config.worker_pool, "cluster.workerPool")
     groups = {
         "system": (system, "ON_DEMAND", system.min_nodes, system.max_nodes, []),
         "workers-spot": (
@@ -306,7 +304,7 @@ def build(config: StackConfig) -> Platform:
         opts=on_cluster,
     )
 
-    redis_url = None
+    redis_url: pulumi.Output[str] | None = None
     if config.redis.managed:
         token = random.RandomPassword("cache-auth-token", length=48, special=False)
         security_group = aws.ec2.SecurityGroup(

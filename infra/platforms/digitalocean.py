@@ -13,7 +13,7 @@ import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
-from infra.config import NodePool, StackConfig
+from infra.config import NodePool, StackConfig, required
 from infra.platforms import Platform, Scheduling
 from infra.platforms.prices import DIGITALOCEAN, price
 
@@ -36,25 +36,26 @@ def node_pool_args(pool: NodePool, name: str) -> dict:
 
 
 def hourly_cost(config: StackConfig) -> float:
-    cluster = config.cluster
-    cost = (
-        price(DIGITALOCEAN, "cluster.systemPool.instanceType", cluster.system_pool.instance_type)
-        * cluster.system_pool.max_nodes
-    )
-    cost += (
-        price(DIGITALOCEAN, "cluster.workerPool.instanceType", cluster.worker_pool.instance_type)
-        * cluster.worker_pool.max_nodes
-    )
+    system = required(config.cluster.system_pool, "cluster.systemPool")
+    workers = required(config.cluster.worker_pool, "cluster.workerPool")
+    cost = price(DIGITALOCEAN, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes
+    cost += price(DIGITALOCEAN, "cluster.workerPool.instanceType", workers.instance_type) * workers.max_nodes
     if config.redis.managed:
-        cost += price(DIGITALOCEAN, "redis.instanceType", config.redis.instance_type)
+        cost += price(DIGITALOCEAN, "redis.instanceType", required(config.redis.instance_type, "redis.instanceType"))
     if config.timescaledb.managed:
-        cost += price(DIGITALOCEAN, "timescaledb.instanceType", config.timescaledb.instance_type)
+        cost += price(
+            DIGITALOCEAN,
+            "timescaledb.instanceType",
+            required(config.timescaledb.instance_type, "timescaledb.instanceType"),
+        )
     return round(cost, 4)
 
 
 def build(config: StackConfig) -> Platform:
     cluster_config = config.cluster
     region = cluster_config.region
+    system = required(cluster_config.system_pool, "cluster.systemPool")
+    workers = required(cluster_config.worker_pool, "cluster.workerPool")
     vpc = do.Vpc("vpc", name=f"genepool-{pulumi.get_stack()}", region=region)
     version = do.get_kubernetes_versions_output(version_prefix=f"{cluster_config.kubernetes_version}.")
     cluster = do.KubernetesCluster(
@@ -65,13 +66,14 @@ def build(config: StackConfig) -> Platform:
         vpc_uuid=vpc.id,
         auto_upgrade=False,
         surge_upgrade=True,
-        node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(cluster_config.system_pool, "system")),
+        node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
     )
-    do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(cluster_config.worker_pool, "workers"))
+    do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(workers, "workers"))
     kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
-    database_url = redis_url = None
+    database_url: pulumi.Output[str] | None = None
+    redis_url: pulumi.Output[str] | None = None
     if config.timescaledb.managed:
         postgres = do.DatabaseCluster(
             "timescaledb",

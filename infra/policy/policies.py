@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 PodTemplate = tuple[str, Mapping[str, Any], bool]
 CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASS|TOKEN|SECRET|DATABASE_URL|REDIS_URL|DATA_SOURCE_NAME)$")
@@ -197,6 +197,6 @@ VALIDATORS: dict[str, tuple[str, Validator]] = {
 }
 """Policy name → (description, validator); tests call the validators directly."""
 
-POLICIES: list[ResourceValidationPolicy] = [
+POLICIES: list[Policy] = [
     ResourceValidationPolicy(name, description, validator) for name, (description, validator) in VALIDATORS.items()
 ]

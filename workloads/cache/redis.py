@@ -20,6 +20,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from typing import cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -136,7 +137,7 @@ class RedisCache:
         if not self.available:
             self._error(None)
             return self._miss_all(len(keys))
-        raw: list[bytes | None] = []
+        raw: list[bytes | str | None] = []
         try:
             for start in range(0, len(keys), self.batch_size):
                 raw.extend(self._client.mget([KEY_PREFIX + key for key in keys[start : start + self.batch_size]]))
@@ -192,7 +193,11 @@ class RedisCache:
         if not self.available:
             return []
         try:
-            rows = self._client.zrevrange(LEADERBOARD_PREFIX + board, 0, n - 1, withscores=True)
+            # Responses are not decoded: WITHSCORES gives (bytes, float) pairs; the stubs type every reply shape.
+            rows = cast(
+                "list[tuple[bytes, float]]",
+                self._client.zrevrange(LEADERBOARD_PREFIX + board, 0, n - 1, withscores=True),
+            )
         except redis.RedisError as exc:
             self._error(exc)
             return []

@@ -65,6 +65,7 @@ def _load_data(
         if synthetic < 100:
             raise ValueError(f"--synthetic {synthetic}: must be at least 100 bars")
         return generate(synthetic, random_seed, funding=True)
+    assert data is not None  # exactly one source, checked above
     return load_bars(data)
 
 

@@ -10,10 +10,13 @@ microseconds (< 1e17), else nanoseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -130,7 +133,7 @@ def _nulls_to_nan(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.fill_null(np.nan) if column.null_count else column
 
 
-def _first_failure(column: pa.ChunkedArray, convert) -> int:
+def _first_failure(column: pa.ChunkedArray, convert: Callable[[Any], object]) -> int:
     """Index of the first value ``convert`` rejects (the slow path, only taken after a failed bulk cast)."""
     for index, value in enumerate(column.to_pylist()):
         if value is None:
@@ -203,10 +206,9 @@ def bars_to_table(bars: Bars) -> pa.Table:
 
 
 def _iso_seconds(timestamps: np.ndarray) -> np.ndarray:
-    unit = "s" if not np.any(timestamps % 1_000_000_000) else "ns"
-    return np.char.add(
-        np.datetime_as_string(timestamps.view("datetime64[ns]").astype(f"datetime64[{unit}]"), unit=unit), "Z"
-    )
+    unit: Literal["s", "ns"] = "s" if not np.any(timestamps % 1_000_000_000) else "ns"
+    instants: npt.NDArray[np.datetime64] = timestamps.view("datetime64[ns]").astype(f"datetime64[{unit}]")
+    return np.char.add(np.datetime_as_string(instants, unit=unit), "Z")
 
 
 def write_bars(bars: Bars, path: str | Path) -> None:

@@ -26,7 +26,8 @@ def tournament_select(rng: np.random.Generator, fitness: np.ndarray, n: int, k: 
     """Indices of ``n`` tournament winners, shape ``(n,)``."""
     contenders = rng.integers(0, fitness.shape[0], size=(n, k))
     best = np.argmax(fitness[contenders], axis=1)
-    return contenders[np.arange(n), best]
+    winners: np.ndarray = contenders[np.arange(n), best]
+    return winners
 
 
 def blend_crossover(rng: np.random.Generator, parents: np.ndarray, rate: float, alpha: float) -> np.ndarray:
@@ -50,7 +51,8 @@ def blend_crossover(rng: np.random.Generator, parents: np.ndarray, rate: float, 
 def reflect_into_unit(values: np.ndarray) -> np.ndarray:
     """Fold values back into ``[0, 1]`` by reflection at the bounds (period 2)."""
     folded = np.mod(values, 2.0)
-    return np.where(folded > 1.0, 2.0 - folded, folded)
+    reflected: np.ndarray = np.where(folded > 1.0, 2.0 - folded, folded)
+    return reflected
 
 
 def gaussian_mutation(rng: np.random.Generator, genomes: np.ndarray, rate: float, sigma: float) -> np.ndarray:

@@ -54,7 +54,7 @@ def ema_step(state: float, x: float, t: int, n: int, alpha: float) -> float:
         return (state + x) / n
     if n == 1:
         return x
-    return fma(x - state, alpha, state)
+    return fma(x - state, alpha, state)  # type: ignore[call-arg]  # stub wants typingctx; jitted calls omit it
 
 
 @njit(cache=True, inline="always")

@@ -51,10 +51,12 @@ class Gene:
             raise ValueError(f"gene {self.name!r}: a log gene needs low > 0, got {self.low}")
         if self.kind == "int" and (self.low != int(self.low) or self.high != int(self.high)):
             raise ValueError(f"gene {self.name!r}: int bounds must be whole numbers, got {self.low}..{self.high}")
-        if self.default is None:
-            object.__setattr__(self, "default", self._middle())
-        if not self.low <= self.default <= self.high:
-            raise ValueError(f"gene {self.name!r}: default {self.default} is outside {self.low}..{self.high}")
+        default = self.default
+        if default is None:
+            default = self._middle()
+            object.__setattr__(self, "default", default)
+        if not self.low <= default <= self.high:
+            raise ValueError(f"gene {self.name!r}: default {default} is outside {self.low}..{self.high}")
 
     def _middle(self) -> float:
         if self.kind == "log":

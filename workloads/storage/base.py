@@ -64,8 +64,9 @@ class Session(Protocol):
         """The result as one array per column (``object`` arrays where a column has NULLs)."""
         ...
 
-    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
-        """Create the temporary table ``staging_bars`` (``schema.STAGING_COLUMNS``) holding ``columns``."""
+    def stage_bars(self, columns: dict[str, np.ndarray], funding_rate: np.ndarray | None) -> None:
+        """Create the temporary table ``staging_bars`` (``schema.STAGING_COLUMNS``) holding ``columns`` and, last,
+        ``funding_rate`` (NULLs when None)."""
         ...
 
 
@@ -300,7 +301,6 @@ class Storage(ABC):
             "low": bars.low,
             "close": bars.close,
             "volume": bars.volume,
-            "funding_rate": bars.funding_rate,
         }
         ts = schema.ts_from_us(self.dialect, "s.ts_us")
 
@@ -317,7 +317,7 @@ class Storage(ABC):
                     f"funding_rate and the new bars {'have' if bars.has_funding else 'have none'}; "
                     "a series must not mix the two"
                 )
-            session.stage_bars(columns)
+            session.stage_bars(columns, bars.funding_rate)
             differing = session.query(
                 "SELECT count(*), min(s.ts_us) FROM staging_bars s JOIN ohlcv o ON o.symbol = s.symbol AND o.ts = "
                 + ts

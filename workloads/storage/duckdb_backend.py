@@ -71,14 +71,11 @@ class DuckDBSession:
         result = self._cursor.execute(sql.replace("%s", "?"), params).fetchnumpy()
         return [_with_nones(column) for column in result.values()]
 
-    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
+    def stage_bars(self, columns: dict[str, np.ndarray], funding_rate: np.ndarray | None) -> None:
         n = len(columns["ts_us"])
-        table = pa.table(
-            {
-                name: (pa.nulls(n, pa.float64()) if values is None else pa.array(values))
-                for name, values in columns.items()
-            }
-        )
+        arrays = {name: pa.array(values) for name, values in columns.items()}
+        arrays["funding_rate"] = pa.nulls(n, pa.float64()) if funding_rate is None else pa.array(funding_rate)
+        table = pa.table(arrays)
         self._cursor.register("staging_bars_arrow", table)
         try:
             self._cursor.execute("CREATE OR REPLACE TEMP TABLE staging_bars AS SELECT * FROM staging_bars_arrow")

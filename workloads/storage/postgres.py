@@ -67,16 +67,15 @@ class PostgresSession:
             for column in zip(*rows, strict=True)
         ]
 
-    def stage_bars(self, columns: dict[str, np.ndarray]) -> None:
+    def stage_bars(self, columns: dict[str, np.ndarray], funding_rate: np.ndarray | None) -> None:
         self._conn.execute(
             "CREATE TEMP TABLE staging_bars (symbol TEXT, ts_us BIGINT, open DOUBLE PRECISION, "
             "high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, "
             "volume DOUBLE PRECISION, funding_rate DOUBLE PRECISION) ON COMMIT DROP"
         )
         n = len(columns["ts_us"])
-        funding = columns["funding_rate"]
         values = [columns[name].tolist() for name in schema.STAGING_COLUMNS[:-1]]
-        values.append([None] * n if funding is None else funding.tolist())
+        values.append([None] * n if funding_rate is None else funding_rate.tolist())
         with self._conn.cursor().copy(f"COPY staging_bars ({', '.join(schema.STAGING_COLUMNS)}) FROM STDIN") as copy:
             for row in zip(*values, strict=True):
                 copy.write_row(row)
