@@ -4,7 +4,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 
 ``cloud``                   ``local`` | ``digitalocean`` | ``aws`` (required) — which platform stands up the cluster.
 ``namespace``               Kubernetes namespace of everything we deploy (default ``genepool``).
-``image``                   the workload image, ``repo:tag`` with a pinned tag (not ``latest``), required.
+``image``                   the workload image, required: ``repo:tag`` with a pinned tag (not ``latest``), or by digest,
+                            ``repo@sha256:…`` / ``repo:tag@sha256:…`` (what promotion deploys; ``infra/images.py``).
 ``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
 ``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
                             path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
@@ -39,6 +40,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from infra import images
+
 NAMESPACE = "genepool"
 CLOUDS: tuple[str, ...] = ("local", "digitalocean", "aws")
 SPOT_CLOUDS: frozenset[str] = frozenset({"aws"})
@@ -55,7 +58,6 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PG_SIZE = re.compile(r"^\d+(kB|MB|GB|TB)$")
 _REDIS_SIZE = re.compile(r"^\d+(kb|mb|gb)$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
@@ -497,9 +499,10 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     cloud = raw.get("cloud")
     if cloud not in CLOUDS:
         raise ConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
-    image = _str("image", raw.get("image"), _IMAGE, "must be an image reference with a tag, repo:tag")
-    if image.rsplit(":", 1)[1] == "latest":
-        raise ConfigError("image", f"must pin a tag, not 'latest', got {image!r}")
+    image = _str("image", raw.get("image"), None, "")
+    problem = images.pinning_problem(image)
+    if problem:
+        raise ConfigError("image", f"{problem}, got {image!r}")
     try:
         ceiling = float(raw["costCeilingUsdPerHour"])
     except (KeyError, TypeError, ValueError):

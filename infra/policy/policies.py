@@ -16,9 +16,10 @@ from typing import Any
 
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from infra import images
+
 PodTemplate = tuple[str, Mapping[str, Any], bool]
 CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASS|TOKEN|SECRET|DATABASE_URL|REDIS_URL|DATA_SOURCE_NAME)$")
-PINNED_IMAGE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_][A-Za-z0-9._-]*|@sha256:[0-9a-f]{64})$")
 SPOT_TAINT_KEY = "genepool.io/spot"
 
 
@@ -64,9 +65,9 @@ def for_each_container(check: Callable[[str, Mapping[str, Any], Mapping[str, Any
 
 def pinned_image(where, spec, container, batch):
     image = container.get("image") or ""
-    if not PINNED_IMAGE.match(image) or image.endswith(":latest"):
-        return f"image {image!r} must pin a tag (not 'latest') or a digest"
-    return None
+    return (
+        None if images.pinning_problem(image) is None else f"image {image!r} must pin a tag (not 'latest') or a digest"
+    )
 
 
 def requests_and_limits(where, spec, container, batch):

@@ -73,8 +73,10 @@ def test_numbers_arrive_as_strings_or_floats_and_are_read_as_integers():
 
 INVALID = [
     ("dev", "cloud", "gcp", "genepool:cloud: must be one of local, digitalocean, aws"),
-    ("dev", "image", "genepool/workload", "genepool:image: must be an image reference with a tag"),
+    ("dev", "image", "genepool/workload", "genepool:image: must pin a tag or a digest"),
     ("dev", "image", "genepool/workload:latest", "genepool:image: must pin a tag, not 'latest'"),
+    ("dev", "image", "Genepool/Workload:1", "genepool:image: must be an image reference"),
+    ("dev", "image", "genepool/workload@sha256:abc", "genepool:image: must be an image reference"),
     ("dev", "costCeilingUsdPerHour", 0, "genepool:costCeilingUsdPerHour: must be a number of USD per hour > 0"),
     ("dev", "costCeilingUsdPerHour", "cheap", "genepool:costCeilingUsdPerHour: must be a number"),
     ("dev", "namespace", "Gene_Pool", "genepool:namespace: must be a Kubernetes namespace name"),
@@ -127,6 +129,22 @@ INVALID = [
     ("dev", "evolution.randomSeed", -1, "genepool:evolution.randomSeed: must be an integer"),
     ("dev", "evolution", "nightly", "genepool:evolution: must be an object"),
 ]
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "genepool/workload:0.1.0",
+        f"ghcr.io/acme/genepool/workload@{DIGEST}",
+        f"ghcr.io/acme/genepool/workload:0.2.0@{DIGEST}",
+        "registry.internal:5000/genepool/workload:0.1.0",
+    ],
+)
+def test_an_image_pinned_by_tag_or_digest_is_accepted(image):
+    assert parse(with_value("prod", "image", image)).image == image
 
 
 @pytest.mark.parametrize(("stack", "path", "value", "message"), INVALID, ids=[f"{p}={v!r}" for _, p, v, _ in INVALID])

@@ -65,6 +65,17 @@ def test_pinned_images_fails_on_latest(dev):
     ]
 
 
+def test_pinned_images_passes_on_a_digest_from_a_registry_with_a_port(dev):
+    image = "registry.internal:5000/genepool/workload@sha256:" + "ab" * 32
+    props = broken(dev, DEPLOYMENT, lambda p: api_container(p).update(image=image))
+    assert violations("pinned-images", DEPLOYMENT, props) == []
+
+
+def test_pinned_images_fails_without_a_tag(dev):
+    props = broken(dev, DEPLOYMENT, lambda p: api_container(p).update(image="genepool/workload"))
+    assert violations("pinned-images", DEPLOYMENT, props) != []
+
+
 def test_requests_and_limits_fails_without_limits(dev):
     props = broken(dev, DEPLOYMENT, lambda p: api_container(p)["resources"].pop("limits"))
     assert violations("requests-and-limits", DEPLOYMENT, props) == [

@@ -1,0 +1,30 @@
+"""Container image references: what counts as pinned, for the stack config (``genepool:image``) and the policy pack.
+
+A reference is ``[registry[:port]/]repository[:tag][@sha256:<64 hex>]`` (Docker's grammar, lower-case repository
+path). It is **pinned** when it carries a digest, or a tag other than ``latest``. Promotion deploys by digest
+(``repo@sha256:…`` or ``repo:tag@sha256:…``), so the image prod runs is byte for byte the one staging ran.
+"""
+
+from __future__ import annotations
+
+import re
+
+REFERENCE = re.compile(
+    r"^(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+def pinning_problem(reference: str) -> str | None:
+    """Why ``reference`` is not a pinned image reference, or ``None`` when it is."""
+    match = REFERENCE.match(reference)
+    if not match:
+        return "must be an image reference, repo:tag or repo@sha256:<digest>"
+    if match["digest"]:
+        return None
+    if not match["tag"]:
+        return "must pin a tag or a digest (repo:tag or repo@sha256:<digest>)"
+    if match["tag"] == "latest":
+        return "must pin a tag, not 'latest', or a digest"
+    return None
