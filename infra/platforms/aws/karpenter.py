@@ -30,6 +30,7 @@ from infra import versions
 from infra.components.common import deep_merge, load_values
 from infra.platforms import Scheduling
 from infra.platforms.aws import iam
+from infra.platforms.aws.cluster import ROOT_DEVICE
 from infra.platforms.aws.network import DISCOVERY_TAG
 from infra.platforms.aws.pools import POOL_LABEL, SPOT_TAINT_KEY, KarpenterPool
 
@@ -97,7 +98,7 @@ def node_class_spec(cluster_name: str, node_role: str, root_volume_gib: int) -> 
         "securityGroupSelectorTerms": discovery,
         "blockDeviceMappings": [
             {
-                "deviceName": "/dev/xvda",
+                "deviceName": ROOT_DEVICE,
                 "ebs": {
                     "volumeSize": f"{root_volume_gib}Gi",
                     "volumeType": "gp3",
