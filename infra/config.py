@@ -9,7 +9,10 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
 ``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
                             path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
-                            ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``).
+                            ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``). On aws the
+                            workers are Karpenter's: ``workerPool.instanceType`` is the reference type (its vCPUs
+                            set the pool's range, see infra/platforms/aws/instances.py), ``maxNodes`` × its vCPUs
+                            the pool's CPU limit, and ``minNodes`` must be 0.
 ``redis``                   ``managed``, ``instanceType`` (managed), ``maxMemory`` (e.g. ``2gb``, allkeys-lru),
                             ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
@@ -22,6 +25,13 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``,
                             ``memoryRequest``/``memoryLimit``.
 ``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
+``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
+                            API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
+                            ``deployerRoleArn`` (the IAM role CI previews and deploys with; cluster admin, required),
+                            ``adminPrincipalArns`` (IAM role/user ARNs of people who get cluster admin, default ``[]``),
+                            ``rootVolumeGiB`` (node root volumes, gp3 encrypted, default 100, 20–16384),
+                            ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),
+                            ``backupRetentionDays`` (daily TimescaleDB volume backups kept, default 35, 1–3650).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
@@ -33,6 +43,7 @@ the GA defaults of docs/evolution.md#configuration (population 50, generations 1
 from __future__ import annotations
 
 import builtins
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +72,11 @@ _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+)  # fmt: skip
+"""The retention periods CloudWatch Logs accepts (days)."""
 
 
 class ConfigError(pulumi.RunError):
@@ -89,6 +105,19 @@ class ClusterConfig:
     region: str | None
     system_pool: NodePool | None
     worker_pool: NodePool | None
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    """AWS-only settings: who reaches the EKS API and from where, node disks, log and backup retention."""
+
+    public_access_cidrs: tuple[str, ...]
+    """CIDRs allowed on the public API endpoint; empty means the endpoint is private only."""
+    deployer_role_arn: str
+    admin_principal_arns: tuple[str, ...]
+    root_volume_gib: int
+    log_retention_days: int
+    backup_retention_days: int
 
 
 @dataclass(frozen=True)
@@ -166,6 +195,8 @@ class StackConfig:
     ray: RayConfig
     api: ApiConfig
     evolution: EvolutionConfig
+    aws: AwsConfig | None = None
+    """Set (and required) exactly when ``cloud`` is ``aws``."""
 
     @property
     def has_spot(self) -> bool:
@@ -319,6 +350,12 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
         if system_pool.min_nodes < 1:
             raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
         worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
+        if cloud == "aws" and worker_pool.min_nodes != 0:
+            raise ConfigError(
+                "cluster.workerPool.minNodes",
+                f"must be 0 on aws (got {worker_pool.min_nodes}): Karpenter starts worker nodes for pending Ray "
+                "workers; keep workers warm with ray.minWorkers",
+            )
     return ClusterConfig(
         kubernetes_version=section.str(
             "kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"
@@ -329,6 +366,75 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
         region=None if local else section.str("region", _REQUIRED),
         system_pool=system_pool,
         worker_pool=worker_pool,
+    )
+
+
+def _cidr(key: str, value: Any) -> str:
+    try:
+        network = ipaddress.ip_network(_str(key, value, None, ""), strict=True)
+    except ValueError:
+        raise ConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
+    if network.prefixlen == 0:
+        raise ConfigError(
+            key,
+            f"{value} opens the Kubernetes API endpoint to the whole internet; list your office/VPN/CI egress "
+            "ranges, or [] for a private endpoint",
+        )
+    return str(network)
+
+
+def _principal(key: str, value: Any) -> str:
+    return _str(
+        key, value, _IAM_PRINCIPAL_ARN, "must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci"
+    )
+
+
+def _string_list(key: str, value: Any, item: Callable[[str, Any], str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(key, f"must be a list, got {value!r}")
+    items = tuple(item(f"{key}[{index}]", entry) for index, entry in enumerate(value))
+    if len(set(items)) != len(items):
+        raise ConfigError(key, f"must not repeat an entry, got {value!r}")
+    return items
+
+
+def _aws(raw: Any, cloud: str) -> AwsConfig | None:
+    if cloud != "aws":
+        if raw is not None:
+            raise ConfigError("aws", f"does not apply to cloud {cloud!r}")
+        return None
+    section = _Section(
+        "aws",
+        raw,
+        (
+            "publicAccessCidrs",
+            "deployerRoleArn",
+            "adminPrincipalArns",
+            "rootVolumeGiB",
+            "logRetentionDays",
+            "backupRetentionDays",
+        ),
+    )
+    if "publicAccessCidrs" not in section.raw:
+        raise ConfigError(
+            "aws.publicAccessCidrs", "is required: the CIDRs allowed to reach the EKS API ([] for a private endpoint)"
+        )
+    log_retention = section.int("logRetentionDays", 90, 1, 3653)
+    if log_retention not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            "aws.logRetentionDays",
+            f"must be a retention CloudWatch Logs accepts ({', '.join(map(str, LOG_RETENTION_DAYS))}), "
+            f"got {log_retention}",
+        )
+    return AwsConfig(
+        public_access_cidrs=_string_list("aws.publicAccessCidrs", section.raw["publicAccessCidrs"], _cidr),
+        deployer_role_arn=section._get("deployerRoleArn", _REQUIRED, _principal),
+        admin_principal_arns=_string_list("aws.adminPrincipalArns", section.raw.get("adminPrincipalArns"), _principal),
+        root_volume_gib=section.int("rootVolumeGiB", 100, 20, 16384),
+        log_retention_days=log_retention,
+        backup_retention_days=section.int("backupRetentionDays", 35, 1, 3650),
     )
 
 
@@ -525,11 +631,12 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         ray=_ray(raw.get("ray")),
         api=_api(raw.get("api")),
         evolution=_evolution(raw.get("evolution")),
+        aws=_aws(raw.get("aws"), cloud),
     )
 
 
 SCALAR_KEYS: tuple[str, ...] = ("cloud", "namespace", "image", "costCeilingUsdPerHour")
-OBJECT_KEYS: tuple[str, ...] = ("cluster", "redis", "timescaledb", "monitoring", "ray", "api", "evolution")
+OBJECT_KEYS: tuple[str, ...] = ("cluster", "redis", "timescaledb", "monitoring", "ray", "api", "evolution", "aws")
 
 
 def load() -> StackConfig:

@@ -1,5 +1,10 @@
 """The whole stack: platform → namespace → state (Redis, TimescaleDB) → monitoring → settings → Ray → workload.
 
+Every in-cluster resource waits for the platform's readiness resources (:attr:`Platform.ready`): the namespace and
+each top-level component take them as ``depends_on``. A component's children register only after the component,
+and the engine deletes children before their component and the component before what it depends on, so create
+and destroy both follow "cluster ready" (tests/infra/test_ordering.py records the dependencies the engine sees).
+
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus
 ``kubeconfig`` (secret) and ``estimated_hourly_cost_usd``.
 """
@@ -35,23 +40,23 @@ def check_cost(config: StackConfig, estimate: float) -> None:
 def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
     check_cost(config, platforms.hourly_cost(config))
     platform = platforms.build(config)
-    on_cluster = pulumi.ResourceOptions(providers=[platform.provider])
+    on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
     namespace = k8s.core.v1.Namespace(
         "namespace",
         metadata={"name": config.namespace, "labels": labels.PART_OF},
-        opts=pulumi.ResourceOptions(provider=platform.provider),
+        opts=pulumi.ResourceOptions(provider=platform.provider, depends_on=platform.ready),
     ).metadata.name
 
     redis_url = platform.redis_url
     if redis_url is None:
         redis_url = Redis(
-            "redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.system), on_cluster
+            "redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.stateful), on_cluster
         ).url
     database_url = platform.database_url
     if database_url is None:
         database_url = TimescaleDB(
             "timescaledb",
-            TimescaleDBArgs(namespace, config.timescaledb, platform.storage_class, platform.system),
+            TimescaleDBArgs(namespace, config.timescaledb, platform.backup_storage_class, platform.stateful),
             on_cluster,
         ).url
     monitoring = Monitoring(
@@ -60,7 +65,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             app_namespace=namespace,
             config=config.monitoring,
             storage_class=platform.storage_class,
-            scheduling=platform.system,
+            scheduling=platform.stateful,
             redis_in_cluster=platform.redis_url is None,
             timescaledb_in_cluster=platform.database_url is None,
             ray_drivers=len(config.evolution.symbols),
@@ -83,6 +88,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             config=config.ray,
             image=config.image,
             system=platform.system,
+            head=platform.head,
             workers=platform.workers,
             app_env=settings.env,
             drivers=len(config.evolution.symbols),

@@ -23,7 +23,11 @@ KUBERAY_OPERATOR_VERSION = "1.5.1"
 """KubeRay 1.5.1: first release supporting Ray token authentication."""
 KUBERAY_OPERATOR_REPO = "https://ray-project.github.io/kuberay-helm/"
 
-CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
-CLUSTER_AUTOSCALER_VERSION = "9.50.1"
-"""Cluster Autoscaler for the EKS node groups (chart 9.50.x ships autoscaler 1.33, matching Kubernetes 1.33)."""
-CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
+KARPENTER_VERSION = "1.8.1"
+"""Karpenter v1 APIs (karpenter.sh/v1 NodePool, karpenter.k8s.aws/v1 EC2NodeClass); 1.8 supports Kubernetes 1.33.
+The chart ships the CRDs, so the NodePools are created after the release."""
+KARPENTER_AMI_ALIAS = "al2023@latest"
+"""The EKS-optimized Amazon Linux 2023 AMI for the cluster's Kubernetes version. ``latest`` on purpose: a new AMI
+(security patches) drifts the nodes, which Karpenter replaces within each NodePool's disruption budget (never the
+Ray head's node). Pin ``al2023@vYYYYMMDD`` here to freeze it."""

@@ -1,6 +1,7 @@
 """Ray: the KubeRay operator (Helm, pinned, on system nodes) and the long-lived RayCluster evolution runs use.
 
-- Head on on-demand/system nodes with ``num-cpus: "0"``: it schedules no tasks, so it never competes with the
+- Head on on-demand nodes (the platform's ``head`` placement, annotated ``karpenter.sh/do-not-disrupt`` on AWS) with
+  ``num-cpus: "0"``: it schedules no tasks, so it never competes with the
   evaluation actors, and a head on spot would get stuck Pending or take the whole cluster down with its node.
 - One worker group (``minReplicas`` 0 by default) targeting the workers' nodes (spot where the cloud has it: node
   selector + toleration from the platform), resources from ``genepool:ray``; ``preStop: ray stop`` and a grace period
@@ -38,6 +39,9 @@ DASHBOARD_PORT = 8265
 GCS_PORT = 6379
 METRICS_PORT = 8080
 WORKER_GRACE_SECONDS = 120
+AUTOSCALER_CPU = "200m"
+AUTOSCALER_MEMORY = "512Mi"
+"""Requests of the Ray autoscaler sidecar in the head pod (the AWS sizing check adds them to the head's)."""
 DRIVER_METRICS_PORT_BASE = 9500
 """``genepool evolve --metrics-port`` of the first scheduled symbol's driver; the i-th uses this + i."""
 
@@ -100,6 +104,8 @@ class RayArgs:
     config: RayConfig
     image: str
     system: Scheduling
+    """Where the KubeRay operator runs."""
+    head: Scheduling
     workers: Scheduling
     app_env: list[dict[str, Any]] = field(default_factory=list)
     """``GENEPOOL_*`` settings for drivers (jobs run their entrypoint on the head) and workers."""
@@ -184,11 +190,11 @@ class Ray(pulumi.ComponentResource):
             **probes(WORKER_HEALTH),
         }
         self.head_template = {
-            "metadata": {"labels": labels.PART_OF},
-            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.system), "containers": [head]},
+            "metadata": {"labels": labels.PART_OF, "annotations": args.head.annotations},
+            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.head), "containers": [head]},
         }
         self.worker_template = {
-            "metadata": {"labels": labels.PART_OF},
+            "metadata": {"labels": labels.PART_OF, "annotations": args.workers.annotations},
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.workers),
@@ -208,7 +214,7 @@ class Ray(pulumi.ComponentResource):
                     "upscalingMode": "Default",
                     "idleTimeoutSeconds": 300,
                     "env": self.auth_env,
-                    "resources": resources("200m", "512Mi", "500m", "1Gi"),
+                    "resources": resources(AUTOSCALER_CPU, AUTOSCALER_MEMORY, "500m", "1Gi"),
                     "securityContext": container_security(),
                 },
                 "headGroupSpec": {

@@ -13,10 +13,12 @@ from infra.config import StackConfig
 
 @dataclass(frozen=True)
 class Scheduling:
-    """Where a class of pods goes: node selector and tolerations (empty on a local cluster)."""
+    """Where a class of pods goes: node selector and tolerations (empty on a local cluster), and the pod-template
+    annotations the node autoscaler reads (Karpenter's ``karpenter.sh/do-not-disrupt``)."""
 
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[dict[str, Any]] = field(default_factory=list)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,20 @@ class Platform:
     kubeconfig: pulumi.Output[str]
     """Secret output: the kubeconfig that reaches the cluster."""
     storage_class: str
+    backup_storage_class: str
+    """Storage class of the volumes the platform backs up (TimescaleDB's); ``storage_class`` where none is backed up."""
     system: Scheduling
-    """On-demand nodes: operators, databases, the Ray head, the API."""
+    """On-demand nodes: operators and the API."""
+    head: Scheduling
+    """On-demand nodes never disrupted on purpose: the Ray head."""
+    stateful: Scheduling
+    """On-demand nodes that follow their EBS volumes' zone: TimescaleDB, in-cluster Redis, monitoring."""
     workers: Scheduling
     """Spot nodes where the cloud has spot (else on-demand): Ray workers."""
+    ready: list[pulumi.Resource]
+    """What "cluster ready" means: the resources (node groups, add-ons, storage classes, node autoscaler and its
+    pools) every in-cluster component depends on, so that nothing races the nodes on create and destroy removes the
+    workloads before the nodes."""
     hourly_cost_usd: float
     """Estimated cost of the nodes and managed services at their maximum sizes (USD/hour)."""
     redis_url: pulumi.Output[str] | None = None

@@ -68,7 +68,7 @@ def build(config: StackConfig) -> Platform:
         surge_upgrade=True,
         node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
     )
-    do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(workers, "workers"))
+    worker_pool = do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(workers, "workers"))
     kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
@@ -133,12 +133,17 @@ def build(config: StackConfig) -> Platform:
                 "/0",
             )
         )
+    system_scheduling = Scheduling(node_selector={POOL_LABEL: "system"})
     return Platform(
         provider=provider,
         kubeconfig=kubeconfig,
         storage_class=cluster_config.storage_class,
-        system=Scheduling(node_selector={POOL_LABEL: "system"}),
+        backup_storage_class=cluster_config.storage_class,
+        system=system_scheduling,
+        head=system_scheduling,
+        stateful=system_scheduling,
         workers=Scheduling(node_selector={POOL_LABEL: "workers"}),
+        ready=[cluster, worker_pool],
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
         database_url=database_url,

@@ -54,7 +54,11 @@ def build(config: StackConfig) -> Platform:
         provider=provider,
         kubeconfig=kubeconfig,
         storage_class=config.cluster.storage_class,
+        backup_storage_class=config.cluster.storage_class,
         system=Scheduling(),
+        head=Scheduling(),
+        stateful=Scheduling(),
         workers=Scheduling(),
+        ready=[],
         hourly_cost_usd=0.0,
     )

@@ -1,14 +1,26 @@
 """List prices (USD per hour, on-demand, no discounts) of the instance types the stacks use, for the cost estimate.
 
-The estimate is an upper bound: every node pool at ``maxNodes`` and spot priced as on-demand (spot is usually
+The estimate is an upper bound: every node pool at its maximum size and spot priced as on-demand (spot is usually
 60–90% cheaper, but can be reclaimed and refilled on-demand). Sources: the providers' public price pages,
-DigitalOcean monthly prices / 672 hours (their hourly cap), AWS eu-west-1 Linux on-demand, November 2025.
-An instance type missing here fails the preview: add its price rather than guess.
+DigitalOcean monthly prices / 672 hours (their hourly cap), AWS eu-west-1 Linux on-demand, November 2025 (AWS prices
+the sizes of one family linearly in vCPUs, so the Karpenter instance table's types are priced per vCPU of their
+family). An instance type missing here fails the preview: add its price rather than guess.
 """
 
 from __future__ import annotations
 
 from infra.config import ConfigError
+
+AWS_PER_VCPU: dict[str, float] = {
+    "c6i": 0.0475,
+    "c6a": 0.042975,
+    "c7i": 0.049875,
+    "m6i": 0.0535,
+    "m6a": 0.04815,
+    "m7i": 0.056175,
+}
+"""eu-west-1 on-demand USD/hour per vCPU of the families in infra/platforms/aws/instances.py."""
+_AWS_SIZES = {"xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64}
 
 DIGITALOCEAN: dict[str, float] = {
     # Droplets (DOKS nodes)
@@ -29,12 +41,12 @@ DIGITALOCEAN: dict[str, float] = {
 AWS: dict[str, float] = {
     # EC2 (EKS nodes)
     "m6i.large": 0.107,
-    "m6i.xlarge": 0.214,
-    "m6i.2xlarge": 0.428,
-    "c6i.2xlarge": 0.38,
-    "c6i.4xlarge": 0.76,
-    "c6a.4xlarge": 0.6876,
     "c5.4xlarge": 0.768,
+    **{
+        f"{family}.{size}": round(rate * vcpus, 6)
+        for family, rate in AWS_PER_VCPU.items()
+        for size, vcpus in _AWS_SIZES.items()
+    },
     # ElastiCache
     "cache.t4g.small": 0.036,
     "cache.t4g.medium": 0.072,
@@ -42,6 +54,11 @@ AWS: dict[str, float] = {
 }
 AWS_EKS_CONTROL_PLANE = 0.10
 AWS_NAT_GATEWAY = 0.048
+"""Per NAT gateway hour (data processed, USD 0.048/GB, is not included)."""
+AWS_GP3_GB_MONTH = 0.088
+"""EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
+HOURS_PER_MONTH = 730
+"""AWS bills monthly storage prices over 730 hours."""
 
 
 def price(table: dict[str, float], key: str, instance_type: str) -> float:

@@ -5,16 +5,26 @@ every violation with the object and the rule. The pack (``__main__.py``) is mand
 it advisory (``dev.json``). Rules: pinned images; requests and limits; non-root pods; probes on long-running
 containers; credentials only from Secrets in container env; pinned Helm charts; the Ray head off spot with no tasks
 and workers that drain; encryption at rest for storage, Kubernetes Secrets and the cache; nothing that deletes
-itself after running.
+itself after running; an EKS API endpoint not open to the internet. One stack-level policy correlates resources:
+node roles (roles EC2 assumes) carry no autoscaling, instance-terminating or EBS CSI permissions — those belong to
+the controllers' own Pod Identity roles.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from infra import images
 
@@ -177,7 +187,94 @@ def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation
         report(f"{args.name}: a Job with ttlSecondsAfterFinished deletes itself and drifts on every pulumi up", None)
 
 
+OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "aws:eks/cluster:Cluster":
+        return
+    vpc = args.props.get("vpcConfig") or {}
+    if vpc.get("endpointPrivateAccess") is not True:
+        report(f"{args.name}: the EKS API endpoint must have private access on", None)
+    if vpc.get("endpointPublicAccess") is False:
+        return
+    cidrs = vpc.get("publicAccessCidrs") or []
+    if not cidrs or set(cidrs) & set(OPEN_CIDRS):
+        report(
+            f"{args.name}: the public EKS API endpoint must be limited to listed CIDRs, not the internet "
+            f"(publicAccessCidrs: {cidrs or 'unset, i.e. 0.0.0.0/0'})",
+            None,
+        )
+
+
+NODE_ROLE_FORBIDDEN_POLICIES = re.compile(
+    r"(AmazonEBSCSIDriverPolicy|AutoScalingFullAccess|AmazonEC2FullAccess|AdministratorAccess|PowerUserAccess)$"
+)
+NODE_ROLE_FORBIDDEN_ACTIONS = re.compile(
+    r"^(\*|autoscaling:(\*|Set.*|Terminate.*|Update.*|Create.*|Delete.*)|ec2:(\*|Terminate.*|Stop.*|"
+    r"CreateVolume|DeleteVolume|AttachVolume|DetachVolume|ModifyVolume|CreateSnapshot|DeleteSnapshot|"
+    r"Create\*|Delete\*|Attach\*|Detach\*|Terminate\*))$",
+    re.IGNORECASE,
+)
+"""Write actions a node role must not hold: scaling or terminating instances, creating/attaching/deleting EBS
+volumes and snapshots (what the Cluster Autoscaler and the EBS CSI driver need), and wildcards covering them."""
+
+
+def trusts_ec2(assume_role_policy: Any) -> bool:
+    document = json.loads(assume_role_policy) if isinstance(assume_role_policy, str) else assume_role_policy or {}
+    for statement in document.get("Statement") or []:
+        services = (statement.get("Principal") or {}).get("Service") or []
+        if "ec2.amazonaws.com" in ([services] if isinstance(services, str) else services):
+            return True
+    return False
+
+
+def forbidden_actions(policy: Any) -> list[str]:
+    document = json.loads(policy) if isinstance(policy, str) else policy or {}
+    found = []
+    for statement in document.get("Statement") or []:
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = statement.get("Action") or []
+        for action in [actions] if isinstance(actions, str) else actions:
+            if NODE_ROLE_FORBIDDEN_ACTIONS.match(action):
+                found.append(action)
+    return found
+
+
+def node_role_least_privilege(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Node roles (IAM roles ``ec2.amazonaws.com`` assumes) and what is attached to them, matched by role name (so a
+    node role must set its name: an auto-generated one is unknown at preview)."""
+    node_roles = [
+        r
+        for r in args.resources
+        if r.resource_type == "aws:iam/role:Role" and trusts_ec2(r.props.get("assumeRolePolicy"))
+    ]
+    roles = {r.props["name"]: r for r in node_roles if r.props.get("name")}
+    for role in node_roles:
+        if not role.props.get("name"):
+            report(
+                f"{role.name}: a node role must set an explicit name (the policy matches attachments by it)", role.urn
+            )
+        for arn in role.props.get("managedPolicyArns") or []:
+            if NODE_ROLE_FORBIDDEN_POLICIES.search(arn):
+                report(f"{role.name}: node role must not carry {arn}", role.urn)
+        for inline in role.props.get("inlinePolicies") or []:
+            if actions := forbidden_actions(inline.get("policy")):
+                report(f"{role.name}: node role inline policy grants {', '.join(actions)}", role.urn)
+    for r in args.resources:
+        if r.props.get("role") not in roles:
+            continue
+        kind = r.resource_type
+        if kind == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            if NODE_ROLE_FORBIDDEN_POLICIES.search(r.props.get("policyArn") or ""):
+                report(f"{r.name}: node role {r.props['role']} must not carry {r.props['policyArn']}", r.urn)
+        elif kind == "aws:iam/rolePolicy:RolePolicy" and (actions := forbidden_actions(r.props.get("policy"))):
+            report(f"{r.name}: inline policy on node role {r.props['role']} grants {', '.join(actions)}", r.urn)
+
+
 Validator = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackValidator = Callable[[StackValidationArgs, ReportViolation], None]
 
 VALIDATORS: dict[str, tuple[str, Validator]] = {
     "pinned-images": ("Every container image pins a tag or digest, never 'latest'.", for_each_container(pinned_image)),
@@ -195,9 +292,25 @@ VALIDATORS: dict[str, tuple[str, Validator]] = {
     "ray-head-on-demand": ("The Ray head schedules no tasks and stays off spot; workers drain.", ray_head_on_demand),
     "encrypted-at-rest": ("Storage, Kubernetes Secrets and the cache are encrypted.", encrypted_at_rest),
     "nothing-deletes-itself": ("No resource Pulumi owns deletes itself after running.", nothing_deletes_itself),
+    "eks-endpoint-restricted": (
+        "The EKS API endpoint has private access and public access only from listed CIDRs.",
+        eks_endpoint_restricted,
+    ),
 }
 """Policy name → (description, validator); tests call the validators directly."""
 
+STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
+    "node-role-least-privilege": (
+        "Node roles carry no autoscaling, instance-terminating or EBS CSI permissions.",
+        node_role_least_privilege,
+    ),
+}
+"""Stack-level policies (they correlate resources): name → (description, validator)."""
+
 POLICIES: list[Policy] = [
-    ResourceValidationPolicy(name, description, validator) for name, (description, validator) in VALIDATORS.items()
+    *(ResourceValidationPolicy(name, description, validator) for name, (description, validator) in VALIDATORS.items()),
+    *(
+        StackValidationPolicy(name, description, validator)
+        for name, (description, validator) in STACK_VALIDATORS.items()
+    ),
 ]

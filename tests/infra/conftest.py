@@ -3,14 +3,20 @@
 Follows pulumi/examples ``testing-unit-py``: ``pulumi.runtime.set_mocks`` then run the program. Every run gets its
 own event loop. The mocks echo inputs back as state (camelCase, numbers as floats, as the engine sends them) and
 fail loudly on any invoke the program makes without a mock (the real mocks would silently return nothing).
+
+Dependencies: ``MockResourceArgs`` carries no ``depends_on``, so :class:`RecordingMonitor` reads them from the
+RegisterResource request itself, which is what the engine would receive: the resource's URN, its parent's URN and
+``dependencies`` (explicit ``depends_on`` plus the resources its inputs came from, as URNs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import json
 import runpy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +25,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -41,6 +48,9 @@ class Registered:
     name: str
     inputs: dict[str, Any]
     provider: str
+    urn: str = ""
+    parent: str = ""
+    dependencies: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -51,6 +61,9 @@ class Deployment:
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self) -> dict[str, Registered]:
+        return {r.urn: r for r in self.resources}
 
     def named(self, type_: str, name: str) -> Registered:
         matches = [r for r in self.of_type(type_) if r.name == name]
@@ -91,6 +104,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         }
     if type_ == "aws:eks/cluster:Cluster":
         return {
+            "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{name}"},
             "endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid",
             "arn": f"arn:aws:eks:::{name}",
             "certificateAuthority": {"data": "Q0EK"},
@@ -98,6 +112,8 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         }
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
         return {"primaryEndpointAddress": f"master.{name}.cache.amazonaws.invalid", "port": inputs.get("port", 6379.0)}
+    if type_.startswith("aws:") and "arn" not in inputs:
+        return {"arn": f"arn:aws:mock:::{type_.rsplit(':', 1)[-1]}/{name}"}
     return {}
 
 
@@ -114,6 +130,28 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token not in INVOKES:
             raise AssertionError(f"the program made an invoke without a mock: {args.token}")
         return INVOKES[args.token], []
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, completing each registration :class:`RecordingMocks` recorded with the request's URN,
+    parent URN and dependency URNs. The SDK calls the monitor from worker threads: a lock keeps each registration
+    and its completion together."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.deployment = mocks.deployment
+        self.lock = threading.Lock()
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC method name)
+        with self.lock:
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                last = self.deployment.resources[-1]
+                assert (last.type, last.name) == (request.type, request.name)
+                self.deployment.resources[-1] = dataclasses.replace(
+                    last, urn=response.urn, parent=request.parent, dependencies=frozenset(request.dependencies)
+                )
+            return response
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -149,7 +187,8 @@ def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_mocks(RecordingMocks(deployment), project="genepool", stack=stack, preview=False)
+        mocks = RecordingMocks(deployment)
+        pulumi.runtime.set_mocks(mocks, project="genepool", stack=stack, preview=False, monitor=RecordingMonitor(mocks))
         pulumi.runtime.set_all_config(values, list(secrets))
 
         async def program() -> None:

@@ -68,7 +68,7 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
     pinned = {
         versions.KUBE_PROMETHEUS_STACK_CHART: versions.KUBE_PROMETHEUS_STACK_VERSION,
         versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
-        versions.CLUSTER_AUTOSCALER_CHART: versions.CLUSTER_AUTOSCALER_VERSION,
+        versions.KARPENTER_CHART: versions.KARPENTER_VERSION,
     }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2
@@ -116,9 +116,10 @@ def test_estimated_cost_is_within_the_stack_ceiling(stack):
     assert 0 <= deployment.outputs["estimated_hourly_cost_usd"] <= stack_config(name)["genepool:costCeilingUsdPerHour"]
 
 
-@pytest.mark.parametrize("owner_prefix", ["workload-api", "ray-cluster/head"])
-def test_api_and_ray_head_stay_off_the_workers_pool(stack, owner_prefix):
+@pytest.mark.parametrize("owner_prefix", ["workload-api", "ray-cluster/head", "timescaledb-statefulset"])
+def test_api_ray_head_and_database_stay_off_the_workers_pool(stack, owner_prefix):
     _, deployment = stack
-    (spec,) = [spec for owner, spec, _ in pod_specs(deployment) if owner == owner_prefix]
-    assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system")
-    assert not spec.get("tolerations")
+    specs = [spec for owner, spec, _ in pod_specs(deployment) if owner == owner_prefix]
+    for spec in specs:
+        assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system", "on-demand", "stateful")
+        assert not spec.get("tolerations")

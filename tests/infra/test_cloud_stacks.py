@@ -82,39 +82,23 @@ def test_staging_cost_is_the_price_table_at_maximum_size(staging):
 # --- prod: AWS
 
 
-def test_prod_runs_workers_on_tainted_spot_with_an_on_demand_fallback(prod):
-    groups = {r.name: r.inputs for r in prod.of_type("aws:eks/nodeGroup:NodeGroup")}
-    assert {name: g["capacityType"] for name, g in groups.items()} == {
-        "system": "ON_DEMAND",
-        "workers-spot": "SPOT",
-        "workers-on-demand": "ON_DEMAND",
-    }
-    assert groups["workers-spot"]["taints"] == [{"key": "genepool.io/spot", "value": "true", "effect": "NO_SCHEDULE"}]
-    assert groups["workers-on-demand"]["scalingConfig"]["minSize"] == 0
-    assert {g["labels"]["genepool.io/pool"] for n, g in groups.items() if n.startswith("workers")} == {"workers"}
-
-
 def test_prod_ray_workers_tolerate_spot_and_the_head_does_not(prod):
     pods = ray_pods(prod)
+    assert pods["ray-cluster/workers"]["nodeSelector"] == {"genepool.io/pool": "workers"}
     assert pods["ray-cluster/workers"]["tolerations"] == [
         {"key": "genepool.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
     ]
-    assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "system"}
+    assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "on-demand"}
     assert not pods["ray-cluster/head"]["tolerations"]
 
 
-def test_prod_cluster_autoscaler_prefers_spot(prod):
-    release = plain(prod.named("kubernetes:helm.sh/v3:Release", "cluster-autoscaler").inputs)
-    assert release["values"]["extraArgs"]["expander"] == "priority"
-    assert release["values"]["expanderPriorities"]["50"] == [".*workers-spot.*"]
-
-
-def test_prod_timescaledb_runs_in_cluster_on_encrypted_volumes(prod):
-    storage = prod.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted").inputs
-    assert storage["parameters"] == {"type": "gp3", "encrypted": "true"}
+def test_prod_timescaledb_runs_in_cluster_on_encrypted_backed_up_volumes_off_spot(prod):
+    storage = prod.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted-backup").inputs
+    assert storage["parameters"]["type"] == "gp3" and storage["parameters"]["encrypted"] == "true"
     (statefulset,) = [plain(r.inputs["spec"]) for r in prod.of_type("kubernetes:apps/v1:StatefulSet")]
     assert statefulset["volumeClaimTemplates"][0]["spec"]["storageClassName"] == storage["metadata"]["name"]
-    assert statefulset["template"]["spec"]["nodeSelector"] == {"genepool.io/pool": "system"}
+    assert statefulset["template"]["spec"]["nodeSelector"] == {"genepool.io/pool": "stateful"}
+    assert not statefulset["template"]["spec"]["tolerations"]
 
 
 def test_prod_encrypts_kubernetes_secrets_with_kms(prod):
@@ -140,18 +124,33 @@ def test_prod_kubeconfig_authenticates_with_aws_credentials_not_a_stored_token(p
 
 
 def test_prod_cost_is_the_price_table_at_maximum_size(prod):
-    expected = 0.10 + 0.048 + 4 * 0.214 + 8 * 0.76 + 0.072
+    system = 3 * 0.214
+    workers = 8 * 16 * 0.049875  # NodePool CPU limit x the dearest vCPU it admits (c7i), all on-demand
+    head = 4 * 0.056175  # one m7i.xlarge's worth
+    stateful = 12 * 0.056175  # one xlarge per zone
+    nodes = 3 + 8 + 1 + 3
+    ebs_gib = nodes * 100 + 100 + 50 + 10  # root volumes + TimescaleDB, Prometheus, Grafana
+    ebs = ebs_gib * 2**30 / 1e9 * 0.088 / 730
+    expected = 0.10 + 0.048 + system + workers + head + stateful + ebs + 0.072
     assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
 
 
 def test_unpriced_instance_type_fails_naming_the_key():
     config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
-    config["cluster"]["workerPool"]["instanceType"] = "x9.mega"
+    config["cluster"]["systemPool"]["instanceType"] = "x9.mega"
     with pytest.raises(
         ConfigError,
-        match=r"genepool:cluster.workerPool.instanceType: no list price known for "
-        r"instance type 'x9.mega'",
+        match=r"genepool:cluster.systemPool.instanceType: no list price known for instance type 'x9.mega'",
+    ):
+        aws_platform.hourly_cost(parse(config))
+
+
+def test_worker_reference_type_outside_the_instance_table_fails_naming_the_key():
+    config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
+    config["cluster"]["workerPool"]["instanceType"] = "x9.mega"
+    with pytest.raises(
+        ConfigError, match=r"genepool:cluster.workerPool.instanceType: instance type 'x9.mega' is not in the instance"
     ):
         aws_platform.hourly_cost(parse(config))
 

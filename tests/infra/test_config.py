@@ -95,6 +95,32 @@ INVALID = [
     ("prod", "cluster.systemPool.spot", True, "genepool:cluster.systemPool.spot: .* on-demand only"),
     ("prod", "cluster.systemPool.minNodes", 0, "genepool:cluster.systemPool.minNodes: must be >= 1"),
     ("prod", "cluster.workerPool.spot", "maybe", "genepool:cluster.workerPool.spot: must be true or false"),
+    (
+        "prod",
+        "cluster.workerPool.minNodes",
+        2,
+        "genepool:cluster.workerPool.minNodes: must be 0 on aws .* ray.minWorkers",
+    ),
+    ("dev", "aws", {"rootVolumeGiB": 100}, "genepool:aws: does not apply to cloud 'local'"),
+    (
+        "prod",
+        "aws.publicAccessCidrs",
+        ["0.0.0.0/0"],
+        "genepool:aws.publicAccessCidrs\\[0\\]: 0.0.0.0/0 opens the .* internet",
+    ),
+    ("prod", "aws.publicAccessCidrs", ["::/0"], "genepool:aws.publicAccessCidrs\\[0\\]: ::/0 opens the"),
+    ("prod", "aws.publicAccessCidrs", ["10.0.0.1/8"], "genepool:aws.publicAccessCidrs\\[0\\]: must be a CIDR block"),
+    ("prod", "aws.publicAccessCidrs", "10.0.0.0/8", "genepool:aws.publicAccessCidrs: must be a list"),
+    (
+        "prod",
+        "aws.deployerRoleArn",
+        "genepool-deployer",
+        "genepool:aws.deployerRoleArn: must be an IAM role or user ARN",
+    ),
+    ("prod", "aws.adminPrincipalArns", ["arn:aws:iam::12:user/x"], "genepool:aws.adminPrincipalArns\\[0\\]: must be"),
+    ("prod", "aws.rootVolumeGiB", 8, "genepool:aws.rootVolumeGiB: must be an integer in \\[20, 16384\\]"),
+    ("prod", "aws.logRetentionDays", 10, "genepool:aws.logRetentionDays: must be a retention CloudWatch Logs accepts"),
+    ("prod", "aws.backupRetentionDays", 0, "genepool:aws.backupRetentionDays: must be an integer in \\[1, 3650\\]"),
     ("dev", "redis.managed", True, "genepool:redis.managed: cloud 'local' has no managed Redis"),
     ("dev", "redis.maxMemory", "2GB", "genepool:redis.maxMemory: must be a Redis size"),
     ("dev", "redis.maxMemory", "1gb", "genepool:redis.maxMemory: must be below redis.memory"),
@@ -161,7 +187,23 @@ MISSING = [
     ("staging", "cluster.workerPool", "genepool:cluster.workerPool.instanceType: is required"),
     ("staging", "redis.instanceType", "genepool:redis.instanceType: is required"),
     ("dev", "evolution.randomSeed", "genepool:evolution.randomSeed: is required"),
+    ("prod", "aws", "genepool:aws.publicAccessCidrs: is required"),
+    ("prod", "aws.publicAccessCidrs", "genepool:aws.publicAccessCidrs: is required"),
+    ("prod", "aws.deployerRoleArn", "genepool:aws.deployerRoleArn: is required"),
 ]
+
+
+def test_aws_defaults_give_100_gib_roots_90_day_logs_and_35_day_backups():
+    config = parse(
+        with_value("prod", "aws", {"publicAccessCidrs": [], "deployerRoleArn": "arn:aws:iam::123456789012:role/ci"})
+    )
+    assert config.aws is not None
+    assert (config.aws.root_volume_gib, config.aws.log_retention_days, config.aws.backup_retention_days) == (
+        100,
+        90,
+        35,
+    )
+    assert config.aws.public_access_cidrs == () and config.aws.admin_principal_arns == ()
 
 
 @pytest.mark.parametrize(("stack", "path", "message"), MISSING, ids=[p for _, p, _ in MISSING])

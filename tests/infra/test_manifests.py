@@ -1,6 +1,7 @@
 """Every Kubernetes object each stack registers validates against the schema of the stack's Kubernetes version
 (kubernetes-validate, offline). Custom resources have no upstream schema: their embedded pod templates (RayCluster)
-are validated as Pods, and their shape is asserted in test_dev_stack.py."""
+are validated as Pods, and their shape is asserted in test_dev_stack.py (Karpenter's EC2NodeClass and NodePools in
+test_aws_prod.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from .conftest import Deployment, plain, stack_config
 
-CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "RayCluster"}
+CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "RayCluster", "EC2NodeClass", "NodePool"}
 
 
 def kubernetes_version(stack: str = "dev") -> str:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 
-from infra.policy.policies import POLICIES, VALIDATORS
+from infra.policy.policies import POLICIES, STACK_VALIDATORS, VALIDATORS
 
 from .conftest import REPOSITORY, Registered, plain
 
@@ -24,6 +31,26 @@ def violations(policy: str, resource_type: str, props: dict[str, Any], name: str
     )
     found: list[str] = []
     VALIDATORS[policy][1](args, lambda message, urn=None: found.append(message))
+    return found
+
+
+def policy_resource(r: Registered) -> PolicyResource:
+    return PolicyResource(
+        resource_type=r.type,
+        props=plain(r.inputs),
+        urn=r.urn,
+        name=r.name,
+        opts=PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []),
+        provider=None,
+        parent=None,
+        dependencies=[],
+        property_dependencies={},
+    )
+
+
+def stack_violations(policy: str, resources: list[PolicyResource]) -> list[str]:
+    found: list[str] = []
+    STACK_VALIDATORS[policy][1](StackValidationArgs(resources), lambda message, urn=None: found.append(message))
     return found
 
 
@@ -46,7 +73,7 @@ RAY = "kubernetes:ray.io/v1:RayCluster"
 
 
 def test_the_pack_serves_every_validator():
-    assert [policy.name for policy in POLICIES] == list(VALIDATORS)
+    assert [policy.name for policy in POLICIES] == [*VALIDATORS, *STACK_VALIDATORS]
     assert (REPOSITORY / "infra" / "policy" / "PulumiPolicy.yaml").is_file()
 
 
@@ -160,3 +187,86 @@ def test_dev_runs_the_pack_advisory_and_other_stacks_mandatory():
     assert json.loads((REPOSITORY / "infra" / "policy" / "dev.json").read_text()) == {"all": "advisory"}
     main = (REPOSITORY / "infra" / "policy" / "__main__.py").read_text()
     assert "enforcement_level=EnforcementLevel.MANDATORY" in main and EnforcementLevel.MANDATORY.value == "mandatory"
+
+
+@pytest.mark.parametrize("policy", list(STACK_VALIDATORS))
+def test_stack_policy_passes_on_the_shipped_stack(stack, policy):
+    _, deployment = stack
+    assert stack_violations(policy, [policy_resource(r) for r in deployment.resources]) == []
+
+
+NODE_ROLE = "genepool-prod-karpenter-node"
+
+
+def node_role_resources(prod, extra: Registered) -> list[PolicyResource]:
+    return [policy_resource(r) for r in prod.resources] + [policy_resource(extra)]
+
+
+def test_node_role_least_privilege_fails_on_the_ebs_csi_policy_attached_to_a_node_role(prod):
+    attachment = Registered(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "node-ebs",
+        {"role": NODE_ROLE, "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"},
+        "",
+        urn="urn:node-ebs",
+    )
+    assert stack_violations("node-role-least-privilege", node_role_resources(prod, attachment)) == [
+        f"node-ebs: node role {NODE_ROLE} must not carry arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+    ]
+
+
+def test_node_role_least_privilege_fails_on_an_inline_autoscaling_and_terminate_policy_on_a_node_role(prod):
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["autoscaling:DescribeTags", "autoscaling:SetDesiredCapacity", "ec2:TerminateInstances"],
+                "Resource": "*",
+            }
+        ],
+    }
+    inline = Registered(
+        "aws:iam/rolePolicy:RolePolicy", "node-autoscaler", {"role": NODE_ROLE, "policy": json.dumps(document)}, ""
+    )
+    assert stack_violations("node-role-least-privilege", node_role_resources(prod, inline)) == [
+        f"node-autoscaler: inline policy on node role {NODE_ROLE} grants autoscaling:SetDesiredCapacity, "
+        "ec2:TerminateInstances"
+    ]
+
+
+def test_node_role_least_privilege_ignores_controller_roles_that_pods_assume(prod):
+    attachment = Registered(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "csi",
+        {
+            "role": "some-pod-identity-role",
+            "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        },
+        "",
+    )
+    assert stack_violations("node-role-least-privilege", node_role_resources(prod, attachment)) == []
+
+
+def test_node_role_least_privilege_fails_on_a_node_role_without_a_name():
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = Registered("aws:iam/role:Role", "nodes", {"assumeRolePolicy": json.dumps(trust)}, "")
+    assert stack_violations("node-role-least-privilege", [policy_resource(role)]) == [
+        "nodes: a node role must set an explicit name (the policy matches attachments by it)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda vpc: vpc.update(publicAccessCidrs=["0.0.0.0/0"]),
+        lambda vpc: vpc.pop("publicAccessCidrs"),
+        lambda vpc: vpc.update(endpointPrivateAccess=False),
+    ],
+    ids=["open-to-the-internet", "no-cidrs-means-open", "no-private-access"],
+)
+def test_eks_endpoint_restricted_fails_on_an_open_or_public_only_endpoint(prod, change):
+    props = broken(prod, "aws:eks/cluster:Cluster", lambda p: change(p["vpcConfig"]))
+    assert len(violations("eks-endpoint-restricted", "aws:eks/cluster:Cluster", props)) == 1

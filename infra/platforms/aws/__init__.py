@@ -1,0 +1,111 @@
+"""Platform ``aws``: EKS in its own VPC, Karpenter for worker capacity, least-privilege IAM, backups, ElastiCache.
+
+One module per concern, each a ComponentResource with an Args dataclass:
+
+- ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, one NAT gateway);
+- ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
+  control-plane logs with retention), the node roles, the on-demand ``system`` node group, the add-ons (VPC CNI with
+  network policies, Pod Identity agent, EBS CSI with its own role) and the storage classes;
+- ``karpenter.py``: Karpenter, its interruption queue, EC2NodeClass and NodePools (``pools.py`` says which pods go
+  where, ``instances.py`` which instance types each pool admits and what fits on them);
+- ``backup.py``: AWS Backup of the TimescaleDB volumes;
+- ``cache.py``: ElastiCache Redis (``redis.managed``);
+- ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
+
+Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
+admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
+:attr:`Platform.ready`: the system node group, the add-ons, the storage classes, the Karpenter release, its
+EC2NodeClass and NodePools.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config import StackConfig, required
+from infra.platforms import Platform
+from infra.platforms.aws import pools
+from infra.platforms.aws.backup import Backups, BackupsArgs
+from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
+from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
+from infra.platforms.aws.cost import hourly_cost
+from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
+from infra.platforms.aws.network import Network, NetworkArgs
+
+__all__ = ["build", "hourly_cost"]
+
+
+def build(config: StackConfig) -> Platform:
+    pools.check_sizing(config)
+    region = required(config.cluster.region, "cluster.region")
+    access = required(config.aws, "aws")
+    stack = pulumi.get_stack()
+    cluster_name = f"genepool-{stack}"
+    aws_provider = aws.Provider(
+        "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags={"project": "genepool", "stack": stack})
+    )
+    on_aws = pulumi.ResourceOptions(providers=[aws_provider])
+    zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=aws_provider))
+    zone_names = zones.names[: pools.ZONES]
+    network = Network("network", NetworkArgs(zone_names, cluster_name), on_aws)
+    private_ids = [subnet.id for subnet in network.private]
+    eks = EksCluster(
+        "eks",
+        EksClusterArgs(
+            cluster_name=cluster_name,
+            region=region,
+            kubernetes_version=config.cluster.kubernetes_version,
+            access=access,
+            system_pool=required(config.cluster.system_pool, "cluster.systemPool"),
+            storage_class=config.cluster.storage_class,
+            private_subnet_ids=private_ids,
+            public_subnet_ids=[subnet.id for subnet in network.public],
+        ),
+        on_aws,
+    )
+    karpenter = Karpenter(
+        "karpenter",
+        KarpenterArgs(
+            cluster=eks.cluster,
+            cluster_name=cluster_name,
+            region=region,
+            zones=zone_names,
+            node_role=eks.karpenter_node_role,
+            pools=pools.karpenter_pools(config),
+            root_volume_gib=access.root_volume_gib,
+            controller_scheduling=pools.SYSTEM,
+            depends_on=eks.ready,
+        ),
+        pulumi.ResourceOptions(providers=[aws_provider, eks.provider]),
+    )
+    Backups(
+        "backups",
+        BackupsArgs(cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days),
+        on_aws,
+    )
+    redis_url: pulumi.Output[str] | None = None
+    if config.redis.managed:
+        redis_url = ManagedRedis(
+            "cache",
+            ManagedRedisArgs(
+                cluster_name=cluster_name,
+                instance_type=required(config.redis.instance_type, "redis.instanceType"),
+                vpc_id=network.vpc.id,
+                subnet_ids=private_ids,
+            ),
+            on_aws,
+        ).url
+    return Platform(
+        provider=eks.provider,
+        kubeconfig=eks.kubeconfig,
+        storage_class=config.cluster.storage_class,
+        backup_storage_class=eks.backup_storage_class,
+        system=pools.SYSTEM,
+        head=pools.HEAD,
+        stateful=pools.STATEFUL,
+        workers=pools.WORKERS,
+        ready=[*eks.ready, *karpenter.ready],
+        hourly_cost_usd=hourly_cost(config),
+        redis_url=redis_url,
+    )

@@ -1,0 +1,272 @@
+"""The EKS cluster and what makes it usable: control-plane logs, API access, node roles, the system node group, the
+add-ons and the storage classes.
+
+- Control-plane logs (api, audit, authenticator) go to ``/aws/eks/<cluster>/cluster``, created first with the
+  retention of ``aws.logRetentionDays`` (EKS would otherwise create it without retention).
+- Authentication mode ``API``: access entries only (no ``aws-auth`` ConfigMap). The deployer role
+  (``aws.deployerRoleArn``) and every ``aws.adminPrincipalArns`` principal get ``AmazonEKSClusterAdminPolicy`` on
+  the whole cluster; whoever creates the cluster gets nothing implicitly, so ``pulumi up`` must run as one of them.
+- API endpoint: private access on; public access only from ``aws.publicAccessCidrs`` (off when empty).
+- Kubernetes Secrets envelope-encrypted with a KMS key (rotation on).
+- Two node roles with only :data:`~infra.platforms.aws.iam.NODE_POLICIES`: the system group's and the one Karpenter
+  launches nodes with (an ``EC2_LINUX`` access entry lets those nodes join).
+- The ``system`` managed node group (on-demand) from a launch template: gp3 encrypted root volume of
+  ``aws.rootVolumeGiB``, IMDSv2 only.
+- Add-ons: VPC CNI with network-policy enforcement (so the NetworkPolicies of Redis and TimescaleDB apply), the
+  Pod Identity agent, and the EBS CSI driver with its own role through a pod identity association.
+- Storage classes (``WaitForFirstConsumer``: a volume is created in the zone its pod was scheduled to): the general
+  encrypted gp3 class ``cluster.storageClass`` (``Delete``: a released claim's volume is deleted) and
+  ``<storageClass>-backup`` for TimescaleDB, whose volumes carry the backup tag and are kept (``Retain``) when their
+  claim or the stack is deleted — delete such a volume by hand once it is no longer needed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import yaml
+
+from infra.config import AwsConfig, NodePool
+from infra.platforms.aws import iam
+from infra.platforms.aws.network import DISCOVERY_TAG
+from infra.platforms.aws.pools import POOL_LABEL
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+BACKUP_TAG_KEY = "genepool.io/backup"
+"""Tag the backup storage class puts on its volumes (value: the cluster name); the backup selection selects it."""
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+ROOT_DEVICE = "/dev/xvda"
+"""Root device of the AL2023 EKS AMIs."""
+
+
+def backup_tag_specification(cluster_name: str) -> str:
+    """The EBS CSI ``tagSpecification_1`` parameter value: ``key=value`` put on every volume of the class."""
+    return f"{BACKUP_TAG_KEY}={cluster_name}"
+
+
+def kubeconfig_for(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates with ``aws eks get-token`` (the caller's AWS credentials)."""
+
+    def render(args: list) -> str:
+        name, endpoint, ca = args
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": name,
+                "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                "users": [
+                    {
+                        "name": name,
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.secret(
+        pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(render)
+    )
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    cluster_name: str
+    region: str
+    kubernetes_version: str
+    access: AwsConfig
+    system_pool: NodePool
+    storage_class: str
+    private_subnet_ids: list[pulumi.Input[str]]
+    public_subnet_ids: list[pulumi.Input[str]]
+
+
+class EksCluster(pulumi.ComponentResource):
+    cluster: aws.eks.Cluster
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    karpenter_node_role: aws.iam.Role
+    ready: list[pulumi.Resource]
+    """The system node group, the add-ons and the storage classes."""
+    backup_storage_class: str
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("genepool:aws:EksCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        access = args.access
+        logs = aws.cloudwatch.LogGroup(
+            "control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=access.log_retention_days,
+            opts=child,
+        )
+        key = aws.kms.Key(
+            "secrets", description=f"{args.cluster_name} EKS secrets encryption", enable_key_rotation=True, opts=child
+        )
+        self.cluster = aws.eks.Cluster(
+            "cluster",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=iam.role("cluster-role", "eks.amazonaws.com", iam.CLUSTER_POLICIES, child).arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=[*args.private_subnet_ids, *args.public_subnet_ids],
+                endpoint_private_access=True,
+                endpoint_public_access=bool(access.public_access_cidrs),
+                public_access_cidrs=list(access.public_access_cidrs) or None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn), resources=["secrets"]
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
+            ),
+            enabled_cluster_log_types=["api", "audit", "authenticator"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+        )
+        admins = []
+        for index, principal in enumerate((access.deployer_role_arn, *access.admin_principal_arns)):
+            entry_name = "deployer" if index == 0 else f"admin-{index}"
+            entry = aws.eks.AccessEntry(
+                f"access-{entry_name}", cluster_name=self.cluster.name, principal_arn=principal, opts=child
+            )
+            admins.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"access-{entry_name}-admin",
+                    cluster_name=self.cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=CLUSTER_ADMIN_POLICY,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=child,
+                )
+            )
+        aws.ec2.Tag(
+            "cluster-security-group-discovery",
+            resource_id=self.cluster.vpc_config.cluster_security_group_id,
+            key=DISCOVERY_TAG,
+            value=args.cluster_name,
+            opts=child,
+        )
+        addon = pulumi.ResourceOptions(parent=self)
+        vpc_cni = aws.eks.Addon(
+            "vpc-cni",
+            cluster_name=self.cluster.name,
+            addon_name="vpc-cni",
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=addon,
+        )
+        pod_identity_agent = aws.eks.Addon(
+            "pod-identity-agent", cluster_name=self.cluster.name, addon_name="eks-pod-identity-agent", opts=addon
+        )
+        system_role = iam.role(
+            "node-role", "ec2.amazonaws.com", iam.NODE_POLICIES, child, role_name=f"{args.cluster_name}-system-node"
+        )
+        self.karpenter_node_role = iam.role(
+            "karpenter-node-role",
+            "ec2.amazonaws.com",
+            iam.NODE_POLICIES,
+            child,
+            role_name=f"{args.cluster_name}-karpenter-node",
+        )
+        aws.eks.AccessEntry(
+            "access-karpenter-nodes",
+            cluster_name=self.cluster.name,
+            principal_arn=self.karpenter_node_role.arn,
+            type="EC2_LINUX",
+            opts=child,
+        )
+        template = aws.ec2.LaunchTemplate(
+            "system-nodes",
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=access.root_volume_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2
+            ),
+            opts=child,
+        )
+        system = args.system_pool
+        self.system_nodes = aws.eks.NodeGroup(
+            "system",
+            cluster_name=self.cluster.name,
+            node_role_arn=system_role.arn,
+            subnet_ids=args.private_subnet_ids,
+            capacity_type="ON_DEMAND",
+            instance_types=[system.instance_type],
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=system.min_nodes, max_size=system.max_nodes, desired_size=system.min_nodes
+            ),
+            labels={POOL_LABEL: "system", "genepool.io/capacity": "on_demand"},
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[vpc_cni, pod_identity_agent], ignore_changes=["scalingConfig.desiredSize"]
+            ),
+        )
+        ebs_csi_role = iam.role("ebs-csi-role", iam.POD_IDENTITY_SERVICE, (iam.EBS_CSI_POLICY,), child)
+        ebs_csi = aws.eks.Addon(
+            "ebs-csi",
+            cluster_name=self.cluster.name,
+            addon_name="aws-ebs-csi-driver",
+            pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=ebs_csi_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_nodes, pod_identity_agent]),
+        )
+
+        self.kubeconfig = kubeconfig_for(self.cluster, args.region)
+        self.provider = k8s.Provider(
+            "aws",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admins),
+        )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.system_nodes])
+        general = k8s.storage.v1.StorageClass(
+            "gp3-encrypted",
+            metadata={"name": args.storage_class},
+            provisioner="ebs.csi.aws.com",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
+            parameters={"type": "gp3", "encrypted": "true"},
+            opts=on_cluster,
+        )
+        self.backup_storage_class = f"{args.storage_class}-backup"
+        backed_up = k8s.storage.v1.StorageClass(
+            "gp3-encrypted-backup",
+            metadata={"name": self.backup_storage_class},
+            provisioner="ebs.csi.aws.com",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Retain",
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "tagSpecification_1": backup_tag_specification(args.cluster_name),
+            },
+            opts=on_cluster,
+        )
+        self.ready = [self.system_nodes, vpc_cni, pod_identity_agent, ebs_csi, general, backed_up]
+        self.register_outputs({"cluster_name": self.cluster.name})

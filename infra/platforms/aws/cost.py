@@ -1,0 +1,75 @@
+"""The prod (AWS) hourly cost estimate: an upper bound at maximum size, checked against ``costCeilingUsdPerHour``.
+
+What it counts (list prices of ``infra/platforms/prices.py``):
+
+- the EKS control plane and the NAT gateway's hours;
+- the ``system`` node group at ``cluster.systemPool.maxNodes``;
+- each Karpenter NodePool at its CPU limit, priced at the dearest vCPU among the types it admits;
+- spot/on-demand mix: assumed **all on-demand**. Spot usually costs 60–90% less, but the ``ray-workers`` pool falls
+  back to on-demand whenever spot is short, and a bound must hold then too; the real bill is lower by the spot
+  share times the spot discount;
+- EBS gp3: every node's root volume (``aws.rootVolumeGiB``) at the pools' maximum node counts, and the persistent
+  volumes of the in-cluster servers (TimescaleDB, Redis, Prometheus, Grafana) at their configured sizes;
+- ElastiCache, when Redis is managed.
+
+What it leaves out: data transfer (cross-AZ, internet egress) and the NAT gateway's per-GB processing charge,
+CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS and EventBridge
+requests, load balancers (none are created), public IPv4 addresses, and any discount (savings plans, reserved
+instances, spot).
+"""
+
+from __future__ import annotations
+
+from infra.config import StackConfig, quantity_bytes, required
+from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
+from infra.platforms.prices import (
+    AWS,
+    AWS_EKS_CONTROL_PLANE,
+    AWS_GP3_GB_MONTH,
+    AWS_NAT_GATEWAY,
+    HOURS_PER_MONTH,
+    price,
+)
+
+NAT_GATEWAYS = 1
+
+
+def pool_vcpu_price(pool: KarpenterPool) -> float:
+    """USD/hour of the dearest vCPU among the instance types ``pool`` admits (on-demand)."""
+    return max(price(AWS, f"NodePool {pool.name}", t.name) / t.vcpus for t in pool.shape.instance_types())
+
+
+def persistent_volumes_gib(config: StackConfig) -> float:
+    """GiB of the persistent volumes the in-cluster servers claim."""
+    sizes = [config.monitoring.volume_size, config.monitoring.grafana_volume_size]
+    if not config.timescaledb.managed:
+        sizes.append(config.timescaledb.volume_size)
+    if not config.redis.managed:
+        sizes.append(config.redis.volume_size)
+    return sum(quantity_bytes(size) for size in sizes) / 2**30
+
+
+def cost_lines(config: StackConfig) -> dict[str, float]:
+    """USD/hour per line of the estimate (names as in the module docstring)."""
+    system = required(config.cluster.system_pool, "cluster.systemPool")
+    aws_config = required(config.aws, "aws")
+    pools = karpenter_pools(config)
+    nodes = system.max_nodes + sum(pool.max_nodes for pool in pools)
+    gib = nodes * aws_config.root_volume_gib + persistent_volumes_gib(config)
+    lines = {
+        "control plane": AWS_EKS_CONTROL_PLANE,
+        "NAT gateway hours": NAT_GATEWAYS * AWS_NAT_GATEWAY,
+        "system nodes": price(AWS, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes,
+        **{f"NodePool {pool.name}": pool.cpu_limit * pool_vcpu_price(pool) for pool in pools},
+        "EBS gp3 volumes": gib * 2**30 / 1e9 * AWS_GP3_GB_MONTH / HOURS_PER_MONTH,
+    }
+    if config.redis.managed:
+        lines["ElastiCache"] = price(
+            AWS, "redis.instanceType", required(config.redis.instance_type, "redis.instanceType")
+        )
+    return lines
+
+
+def hourly_cost(config: StackConfig) -> float:
+    """The upper bound of the module docstring, USD/hour."""
+    return round(sum(cost_lines(config).values()), 4)

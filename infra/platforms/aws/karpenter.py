@@ -1,0 +1,247 @@
+"""Karpenter: all worker capacity on AWS (what awslabs/data-on-eks does), replacing the Cluster Autoscaler.
+
+- The controller (Helm chart from its OCI registry, pinned in ``infra/versions.py``, values in
+  ``infra/components/values/karpenter.yaml``) runs on the ``system`` managed node group, two replicas, with its own
+  IAM role through a pod identity association (``kube-system/karpenter``).
+- Interruption handling: an SQS queue fed by EventBridge rules for spot interruption warnings, rebalance
+  recommendations, instance state changes and AWS Health scheduled changes. Karpenter reads it, cordons and drains
+  the node before EC2 takes it back (two minutes for spot) and starts a replacement at once; the Ray workers' preStop
+  ``ray stop`` and grace period drain their actors.
+- One ``EC2NodeClass`` (``default``): AL2023, the private subnets and the cluster security group found by the
+  ``karpenter.sh/discovery`` tag, the Karpenter node role, encrypted gp3 root volumes of ``aws.rootVolumeGiB``,
+  IMDSv2 with hop limit 1 (pods cannot reach the node's instance metadata).
+- ``NodePool``s as described in ``pools.py``. Consolidation is ``WhenEmpty`` only: consolidating under-used nodes
+  evicts running pods far more often than spot reclaims do (aws/karpenter-provider-aws#3778), and an evicted Ray
+  worker loses the evaluations in flight. The Ray autoscaler removes idle workers, then Karpenter removes the empty
+  node.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra import versions
+from infra.components.common import deep_merge, load_values
+from infra.platforms import Scheduling
+from infra.platforms.aws import iam
+from infra.platforms.aws.cluster import ROOT_DEVICE
+from infra.platforms.aws.network import DISCOVERY_TAG
+from infra.platforms.aws.pools import POOL_LABEL, SPOT_TAINT_KEY, KarpenterPool
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "karpenter"
+NODE_CLASS = "default"
+INTERRUPTION_EVENTS: dict[str, dict[str, list[str]]] = {
+    "scheduled-change": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
+    "spot-interruption": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+    "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
+    "instance-state-change": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+}
+"""EventBridge rule name → event pattern; every rule targets the interruption queue."""
+DISRUPTION: dict[str, dict[str, Any]] = {
+    "ray-workers": {
+        "consolidationPolicy": "WhenEmpty",
+        "consolidateAfter": "5m",
+        "budgets": [{"nodes": "1"}],
+    },
+    "on-demand": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "30m", "budgets": [{"nodes": "0"}]},
+    "stateful": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "30m", "budgets": [{"nodes": "1"}]},
+}
+"""Per NodePool: empty nodes only; the head's pool is never disrupted voluntarily (budget 0), the others one node at
+a time (drift after an AMI update included)."""
+EXPIRE_AFTER = {"ray-workers": "168h", "on-demand": "Never", "stateful": "720h"}
+"""Node lifetime: workers a week (spot nodes rarely live that long); the head never expires; stateful nodes after
+30 days, so the database's node is replaced with a patched AMI monthly at a moment Karpenter picks (one restart of
+TimescaleDB, its volume reattached in the same zone) rather than never."""
+TERMINATION_GRACE = {"ray-workers": "10m", "on-demand": "1h", "stateful": "1h"}
+"""How long a draining node waits for its pods (PodDisruptionBudgets, do-not-disrupt) before it is terminated."""
+
+
+def interruption_queue_policy(queue_arn: str) -> str:
+    """EventBridge (and SQS itself) may send to the queue; nothing may use it without TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EventBridgeSends",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                },
+                {
+                    "Sid": "DenyHTTP",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
+
+
+def node_class_spec(cluster_name: str, node_role: str, root_volume_gib: int) -> dict[str, Any]:
+    discovery = [{"tags": {DISCOVERY_TAG: cluster_name}}]
+    return {
+        "role": node_role,
+        "amiSelectorTerms": [{"alias": versions.KARPENTER_AMI_ALIAS}],
+        "subnetSelectorTerms": discovery,
+        "securityGroupSelectorTerms": discovery,
+        "blockDeviceMappings": [
+            {
+                "deviceName": ROOT_DEVICE,
+                "ebs": {
+                    "volumeSize": f"{root_volume_gib}Gi",
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "tags": {"genepool.io/cluster": cluster_name},
+    }
+
+
+def node_pool_spec(pool: KarpenterPool, zones: list[str]) -> dict[str, Any]:
+    """A ``karpenter.sh/v1`` NodePool spec. When both capacity types are allowed Karpenter launches spot whenever
+    it has spot capacity and falls back to on-demand otherwise."""
+    requirements = [
+        *pool.shape.requirements(),
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": zones},
+    ]
+    template_spec: dict[str, Any] = {
+        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": NODE_CLASS},
+        "requirements": requirements,
+        "expireAfter": EXPIRE_AFTER[pool.name],
+        "terminationGracePeriod": TERMINATION_GRACE[pool.name],
+    }
+    if pool.name == "ray-workers":
+        template_spec["taints"] = [{"key": SPOT_TAINT_KEY, "value": "true", "effect": "NoSchedule"}]
+    return {
+        "template": {"metadata": {"labels": {POOL_LABEL: pool.label}}, "spec": template_spec},
+        "disruption": DISRUPTION[pool.name],
+        "limits": {"cpu": str(pool.cpu_limit)},
+    }
+
+
+@dataclass(frozen=True)
+class KarpenterArgs:
+    cluster: aws.eks.Cluster
+    cluster_name: str
+    region: str
+    zones: list[str]
+    node_role: aws.iam.Role
+    """The role Karpenter's nodes run with (it has an EC2_LINUX access entry)."""
+    pools: tuple[KarpenterPool, ...]
+    root_volume_gib: int
+    controller_scheduling: Scheduling
+    depends_on: list[pulumi.Resource]
+    """What the controller needs first: the system node group and the Pod Identity agent."""
+
+
+class Karpenter(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    node_pools: dict[str, k8s.apiextensions.CustomResource]
+    ready: list[pulumi.Resource]
+    """The release, the EC2NodeClass and the NodePools."""
+
+    def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("genepool:aws:Karpenter", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        queue = aws.sqs.Queue(
+            f"{name}-interruptions",
+            name=args.cluster_name,
+            message_retention_seconds=300,
+            sqs_managed_sse_enabled=True,
+            opts=child,
+        )
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-interruptions", queue_url=queue.url, policy=queue.arn.apply(interruption_queue_policy), opts=child
+        )
+        for rule_name, pattern in INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(f"{name}-{rule_name}", event_pattern=json.dumps(pattern), opts=child)
+            aws.cloudwatch.EventTarget(
+                f"{name}-{rule_name}",
+                rule=rule.name,
+                target_id="karpenter-interruption-queue",
+                arn=queue.arn,
+                opts=child,
+            )
+        controller_role = aws.iam.Role(
+            f"{name}-controller", assume_role_policy=iam.trust_policy(iam.POD_IDENTITY_SERVICE), opts=child
+        )
+        controller_policy = aws.iam.RolePolicy(
+            f"{name}-controller",
+            role=controller_role.name,
+            policy=pulumi.Output.all(args.cluster.arn, queue.arn, args.node_role.arn).apply(
+                lambda arns: iam.karpenter_controller_policy(args.cluster_name, args.region, *arns)
+            ),
+            opts=child,
+        )
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-controller",
+            cluster_name=args.cluster.name,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            role_arn=controller_role.arn,
+            opts=child,
+        )
+        computed = {
+            "serviceAccount": {"name": SERVICE_ACCOUNT},
+            "settings": {"clusterName": args.cluster_name, "interruptionQueue": queue.name},
+            "nodeSelector": args.controller_scheduling.node_selector,
+            "tolerations": args.controller_scheduling.tolerations,
+        }
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            k8s.helm.v3.ReleaseArgs(
+                name="karpenter",
+                chart=versions.KARPENTER_CHART,
+                version=versions.KARPENTER_VERSION,
+                namespace=NAMESPACE,
+                values=deep_merge(load_values("karpenter.yaml"), computed),
+                atomic=True,
+                timeout=600,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*args.depends_on, association, controller_policy, queue_policy]
+            ),
+        )
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        node_class = k8s.apiextensions.CustomResource(
+            f"{name}-node-class",
+            api_version="karpenter.k8s.aws/v1",
+            kind="EC2NodeClass",
+            metadata={"name": NODE_CLASS},
+            spec=args.node_role.name.apply(lambda role: node_class_spec(args.cluster_name, role, args.root_volume_gib)),
+            opts=after_release,
+        )
+        self.node_pools = {
+            pool.name: k8s.apiextensions.CustomResource(
+                f"{name}-pool-{pool.name}",
+                api_version="karpenter.sh/v1",
+                kind="NodePool",
+                metadata={"name": pool.name},
+                spec=node_pool_spec(pool, args.zones),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, node_class]),
+            )
+            for pool in args.pools
+        }
+        self.ready = [self.release, node_class, *self.node_pools.values()]
+        self.register_outputs({"interruption_queue": queue.name})
