@@ -154,9 +154,31 @@ class RecordingMonitor(MockMonitor):
             return response
 
 
-def stack_config(stack: str) -> dict[str, Any]:
-    """The ``config`` map of ``Pulumi.<stack>.yaml`` as YAML values."""
+ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
+    "prod": {
+        "genepool:aws": {
+            "publicAccessCidrs": ["203.0.113.0/24"],
+            "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
+            "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
+        }
+    }
+}
+"""What each organisation sets with ``pulumi config set`` before its first preview (who may reach and administer
+the cluster), merged into the shipped stack files here; these are documentation ranges and an example account, so
+they never stand in a stack file as if they were real."""
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The ``config`` map of ``Pulumi.<stack>.yaml`` as shipped."""
     return yaml.safe_load((REPOSITORY / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The ``config`` map of ``Pulumi.<stack>.yaml`` with the organisation's values (``ORGANISATION_CONFIG``) set."""
+    config = stack_file_config(stack)
+    for key, values in ORGANISATION_CONFIG.get(stack, {}).items():
+        config[key] = {**config.get(key, {}), **values}
+    return config
 
 
 def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
