@@ -22,12 +22,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[test,infra,ray]"
 	@touch $@
 
+$(VENV)/.installed-infra: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[infra]"
+	@touch $@
+
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[bench,ray]"
 	@touch $@
 
 install: $(VENV)/.installed-core
 install-test: $(VENV)/.installed-test
+install-infra: $(VENV)/.installed-infra
 install-bench: $(VENV)/.installed-bench
 
 ## The main job on embedded defaults (no cloud, no servers).
