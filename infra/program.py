@@ -1,4 +1,5 @@
-"""The whole stack: platform → namespace → state (Redis, TimescaleDB) → monitoring → settings → Ray → workload.
+"""The whole stack: platform → namespace → metrics-server → state (Redis, TimescaleDB) → monitoring → settings → Ray
+→ workload.
 
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus
 ``kubeconfig`` (secret) and ``estimated_hourly_cost_usd``.
@@ -12,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, platforms
+from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.ray import Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
@@ -42,6 +44,9 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(provider=platform.provider),
     ).metadata.name
 
+    metrics_server = MetricsServer(
+        "metrics-server", MetricsServerArgs(platform.system, platform.kubelet_insecure_tls), on_cluster
+    )
     redis_url = platform.redis_url
     if redis_url is None:
         redis_url = Redis(
@@ -102,6 +107,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             ray_auth_env=ray.auth_env,
             ray_dashboard_url=ray.dashboard_url,
             scheduling=platform.system,
+            metrics_api=metrics_server.release,
         ),
         on_cluster,
     )

@@ -27,3 +27,9 @@ CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_VERSION = "9.50.1"
 """Cluster Autoscaler for the EKS node groups (chart 9.50.x ships autoscaler 1.33, matching Kubernetes 1.33)."""
 CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+
+METRICS_SERVER_CHART = "metrics-server"
+METRICS_SERVER_VERSION = "3.13.0"
+"""metrics-server 0.8.0: the resource metrics API the API's HorizontalPodAutoscaler reads (EKS, DOKS and kind ship
+without it)."""
+METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"

@@ -27,10 +27,23 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import container_security, deep_merge, load_values, password, pod_security, resources
+from infra.components.common import (
+    TMP_MOUNT,
+    WORKLOAD_ENV,
+    container_security,
+    deep_merge,
+    load_values,
+    password,
+    pod_security,
+    resources,
+)
 from infra.config import RayConfig
 from infra.platforms import Scheduling
 
+RAY_TMP_VOLUME = {"name": "tmp", "emptyDir": {}}
+"""The Ray pods' /tmp (``common.TMP_MOUNT``): Ray's session directory and logs (``/tmp/ray``) and ``GENEPOOL_HOME``.
+No size limit: Ray's logs on a long-lived head would otherwise get the pod evicted; they already lived unbounded in
+the container's writable layer before."""
 RAY_UID = 1000
 """The ``ray`` user of the rayproject/ray base image (and so of the workload image)."""
 CLIENT_PORT = 10001
@@ -152,7 +165,7 @@ class Ray(pulumi.ComponentResource):
                 "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}},
             },
         ]
-        env = [*self.auth_env, *args.app_env]
+        env = [*self.auth_env, *args.app_env, *WORKLOAD_ENV]
         config = args.config
         head = {
             "name": "ray-head",
@@ -170,6 +183,7 @@ class Ray(pulumi.ComponentResource):
             ],
             "resources": resources(config.head_cpu, config.head_memory),
             "securityContext": container_security(),
+            "volumeMounts": [TMP_MOUNT],
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
             **probes(HEAD_HEALTH),
         }
@@ -180,12 +194,18 @@ class Ray(pulumi.ComponentResource):
             "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
             "resources": resources(config.worker_cpu, config.worker_memory),
             "securityContext": container_security(),
+            "volumeMounts": [TMP_MOUNT],
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
             **probes(WORKER_HEALTH),
         }
         self.head_template = {
             "metadata": {"labels": labels.PART_OF},
-            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.system), "containers": [head]},
+            "spec": {
+                "securityContext": pod_security(RAY_UID),
+                **scheduling_fields(args.system),
+                "volumes": [RAY_TMP_VOLUME],
+                "containers": [head],
+            },
         }
         self.worker_template = {
             "metadata": {"labels": labels.PART_OF},
@@ -193,6 +213,7 @@ class Ray(pulumi.ComponentResource):
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.workers),
                 "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
+                "volumes": [RAY_TMP_VOLUME],
                 "containers": [worker],
             },
         }

@@ -24,7 +24,7 @@ later ``pulumi up`` drift); ``concurrencyPolicy: Forbid`` keeps two runs of one 
 which carries the same ``GENEPOOL_*`` settings as the API.
 
 Every pod runs as the image's non-root ``ray`` user (uid 1000), read-only root filesystem where the process allows
-it (Numba's cache goes to an emptyDir at /tmp).
+it: ``GENEPOOL_HOME``, Numba's cache and ``$HOME`` live on an emptyDir at /tmp (``common.WORKLOAD_ENV``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ import pulumi_kubernetes as k8s
 from infra import labels
 from infra.components.common import (
     SETTINGS_CHECKSUM_ANNOTATION,
+    TMP_MOUNT,
+    TMP_VOLUME,
+    WORKLOAD_ENV,
     container_security,
     pod_security,
     resources,
@@ -50,7 +53,6 @@ from infra.platforms import Scheduling
 PORT = 8000
 API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 """The bearer token the API requires on non-health endpoints."""
-TMP_ENV = [{"name": "NUMBA_CACHE_DIR", "value": "/tmp/numba-cache"}, {"name": "HOME", "value": "/tmp"}]
 
 
 def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
@@ -96,6 +98,8 @@ class WorkloadArgs:
     ray_auth_env: list[dict[str, Any]]
     ray_dashboard_url: pulumi.Input[str]
     scheduling: Scheduling
+    metrics_api: pulumi.Resource
+    """What serves the resource metrics API (metrics-server): the HPA is created after it."""
 
 
 class Workload(pulumi.ComponentResource):
@@ -122,14 +126,14 @@ class Workload(pulumi.ComponentResource):
             "securityContext": pod_security(RAY_UID),
             "nodeSelector": args.scheduling.node_selector,
             "tolerations": args.scheduling.tolerations,
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+            "volumes": [TMP_VOLUME],
         }
-        tmp_mount = [{"name": "tmp", "mountPath": "/tmp"}]
+        tmp_mount = [TMP_MOUNT]
         api_container = {
             "name": "api",
             "image": args.image,
             "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
-            "env": [*args.settings_env, *args.ray_auth_env, token_env, *TMP_ENV],
+            "env": [*args.settings_env, *args.ray_auth_env, token_env, *WORKLOAD_ENV],
             "ports": [{"name": "http", "containerPort": PORT}],
             "resources": resources(
                 args.api.cpu_request, args.api.memory_request, args.api.cpu_limit, args.api.memory_limit
@@ -203,7 +207,7 @@ class Workload(pulumi.ComponentResource):
                     },
                 ],
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.metrics_api]),
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-api-pdb",
@@ -228,7 +232,7 @@ class Workload(pulumi.ComponentResource):
                     "--",
                     *evolve_command(symbol, args.evolution, driver_metrics_port(index)),
                 ],
-                "env": [*args.ray_auth_env, *TMP_ENV],
+                "env": [*args.ray_auth_env, *WORKLOAD_ENV],
                 "resources": resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,

@@ -35,6 +35,8 @@ class Platform:
     """Secret output when the platform gives a managed Redis, else None (deploy it in-cluster)."""
     database_url: pulumi.Output[str] | None = None
     """Secret output when the platform gives a managed PostgreSQL with timescaledb, else None."""
+    kubelet_insecure_tls: bool = False
+    """The kubelets serve self-signed certificates (kind): metrics-server must not verify them."""
 
 
 def hourly_cost(config: StackConfig) -> float:

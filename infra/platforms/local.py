@@ -57,4 +57,5 @@ def build(config: StackConfig) -> Platform:
         system=Scheduling(),
         workers=Scheduling(),
         hourly_cost_usd=0.0,
+        kubelet_insecure_tls=True,
     )

@@ -48,6 +48,14 @@ class Deployment:
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
+    dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    """(type, name) of a resource → (type, name) of every resource it waits for (``depends_on`` and inputs that are
+    other resources' outputs), as the engine receives them."""
+    invokes: list[str] = field(default_factory=list)
+    """Tokens of the data-source invokes the program made, in order."""
+
+    def depends_on(self, type_: str, name: str, on_type: str, on_name: str) -> bool:
+        return (on_type, on_name) in self.dependencies.get((type_, name), set())
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -101,6 +109,26 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     return {}
 
 
+def urn_type_and_name(urn: str) -> tuple[str, str]:
+    """``(type, name)`` of a resource URN (``urn:pulumi:stack::project::parent$type::name``)."""
+    qualified_type, name = urn.split("::")[-2:]
+    return qualified_type.split("$")[-1], name
+
+
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """The SDK's mock monitor, also recording each registration's dependencies (the mocks do not see them)."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.deployment = mocks.deployment
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.deployment.dependencies[(request.type, request.name)] = {
+            urn_type_and_name(urn) for urn in request.dependencies
+        }
+        return super().RegisterResource(request)
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
@@ -113,6 +141,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         if args.token not in INVOKES:
             raise AssertionError(f"the program made an invoke without a mock: {args.token}")
+        self.deployment.invokes.append(args.token)
         return INVOKES[args.token], []
 
 
@@ -149,7 +178,8 @@ def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_mocks(RecordingMocks(deployment), project="genepool", stack=stack, preview=False)
+        mocks = RecordingMocks(deployment)
+        pulumi.runtime.set_mocks(mocks, project="genepool", stack=stack, preview=False, monitor=RecordingMonitor(mocks))
         pulumi.runtime.set_all_config(values, list(secrets))
 
         async def program() -> None:
