@@ -20,7 +20,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
                             ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``,
                             ``memoryRequest``/``memoryLimit``.
-``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
+``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``,
+                            ``deadlineSeconds`` (10800: a scheduled slot's ``activeDeadlineSeconds``, 600–604800;
+                            the submitter stops the slot's Ray job when it runs out).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
@@ -149,6 +151,8 @@ class EvolutionConfig:
     population: int
     generations: int
     random_seed: int
+    deadline_seconds: int
+    """``activeDeadlineSeconds`` of each scheduled slot (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -475,7 +479,9 @@ def _schedule(key: str, value: Any) -> str:
 
 
 def _evolution(raw: Any) -> EvolutionConfig:
-    section = _Section("evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed"))
+    section = _Section(
+        "evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed", "deadlineSeconds")
+    )
     symbols = section.raw.get("symbols")
     if not isinstance(symbols, list) or not symbols:
         raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
@@ -489,6 +495,7 @@ def _evolution(raw: Any) -> EvolutionConfig:
         population=section.int("population", 50, 2, 100_000),
         generations=section.int("generations", 10, 1, 100_000),
         random_seed=section.int("randomSeed", _REQUIRED, 0, 2**32 - 1),
+        deadline_seconds=section.int("deadlineSeconds", 10800, 600, 604800),
     )
 
 

@@ -16,12 +16,16 @@ changes (ours sets no upgrade strategy), so an annotation there would change not
 restart the Ray cluster.
 
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
-``ray job submit`` against the long-lived RayCluster with ``genepool evolve --symbol S --population P --generations G
---random-seed R --backend ray --metrics-port M`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on
-the head while the run lasts). The CronJob is a permanent object (no self-deleting RayJob that would make every
-later ``pulumi up`` drift); ``concurrencyPolicy: Forbid`` keeps two runs of one symbol from overlapping, and
-``ray job submit`` waits for the job, so the Job's status is the run's status. The driver runs on the Ray head,
-which carries the same ``GENEPOOL_*`` settings as the API.
+``genepool schedule submit`` (:mod:`workloads.schedule`) against the long-lived RayCluster's job API with ``genepool
+evolve --symbol S --population P --generations G --random-seed R --backend ray --metrics-port M --checkpoints
+database`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on the head while the run lasts). The
+submitter reads its Job's name (``<cronjob>-<scheduled minute>``, downward API) and derives the slot's submission id
+and run id from it, so a retried submitter pod attaches to the slot's job instead of starting another, a slot whose
+job died is re-submitted with ``--resume`` (checkpoints are in the database, so they survive a head restart), and the
+submitter exits with the job's outcome. ``activeDeadlineSeconds`` (``evolution.deadlineSeconds``) bounds a slot;
+at the deadline the submitter stops the slot's job, so a hung run cannot block later slots under
+``concurrencyPolicy: Forbid``. The CronJob is a permanent object (no self-deleting RayJob that would make every later
+``pulumi up`` drift). The driver runs on the Ray head, which carries the same ``GENEPOOL_*`` settings as the API.
 
 Every pod runs as the image's non-root ``ray`` user (uid 1000), read-only root filesystem where the process allows
 it: ``GENEPOOL_HOME``, Numba's cache and ``$HOME`` live on an emptyDir at /tmp (``common.WORKLOAD_ENV``).
@@ -57,7 +61,8 @@ API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 
 def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
     """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend, serving its metrics on
-    ``metrics_port`` (of the Ray head, where the driver runs)."""
+    ``metrics_port`` (of the Ray head, where the driver runs), checkpointing to the database (a restarted head loses
+    its files). The submitter adds the slot's ``--run-id`` or ``--resume``."""
     return [
         "genepool",
         "evolve",
@@ -73,6 +78,32 @@ def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> l
         "ray",
         "--metrics-port",
         str(metrics_port),
+        "--checkpoints",
+        "database",
+    ]
+
+
+JOB_NAME_ENV = {
+    "name": "JOB_NAME",
+    "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}},
+}
+"""The submitter pod's Job name (``<cronjob>-<scheduled minute since the epoch>``): what its slot is derived from."""
+
+
+def submit_command(symbol: str, config: EvolutionConfig, dashboard_url: pulumi.Input[str], metrics_port: int) -> list:
+    """The CronJob container's args: ``genepool schedule submit`` of the slot's ``genepool evolve``."""
+    return [
+        "genepool",
+        "schedule",
+        "submit",
+        "--address",
+        dashboard_url,
+        "--symbol",
+        symbol,
+        "--job-name",
+        "$(JOB_NAME)",
+        "--",
+        *evolve_command(symbol, config, metrics_port),
     ]
 
 
@@ -223,16 +254,8 @@ class Workload(pulumi.ComponentResource):
             submit = {
                 "name": "submit",
                 "image": args.image,
-                "args": [
-                    "ray",
-                    "job",
-                    "submit",
-                    "--address",
-                    args.ray_dashboard_url,
-                    "--",
-                    *evolve_command(symbol, args.evolution, driver_metrics_port(index)),
-                ],
-                "env": [*args.ray_auth_env, *WORKLOAD_ENV],
+                "args": submit_command(symbol, args.evolution, args.ray_dashboard_url, driver_metrics_port(index)),
+                "env": [*args.settings_env, *args.ray_auth_env, JOB_NAME_ENV, *WORKLOAD_ENV],
                 "resources": resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,
@@ -250,6 +273,7 @@ class Workload(pulumi.ComponentResource):
                     "jobTemplate": {
                         "spec": {
                             "backoffLimit": 1,
+                            "activeDeadlineSeconds": args.evolution.deadline_seconds,
                             "template": {
                                 "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
                                 "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]},

@@ -199,17 +199,25 @@ def test_ray_head_and_workers_have_disruption_budgets(dev):
     assert workers["maxUnavailable"] == 1 and workers["selector"]["matchLabels"]["ray.io/node-type"] == "worker"
 
 
-def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(dev):
+def evolution_cronjob(dev) -> tuple[dict, dict]:
     (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
     spec = plain(cronjob.inputs["spec"])
+    return spec, spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_evolution_is_a_cronjob_per_symbol_submitting_its_slot_to_the_long_lived_cluster(dev):
+    spec, container = evolution_cronjob(dev)
     assert spec["schedule"] == "0 */6 * * *" and spec["concurrencyPolicy"] == "Forbid"
-    container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == [
-        "ray",
-        "job",
+        "genepool",
+        "schedule",
         "submit",
         "--address",
         "http://genepool-head-svc.genepool.svc.cluster.local:8265",
+        "--symbol",
+        "BTCUSDT",
+        "--job-name",
+        "$(JOB_NAME)",
         "--",
         "genepool",
         "evolve",
@@ -225,8 +233,24 @@ def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(
         "ray",
         "--metrics-port",
         "9500",
+        "--checkpoints",
+        "database",
     ]
-    assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
+    assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "GENEPOOL_DATABASE_URL"}
+
+
+def test_each_slots_submission_id_comes_from_its_job_name_the_cronjob_controller_sets(dev):
+    _, container = evolution_cronjob(dev)
+    env = {e["name"]: e for e in container["env"]}
+    assert env["JOB_NAME"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
+    }
+    assert container["args"][container["args"].index("--job-name") + 1] == "$(JOB_NAME)"
+
+
+def test_a_scheduled_slot_is_bounded_by_the_configured_deadline(dev):
+    spec, _ = evolution_cronjob(dev)
+    assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 10800
 
 
 def test_nothing_pulumi_owns_deletes_itself(dev):
