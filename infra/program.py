@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, platforms
+from infra.components.common import settings_checksum
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.ray import Ray, RayArgs, client_address
@@ -91,6 +92,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             workers=platform.workers,
             app_env=settings.env,
             drivers=len(config.evolution.symbols),
+            settings_checksum=settings_checksum(settings.data),
         ),
         on_cluster,
     )

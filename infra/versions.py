@@ -19,8 +19,9 @@ KUBE_PROMETHEUS_STACK_VERSION = "79.7.1"
 KUBE_PROMETHEUS_STACK_REPO = "https://prometheus-community.github.io/helm-charts"
 
 KUBERAY_OPERATOR_CHART = "kuberay-operator"
-KUBERAY_OPERATOR_VERSION = "1.5.1"
-"""KubeRay 1.5.1: first release supporting Ray token authentication."""
+KUBERAY_OPERATOR_VERSION = "1.6.0"
+"""KubeRay 1.6.0: Ray token authentication (since 1.5.1) and the RayCluster ``spec.upgradeStrategy`` (``Recreate``:
+recreate every pod when the spec changes, kuberay#4185, first released in 1.6.0; 1.5.x leaves running pods alone)."""
 KUBERAY_OPERATOR_REPO = "https://ray-project.github.io/kuberay-helm/"
 
 CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"

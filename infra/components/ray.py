@@ -8,7 +8,14 @@
 - In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones. The worker
   group sets no ``replicas`` (KubeRay keeps it within min/max): the autoscaler owns the count, so ``pulumi up``
   never scales workers down under a running evolution.
-- PodDisruptionBudgets: no voluntary eviction of the head; workers drain one at a time.
+- Upgrades: ``upgradeStrategy: Recreate`` (KubeRay >= 1.6.0): when the RayCluster spec changes (a new
+  ``genepool:image``, settings, resources), KubeRay deletes every Ray pod and creates them from the new spec, so the
+  head, where drivers run, never keeps old code. A running evolution's job dies with the head; its scheduled slot's
+  submitter notices and resubmits it with ``--resume`` from its database checkpoint (``workloads.schedule``).
+- Disruption: the head has no PodDisruptionBudget (one pod: a budget could only block or allow every drain), so a
+  deliberate ``kubectl drain`` or a managed node-group upgrade moves it; its pod carries
+  ``karpenter.sh/do-not-disrupt`` and ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`` so neither autoscaler
+  moves it on its own to consolidate nodes. Workers drain one at a time (PDB ``maxUnavailable: 1``).
 - Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
   Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
 - Ray's metrics (port 8080, named ``metrics``) are scraped by the PodMonitor in ``monitoring.py``.
@@ -28,6 +35,7 @@ import pulumi_kubernetes as k8s
 
 from infra import labels, versions
 from infra.components.common import (
+    SETTINGS_CHECKSUM_ANNOTATION,
     TMP_MOUNT,
     WORKLOAD_ENV,
     container_security,
@@ -64,6 +72,14 @@ def driver_metrics_port_name(index: int) -> str:
     """Name of :func:`driver_metrics_port` on the head container (what the PodMonitor scrapes)."""
     return f"evolve-{index}"
 
+
+HEAD_ANNOTATIONS = {
+    "karpenter.sh/do-not-disrupt": "true",
+    "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+}
+"""Keep Karpenter and the Cluster Autoscaler from evicting the head to consolidate nodes (drains still move it)."""
+UPGRADE_STRATEGY = {"type": "Recreate"}
+"""RayCluster ``spec.upgradeStrategy``: recreate all pods when the spec changes (KubeRay >= 1.6.0)."""
 
 HEAD_HEALTH = (
     "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
@@ -118,6 +134,9 @@ class RayArgs:
     """``GENEPOOL_*`` settings for drivers (jobs run their entrypoint on the head) and workers."""
     drivers: int = 0
     """Scheduled evolution drivers (one per symbol): the head declares :func:`driver_metrics_port` for each."""
+    settings_checksum: pulumi.Input[str] | None = None
+    """``common.settings_checksum`` of what ``app_env`` refers to: on both pod templates, so a settings change is a
+    spec change and recreates the Ray pods."""
 
 
 class Ray(pulumi.ComponentResource):
@@ -198,8 +217,9 @@ class Ray(pulumi.ComponentResource):
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
             **probes(WORKER_HEALTH),
         }
+        checksum = {} if args.settings_checksum is None else {SETTINGS_CHECKSUM_ANNOTATION: args.settings_checksum}
         self.head_template = {
-            "metadata": {"labels": labels.PART_OF},
+            "metadata": {"labels": labels.PART_OF, "annotations": {**HEAD_ANNOTATIONS, **checksum}},
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.system),
@@ -208,7 +228,7 @@ class Ray(pulumi.ComponentResource):
             },
         }
         self.worker_template = {
-            "metadata": {"labels": labels.PART_OF},
+            "metadata": {"labels": labels.PART_OF, "annotations": checksum},
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.workers),
@@ -224,6 +244,7 @@ class Ray(pulumi.ComponentResource):
             metadata={**meta, "name": labels.RAY_CLUSTER},
             spec={
                 "rayVersion": versions.RAY_VERSION,
+                "upgradeStrategy": UPGRADE_STRATEGY,
                 "enableInTreeAutoscaling": True,
                 "autoscalerOptions": {
                     "upscalingMode": "Default",
@@ -250,15 +271,6 @@ class Ray(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
         )
         cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-head-pdb",
-            metadata={**meta, "name": "ray-head"},
-            spec={
-                "maxUnavailable": 0,
-                "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "head"}},
-            },
-            opts=child,
-        )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-workers-pdb",
             metadata={**meta, "name": "ray-workers"},

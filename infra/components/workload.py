@@ -10,10 +10,8 @@ The pod template carries ``genepool.io/settings-checksum``, the SHA-256 of every
 ConfigMap hold plus the API token (``common.settings_checksum``, shown in previews as a plain digest, not
 ``[secret]``: the docstring there says why that is safe), so changing any of them changes the template and the
 Deployment rolls. The Ray token is generated once and not covered. The evolution CronJobs need no checksum: each run
-starts a fresh pod, which reads the current settings (and its submitter reads only the Ray token anyway). The Ray
-head and workers also read the settings, but KubeRay does not by default recreate RayCluster pods when their template
-changes (ours sets no upgrade strategy), so an annotation there would change nothing: after a settings change,
-restart the Ray cluster.
+starts a fresh pod, which reads the current settings. The Ray head and workers carry the same checksum on their pod
+templates: the RayCluster recreates its pods on any spec change (``upgradeStrategy: Recreate``, ``ray.py``).
 
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
 ``genepool schedule submit`` (:mod:`workloads.schedule`) against the long-lived RayCluster's job API with ``genepool

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from infra import labels, versions
+from infra.components.common import settings_digest
 from infra.components.monitoring import DASHBOARDS_DIR
 from infra.config import ConfigError, parse
 from infra.program import check_cost
@@ -192,11 +193,41 @@ def test_ray_cluster_runs_the_workload_image_with_token_auth_everywhere(dev):
     assert {e["name"] for e in spec["autoscalerOptions"]["env"]} == {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 
 
-def test_ray_head_and_workers_have_disruption_budgets(dev):
-    head = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-head-pdb")
+def test_ray_workers_drain_one_at_a_time(dev):
     workers = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-workers-pdb")
-    assert head["maxUnavailable"] == 0 and head["selector"]["matchLabels"]["ray.io/node-type"] == "head"
     assert workers["maxUnavailable"] == 1 and workers["selector"]["matchLabels"]["ray.io/node-type"] == "worker"
+
+
+def test_no_disruption_budget_blocks_a_drain_of_the_ray_head(dev):
+    for pdb in dev.of_type("kubernetes:policy/v1:PodDisruptionBudget"):
+        spec = plain(pdb.inputs["spec"])
+        if spec["selector"]["matchLabels"].get("ray.io/node-type") == "head":
+            assert spec.get("maxUnavailable", 1) != 0 and "minAvailable" not in spec, pdb.name
+
+
+def test_the_ray_head_is_marked_against_autoscaler_disruption(dev):
+    head = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])["headGroupSpec"]
+    annotations = head["template"]["metadata"]["annotations"]
+    assert annotations["karpenter.sh/do-not-disrupt"] == "true"
+    assert annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"] == "false"
+
+
+def test_a_settings_change_is_a_ray_cluster_spec_change(dev):
+    spec = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
+    secret = plain(dev.named("kubernetes:core/v1:Secret", "settings-secret").inputs["stringData"])
+    config_map = plain(dev.named("kubernetes:core/v1:ConfigMap", "settings-configmap").inputs["data"])
+    checksum = settings_digest({**secret, **config_map})
+    templates = [spec["headGroupSpec"]["template"], *(group["template"] for group in spec["workerGroupSpecs"])]
+    for template in templates:
+        assert template["metadata"]["annotations"]["genepool.io/settings-checksum"] == checksum
+
+
+def test_a_ray_cluster_spec_change_recreates_its_pods_on_a_kuberay_that_supports_it(dev):
+    spec = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
+    assert spec["upgradeStrategy"] == {"type": "Recreate"}
+    release = dev.named("kubernetes:helm.sh/v3:Release", "ray-kuberay-operator").inputs
+    major, minor, _ = (int(part) for part in release["version"].split("."))
+    assert (major, minor) >= (1, 6), "RayCluster upgradeStrategy first shipped in KubeRay 1.6.0"
 
 
 def evolution_cronjob(dev) -> tuple[dict, dict]:
