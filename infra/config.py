@@ -8,7 +8,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
 ``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
                             path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
-                            ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``).
+                            ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``); digitalocean:
+                            ``doksVersion`` (required), the exact DOKS version slug within ``kubernetesVersion``,
+                            e.g. ``1.33.1-do.0`` (``doctl kubernetes options versions``): upgrades are config changes.
 ``redis``                   ``managed``, ``instanceType`` (managed), ``maxMemory`` (e.g. ``2gb``, allkeys-lru),
                             ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
@@ -57,6 +59,7 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PG_SIZE = re.compile(r"^\d+(kB|MB|GB|TB)$")
 _REDIS_SIZE = re.compile(r"^\d+(kb|mb|gb)$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_DOKS_VERSION = re.compile(r"^1\.\d{2}\.\d+-do\.\d+$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
@@ -89,6 +92,8 @@ class ClusterConfig:
     region: str | None
     system_pool: NodePool | None
     worker_pool: NodePool | None
+    doks_version: str | None
+    """DigitalOcean only: the pinned DOKS version slug (``1.33.1-do.0``)."""
 
 
 @dataclass(frozen=True)
@@ -305,7 +310,16 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
     section = _Section(
         "cluster",
         raw,
-        ("kubernetesVersion", "storageClass", "context", "kubeconfig", "region", "systemPool", "workerPool"),
+        (
+            "kubernetesVersion",
+            "storageClass",
+            "context",
+            "kubeconfig",
+            "region",
+            "systemPool",
+            "workerPool",
+            "doksVersion",
+        ),
     )
     local = cloud == "local"
     for name in ("context", "kubeconfig") if not local else ("region", "systemPool", "workerPool"):
@@ -321,16 +335,28 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
         if system_pool.min_nodes < 1:
             raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
         worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
+    kubernetes_version = section.str("kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33")
+    doks_version = None
+    if cloud == "digitalocean":
+        doks_version = section.str(
+            "doksVersion", _REQUIRED, _DOKS_VERSION, "must be a DOKS version slug such as 1.33.1-do.0"
+        )
+        if not doks_version.startswith(f"{kubernetes_version}."):
+            raise ConfigError(
+                "cluster.doksVersion",
+                f"must be a {kubernetes_version}.x version (cluster.kubernetesVersion), got {doks_version!r}",
+            )
+    elif section.raw.get("doksVersion") is not None:
+        raise ConfigError("cluster.doksVersion", f"does not apply to cloud {cloud!r}")
     return ClusterConfig(
-        kubernetes_version=section.str(
-            "kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"
-        ),
+        kubernetes_version=kubernetes_version,
         storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
         context=section.str("context", None) if local else None,
         kubeconfig_path=section.str("kubeconfig", None) if local else None,
         region=None if local else section.str("region", _REQUIRED),
         system_pool=system_pool,
         worker_pool=worker_pool,
+        doks_version=doks_version,
     )
 
 

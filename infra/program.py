@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from infra import labels, platforms
 from infra.components.common import settings_checksum
+from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.ray import Ray, RayArgs, client_address
@@ -54,6 +55,12 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             "redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.system), on_cluster
         ).url
     database_url = platform.database_url
+    database_ready: list[pulumi.Resource] = []
+    if platform.database_admin is not None:
+        grant = DatabaseGrant(
+            "database-grant", DatabaseGrantArgs(namespace, platform.database_admin, platform.system), on_cluster
+        )
+        database_ready.append(grant.job)
     if database_url is None:
         database_url = TimescaleDB(
             "timescaledb",
@@ -93,6 +100,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             app_env=settings.env,
             drivers=len(config.evolution.symbols),
             settings_checksum=settings_checksum(settings.data),
+            database_ready=database_ready,
         ),
         on_cluster,
     )
@@ -110,6 +118,7 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             ray_dashboard_url=ray.dashboard_url,
             scheduling=platform.system,
             metrics_api=metrics_server.release,
+            database_ready=database_ready,
         ),
         on_cluster,
     )

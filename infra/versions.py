@@ -34,3 +34,6 @@ METRICS_SERVER_VERSION = "3.13.0"
 """metrics-server 0.8.0: the resource metrics API the API's HorizontalPodAutoscaler reads (EKS, DOKS and kind ship
 without it)."""
 METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
+
+POSTGRES_CLIENT_IMAGE = "postgres:16.6-alpine"
+"""psql for the grant step on a managed PostgreSQL (the client matches the server's major version, 16)."""

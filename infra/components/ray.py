@@ -137,6 +137,9 @@ class RayArgs:
     settings_checksum: pulumi.Input[str] | None = None
     """``common.settings_checksum`` of what ``app_env`` refers to: on both pod templates, so a settings change is a
     spec change and recreates the Ray pods."""
+    database_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What must complete before drivers may use the database (a managed database's grant step): the RayCluster
+    waits for it."""
 
 
 class Ray(pulumi.ComponentResource):
@@ -268,7 +271,7 @@ class Ray(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator, *args.database_ready]),
         )
         cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
         k8s.policy.v1.PodDisruptionBudget(

@@ -31,7 +31,7 @@ it: ``GENEPOOL_HOME``, Numba's cache and ``$HOME`` live on an emptyDir at /tmp (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -129,6 +129,9 @@ class WorkloadArgs:
     scheduling: Scheduling
     metrics_api: pulumi.Resource
     """What serves the resource metrics API (metrics-server): the HPA is created after it."""
+    database_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What must complete before anything uses the database (a managed database's grant step): the API Deployment
+    and the evolution CronJobs wait for it."""
 
 
 class Workload(pulumi.ComponentResource):
@@ -137,6 +140,7 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Workload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        uses_database = pulumi.ResourceOptions(parent=self, depends_on=args.database_ready)
         selector = labels.app(labels.API)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
         api_token = pulumi.Output.secret(args.api_token)
@@ -201,7 +205,7 @@ class Workload(pulumi.ComponentResource):
                     "spec": {**pod_common, "containers": [api_container]},
                 },
             },
-            opts=child,
+            opts=uses_database,
         )
         k8s.core.v1.Service(
             f"{name}-api-service",
@@ -279,7 +283,7 @@ class Workload(pulumi.ComponentResource):
                         }
                     },
                 },
-                opts=child,
+                opts=uses_database,
             )
         self.api_url = api_url(args.namespace)
         self.register_outputs({"api_url": self.api_url})

@@ -71,11 +71,26 @@ def mock_password(name: str, length: int) -> str:
     return ("generated" + "".join(ch for ch in name if ch.isalnum()))[:length].ljust(length, "0")
 
 
+KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "kind-genepool",
+    "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
+    "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
+    "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
+}
+"""A kubeconfig with the dev stack's context, as kind writes it."""
+
+
+STALE_KUBECONFIG = "kubeconfig stored in the cluster's state: its token expired after 7 days"
+"""What the DOKS cluster resource's ``kubeConfigs[0].rawConfig`` holds under the mocks (the program must not use it)."""
+FRESH_KUBECONFIG = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": "fresh-doks-token"}}]}
+"""What the ``get_kubernetes_cluster`` data source returns under the mocks: a kubeconfig read on this run."""
+
 INVOKES: dict[str, dict[str, Any]] = {
-    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
-        "latestVersion": "1.33.1-do.0",
-        "validVersions": ["1.33.1-do.0", "1.32.5-do.0"],
-        "versionPrefix": "1.33.",
+    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
+        "name": "genepool-staging",
+        "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
     },
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
@@ -90,9 +105,10 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
-        return {"kubeConfigs": [{"rawConfig": yaml.safe_dump(KUBECONFIG)}]}
+        return {"kubeConfigs": [{"rawConfig": STALE_KUBECONFIG}]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
         return {
+            "user": "doadmin" if type_.endswith("DatabaseCluster") else inputs["name"],
             "password": mock_password(name, 24),
             "privateHost": f"private-{name}.db.ondigitalocean.invalid",
             "port": 25060.0,
@@ -196,17 +212,6 @@ def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, 
         asyncio.set_event_loop(None)
         loop.close()
     return deployment
-
-
-KUBECONFIG = {
-    "apiVersion": "v1",
-    "kind": "Config",
-    "current-context": "kind-genepool",
-    "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
-    "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
-    "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
-}
-"""A kubeconfig with the dev stack's context, as kind writes it."""
 
 
 @pytest.fixture
