@@ -25,7 +25,13 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``,
                             ``deadlineSeconds`` (10800: a scheduled slot's ``activeDeadlineSeconds``, 600–604800;
                             the submitter stops the slot's Ray job when it runs out).
+``alerting``                ``receivers``: which Alertmanager receivers get alerts, any of ``slack``, ``pagerduty``
+                            (critical alerts only), ``webhook`` (default none: alerts only in Alertmanager's UI);
+                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
+``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
+``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
+``alertWebhookUrl``         **secret**, with receiver ``webhook``: the URL Alertmanager POSTs its webhook payload to.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
@@ -51,7 +57,13 @@ MANAGED_REDIS_CLOUDS: frozenset[str] = frozenset({"digitalocean", "aws"})
 MANAGED_TIMESCALEDB_CLOUDS: frozenset[str] = frozenset({"digitalocean"})
 """Clouds whose managed PostgreSQL has the timescaledb extension (AWS RDS does not)."""
 
-SECRET_KEYS: tuple[str, ...] = ("apiToken",)
+ALERT_RECEIVER_SECRETS: dict[str, str] = {
+    "slack": "alertSlackWebhookUrl",
+    "pagerduty": "alertPagerdutyRoutingKey",
+    "webhook": "alertWebhookUrl",
+}
+"""Each Alertmanager receiver kind and the secret key holding its URL or key."""
+SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values())
 """Keys that must be set with ``pulumi config set --secret``."""
 
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -64,6 +76,7 @@ _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]:[A-Za-z0-9_][A-Za-z0-9._-
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+_SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
 
 
 class ConfigError(pulumi.RunError):
@@ -161,6 +174,13 @@ class EvolutionConfig:
 
 
 @dataclass(frozen=True)
+class AlertingConfig:
+    receivers: tuple[str, ...]
+    """Receiver kinds (keys of :data:`ALERT_RECEIVER_SECRETS`), in config order."""
+    slack_channel: str | None
+
+
+@dataclass(frozen=True)
 class StackConfig:
     cloud: str
     namespace: str
@@ -173,6 +193,7 @@ class StackConfig:
     ray: RayConfig
     api: ApiConfig
     evolution: EvolutionConfig
+    alerting: AlertingConfig
 
     @property
     def has_spot(self) -> bool:
@@ -525,6 +546,25 @@ def _evolution(raw: Any) -> EvolutionConfig:
     )
 
 
+def _alerting(raw: Any) -> AlertingConfig:
+    section = _Section("alerting", raw, ("receivers", "slackChannel"))
+    receivers = section.raw.get("receivers", [])
+    kinds = ", ".join(ALERT_RECEIVER_SECRETS)
+    if not isinstance(receivers, list) or any(r not in ALERT_RECEIVER_SECRETS for r in receivers):
+        raise ConfigError("alerting.receivers", f"must be a list of receivers among {kinds}, got {receivers!r}")
+    if len(set(receivers)) != len(receivers):
+        raise ConfigError("alerting.receivers", f"must not repeat a receiver, got {receivers!r}")
+    slack = "slack" in receivers
+    if not slack and section.raw.get("slackChannel") is not None:
+        raise ConfigError("alerting.slackChannel", "applies only with the slack receiver in alerting.receivers")
+    channel = (
+        section.str("slackChannel", _REQUIRED, _SLACK_CHANNEL, "must be a Slack channel such as #alerts")
+        if slack
+        else None
+    )
+    return AlertingConfig(receivers=tuple(receivers), slack_channel=channel)
+
+
 def parse(raw: Mapping[str, Any]) -> StackConfig:
     """Validate decoded stack config (keys without the ``genepool:`` prefix, objects as dicts) into a StackConfig."""
     cloud = raw.get("cloud")
@@ -555,11 +595,21 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         ray=_ray(raw.get("ray")),
         api=_api(raw.get("api")),
         evolution=_evolution(raw.get("evolution")),
+        alerting=_alerting(raw.get("alerting")),
     )
 
 
 SCALAR_KEYS: tuple[str, ...] = ("cloud", "namespace", "image", "costCeilingUsdPerHour")
-OBJECT_KEYS: tuple[str, ...] = ("cluster", "redis", "timescaledb", "monitoring", "ray", "api", "evolution")
+OBJECT_KEYS: tuple[str, ...] = (
+    "cluster",
+    "redis",
+    "timescaledb",
+    "monitoring",
+    "ray",
+    "api",
+    "evolution",
+    "alerting",
+)
 
 
 def load() -> StackConfig:
@@ -585,3 +635,9 @@ def require_secret(key: str) -> pulumi.Output[str]:
             key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>"
         )
     return config.require_secret(key)
+
+
+def receiver_secrets(alerting: AlertingConfig) -> dict[str, pulumi.Output[str]]:
+    """The secret URL or key of each configured Alertmanager receiver, by receiver kind; each must be set with
+    ``pulumi config set --secret`` (:func:`require_secret`)."""
+    return {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}

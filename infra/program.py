@@ -36,7 +36,15 @@ def check_cost(config: StackConfig, estimate: float) -> None:
         )
 
 
-def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
+MANAGED_CONTROL_PLANE_CLOUDS = frozenset({"digitalocean", "aws"})
+"""Clouds whose control plane (etcd, scheduler, controller-manager, kube-proxy metrics) is the provider's, not
+scrapeable from the cluster."""
+
+
+def build(
+    config: StackConfig, api_token: pulumi.Output[str], receiver_secrets: dict[str, pulumi.Output[str]]
+) -> dict[str, Any]:
+    """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
     check_cost(config, platforms.hourly_cost(config))
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider])
@@ -77,6 +85,9 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             redis_in_cluster=platform.redis_url is None,
             timescaledb_in_cluster=platform.database_url is None,
             ray_drivers=len(config.evolution.symbols),
+            alerting=config.alerting,
+            receiver_secrets=receiver_secrets,
+            managed_control_plane=config.cloud in MANAGED_CONTROL_PLANE_CLOUDS,
         ),
         on_cluster,
     )

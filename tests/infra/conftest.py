@@ -24,7 +24,12 @@ from pulumi.runtime.stack import run_pulumi_func
 REPOSITORY = Path(__file__).resolve().parents[2]
 PROGRAM = REPOSITORY / "infra"
 STACKS = ("dev", "staging", "prod")
-TEST_SECRETS = {"genepool:apiToken": "test-api-token-0123456789abcdef"}
+TEST_SECRETS = {
+    "genepool:apiToken": "test-api-token-0123456789abcdef",
+    "genepool:alertSlackWebhookUrl": "https://hooks.slack.invalid/services/T0/B0/test-slack-secret",
+    "genepool:alertPagerdutyRoutingKey": "test-pagerduty-routing-key-0123456789",
+    "genepool:alertWebhookUrl": "https://alerts.example.invalid/hook/test-webhook-secret",
+}
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
 
