@@ -313,6 +313,37 @@ def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconf
         deploy("dev", config=config)
 
 
+OTHER_CONTEXT = {
+    "contexts": [{"name": "prod-admin", "context": {"cluster": "prod", "user": "prod-admin"}}],
+    "clusters": [{"name": "prod", "cluster": {"server": "https://prod.example.invalid"}}],
+    "users": [{"name": "prod-admin", "user": {"token": "prod-admin-token-must-not-leak"}}],
+}
+
+
+def test_dev_keeps_only_the_selected_context_of_a_kubeconfig_with_several(kubeconfig):
+    full = yaml.safe_load(kubeconfig.read_text())
+    for kind in ("contexts", "clusters", "users"):
+        full[kind] = full[kind] + OTHER_CONTEXT[kind]
+    kubeconfig.write_text(yaml.safe_dump({**full, "current-context": "prod-admin"}))
+
+    deployment = deploy("dev")
+
+    exported = yaml.safe_load(deployment.outputs["kubeconfig"])
+    assert [c["name"] for c in exported["contexts"]] == ["kind-genepool"]
+    assert exported["current-context"] == "kind-genepool"
+    assert [c["name"] for c in exported["clusters"]] == ["kind-genepool"]
+    assert [u["name"] for u in exported["users"]] == ["kind-genepool"]
+    provider = deployment.named("pulumi:providers:kubernetes", "local").inputs
+    assert "prod-admin-token-must-not-leak" not in json.dumps(provider)
+
+
+def test_a_context_whose_user_is_not_defined_fails_naming_the_key(kubeconfig):
+    full = yaml.safe_load(kubeconfig.read_text())
+    kubeconfig.write_text(yaml.safe_dump({**full, "users": []}))
+    with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'kind-genepool' refers to user"):
+        deploy("dev")
+
+
 @pytest.mark.parametrize(("name", "port", "metrics_port"), [("redis", 6379, 9121), ("timescaledb", 5432, 9187)])
 def test_state_servers_accept_only_our_pods_and_prometheus(dev, name, port, metrics_port):
     spec = spec_of(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{name}-network-policy")
