@@ -19,5 +19,6 @@ from infra import config, program  # noqa: E402
 
 stack_config = config.load()
 api_token = config.require_secret("apiToken")
-for name, value in program.build(stack_config, api_token).items():
+receiver_secrets = config.receiver_secrets(stack_config.alerting)
+for name, value in program.build(stack_config, api_token, receiver_secrets).items():
     pulumi.export(name, value)

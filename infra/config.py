@@ -12,7 +12,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``). On aws the
                             workers are Karpenter's: ``workerPool.instanceType`` is the reference type (its vCPUs
                             set the pool's range, see infra/platforms/aws/instances.py), ``maxNodes`` × its vCPUs
-                            the pool's CPU limit, and ``minNodes`` must be 0.
+                            the pool's CPU limit, and ``minNodes`` must be 0. On digitalocean:
+                            ``doksVersion`` (required), the exact DOKS version slug within ``kubernetesVersion``,
+                            e.g. ``1.33.1-do.0`` (``doctl kubernetes options versions``): upgrades are config changes.
 ``redis``                   ``managed``, ``instanceType`` (managed), ``maxMemory`` (e.g. ``2gb``, allkeys-lru),
                             ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
@@ -24,7 +26,12 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
                             ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``,
                             ``memoryRequest``/``memoryLimit``.
-``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``.
+``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``,
+                            ``deadlineSeconds`` (10800: a scheduled slot's ``activeDeadlineSeconds``, 600–604800;
+                            the submitter stops the slot's Ray job when it runs out).
+``alerting``                ``receivers``: which Alertmanager receivers get alerts, any of ``slack``, ``pagerduty``
+                            (critical alerts only), ``webhook`` (default none: alerts only in Alertmanager's UI);
+                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
 ``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
                             API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
                             ``deployerRoleArn`` (the IAM role CI previews and deploys with; cluster admin, required),
@@ -33,6 +40,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),
                             ``backupRetentionDays`` (daily TimescaleDB volume backups kept, default 35, 1–3650).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
+``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
+``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
+``alertWebhookUrl``         **secret**, with receiver ``webhook``: the URL Alertmanager POSTs its webhook payload to.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
@@ -61,7 +71,13 @@ MANAGED_REDIS_CLOUDS: frozenset[str] = frozenset({"digitalocean", "aws"})
 MANAGED_TIMESCALEDB_CLOUDS: frozenset[str] = frozenset({"digitalocean"})
 """Clouds whose managed PostgreSQL has the timescaledb extension (AWS RDS does not)."""
 
-SECRET_KEYS: tuple[str, ...] = ("apiToken",)
+ALERT_RECEIVER_SECRETS: dict[str, str] = {
+    "slack": "alertSlackWebhookUrl",
+    "pagerduty": "alertPagerdutyRoutingKey",
+    "webhook": "alertWebhookUrl",
+}
+"""Each Alertmanager receiver kind and the secret key holding its URL or key."""
+SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values())
 """Keys that must be set with ``pulumi config set --secret``."""
 
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -69,6 +85,7 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PG_SIZE = re.compile(r"^\d+(kB|MB|GB|TB)$")
 _REDIS_SIZE = re.compile(r"^\d+(kb|mb|gb)$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_DOKS_VERSION = re.compile(r"^1\.\d{2}\.\d+-do\.\d+$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
@@ -77,6 +94,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts (days)."""
+_SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
 
 
 class ConfigError(pulumi.RunError):
@@ -105,6 +123,8 @@ class ClusterConfig:
     region: str | None
     system_pool: NodePool | None
     worker_pool: NodePool | None
+    doks_version: str | None
+    """DigitalOcean only: the pinned DOKS version slug (``1.33.1-do.0``)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +200,15 @@ class EvolutionConfig:
     population: int
     generations: int
     random_seed: int
+    deadline_seconds: int
+    """``activeDeadlineSeconds`` of each scheduled slot (seconds)."""
+
+
+@dataclass(frozen=True)
+class AlertingConfig:
+    receivers: tuple[str, ...]
+    """Receiver kinds (keys of :data:`ALERT_RECEIVER_SECRETS`), in config order."""
+    slack_channel: str | None
 
 
 @dataclass(frozen=True)
@@ -195,6 +224,7 @@ class StackConfig:
     ray: RayConfig
     api: ApiConfig
     evolution: EvolutionConfig
+    alerting: AlertingConfig
     aws: AwsConfig | None = None
     """Set (and required) exactly when ``cloud`` is ``aws``."""
 
@@ -334,7 +364,16 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
     section = _Section(
         "cluster",
         raw,
-        ("kubernetesVersion", "storageClass", "context", "kubeconfig", "region", "systemPool", "workerPool"),
+        (
+            "kubernetesVersion",
+            "storageClass",
+            "context",
+            "kubeconfig",
+            "region",
+            "systemPool",
+            "workerPool",
+            "doksVersion",
+        ),
     )
     local = cloud == "local"
     for name in ("context", "kubeconfig") if not local else ("region", "systemPool", "workerPool"):
@@ -356,16 +395,28 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
                 f"must be 0 on aws (got {worker_pool.min_nodes}): Karpenter starts worker nodes for pending Ray "
                 "workers; keep workers warm with ray.minWorkers",
             )
+    kubernetes_version = section.str("kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33")
+    doks_version = None
+    if cloud == "digitalocean":
+        doks_version = section.str(
+            "doksVersion", _REQUIRED, _DOKS_VERSION, "must be a DOKS version slug such as 1.33.1-do.0"
+        )
+        if not doks_version.startswith(f"{kubernetes_version}."):
+            raise ConfigError(
+                "cluster.doksVersion",
+                f"must be a {kubernetes_version}.x version (cluster.kubernetesVersion), got {doks_version!r}",
+            )
+    elif section.raw.get("doksVersion") is not None:
+        raise ConfigError("cluster.doksVersion", f"does not apply to cloud {cloud!r}")
     return ClusterConfig(
-        kubernetes_version=section.str(
-            "kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33"
-        ),
+        kubernetes_version=kubernetes_version,
         storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
         context=section.str("context", None) if local else None,
         kubeconfig_path=section.str("kubeconfig", None) if local else None,
         region=None if local else section.str("region", _REQUIRED),
         system_pool=system_pool,
         worker_pool=worker_pool,
+        doks_version=doks_version,
     )
 
 
@@ -583,7 +634,9 @@ def _schedule(key: str, value: Any) -> str:
 
 
 def _evolution(raw: Any) -> EvolutionConfig:
-    section = _Section("evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed"))
+    section = _Section(
+        "evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed", "deadlineSeconds")
+    )
     symbols = section.raw.get("symbols")
     if not isinstance(symbols, list) or not symbols:
         raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
@@ -597,7 +650,27 @@ def _evolution(raw: Any) -> EvolutionConfig:
         population=section.int("population", 50, 2, 100_000),
         generations=section.int("generations", 10, 1, 100_000),
         random_seed=section.int("randomSeed", _REQUIRED, 0, 2**32 - 1),
+        deadline_seconds=section.int("deadlineSeconds", 10800, 600, 604800),
     )
+
+
+def _alerting(raw: Any) -> AlertingConfig:
+    section = _Section("alerting", raw, ("receivers", "slackChannel"))
+    receivers = section.raw.get("receivers", [])
+    kinds = ", ".join(ALERT_RECEIVER_SECRETS)
+    if not isinstance(receivers, list) or any(r not in ALERT_RECEIVER_SECRETS for r in receivers):
+        raise ConfigError("alerting.receivers", f"must be a list of receivers among {kinds}, got {receivers!r}")
+    if len(set(receivers)) != len(receivers):
+        raise ConfigError("alerting.receivers", f"must not repeat a receiver, got {receivers!r}")
+    slack = "slack" in receivers
+    if not slack and section.raw.get("slackChannel") is not None:
+        raise ConfigError("alerting.slackChannel", "applies only with the slack receiver in alerting.receivers")
+    channel = (
+        section.str("slackChannel", _REQUIRED, _SLACK_CHANNEL, "must be a Slack channel such as #alerts")
+        if slack
+        else None
+    )
+    return AlertingConfig(receivers=tuple(receivers), slack_channel=channel)
 
 
 def parse(raw: Mapping[str, Any]) -> StackConfig:
@@ -632,11 +705,22 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         api=_api(raw.get("api")),
         evolution=_evolution(raw.get("evolution")),
         aws=_aws(raw.get("aws"), cloud),
+        alerting=_alerting(raw.get("alerting")),
     )
 
 
 SCALAR_KEYS: tuple[str, ...] = ("cloud", "namespace", "image", "costCeilingUsdPerHour")
-OBJECT_KEYS: tuple[str, ...] = ("cluster", "redis", "timescaledb", "monitoring", "ray", "api", "evolution", "aws")
+OBJECT_KEYS: tuple[str, ...] = (
+    "cluster",
+    "redis",
+    "timescaledb",
+    "monitoring",
+    "ray",
+    "api",
+    "evolution",
+    "alerting",
+    "aws",
+)
 
 
 def load() -> StackConfig:
@@ -662,3 +746,9 @@ def require_secret(key: str) -> pulumi.Output[str]:
             key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>"
         )
     return config.require_secret(key)
+
+
+def receiver_secrets(alerting: AlertingConfig) -> dict[str, pulumi.Output[str]]:
+    """The secret URL or key of each configured Alertmanager receiver, by receiver kind; each must be set with
+    ``pulumi config set --secret`` (:func:`require_secret`)."""
+    return {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}

@@ -1,4 +1,5 @@
-"""The whole stack: platform → namespace → state (Redis, TimescaleDB) → monitoring → settings → Ray → workload.
+"""The whole stack: platform → namespace → metrics-server → state (Redis, TimescaleDB) → monitoring → settings → Ray
+→ workload.
 
 Every in-cluster resource waits for the platform's readiness resources (:attr:`Platform.ready`): the namespace and
 each top-level component take them as ``depends_on``. A component's children register only after the component,
@@ -17,6 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, platforms
+from infra.components.common import settings_checksum
+from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
+from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.ray import Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
@@ -37,7 +41,15 @@ def check_cost(config: StackConfig, estimate: float) -> None:
         )
 
 
-def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
+MANAGED_CONTROL_PLANE_CLOUDS = frozenset({"digitalocean", "aws"})
+"""Clouds whose control plane (etcd, scheduler, controller-manager, kube-proxy metrics) is the provider's, not
+scrapeable from the cluster."""
+
+
+def build(
+    config: StackConfig, api_token: pulumi.Output[str], receiver_secrets: dict[str, pulumi.Output[str]]
+) -> dict[str, Any]:
+    """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
     check_cost(config, platforms.hourly_cost(config))
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
@@ -47,12 +59,21 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(provider=platform.provider, depends_on=platform.ready),
     ).metadata.name
 
+    metrics_server = MetricsServer(
+        "metrics-server", MetricsServerArgs(platform.system, platform.kubelet_insecure_tls), on_cluster
+    )
     redis_url = platform.redis_url
     if redis_url is None:
         redis_url = Redis(
             "redis", RedisArgs(namespace, config.redis, platform.storage_class, platform.stateful), on_cluster
         ).url
     database_url = platform.database_url
+    database_ready: list[pulumi.Resource] = []
+    if platform.database_admin is not None:
+        grant = DatabaseGrant(
+            "database-grant", DatabaseGrantArgs(namespace, platform.database_admin, platform.system), on_cluster
+        )
+        database_ready.append(grant.job)
     if database_url is None:
         database_url = TimescaleDB(
             "timescaledb",
@@ -69,6 +90,9 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             redis_in_cluster=platform.redis_url is None,
             timescaledb_in_cluster=platform.database_url is None,
             ray_drivers=len(config.evolution.symbols),
+            alerting=config.alerting,
+            receiver_secrets=receiver_secrets,
+            managed_control_plane=config.cloud in MANAGED_CONTROL_PLANE_CLOUDS,
         ),
         on_cluster,
     )
@@ -92,6 +116,8 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             workers=platform.workers,
             app_env=settings.env,
             drivers=len(config.evolution.symbols),
+            settings_checksum=settings_checksum(settings.data),
+            database_ready=database_ready,
         ),
         on_cluster,
     )
@@ -108,6 +134,8 @@ def build(config: StackConfig, api_token: pulumi.Output[str]) -> dict[str, Any]:
             ray_auth_env=ray.auth_env,
             ray_dashboard_url=ray.dashboard_url,
             scheduling=platform.system,
+            metrics_api=metrics_server.release,
+            database_ready=database_ready,
         ),
         on_cluster,
     )

@@ -19,6 +19,21 @@ from infra import labels
 
 VALUES_DIR = Path(__file__).parent / "values"
 
+TMP_DIR = "/tmp"
+"""Where every pod that runs the workload image mounts a writable emptyDir (the image's working directory too)."""
+GENEPOOL_HOME = f"{TMP_DIR}/genepool"
+"""``GENEPOOL_HOME`` of every pod that runs genepool: the embedded store, runs and caches go under the writable
+:data:`TMP_DIR` volume, never under the read-only root filesystem."""
+TMP_VOLUME = {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}
+TMP_MOUNT = {"name": "tmp", "mountPath": TMP_DIR}
+WORKLOAD_ENV = [
+    {"name": "GENEPOOL_HOME", "value": GENEPOOL_HOME},
+    {"name": "NUMBA_CACHE_DIR", "value": f"{TMP_DIR}/numba-cache"},
+    {"name": "HOME", "value": TMP_DIR},
+]
+"""Env of every container that runs genepool: its home, Numba's cache and ``$HOME``, all on the :data:`TMP_DIR`
+volume."""
+
 
 def pod_security(user: int) -> dict[str, Any]:
     """Pod-level security context: a fixed non-root user and group, volumes owned by that group."""

@@ -9,6 +9,15 @@
   and the ``ray-drivers`` PodMonitor for the evolution drivers' metrics ports on the Ray head (``evolve-<i>``); all
   carry ``release: kube-prometheus-stack``, the label the chart's Prometheus selects on.
 - Every ``infra/monitoring/dashboards/*.json`` ships as a ConfigMap the Grafana sidecar provisions.
+- Alertmanager: ``values/alertmanager.yaml`` (default route, inhibition rules) plus the receivers named in
+  ``genepool:alerting`` (:func:`alertmanager_config`), written whole into the Secret ``alertmanager-genepool`` that
+  the chart's Alertmanager reads (``alertmanagerSpec.configSecret``): receiver URLs and keys come from secret stack
+  config and appear in no Helm value, manifest or output.
+- On a managed control plane (EKS, DOKS) etcd, kube-scheduler, kube-controller-manager and kube-proxy cannot be
+  scraped from the cluster: their scrapes and the chart's rules for them are off, instead of "down" alerts firing
+  forever. A local cluster keeps them.
+- Grafana's volume is ReadWriteOnce: its Deployment uses the Recreate strategy (a rolling update would wait forever
+  for the new pod to mount the volume the old one holds).
 """
 
 from __future__ import annotations
@@ -24,12 +33,25 @@ import yaml
 from infra import labels, versions
 from infra.components.common import deep_merge, load_values, password
 from infra.components.ray import driver_metrics_port_name
-from infra.config import MonitoringConfig, quantity_bytes
+from infra.config import AlertingConfig, MonitoringConfig, quantity_bytes
 from infra.platforms import Scheduling
 
 MONITORING_DIR = Path(__file__).resolve().parent.parent / "monitoring"
 ALERTS_FILE = MONITORING_DIR / "alerts.yaml"
 DASHBOARDS_DIR = MONITORING_DIR / "dashboards"
+ALERTMANAGER_SECRET = "alertmanager-genepool"
+"""The Secret holding the whole Alertmanager configuration (key :data:`ALERTMANAGER_CONFIG_KEY`)."""
+ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"
+CONTROL_PLANE_COMPONENTS = ("kubeEtcd", "kubeScheduler", "kubeControllerManager", "kubeProxy")
+"""kube-prometheus-stack's scrape configs of control-plane components."""
+CONTROL_PLANE_RULE_GROUPS = (
+    "etcd",
+    "kubeSchedulerAlerting",
+    "kubeSchedulerRecording",
+    "kubeControllerManager",
+    "kubeProxy",
+)
+"""kube-prometheus-stack's ``defaultRules.rules`` groups about those components."""
 RAY_METRICS_PORT = "metrics"
 """Name of the container port KubeRay gives Ray's metrics endpoint (8080) on every Ray node."""
 
@@ -45,8 +67,39 @@ def alert_groups(redis_in_cluster: bool, timescaledb_in_cluster: bool) -> list[d
     return [{**group, "rules": [rule for rule in group["rules"] if rule.get("alert") not in skip]} for group in groups]
 
 
+def alertmanager_config(alerting: AlertingConfig, secrets: dict[str, str]) -> dict:
+    """The Alertmanager configuration: ``values/alertmanager.yaml`` with the receiver ``genepool`` (Slack and webhook,
+    every alert) and, with PagerDuty, ``genepool-page`` (the same plus PagerDuty) routed the critical alerts.
+    ``secrets`` holds each configured receiver's URL or key by kind (plain text: call this inside ``apply``)."""
+    config = load_values("alertmanager.yaml")
+    notify: dict[str, list[dict]] = {}
+    if "slack" in alerting.receivers:
+        notify["slack_configs"] = [
+            {
+                "api_url": secrets["slack"],
+                "channel": alerting.slack_channel,
+                "send_resolved": True,
+                "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})",
+                "text": "{{ range .Alerts }}{{ .Annotations.summary }}: {{ .Annotations.description }}\n{{ end }}",
+            }
+        ]
+    if "webhook" in alerting.receivers:
+        notify["webhook_configs"] = [{"url": secrets["webhook"], "send_resolved": True}]
+    config["receivers"].append({"name": "genepool", **notify})
+    if "pagerduty" in alerting.receivers:
+        page = [{"routing_key": secrets["pagerduty"], "send_resolved": True}]
+        config["receivers"].append({"name": "genepool-page", **notify, "pagerduty_configs": page})
+        config["route"]["routes"].append({"receiver": "genepool-page", "matchers": ['severity = "critical"']})
+    return config
+
+
 def helm_values(
-    config: MonitoringConfig, storage_class: str, scheduling: Scheduling, grafana_secret: pulumi.Input[str]
+    config: MonitoringConfig,
+    storage_class: str,
+    scheduling: Scheduling,
+    grafana_secret: pulumi.Input[str],
+    alertmanager_secret: pulumi.Input[str],
+    managed_control_plane: bool,
 ) -> dict:
     placement = {"nodeSelector": scheduling.node_selector, "tolerations": scheduling.tolerations}
     retention_size_gb = int(0.9 * quantity_bytes(config.volume_size) / 2**30)
@@ -67,7 +120,9 @@ def helm_values(
                 },
             }
         },
-        "alertmanager": {"alertmanagerSpec": placement},
+        "alertmanager": {
+            "alertmanagerSpec": {**placement, "useExistingSecret": True, "configSecret": alertmanager_secret}
+        },
         "prometheusOperator": placement,
         "grafana": {
             **placement,
@@ -76,6 +131,9 @@ def helm_values(
         },
         "kube-state-metrics": placement,
     }
+    if managed_control_plane:
+        computed.update({component: {"enabled": False} for component in CONTROL_PLANE_COMPONENTS})
+        computed["defaultRules"] = {"rules": dict.fromkeys(CONTROL_PLANE_RULE_GROUPS, False)}
     return deep_merge(load_values("kube-prometheus-stack.yaml"), computed)
 
 
@@ -87,6 +145,11 @@ class MonitoringArgs:
     scheduling: Scheduling
     redis_in_cluster: bool
     timescaledb_in_cluster: bool
+    alerting: AlertingConfig
+    receiver_secrets: dict[str, pulumi.Output[str]]
+    """The configured receivers' URLs/keys by kind (secret Outputs)."""
+    managed_control_plane: bool
+    """The cloud runs the control plane: do not scrape (or alert on) etcd, scheduler, controller-manager, kube-proxy."""
     ray_drivers: int = 0
     """Scheduled evolution drivers whose metrics ports (``evolve-<i>``) the ``ray-drivers`` PodMonitor scrapes."""
 
@@ -111,6 +174,17 @@ class Monitoring(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": password(f"{name}-grafana-password", self)},
             opts=child,
         )
+
+        def render(secrets: dict[str, str]) -> pulumi.Output[str]:
+            return pulumi.Output.secret(yaml.safe_dump(alertmanager_config(args.alerting, secrets), sort_keys=False))
+
+        rendered: pulumi.Output[str] = pulumi.Output.all(**args.receiver_secrets).apply(render)
+        alertmanager = k8s.core.v1.Secret(
+            f"{name}-alertmanager-config",
+            metadata={"name": ALERTMANAGER_SECRET, "namespace": namespace, "labels": labels.PART_OF},
+            string_data={ALERTMANAGER_CONFIG_KEY: rendered},
+            opts=child,
+        )
         self.release = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
             k8s.helm.v3.ReleaseArgs(
@@ -119,7 +193,14 @@ class Monitoring(pulumi.ComponentResource):
                 version=versions.KUBE_PROMETHEUS_STACK_VERSION,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBE_PROMETHEUS_STACK_REPO),
                 namespace=namespace,
-                values=helm_values(args.config, args.storage_class, args.scheduling, admin.metadata.name),
+                values=helm_values(
+                    args.config,
+                    args.storage_class,
+                    args.scheduling,
+                    admin.metadata.name,
+                    alertmanager.metadata.name,
+                    args.managed_control_plane,
+                ),
                 atomic=True,
                 timeout=900,
             ),

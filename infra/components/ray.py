@@ -9,7 +9,14 @@
 - In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones. The worker
   group sets no ``replicas`` (KubeRay keeps it within min/max): the autoscaler owns the count, so ``pulumi up``
   never scales workers down under a running evolution.
-- PodDisruptionBudgets: no voluntary eviction of the head; workers drain one at a time.
+- Upgrades: ``upgradeStrategy: Recreate`` (KubeRay >= 1.6.0): when the RayCluster spec changes (a new
+  ``genepool:image``, settings, resources), KubeRay deletes every Ray pod and creates them from the new spec, so the
+  head, where drivers run, never keeps old code. A running evolution's job dies with the head; its scheduled slot's
+  submitter notices and resubmits it with ``--resume`` from its database checkpoint (``workloads.schedule``).
+- Disruption: the head has no PodDisruptionBudget (one pod: a budget could only block or allow every drain), so a
+  deliberate ``kubectl drain`` or a managed node-group upgrade moves it; its pod carries
+  ``karpenter.sh/do-not-disrupt`` and ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`` so neither autoscaler
+  moves it on its own to consolidate nodes. Workers drain one at a time (PDB ``maxUnavailable: 1``).
 - Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
   Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
 - Ray's metrics (port 8080, named ``metrics``) are scraped by the PodMonitor in ``monitoring.py``.
@@ -28,10 +35,24 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels, versions
-from infra.components.common import container_security, deep_merge, load_values, password, pod_security, resources
+from infra.components.common import (
+    SETTINGS_CHECKSUM_ANNOTATION,
+    TMP_MOUNT,
+    WORKLOAD_ENV,
+    container_security,
+    deep_merge,
+    load_values,
+    password,
+    pod_security,
+    resources,
+)
 from infra.config import RayConfig
 from infra.platforms import Scheduling
 
+RAY_TMP_VOLUME = {"name": "tmp", "emptyDir": {}}
+"""The Ray pods' /tmp (``common.TMP_MOUNT``): Ray's session directory and logs (``/tmp/ray``) and ``GENEPOOL_HOME``.
+No size limit: Ray's logs on a long-lived head would otherwise get the pod evicted; they already lived unbounded in
+the container's writable layer before."""
 RAY_UID = 1000
 """The ``ray`` user of the rayproject/ray base image (and so of the workload image)."""
 CLIENT_PORT = 10001
@@ -55,6 +76,14 @@ def driver_metrics_port_name(index: int) -> str:
     """Name of :func:`driver_metrics_port` on the head container (what the PodMonitor scrapes)."""
     return f"evolve-{index}"
 
+
+HEAD_ANNOTATIONS = {
+    "karpenter.sh/do-not-disrupt": "true",
+    "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+}
+"""Keep Karpenter and the Cluster Autoscaler from evicting the head to consolidate nodes (drains still move it)."""
+UPGRADE_STRATEGY = {"type": "Recreate"}
+"""RayCluster ``spec.upgradeStrategy``: recreate all pods when the spec changes (KubeRay >= 1.6.0)."""
 
 HEAD_HEALTH = (
     "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
@@ -111,6 +140,12 @@ class RayArgs:
     """``GENEPOOL_*`` settings for drivers (jobs run their entrypoint on the head) and workers."""
     drivers: int = 0
     """Scheduled evolution drivers (one per symbol): the head declares :func:`driver_metrics_port` for each."""
+    settings_checksum: pulumi.Input[str] | None = None
+    """``common.settings_checksum`` of what ``app_env`` refers to: on both pod templates, so a settings change is a
+    spec change and recreates the Ray pods."""
+    database_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What must complete before drivers may use the database (a managed database's grant step): the RayCluster
+    waits for it."""
 
 
 class Ray(pulumi.ComponentResource):
@@ -158,7 +193,7 @@ class Ray(pulumi.ComponentResource):
                 "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}},
             },
         ]
-        env = [*self.auth_env, *args.app_env]
+        env = [*self.auth_env, *args.app_env, *WORKLOAD_ENV]
         config = args.config
         head = {
             "name": "ray-head",
@@ -176,6 +211,7 @@ class Ray(pulumi.ComponentResource):
             ],
             "resources": resources(config.head_cpu, config.head_memory),
             "securityContext": container_security(),
+            "volumeMounts": [TMP_MOUNT],
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
             **probes(HEAD_HEALTH),
         }
@@ -186,19 +222,30 @@ class Ray(pulumi.ComponentResource):
             "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
             "resources": resources(config.worker_cpu, config.worker_memory),
             "securityContext": container_security(),
+            "volumeMounts": [TMP_MOUNT],
             "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
             **probes(WORKER_HEALTH),
         }
+        checksum = {} if args.settings_checksum is None else {SETTINGS_CHECKSUM_ANNOTATION: args.settings_checksum}
         self.head_template = {
-            "metadata": {"labels": labels.PART_OF, "annotations": args.head.annotations},
-            "spec": {"securityContext": pod_security(RAY_UID), **scheduling_fields(args.head), "containers": [head]},
+            "metadata": {
+                "labels": labels.PART_OF,
+                "annotations": {**args.head.annotations, **HEAD_ANNOTATIONS, **checksum},
+            },
+            "spec": {
+                "securityContext": pod_security(RAY_UID),
+                **scheduling_fields(args.head),
+                "volumes": [RAY_TMP_VOLUME],
+                "containers": [head],
+            },
         }
         self.worker_template = {
-            "metadata": {"labels": labels.PART_OF, "annotations": args.workers.annotations},
+            "metadata": {"labels": labels.PART_OF, "annotations": {**args.workers.annotations, **checksum}},
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.workers),
                 "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
+                "volumes": [RAY_TMP_VOLUME],
                 "containers": [worker],
             },
         }
@@ -209,6 +256,7 @@ class Ray(pulumi.ComponentResource):
             metadata={**meta, "name": labels.RAY_CLUSTER},
             spec={
                 "rayVersion": versions.RAY_VERSION,
+                "upgradeStrategy": UPGRADE_STRATEGY,
                 "enableInTreeAutoscaling": True,
                 "autoscalerOptions": {
                     "upscalingMode": "Default",
@@ -232,18 +280,9 @@ class Ray(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator, *args.database_ready]),
         )
         cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-head-pdb",
-            metadata={**meta, "name": "ray-head"},
-            spec={
-                "maxUnavailable": 0,
-                "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "head"}},
-            },
-            opts=child,
-        )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-workers-pdb",
             metadata={**meta, "name": "ray-workers"},

@@ -10,26 +10,28 @@ The pod template carries ``genepool.io/settings-checksum``, the SHA-256 of every
 ConfigMap hold plus the API token (``common.settings_checksum``, shown in previews as a plain digest, not
 ``[secret]``: the docstring there says why that is safe), so changing any of them changes the template and the
 Deployment rolls. The Ray token is generated once and not covered. The evolution CronJobs need no checksum: each run
-starts a fresh pod, which reads the current settings (and its submitter reads only the Ray token anyway). The Ray
-head and workers also read the settings, but KubeRay does not by default recreate RayCluster pods when their template
-changes (ours sets no upgrade strategy), so an annotation there would change nothing: after a settings change,
-restart the Ray cluster.
+starts a fresh pod, which reads the current settings. The Ray head and workers carry the same checksum on their pod
+templates: the RayCluster recreates its pods on any spec change (``upgradeStrategy: Recreate``, ``ray.py``).
 
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
-``ray job submit`` against the long-lived RayCluster with ``genepool evolve --symbol S --population P --generations G
---random-seed R --backend ray --metrics-port M`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on
-the head while the run lasts). The CronJob is a permanent object (no self-deleting RayJob that would make every
-later ``pulumi up`` drift); ``concurrencyPolicy: Forbid`` keeps two runs of one symbol from overlapping, and
-``ray job submit`` waits for the job, so the Job's status is the run's status. The driver runs on the Ray head,
-which carries the same ``GENEPOOL_*`` settings as the API.
+``genepool schedule submit`` (:mod:`workloads.schedule`) against the long-lived RayCluster's job API with ``genepool
+evolve --symbol S --population P --generations G --random-seed R --backend ray --metrics-port M --checkpoints
+database`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on the head while the run lasts). The
+submitter reads its Job's name (``<cronjob>-<scheduled minute>``, downward API) and derives the slot's submission id
+and run id from it, so a retried submitter pod attaches to the slot's job instead of starting another, a slot whose
+job died is re-submitted with ``--resume`` (checkpoints are in the database, so they survive a head restart), and the
+submitter exits with the job's outcome. ``activeDeadlineSeconds`` (``evolution.deadlineSeconds``) bounds a slot;
+at the deadline the submitter stops the slot's job, so a hung run cannot block later slots under
+``concurrencyPolicy: Forbid``. The CronJob is a permanent object (no self-deleting RayJob that would make every later
+``pulumi up`` drift). The driver runs on the Ray head, which carries the same ``GENEPOOL_*`` settings as the API.
 
 Every pod runs as the image's non-root ``ray`` user (uid 1000), read-only root filesystem where the process allows
-it (Numba's cache goes to an emptyDir at /tmp).
+it: ``GENEPOOL_HOME``, Numba's cache and ``$HOME`` live on an emptyDir at /tmp (``common.WORKLOAD_ENV``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -38,6 +40,9 @@ import pulumi_kubernetes as k8s
 from infra import labels
 from infra.components.common import (
     SETTINGS_CHECKSUM_ANNOTATION,
+    TMP_MOUNT,
+    TMP_VOLUME,
+    WORKLOAD_ENV,
     container_security,
     pod_security,
     resources,
@@ -50,12 +55,12 @@ from infra.platforms import Scheduling
 PORT = 8000
 API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 """The bearer token the API requires on non-health endpoints."""
-TMP_ENV = [{"name": "NUMBA_CACHE_DIR", "value": "/tmp/numba-cache"}, {"name": "HOME", "value": "/tmp"}]
 
 
 def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
     """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend, serving its metrics on
-    ``metrics_port`` (of the Ray head, where the driver runs)."""
+    ``metrics_port`` (of the Ray head, where the driver runs), checkpointing to the database (a restarted head loses
+    its files). The submitter adds the slot's ``--run-id`` or ``--resume``."""
     return [
         "genepool",
         "evolve",
@@ -71,6 +76,32 @@ def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> l
         "ray",
         "--metrics-port",
         str(metrics_port),
+        "--checkpoints",
+        "database",
+    ]
+
+
+JOB_NAME_ENV = {
+    "name": "JOB_NAME",
+    "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}},
+}
+"""The submitter pod's Job name (``<cronjob>-<scheduled minute since the epoch>``): what its slot is derived from."""
+
+
+def submit_command(symbol: str, config: EvolutionConfig, dashboard_url: pulumi.Input[str], metrics_port: int) -> list:
+    """The CronJob container's args: ``genepool schedule submit`` of the slot's ``genepool evolve``."""
+    return [
+        "genepool",
+        "schedule",
+        "submit",
+        "--address",
+        dashboard_url,
+        "--symbol",
+        symbol,
+        "--job-name",
+        "$(JOB_NAME)",
+        "--",
+        *evolve_command(symbol, config, metrics_port),
     ]
 
 
@@ -96,6 +127,11 @@ class WorkloadArgs:
     ray_auth_env: list[dict[str, Any]]
     ray_dashboard_url: pulumi.Input[str]
     scheduling: Scheduling
+    metrics_api: pulumi.Resource
+    """What serves the resource metrics API (metrics-server): the HPA is created after it."""
+    database_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What must complete before anything uses the database (a managed database's grant step): the API Deployment
+    and the evolution CronJobs wait for it."""
 
 
 class Workload(pulumi.ComponentResource):
@@ -104,6 +140,7 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Workload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        uses_database = pulumi.ResourceOptions(parent=self, depends_on=args.database_ready)
         selector = labels.app(labels.API)
         meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
         api_token = pulumi.Output.secret(args.api_token)
@@ -122,14 +159,14 @@ class Workload(pulumi.ComponentResource):
             "securityContext": pod_security(RAY_UID),
             "nodeSelector": args.scheduling.node_selector,
             "tolerations": args.scheduling.tolerations,
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+            "volumes": [TMP_VOLUME],
         }
-        tmp_mount = [{"name": "tmp", "mountPath": "/tmp"}]
+        tmp_mount = [TMP_MOUNT]
         api_container = {
             "name": "api",
             "image": args.image,
             "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
-            "env": [*args.settings_env, *args.ray_auth_env, token_env, *TMP_ENV],
+            "env": [*args.settings_env, *args.ray_auth_env, token_env, *WORKLOAD_ENV],
             "ports": [{"name": "http", "containerPort": PORT}],
             "resources": resources(
                 args.api.cpu_request, args.api.memory_request, args.api.cpu_limit, args.api.memory_limit
@@ -168,7 +205,7 @@ class Workload(pulumi.ComponentResource):
                     "spec": {**pod_common, "containers": [api_container]},
                 },
             },
-            opts=child,
+            opts=uses_database,
         )
         k8s.core.v1.Service(
             f"{name}-api-service",
@@ -203,7 +240,7 @@ class Workload(pulumi.ComponentResource):
                     },
                 ],
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.metrics_api]),
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-api-pdb",
@@ -219,16 +256,8 @@ class Workload(pulumi.ComponentResource):
             submit = {
                 "name": "submit",
                 "image": args.image,
-                "args": [
-                    "ray",
-                    "job",
-                    "submit",
-                    "--address",
-                    args.ray_dashboard_url,
-                    "--",
-                    *evolve_command(symbol, args.evolution, driver_metrics_port(index)),
-                ],
-                "env": [*args.ray_auth_env, *TMP_ENV],
+                "args": submit_command(symbol, args.evolution, args.ray_dashboard_url, driver_metrics_port(index)),
+                "env": [*args.settings_env, *args.ray_auth_env, JOB_NAME_ENV, *WORKLOAD_ENV],
                 "resources": resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,
@@ -246,6 +275,7 @@ class Workload(pulumi.ComponentResource):
                     "jobTemplate": {
                         "spec": {
                             "backoffLimit": 1,
+                            "activeDeadlineSeconds": args.evolution.deadline_seconds,
                             "template": {
                                 "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
                                 "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]},
@@ -253,7 +283,7 @@ class Workload(pulumi.ComponentResource):
                         }
                     },
                 },
-                opts=child,
+                opts=uses_database,
             )
         self.api_url = api_url(args.namespace)
         self.register_outputs({"api_url": self.api_url})

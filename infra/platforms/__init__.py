@@ -22,6 +22,19 @@ class Scheduling:
 
 
 @dataclass(frozen=True)
+class DatabaseAdmin:
+    """The managed PostgreSQL's admin connection (every value a secret Output) and the app's user, for the one-off
+    grant step that runs as the admin before anything uses the database (``components/database_grant.py``)."""
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[str]
+    database: pulumi.Output[str]
+    user: pulumi.Output[str]
+    password: pulumi.Output[str]
+    app_user: str
+
+
+@dataclass(frozen=True)
 class Platform:
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
@@ -47,6 +60,10 @@ class Platform:
     """Secret output when the platform gives a managed Redis, else None (deploy it in-cluster)."""
     database_url: pulumi.Output[str] | None = None
     """Secret output when the platform gives a managed PostgreSQL with timescaledb, else None."""
+    database_admin: DatabaseAdmin | None = None
+    """Set when the managed database needs grants made as its admin before the app user can migrate it."""
+    kubelet_insecure_tls: bool = False
+    """The kubelets serve self-signed certificates (kind): metrics-server must not verify them."""
 
 
 def hourly_cost(config: StackConfig) -> float:

@@ -1,10 +1,18 @@
 """Platform ``digitalocean``: a DOKS cluster in its own VPC, managed PostgreSQL (it has the timescaledb extension)
 and managed Valkey (Redis-compatible; DigitalOcean's successor to its managed Redis) when asked for.
 
-Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and
-the Ray head; the workers pool (``genepool.io/pool=workers``) runs Ray workers and may scale to zero. DigitalOcean
-has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here). The managed
-databases accept connections only from the cluster (database firewalls) over the VPC, with TLS.
+The control plane runs the DOKS version pinned in ``genepool:cluster.doksVersion`` (upgrades are a deliberate config
+change; ``auto_upgrade`` off). Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs
+operators, databases, the API and the Ray head; the workers pool (``genepool.io/pool=workers``, tainted
+``genepool.io/pool=workers:NoSchedule``, which only Ray workers tolerate) runs Ray workers and may scale to zero.
+DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
+
+The kubeconfig is read on every run through the ``get_kubernetes_cluster`` data source: the one in the cluster
+resource's state carries a token that expires after 7 days, after which preview/up could not reach the cluster.
+
+The managed databases accept connections only from the cluster (database firewalls) over the VPC, with TLS. The
+database ``genepool`` is owned by the admin (``doadmin``) and PostgreSQL 15+ gives other users no CREATE on schema
+``public``, so the platform hands the admin connection to the grant step (:class:`~infra.platforms.DatabaseAdmin`).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
 from infra.config import NodePool, StackConfig, required
-from infra.platforms import Platform, Scheduling
+from infra.platforms import DatabaseAdmin, Platform, Scheduling
 from infra.platforms.prices import DIGITALOCEAN, price
 
 POOL_LABEL = "genepool.io/pool"
@@ -22,6 +30,8 @@ POSTGRES_VERSION = "16"
 VALKEY_VERSION = "8"
 DATABASE = "genepool"
 USER = "genepool"
+WORKERS_TAINT = {"key": POOL_LABEL, "value": "workers", "effect": "NoSchedule"}
+"""On the workers pool: only pods that tolerate it (the Ray workers) schedule there."""
 
 
 def node_pool_args(pool: NodePool, name: str) -> dict:
@@ -57,23 +67,30 @@ def build(config: StackConfig) -> Platform:
     system = required(cluster_config.system_pool, "cluster.systemPool")
     workers = required(cluster_config.worker_pool, "cluster.workerPool")
     vpc = do.Vpc("vpc", name=f"genepool-{pulumi.get_stack()}", region=region)
-    version = do.get_kubernetes_versions_output(version_prefix=f"{cluster_config.kubernetes_version}.")
     cluster = do.KubernetesCluster(
         "cluster",
         name=f"genepool-{pulumi.get_stack()}",
         region=region,
-        version=version.latest_version,
+        version=required(cluster_config.doks_version, "cluster.doksVersion"),
         vpc_uuid=vpc.id,
         auto_upgrade=False,
         surge_upgrade=True,
         node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
     )
-    worker_pool = do.KubernetesNodePool("workers", cluster_id=cluster.id, **node_pool_args(workers, "workers"))
-    kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
+    worker_pool = do.KubernetesNodePool(
+        "workers",
+        cluster_id=cluster.id,
+        taints=[do.KubernetesNodePoolTaintArgs(**WORKERS_TAINT)],
+        **node_pool_args(workers, "workers"),
+    )
+    fresh = do.get_kubernetes_cluster_output(name=cluster.name, opts=pulumi.InvokeOutputOptions(depends_on=[cluster]))
+    # Read after the cluster exists: on a first preview the result is unknown instead of a failed lookup.
+    kubeconfig = pulumi.Output.secret(fresh.kube_configs[0].raw_config)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
     database_url: pulumi.Output[str] | None = None
     redis_url: pulumi.Output[str] | None = None
+    database_admin: DatabaseAdmin | None = None
     if config.timescaledb.managed:
         postgres = do.DatabaseCluster(
             "timescaledb",
@@ -105,6 +122,14 @@ def build(config: StackConfig) -> Platform:
                 database.name,
                 "?sslmode=require",
             )
+        )
+        database_admin = DatabaseAdmin(
+            host=pulumi.Output.secret(postgres.private_host),
+            port=pulumi.Output.secret(postgres.port.apply(lambda port: str(int(port)))),
+            database=pulumi.Output.secret(database.name),
+            user=pulumi.Output.secret(postgres.user),
+            password=pulumi.Output.secret(postgres.password),
+            app_user=USER,
         )
     if config.redis.managed:
         valkey = do.DatabaseCluster(
@@ -142,9 +167,13 @@ def build(config: StackConfig) -> Platform:
         system=system_scheduling,
         head=system_scheduling,
         stateful=system_scheduling,
-        workers=Scheduling(node_selector={POOL_LABEL: "workers"}),
+        workers=Scheduling(
+            node_selector={POOL_LABEL: "workers"},
+            tolerations=[{**WORKERS_TAINT, "operator": "Equal"}],
+        ),
         ready=[cluster, worker_pool],
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
         database_url=database_url,
+        database_admin=database_admin,
     )

@@ -1,8 +1,10 @@
 """Platform ``local``: an existing kind/k3d/minikube cluster reached through a kubeconfig context.
 
 The kubeconfig is read the way kubectl reads it: ``genepool:cluster.kubeconfig`` if set, else the first file in
-``$KUBECONFIG``, else ``~/.kube/config``. Nothing is created at the cluster level; every pod schedules anywhere
-(no node pools, no spot), and the estimated cost is 0.
+``$KUBECONFIG``, else ``~/.kube/config``. Only the selected context (``genepool:cluster.context``, else the file's
+current context) with its cluster and user goes into the provider, the state and the ``kubeconfig`` output: never
+the credentials of every other cluster in the file. Nothing is created at the cluster level; every pod schedules
+anywhere (no node pools, no spot), and the estimated cost is 0.
 """
 
 from __future__ import annotations
@@ -25,8 +27,33 @@ def kubeconfig_path(config: StackConfig) -> Path:
     return Path(from_env).expanduser() if from_env else Path.home() / ".kube" / "config"
 
 
+def minimal_kubeconfig(kubeconfig: dict, context: str) -> dict:
+    """``kubeconfig`` reduced to ``context``, its cluster and its user (its current context); fails naming the key
+    when the context refers to a cluster or user the file does not define."""
+
+    def named(kind: str, name: str | None) -> dict:
+        for entry in kubeconfig.get(kind) or []:
+            if entry.get("name") == name:
+                return dict(entry)
+        raise ConfigError(
+            "cluster.context", f"context {context!r} refers to {kind[:-1]} {name!r}, which is not defined"
+        )
+
+    entry = named("contexts", context)
+    details = entry.get("context") or {}
+    return {
+        "apiVersion": kubeconfig.get("apiVersion", "v1"),
+        "kind": "Config",
+        "current-context": context,
+        "contexts": [entry],
+        "clusters": [named("clusters", details.get("cluster"))],
+        "users": [named("users", details.get("user"))],
+    }
+
+
 def read_kubeconfig(config: StackConfig) -> str:
-    """The kubeconfig text; fails naming the key when the file or the configured context is missing."""
+    """The kubeconfig text holding only the selected context (:func:`minimal_kubeconfig`); fails naming the key when
+    the file or the context is missing."""
     path = kubeconfig_path(config)
     if not path.is_file():
         raise ConfigError(
@@ -35,14 +62,15 @@ def read_kubeconfig(config: StackConfig) -> str:
             "$KUBECONFIG, or create the cluster first, e.g. kind create cluster "
             "--name genepool)",
         )
-    text = path.read_text()
-    contexts = [entry.get("name") for entry in (yaml.safe_load(text) or {}).get("contexts") or []]
-    if config.cluster.context and config.cluster.context not in contexts:
+    kubeconfig = yaml.safe_load(path.read_text()) or {}
+    contexts = [entry.get("name") for entry in kubeconfig.get("contexts") or []]
+    context = config.cluster.context or kubeconfig.get("current-context")
+    if not isinstance(context, str) or context not in contexts:
         raise ConfigError(
             "cluster.context",
-            f"context {config.cluster.context!r} is not in {path}; it has: {', '.join(map(str, contexts)) or 'none'}",
+            f"context {context!r} is not in {path}; it has: {', '.join(map(str, contexts)) or 'none'}",
         )
-    return text
+    return yaml.safe_dump(minimal_kubeconfig(kubeconfig, context), sort_keys=False)
 
 
 def build(config: StackConfig) -> Platform:
@@ -61,4 +89,5 @@ def build(config: StackConfig) -> Platform:
         workers=Scheduling(),
         ready=[],
         hourly_cost_usd=0.0,
+        kubelet_insecure_tls=True,
     )

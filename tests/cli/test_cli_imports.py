@@ -45,6 +45,7 @@ COMMANDS = (
     "readiness",
     "health",
     "serve",
+    "schedule",
 )
 
 

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from infra.components.common import WORKLOAD_ENV
 from infra.components.ray import (
     AUTH_MODE_ENV,
     AUTH_TOKEN_VAR,
@@ -21,12 +22,12 @@ from infra.components.ray import (
     WORKER_HEALTH,
     WORKER_START_PARAMS,
 )
-from infra.components.workload import API_TOKEN_ENV, PORT, TMP_ENV
+from infra.components.workload import API_TOKEN_ENV, PORT
 from tests.image.conftest import HARDENED, Podman
 
 pytestmark = pytest.mark.image
 
-POD_ENV = [f"--env={entry['name']}={entry['value']}" for entry in TMP_ENV]
+POD_ENV = [f"--env={entry['name']}={entry['value']}" for entry in WORKLOAD_ENV]
 """The environment every workload pod gets besides the settings (HOME and Numba's cache on the /tmp emptyDir)."""
 READ_ONLY_POD = ("--read-only", "--tmpfs=/tmp:rw,size=1g,mode=1777", *HARDENED, *POD_ENV)
 """The API pod's shape: read-only root, a writable /tmp, hardened, the pod env."""

@@ -31,7 +31,12 @@ from pulumi.runtime.stack import run_pulumi_func
 REPOSITORY = Path(__file__).resolve().parents[2]
 PROGRAM = REPOSITORY / "infra"
 STACKS = ("dev", "staging", "prod")
-TEST_SECRETS = {"genepool:apiToken": "test-api-token-0123456789abcdef"}
+TEST_SECRETS = {
+    "genepool:apiToken": "test-api-token-0123456789abcdef",
+    "genepool:alertSlackWebhookUrl": "https://hooks.slack.invalid/services/T0/B0/test-slack-secret",
+    "genepool:alertPagerdutyRoutingKey": "test-pagerduty-routing-key-0123456789",
+    "genepool:alertWebhookUrl": "https://alerts.example.invalid/hook/test-webhook-secret",
+}
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
 
@@ -58,6 +63,14 @@ class Deployment:
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
+    dependencies: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    """(type, name) of a resource → (type, name) of every resource it waits for (``depends_on`` and inputs that are
+    other resources' outputs), as the engine receives them."""
+    invokes: list[str] = field(default_factory=list)
+    """Tokens of the data-source invokes the program made, in order."""
+
+    def depends_on(self, type_: str, name: str, on_type: str, on_name: str) -> bool:
+        return (on_type, on_name) in self.dependencies.get((type_, name), set())
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -76,11 +89,26 @@ def mock_password(name: str, length: int) -> str:
     return ("generated" + "".join(ch for ch in name if ch.isalnum()))[:length].ljust(length, "0")
 
 
+KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "kind-genepool",
+    "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
+    "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
+    "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
+}
+"""A kubeconfig with the dev stack's context, as kind writes it."""
+
+
+STALE_KUBECONFIG = "kubeconfig stored in the cluster's state: its token expired after 7 days"
+"""What the DOKS cluster resource's ``kubeConfigs[0].rawConfig`` holds under the mocks (the program must not use it)."""
+FRESH_KUBECONFIG = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": "fresh-doks-token"}}]}
+"""What the ``get_kubernetes_cluster`` data source returns under the mocks: a kubeconfig read on this run."""
+
 INVOKES: dict[str, dict[str, Any]] = {
-    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
-        "latestVersion": "1.33.1-do.0",
-        "validVersions": ["1.33.1-do.0", "1.32.5-do.0"],
-        "versionPrefix": "1.33.",
+    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
+        "name": "genepool-staging",
+        "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
     },
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
@@ -95,9 +123,10 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
-        return {"kubeConfigs": [{"rawConfig": yaml.safe_dump(KUBECONFIG)}]}
+        return {"kubeConfigs": [{"rawConfig": STALE_KUBECONFIG}]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
         return {
+            "user": "doadmin" if type_.endswith("DatabaseCluster") else inputs["name"],
             "password": mock_password(name, 24),
             "privateHost": f"private-{name}.db.ondigitalocean.invalid",
             "port": 25060.0,
@@ -117,6 +146,12 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     return {}
 
 
+def urn_type_and_name(urn: str) -> tuple[str, str]:
+    """``(type, name)`` of a resource URN (``urn:pulumi:stack::project::parent$type::name``)."""
+    qualified_type, name = urn.split("::")[-2:]
+    return qualified_type.split("$")[-1], name
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
@@ -129,13 +164,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         if args.token not in INVOKES:
             raise AssertionError(f"the program made an invoke without a mock: {args.token}")
+        self.deployment.invokes.append(args.token)
         return INVOKES[args.token], []
 
 
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, completing each registration :class:`RecordingMocks` recorded with the request's URN,
-    parent URN and dependency URNs. The SDK calls the monitor from worker threads: a lock keeps each registration
-    and its completion together."""
+    parent URN and dependency URNs (also kept by (type, name) in :attr:`Deployment.dependencies`). The SDK calls
+    the monitor from worker threads: a lock keeps each registration and its completion together."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -144,6 +180,9 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method name)
         with self.lock:
+            self.deployment.dependencies[(request.type, request.name)] = {
+                urn_type_and_name(urn) for urn in request.dependencies
+            }
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":
                 last = self.deployment.resources[-1]
@@ -227,17 +266,6 @@ def _deploy(stack: str, config: Mapping[str, Any] | None, secrets: Mapping[str, 
         asyncio.set_event_loop(None)
         loop.close()
     return deployment
-
-
-KUBECONFIG = {
-    "apiVersion": "v1",
-    "kind": "Config",
-    "current-context": "kind-genepool",
-    "contexts": [{"name": "kind-genepool", "context": {"cluster": "kind-genepool", "user": "kind-genepool"}}],
-    "clusters": [{"name": "kind-genepool", "cluster": {"server": "https://127.0.0.1:6443"}}],
-    "users": [{"name": "kind-genepool", "user": {"token": "kind-user-token"}}],
-}
-"""A kubeconfig with the dev stack's context, as kind writes it."""
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ REQUIRED_ALERTS = {
     "HighMemoryUsage",
     "HighCPUUsage",
     "EvolutionStalled",
+    "EvolutionNotSucceeding",
     "NoEvaluations",
     "RayWorkersLost",
     "TargetDown",
@@ -41,7 +42,9 @@ EXPORTER_METRICS = frozenset(
         "pg_stat_database_numbackends",  # postgres_exporter
         "container_memory_working_set_bytes",
         "container_cpu_usage_seconds_total",  # kubelet/cAdvisor (the chart)
-        "kube_pod_container_resource_limits",  # kube-state-metrics (the chart)
+        "kube_pod_container_resource_limits",
+        "kube_cronjob_created",
+        "kube_cronjob_status_last_successful_time",  # kube-state-metrics (the chart)
         "ray_node_cpu_utilization",
         "ray_node_mem_used",
         "ray_node_mem_total",  # Ray nodes (PodMonitor)

@@ -69,6 +69,7 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
         versions.KUBE_PROMETHEUS_STACK_CHART: versions.KUBE_PROMETHEUS_STACK_VERSION,
         versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
         versions.KARPENTER_CHART: versions.KARPENTER_VERSION,
+        versions.METRICS_SERVER_CHART: versions.METRICS_SERVER_VERSION,
     }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2
@@ -123,3 +124,45 @@ def test_api_ray_head_and_database_stay_off_the_workers_pool(stack, owner_prefix
     for spec in specs:
         assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system", "on-demand", "stateful")
         assert not spec.get("tolerations")
+
+
+def test_metrics_server_is_installed_from_the_pinned_chart(stack):
+    _, deployment = stack
+    release = deployment.named("kubernetes:helm.sh/v3:Release", "metrics-server-release").inputs
+    assert (release["chart"], release["version"]) == (versions.METRICS_SERVER_CHART, versions.METRICS_SERVER_VERSION)
+    assert release["namespace"] == "kube-system"
+
+
+def test_the_api_autoscaler_is_created_after_metrics_server(stack):
+    _, deployment = stack
+    assert deployment.depends_on(
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        "workload-api-hpa",
+        "kubernetes:helm.sh/v3:Release",
+        "metrics-server-release",
+    )
+
+
+def test_metrics_server_skips_kubelet_tls_verification_only_on_the_local_cluster(stack):
+    name, deployment = stack
+    values = plain(deployment.named("kubernetes:helm.sh/v3:Release", "metrics-server-release").inputs["values"])
+    assert ("--kubelet-insecure-tls" in values.get("args", [])) == (name == "dev")
+
+
+def test_every_container_running_genepool_has_its_home_on_a_writable_volume(stack):
+    _, deployment = stack
+    image = stack_config(stack[0])["genepool:image"]
+    checked = 0
+    for owner, spec, container, _ in all_containers(deployment):
+        if container["image"] != image:
+            continue
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        home = env.get("GENEPOOL_HOME")
+        assert home, (owner, container["name"])
+        mount = next((path for path in mounts if home.startswith(path.rstrip("/") + "/")), None)
+        assert mount is not None, (owner, container["name"], home)
+        assert "emptyDir" in volumes[mounts[mount]], (owner, container["name"])
+        checked += 1
+    assert checked >= 3

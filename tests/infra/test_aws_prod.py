@@ -178,7 +178,7 @@ def test_on_demand_pool_runs_the_ray_head_and_is_never_disrupted(prod):
     assert spec["template"]["spec"]["expireAfter"] == "Never"
     cluster = plain(prod.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
     head = cluster["headGroupSpec"]["template"]
-    assert head["metadata"]["annotations"] == {"karpenter.sh/do-not-disrupt": "true"}
+    assert head["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
     assert head["spec"]["nodeSelector"] == {"genepool.io/pool": "on-demand"}
     assert set(admitted(spec)) == {"m6i.xlarge", "m6a.xlarge", "m7i.xlarge"}
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from infra.config import ConfigError, parse
 from infra.platforms import aws as aws_platform
 from infra.platforms import digitalocean as do_platform
 
-from .conftest import is_secret, plain, pod_specs, stack_config
+from .conftest import FRESH_KUBECONFIG, is_secret, mock_password, plain, pod_specs, stack_config
 
 
 def parsed(stack: str):
@@ -24,7 +27,7 @@ def ray_pods(deployment):
 
 def test_staging_cluster_autoscales_a_system_pool_and_a_workers_pool(staging):
     cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
-    assert cluster["version"] == "1.33.1-do.0" and cluster["region"] == "fra1"
+    assert cluster["region"] == "fra1"
     assert cluster["nodePool"] == {
         "name": "system",
         "size": "s-4vcpu-8gb",
@@ -35,7 +38,80 @@ def test_staging_cluster_autoscales_a_system_pool_and_a_workers_pool(staging):
     }
     workers = staging.named("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers").inputs
     assert (workers["size"], workers["minNodes"], workers["maxNodes"]) == ("c-8", 0, 4)
-    assert "taints" not in workers
+
+
+def test_staging_workers_pool_is_tainted_and_only_ray_workers_tolerate_it(staging):
+    workers = staging.named("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers").inputs
+    assert workers["taints"] == [{"key": "genepool.io/pool", "value": "workers", "effect": "NoSchedule"}]
+    for owner, spec, _ in pod_specs(staging):
+        tolerates = {(t.get("key"), t.get("value"), t.get("effect")) for t in spec.get("tolerations") or []}
+        expected = owner == "ray-cluster/workers"
+        assert (("genepool.io/pool", "workers", "NoSchedule") in tolerates) == expected, owner
+
+
+def test_staging_kubernetes_version_is_the_one_pinned_in_config(staging):
+    cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
+    assert cluster["version"] == stack_config("staging")["genepool:cluster"]["doksVersion"] == "1.33.1-do.0"
+    assert cluster["autoUpgrade"] is False
+
+
+def test_staging_reads_its_kubeconfig_fresh_through_the_data_source_not_from_state(staging):
+    assert "digitalocean:index/getKubernetesCluster:getKubernetesCluster" in staging.invokes
+    assert staging.outputs["kubeconfig"] == yaml.safe_dump(FRESH_KUBECONFIG)
+    provider = staging.named("pulumi:providers:kubernetes", "digitalocean").inputs
+    assert plain(provider["kubeconfig"]) == yaml.safe_dump(FRESH_KUBECONFIG)
+
+
+def grant_job(staging):
+    return plain(staging.named("kubernetes:batch/v1:Job", "database-grant-job").inputs["spec"])
+
+
+def test_staging_grants_the_app_user_create_on_schema_public_as_the_admin(staging):
+    container = grant_job(staging)["template"]["spec"]["containers"][0]
+    sql = container["args"][-1]
+    assert 'GRANT USAGE, CREATE ON SCHEMA public TO "genepool"' in sql
+    assert "CREATE EXTENSION IF NOT EXISTS timescaledb" in sql
+    admin = plain(staging.named("kubernetes:core/v1:Secret", "database-grant-admin").inputs["stringData"])
+    assert (admin["PGUSER"], admin["PGDATABASE"], admin["PGSSLMODE"]) == ("doadmin", "genepool", "require")
+    assert container["envFrom"] == [{"secretRef": {"name": "database-grant-admin"}}]
+
+
+def test_staging_admin_credentials_reach_the_grant_step_only_through_a_secret(staging):
+    secret = staging.named("kubernetes:core/v1:Secret", "database-grant-admin").inputs["stringData"]
+    assert is_secret(secret) or all(is_secret(value) for value in secret.values())
+    job = staging.named("kubernetes:batch/v1:Job", "database-grant-job").inputs
+    assert mock_password("timescaledb", 24) not in json.dumps(plain(job))
+
+
+@pytest.mark.parametrize(
+    ("type_", "name"),
+    [
+        ("kubernetes:apps/v1:Deployment", "workload-api"),
+        ("kubernetes:ray.io/v1:RayCluster", "ray-cluster"),
+        ("kubernetes:batch/v1:CronJob", "workload-evolve-btcusdt"),
+        ("kubernetes:batch/v1:CronJob", "workload-evolve-ethusdt"),
+    ],
+)
+def test_staging_everything_that_uses_the_database_waits_for_the_grant_step(staging, type_, name):
+    assert staging.depends_on(type_, name, "kubernetes:batch/v1:Job", "database-grant-job")
+
+
+def test_only_a_managed_database_gets_a_grant_step(dev, prod):
+    assert not dev.of_type("kubernetes:batch/v1:Job") and not prod.of_type("kubernetes:batch/v1:Job")
+
+
+def test_staging_without_a_pinned_doks_version_fails_naming_the_key():
+    raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
+    raw["cluster"] = {k: v for k, v in raw["cluster"].items() if k != "doksVersion"}
+    with pytest.raises(ConfigError, match="genepool:cluster.doksVersion: is required"):
+        parse(raw)
+
+
+def test_staging_doks_version_outside_the_kubernetes_minor_fails_naming_the_key():
+    raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
+    raw["cluster"] = {**raw["cluster"], "doksVersion": "1.32.5-do.0"}
+    with pytest.raises(ConfigError, match=r"genepool:cluster.doksVersion: must be a 1.33.x version"):
+        parse(raw)
 
 
 def test_staging_uses_managed_postgresql_and_valkey_instead_of_in_cluster_servers(staging):

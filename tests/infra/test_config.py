@@ -153,6 +153,12 @@ INVALID = [
     ("dev", "evolution.symbols", ["btc usdt"], "genepool:evolution.symbols\\[0\\]: must be an upper-case symbol"),
     ("dev", "evolution.population", 1, "genepool:evolution.population: must be an integer in \\[2, 100000\\]"),
     ("dev", "evolution.randomSeed", -1, "genepool:evolution.randomSeed: must be an integer"),
+    (
+        "dev",
+        "evolution.deadlineSeconds",
+        60,
+        "genepool:evolution.deadlineSeconds: must be an integer in \\[600, 604800\\]",
+    ),
     ("dev", "evolution", "nightly", "genepool:evolution: must be an object"),
 ]
 

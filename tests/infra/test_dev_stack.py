@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from infra import labels, versions
+from infra.components.common import settings_digest
 from infra.components.monitoring import DASHBOARDS_DIR
 from infra.config import ConfigError, parse
 from infra.program import check_cost
@@ -192,24 +193,62 @@ def test_ray_cluster_runs_the_workload_image_with_token_auth_everywhere(dev):
     assert {e["name"] for e in spec["autoscalerOptions"]["env"]} == {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 
 
-def test_ray_head_and_workers_have_disruption_budgets(dev):
-    head = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-head-pdb")
+def test_ray_workers_drain_one_at_a_time(dev):
     workers = spec_of(dev, "kubernetes:policy/v1:PodDisruptionBudget", "ray-workers-pdb")
-    assert head["maxUnavailable"] == 0 and head["selector"]["matchLabels"]["ray.io/node-type"] == "head"
     assert workers["maxUnavailable"] == 1 and workers["selector"]["matchLabels"]["ray.io/node-type"] == "worker"
 
 
-def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(dev):
+def test_no_disruption_budget_blocks_a_drain_of_the_ray_head(dev):
+    for pdb in dev.of_type("kubernetes:policy/v1:PodDisruptionBudget"):
+        spec = plain(pdb.inputs["spec"])
+        if spec["selector"]["matchLabels"].get("ray.io/node-type") == "head":
+            assert spec.get("maxUnavailable", 1) != 0 and "minAvailable" not in spec, pdb.name
+
+
+def test_the_ray_head_is_marked_against_autoscaler_disruption(dev):
+    head = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])["headGroupSpec"]
+    annotations = head["template"]["metadata"]["annotations"]
+    assert annotations["karpenter.sh/do-not-disrupt"] == "true"
+    assert annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"] == "false"
+
+
+def test_a_settings_change_is_a_ray_cluster_spec_change(dev):
+    spec = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
+    secret = plain(dev.named("kubernetes:core/v1:Secret", "settings-secret").inputs["stringData"])
+    config_map = plain(dev.named("kubernetes:core/v1:ConfigMap", "settings-configmap").inputs["data"])
+    checksum = settings_digest({**secret, **config_map})
+    templates = [spec["headGroupSpec"]["template"], *(group["template"] for group in spec["workerGroupSpecs"])]
+    for template in templates:
+        assert template["metadata"]["annotations"]["genepool.io/settings-checksum"] == checksum
+
+
+def test_a_ray_cluster_spec_change_recreates_its_pods_on_a_kuberay_that_supports_it(dev):
+    spec = plain(dev.named("kubernetes:ray.io/v1:RayCluster", "ray-cluster").inputs["spec"])
+    assert spec["upgradeStrategy"] == {"type": "Recreate"}
+    release = dev.named("kubernetes:helm.sh/v3:Release", "ray-kuberay-operator").inputs
+    major, minor, _ = (int(part) for part in release["version"].split("."))
+    assert (major, minor) >= (1, 6), "RayCluster upgradeStrategy first shipped in KubeRay 1.6.0"
+
+
+def evolution_cronjob(dev) -> tuple[dict, dict]:
     (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
     spec = plain(cronjob.inputs["spec"])
+    return spec, spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_evolution_is_a_cronjob_per_symbol_submitting_its_slot_to_the_long_lived_cluster(dev):
+    spec, container = evolution_cronjob(dev)
     assert spec["schedule"] == "0 */6 * * *" and spec["concurrencyPolicy"] == "Forbid"
-    container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == [
-        "ray",
-        "job",
+        "genepool",
+        "schedule",
         "submit",
         "--address",
         "http://genepool-head-svc.genepool.svc.cluster.local:8265",
+        "--symbol",
+        "BTCUSDT",
+        "--job-name",
+        "$(JOB_NAME)",
         "--",
         "genepool",
         "evolve",
@@ -225,8 +264,24 @@ def test_evolution_is_a_cronjob_per_symbol_submitting_to_the_long_lived_cluster(
         "ray",
         "--metrics-port",
         "9500",
+        "--checkpoints",
+        "database",
     ]
-    assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
+    assert {e["name"] for e in container["env"]} >= {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "GENEPOOL_DATABASE_URL"}
+
+
+def test_each_slots_submission_id_comes_from_its_job_name_the_cronjob_controller_sets(dev):
+    _, container = evolution_cronjob(dev)
+    env = {e["name"]: e for e in container["env"]}
+    assert env["JOB_NAME"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
+    }
+    assert container["args"][container["args"].index("--job-name") + 1] == "$(JOB_NAME)"
+
+
+def test_a_scheduled_slot_is_bounded_by_the_configured_deadline(dev):
+    spec, _ = evolution_cronjob(dev)
+    assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 10800
 
 
 def test_nothing_pulumi_owns_deletes_itself(dev):
@@ -256,6 +311,37 @@ def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconf
     }
     with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"):
         deploy("dev", config=config)
+
+
+OTHER_CONTEXT = {
+    "contexts": [{"name": "prod-admin", "context": {"cluster": "prod", "user": "prod-admin"}}],
+    "clusters": [{"name": "prod", "cluster": {"server": "https://prod.example.invalid"}}],
+    "users": [{"name": "prod-admin", "user": {"token": "prod-admin-token-must-not-leak"}}],
+}
+
+
+def test_dev_keeps_only_the_selected_context_of_a_kubeconfig_with_several(kubeconfig):
+    full = yaml.safe_load(kubeconfig.read_text())
+    for kind in ("contexts", "clusters", "users"):
+        full[kind] = full[kind] + OTHER_CONTEXT[kind]
+    kubeconfig.write_text(yaml.safe_dump({**full, "current-context": "prod-admin"}))
+
+    deployment = deploy("dev")
+
+    exported = yaml.safe_load(deployment.outputs["kubeconfig"])
+    assert [c["name"] for c in exported["contexts"]] == ["kind-genepool"]
+    assert exported["current-context"] == "kind-genepool"
+    assert [c["name"] for c in exported["clusters"]] == ["kind-genepool"]
+    assert [u["name"] for u in exported["users"]] == ["kind-genepool"]
+    provider = deployment.named("pulumi:providers:kubernetes", "local").inputs
+    assert "prod-admin-token-must-not-leak" not in json.dumps(provider)
+
+
+def test_a_context_whose_user_is_not_defined_fails_naming_the_key(kubeconfig):
+    full = yaml.safe_load(kubeconfig.read_text())
+    kubeconfig.write_text(yaml.safe_dump({**full, "users": []}))
+    with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'kind-genepool' refers to user"):
+        deploy("dev")
 
 
 @pytest.mark.parametrize(("name", "port", "metrics_port"), [("redis", 6379, 9121), ("timescaledb", 5432, 9187)])

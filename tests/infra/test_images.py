@@ -54,12 +54,12 @@ def test_no_frontend_is_pulled_for_the_build():
 
 
 def test_the_runtime_stage_starts_in_the_writable_tmp_the_pods_mount():
-    from infra.components.workload import TMP_ENV
+    from infra.components.common import WORKLOAD_ENV
 
     runtime = DOCKERFILE.split("\nFROM ${RAY_IMAGE}\n", 1)[1]
     assert instructions("WORKDIR")[-1] == "/tmp"
     assert "WORKDIR /tmp" in runtime
-    assert {"name": "HOME", "value": "/tmp"} in TMP_ENV
+    assert {"name": "HOME", "value": "/tmp"} in WORKLOAD_ENV
 
 
 def test_the_stand_in_base_installs_the_deployed_ray_version():

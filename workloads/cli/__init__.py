@@ -15,6 +15,7 @@ from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
 from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
+from workloads.cli import schedule as schedule_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
 from workloads.cli.common import error_console
@@ -37,6 +38,7 @@ app.add_typer(strategy_commands.app, name="strategies")
 app.command("readiness")(strategy_commands.readiness)
 app.command("health")(state_commands.health)
 app.command("serve")(state_commands.serve)
+app.add_typer(schedule_commands.app, name="schedule")
 
 
 def main() -> None:
