@@ -30,3 +30,22 @@ def app(name: str) -> dict[str, str]:
 def service_host(name: str, namespace: pulumi.Input[str]) -> pulumi.Output[str]:
     """In-cluster DNS name of a Service."""
     return pulumi.Output.concat(name, ".", namespace, ".svc.cluster.local")
+
+
+SPOT_TAINT_KEY = "genepool.io/spot"
+"""The taint on spot nodes: only Ray workers tolerate it (a pod there may lose its node with two minutes' notice)."""
+
+COST_TAG_KEYS = ("project", "stack")
+"""Cost-allocation tags every taggable cloud resource carries (AWS: the provider's default tags and the tags Karpenter
+puts on the instances it launches; DigitalOcean: ``key:value`` tags)."""
+
+
+def cost_tags(stack: str) -> dict[str, str]:
+    """The cost-allocation tags of ``stack``'s cloud resources."""
+    return {"project": "genepool", "stack": stack}
+
+
+COST_ANNOTATION = "genepool.io/estimated-hourly-cost-usd"
+CEILING_ANNOTATION = "genepool.io/cost-ceiling-usd-per-hour"
+"""Annotations on the stack's namespace: the program's cost estimate at maximum size and the configured ceiling,
+so the ``cost-within-ceiling`` stack policy (and ``kubectl``) can read them."""

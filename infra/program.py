@@ -50,12 +50,20 @@ def build(
     config: StackConfig, api_token: pulumi.Output[str], receiver_secrets: dict[str, pulumi.Output[str]]
 ) -> dict[str, Any]:
     """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
-    check_cost(config, platforms.hourly_cost(config))
+    estimate = platforms.hourly_cost(config)
+    check_cost(config, estimate)
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
     namespace = k8s.core.v1.Namespace(
         "namespace",
-        metadata={"name": config.namespace, "labels": labels.PART_OF},
+        metadata={
+            "name": config.namespace,
+            "labels": labels.PART_OF,
+            "annotations": {
+                labels.COST_ANNOTATION: f"{estimate:.4f}",
+                labels.CEILING_ANNOTATION: f"{config.cost_ceiling_usd_per_hour:.4f}",
+            },
+        },
         opts=pulumi.ResourceOptions(provider=platform.provider, depends_on=platform.ready),
     ).metadata.name
 

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
+from infra import labels
 from infra.config import NodePool, StackConfig, required
 from infra.platforms import DatabaseAdmin, Platform, Scheduling
 from infra.platforms.prices import DIGITALOCEAN, price
@@ -34,9 +35,15 @@ WORKERS_TAINT = {"key": POOL_LABEL, "value": "workers", "effect": "NoSchedule"}
 """On the workers pool: only pods that tolerate it (the Ray workers) schedule there."""
 
 
+def cost_tags() -> list[str]:
+    """The cost-allocation tags (``infra.labels.cost_tags``) as DigitalOcean ``key:value`` tags."""
+    return [f"{key}:{value}" for key, value in labels.cost_tags(pulumi.get_stack()).items()]
+
+
 def node_pool_args(pool: NodePool, name: str) -> dict:
     return {
         "name": name,
+        "tags": cost_tags(),
         "size": pool.instance_type,
         "auto_scale": True,
         "min_nodes": pool.min_nodes,
@@ -75,6 +82,7 @@ def build(config: StackConfig) -> Platform:
         vpc_uuid=vpc.id,
         auto_upgrade=False,
         surge_upgrade=True,
+        tags=cost_tags(),
         node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
     )
     worker_pool = do.KubernetesNodePool(
@@ -100,6 +108,7 @@ def build(config: StackConfig) -> Platform:
             region=region,
             node_count=1,
             private_network_uuid=vpc.id,
+            tags=cost_tags(),
         )
         do.DatabaseFirewall(
             "timescaledb-firewall",
@@ -140,6 +149,7 @@ def build(config: StackConfig) -> Platform:
             region=region,
             node_count=1,
             private_network_uuid=vpc.id,
+            tags=cost_tags(),
         )
         do.DatabaseValkeyConfig(
             "cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru", persistence="rdb"

@@ -1,13 +1,15 @@
 """The genepool CrossGuard policies (pulumi-policy), as plain validators so tests can call them directly.
 
 Each policy checks one rule on one resource's input properties (camelCase, as the engine passes them) and reports
-every violation with the object and the rule. The pack (``__main__.py``) is mandatory by default; the dev stack runs
-it advisory (``dev.json``). Rules: pinned images; requests and limits; non-root pods; probes on long-running
-containers; credentials only from Secrets in container env; pinned Helm charts; the Ray head off spot with no tasks
-and workers that drain; encryption at rest for storage, Kubernetes Secrets and the cache; nothing that deletes
-itself after running; an EKS API endpoint not open to the internet. One stack-level policy correlates resources:
-node roles (roles EC2 assumes) carry no autoscaling, instance-terminating or EBS CSI permissions — those belong to
-the controllers' own Pod Identity roles.
+every violation with the object and the rule. The pack (``__main__.py``) is mandatory by default; ``dev.json`` makes
+dev advisory except the credential and pinning rules. Resource rules here: pinned images; requests and limits;
+non-root pods; probes on long-running containers; credentials only from Secrets in container env; pinned Helm
+charts; the Ray head off spot with no tasks and workers that drain; encryption at rest (storage classes, volumes,
+launch templates, node classes, Kubernetes Secrets, the cache, backup vaults); nothing that deletes itself after
+running; an EKS API endpoint not open to the internet. Beside this module: spot placement (``capacity.py``),
+network exposure (``exposure.py``), cost-allocation tags (``tags.py``) and the cost ceiling (``cost.py``). Stack
+rules correlate resources: node roles carry no autoscaling, instance-terminating or EBS CSI permissions (those
+belong to the controllers' own Pod Identity roles); databases have firewalls; tags; cost.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from pulumi_policy import (
 )
 
 from infra import images
+from infra.labels import SPOT_TAINT_KEY
+from infra.policy.capacity import stateful_off_spot, workers_on_spot
+from infra.policy.cost import cost_within_ceiling
+from infra.policy.exposure import database_firewalls, load_balancers_restricted, security_groups_closed
+from infra.policy.tags import cost_allocation_tags
 
 PodTemplate = tuple[str, Mapping[str, Any], bool]
 CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASS|TOKEN|SECRET|DATABASE_URL|REDIS_URL|DATA_SOURCE_NAME)$")
-SPOT_TAINT_KEY = "genepool.io/spot"
 
 
 def kind_of(resource_type: str) -> str:
@@ -171,6 +177,16 @@ def encrypted_at_rest(args: ResourceValidationArgs, report: ReportViolation) -> 
             report(f"{args.name}: ElastiCache must encrypt at rest and in transit", None)
     elif kind == "Volume" and args.resource_type.startswith("aws:ebs/") and not props.get("encrypted"):
         report(f"{args.name}: EBS volumes must be encrypted", None)
+    elif args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+        for mapping in props.get("blockDeviceMappings") or []:
+            if str((mapping.get("ebs") or {}).get("encrypted")).lower() != "true":
+                report(f"{args.name}: launch template volume {mapping.get('deviceName')} must be encrypted", None)
+    elif args.resource_type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+        for mapping in (props.get("spec") or {}).get("blockDeviceMappings") or []:
+            if (mapping.get("ebs") or {}).get("encrypted") is not True:
+                report(f"{args.name}: node volume {mapping.get('deviceName')} must be encrypted", None)
+    elif args.resource_type == "aws:backup/vault:Vault" and not props.get("kmsKeyArn"):
+        report(f"{args.name}: the backup vault must encrypt recovery points with a KMS key (kmsKeyArn)", None)
 
 
 def nothing_deletes_itself(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -296,10 +312,23 @@ VALIDATORS: dict[str, tuple[str, Validator]] = {
         "The EKS API endpoint has private access and public access only from listed CIDRs.",
         eks_endpoint_restricted,
     ),
+    "workers-on-spot": ("Spot capacity is tainted for Ray workers, whose pool allows spot.", workers_on_spot),
+    "stateful-off-spot": ("No StatefulSet (databases, monitoring volumes) runs on spot.", stateful_off_spot),
+    "security-groups-closed": ("No security group admits the internet.", security_groups_closed),
+    "load-balancers-restricted": (
+        "A LoadBalancer Service lists its source ranges, none open to the internet.",
+        load_balancers_restricted,
+    ),
 }
 """Policy name → (description, validator); tests call the validators directly."""
 
 STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
+    "database-firewalls": ("Every managed database has a firewall admitting only the cluster.", database_firewalls),
+    "cost-allocation-tags": ("Every taggable cloud resource carries the project and stack tags.", cost_allocation_tags),
+    "cost-within-ceiling": (
+        "The estimated hourly cost at maximum size is within genepool:costCeilingUsdPerHour.",
+        cost_within_ceiling,
+    ),
     "node-role-least-privilege": (
         "Node roles carry no autoscaling, instance-terminating or EBS CSI permissions.",
         node_role_least_privilege,

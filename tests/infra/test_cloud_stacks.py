@@ -35,6 +35,7 @@ def test_staging_cluster_autoscales_a_system_pool_and_a_workers_pool(staging):
         "minNodes": 2,
         "maxNodes": 3,
         "labels": {"genepool.io/pool": "system"},
+        "tags": ["project:genepool", "stack:staging"],
     }
     workers = staging.named("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers").inputs
     assert (workers["size"], workers["minNodes"], workers["maxNodes"]) == ("c-8", 0, 4)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from infra import labels
 from infra.config import StackConfig, required
 from infra.platforms import Platform
 from infra.platforms.aws import pools
@@ -43,7 +44,7 @@ def build(config: StackConfig) -> Platform:
     stack = pulumi.get_stack()
     cluster_name = f"genepool-{stack}"
     aws_provider = aws.Provider(
-        "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags={"project": "genepool", "stack": stack})
+        "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=labels.cost_tags(stack))
     )
     on_aws = pulumi.ResourceOptions(providers=[aws_provider])
     zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=aws_provider))

@@ -26,13 +26,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra import versions
+from infra import labels, versions
 from infra.components.common import deep_merge, load_values
+from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws import iam
 from infra.platforms.aws.cluster import ROOT_DEVICE
 from infra.platforms.aws.network import DISCOVERY_TAG
-from infra.platforms.aws.pools import POOL_LABEL, SPOT_TAINT_KEY, KarpenterPool
+from infra.platforms.aws.pools import POOL_LABEL, KarpenterPool
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -113,7 +114,7 @@ def node_class_spec(cluster_name: str, node_role: str, root_volume_gib: int) -> 
             "httpPutResponseHopLimit": 1,
             "httpTokens": "required",
         },
-        "tags": {"genepool.io/cluster": cluster_name},
+        "tags": {"genepool.io/cluster": cluster_name, **labels.cost_tags(pulumi.get_stack())},
     }
 
 

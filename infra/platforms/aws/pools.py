@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.config import StackConfig, cpu_cores, quantity_bytes, required
+from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws.instances import ON_DEMAND_SHAPE, STATEFUL_SHAPE, PoolShape, check_fits, worker_shape
 
 POOL_LABEL = "genepool.io/pool"
-SPOT_TAINT_KEY = "genepool.io/spot"
 DO_NOT_DISRUPT = {"karpenter.sh/do-not-disrupt": "true"}
 ZONES = 3
 RAY_AUTOSCALER_CPU_M = 200
