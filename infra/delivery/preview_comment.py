@@ -6,9 +6,9 @@ workflow edits that stack's comment in place and the stacks of one matrix never 
 
 Reads what ``pulumi preview --diff`` prints (its ``Policies:``/``Policy Violations:``, ``Outputs:`` and
 ``Resources:`` blocks) and, for the cost before, what ``pulumi stack output estimated_hourly_cost_usd`` printed
-(empty for a stack not deployed yet). Standard library only: the workflow runs it before installing anything::
+(empty for a stack not deployed yet). Standard library only, so it runs with any Python 3.11::
 
-    python3 -m infra.delivery.preview_comment --stack staging --preview preview.txt --exit-code 0 \\
+    .venv/bin/python -m infra.delivery.preview_comment --stack staging --preview preview.txt --exit-code 0 \\
         --cost-before 0.42 --run-url https://…/actions/runs/1 > comment.md
 """
 
