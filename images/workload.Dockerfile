@@ -23,9 +23,10 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /home/ray/wheels .
 
 FROM ${RAY_IMAGE}
 USER 1000
-# The wheel is bind-mounted from the build stage, so it never becomes a layer of this image.
-RUN --mount=type=bind,from=wheel,source=/home/ray/wheels,target=/tmp/wheels \
-    python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \
+# The wheel (pure Python, a few hundred kB) is copied rather than bind-mounted from the build stage: buildah keys a
+# RUN's cache on its instruction only, not on a mounted stage's content, so a bind mount reused a stale install.
+COPY --from=wheel --chown=1000:100 /home/ray/wheels /tmp/wheels
+RUN python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \
  && genepool --help > /dev/null
 ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
     PYTHONUNBUFFERED=1

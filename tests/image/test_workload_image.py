@@ -4,12 +4,15 @@ started with the RayCluster's flags, their probes, and an evolution submitted as
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import secrets
 import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 
 from infra.components.common import WORKLOAD_ENV
 from infra.components.ray import (
@@ -21,9 +24,11 @@ from infra.components.ray import (
     HEAD_START_PARAMS,
     WORKER_HEALTH,
     WORKER_START_PARAMS,
+    driver_metrics_port,
 )
-from infra.components.workload import API_TOKEN_ENV, PORT
-from tests.image.conftest import HARDENED, Podman
+from infra.components.workload import API_TOKEN_ENV, PORT, submit_command
+from infra.config import StackConfig, parse
+from tests.image.conftest import HARDENED, REPO, Podman
 
 pytestmark = pytest.mark.image
 
@@ -34,6 +39,12 @@ READ_ONLY_POD = ("--read-only", "--tmpfs=/tmp:rw,size=1g,mode=1777", *HARDENED, 
 KUBERAY_HEAD_FLAGS = (f"--port={GCS_PORT}", "--dashboard-agent-listen-port=52365", "--block")
 """What KubeRay adds to the head's ``ray start`` besides our rayStartParams (the probes query the agent on 52365)."""
 KUBERAY_WORKER_FLAGS = ("--dashboard-agent-listen-port=52365", "--block")
+
+
+def parsed_config(stack: str) -> StackConfig:
+    """The stack file's config as the program reads it."""
+    config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return parse({key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("genepool:")})
 
 
 def start_flags(params: dict[str, str]) -> list[str]:
@@ -176,3 +187,46 @@ def test_a_short_ray_evolution_submitted_with_the_token_succeeds(podman: Podman,
 
 WAIT_FOR_WORKER_CPUS = "import ray; ray.init(address='auto'); assert ray.cluster_resources().get('CPU', 0) >= 1"
 """The head has ``num-cpus`` 0: evaluation actors need the worker's CPUs, so wait until it has joined."""
+
+
+def test_a_scheduled_slot_runs_as_the_cronjob_submits_it(podman: Podman, ray_cluster: dict[str, str]):
+    """The CronJob's own command (``genepool schedule submit … -- genepool evolve --symbol …``), built by the program
+    with a small population, run with the token against the head: the slot's job succeeds and a second submitter of
+    the same slot attaches to it instead of starting another."""
+    head = ray_cluster["head"]
+    for step in (
+        ["genepool", "data", "generate", "--bars", "1500", "--out", "/tmp/bars.parquet"],
+        ["genepool", "data", "import", "/tmp/bars.parquet", "--symbol", "BTCUSDT"],
+    ):
+        done = podman.exec(head, step)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert podman.wait_until(head, ["python", "-c", WAIT_FOR_WORKER_CPUS], 180).returncode == 0
+    config = dataclasses.replace(parsed_config("dev").evolution, population=6, generations=2)
+    command = submit_command("BTCUSDT", config, f"http://127.0.0.1:{DASHBOARD_PORT}", driver_metrics_port(0))
+    slot_job = [arg.replace("$(JOB_NAME)", "evolve-btcusdt-29500000") for arg in command]
+    first = podman.exec(head, [*slot_job[:3], "--poll-seconds=2", *slot_job[3:]], timeout=1200)
+    again = podman.exec(head, [*slot_job[:3], "--poll-seconds=2", *slot_job[3:]], timeout=300)
+    jobs = podman.exec(head, ["ray", "job", "list", f"--address=http://127.0.0.1:{DASHBOARD_PORT}"])
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    assert "slot evolve-btcusdt-" in first.stdout and "SUCCEEDED" in first.stdout
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert jobs.stdout.count("submission_id='evolve-btcusdt-") == 1, jobs.stdout[-3000:]
+
+
+def test_the_image_carries_this_checkout_of_the_package(podman: Podman):
+    """A stale build cache must not pass the checks with yesterday's code: every module of the installed package
+    equals the checkout's."""
+    script = (
+        "import hashlib, pathlib, workloads; root = pathlib.Path(workloads.__file__).parent; "
+        "print('\\n'.join(f'{p.relative_to(root)} {hashlib.sha256(p.read_bytes()).hexdigest()}' "
+        "for p in sorted(root.rglob('*.py'))))"
+    )
+    listed = podman.container(["python", "-c", script], READ_ONLY_POD)
+    assert listed.returncode == 0, listed.stderr
+    installed = dict(line.split() for line in listed.stdout.splitlines())
+    source = REPO / "workloads"
+    expected = {
+        str(path.relative_to(source)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(source.rglob("*.py"))
+    }
+    assert installed == expected

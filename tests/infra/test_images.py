@@ -32,7 +32,7 @@ def test_runtime_stage_runs_as_the_non_root_ray_user():
 
 def test_only_the_wheel_is_installed_without_extras():
     installs = [line for line in DOCKERFILE.splitlines() if "pip install" in line]
-    assert installs == ["    python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \\"]
+    assert installs == ["RUN python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \\"]
     assert "[" not in installs[0]
 
 
