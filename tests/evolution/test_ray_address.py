@@ -3,22 +3,16 @@ by the test with ``ray start --head --block``, stopped by its process id)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
 
+from tests.integration.servers import free_port, ray_head  # noqa: E402
 from workloads.data.synthetic import generate  # noqa: E402
 from workloads.evolution.backends import LocalBackend  # noqa: E402
 from workloads.evolution.config import EvolutionConfig  # noqa: E402
@@ -28,69 +22,17 @@ from workloads.evolution.run import plan_run  # noqa: E402
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _free_port() -> int:
+def port_open(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pids_using(marker: str) -> list[int]:
-    """Processes whose command line mentions ``marker`` (this test's own Ray temp dir)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture()
-def head_node(monkeypatch):
-    port = _free_port()
-    temp_dir = tempfile.mkdtemp(prefix="gpray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    ray_cli = Path(sys.executable).with_name("ray")
-    process = subprocess.Popen(
-        [
-            str(ray_cli),
-            "start",
-            "--head",
-            "--block",
-            f"--port={port}",
-            "--num-cpus=2",
-            "--include-dashboard=false",
-            "--disable-usage-stats",
-            f"--temp-dir={temp_dir}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert process.poll() is None, f"ray start --head exited: {process.stderr.read()[-2000:]}"
-            assert time.monotonic() < deadline, "the Ray head did not come up"
-            time.sleep(0.5)
+def head_node():
+    port = free_port()
+    with ray_head(port, ["--num-cpus=2", "--include-dashboard=false"], lambda: port_open(port), timeout=120):
         time.sleep(2)
         yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for pid in _pids_using(temp_dir):  # Ray's daemons detach from the head process: stop ours by id
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):

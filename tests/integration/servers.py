@@ -6,14 +6,17 @@ Binaries are looked up on ``PATH`` and, for PostgreSQL, under ``/usr/lib/postgre
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,68 @@ class PostgresServer:
             ).returncode
             == 0
         )
+
+
+def ray_cli() -> str:
+    """The ``ray`` command of this virtualenv; a skip (a failure under ``CI=true``) when Ray is not installed."""
+    path = Path(sys.executable).with_name("ray")
+    if not path.exists():
+        message = "ray is not installed in this environment (pip install -e '.[ray]')"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + "; CI=true forbids skipping integration tests")
+        pytest.skip(message)
+    return str(path)
+
+
+def pids_using(marker: str) -> list[int]:
+    """Processes whose command line mentions ``marker`` (a test's own Ray temp dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@contextlib.contextmanager
+def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeout: float) -> Iterator[None]:
+    """``ray start --head --block`` on ``port`` with ``extra_args``, token auth off, in its own short temp dir; waits
+    until ``ready()``; stops the head and every Ray daemon of that temp dir (they detach from the head process)."""
+    temp_dir = tempfile.mkdtemp(prefix="gpray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    process = subprocess.Popen(
+        [
+            ray_cli(),
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--disable-usage-stats",
+            f"--temp-dir={temp_dir}",
+            *extra_args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert process.poll() is None, f"ray start --head exited: {process.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "the Ray head did not come up"
+            time.sleep(0.5)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for pid in pids_using(temp_dir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp_dir, ignore_errors=True)

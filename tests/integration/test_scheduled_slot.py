@@ -5,21 +5,15 @@ outcome."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.integration.servers import free_port
+from tests.integration.servers import free_port, ray_head
 from workloads.cli import app
 from workloads.schedule import attempt_id, latest_attempt, slot_id, slot_of, submit_slot
 
@@ -29,77 +23,25 @@ JOB_NAME = "evolve-btcusdt-29409120"
 """What the CronJob controller names the Job of the 2025-12-01 00:00 UTC slot of ``evolve-btcusdt``."""
 
 
-def _pids_using(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _ray_cli() -> str:
-    ray_cli = Path(sys.executable).with_name("ray")
-    if not ray_cli.exists():
-        message = "ray is not installed in this environment (pip install -e '.[ray]')"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "; CI=true forbids skipping integration tests")
-        pytest.skip(message)
-    return str(ray_cli)
+def job_api_up(address: str) -> bool:
+    with contextlib.suppress(OSError), urllib.request.urlopen(f"{address}/api/version", timeout=2) as response:
+        return response.status == 200
+    return False
 
 
 @pytest.fixture(scope="module")
 def job_api() -> Iterator[str]:
     """A local Ray head serving the job API; yields its address (``http://127.0.0.1:<port>``)."""
     port, dashboard_port = free_port(), free_port()
-    temp_dir = tempfile.mkdtemp(prefix="gpslot", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    process = subprocess.Popen(
-        [
-            _ray_cli(),
-            "start",
-            "--head",
-            "--block",
-            f"--port={port}",
-            f"--dashboard-port={dashboard_port}",
-            "--dashboard-host=127.0.0.1",
-            "--include-dashboard=true",
-            "--num-cpus=1",
-            "--disable-usage-stats",
-            f"--temp-dir={temp_dir}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
-    )
     address = f"http://127.0.0.1:{dashboard_port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{address}/api/version", timeout=2) as response,
-            ):
-                if response.status == 200:
-                    break
-            assert process.poll() is None, f"ray start --head exited: {process.stderr.read()[-2000:]}"
-            assert time.monotonic() < deadline, "the Ray job API did not come up"
-            time.sleep(1)
+    head_args = [
+        f"--dashboard-port={dashboard_port}",
+        "--dashboard-host=127.0.0.1",
+        "--include-dashboard=true",
+        "--num-cpus=1",
+    ]
+    with ray_head(port, head_args, lambda: job_api_up(address), timeout=180):
         yield address
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for pid in _pids_using(temp_dir):  # Ray's daemons detach from the head process: stop ours by id
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 @pytest.fixture()
