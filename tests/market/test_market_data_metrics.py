@@ -24,7 +24,7 @@ def samples(storage) -> dict[str, float]:
     return {
         line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
-        if line.startswith("genepool_market_data_")
+        if line.startswith(("genepool_market_data_last_bar", "genepool_market_data_bar_interval"))
     }
 
 
