@@ -26,9 +26,18 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
                             ``targetMemoryPercent`` (80), ``cpuRequest``/``cpuLimit``,
                             ``memoryRequest``/``memoryLimit``.
-``evolution``               ``schedule`` (cron), ``symbols``, ``population``, ``generations``, ``randomSeed``,
+``evolution``               ``schedule`` (cron), ``symbols`` (only without ``marketData``), ``population``,
+                            ``generations``, ``randomSeed``,
                             ``deadlineSeconds`` (10800: a scheduled slot's ``activeDeadlineSeconds``, 600–604800;
                             the submitter stops the slot's Ray job when it runs out).
+``marketData``              optional; the single list of symbols to fetch and evolve: ``symbols`` (map of the stored
+                            name, e.g. ``BTCUSDT``, to the exchange's ccxt symbol, e.g. ``BTC/USDT:USDT``; the names
+                            become the evolved symbols, so ``evolution.symbols`` must not be set), ``exchange`` (a
+                            ccxt exchange id, required), ``timeframe`` (``1h``), ``backfillDays`` (365, 1–3650: what
+                            the first fetch of a symbol loads), ``schedule`` (cron; hourly or more often, i.e. hour
+                            and day fields ``*``; default: every hour, 10 minutes before ``evolution.schedule``'s
+                            minute), ``deadlineSeconds`` (1800, 60–86400), ``exchangeUrl`` (REST base URL of a
+                            proxy or testnet). One ``fetch-<symbol>`` CronJob per symbol (docs/operations.md).
 ``alerting``                ``receivers``: which Alertmanager receivers get alerts, any of ``slack``, ``pagerduty``
                             (critical alerts only), ``webhook`` (default none: alerts only in Alertmanager's UI);
                             ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
@@ -88,6 +97,12 @@ _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _DOKS_VERSION = re.compile(r"^1\.\d{2}\.\d+-do\.\d+$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
+_EXCHANGE_ID = re.compile(r"^[a-z][a-z0-9]{1,39}$")
+_EXCHANGE_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/:._-]{0,63}$")
+_TIMEFRAME = re.compile(r"^[1-9]\d{0,2}[mhdwM]$")
+_BASE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s?#]*)?$")
+FETCH_LEAD_MINUTES = 10
+"""The default fetch schedule runs this many minutes before the evolution's minute, every hour."""
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -205,6 +220,20 @@ class EvolutionConfig:
 
 
 @dataclass(frozen=True)
+class MarketDataConfig:
+    """What the fetch CronJobs fetch: ``symbols`` maps each stored name to its exchange (ccxt) symbol, in config
+    order; ``backfill_days`` is what a symbol's first fetch loads (days); ``deadline_seconds`` bounds a fetch."""
+
+    exchange: str
+    timeframe: str
+    symbols: tuple[tuple[str, str], ...]
+    backfill_days: int
+    schedule: str
+    deadline_seconds: int
+    exchange_url: str | None
+
+
+@dataclass(frozen=True)
 class AlertingConfig:
     receivers: tuple[str, ...]
     """Receiver kinds (keys of :data:`ALERT_RECEIVER_SECRETS`), in config order."""
@@ -227,6 +256,8 @@ class StackConfig:
     alerting: AlertingConfig
     aws: AwsConfig | None = None
     """Set (and required) exactly when ``cloud`` is ``aws``."""
+    market_data: MarketDataConfig | None = None
+    """Set when the stack fetches its bars (``genepool:marketData``); else bars are imported by hand."""
 
     @property
     def has_spot(self) -> bool:
@@ -633,11 +664,21 @@ def _schedule(key: str, value: Any) -> str:
     return value
 
 
-def _evolution(raw: Any) -> EvolutionConfig:
+def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> EvolutionConfig:
+    """``market_symbols``: the stored names of ``marketData.symbols`` when the stack fetches its bars; they are then
+    the evolved symbols (one list), and ``evolution.symbols`` must not be set."""
     section = _Section(
         "evolution", raw, ("schedule", "symbols", "population", "generations", "randomSeed", "deadlineSeconds")
     )
     symbols = section.raw.get("symbols")
+    if market_symbols is not None:
+        if symbols is not None:
+            raise ConfigError(
+                "evolution.symbols",
+                "must not be set together with marketData.symbols: the stack evolves exactly the symbols it fetches "
+                "(the names of marketData.symbols)",
+            )
+        symbols = list(market_symbols)
     if not isinstance(symbols, list) or not symbols:
         raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
     for index, symbol in enumerate(symbols):
@@ -651,6 +692,62 @@ def _evolution(raw: Any) -> EvolutionConfig:
         generations=section.int("generations", 10, 1, 100_000),
         random_seed=section.int("randomSeed", _REQUIRED, 0, 2**32 - 1),
         deadline_seconds=section.int("deadlineSeconds", 10800, 600, 604800),
+    )
+
+
+def _market_symbols(raw: Any) -> tuple[tuple[str, str], ...]:
+    key = "marketData.symbols"
+    if not isinstance(raw, Mapping):
+        raise ConfigError("marketData", "must be an object with fields exchange, symbols, timeframe, …")
+    symbols = raw.get("symbols")
+    if not isinstance(symbols, Mapping) or not symbols:
+        raise ConfigError(
+            key, f"must be a non-empty map of stored name to exchange symbol (BTCUSDT: BTC/USDT:USDT), got {symbols!r}"
+        )
+    pairs = []
+    for name, exchange_symbol in symbols.items():
+        _str(f"{key}.{name}", name, _SYMBOL, "must be an upper-case stored name such as BTCUSDT")
+        rule = "must be the exchange's ccxt symbol such as BTC/USDT:USDT"
+        pairs.append((str(name), _str(f"{key}.{name}", exchange_symbol, _EXCHANGE_SYMBOL, rule)))
+    return tuple(pairs)
+
+
+def _fetch_schedule(key: str, value: Any) -> str:
+    """A cron schedule running at least hourly (hour and day fields ``*``): the MarketDataStale alert allows three
+    intervals of at least an hour."""
+    _schedule(key, value)
+    if value.split()[1:] != ["*", "*", "*", "*"]:
+        raise ConfigError(
+            key, f"must run every hour or more often (hour and day fields '*', such as '50 * * * *'), got {value!r}"
+        )
+    return str(value)
+
+
+def _default_fetch_schedule(evolution_schedule: str) -> str:
+    minute = evolution_schedule.split()[0]
+    if not minute.isdigit():
+        raise ConfigError(
+            "marketData.schedule",
+            f"is required when evolution.schedule's minute is not a single number ({evolution_schedule!r}); set an "
+            "hourly schedule that runs shortly before each evolution slot",
+        )
+    return f"{(int(minute) - FETCH_LEAD_MINUTES) % 60} * * * *"
+
+
+def _market_data(raw: Any, evolution: EvolutionConfig) -> MarketDataConfig:
+    section = _Section(
+        "marketData",
+        raw,
+        ("exchange", "timeframe", "symbols", "backfillDays", "schedule", "deadlineSeconds", "exchangeUrl"),
+    )
+    return MarketDataConfig(
+        exchange=section.str("exchange", _REQUIRED, _EXCHANGE_ID, "must be a ccxt exchange id such as binance"),
+        timeframe=section.str("timeframe", "1h", _TIMEFRAME, "must be a timeframe such as 1m, 15m, 1h or 1d"),
+        symbols=_market_symbols(section.raw),
+        backfill_days=section.int("backfillDays", 365, 1, 3650),
+        schedule=section._get("schedule", None, _fetch_schedule) or _default_fetch_schedule(evolution.schedule),
+        deadline_seconds=section.int("deadlineSeconds", 1800, 60, 86400),
+        exchange_url=section.str("exchangeUrl", None, _BASE_URL, "must be an http(s) base URL without query"),
     )
 
 
@@ -690,6 +787,9 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         ) from None
     if not ceiling > 0:
         raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {ceiling!r}")
+    market_raw = raw.get("marketData")
+    market_symbols = None if market_raw is None else tuple(name for name, _ in _market_symbols(market_raw))
+    evolution = _evolution(raw.get("evolution"), market_symbols)
     return StackConfig(
         cloud=cloud,
         namespace=_str(
@@ -703,9 +803,10 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         monitoring=_monitoring(raw.get("monitoring")),
         ray=_ray(raw.get("ray")),
         api=_api(raw.get("api")),
-        evolution=_evolution(raw.get("evolution")),
+        evolution=evolution,
         aws=_aws(raw.get("aws"), cloud),
         alerting=_alerting(raw.get("alerting")),
+        market_data=None if market_raw is None else _market_data(market_raw, evolution),
     )
 
 
@@ -720,6 +821,7 @@ OBJECT_KEYS: tuple[str, ...] = (
     "evolution",
     "alerting",
     "aws",
+    "marketData",
 )
 
 

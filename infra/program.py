@@ -136,6 +136,7 @@ def build(
             image=config.image,
             api=config.api,
             evolution=config.evolution,
+            market_data=config.market_data,
             api_token=api_token,
             settings_env=settings.env,
             settings_data=settings.data,

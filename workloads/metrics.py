@@ -24,6 +24,16 @@ BEST_FITNESS = Gauge(
 LAST_GENERATION_HELP = "Unix time at which the last generation of any run completed."
 LAST_GENERATION = Gauge("genepool_last_generation_timestamp_seconds", LAST_GENERATION_HELP)
 """Set by the ``evolve`` driver; the API exports it from storage (:mod:`workloads.service.storage_metrics`)."""
+MARKET_DATA_LAST_BAR_HELP = "Open time (Unix seconds) of the last stored bar, per stored symbol."
+MARKET_DATA_LAST_BAR = Gauge("genepool_market_data_last_bar_timestamp_seconds", MARKET_DATA_LAST_BAR_HELP, ["symbol"])
+"""Set by ``genepool data fetch``; the API exports it from storage (:mod:`workloads.service.market_data_metrics`)."""
+MARKET_DATA_BAR_INTERVAL_HELP = "Spacing (seconds) between the last two stored bars, per stored symbol."
+"""Exported by the API only, from storage (the MarketDataStale alert counts staleness in these intervals)."""
+MARKET_DATA_FETCH_ERRORS = Counter(
+    "genepool_market_data_fetch_errors",
+    "Exchange requests of `genepool data fetch` that failed (each retry counts), per exchange and symbol.",
+    ["exchange", "symbol"],
+)
 WORKER_FAILURES = Counter(
     "genepool_worker_failures", "Evaluation workers lost mid-generation (e.g. spot reclaim) and replaced.", ["backend"]
 )
@@ -51,6 +61,9 @@ EXPORTED_METRIC_NAMES: frozenset[str] = frozenset(
         "genepool_evaluation_duration_seconds_count",
         "genepool_best_fitness",
         "genepool_last_generation_timestamp_seconds",
+        "genepool_market_data_last_bar_timestamp_seconds",
+        "genepool_market_data_bar_interval_seconds",
+        "genepool_market_data_fetch_errors_total",
         "genepool_worker_failures_total",
         "genepool_cache_hits_total",
         "genepool_cache_misses_total",

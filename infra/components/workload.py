@@ -25,6 +25,14 @@ at the deadline the submitter stops the slot's job, so a hung run cannot block l
 ``concurrencyPolicy: Forbid``. The CronJob is a permanent object (no self-deleting RayJob that would make every later
 ``pulumi up`` drift). The driver runs on the Ray head, which carries the same ``GENEPOOL_*`` settings as the API.
 
+Market data (with ``genepool:marketData``): one ``fetch-<symbol>`` CronJob per symbol of ``marketData.symbols`` —
+the same list the evolution CronJobs are made from — running ``genepool data fetch --exchange E --symbol X
+--timeframe T --store-as S --backfill-days N`` on ``marketData.schedule`` (hourly, by default 10 minutes before the
+evolution's minute, so each slot finds the last closed bars stored). A fetch is idempotent (a re-run stores nothing
+new), so a retried or overlapping Job is harmless; ``concurrencyPolicy: Forbid`` and ``activeDeadlineSeconds``
+(``marketData.deadlineSeconds``) keep a hung fetch from piling up. Optional exchange credentials come from the
+Secret ``genepool-exchange`` (keys ``apiKey``, ``secret``) when someone creates it; public data needs none.
+
 Every pod runs as the image's non-root ``ray`` user (uid 1000), read-only root filesystem where the process allows
 it: ``GENEPOOL_HOME``, Numba's cache and ``$HOME`` live on an emptyDir at /tmp (``common.WORKLOAD_ENV``).
 """
@@ -49,7 +57,7 @@ from infra.components.common import (
     settings_checksum,
 )
 from infra.components.ray import RAY_UID, driver_metrics_port
-from infra.config import ApiConfig, EvolutionConfig
+from infra.config import ApiConfig, EvolutionConfig, MarketDataConfig
 from infra.platforms import Scheduling
 
 PORT = 8000
@@ -105,6 +113,42 @@ def submit_command(symbol: str, config: EvolutionConfig, dashboard_url: pulumi.I
     ]
 
 
+EXCHANGE_SECRET = "genepool-exchange"
+"""Optional Secret (created by hand: ``kubectl create secret generic genepool-exchange --from-literal=apiKey=…
+--from-literal=secret=…``) with the exchange credentials the fetch CronJobs read, if present."""
+EXCHANGE_CREDENTIALS_ENV = [
+    {
+        "name": variable,
+        "valueFrom": {"secretKeyRef": {"name": EXCHANGE_SECRET, "key": key, "optional": True}},
+    }
+    for variable, key in (("GENEPOOL_EXCHANGE_API_KEY", "apiKey"), ("GENEPOOL_EXCHANGE_SECRET", "secret"))
+]
+
+
+def fetch_command(name: str, exchange_symbol: str, config: MarketDataConfig) -> list[str]:
+    """``genepool data fetch`` of one symbol, stored as ``name``; the first run backfills ``backfill_days``."""
+    command = [
+        "genepool",
+        "data",
+        "fetch",
+        "--exchange",
+        config.exchange,
+        "--symbol",
+        exchange_symbol,
+        "--timeframe",
+        config.timeframe,
+        "--store-as",
+        name,
+        "--backfill-days",
+        str(config.backfill_days),
+    ]
+    return command + (["--exchange-url", config.exchange_url] if config.exchange_url else [])
+
+
+def fetch_cronjob_name(symbol: str) -> str:
+    return "fetch-" + symbol.lower().replace("_", "-").replace(".", "-")
+
+
 def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
     """The API's in-cluster URL (the app's ``api_url``), known before the Service exists."""
     return pulumi.Output.concat("http://", labels.service_host(labels.API, namespace), f":{PORT}")
@@ -129,6 +173,8 @@ class WorkloadArgs:
     scheduling: Scheduling
     metrics_api: pulumi.Resource
     """What serves the resource metrics API (metrics-server): the HPA is created after it."""
+    market_data: MarketDataConfig | None = None
+    """The stack's fetch CronJobs (none: bars are imported by hand)."""
     database_ready: list[pulumi.Resource] = field(default_factory=list)
     """What must complete before anything uses the database (a managed database's grant step): the API Deployment
     and the evolution CronJobs wait for it."""
@@ -279,6 +325,41 @@ class Workload(pulumi.ComponentResource):
                             "template": {
                                 "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
                                 "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]},
+                            },
+                        }
+                    },
+                },
+                opts=uses_database,
+            )
+        fetches = [] if args.market_data is None else [(args.market_data, *pair) for pair in args.market_data.symbols]
+        for market, symbol, exchange_symbol in fetches:
+            job_name = fetch_cronjob_name(symbol)
+            fetch = {
+                "name": "fetch",
+                "image": args.image,
+                "args": fetch_command(symbol, exchange_symbol, market),
+                "env": [*args.settings_env, *EXCHANGE_CREDENTIALS_ENV, *WORKLOAD_ENV],
+                "resources": resources("100m", "256Mi", "1", "1Gi"),
+                "securityContext": container_security(read_only_root=True),
+                "volumeMounts": tmp_mount,
+            }
+            k8s.batch.v1.CronJob(
+                f"{name}-{job_name}",
+                metadata={**meta, "name": job_name, "labels": {**labels.app(job_name), **labels.PART_OF}},
+                spec={
+                    "schedule": market.schedule,
+                    "timeZone": "Etc/UTC",
+                    "concurrencyPolicy": "Forbid",
+                    "startingDeadlineSeconds": 300,
+                    "successfulJobsHistoryLimit": 3,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {
+                        "spec": {
+                            "backoffLimit": 2,
+                            "activeDeadlineSeconds": market.deadline_seconds,
+                            "template": {
+                                "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
+                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [fetch]},
                             },
                         }
                     },

@@ -30,6 +30,7 @@ REQUIRED_ALERTS = {
     "NoEvaluations",
     "RayWorkersLost",
     "TargetDown",
+    "MarketDataStale",
 }
 EXPORTER_METRICS = frozenset(
     {

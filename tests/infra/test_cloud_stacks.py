@@ -236,6 +236,7 @@ def test_prod_gives_each_symbols_driver_its_own_metrics_port_scraped_on_the_ray_
     commands = [
         plain(c.inputs["spec"])["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
         for c in prod.of_type("kubernetes:batch/v1:CronJob")
+        if c.name.startswith("workload-evolve-")
     ]
     ports = {a[a.index("--symbol") + 1]: a[a.index("--metrics-port") + 1] for a in commands}
     assert ports == {"BTCUSDT": "9500", "ETHUSDT": "9501", "SOLUSDT": "9502"}

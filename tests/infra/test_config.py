@@ -148,9 +148,6 @@ INVALID = [
     ("dev", "api.memoryRequest", "4Gi", "genepool:api.memoryRequest: must be <= api.memoryLimit"),
     ("dev", "api.targetCpuPercent", 150, "genepool:api.targetCpuPercent: must be an integer in \\[1, 100\\]"),
     ("dev", "evolution.schedule", "every 6 hours", "genepool:evolution.schedule: must be a 5-field cron expression"),
-    ("dev", "evolution.symbols", [], "genepool:evolution.symbols: must be a non-empty list"),
-    ("dev", "evolution.symbols", ["BTCUSDT", "BTCUSDT"], "genepool:evolution.symbols: must not repeat a symbol"),
-    ("dev", "evolution.symbols", ["btc usdt"], "genepool:evolution.symbols\\[0\\]: must be an upper-case symbol"),
     ("dev", "evolution.population", 1, "genepool:evolution.population: must be an integer in \\[2, 100000\\]"),
     ("dev", "evolution.randomSeed", -1, "genepool:evolution.randomSeed: must be an integer"),
     (

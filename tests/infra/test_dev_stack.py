@@ -231,7 +231,7 @@ def test_a_ray_cluster_spec_change_recreates_its_pods_on_a_kuberay_that_supports
 
 
 def evolution_cronjob(dev) -> tuple[dict, dict]:
-    (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
+    cronjob = dev.named("kubernetes:batch/v1:CronJob", "workload-evolve-btcusdt")
     spec = plain(cronjob.inputs["spec"])
     return spec, spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
 
@@ -286,8 +286,8 @@ def test_a_scheduled_slot_is_bounded_by_the_configured_deadline(dev):
 
 def test_nothing_pulumi_owns_deletes_itself(dev):
     assert not [r for r in dev.resources if r.type.split(":")[-1] in ("RayJob", "Job", "Pod")]
-    (cronjob,) = dev.of_type("kubernetes:batch/v1:CronJob")
-    assert "ttlSecondsAfterFinished" not in plain(cronjob.inputs["spec"])
+    for cronjob in dev.of_type("kubernetes:batch/v1:CronJob"):
+        assert "ttlSecondsAfterFinished" not in plain(cronjob.inputs["spec"])
 
 
 def test_cost_above_the_ceiling_fails_naming_the_key():

@@ -15,6 +15,7 @@ from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
 from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
+from workloads.cli import fetch as fetch_commands  # noqa: F401 - registers `data fetch` on the data group
 from workloads.cli import schedule as schedule_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands

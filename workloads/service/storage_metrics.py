@@ -27,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from workloads.metrics import LAST_GENERATION_HELP, STORAGE_ERRORS
+from workloads.service.market_data_metrics import LAST_BAR_NAME, MarketDataCollector
 from workloads.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,12 @@ class LastGenerationCollector:
 
 
 class _ProcessMetrics:
-    """The process-wide registry without the driver's own last-generation gauge (it would always read 0 here)."""
+    """The process-wide registry without the gauges the API derives from storage instead (the driver's
+    last-generation gauge would always read 0 here; the fetcher's last-bar gauge would be empty)."""
 
     def collect(self) -> Iterator[Metric]:
-        return (family for family in REGISTRY.collect() if family.name != LAST_GENERATION_NAME)
+        derived = (LAST_GENERATION_NAME, LAST_BAR_NAME)
+        return (family for family in REGISTRY.collect() if family.name not in derived)
 
 
 def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:
@@ -78,4 +81,5 @@ def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProcessMetrics())
     registry.register(LastGenerationCollector(storage))
+    registry.register(MarketDataCollector(storage, SCRAPE_RETRY_SECONDS))
     return registry

@@ -388,6 +388,27 @@ class Storage(ABC):
             for sym, n, first, last, nf in rows
         ]
 
+    def last_bars(self, *, retry_seconds: float | None = None) -> list[tuple[str, int, int | None]]:
+        """Per stored symbol, sorted: ``(symbol, last bar's open time in ns UTC, spacing to the bar before it in ns
+        or None for a single bar)``. Like :meth:`last_generation_time` it needs no :meth:`migrate` (no ``ohlcv``
+        table: ``[]``) and takes a per-call ``retry_seconds``: the API reads it at scrape time."""
+        us = schema.us_from_ts(self.dialect, "{}")
+        sql = (
+            f"WITH last AS (SELECT symbol, max(ts) AS ts FROM ohlcv GROUP BY symbol) SELECT l.symbol, "
+            f"{us.format('l.ts')}, (SELECT {us.format('max(p.ts)')} FROM ohlcv p WHERE p.symbol = l.symbol "
+            "AND p.ts < l.ts) FROM last l ORDER BY l.symbol"
+        )
+
+        def work(session: Session) -> list[tuple[str, int, int | None]]:
+            if not session.query(_TABLE_EXISTS, ("ohlcv",)):
+                return []
+            return [
+                (str(sym), int(last) * 1000, None if prev is None else (int(last) - int(prev)) * 1000)
+                for sym, last, prev in session.query(sql)
+            ]
+
+        return self._run("last_bars", work, retry_seconds=retry_seconds)
+
     # -- runs --------------------------------------------------------------------------------------------------
     def create_run(self, run_id: str, config: dict[str, Any], data_fingerprint: str) -> None:
         """Record a new run (``config["symbol"]``, when present, tags its strategies with the symbol)."""
