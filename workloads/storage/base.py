@@ -369,6 +369,17 @@ class Storage(ABC):
             ts_us.astype(np.int64) * 1000, o, h, low, c, v, funding, symbol=symbol, source=f"{self.url} ohlcv/{symbol}"
         )
 
+    def last_bar_time(self, symbol: str) -> int | None:
+        """Open time (int ns UTC) of the latest stored bar of ``symbol``, ``None`` when none is stored (one index
+        lookup on the ``(symbol, ts)`` key, however many bars are stored)."""
+        check_symbol(symbol)
+        latest = schema.us_from_ts(self.dialect, "ts")
+        rows = self._run(
+            "last_bar_time",
+            lambda s: s.query(f"SELECT {latest} FROM ohlcv WHERE symbol = %s ORDER BY ts DESC LIMIT 1", (symbol,)),
+        )
+        return int(rows[0][0]) * 1000 if rows else None
+
     def list_symbols(self) -> list[str]:
         """Symbols with stored bars, sorted."""
         return [s.symbol for s in self.symbol_summaries()]
@@ -626,7 +637,9 @@ class Storage(ABC):
         return [self._strategy(row) for row in rows]
 
     def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
-        """One stored strategy by id, or ``None``."""
+        """One stored strategy by id, or ``None`` (at once for an id no stored one can have: with a NUL byte)."""
+        if "\x00" in strategy_id:
+            return None
         rows = self._run(
             "get_strategy",
             lambda s: s.query(

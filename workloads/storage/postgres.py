@@ -23,14 +23,18 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 import psycopg_pool
+from psycopg_pool.base import AttemptWithBackoff
 from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from workloads.metrics import STORAGE_ERRORS
+from workloads.redaction import register_dsn
 from workloads.settings import redact_url
 from workloads.storage import schema
 from workloads.storage.base import Session, Storage, StorageError
 
 T = TypeVar("T")
+PING_WAIT_SECONDS = 1.0
+"""Longest :meth:`PostgresStorage.ping` waits for a pooled connection (readiness must answer within 2.5 s)."""
 log = logging.getLogger(__name__)
 
 TRANSIENT = (
@@ -44,6 +48,29 @@ TRANSIENT = (
 def is_transient(exc: BaseException) -> bool:
     """Errors worth retrying: the server or the network, not the statement."""
     return isinstance(exc, TRANSIENT)
+
+
+MAX_RECONNECT_DELAY = 0.5
+"""Longest pause (seconds) between the pool's attempts to reconnect: service resumes within about this much of the
+database returning, however long the outage (psycopg_pool's own backoff doubles without a cap)."""
+
+
+class CappedBackoff(AttemptWithBackoff):
+    """psycopg_pool's reconnect backoff with each delay capped at :data:`MAX_RECONNECT_DELAY`."""
+
+    INITIAL_DELAY = 0.1
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, MAX_RECONNECT_DELAY)
+
+
+class ReconnectingPool(psycopg_pool.ConnectionPool):
+    """A connection pool whose reconnection attempts use :class:`CappedBackoff`. psycopg_pool offers no setting for
+    the backoff; it creates an attempt only when none is passed, so passing ours is enough."""
+
+    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
+        super()._add_connection(attempt or CappedBackoff(timeout=self.reconnect_timeout), growing)
 
 
 class PostgresSession:
@@ -87,9 +114,10 @@ class PostgresStorage(Storage):
     def __init__(
         self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0, connect_timeout: float = 5.0
     ) -> None:
+        register_dsn(url)
         self.url = redact_url(url) or ""
         self.retry_seconds = retry_seconds
-        self._pool = psycopg_pool.ConnectionPool(
+        self._pool = ReconnectingPool(
             url,
             min_size=1,
             max_size=max_connections,
@@ -141,7 +169,7 @@ class PostgresStorage(Storage):
 
     def ping(self) -> None:
         try:
-            self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=2.0)
+            self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=PING_WAIT_SECONDS)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StorageError(f"{self.url}: {str(exc).strip() or type(exc).__name__}") from exc
 
