@@ -290,9 +290,13 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         response_model=Readiness,
         responses={503: {"model": Readiness, "description": "Unhealthy: storage unreachable."}},
     )
-    async def readiness(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> JSONResponse:
+    async def readiness(request: Request) -> JSONResponse:
+        """Optional authentication (not declared as security): the token only adds the checks' details."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        credentials = (
+            HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if scheme.lower() == "bearer" else None
+        )
+
         def report() -> HealthReport:
             try:
                 storage: Any = state.storage()
