@@ -33,6 +33,8 @@ from workloads.storage import schema
 from workloads.storage.base import Session, Storage, StorageError
 
 T = TypeVar("T")
+MIGRATION_LOCK = 0x67656E65706F6F6C
+"""Key of the advisory lock serialising migrations ("genepool" in ASCII)."""
 PING_WAIT_SECONDS = 1.0
 """Longest :meth:`PostgresStorage.ping` waits for a pooled connection (readiness must answer within 2.5 s)."""
 log = logging.getLogger(__name__)
@@ -82,6 +84,9 @@ class PostgresSession:
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params or None).fetchall()
+
+    def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return max(self._conn.execute(sql, params or None).rowcount, 0)
 
     def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
         cursor = self._conn.execute(sql, params or None)
@@ -172,6 +177,41 @@ class PostgresStorage(Storage):
             self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=PING_WAIT_SECONDS)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StorageError(f"{self.url}: {str(exc).strip() or type(exc).__name__}") from exc
+
+    def migrate(self) -> list[int]:
+        """:meth:`Storage.migrate` holding a session-level advisory lock (:data:`MIGRATION_LOCK`): concurrent first
+        uses of an empty database (several imports, API replicas) migrate one at a time, and each later one finds
+        the work done. The wait for the lock is bounded by the retry budget (``lock_timeout``)."""
+        try:
+            with self._pool.connection(timeout=self._pool.timeout) as conn:
+                conn.autocommit = True
+                conn.execute(f"SET lock_timeout = {int(self.retry_seconds * 1000)}")
+                conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+                try:
+                    return super().migrate()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+                    conn.execute("RESET lock_timeout")
+                    conn.autocommit = False
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            STORAGE_ERRORS.labels("migrate").inc()
+            raise StorageError(f"{self.url}: migrate failed: {str(exc).strip() or type(exc).__name__}") from exc
+
+    @property
+    def timescale(self) -> bool:
+        """Whether ``ohlcv`` is a hypertable, read from TimescaleDB's catalog (one short round trip)."""
+
+        def work(session: Session) -> bool:
+            if not session.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"):
+                return False
+            return bool(
+                session.query(
+                    "SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'ohlcv' "
+                    "AND hypertable_schema = current_schema()"
+                )
+            )
+
+        return self._run("timescale", work, retry_seconds=PING_WAIT_SECONDS)
 
     def _enable_timescale(self) -> bool:
         def work(session: Session) -> bool:
