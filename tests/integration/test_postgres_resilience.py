@@ -88,15 +88,17 @@ TIMESCALE_STUBS = (
     "CREATE SCHEMA timescale_stubs",
     "SET LOCAL search_path = timescale_stubs, public",
     "CREATE FUNCTION timescale_stubs.create_hypertable(relation regclass, time_column_name name, "
-    "partitioning_column name DEFAULT NULL, number_partitions integer DEFAULT NULL, associated_schema_name name DEFAULT NULL, "
-    "associated_table_prefix name DEFAULT NULL, chunk_time_interval anyelement DEFAULT NULL::bigint, "
-    "create_default_indexes boolean DEFAULT true, if_not_exists boolean DEFAULT false, partitioning_func regproc "
-    "DEFAULT NULL, migrate_data boolean DEFAULT false, chunk_target_size text DEFAULT NULL, chunk_sizing_func "
-    "regproc DEFAULT NULL, time_partitioning_func regproc DEFAULT NULL) RETURNS TABLE(hypertable_id integer, "
-    "schema_name name, table_name name, created boolean) LANGUAGE sql AS $$ SELECT 1, ''::name, ''::name, true $$",
-    "CREATE FUNCTION timescale_stubs.add_compression_policy(hypertable regclass, "
-    "compress_after anyelement DEFAULT NULL::interval, if_not_exists boolean DEFAULT false, schedule_interval interval DEFAULT NULL, initial_start timestamptz "
-    "DEFAULT NULL, timezone text DEFAULT NULL) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$",
+    "partitioning_column name DEFAULT NULL, number_partitions integer DEFAULT NULL, "
+    "associated_schema_name name DEFAULT NULL, associated_table_prefix name DEFAULT NULL, "
+    "chunk_time_interval anyelement DEFAULT NULL::bigint, create_default_indexes boolean DEFAULT true, "
+    "if_not_exists boolean DEFAULT false, partitioning_func regproc DEFAULT NULL, migrate_data boolean "
+    "DEFAULT false, chunk_target_size text DEFAULT NULL, chunk_sizing_func regproc DEFAULT NULL, "
+    "time_partitioning_func regproc DEFAULT NULL) RETURNS TABLE(hypertable_id integer, schema_name name, "
+    "table_name name, created boolean) LANGUAGE sql AS $$ SELECT 1, ''::name, ''::name, true $$",
+    "CREATE FUNCTION timescale_stubs.add_compression_policy(hypertable regclass, compress_after "
+    "anyelement DEFAULT NULL::interval, if_not_exists boolean DEFAULT false, schedule_interval interval "
+    "DEFAULT NULL, initial_start timestamptz DEFAULT NULL, timezone text DEFAULT NULL) RETURNS integer "
+    "LANGUAGE sql AS $$ SELECT 1 $$",
 )
 
 
