@@ -129,7 +129,6 @@ class PostgresStorage(Storage):
             timeout=connect_timeout,
             open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout)), "application_name": "genepool"},
-            check=psycopg_pool.ConnectionPool.check_connection,
             name="genepool",
         )
         self._pool.open(wait=False)
