@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from workloads.redaction import passwords_in, register_secret, scrub_secrets
 from workloads.settings import Settings
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
@@ -53,14 +54,12 @@ class HealthReport:
 
 
 def scrub(text: str, settings: Settings) -> str:
-    """``text`` with any password or token from ``settings`` masked."""
+    """``text`` with any password or token from ``settings`` masked (every DSN form, raw and %-decoded)."""
     for url in (settings.database_url, settings.redis_url):
-        password = urlsplit(url).password if url else None
-        if password:
-            text = text.replace(password, "***")
-    if settings.api_token:
-        text = text.replace(settings.api_token, "***")
-    return text
+        for password in passwords_in(url):
+            register_secret(password)
+    register_secret(settings.api_token)
+    return scrub_secrets(text)
 
 
 def _timed(

@@ -21,9 +21,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from workloads import contract
+from workloads.redaction import redact_dsn
 
 API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 HOME_ENV = "GENEPOOL_HOME"
@@ -40,21 +40,11 @@ class SettingsError(ValueError):
 
 
 def redact_url(url: str | None) -> str | None:
-    """``url`` with any password replaced by ``***`` (``postgresql://u:***@host/db``); other parts kept."""
+    """``url`` with any password replaced by ``***`` (``postgresql://u:***@host/db``, ``host=… password=***``,
+    ``u:***@host/db``); other parts kept. See :func:`workloads.redaction.redact_dsn`."""
     if not url:
         return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "***"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return redact_dsn(url)
 
 
 def default_home(env: Mapping[str, str] | None = None) -> Path:

@@ -23,6 +23,11 @@ from workloads.kernels.metrics import METRIC_NAMES
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import FusedSeed, Seed
 
+MAX_GRID_VALUES = 100_000
+"""Most values one ``--grid`` may give (checked before the range is materialised)."""
+MAX_COMBINATIONS = 1_000_000
+"""Most combinations a sweep may evaluate (checked before the product is materialised)."""
+
 
 def _number(text: str, name: str) -> float:
     try:
@@ -45,8 +50,13 @@ def parse_grid(spec: str) -> tuple[str, list[float | str]]:
         if step <= 0 or stop < start:
             raise ValueError(f"--grid {spec!r}: a range needs step > 0 and stop >= start")
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if count > MAX_GRID_VALUES:
+            raise ValueError(f"--grid {spec!r}: {count:,} values; at most {MAX_GRID_VALUES:,} per gene")
         return name, [start + i * step for i in range(count)]
-    return name, [_number_or_name(v.strip()) for v in values.split(",")]
+    listed = values.split(",")
+    if len(listed) > MAX_GRID_VALUES:
+        raise ValueError(f"--grid {name}: {len(listed):,} values; at most {MAX_GRID_VALUES:,} per gene")
+    return name, [_number_or_name(v.strip()) for v in listed]
 
 
 def _number_or_name(text: str) -> float | str:
@@ -73,6 +83,9 @@ def grid_params(seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> n
     names = [name for name, _ in grids]
     if len(set(names)) != len(names):
         raise ValueError(f"--grid names a gene twice: {', '.join(names)}")
+    combinations = math.prod(len(values) for _, values in grids)
+    if combinations > MAX_COMBINATIONS:
+        raise ValueError(f"--grid: {combinations:,} combinations; at most {MAX_COMBINATIONS:,} per sweep")
     columns = []
     for name, values in grids:
         if name not in space.names:

@@ -82,18 +82,23 @@ def test_a_server_that_stays_down_is_retried_only_within_the_retry_budget(postgr
 
 
 # Stubs with the signatures TimescaleDB 2.x documents, so PostgreSQL resolves every named argument and type of
-# our statements exactly as it would with the extension; created and dropped inside one rolled-back transaction.
+# our statements exactly as it would with the extension; created inside one rolled-back transaction, in their own
+# schema first on the search path, so they never collide with a real extension's functions in ``public``.
 TIMESCALE_STUBS = (
-    "CREATE FUNCTION create_hypertable(relation regclass, time_column_name name, partitioning_column name "
-    "DEFAULT NULL, number_partitions integer DEFAULT NULL, associated_schema_name name DEFAULT NULL, "
-    "associated_table_prefix name DEFAULT NULL, chunk_time_interval anyelement DEFAULT NULL::bigint, "
-    "create_default_indexes boolean DEFAULT true, if_not_exists boolean DEFAULT false, partitioning_func regproc "
-    "DEFAULT NULL, migrate_data boolean DEFAULT false, chunk_target_size text DEFAULT NULL, chunk_sizing_func "
-    "regproc DEFAULT NULL, time_partitioning_func regproc DEFAULT NULL) RETURNS TABLE(hypertable_id integer, "
-    "schema_name name, table_name name, created boolean) LANGUAGE sql AS $$ SELECT 1, ''::name, ''::name, true $$",
-    "CREATE FUNCTION add_compression_policy(hypertable regclass, compress_after anyelement DEFAULT NULL::interval, "
-    "if_not_exists boolean DEFAULT false, schedule_interval interval DEFAULT NULL, initial_start timestamptz "
-    "DEFAULT NULL, timezone text DEFAULT NULL) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$",
+    "CREATE SCHEMA timescale_stubs",
+    "SET LOCAL search_path = timescale_stubs, public",
+    "CREATE FUNCTION timescale_stubs.create_hypertable(relation regclass, time_column_name name, "
+    "partitioning_column name DEFAULT NULL, number_partitions integer DEFAULT NULL, "
+    "associated_schema_name name DEFAULT NULL, associated_table_prefix name DEFAULT NULL, "
+    "chunk_time_interval anyelement DEFAULT NULL::bigint, create_default_indexes boolean DEFAULT true, "
+    "if_not_exists boolean DEFAULT false, partitioning_func regproc DEFAULT NULL, migrate_data boolean "
+    "DEFAULT false, chunk_target_size text DEFAULT NULL, chunk_sizing_func regproc DEFAULT NULL, "
+    "time_partitioning_func regproc DEFAULT NULL) RETURNS TABLE(hypertable_id integer, schema_name name, "
+    "table_name name, created boolean) LANGUAGE sql AS $$ SELECT 1, ''::name, ''::name, true $$",
+    "CREATE FUNCTION timescale_stubs.add_compression_policy(hypertable regclass, compress_after "
+    "anyelement DEFAULT NULL::interval, if_not_exists boolean DEFAULT false, schedule_interval interval "
+    "DEFAULT NULL, initial_start timestamptz DEFAULT NULL, timezone text DEFAULT NULL) RETURNS integer "
+    "LANGUAGE sql AS $$ SELECT 1 $$",
 )
 
 
@@ -114,6 +119,49 @@ def test_timescale_ddl_is_valid_sql_for_postgresql_against_our_schema(postgres):
                     conn.execute(statement)
             else:
                 assert conn.execute(statement).fetchall()
+
+
+def test_concurrent_first_imports_on_an_empty_database_are_serialised_and_idempotent(postgres):
+    """Four imports of one symbol at once on an empty database: every one succeeds, the timescale status agrees
+    with the server, and the inserted counts add up to the bars stored (not 4 x the bars)."""
+    bars = generate(2000, 4)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def import_once() -> None:
+        try:
+            storage = PostgresStorage(postgres.url)
+            try:
+                start.wait()
+                storage.migrate()
+                counts.append(storage.put_bars("BTC", bars))
+            finally:
+                storage.close()
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=import_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(counts) == len(bars)
+    with open_storage(postgres.url) as storage:
+        assert len(storage.get_bars("BTC")) == len(bars)
+
+
+def test_the_timescale_status_is_read_from_the_catalog_before_this_process_migrates(postgres):
+    with psycopg.connect(postgres.url) as conn:
+        available = bool(conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchall())
+    with open_storage(postgres.url):
+        pass
+    fresh = PostgresStorage(postgres.url)
+    try:
+        assert fresh.timescale is available
+    finally:
+        fresh.close()
 
 
 def test_ohlcv_and_generations_are_hypertables_exactly_when_the_extension_is_available(postgres):

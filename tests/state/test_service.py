@@ -104,7 +104,7 @@ def test_with_no_token_configured_v1_is_refused(tmp_path):
     [
         ("/v1/strategies?limit=0", "query parameter 'limit': Input should be greater than or equal to 1"),
         ("/v1/strategies?limit=many", "query parameter 'limit': Input should be a valid integer"),
-        ("/v1/strategies?seed=no_such_seed", "query parameter 'seed': unknown seed 'no_such_seed'; known seeds: "),
+        ("/v1/strategies?seed=no_such_seed", "query parameter 'seed': Input should be 'bollinger_bands', "),
         ("/v1/signals/BTC?top=51", "query parameter 'top': Input should be less than or equal to 50"),
         ("/v1/signals/!BTC", "path parameter 'symbol': String should match pattern"),
     ],
@@ -229,3 +229,47 @@ def test_metrics_still_answer_when_storage_fails(client):
     assert _last_generation_samples(response.text) == []
     assert "genepool_http_requests_total" in response.text
     assert STORAGE_ERRORS.labels("last_generation_time")._value.get() == before + 1
+
+
+def test_readiness_without_the_token_shows_no_database_location(client, tmp_path):
+    response = client.get("/health/readiness")
+    assert str(tmp_path) not in response.text
+    assert set(response.json()["checks"]["storage"]) == {"status", "latency_ms", "error"}
+
+
+def test_readiness_with_the_token_shows_the_backend(client):
+    body = client.get("/health/readiness", headers=AUTH).json()
+    assert body["checks"]["storage"]["backend"] == "duckdb"
+
+
+def test_a_nul_byte_in_a_strategy_id_is_404_not_503(client):
+    response = client.get("/v1/strategies/r1.1%00", headers=AUTH)
+    assert response.status_code == 404
+
+
+def test_signals_are_computed_once_per_last_stored_bar_and_again_after_a_new_bar(client, bars):
+    state = client.app.state.genepool
+    first = client.get("/v1/signals/BTC", headers=AUTH).json()
+    assert client.get("/v1/signals/BTC", headers=AUTH).json() == first
+    assert state.signals.computed == 1
+    step = int(bars.timestamp[-1] - bars.timestamp[-2])
+    last = bars.slice(len(bars) - 1, len(bars))
+    from workloads.data.bars import Bars
+
+    new_bar = Bars.from_arrays(
+        last.timestamp + step, last.open, last.high, last.low, last.close, last.volume, last.funding_rate, symbol="BTC"
+    )
+    state.storage().put_bars("BTC", new_bar)
+    after = client.get("/v1/signals/BTC", headers=AUTH).json()
+    assert state.signals.computed == 2 and after["bars"] == first["bars"] + 1
+
+
+def test_openapi_declares_the_seed_enum_and_every_error_response(client):
+    document = client.get("/openapi.json").json()
+    operation = document["paths"]["/v1/strategies"]["get"]
+    seed = next(p for p in operation["parameters"] if p["name"] == "seed")
+    assert "#/components/schemas/SeedName" in str(seed["schema"])
+    assert "bollinger_bands" in document["components"]["schemas"]["SeedName"]["enum"]
+    assert {"200", "401", "422", "503"} <= set(operation["responses"])
+    assert "404" in document["paths"]["/v1/signals/{symbol}"]["get"]["responses"]
+    assert "text/plain" in str(document["paths"]["/metrics"]["get"]["responses"]["200"]["content"])

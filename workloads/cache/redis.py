@@ -28,6 +28,7 @@ from redis.retry import Retry
 
 from workloads.cache.base import CacheStats, FitnessCache, InProcessCache
 from workloads.metrics import CACHE_ERRORS, CACHE_HITS, CACHE_MISSES
+from workloads.redaction import register_dsn
 from workloads.settings import Settings, redact_url
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class RedisCache:
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError(f"ttl_seconds {ttl_seconds!r}: must be > 0")
+        register_dsn(url)
         self.url = redact_url(url) or ""
         self.ttl_seconds = int(ttl_seconds)
         self.batch_size = batch_size

@@ -144,7 +144,9 @@ def backtest(
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
     json_output: JsonOption = False,
-    trades_out: Annotated[Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.")] = None,
+    trades_out: Annotated[
+        Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.", dir_okay=False)
+    ] = None,
 ) -> None:
     """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print the
     metrics."""

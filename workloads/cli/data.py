@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, parse_interval, print_json
@@ -45,7 +46,7 @@ def summarize(bars: Bars, repairs: RepairReport | None = None) -> dict[str, Any]
 
 
 def print_summary(summary: dict[str, Any], repairs: RepairReport | None = None) -> None:
-    table = Table(title=f"{summary['file']}", show_header=False)
+    table = Table(title=escape(str(summary["file"])), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     gaps = summary["gaps"]
@@ -60,10 +61,10 @@ def print_summary(summary: dict[str, Any], repairs: RepairReport | None = None) 
         ("funding rate", "yes" if summary["has_funding"] else "no"),
     ]
     for name, value in rows:
-        table.add_row(name, str(value))
+        table.add_row(name, escape(str(value)))
     console.print(table)
     for line in repairs.lines() if repairs else []:
-        console.print(f"[yellow]repaired:[/] {line}")
+        console.print(f"[yellow]repaired:[/] {escape(line)}")
 
 
 @app.command("generate")
@@ -85,7 +86,7 @@ def generate_command(
             bars, random_seed, funding=funding, interval_seconds=parse_interval(interval), start=start, symbol=symbol
         )
         write_bars(data, out)
-    console.print(f"wrote {len(data):,} bars to {out}")
+    console.print(f"wrote {len(data):,} bars to {escape(str(out))}")
 
 
 @app.command("inspect")

@@ -93,7 +93,7 @@ def evolve(
         Opt("--set", help="Any config key, KEY=VALUE (repeatable), e.g. --set tournament=4 --set max_drawdown=0.3."),
     ] = None,
     backend: Annotated[str, Opt("--backend", help="local (Numba threads) or ray (actor pool).")] = "local",
-    workers: Annotated[int | None, Opt("--workers", help="Ray actors [2].")] = None,
+    workers: Annotated[int | None, Opt("--workers", min=1, help="Ray actors [2].")] = None,
     run_id: Annotated[str | None, Opt("--run-id", help="Name of the run (default: generated).")] = None,
     resume: Annotated[str | None, Opt("--resume", help="Continue the run with this id from its checkpoint.")] = None,
     runs_dir: Annotated[Path | None, Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
@@ -104,7 +104,8 @@ def evolve(
     ] = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
     metrics_port: Annotated[
-        int | None, Opt("--metrics-port", help="Serve Prometheus metrics on this port during the run.")
+        int | None,
+        Opt("--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on this port during the run."),
     ] = None,
     stack_outputs: StackOutputs = None,
 ) -> None:
@@ -113,7 +114,8 @@ def evolve(
     from workloads.evolution.config import EvolutionConfig, load_config_file
     from workloads.evolution.pool import EvaluationError
     from workloads.evolution.run import load_run_file, run_evolution
-    from workloads.storage import open_storage
+    from workloads.storage import StorageError, open_storage
+    from workloads.storage.base import check_run_id
     from workloads.storage.runs import RunRecorder
 
     overrides: dict[str, Any] = {
@@ -136,8 +138,14 @@ def evolve(
         config = load_config_file(config_file) if config_file else EvolutionConfig()
         config = config.with_overrides(_parse_sets(settings_ or []), source="--set")
         config = config.with_overrides(overrides, source="command line")
+        for given in (run_id, resume):
+            if given is not None:
+                check_run_id(given)
         if resume and run_id and resume != run_id:
             raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
+        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies is not None else None
+        if names == []:
+            raise ValueError(f"--strategies {strategies!r}: names no seed; give comma-separated seed names")
         if checkpoints not in ("local", "database"):
             raise ValueError(f"--checkpoints {checkpoints!r}: must be local or database")
         if checkpoints == "database" and not store:
@@ -157,7 +165,6 @@ def evolve(
             else None
         )
         checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
-        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies else None
         progress = _progress(as_json)
         task: dict[str, Any] = {}
 
@@ -202,10 +209,13 @@ def evolve(
             )
             if recorder is not None:
                 recorder.finish(summary)
-        except EvaluationError as exc:
-            resume_hint = f"resume with --resume {task.get('run_id', 'RUN_ID')}"
+        except (EvaluationError, StorageError) as exc:
+            resume_hint = f"resume with `genepool evolve --resume {task.get('run_id', 'RUN_ID')}` and the same options"
+            message = " ".join(str(exc).split())
+            if isinstance(exc, StorageError) and recorder is not None:
+                message = f"database {recorder.storage.url} unavailable: {message}"
             error_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}; {resume_hint}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(message)}; {resume_hint}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(1) from None
         finally:
@@ -297,8 +307,10 @@ def report(
     """Write one self-contained HTML report (fitness per generation, equity vs buy-and-hold, drawdowns, genes)."""
     from workloads.evolution.run import load_run_file
     from workloads.report import write_report
+    from workloads.storage.base import check_run_id
 
     with bad_input_exits():
+        check_run_id(run_id)
         run = load_run_file(runs_dir or default_runs_dir(), run_id)
     write_report(run, out)
     console.print(f"report for {run_id} written to {out}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
@@ -31,7 +32,7 @@ def settings_from(stack_outputs: Path | None) -> Settings:
 
 
 def _storage_failure(exc: Exception) -> typer.Exit:
-    error_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=False)
+    error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -77,11 +78,12 @@ def import_command(
         print_json(summary)
         return
     for line in result.repairs.lines():
-        console.print(f"[yellow]repaired:[/] {line}")
+        console.print(f"[yellow]repaired:[/] {escape(line)}")
     console.print(
         f"{symbol}: imported {inserted:,} new bars from {file} ({summary['already_stored']:,} already "
         f"stored) into {summary['database']}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -99,7 +101,7 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     if json_output:
         print_json(summaries)
         return
-    table = Table(title=f"stored bars ({settings.redacted()['database_url']})")
+    table = Table(title=escape(f"stored bars ({settings.redacted()['database_url']})"))
     for column in ("symbol", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
@@ -136,7 +138,7 @@ def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) 
         for column in ("check", "status", "latency ms", "detail / error"):
             table.add_column(column)
         for check in report.checks:
-            detail = check.error or ", ".join(f"{k}={v}" for k, v in check.detail.items())
+            detail = escape(check.error or ", ".join(f"{k}={v}" for k, v in check.detail.items()))
             table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]", f"{check.latency_ms:.1f}", detail)
         console.print(table)
     if report.status == UNHEALTHY:
@@ -150,7 +152,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API: strategies, signals, /health/liveness, /health/readiness, /metrics.
 
-    ``/v1`` endpoints need ``Authorization: Bearer $GENEPOOL_API_TOKEN``; the command refuses to start without it."""
+    ``/v1`` endpoints need ``Authorization: Bearer $GENEPOOL_API_TOKEN``; the command refuses to start without it.
+    No access log (a line per request costs more than a cached request): requests are counted and timed in
+    ``genepool_http_requests_total`` and ``genepool_http_request_duration_seconds``."""
     import uvicorn
 
     from workloads.service import create_app
@@ -158,4 +162,4 @@ def serve(
     settings = settings_from(stack_outputs)
     if not settings.api_token:
         raise fail_bad_input("GENEPOOL_API_TOKEN is not set: the /v1 endpoints require a bearer token")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)

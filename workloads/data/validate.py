@@ -1,7 +1,8 @@
 """Validation and explicitly requested repair of bar columns (docs/data.md#validation, docs/data.md#repairs).
 
-Every rule is checked on every row; the error names the earliest offending row (spreadsheet numbering, see
-:mod:`workloads.data.errors`) and its rule. Nothing is dropped or filled unless asked:
+Every rule is checked on every row; without repairs the error names the earliest offending row (spreadsheet
+numbering, see :mod:`workloads.data.errors`) and the first rule, in the order of the list below, that this row
+breaks. Ordering is judged against the previous row that breaks no row rule. Nothing is dropped or filled unless asked:
 
 - ``drop_invalid`` removes each row that breaks a row rule (missing/non-finite value, a price <= 0, high < low, open
   or close outside [low, high], negative volume, a timestamp not after the previous kept one — duplicates keep the
@@ -116,6 +117,8 @@ def validate(
     """Check ``bars`` against every rule; repair only what the flags ask for. Raises :class:`DataError`."""
     report = RepairReport()
     keep = np.ones(len(bars), dtype=bool)
+    if not drop_invalid:
+        _refuse_earliest(bars)
     for rule, mask in _row_violations(bars):
         bad = mask & keep
         if bad.any():
@@ -140,6 +143,20 @@ def validate(
     if fill_gaps:
         bars = _fill_gaps(bars, report)
     return bars, report
+
+
+def _refuse_earliest(bars: Bars) -> None:
+    """Raise for the earliest row breaking any rule (row rules first on that row, then ordering)."""
+    violations = _row_violations(bars)
+    clean = ~np.logical_or.reduce([mask for _, mask in violations]) if len(bars) else np.ones(0, dtype=bool)
+    duplicate, backwards = _ordering_violations(bars.timestamp, clean)
+    rules = [*violations, (RULE_DUPLICATE, duplicate), (RULE_BACKWARDS, backwards)]
+    bad = np.logical_or.reduce([mask for _, mask in rules]) if len(bars) else np.zeros(0, dtype=bool)
+    if not bad.any():
+        return
+    first = int(np.argmax(bad))
+    rule = next(rule for rule, mask in rules if mask[first])
+    raise DataError(bars.source, rule, row=first + FIRST_DATA_ROW, detail=_describe_row(bars, first))
 
 
 def _describe_row(bars: Bars, index: int) -> str:

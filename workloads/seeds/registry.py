@@ -24,6 +24,11 @@ def _module_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def seed_names() -> tuple[str, ...]:
+    """The name of every seed, sorted, without importing any seed module (a seed is named for its module)."""
+    return _module_names()
+
+
 def _seed_of(module: ModuleType) -> Seed | None:
     """The module's ``SEED`` (``None`` for a helper module without one); it must be a :class:`Seed` named for the
     module."""

@@ -1,14 +1,27 @@
 """The HTTP API of ``genepool serve`` (FastAPI).
 
-- ``GET /health/liveness``: the process is up (no dependency is touched).
+- ``GET /health/liveness``: the process is up. An ``async`` route on the event loop: it never touches storage and
+  never waits for a thread, so it answers while every storage thread is blocked by a database outage.
 - ``GET /health/readiness``: storage, cache and Ray checks (:mod:`workloads.health`); 200 when healthy or
-  degraded, 503 when unhealthy.
+  degraded, 503 when unhealthy, always within :data:`READINESS_BUDGET_SECONDS` (a check still running then counts as
+  unhealthy). Without the bearer token each check shows only its status, latency and a generic error: the database's
+  user, host and name are for authenticated callers.
 - ``GET /metrics``: Prometheus exposition of :mod:`workloads.metrics` (and the process collectors), with
-  ``genepool_last_generation_timestamp_seconds`` read from storage (:mod:`workloads.service.storage_metrics`).
+  ``genepool_last_generation_timestamp_seconds`` read from storage (:mod:`workloads.service.storage_metrics`),
+  within :data:`METRICS_BUDGET_SECONDS`.
 - ``GET /v1/strategies?seed=&symbol=&limit=``, ``GET /v1/strategies/{id}``, ``GET /v1/signals/{symbol}?top=&seed=``:
   require ``Authorization: Bearer <GENEPOOL_API_TOKEN>`` (401 otherwise; with no token configured every ``/v1``
-  call is refused). Bad parameters → 422 whose ``detail`` is one readable sentence per problem (``errors`` keeps
-  the structured list). Storage failures → 503.
+  call is refused). ``seed`` is one of the seed names (an enum in the OpenAPI document). Bad parameters → 422 whose
+  ``detail`` is one readable sentence per problem (``errors`` keeps the structured list). Storage unavailable → 503
+  within :data:`V1_BUDGET_SECONDS` (the detail names no database; the server log has the redacted cause).
+
+**Threads.** Storage is synchronous (psycopg 3's pool, DuckDB), so every storage call runs on a bounded executor
+(:class:`BoundedExecutor`) and the routes are ``async``: the event loop never blocks. ``/v1`` gets
+:data:`STORAGE_THREADS` threads (the PostgreSQL pool's size); readiness and ``/metrics`` get their own
+:data:`HEALTH_THREADS`, so a database outage that occupies every ``/v1`` thread cannot delay a probe or a scrape. A
+call waits for a thread at most for what is left of its budget, then answers 503; a call that ran out of budget keeps
+its thread until the storage layer's own bounded retries give up, so at most :data:`STORAGE_THREADS` calls are ever
+in flight. The response models are in :mod:`workloads.service.models`.
 
 JSON cannot carry infinities or NaN: such metric values are sent as the strings ``"inf"``, ``"-inf"``, ``"nan"``.
 HTTP requests are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
@@ -17,14 +30,17 @@ HTTP requests are counted in ``genepool_http_requests_total{method,route,status}
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import hmac
 import logging
 import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -34,18 +50,83 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from workloads.cache.base import FitnessCache
-from workloads.health import UNHEALTHY, UnopenedStorage, check_all
+from workloads.health import UNHEALTHY, HealthReport, UnopenedStorage, check_all
 from workloads.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
-from workloads.service.storage_metrics import api_registry
+from workloads.seeds.registry import seed_names
+from workloads.service.models import (
+    ErrorBody,
+    Liveness,
+    Readiness,
+    Signals,
+    Strategy,
+    StrategyList,
+    ValidationErrorBody,
+)
+from workloads.service.signals import SignalService
+from workloads.service.storage_metrics import SCRAPE_RETRY_SECONDS, api_registry
 from workloads.settings import Settings
 from workloads.storage import Storage, StorageError, open_storage
 from workloads.storage.base import MAX_LIMIT, SYMBOL
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+V1_BUDGET_SECONDS = 2.0
+"""Longest a ``/v1`` request waits for storage (a thread, a migration, the query with its retries) before 503."""
+API_RETRY_SECONDS = 1.5
+"""Retry budget of each storage call the API makes (the CLI's is 30 s): inside :data:`V1_BUDGET_SECONDS`."""
+SIGNALS_BUDGET_SECONDS = 60.0
+"""Longest a ``/v1/signals`` request may take when its document is not cached yet (replaying every stored bar)."""
+READINESS_BUDGET_SECONDS = 2.5
+"""Readiness answers within this (the probes' timeout in the cluster is 3 s)."""
+METRICS_BUDGET_SECONDS = SCRAPE_RETRY_SECONDS + 2.0
+"""``/metrics`` answers within this: the scrape-time read's own budget plus the exposition (Prometheus: 10 s)."""
+STORAGE_THREADS = 10
+HEALTH_THREADS = 2
+STORAGE_UNAVAILABLE = "storage unavailable; try again shortly"
+
 _bearer = HTTPBearer(auto_error=False, description="GENEPOOL_API_TOKEN")
-SeedQuery = Annotated[str | None, Query(description="Only strategies of this seed.", min_length=1)]
+SeedName = enum.StrEnum("SeedName", {name: name for name in seed_names()})  # type: ignore[misc]
+SeedQuery = Annotated[SeedName | None, Query(description="Only strategies of this seed.")]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL.pattern, description="Symbol of the stored bars.")]
 SymbolQuery = Annotated[str | None, Query(pattern=SYMBOL.pattern, description="Only strategies evolved on it.")]
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid bearer token."},
+    422: {"model": ValidationErrorBody, "description": "A parameter breaks its rule."},
+    503: {"model": ErrorBody, "description": "Storage unavailable (answered within the request budget)."},
+}
+
+
+class BudgetExceeded(Exception):
+    """A call did not get a thread or finish within its budget."""
+
+
+class BoundedExecutor:
+    """At most ``threads`` calls in flight; :meth:`run` gives up after ``budget`` seconds (see the module doc)."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
+        self._slots = asyncio.Semaphore(threads)
+
+    async def run(self, call: Callable[[], T], budget: float, *, total: float | None = None) -> T:
+        """``call()`` on a thread: waits at most ``budget`` seconds for one, and for the result at most ``total``
+        (default ``budget``) seconds from the start."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (budget if total is None else total)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), budget)
+        except TimeoutError:
+            raise BudgetExceeded(f"no thread free within {budget:g} s") from None
+        future = loop.run_in_executor(self._executor, call)
+        future.add_done_callback(lambda _: self._slots.release())
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0.0))
+        except TimeoutError:
+            raise BudgetExceeded("not finished within its budget") from None
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _finite(value: Any) -> Any:
@@ -67,8 +148,23 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def public_readiness(report: HealthReport) -> dict[str, Any]:
+    """The readiness body for a caller without the token: each check's status and latency, a generic error."""
+    return {
+        "status": report.status,
+        "checks": {
+            c.name: {
+                "status": c.status,
+                "latency_ms": round(c.latency_ms, 3),
+                "error": None if c.error is None else f"{c.name} check failed",
+            }
+            for c in report.checks
+        },
+    }
+
+
 class AppState:
-    """What the app holds: settings, the storage (opened lazily, migrated once) and the cache.
+    """What the app holds: settings, the storage (opened lazily, migrated once), the cache and the signals.
 
     :meth:`storage` never migrates and never waits for a migration in progress (opening is not a round trip: the
     PostgreSQL pool connects in the background), so readiness and the ``/metrics`` scrape read through it and stay
@@ -85,25 +181,37 @@ class AppState:
 
             cache = make_cache(settings)
         self.cache = cache
+        self.signals = SignalService(cache if settings.redis_url else None)
+        self.v1_threads = BoundedExecutor(STORAGE_THREADS, "genepool-v1")
+        self.health_threads = BoundedExecutor(HEALTH_THREADS, "genepool-health")
 
     def storage(self) -> Storage:
         """The storage, opened on first use, migrated or not."""
         with self._open_lock:
             if self._storage is None:
-                self._storage = open_storage(self.settings, migrate=False)
+                self._storage = open_storage(self.settings, migrate=False, retry_seconds=API_RETRY_SECONDS)
             return self._storage
 
-    def migrated_storage(self) -> Storage:
-        """The storage after one successful :meth:`Storage.migrate` (with the backend's full retry budget); a failed
-        migration raises :class:`StorageError` and is tried again by the next call."""
+    def migrated_storage(self, wait: float | None = None) -> Storage:
+        """The storage after one successful :meth:`Storage.migrate`; a failed migration raises
+        :class:`StorageError` and is tried again by the next call. ``wait`` bounds the wait for a migration another
+        thread is running (``None``: no bound); past it, :class:`StorageError`."""
         storage = self.storage()
-        with self._migrate_lock:
+        if self._migrated:
+            return storage
+        if not self._migrate_lock.acquire(timeout=-1 if wait is None else wait):
+            raise StorageError("the schema migration is still in progress")
+        try:
             if not self._migrated:
                 storage.migrate()
                 self._migrated = True
+        finally:
+            self._migrate_lock.release()
         return storage
 
     def close(self) -> None:
+        self.v1_threads.shutdown()
+        self.health_threads.shutdown()
         if self._storage is not None:
             self._storage.close()
 
@@ -143,97 +251,146 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
 
     @app.exception_handler(RequestValidationError)
     async def unprocessable(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = jsonable_encoder(exc.errors())
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", "value"))}
+            for e in jsonable_encoder(exc.errors())
+        ]
         return JSONResponse(status_code=422, content={"detail": _validation_message(errors), "errors": errors})
 
-    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    def has_token(credentials: HTTPAuthorizationCredentials | None) -> bool:
         expected = settings.api_token
         given = credentials.credentials if credentials else None
-        if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        return bool(expected and given and hmac.compare_digest(given.encode(), expected.encode()))
+
+    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        if not has_token(credentials):
             raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    def storage_or_503() -> Storage:
+    async def with_storage(operation: str, work: Callable[[Storage], T], total: float = V1_BUDGET_SECONDS) -> T:
+        """``work(migrated storage)`` on a ``/v1`` thread within :data:`V1_BUDGET_SECONDS` (``total`` when the work
+        also computes: each storage call in it still gives up within :data:`API_RETRY_SECONDS`), else 503."""
+        start = time.monotonic()
+
+        def call() -> T:
+            return work(state.migrated_storage(wait=max(V1_BUDGET_SECONDS - (time.monotonic() - start), 0.0)))
+
         try:
-            return state.migrated_storage()
-        except StorageError as exc:
-            raise HTTPException(503, f"storage unavailable: {exc}") from exc
+            return await state.v1_threads.run(call, V1_BUDGET_SECONDS, total=total)
+        except (StorageError, BudgetExceeded) as exc:
+            log.warning("%s: %s: %s", operation, STORAGE_UNAVAILABLE, exc)
+            raise HTTPException(503, STORAGE_UNAVAILABLE) from None
 
-    def known_seed(seed: str | None) -> str | None:
-        from workloads.seeds.registry import all_seeds
-
-        if seed is not None and seed not in all_seeds():
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("query", "seed"),
-                        "type": "value_error",
-                        "input": seed,
-                        "msg": f"unknown seed {seed!r}; known seeds: {', '.join(all_seeds())}",
-                    }
-                ]
-            )
-        return seed
-
-    @app.get("/health/liveness", tags=["health"])
-    def liveness() -> dict[str, str]:
+    @app.get("/health/liveness", tags=["health"], response_model=Liveness)
+    async def liveness() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/health/readiness", tags=["health"])
-    def readiness() -> JSONResponse:
-        try:
-            storage: Any = state.storage()
-        except StorageError as exc:
-            storage = UnopenedStorage(exc)
-        report = check_all(settings, storage, state.cache)
-        return JSONResponse(report.as_dict(), status_code=503 if report.status == UNHEALTHY else 200)
+    @app.get(
+        "/health/readiness",
+        tags=["health"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Unhealthy: storage unreachable."}},
+    )
+    async def readiness(request: Request) -> JSONResponse:
+        """Optional authentication (not declared as security): the token only adds the checks' details."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        credentials = (
+            HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if scheme.lower() == "bearer" else None
+        )
 
-    @app.get("/metrics", tags=["health"])
-    def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        def report() -> HealthReport:
+            try:
+                storage: Any = state.storage()
+            except StorageError as exc:
+                storage = UnopenedStorage(exc)
+            return check_all(settings, storage, state.cache)
+
+        try:
+            result = await state.health_threads.run(report, READINESS_BUDGET_SECONDS)
+        except BudgetExceeded as exc:
+            check = {"status": UNHEALTHY, "latency_ms": READINESS_BUDGET_SECONDS * 1000, "error": f"checks {exc}"}
+            return JSONResponse({"status": UNHEALTHY, "checks": {"storage": check}}, status_code=503)
+        body = result.as_dict() if has_token(credentials) else public_readiness(result)
+        return JSONResponse(_finite(body), status_code=503 if result.status == UNHEALTHY else 200)
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition.",
+                "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def metrics() -> Response:
+        try:
+            text = await state.health_threads.run(lambda: generate_latest(registry), METRICS_BUDGET_SECONDS)
+        except BudgetExceeded:
+            text = generate_latest(_http_only_registry())
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     v1 = [Depends(require_token)]
 
-    @app.get("/v1/strategies", dependencies=v1, tags=["strategies"])
-    def list_strategies(
+    @app.get(
+        "/v1/strategies", dependencies=v1, tags=["strategies"], response_model=StrategyList, responses=ERROR_RESPONSES
+    )
+    async def list_strategies(
         seed: SeedQuery = None,
         symbol: SymbolQuery = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many, best first.")] = 50,
-    ) -> JSONResponse:
-        known_seed(seed)
-        storage = storage_or_503()
-        try:
-            rows = storage.list_strategies(seed=seed, limit=limit, symbol=symbol)
-        except StorageError as exc:
-            raise HTTPException(503, f"storage unavailable: {exc}") from exc
-        return JSONResponse({"strategies": _finite(rows), "count": len(rows)})
+    ) -> dict[str, Any]:
+        name = None if seed is None else seed.value
+        rows = await with_storage("list_strategies", lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol))
+        return {"strategies": _finite(rows), "count": len(rows)}
 
-    @app.get("/v1/strategies/{strategy_id}", dependencies=v1, tags=["strategies"])
-    def get_strategy(strategy_id: Annotated[str, Path(min_length=1, max_length=200)]) -> JSONResponse:
-        storage = storage_or_503()
-        try:
-            row = storage.get_strategy(strategy_id)
-        except StorageError as exc:
-            raise HTTPException(503, f"storage unavailable: {exc}") from exc
+    @app.get(
+        "/v1/strategies/{strategy_id}",
+        dependencies=v1,
+        tags=["strategies"],
+        response_model=Strategy,
+        responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No strategy with this id."}},
+    )
+    async def get_strategy(strategy_id: Annotated[str, Path(min_length=1, max_length=200)]) -> dict[str, Any]:
+        row = await with_storage("get_strategy", lambda s: s.get_strategy(strategy_id))
         if row is None:
             raise HTTPException(404, f"no strategy with id {strategy_id!r}")
-        return JSONResponse(_finite(row))
+        return dict(_finite(row))
 
-    @app.get("/v1/signals/{symbol}", dependencies=v1, tags=["signals"])
-    def signals(
+    @app.get(
+        "/v1/signals/{symbol}",
+        dependencies=v1,
+        tags=["signals"],
+        response_model=Signals,
+        responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No bars or no strategies."}},
+    )
+    async def signals(
         symbol: SymbolPath,
         top: Annotated[int, Query(ge=1, le=50, description="Use the best this many strategies.")] = 5,
         seed: SeedQuery = None,
-    ) -> JSONResponse:
-        from workloads.service.signals import current_signals
+    ) -> dict[str, Any]:
+        name = None if seed is None else seed.value
 
-        known_seed(seed)
-        storage = storage_or_503()
-        try:
-            document = current_signals(storage, symbol, top, seed)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except StorageError as exc:
-            raise HTTPException(503, f"storage unavailable: {exc}") from exc
-        return JSONResponse(_finite(document))
+        def work(storage: Storage) -> dict[str, Any] | str:
+            try:
+                return state.signals.current(storage, symbol, top, name)
+            except LookupError as exc:
+                return str(exc)
+
+        document = await with_storage("signals", work, total=SIGNALS_BUDGET_SECONDS)
+        if isinstance(document, str):
+            raise HTTPException(404, document)
+        return dict(_finite(document))
 
     return app
+
+
+def _http_only_registry() -> Any:
+    """The process metrics without the storage-derived ones (served when the scrape ran out of budget)."""
+    from prometheus_client import CollectorRegistry
+
+    from workloads.service.storage_metrics import _ProcessMetrics
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ProcessMetrics())
+    return registry

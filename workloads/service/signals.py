@@ -6,18 +6,33 @@ reported is the target decided at the close of the last bar, to be executed at t
 (docs/simulation.md#execution). It depends on the rule, ``long_only`` and ruin only; the costs come from the run's
 config when present (the evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``,
 ``bars_per_year``) and default to zero costs with ``bars_per_year`` inferred from the timestamps.
+
+**Caching** (:class:`SignalService`): a signals document is a function of the strategy set (ids, parameters,
+fitness, creation times — a new run or promotion changes it) and the symbol's stored bars. It is computed once per
+key ``(symbol, top, seed, strategy set, open time of the latest stored bar)`` and kept in a bounded in-process LRU
+in front of the shared cache (Redis when ``redis_url`` is configured, under ``signals:<sha256>``, with the cache's
+TTL). The next bar changes the key, so a new bar invalidates every document of its symbol. Known limit: a
+``data import --replace`` revision that keeps the latest bar unchanged is served from the cache until its entries
+are evicted (in-process: :data:`LOCAL_ENTRIES` documents; Redis: the TTL); restart the API after such a revision.
+Concurrent misses of one key compute it once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
+from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.simulate import SimConfig
-from workloads.storage.base import Storage, iso_from_us
+from workloads.storage.base import Storage, dump_json, iso_from_us, load_json
 
 BPS = 1e-4
+LOCAL_ENTRIES = 256
+"""Signals documents kept in the process (least recently used evicted first)."""
 
 
 def sim_config(config: dict[str, Any] | None, bars: Bars) -> SimConfig:
@@ -57,15 +72,8 @@ def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, 
     return out
 
 
-def current_signals(storage: Storage, symbol: str, top: int, seed: str | None = None) -> dict[str, Any]:
-    """The signals document of ``GET /v1/signals/{symbol}``. Raises ``LookupError`` when there is nothing to use."""
-    strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol)
-    if symbol not in storage.list_symbols():
-        raise LookupError(f"no bars stored for symbol {symbol!r}")
-    if not strategies:
-        raise LookupError(
-            f"no stored strategies evolved on symbol {symbol!r}" + (f" for seed {seed!r}" if seed else "")
-        )
+def compute_signals(storage: Storage, symbol: str, strategies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The signals document of ``strategies`` on every stored bar of ``symbol`` (no cache)."""
     bars = storage.get_bars(symbol)
     configs: dict[str, Any] = {}
     signals = []
@@ -81,3 +89,72 @@ def current_signals(storage: Storage, symbol: str, top: int, seed: str | None = 
         "executes_at": "open of the bar after as_of",
         "signals": signals,
     }
+
+
+def signals_key(symbol: str, top: int, seed: str | None, strategies: list[dict[str, Any]], last_bar_ns: int) -> str:
+    """The cache key of a signals document (see the module doc)."""
+    identity = [(s["id"], s["params"], s["fitness"], s["created_at"]) for s in strategies]
+    digest = hashlib.sha256(dump_json([symbol, top, seed, identity, last_bar_ns]).encode()).hexdigest()
+    return f"signals:{digest}"
+
+
+class SignalService:
+    """Signals documents, cached per key in the process and in ``shared`` (see the module doc)."""
+
+    def __init__(self, shared: FitnessCache | None = None, local_entries: int = LOCAL_ENTRIES) -> None:
+        self._shared = shared
+        self._local: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._local_entries = local_entries
+        self._lock = threading.Lock()
+        self._computing: dict[str, threading.Lock] = {}
+        self.computed = 0
+        """Documents computed (cache misses everywhere) since start."""
+
+    def current(self, storage: Storage, symbol: str, top: int, seed: str | None = None) -> dict[str, Any]:
+        """The signals document of ``GET /v1/signals/{symbol}``. Raises ``LookupError`` when there is nothing to use."""
+        last_bar = storage.last_bar_time(symbol)
+        if last_bar is None:
+            raise LookupError(f"no bars stored for symbol {symbol!r}")
+        strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol)
+        if not strategies:
+            raise LookupError(
+                f"no stored strategies evolved on symbol {symbol!r}" + (f" for seed {seed!r}" if seed else "")
+            )
+        key = signals_key(symbol, top, seed, strategies, last_bar)
+        document = self._cached(key)
+        if document is not None:
+            return document
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            document = self._cached(key)
+            if document is None:
+                document = compute_signals(storage, symbol, strategies)
+                self.computed += 1
+                self._remember(key, document, share=True)
+        with self._lock:
+            self._computing.pop(key, None)
+        return document
+
+    def _cached(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            if key in self._local:
+                self._local.move_to_end(key)
+                return self._local[key]
+        if self._shared is None:
+            return None
+        value = self._shared.get_many([key])[0]
+        if value is None:
+            return None
+        document: dict[str, Any] = load_json(value)
+        self._remember(key, document, share=False)
+        return document
+
+    def _remember(self, key: str, document: dict[str, Any], *, share: bool) -> None:
+        with self._lock:
+            self._local[key] = document
+            self._local.move_to_end(key)
+            while len(self._local) > self._local_entries:
+                self._local.popitem(last=False)
+        if share and self._shared is not None:
+            self._shared.set_many({key: dump_json(document).encode()})

@@ -60,6 +60,11 @@ class Session(Protocol):
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
 
+    def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run an ``INSERT`` and return the number of rows it actually inserted (``ON CONFLICT DO NOTHING``
+        skips are not counted)."""
+        ...
+
     def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
         """The result as one array per column (``object`` arrays where a column has NULLs)."""
         ...
@@ -213,12 +218,17 @@ class Storage(ABC):
     """Persistent state of genepool. Thread-safe; open with :func:`workloads.storage.open_storage`.
 
     ``dialect`` is ``"duckdb"`` or ``"postgresql"``; ``url`` is the redacted ``database_url`` (safe to log);
-    ``timescale`` tells whether the time-series tables are TimescaleDB hypertables (set by :meth:`migrate`).
+    ``timescale`` tells whether the time-series tables are TimescaleDB hypertables, read from the database's catalog
+    (so it is true on a TimescaleDB database before this process migrated anything).
     """
 
     dialect: str
     url: str
-    timescale: bool = False
+
+    @property
+    def timescale(self) -> bool:
+        """Whether ``ohlcv`` is a TimescaleDB hypertable (from the catalog; ``False`` where there is none)."""
+        return False
 
     # -- backend primitives ------------------------------------------------------------------------------------
     @abstractmethod
@@ -269,7 +279,7 @@ class Storage(ABC):
 
             self._run("migrate", apply)
             applied.append(migration.version)
-        self.timescale = self._enable_timescale()
+        self._enable_timescale()
         return applied
 
     def schema_version(self) -> int:
@@ -282,7 +292,8 @@ class Storage(ABC):
 
     # -- bars --------------------------------------------------------------------------------------------------
     def put_bars(self, symbol: str, bars: Bars, replace: bool = False) -> int:
-        """Store ``bars`` under ``symbol``; returns the number of bars inserted (0 on an identical re-import).
+        """Store ``bars`` under ``symbol``; returns the number of bars this call inserted (0 on an identical
+        re-import; concurrent imports of the same bars are idempotent and their counts add up to the bars stored).
         ``replace=True`` first deletes every stored bar of ``symbol`` (same transaction)."""
         check_symbol(symbol)
         if len(bars) == 0:
@@ -331,17 +342,11 @@ class Storage(ABC):
                     "overwrite stored bars (replace the whole series with `genepool data import "
                     "--replace`)"
                 )
-            missing = (
-                "FROM staging_bars s WHERE NOT EXISTS (SELECT 1 FROM ohlcv o WHERE o.symbol = s.symbol AND "
-                "o.ts = " + ts + ")"
+            inserted = session.insert(
+                "INSERT INTO ohlcv (symbol, ts, open, high, low, close, volume, funding_rate) "
+                "SELECT s.symbol, " + ts + ", s.open, s.high, s.low, s.close, s.volume, s.funding_rate "
+                "FROM staging_bars s ON CONFLICT (symbol, ts) DO NOTHING"
             )
-            inserted = int(session.query("SELECT count(*) " + missing)[0][0])
-            if inserted:
-                session.execute(
-                    "INSERT INTO ohlcv (symbol, ts, open, high, low, close, volume, funding_rate) "
-                    "SELECT s.symbol, " + ts + ", s.open, s.high, s.low, s.close, s.volume, "
-                    "s.funding_rate " + missing
-                )
             session.execute("DROP TABLE staging_bars")
             return inserted
 
@@ -368,6 +373,17 @@ class Storage(ABC):
         return Bars.from_arrays(
             ts_us.astype(np.int64) * 1000, o, h, low, c, v, funding, symbol=symbol, source=f"{self.url} ohlcv/{symbol}"
         )
+
+    def last_bar_time(self, symbol: str) -> int | None:
+        """Open time (int ns UTC) of the latest stored bar of ``symbol``, ``None`` when none is stored (one index
+        lookup on the ``(symbol, ts)`` key, however many bars are stored)."""
+        check_symbol(symbol)
+        latest = schema.us_from_ts(self.dialect, "ts")
+        rows = self._run(
+            "last_bar_time",
+            lambda s: s.query(f"SELECT {latest} FROM ohlcv WHERE symbol = %s ORDER BY ts DESC LIMIT 1", (symbol,)),
+        )
+        return int(rows[0][0]) * 1000 if rows else None
 
     def list_symbols(self) -> list[str]:
         """Symbols with stored bars, sorted."""
@@ -647,7 +663,9 @@ class Storage(ABC):
         return [self._strategy(row) for row in rows]
 
     def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
-        """One stored strategy by id, or ``None``."""
+        """One stored strategy by id, or ``None`` (at once for an id no stored one can have: with a NUL byte)."""
+        if "\x00" in strategy_id:
+            return None
         rows = self._run(
             "get_strategy",
             lambda s: s.query(

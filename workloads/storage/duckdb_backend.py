@@ -67,6 +67,10 @@ class DuckDBSession:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._cursor.execute(sql.replace("%s", "?"), params).fetchall()
 
+    def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        row = self._cursor.execute(sql.replace("%s", "?"), params).fetchone()
+        return int(row[0]) if row else 0
+
     def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
         result = self._cursor.execute(sql.replace("%s", "?"), params).fetchnumpy()
         return [_with_nones(column) for column in result.values()]

@@ -23,14 +23,20 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 import psycopg_pool
+from psycopg_pool.base import AttemptWithBackoff
 from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from workloads.metrics import STORAGE_ERRORS
+from workloads.redaction import register_dsn
 from workloads.settings import redact_url
 from workloads.storage import schema
 from workloads.storage.base import Session, Storage, StorageError
 
 T = TypeVar("T")
+MIGRATION_LOCK = 0x67656E65706F6F6C
+"""Key of the advisory lock serialising migrations ("genepool" in ASCII)."""
+PING_WAIT_SECONDS = 1.0
+"""Longest :meth:`PostgresStorage.ping` waits for a pooled connection (readiness must answer within 2.5 s)."""
 log = logging.getLogger(__name__)
 
 TRANSIENT = (
@@ -46,6 +52,29 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT)
 
 
+MAX_RECONNECT_DELAY = 0.5
+"""Longest pause (seconds) between the pool's attempts to reconnect: service resumes within about this much of the
+database returning, however long the outage (psycopg_pool's own backoff doubles without a cap)."""
+
+
+class CappedBackoff(AttemptWithBackoff):
+    """psycopg_pool's reconnect backoff with each delay capped at :data:`MAX_RECONNECT_DELAY`."""
+
+    INITIAL_DELAY = 0.1
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, MAX_RECONNECT_DELAY)
+
+
+class ReconnectingPool(psycopg_pool.ConnectionPool):
+    """A connection pool whose reconnection attempts use :class:`CappedBackoff`. psycopg_pool offers no setting for
+    the backoff; it creates an attempt only when none is passed, so passing ours is enough."""
+
+    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
+        super()._add_connection(attempt or CappedBackoff(timeout=self.reconnect_timeout), growing)
+
+
 class PostgresSession:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
@@ -55,6 +84,9 @@ class PostgresSession:
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params or None).fetchall()
+
+    def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return max(self._conn.execute(sql, params or None).rowcount, 0)
 
     def query_columns(self, sql: str, params: tuple[Any, ...] = ()) -> list[np.ndarray]:
         cursor = self._conn.execute(sql, params or None)
@@ -87,16 +119,16 @@ class PostgresStorage(Storage):
     def __init__(
         self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0, connect_timeout: float = 5.0
     ) -> None:
+        register_dsn(url)
         self.url = redact_url(url) or ""
         self.retry_seconds = retry_seconds
-        self._pool = psycopg_pool.ConnectionPool(
+        self._pool = ReconnectingPool(
             url,
             min_size=1,
             max_size=max_connections,
             timeout=connect_timeout,
             open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout)), "application_name": "genepool"},
-            check=psycopg_pool.ConnectionPool.check_connection,
             name="genepool",
         )
         self._pool.open(wait=False)
@@ -141,9 +173,44 @@ class PostgresStorage(Storage):
 
     def ping(self) -> None:
         try:
-            self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=2.0)
+            self._attempt("ping", lambda s: s.query("SELECT 1"), timeout=PING_WAIT_SECONDS)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StorageError(f"{self.url}: {str(exc).strip() or type(exc).__name__}") from exc
+
+    def migrate(self) -> list[int]:
+        """:meth:`Storage.migrate` holding a session-level advisory lock (:data:`MIGRATION_LOCK`): concurrent first
+        uses of an empty database (several imports, API replicas) migrate one at a time, and each later one finds
+        the work done. The wait for the lock is bounded by the retry budget (``lock_timeout``)."""
+        try:
+            with self._pool.connection(timeout=self._pool.timeout) as conn:
+                conn.autocommit = True
+                conn.execute(f"SET lock_timeout = {int(self.retry_seconds * 1000)}")
+                conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+                try:
+                    return super().migrate()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+                    conn.execute("RESET lock_timeout")
+                    conn.autocommit = False
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            STORAGE_ERRORS.labels("migrate").inc()
+            raise StorageError(f"{self.url}: migrate failed: {str(exc).strip() or type(exc).__name__}") from exc
+
+    @property
+    def timescale(self) -> bool:
+        """Whether ``ohlcv`` is a hypertable, read from TimescaleDB's catalog (one short round trip)."""
+
+        def work(session: Session) -> bool:
+            if not session.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"):
+                return False
+            return bool(
+                session.query(
+                    "SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'ohlcv' "
+                    "AND hypertable_schema = current_schema()"
+                )
+            )
+
+        return self._run("timescale", work, retry_seconds=PING_WAIT_SECONDS)
 
     def _enable_timescale(self) -> bool:
         def work(session: Session) -> bool:
