@@ -36,7 +36,7 @@ def test_same_random_seed_gives_the_same_hall_of_fame(walk, fake_seeds):
     cfg = EvolutionConfig(population=12, generations=3, random_seed=11)
     a, sa, _ = _pool(walk, fake_seeds, cfg)
     b, sb, _ = _pool(walk, fake_seeds, cfg)
-    assert a.run(sa).hall_of_fame == b.run(sb).hall_of_fame
+    assert a.run(sa).hall_of_fame.entries == b.run(sb).hall_of_fame.entries
 
 
 def test_another_random_seed_explores_other_genomes(walk, fake_seeds):
@@ -76,7 +76,7 @@ def test_cache_hits_skip_the_backend(walk, fake_seeds):
     first, s1, _ = _pool(walk, fake_seeds, cfg, cache)
     first.run(s1)
     second, s2, backend = _pool(walk, fake_seeds, cfg, cache)
-    assert second.run(s2).hall_of_fame == s1.hall_of_fame
+    assert second.run(s2).hall_of_fame.entries == s1.hall_of_fame.entries
     assert backend.batches == [] and cache.stats.hits > 0
 
 
@@ -107,7 +107,7 @@ def test_checkpoint_round_trips_the_state(walk, fake_seeds):
     pool.run(state)
     again = PoolState.from_bytes(state.to_bytes())
     assert again.to_bytes() == state.to_bytes()
-    assert again.hall_of_fame == state.hall_of_fame and again.n_trials == state.n_trials
+    assert again.hall_of_fame.entries == state.hall_of_fame.entries and again.n_trials == state.n_trials
 
 
 def test_local_directory_checkpoints_return_the_latest(tmp_path):

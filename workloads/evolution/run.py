@@ -4,8 +4,11 @@ pool with a checkpoint after every generation, then score the hall of fame and w
 
 The summary (also what ``genepool evolve --json`` prints): ``run_id``, ``config``, ``data`` (fingerprint, bars,
 train/holdout sizes), ``seeds``, ``skipped`` (seeds not ready, with the reason), ``generations`` (per-generation
-stats per seed), ``trials`` (distinct genomes evaluated) and ``hall_of_fame``: a list of ``{strategy, params,
-fitness, train: {metrics}, holdout: {metrics}, dsr}``, best first.
+stats per seed), ``trials`` (distinct genomes evaluated), ``n_eff`` (the effective number of independent trials),
+``hall_of_fame`` (:class:`workloads.evolution.records.ScoredEntry` as JSON, best first: ``strategy, params,
+fitness, generation, train, holdout, dsr, dsr_conservative, n_eff, promoted, gate, dsr_detail, robustness``),
+``best_by_seed`` (:class:`~workloads.evolution.records.SeedBest` per seed) and ``verdict`` (``promoted``, ``line``).
+Non-finite numbers are ``null``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheck
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import Split, sim_config, split_data
 from workloads.evolution.pool import GenerationReport, Pool, PoolState
-from workloads.evolution.summary import buy_and_hold, gene_distributions, hall_of_fame_entries
+from workloads.evolution.summary import (
+    best_by_seed,
+    buy_and_hold,
+    gene_distributions,
+    score_hall_of_fame,
+    verdict,
+)
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
@@ -151,7 +160,7 @@ def run_evolution(
 
 def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(summary, equity curves of the top entries)``."""
-    entries, curves = hall_of_fame_entries(state, plan.seeds, bars, plan.split, plan.workload.sim)
+    entries, curves = score_hall_of_fame(state, plan.seeds, bars, plan.split, plan.workload)
     return {
         "run_id": state.run_id,
         "config": state.config.as_dict(),
@@ -168,8 +177,11 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any],
         "seeds": state.seed_names,
         "skipped": plan.skipped,
         "trials": state.n_trials,
+        "n_eff": entries[0].n_eff if entries else None,
         "generations": state.history,
-        "hall_of_fame": entries,
+        "hall_of_fame": [e.as_json() for e in entries],
+        "best_by_seed": {name: best.as_json() for name, best in best_by_seed(state, plan.seeds).items()},
+        "verdict": verdict(entries).as_json(),
     }, curves
 
 
