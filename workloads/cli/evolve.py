@@ -268,12 +268,16 @@ def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
 def _print_hall_of_fame(summary: dict[str, Any]) -> None:
     table = Table(
         title=f"Hall of fame — run {summary['run_id']}",
-        caption="SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe",
+        caption=(
+            "SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe against "
+            f"{summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or the rules it failed"
+        ),
     )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("strategy / params", justify="left", overflow="fold", min_width=24, ratio=1)
     for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
         table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("verdict", justify="left", overflow="fold", min_width=12, ratio=1)
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
@@ -285,8 +289,11 @@ def _print_hall_of_fame(summary: dict[str, Any]) -> None:
             _fmt(holdout.get("sharpe")),
             _fmt(holdout.get("total_return"), "{:.1%}"),
             _fmt(entry["dsr"], "{:.3f}"),
+            "[bold green]promoted[/]" if entry["promoted"] else escape("; ".join(entry["gate"])),
         )
     console.print(table)
+    style = "bold green" if summary["verdict"]["promoted"] else "bold yellow"
+    console.print(f"[{style}]verdict:[/] {escape(summary['verdict']['line'])}", highlight=False)
 
 
 def report(

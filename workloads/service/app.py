@@ -5,12 +5,13 @@
   degraded, 503 when unhealthy.
 - ``GET /metrics``: Prometheus exposition of :mod:`workloads.metrics` (and the process collectors), with
   ``genepool_last_generation_timestamp_seconds`` read from storage (:mod:`workloads.service.storage_metrics`).
-- ``GET /v1/strategies?seed=&symbol=&limit=``, ``GET /v1/strategies/{id}``, ``GET /v1/signals/{symbol}?top=&seed=``:
+- ``GET /v1/strategies?seed=&symbol=&limit=&all=``, ``GET /v1/strategies/{id}``,
+  ``GET /v1/signals/{symbol}?top=&seed=&all=``: promoted strategies only unless ``all=true``;
   require ``Authorization: Bearer <GENEPOOL_API_TOKEN>`` (401 otherwise; with no token configured every ``/v1``
   call is refused). Bad parameters → 422 whose ``detail`` is one readable sentence per problem (``errors`` keeps
   the structured list). Storage failures → 503.
 
-JSON cannot carry infinities or NaN: such metric values are sent as the strings ``"inf"``, ``"-inf"``, ``"nan"``.
+JSON cannot carry infinities or NaN: such values are sent as ``null`` (the convention of every genepool JSON).
 HTTP requests are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
 ``genepool_http_request_duration_seconds{method,route}`` (``route`` is the route template, never the raw path).
 """
@@ -46,11 +47,12 @@ _bearer = HTTPBearer(auto_error=False, description="GENEPOOL_API_TOKEN")
 SeedQuery = Annotated[str | None, Query(description="Only strategies of this seed.", min_length=1)]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL.pattern, description="Symbol of the stored bars.")]
 SymbolQuery = Annotated[str | None, Query(pattern=SYMBOL.pattern, description="Only strategies evolved on it.")]
+AllQuery = Annotated[bool, Query(alias="all", description="Include strategies that were not promoted.")]
 
 
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -198,11 +200,12 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         seed: SeedQuery = None,
         symbol: SymbolQuery = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many, best first.")] = 50,
+        include_all: AllQuery = False,
     ) -> JSONResponse:
         known_seed(seed)
         storage = storage_or_503()
         try:
-            rows = storage.list_strategies(seed=seed, limit=limit, symbol=symbol)
+            rows = storage.list_strategies(seed=seed, limit=limit, symbol=symbol, promoted_only=not include_all)
         except StorageError as exc:
             raise HTTPException(503, f"storage unavailable: {exc}") from exc
         return JSONResponse({"strategies": _finite(rows), "count": len(rows)})
@@ -223,13 +226,14 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         symbol: SymbolPath,
         top: Annotated[int, Query(ge=1, le=50, description="Use the best this many strategies.")] = 5,
         seed: SeedQuery = None,
+        include_all: AllQuery = False,
     ) -> JSONResponse:
         from workloads.service.signals import current_signals
 
         known_seed(seed)
         storage = storage_or_503()
         try:
-            document = current_signals(storage, symbol, top, seed)
+            document = current_signals(storage, symbol, top, seed, promoted_only=not include_all)
         except LookupError as exc:
             raise HTTPException(404, str(exc)) from exc
         except StorageError as exc:

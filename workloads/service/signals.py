@@ -1,4 +1,5 @@
-"""Current signals: the target exposure the top stored strategies of a symbol hold after its latest stored bar.
+"""Current signals: the target exposure the top stored (by default: promoted) strategies of a symbol hold after its
+latest stored bar.
 
 Each strategy is replayed over every stored bar of the symbol with ``workloads.seeds.registry.get_seed(seed).run``
 (stateful rules — crossings, breakouts held until an exit — need the whole history, not a tail). The exposure
@@ -41,6 +42,7 @@ def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, 
         "seed": strategy["seed"],
         "params": strategy["params"],
         "fitness": strategy["fitness"],
+        "promoted": strategy["promoted"],
     }
     try:
         seed = get_seed(strategy["seed"])
@@ -57,14 +59,19 @@ def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, 
     return out
 
 
-def current_signals(storage: Storage, symbol: str, top: int, seed: str | None = None) -> dict[str, Any]:
-    """The signals document of ``GET /v1/signals/{symbol}``. Raises ``LookupError`` when there is nothing to use."""
-    strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol)
+def current_signals(
+    storage: Storage, symbol: str, top: int, seed: str | None = None, promoted_only: bool = True
+) -> dict[str, Any]:
+    """The signals document of ``GET /v1/signals/{symbol}`` (of promoted strategies only unless ``promoted_only``
+    is false). Raises ``LookupError`` when there is nothing to use."""
+    strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol, promoted_only=promoted_only)
     if symbol not in storage.list_symbols():
         raise LookupError(f"no bars stored for symbol {symbol!r}")
     if not strategies:
         raise LookupError(
-            f"no stored strategies evolved on symbol {symbol!r}" + (f" for seed {seed!r}" if seed else "")
+            f"no stored {'promoted ' if promoted_only else ''}strategies evolved on symbol {symbol!r}"
+            + (f" for seed {seed!r}" if seed else "")
+            + (" (all=true lists those that were not promoted)" if promoted_only else "")
         )
     bars = storage.get_bars(symbol)
     configs: dict[str, Any] = {}
