@@ -208,6 +208,22 @@ def _hall_of_fame_table(run: dict[str, Any]) -> str:
     return "<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
 
 
+def _seeds_table(run: dict[str, Any]) -> str:
+    head = ("seed", "best fitness", "in hall of fame", "DSR", "holdout sharpe", "verdict")
+    rows = []
+    for name, best in run["best_by_seed"].items():
+        cells = (
+            name,
+            _fmt(best["fitness"]),
+            "yes" if best["in_hall_of_fame"] else "no",
+            _fmt(best["dsr"]),
+            _fmt(best["holdout_sharpe"]),
+            "passes" if best["promoted"] else "refused: " + "; ".join(best["gate"]),
+        )
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    return "<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
+
+
 def _neighbourhood(robustness: dict[str, Any]) -> str:
     retention = robustness["retention"]
     if retention is None:
@@ -232,6 +248,8 @@ Population {cfg["population"]}, generations {cfg["generations"]}, mutation {cfg[
 {cfg["crossover"]}, elite {cfg["elite"]}, random seed {cfg["random_seed"]}.</p>
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
 <h2>Verdict</h2><p><strong>{_esc(run["verdict"]["line"])}</strong></p>
+<p>Seeds whose best genome passes: {_esc(", ".join(run["verdict"]["seeds_passing"]) or "none")}; refused:
+{_esc(", ".join(run["verdict"]["seeds_refused"]) or "none")}.</p>{_seeds_table(run)}
 <h2>Hall of fame</h2>{_hall_of_fame_table(run)}
 <p>DSR: Deflated Sharpe Ratio (Bailey &amp; López de Prado) of the training returns against the best of
 {_fmt(run["n_eff"], "{:.0f}")} effective independent zero-skill trials (of {run["trials"]} distinct genomes);

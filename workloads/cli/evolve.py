@@ -294,6 +294,9 @@ def _print_hall_of_fame(summary: dict[str, Any]) -> None:
     console.print(table)
     style = "bold green" if summary["verdict"]["promoted"] else "bold yellow"
     console.print(f"[{style}]verdict:[/] {escape(summary['verdict']['line'])}", highlight=False)
+    passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
+    refused = ", ".join(summary["verdict"]["seeds_refused"]) or "none"
+    console.print(f"seeds whose best passes: {escape(passing)}; refused: {escape(refused)}", highlight=False)
 
 
 def report(

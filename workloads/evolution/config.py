@@ -32,7 +32,8 @@ class EvolutionConfig:
     """What the search does. Rates are probabilities; fractions are of the data or of a sub-population.
 
     - GA: ``population`` (individuals per seed per generation, the budget unit), ``generations``,
-      ``mutation`` (per-gene probability of a gaussian step of ``mutation_sigma`` in the unit box),
+      ``mutation`` (per-gene probability of a gaussian step of ``mutation_sigma`` in the unit box; at least one
+      gene of every child moves),
       ``crossover`` (per-pair probability of BLX-``blend_alpha``), ``elite`` (fraction copied unchanged),
       ``tournament`` (tournament size), ``diversity_threshold`` (mean per-gene std of the unit genomes under which
       the population has collapsed) and ``immigrants`` (fraction of the worst replaced by uniform random genomes

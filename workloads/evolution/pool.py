@@ -303,7 +303,7 @@ class Pool:
             self.cache.set_many({keys[i]: np.ascontiguousarray(fresh[j]).tobytes() for j, i in enumerate(missing)})
         return metrics, keys
 
-    def _count_trials(self, name: str, keys: list[str], params: np.ndarray, sharpe: np.ndarray) -> int:
+    def count_trials(self, name: str, keys: list[str], params: np.ndarray, sharpe: np.ndarray) -> int:
         """Record the distinct trials among ``keys``: the count, the running variance of their Sharpe ratios and
         the bounded trial sample."""
         new = 0
@@ -335,7 +335,7 @@ class Pool:
             evaluations += params.shape[0]
             fitness = fitness_from_metrics(metrics, self.config)
             sharpe = trial_sharpe(metrics)
-            new_trials = self._count_trials(name, keys, params, sharpe)
+            new_trials = self.count_trials(name, keys, params, sharpe)
             previous = self.state.populations.get(name)
             if previous is not None:
                 genomes = np.vstack([previous.genomes[elites], genomes])

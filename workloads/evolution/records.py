@@ -83,7 +83,9 @@ class ScoredEntry:
 
 @dataclass(frozen=True)
 class SeedBest:
-    """The best genome a seed reached (training fitness), whether or not it made the hall of fame."""
+    """The best genome a seed reached (training fitness), whether or not it made the hall of fame, with the
+    verdict it would get there (``dsr``, holdout Sharpe, ``promoted``, ``gate``): which seeds found something and
+    which were refused."""
 
     strategy: str
     params: dict[str, Any]
@@ -91,18 +93,28 @@ class SeedBest:
     sharpe: float | None
     generation: int
     in_hall_of_fame: bool
+    dsr: float | None
+    holdout_sharpe: float | None
+    promoted: bool
+    gate: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["gate"] = list(self.gate)
+        return out
 
 
 @dataclass(frozen=True)
 class Verdict:
     """What the run says users may act on: ``promoted`` entries and one ``line`` ("N promoted: …" or "nothing
-    passed: why")."""
+    passed: why"); per seed, whether its best genome would pass (``seeds_passing``) or not (``seeds_refused``)."""
 
     promoted: int
     line: str
+    seeds_passing: tuple[str, ...]
+    seeds_refused: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["seeds_passing"], out["seeds_refused"] = list(self.seeds_passing), list(self.seeds_refused)
+        return out

@@ -31,6 +31,7 @@ from workloads.evolution.pool import GenerationReport, Pool, PoolState
 from workloads.evolution.summary import (
     best_by_seed,
     buy_and_hold,
+    deflation,
     gene_distributions,
     score_hall_of_fame,
     verdict,
@@ -160,7 +161,9 @@ def run_evolution(
 
 def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(summary, equity curves of the top entries)``."""
-    entries, curves = score_hall_of_fame(state, plan.seeds, bars, plan.split, plan.workload)
+    basis = deflation(state, plan.seeds, plan.workload)
+    entries, curves = score_hall_of_fame(state, plan.seeds, bars, plan.split, plan.workload, basis)
+    bests = best_by_seed(state, plan.seeds, bars, plan.split, plan.workload, basis)
     return {
         "run_id": state.run_id,
         "config": state.config.as_dict(),
@@ -177,11 +180,11 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any],
         "seeds": state.seed_names,
         "skipped": plan.skipped,
         "trials": state.n_trials,
-        "n_eff": entries[0].n_eff if entries else None,
+        "n_eff": basis.n_eff,
         "generations": state.history,
         "hall_of_fame": [e.as_json() for e in entries],
-        "best_by_seed": {name: best.as_json() for name, best in best_by_seed(state, plan.seeds).items()},
-        "verdict": verdict(entries).as_json(),
+        "best_by_seed": {name: best.as_json() for name, best in bests.items()},
+        "verdict": verdict(entries, bests).as_json(),
     }, curves
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -137,92 +138,147 @@ def robustness(
     )
 
 
+@dataclass(frozen=True)
+class Deflation:
+    """What every entry is deflated against: the run's ``N_eff`` (and the ``ρ̄`` behind it) and the conservative
+    cross-sectional per-bar variance."""
+
+    n_eff: float
+    mean_correlation: float
+    variance_per_bar: float
+
+
+def deflation(state: PoolState, seeds: dict[str, Seed], workload: Workload) -> Deflation:
+    rho = trial_correlation(state, seeds, workload.train, workload)
+    return Deflation(
+        n_eff=effective_trials(rho, state.n_trials, n_lower=len(state.seed_names)),
+        mean_correlation=rho,
+        variance_per_bar=state.trial_sharpe_variance / workload.sim.bars_per_year,
+    )
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One genome replayed on train and holdout, deflated and gated."""
+
+    train_run: BacktestResult
+    holdout_run: BacktestResult | None
+    holdout: dict[str, float | None] | None
+    moments: tuple[float, float, float, int]
+    dsr: float
+    sr0: float
+    gate: tuple[str, ...]
+
+
+def replay(
+    entry: HallOfFameEntry,
+    seed: Seed,
+    bars: Bars,
+    split: Split,
+    workload: Workload,
+    basis: Deflation,
+    config: EvolutionConfig,
+) -> Replay:
+    row = np.asarray(entry.params, dtype=np.float64)
+    train_run = seed.run(workload.train, row, workload.sim, 0)
+    moments = return_moments(bar_returns(train_run.equity))
+    sharpe, skew, kurt, n_returns = moments
+    dsr, sr0 = null_deflated_sharpe(sharpe, n_returns, skew, kurt, basis.n_eff)
+    holdout_run = seed.run(bars, row, workload.sim, split.n_train) if split.n_holdout > 0 else None
+    holdout = _metrics(holdout_run) if holdout_run is not None else None
+    return Replay(train_run, holdout_run, holdout, moments, dsr, sr0, gate_reasons(dsr, holdout, config))
+
+
 def score_hall_of_fame(
-    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload
+    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload, basis: Deflation
 ) -> tuple[list[ScoredEntry], list[dict[str, Any]]]:
     """``(entries, curves)``: the scored entries best first, and equity curves of the top ``CURVES_FOR``."""
-    config, sim = state.config, workload.sim
-    train = workload.train
-    rho = trial_correlation(state, seeds, train, workload)
-    n_eff = effective_trials(rho, state.n_trials, n_lower=len(state.seed_names))
-    variance = state.trial_sharpe_variance / sim.bars_per_year
+    config = state.config
     entries, curves = [], []
     for rank, entry in enumerate(state.hall_of_fame.entries):
         seed = seeds[entry.strategy]
-        row = np.asarray(entry.params, dtype=np.float64)
-        train_run = seed.run(train, row, sim, 0)
-        sharpe, skew, kurt, n_returns = return_moments(bar_returns(train_run.equity))
-        dsr, sr0 = null_deflated_sharpe(sharpe, n_returns, skew, kurt, n_eff)
-        dsr_conservative, sr0_conservative = deflated_sharpe(sharpe, n_returns, skew, kurt, state.n_trials, variance)
-        holdout_run = seed.run(bars, row, sim, split.n_train) if split.n_holdout > 0 else None
-        holdout = _metrics(holdout_run) if holdout_run is not None else None
-        gate = gate_reasons(dsr, holdout, config)
+        done = replay(entry, seed, bars, split, workload, basis, config)
+        sharpe, skew, kurt, n_returns = done.moments
+        dsr_conservative, sr0_conservative = deflated_sharpe(
+            sharpe, n_returns, skew, kurt, state.n_trials, basis.variance_per_bar
+        )
+        holdout_sharpe = done.holdout.get("sharpe") if done.holdout else None
         entries.append(
             ScoredEntry(
                 strategy=entry.strategy,
-                params=seed.genes.as_dict(row),
+                params=seed.genes.as_dict(np.asarray(entry.params)),
                 fitness=clean(entry.fitness),
                 generation=entry.generation,
-                train=_metrics(train_run),
-                holdout=holdout,
-                dsr=clean(dsr),
+                train=_metrics(done.train_run),
+                holdout=done.holdout,
+                dsr=clean(done.dsr),
                 dsr_conservative=clean(dsr_conservative),
-                n_eff=n_eff,
-                promoted=not gate,
-                gate=gate,
+                n_eff=basis.n_eff,
+                promoted=not done.gate,
+                gate=done.gate,
                 dsr_detail=DsrDetail(
                     sharpe_per_bar=clean(sharpe),
                     skewness=clean(skew),
                     kurtosis=clean(kurt),
                     returns=n_returns,
                     trials=state.n_trials,
-                    n_eff=n_eff,
-                    mean_correlation=clean(rho),
-                    sr0_per_bar=clean(sr0),
+                    n_eff=basis.n_eff,
+                    mean_correlation=clean(basis.mean_correlation),
+                    sr0_per_bar=clean(done.sr0),
                     sr0_conservative_per_bar=clean(sr0_conservative),
-                    trial_sharpe_variance_per_bar=clean(variance),
+                    trial_sharpe_variance_per_bar=clean(basis.variance_per_bar),
                 ),
-                robustness=robustness(entry, seed, workload, config, holdout.get("sharpe") if holdout else None),
+                robustness=robustness(entry, seed, workload, config, holdout_sharpe),
             )
         )
         if rank < CURVES_FOR:
             curve = {
                 "label": f"#{rank + 1} {entry.strategy}",
-                "train": _downsample(train_run.timestamp, train_run.equity),
+                "train": _downsample(done.train_run.timestamp, done.train_run.equity),
             }
-            if holdout_run is not None:
-                curve["holdout"] = _downsample(holdout_run.timestamp, holdout_run.equity)
+            if done.holdout_run is not None:
+                curve["holdout"] = _downsample(done.holdout_run.timestamp, done.holdout_run.equity)
             curves.append(curve)
     return entries, curves
 
 
-def best_by_seed(state: PoolState, seeds: dict[str, Seed]) -> dict[str, SeedBest]:
-    """Each evaluated seed's best genome, and whether it is in the hall of fame."""
+def best_by_seed(
+    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload, basis: Deflation
+) -> dict[str, SeedBest]:
+    """Each evaluated seed's best genome, whether it is in the hall of fame, and its verdict."""
     kept = set(state.hall_of_fame.entries)
-    return {
-        name: SeedBest(
+    out = {}
+    for name, best in state.hall_of_fame.best_by_seed.items():
+        done = replay(best, seeds[name], bars, split, workload, basis, state.config)
+        out[name] = SeedBest(
             strategy=name,
             params=seeds[name].genes.as_dict(np.asarray(best.params)),
             fitness=clean(best.fitness),
             sharpe=clean(best.sharpe),
             generation=best.generation,
             in_hall_of_fame=best in kept,
+            dsr=clean(done.dsr),
+            holdout_sharpe=done.holdout.get("sharpe") if done.holdout else None,
+            promoted=not done.gate,
+            gate=done.gate,
         )
-        for name, best in state.hall_of_fame.best_by_seed.items()
-    }
+    return out
 
 
-def verdict(entries: list[ScoredEntry]) -> Verdict:
-    """ "N promoted: …" naming them, or "nothing passed: …" with how many entries failed each rule."""
+def verdict(entries: list[ScoredEntry], seeds: dict[str, SeedBest]) -> Verdict:
+    """ "N promoted: …" naming them, or "nothing passed — …" with how many entries failed each rule; and which
+    seeds' best genomes pass."""
+    passing = tuple(name for name, best in seeds.items() if best.promoted)
+    refused = tuple(name for name, best in seeds.items() if not best.promoted)
     promoted = [e for e in entries if e.promoted]
     if promoted:
         names = ", ".join(f"#{entries.index(e) + 1} {e.strategy}" for e in promoted)
-        return Verdict(len(promoted), f"{len(promoted)} promoted: {names}")
+        return Verdict(len(promoted), f"{len(promoted)} promoted: {names}", passing, refused)
     if not entries:
-        return Verdict(0, "nothing passed: the hall of fame is empty")
+        return Verdict(0, "nothing passed: the hall of fame is empty", passing, refused)
     failures = Counter(_rule(reason) for e in entries for reason in e.gate)
     why = ", ".join(f"{rule} {count}/{len(entries)}" for rule, count in failures.most_common())
-    return Verdict(0, f"nothing passed — failed rules: {why}")
+    return Verdict(0, f"nothing passed — failed rules: {why}", passing, refused)
 
 
 def _rule(reason: str) -> str:
