@@ -176,17 +176,16 @@ def evolve(
 
         def on_generation(report: GenerationReport) -> None:
             stats = report.stats
-            rate = stats["evaluations"] / max(stats["seconds"], 1e-9)
+            rate = stats.evaluations / max(stats.seconds, 1e-9)
             best = ", ".join(
-                f"{name} {seed['best']:.2f}"
-                for name, seed in sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4]
+                f"{name} {seed.best:.2f}" for name, seed in sorted(stats.seeds.items(), key=lambda kv: -kv[1].best)[:4]
             )
             progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
             if recorder is not None:
                 recorder.on_generation(report)
 
         try:
-            summary = run_evolution(
+            result = run_evolution(
                 bars,
                 config,
                 runs_dir=runs,
@@ -201,7 +200,7 @@ def evolve(
                 on_generation=on_generation,
             )
             if recorder is not None:
-                recorder.finish(summary)
+                recorder.finish(result)
         except EvaluationError as exc:
             resume_hint = f"resume with --resume {task.get('run_id', 'RUN_ID')}"
             error_console.print(
@@ -212,6 +211,7 @@ def evolve(
             progress.stop()
             if recorder is not None:
                 recorder.storage.close()
+    summary = result.as_json()
     if report is not None:
         from workloads.report import write_report
 

@@ -26,7 +26,6 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from workloads.evolution.checkpoints import CheckpointStore
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
 from workloads.evolution.hall_of_fame import HallOfFame, HallOfFameEntry
+from workloads.evolution.records import GenerationStats, SeedGenerationStats
 from workloads.evolution.trials import TrialSample
 from workloads.kernels import kernel_source_digest
 from workloads.kernels.metrics import N_METRICS
@@ -87,7 +87,7 @@ class PoolState:
     trial_sample: TrialSample = field(init=False)
     evaluated: set[str] = field(default_factory=set)
     trial_stats: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[GenerationStats] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.hall_of_fame = HallOfFame(self.config.hall_of_fame, self.config.hof_per_seed, self.config.hof_min_distance)
@@ -127,7 +127,7 @@ class PoolState:
             "trial_sample": self.trial_sample.to_list(),
             "evaluated": sorted(self.evaluated),
             "trial_stats": self.trial_stats,
-            "history": self.history,
+            "history": [g.as_json() for g in self.history],
         }
         return json.dumps(payload).encode()
 
@@ -162,7 +162,7 @@ class PoolState:
             populations=populations,
             evaluated=set(data["evaluated"]),
             trial_stats=list(data["trial_stats"]),
-            history=data["history"],
+            history=[GenerationStats.from_json(g) for g in data["history"]],
         )
         state.hall_of_fame.restore(data["hall_of_fame"])
         state.trial_sample.restore(data["trial_sample"])
@@ -187,12 +187,12 @@ def allocate_budget(improvement: dict[str, float], population: int, min_share: f
     return {name: floor + int(share) for name, share in zip(names, shares, strict=True)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationReport:
-    """What one generation did (for progress displays): per-seed stats and timings."""
+    """What one generation did (for progress displays and run records): per-seed stats and timings."""
 
     generation: int
-    stats: dict[str, Any]
+    stats: GenerationStats
 
 
 class Pool:
@@ -325,7 +325,7 @@ class Pool:
         """Breed, evaluate and select one generation of every seed; update hall of fame and budgets."""
         started = time.perf_counter()
         eval_before = self.eval_seconds
-        per_seed: dict[str, Any] = {}
+        per_seed: dict[str, SeedGenerationStats] = {}
         candidates: list[HallOfFameEntry] = []
         evaluations = 0
         for name in self.state.seed_names:
@@ -356,17 +356,17 @@ class Pool:
             ]
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
-            per_seed[name] = {
-                "best": best,
-                "mean": float(np.mean(fitness)),
-                "median": float(np.median(fitness)),
-                "population": int(fitness.shape[0]),
-                "evaluated": int(params.shape[0] - len(elites)),
-                "new_genomes": new_trials,
-                "immigrants": immigrants,
-                "diversity": op.diversity(genomes),
-                "budget": budget,
-            }
+            per_seed[name] = SeedGenerationStats(
+                best=best,
+                mean=float(np.mean(fitness)),
+                median=float(np.median(fitness)),
+                population=int(fitness.shape[0]),
+                evaluated=int(params.shape[0] - len(elites)),
+                new_genomes=new_trials,
+                immigrants=immigrants,
+                diversity=op.diversity(genomes),
+                budget=budget,
+            )
         self.state.hall_of_fame.update(candidates)
         improvement = {}
         for name in self.state.seed_names:
@@ -374,15 +374,15 @@ class Pool:
             improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
         self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
         seconds = time.perf_counter() - started
-        stats = {
-            "generation": generation,
-            "evaluations": evaluations,
-            "seconds": seconds,
-            "evaluation_seconds": self.eval_seconds - eval_before,
-            "distinct_genomes": self.state.n_trials,
-            "best": self.state.hall_of_fame.entries[0].fitness if len(self.state.hall_of_fame) else None,
-            "seeds": per_seed,
-        }
+        stats = GenerationStats(
+            generation=generation,
+            evaluations=evaluations,
+            seconds=seconds,
+            evaluation_seconds=self.eval_seconds - eval_before,
+            distinct_genomes=self.state.n_trials,
+            best=self.state.hall_of_fame.entries[0].fitness if len(self.state.hall_of_fame) else None,
+            seeds=per_seed,
+        )
         self.state.history.append(stats)
         LAST_GENERATION.set(time.time())
         self.state.generation = generation

@@ -118,3 +118,91 @@ class Verdict:
         out = asdict(self)
         out["seeds_passing"], out["seeds_refused"] = list(self.seeds_passing), list(self.seeds_refused)
         return out
+
+
+@dataclass(frozen=True)
+class SeedGenerationStats:
+    """One seed in one generation: ``best``/``mean``/``median`` fitness of its new population, its ``population``
+    size, ``evaluated`` children, ``new_genomes`` (distinct genomes never evaluated before in the run),
+    ``immigrants``, ``diversity`` (mean per-gene std of the unit genomes) and the ``budget`` it was given."""
+
+    best: float
+    mean: float
+    median: float
+    population: int
+    evaluated: int
+    new_genomes: int
+    immigrants: int
+    diversity: float
+    budget: int
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """What one generation did: ``evaluations`` (rows evaluated, cache hits included), wall ``seconds`` and
+    ``evaluation_seconds`` (inside the backend), ``distinct_genomes`` so far, the hall of fame's ``best`` fitness and
+    per-seed stats."""
+
+    generation: int
+    evaluations: int
+    seconds: float
+    evaluation_seconds: float
+    distinct_genomes: int
+    best: float | None
+    seeds: dict[str, SeedGenerationStats]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GenerationStats:
+        fields = {k: v for k, v in data.items() if k != "seeds"}
+        return cls(**fields, seeds={name: SeedGenerationStats(**s) for name, s in data["seeds"].items()})
+
+
+@dataclass(frozen=True)
+class BackendUse:
+    """Where a run evaluated: backend ``name``, ``workers``, wall ``seconds`` of the generations and the
+    ``evaluation_seconds`` inside the backend."""
+
+    name: str
+    workers: int
+    seconds: float
+    evaluation_seconds: float
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished run (what ``genepool evolve --json`` prints, via :meth:`as_json`): ``config`` and ``data`` (the
+    cut: fingerprint, bars, train/holdout sizes, segments, ``bars_per_year``) as JSON mappings, the searched
+    ``seeds`` and ``skipped`` ones with the reason, ``trials`` (distinct genomes) and ``n_eff``, the per-generation
+    stats, the scored hall of fame (best first), each seed's best, the verdict and the backend used."""
+
+    run_id: str
+    config: dict[str, Any]
+    data: dict[str, Any]
+    seeds: tuple[str, ...]
+    skipped: dict[str, str]
+    trials: int
+    n_eff: float
+    generations: tuple[GenerationStats, ...]
+    hall_of_fame: tuple[ScoredEntry, ...]
+    best_by_seed: dict[str, SeedBest]
+    verdict: Verdict
+    backend: BackendUse | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "config": self.config,
+            "data": self.data,
+            "seeds": list(self.seeds),
+            "skipped": self.skipped,
+            "trials": self.trials,
+            "n_eff": self.n_eff,
+            "generations": [g.as_json() for g in self.generations],
+            "hall_of_fame": [e.as_json() for e in self.hall_of_fame],
+            "best_by_seed": {name: best.as_json() for name, best in self.best_by_seed.items()},
+            "verdict": self.verdict.as_json(),
+            "backend": asdict(self.backend) if self.backend is not None else None,
+        }

@@ -80,14 +80,14 @@ def _tpe_search(pool: Pool, per_seed: int, batch: int) -> None:
 
 def _outcome(method: str, state: PoolState, plan: Plan, bars: Any, seconds: float) -> dict[str, Any]:
     summary, _ = summarize(state, plan, bars)
-    pick = summary["hall_of_fame"][0] if summary["hall_of_fame"] else None
+    pick = summary.hall_of_fame[0] if summary.hall_of_fame else None
     return {
         "method": method,
         "evaluations": state.n_trials,
-        "best_fitness": pick["fitness"] if pick else None,
-        "pick": pick["strategy"] if pick else None,
-        "holdout_sharpe": (pick["holdout"] or {}).get("sharpe") if pick else None,
-        "promoted": bool(pick and pick["promoted"]),
+        "best_fitness": pick.fitness if pick else None,
+        "pick": pick.strategy if pick else None,
+        "holdout_sharpe": (pick.holdout or {}).get("sharpe") if pick else None,
+        "promoted": bool(pick and pick.promoted),
         "seconds": seconds,
     }
 
