@@ -93,3 +93,14 @@ def test_walk_forward_efficiency_is_holdout_over_mean_segment_sharpe(summary):
             assert efficiency == pytest.approx(entry.holdout["sharpe"] / mean)
         else:
             assert efficiency is None
+
+
+def test_block_sums_keep_the_total_and_bound_the_length():
+    import numpy as np
+
+    from workloads.evolution.summary import block_sums
+
+    returns = np.random.default_rng(0).normal(size=10_001)
+    sums = block_sums(returns, 100)
+    assert sums.shape == (100,) and sums.sum() == pytest.approx(returns.sum())
+    assert block_sums(returns[:50], 100).shape == (50,)

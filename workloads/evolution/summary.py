@@ -9,8 +9,9 @@ for robustness, plus the curves the HTML report draws.
   ``N_eff = ρ̄ + (1 − ρ̄)·M`` is clipped to [seeds searched, ``M``], ``M`` = distinct genomes evaluated and ``ρ̄``
   the average pairwise (negative → 0) correlation of the training returns of the run's trial sample
   (:mod:`workloads.evolution.trials`: up to ``dsr_sample`` distinct trials, uniform over all of them, replayed once
-  here). ``dsr_conservative`` uses ``SR0 = sqrt(V) · E[max_M]`` with ``V`` the cross-trial variance of the searched
-  Sharpe (mean walk-forward-segment Sharpe, annualised) / ``bars_per_year``.
+  here; on spans longer than :data:`CORRELATION_POINTS` bars their returns are summed into that many blocks
+  first). ``dsr_conservative`` uses ``SR0 = sqrt(V) · E[max_M]`` with ``V`` the cross-trial variance of the
+  searched Sharpe (mean walk-forward-segment Sharpe, annualised) / ``bars_per_year``.
 - **Promotion**: an entry is promoted when ``dsr ≥ promote_dsr``, the holdout Sharpe is positive, the holdout has at
   least ``min_trades`` entries and its drawdown is at most ``promote_max_drawdown``; ``gate`` lists every rule it
   failed, in that order.
@@ -50,6 +51,9 @@ CURVE_POINTS = 600
 CURVES_FOR = 5
 NEIGHBOUR_STEPS = (-2, -1, 1, 2)
 """Multiples of ``robust_step`` each gene is moved by."""
+CORRELATION_POINTS = 4096
+"""A sampled trial's training returns are summed into at most this many equal blocks before correlating (exact for
+shorter spans; bounds the sample's matrix to ``dsr_sample × 4096`` numbers however many bars there are)."""
 
 
 def _metrics(result: BacktestResult) -> dict[str, float | None]:
@@ -70,10 +74,20 @@ def _downsample(timestamp: np.ndarray, values: np.ndarray) -> dict[str, list[Any
     return {"t": (timestamp[index] // 1_000_000).tolist(), "v": [float(v) for v in values[index]]}
 
 
+def block_sums(returns: np.ndarray, blocks: int = CORRELATION_POINTS) -> np.ndarray:
+    """``returns`` summed over at most ``blocks`` contiguous, (nearly) equal blocks; unchanged when shorter."""
+    if returns.shape[0] <= blocks:
+        return returns
+    edges = np.linspace(0, returns.shape[0], blocks + 1).astype(np.int64)[:-1]
+    sums: np.ndarray = np.add.reduceat(returns, edges)
+    return sums
+
+
 def trial_correlation(state: PoolState, seeds: dict[str, Seed], train: Bars, workload: Workload) -> float:
-    """``ρ̄`` of the run's trial sample: each sampled trial replayed once on the training span."""
+    """``ρ̄`` of the run's trial sample: each sampled trial replayed once on the training span, its returns
+    summed into at most :data:`CORRELATION_POINTS` blocks."""
     rows = [
-        bar_returns(seeds[t.strategy].run(train, np.asarray(t.params), workload.sim, 0).equity)
+        block_sums(bar_returns(seeds[t.strategy].run(train, np.asarray(t.params), workload.sim, 0).equity))
         for t in state.trial_sample.trials
         if t.strategy in seeds
     ]
