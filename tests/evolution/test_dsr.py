@@ -116,3 +116,9 @@ def test_null_sr0_agrees_with_ffn_expected_maximum():
     expected = ffn.core.calc_expected_max_sharpe(n_eff, math.sqrt(1 / (t - 1)))
     _, sr0 = null_deflated_sharpe(0.05, n_returns=t, skewness=0.0, kurtosis=3.0, n_effective=n_eff)
     assert sr0 == pytest.approx(expected, rel=1e-12)
+
+
+def test_average_correlation_is_the_mean_positive_pearson_correlation():
+    rows = np.random.default_rng(3).normal(size=(12, 300)) + np.random.default_rng(4).normal(size=300)
+    corr = np.corrcoef(rows)[np.triu_indices(12, 1)]
+    assert average_correlation(rows) == pytest.approx(float(np.mean(np.maximum(corr, 0.0))), rel=1e-12)

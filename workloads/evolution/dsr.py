@@ -91,8 +91,9 @@ def effective_trials(mean_correlation: float, n_trials: int, n_lower: int = 1) -
 
 
 def average_correlation(returns: np.ndarray) -> float:
-    """``ρ̄``: the mean over distinct pairs of ``max(0, corr)`` of the rows of ``returns`` (``(k, T)``, one trial's
-    per-period returns per row). Rows with zero variance are left out; ``nan`` when fewer than two rows remain."""
+    """``ρ̄``: the mean over distinct pairs of ``max(0, corr)`` (Pearson) of the rows of ``returns`` (``(k, T)``, one
+    trial's per-period returns per row). Rows with zero variance are left out; ``nan`` when fewer than two rows
+    remain."""
     r = np.asarray(returns, dtype=np.float64)
     if r.ndim != 2:
         raise ValueError(f"returns must be (trials, periods), got shape {r.shape}")
@@ -100,7 +101,11 @@ def average_correlation(returns: np.ndarray) -> float:
     k = r.shape[0]
     if k < 2:
         return math.nan
-    corr = np.corrcoef(r)
+    # einsum without path optimisation sums in a fixed order (a BLAS product's order can depend on its threads):
+    # the same trials give bit-identical N_eff in any process.
+    centred = r - r.mean(axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred, optimize=False))
+    corr = np.einsum("ij,kj->ik", centred, centred, optimize=False) / np.outer(norms, norms)
     upper = corr[np.triu_indices(k, 1)]
     return float(np.mean(np.maximum(upper, 0.0)))
 
