@@ -3,7 +3,8 @@
 One HTML file, inline CSS and inline SVG only: no script, no font, no image and no network request at view time.
 It draws, from the run's ``run.json``: best and mean fitness per generation per seed; equity curves of the top
 strategies against buy-and-hold on the training span and on the holdout; their drawdowns; the final populations'
-gene distributions; and the hall-of-fame table (train and holdout metrics, DSR).
+gene distributions; the verdict line ("N promoted: …" or "nothing passed: …") and the hall-of-fame table (train
+and holdout metrics, both deflated Sharpe ratios, the neighbourhood, promoted or the rules failed).
 """
 
 from __future__ import annotations
@@ -178,6 +179,9 @@ def _hall_of_fame_table(run: dict[str, Any]) -> str:
         "holdout max dd",
         "holdout trades",
         "DSR",
+        "DSR (conservative)",
+        "neighbourhood",
+        "verdict",
     )
     rows = []
     for rank, e in enumerate(run["hall_of_fame"], 1):
@@ -196,9 +200,35 @@ def _hall_of_fame_table(run: dict[str, Any]) -> str:
             _fmt(h.get("max_drawdown"), "{:.1%}"),
             _fmt(h.get("trades"), "{:.0f}"),
             _fmt(e["dsr"]),
+            _fmt(e["dsr_conservative"], "{:.2g}"),
+            _neighbourhood(e["robustness"]),
+            "promoted" if e["promoted"] else "; ".join(e["gate"]),
         )
         rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
     return "<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
+
+
+def _seeds_table(run: dict[str, Any]) -> str:
+    head = ("seed", "best fitness", "in hall of fame", "DSR", "holdout sharpe", "verdict")
+    rows = []
+    for name, best in run["best_by_seed"].items():
+        cells = (
+            name,
+            _fmt(best["fitness"]),
+            "yes" if best["in_hall_of_fame"] else "no",
+            _fmt(best["dsr"]),
+            _fmt(best["holdout_sharpe"]),
+            "passes" if best["promoted"] else "refused: " + "; ".join(best["gate"]),
+        )
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    return "<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
+
+
+def _neighbourhood(robustness: dict[str, Any]) -> str:
+    retention = robustness["retention"]
+    if retention is None:
+        return "—"
+    return f"{retention:.0%} kept" + (" (thin peak)" if robustness["thin_peak"] else "")
 
 
 def render(run: dict[str, Any]) -> str:
@@ -217,9 +247,16 @@ walk-forward segments. Seeds: {_esc(", ".join(run["seeds"]))}. {run["trials"]} d
 Population {cfg["population"]}, generations {cfg["generations"]}, mutation {cfg["mutation"]}, crossover
 {cfg["crossover"]}, elite {cfg["elite"]}, random seed {cfg["random_seed"]}.</p>
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
+<h2>Verdict</h2><p><strong>{_esc(run["verdict"]["line"])}</strong></p>
+<p>Seeds whose best genome passes: {_esc(", ".join(run["verdict"]["seeds_passing"]) or "none")}; refused:
+{_esc(", ".join(run["verdict"]["seeds_refused"]) or "none")}.</p>{_seeds_table(run)}
 <h2>Hall of fame</h2>{_hall_of_fame_table(run)}
-<p>DSR: Deflated Sharpe Ratio (Bailey &amp; López de Prado) of the training returns, deflated for the number of
-distinct genomes evaluated.</p>
+<p>DSR: Deflated Sharpe Ratio (Bailey &amp; López de Prado) of the training returns against the best of
+{_fmt(run["n_eff"], "{:.0f}")} effective independent zero-skill trials (of {run["trials"]} distinct genomes);
+promoted when DSR ≥ {cfg["promote_dsr"]}, the holdout Sharpe is positive with at least {cfg["min_trades"]} holdout
+trades and the holdout drawdown is at most {cfg["promote_max_drawdown"]:.0%}. DSR (conservative): deflated by the
+spread of all trials' Sharpe ratios. Neighbourhood: the mean fitness of genomes one or two steps of
+{cfg["robust_step"]} away in each gene, as a share of the entry's.</p>
 <h2>Fitness per generation</h2><div>{_fitness_charts(run)}</div>
 <h2>Equity of the top strategies vs buy-and-hold</h2><div>{_equity_charts(run)}</div>
 <h2>Gene distributions of the final populations</h2>{_gene_charts(run)}

@@ -73,6 +73,40 @@ def test_json_summary_has_the_documented_shape(evolved):
         assert 0.0 <= entry["dsr"] <= 1.0
 
 
+def test_every_entry_carries_its_verdict_and_both_deflations(evolved):
+    _, summary = evolved
+    for entry in summary["hall_of_fame"]:
+        assert {"promoted", "gate", "dsr", "dsr_conservative", "n_eff", "robustness"} <= set(entry)
+        assert entry["promoted"] is (entry["gate"] == [])
+        assert entry["n_eff"] == summary["n_eff"]
+    assert summary["verdict"]["promoted"] == sum(e["promoted"] for e in summary["hall_of_fame"])
+
+
+def test_n_eff_lies_between_the_seed_count_and_the_distinct_genomes(evolved):
+    _, summary = evolved
+    assert len(summary["seeds"]) <= summary["n_eff"] <= summary["trials"]
+
+
+def test_best_by_seed_names_every_evaluated_seed(evolved):
+    _, summary = evolved
+    assert set(summary["best_by_seed"]) == {"ema_crossover", "donchian_breakout"}
+    best = max(summary["hall_of_fame"], key=lambda e: e["fitness"])
+    assert summary["best_by_seed"][best["strategy"]]["fitness"] == best["fitness"]
+
+
+def test_no_seed_fills_more_than_hof_per_seed_places(evolved):
+    _, summary = evolved
+    strategies = [e["strategy"] for e in summary["hall_of_fame"]]
+    assert max(strategies.count(s) for s in set(strategies)) <= summary["config"]["hof_per_seed"]
+
+
+def test_the_report_states_the_verdict(evolved, tmp_path):
+    runs, summary = evolved
+    out = tmp_path / "report.html"
+    CliRunner().invoke(app, ["report", "cli-run", "--out", str(out), "--runs-dir", str(runs)])
+    assert summary["verdict"]["line"].split(" ")[0] in out.read_text()
+
+
 def test_report_is_one_self_contained_html_file(evolved, tmp_path):
     runs, _ = evolved
     out = tmp_path / "report.html"

@@ -59,7 +59,7 @@ def _search_fitness(bars, seeds, cfg):
     pool = Pool(plan.seeds, cfg, LocalBackend(plan.workload, plan.seeds))
     state = pool.new_state("holdout-test", bars.fingerprint(), plan.workload.train.fingerprint())
     pool.run(state)
-    return {name: p.fitness.tolist() for name, p in state.populations.items()}, state.hall_of_fame
+    return {name: p.fitness.tolist() for name, p in state.populations.items()}, state.hall_of_fame.entries
 
 
 def test_changing_holdout_bars_does_not_change_search_fitness(walk, fake_seeds):

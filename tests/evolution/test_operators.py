@@ -41,8 +41,15 @@ def test_gaussian_mutation_changes_genes_at_the_rate_with_the_step_size():
     genomes = np.full((20_000, 5), 0.5)
     mutated = op.gaussian_mutation(np.random.default_rng(2), genomes, 0.1, 0.05)
     changed = mutated != genomes
-    assert abs(changed.mean() - 0.1) < 0.01
+    # drawn with probability 0.1, plus one forced gene in the rows where none was drawn (0.9^5 of them, 1 in 5)
+    assert abs(changed.mean() - (0.1 + 0.9**5 / 5)) < 0.01
     assert abs(np.std(mutated[changed] - 0.5) - 0.05) < 0.002
+
+
+def test_gaussian_mutation_moves_at_least_one_gene_of_every_child():
+    genomes = np.full((5_000, 3), 0.5)
+    mutated = op.gaussian_mutation(np.random.default_rng(3), genomes, 0.01, 0.05)
+    assert np.all((mutated != genomes).any(axis=1))
 
 
 def test_reflection_is_symmetric_at_the_bounds():

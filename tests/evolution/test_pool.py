@@ -36,7 +36,7 @@ def test_same_random_seed_gives_the_same_hall_of_fame(walk, fake_seeds):
     cfg = EvolutionConfig(population=12, generations=3, random_seed=11)
     a, sa, _ = _pool(walk, fake_seeds, cfg)
     b, sb, _ = _pool(walk, fake_seeds, cfg)
-    assert a.run(sa).hall_of_fame == b.run(sb).hall_of_fame
+    assert a.run(sa).hall_of_fame.entries == b.run(sb).hall_of_fame.entries
 
 
 def test_another_random_seed_explores_other_genomes(walk, fake_seeds):
@@ -76,7 +76,7 @@ def test_cache_hits_skip_the_backend(walk, fake_seeds):
     first, s1, _ = _pool(walk, fake_seeds, cfg, cache)
     first.run(s1)
     second, s2, backend = _pool(walk, fake_seeds, cfg, cache)
-    assert second.run(s2).hall_of_fame == s1.hall_of_fame
+    assert second.run(s2).hall_of_fame.entries == s1.hall_of_fame.entries
     assert backend.batches == [] and cache.stats.hits > 0
 
 
@@ -107,7 +107,7 @@ def test_checkpoint_round_trips_the_state(walk, fake_seeds):
     pool.run(state)
     again = PoolState.from_bytes(state.to_bytes())
     assert again.to_bytes() == state.to_bytes()
-    assert again.hall_of_fame == state.hall_of_fame and again.n_trials == state.n_trials
+    assert again.hall_of_fame.entries == state.hall_of_fame.entries and again.n_trials == state.n_trials
 
 
 def test_local_directory_checkpoints_return_the_latest(tmp_path):
@@ -128,8 +128,8 @@ def test_resumed_run_ends_with_the_same_hall_of_fame(tmp_path, walk, fake_seeds)
     resumed = run_evolution(
         walk, EvolutionConfig(), runs_dir=tmp_path / "b", run_id="r", resume=True, registry=fake_seeds
     )
-    assert resumed["hall_of_fame"] == whole["hall_of_fame"]
-    assert resumed["trials"] == whole["trials"]
+    assert resumed.hall_of_fame == whole.hall_of_fame
+    assert resumed.trials == whole.trials
 
 
 def test_resume_refuses_other_data(tmp_path, walk, fake_seeds):
@@ -146,9 +146,9 @@ def test_random_immigrants_arrive_only_when_diversity_collapses(walk, fake_seeds
     healthy, s2, _ = _pool(walk, fake_seeds, EvolutionConfig(population=12, generations=3, diversity_threshold=0.0))
     collapsed.run(s1)
     healthy.run(s2)
-    later = [g["seeds"][name]["immigrants"] for g in s1.history[1:] for name in g["seeds"]]
+    later = [seed.immigrants for g in s1.history[1:] for seed in g.seeds.values()]
     assert all(n > 0 for n in later)
-    assert all(g["seeds"][name]["immigrants"] == 0 for g in s2.history for name in g["seeds"])
+    assert all(seed.immigrants == 0 for g in s2.history for seed in g.seeds.values())
 
 
 def test_local_backend_hall_of_fame_does_not_depend_on_the_thread_count(tmp_path):
@@ -169,7 +169,7 @@ def test_local_backend_hall_of_fame_does_not_depend_on_the_thread_count(tmp_path
                     runs_dir=tmp_path / str(threads),
                     run_id="r",
                     strategies=["ema_crossover", "sma_trend_filter"],
-                )["hall_of_fame"]
+                ).hall_of_fame
             )
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)

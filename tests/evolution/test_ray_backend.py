@@ -44,8 +44,9 @@ def test_ray_and_local_give_the_same_hall_of_fame_at_any_worker_count(tmp_path, 
         )
         for name, backend, workers in (("local", "local", None), ("ray1", "ray", 1), ("ray2", "ray", 2))
     ]
-    assert results[0]["hall_of_fame"] == results[1]["hall_of_fame"] == results[2]["hall_of_fame"]
-    assert results[2]["backend"]["name"] == "ray" and results[2]["backend"]["workers"] == 2
+    assert results[0].hall_of_fame == results[1].hall_of_fame == results[2].hall_of_fame
+    assert results[2].backend is not None
+    assert (results[2].backend.name, results[2].backend.workers) == ("ray", 2)
 
 
 def _population(plan, n, seed=0):

@@ -70,6 +70,6 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_hall_of_fame(tmp_path: Path)
         run_id="whole",
         strategies=["ema_crossover", "sma_trend_filter"],
     )
-    assert summary["hall_of_fame"] == json.loads(json.dumps(whole["hall_of_fame"]))
-    assert summary["trials"] == whole["trials"]
+    assert summary["hall_of_fame"] == json.loads(json.dumps(whole.as_json()["hall_of_fame"]))
+    assert summary["trials"] == whole.trials
     assert [g["generation"] for g in summary["generations"]] == list(range(8))

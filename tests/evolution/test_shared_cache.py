@@ -30,10 +30,10 @@ def test_second_run_is_served_by_the_shared_cache_with_the_same_hall_of_fame(tmp
     second = run_evolution(
         bars, cfg, runs_dir=tmp_path, run_id="second", strategies=["ema_crossover"], cache=second_cache
     )
-    assert second["hall_of_fame"] == first["hall_of_fame"]
-    assert second_cache.stats.hits == sum(g["evaluations"] for g in first["generations"])
+    assert second.hall_of_fame == first.hall_of_fame
+    assert second_cache.stats.hits == sum(g.evaluations for g in first.generations)
     assert second_cache.stats.misses == 0
-    assert second["backend"]["evaluation_seconds"] == 0.0
+    assert second.backend is not None and second.backend.evaluation_seconds == 0.0
 
 
 def test_run_with_redis_down_continues_uncached_to_the_same_answer(tmp_path, redis_server):
@@ -43,5 +43,5 @@ def test_run_with_redis_down_continues_uncached_to_the_same_answer(tmp_path, red
     redis_server.kill()
     down = run_evolution(bars, cfg, runs_dir=tmp_path, run_id="down", strategies=["ema_crossover"], cache=cache)
     plain = run_evolution(bars, cfg, runs_dir=tmp_path, run_id="plain", strategies=["ema_crossover"])
-    assert down["hall_of_fame"] == plain["hall_of_fame"]
+    assert down.hall_of_fame == plain.hall_of_fame
     assert cache.stats.errors > 0

@@ -14,6 +14,7 @@ from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.redis import RedisCache
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.records import RunSummary
 from workloads.evolution.run import run_evolution
 from workloads.seeds.registry import get_seed
 from workloads.storage import Storage, open_storage
@@ -38,7 +39,7 @@ def evolve(
     cache: FitnessCache | None = None,
     after_generation: Callable[[int], None] = lambda g: None,
     resume: bool = False,
-) -> dict[str, Any]:
+) -> RunSummary:
     recorder = RunRecorder(storage, symbol="BTC", leaderboard=cache if isinstance(cache, RedisCache) else None)
 
     def on_generation(report: Any) -> None:

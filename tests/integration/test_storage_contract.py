@@ -12,7 +12,7 @@ import pytest
 
 from workloads.data.bars import Bars
 from workloads.data.synthetic import generate
-from workloads.storage import Storage, open_storage
+from workloads.storage import Storage, open_storage, schema
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def test_symbols_are_listed_with_their_spans(storage):
 
 def test_migrate_is_idempotent_and_records_versions(storage):
     assert storage.migrate() == []
-    assert storage.schema_version() == 1
+    assert storage.schema_version() == schema.MIGRATIONS[-1].version
 
 
 def test_resuming_a_run_with_the_same_config_is_a_no_op_and_a_different_config_is_refused(storage):
@@ -247,3 +247,21 @@ def test_last_generation_time_is_when_the_latest_generation_of_any_run_was_recor
     assert latest is not None and before - 0.001 <= latest <= after + 0.001
     storage.record_generation("run-3", 1, {"ema_crossover": {"best": 2.0}})
     assert storage.last_generation_time() >= latest
+
+
+def test_only_promoted_strategies_are_listed_when_asked(storage):
+    storage.create_run("gated", {}, "fp")
+    passed = {**entry("ema_crossover", 0.5), "promoted": True, "gate": []}
+    failed = {**entry("sma_trend_filter", 0.9), "promoted": False, "gate": ["dsr 0.4 < 0.95"]}
+    storage.save_hall_of_fame("gated", [passed, failed])
+    assert [s["seed"] for s in storage.list_strategies(promoted_only=True)] == ["ema_crossover"]
+    assert [(s["promoted"], s["gate"]) for s in storage.list_strategies()] == [
+        (False, ["dsr 0.4 < 0.95"]),
+        (True, []),
+    ]
+
+
+def test_an_entry_with_failed_rules_is_never_stored_as_promoted(storage):
+    storage.create_run("contradiction", {}, "fp")
+    storage.save_hall_of_fame("contradiction", [{**entry("ema_crossover", 0.5), "promoted": True, "gate": ["x"]}])
+    assert storage.list_strategies(promoted_only=True) == []

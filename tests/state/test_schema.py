@@ -82,3 +82,8 @@ def test_without_the_extension_plain_tables_are_kept():
     session = RecordingSession(installed=False, available=False, hypertables=set())
     assert enable_with(session) is False
     assert session.executed == []
+
+
+def test_promotion_is_a_new_migration_not_an_edit_of_the_first():
+    assert "promoted" not in " ".join(schema.MIGRATIONS[0].statements("duckdb"))
+    assert any("promoted" in " ".join(m.statements("duckdb")) for m in schema.MIGRATIONS[1:])

@@ -22,12 +22,14 @@ TOKEN = "test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def hof_entry(seed: str, params: dict, fitness: float) -> dict:
+def hof_entry(seed: str, params: dict, fitness: float, promoted: bool) -> dict:
     return {
         "strategy": seed,
         "params": params,
         "fitness": fitness,
-        "dsr": 0.7,
+        "dsr": 0.97 if promoted else 0.7,
+        "promoted": promoted,
+        "gate": [] if promoted else ["dsr 0.7 < 0.95"],
         "train_metrics": {"sharpe": fitness, "profit_factor": math.inf},
         "holdout_metrics": {"sharpe": 0.2},
     }
@@ -51,8 +53,8 @@ def client(settings, bars):
     storage.save_hall_of_fame(
         "r1",
         [
-            hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2),
-            hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8),
+            hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2, promoted=True),
+            hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8, promoted=False),
         ],
     )
     with TestClient(create_app(settings, storage=storage)) as test_client:
@@ -115,17 +117,25 @@ def test_bad_parameters_are_422_with_a_readable_message(client, path, message):
     assert message in response.json()["detail"]
 
 
-def test_strategies_are_listed_best_first_with_non_finite_metrics_as_strings(client):
-    body = client.get("/v1/strategies", headers=AUTH).json()
+def test_strategies_are_listed_best_first_with_non_finite_metrics_as_null(client):
+    body = client.get("/v1/strategies?all=true", headers=AUTH).json()
     assert [s["id"] for s in body["strategies"]] == ["r1.1", "r1.2"] and body["count"] == 2
-    assert body["strategies"][0]["train_metrics"]["profit_factor"] == "inf"
+    assert body["strategies"][0]["train_metrics"]["profit_factor"] is None
+
+
+def test_strategies_are_the_promoted_ones_unless_all_are_asked_for(client):
+    promoted = client.get("/v1/strategies", headers=AUTH).json()["strategies"]
+    assert [(s["id"], s["promoted"], s["gate"]) for s in promoted] == [("r1.1", True, [])]
+    every = client.get("/v1/strategies?all=true", headers=AUTH).json()["strategies"]
+    assert every[1]["promoted"] is False and every[1]["gate"] == ["dsr 0.7 < 0.95"]
 
 
 def test_strategies_filter_by_seed_and_limit(client):
     assert [
-        s["seed"] for s in client.get("/v1/strategies?seed=sma_trend_filter", headers=AUTH).json()["strategies"]
+        s["seed"]
+        for s in client.get("/v1/strategies?seed=sma_trend_filter&all=true", headers=AUTH).json()["strategies"]
     ] == ["sma_trend_filter"]
-    assert client.get("/v1/strategies?limit=1", headers=AUTH).json()["count"] == 1
+    assert client.get("/v1/strategies?limit=1&all=true", headers=AUTH).json()["count"] == 1
 
 
 def test_one_strategy_by_id_and_404_for_an_unknown_id(client):
@@ -135,7 +145,7 @@ def test_one_strategy_by_id_and_404_for_an_unknown_id(client):
 
 
 def test_signals_are_each_strategys_target_after_the_latest_bar(client, bars):
-    body = client.get("/v1/signals/BTC?top=2", headers=AUTH).json()
+    body = client.get("/v1/signals/BTC?top=2&all=true", headers=AUTH).json()
     assert body["symbol"] == "BTC" and body["bars"] == len(bars)
     seed = get_seed("ema_crossover")
     expected = seed.run(
@@ -147,11 +157,19 @@ def test_signals_are_each_strategys_target_after_the_latest_bar(client, bars):
     assert [s["strategy_id"] for s in body["signals"]] == ["r1.1", "r1.2"]
 
 
+def test_signals_come_from_promoted_strategies_unless_all_are_asked_for(client):
+    body = client.get("/v1/signals/BTC?top=5", headers=AUTH).json()
+    assert [(s["strategy_id"], s["promoted"]) for s in body["signals"]] == [("r1.1", True)]
+
+
 def test_signals_for_a_symbol_without_bars_or_strategies_are_404(client, settings, bars):
     assert client.get("/v1/signals/ETH", headers=AUTH).status_code == 404
     client.app.state.genepool.storage().put_bars("ETH", bars)
     response = client.get("/v1/signals/ETH", headers=AUTH)
-    assert response.status_code == 404 and "no stored strategies evolved on symbol 'ETH'" in response.json()["detail"]
+    assert (
+        response.status_code == 404
+        and "no stored promoted strategies evolved on symbol 'ETH'" in response.json()["detail"]
+    )
 
 
 def test_metrics_expose_http_requests_by_route_template(client):

@@ -1,5 +1,6 @@
-"""``genepool bench``: kernel throughput per seed, the sweep against vectorbt (``workloads.bench``), and the evolution
-on the local and Ray backends (``workloads.evolution.bench``)."""
+"""``genepool bench``: kernel throughput per seed, the sweep against vectorbt (``workloads.bench``), the evolution
+on the local and Ray backends (``workloads.evolution.bench``) and the search quality of the GA against random search
+and Optuna TPE (``workloads.evolution.search_bench``)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,13 @@ def bench(
     evolution_backends: Annotated[
         str, typer.Option("--evolution-backends", help="Comma-separated: local, ray.")
     ] = "local,ray",
+    search: Annotated[
+        bool, typer.Option("--search/--no-search", help="Also compare GA, random search and TPE (needs optuna).")
+    ] = True,
+    search_runs: Annotated[int, typer.Option("--search-runs", min=1, help="Paired runs of the search bench.")] = 10,
+    search_strength: Annotated[
+        float, typer.Option("--search-strength", min=0.0, help="Planted trend strength of the search bench.")
+    ] = 0.3,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Time the fitness kernels, the EMA sweep (vs vectorbt) and the evolution (local vs Ray); print the figures
@@ -70,6 +78,10 @@ def bench(
         results["evolution"] = run_benchmark(
             evolution_bars, evolution_population, backends=tuple(b.strip() for b in evolution_backends.split(","))
         )
+    if search:
+        from workloads.evolution.search_bench import run_search_benchmark
+
+        results["search_quality"] = run_search_benchmark(runs=search_runs, strength=search_strength)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
@@ -122,5 +134,9 @@ def bench(
         from workloads.evolution.bench import format_benchmark
 
         console.print(format_benchmark(results["evolution"]), highlight=False)
+    if "search_quality" in results:
+        from workloads.evolution.search_bench import format_search_benchmark
+
+        console.print(format_search_benchmark(results["search_quality"]), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")

@@ -76,14 +76,26 @@ def generate_command(
     interval: Annotated[str, typer.Option("--interval", help="Bar interval: 30s, 15m, 1h, 1d …")] = "1h",
     start: Annotated[str, typer.Option("--start", help="First bar's time (UTC, ISO-8601).")] = DEFAULT_START,
     symbol: Annotated[str, typer.Option("--symbol", help="Symbol name recorded with the bars.")] = "SYN",
+    edge: Annotated[str, typer.Option("--edge", help="Planted edge: trend, reversion or none.")] = "none",
+    edge_strength: Annotated[
+        float, typer.Option("--edge-strength", help="Planted edge's size in mean bar volatilities (0.3: strong).")
+    ] = 0.0,
 ) -> None:
-    """Write a synthetic regime-switching GBM data set (byte-reproducible for the same seed)."""
+    """Write a synthetic regime-switching GBM data set (byte-reproducible for the same seed), optionally with a
+    planted trend or reversion edge (docs/data.md)."""
     from workloads.data.loaders import write_bars
     from workloads.data.synthetic import generate
 
     with bad_input_exits():
         data = generate(
-            bars, random_seed, funding=funding, interval_seconds=parse_interval(interval), start=start, symbol=symbol
+            bars,
+            random_seed,
+            funding=funding,
+            edge=edge,
+            edge_strength=edge_strength,
+            interval_seconds=parse_interval(interval),
+            start=start,
+            symbol=symbol,
         )
         write_bars(data, out)
     console.print(f"wrote {len(data):,} bars to {escape(str(out))}")

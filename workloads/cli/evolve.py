@@ -183,17 +183,16 @@ def evolve(
 
         def on_generation(report: GenerationReport) -> None:
             stats = report.stats
-            rate = stats["evaluations"] / max(stats["seconds"], 1e-9)
+            rate = stats.evaluations / max(stats.seconds, 1e-9)
             best = ", ".join(
-                f"{name} {seed['best']:.2f}"
-                for name, seed in sorted(stats["seeds"].items(), key=lambda kv: -kv[1]["best"])[:4]
+                f"{name} {seed.best:.2f}" for name, seed in sorted(stats.seeds.items(), key=lambda kv: -kv[1].best)[:4]
             )
             progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
             if recorder is not None:
                 recorder.on_generation(report)
 
         try:
-            summary = run_evolution(
+            result = run_evolution(
                 bars,
                 config,
                 runs_dir=runs,
@@ -208,7 +207,7 @@ def evolve(
                 on_generation=on_generation,
             )
             if recorder is not None:
-                recorder.finish(summary)
+                recorder.finish(result)
         except (EvaluationError, StorageError) as exc:
             resume_hint = f"resume with `genepool evolve --resume {task.get('run_id', 'RUN_ID')}` and the same options"
             message = " ".join(str(exc).split())
@@ -222,6 +221,7 @@ def evolve(
             progress.stop()
             if recorder is not None:
                 recorder.storage.close()
+    summary = result.as_json()
     if report is not None:
         from workloads.report import write_report
 
@@ -278,12 +278,16 @@ def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
 def _print_hall_of_fame(summary: dict[str, Any]) -> None:
     table = Table(
         title=f"Hall of fame — run {summary['run_id']}",
-        caption="SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe",
+        caption=(
+            "SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe against "
+            f"{summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or the rules it failed"
+        ),
     )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("strategy / params", justify="left", overflow="fold", min_width=24, ratio=1)
     for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
         table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("verdict", justify="left", overflow="fold", min_width=12, ratio=1)
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
@@ -295,8 +299,14 @@ def _print_hall_of_fame(summary: dict[str, Any]) -> None:
             _fmt(holdout.get("sharpe")),
             _fmt(holdout.get("total_return"), "{:.1%}"),
             _fmt(entry["dsr"], "{:.3f}"),
+            "[bold green]promoted[/]" if entry["promoted"] else escape("; ".join(entry["gate"])),
         )
     console.print(table)
+    style = "bold green" if summary["verdict"]["promoted"] else "bold yellow"
+    console.print(f"[{style}]verdict:[/] {escape(summary['verdict']['line'])}", highlight=False)
+    passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
+    refused = ", ".join(summary["verdict"]["seeds_refused"]) or "none"
+    console.print(f"seeds whose best passes: {escape(passing)}; refused: {escape(refused)}", highlight=False)
 
 
 def report(

@@ -10,6 +10,15 @@ Three regimes (bull, bear, calm) follow a Markov chain whose dwell times are geo
 - funding_rate (per bar, fraction of notional) = an AR(1) around the regime's mean rate, scaled from the usual
   8-hourly perpetual-swap funding to the bar interval.
 
+A **planted edge** can be added to the close path (``edge``, ``edge_strength`` = s; σ̄ = the mean bar volatility
+of the regimes the path visits, L = :data:`EDGE_BARS`), drawn from its own generator so the base path is unchanged:
+
+- ``trend``: log returns gain a persistent drift ``d_t = φ·d_{t-1} + e_t`` (AR(1), φ = 1 - 1/L) whose stationary
+  std is ``s·σ̄``: trend followers earn it;
+- ``reversion``: log prices gain an Ornstein–Uhlenbeck deviation ``x_t = φ·x_{t-1} + e_t`` whose stationary std is
+  ``s·σ̄·sqrt(L)``: moves away from the path tend to come back, mean reverters earn it;
+- ``none`` (default): no edge.
+
 The same ``random_seed`` and arguments give the same bars on every machine (numpy PCG64 via ``default_rng``).
 """
 
@@ -28,6 +37,9 @@ BASE_VOLUME = 1_000.0
 FUNDING_PERIOD_SECONDS = 8 * 3600
 FUNDING_PERSISTENCE = 0.98
 """AR(1) coefficient of the funding rate per bar."""
+EDGES = ("none", "trend", "reversion")
+EDGE_BARS = 48
+"""Persistence of a planted edge, in bars (φ = 1 - 1/EDGE_BARS)."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +75,45 @@ def _regime_path(rng: np.random.Generator, n_bars: int, bars_per_day: float) -> 
     return path
 
 
+def _ar1(rng: np.random.Generator, n_bars: int, std: float) -> np.ndarray:
+    """An AR(1) path with coefficient ``1 - 1/EDGE_BARS`` started in its stationary law with std ``std``."""
+    from scipy.signal import lfilter
+
+    phi = 1.0 - 1.0 / EDGE_BARS
+    innovations = rng.standard_normal(n_bars) * std * np.sqrt(1.0 - phi * phi)
+    innovations[0] = rng.standard_normal() * std
+    path: np.ndarray = lfilter([1.0], [1.0, -phi], innovations)
+    return path
+
+
+def planted_edge(random_seed: int, n_bars: int, edge: str, strength: float, bar_vol: float) -> np.ndarray:
+    """The log-return component of a planted ``edge`` (see the module doc); zeros for ``none``."""
+    if edge not in EDGES:
+        raise ValueError(f"edge {edge!r}: must be one of {', '.join(EDGES)}")
+    if not (np.isfinite(strength) and strength >= 0):
+        raise ValueError(f"edge strength {strength!r}: must be a number >= 0")
+    if edge == "none" or strength == 0:
+        return np.zeros(n_bars)
+    rng = np.random.default_rng([random_seed, 1])
+    if edge == "trend":
+        return _ar1(rng, n_bars, strength * bar_vol)
+    deviation = _ar1(rng, n_bars, strength * bar_vol * np.sqrt(EDGE_BARS))
+    return np.diff(deviation, prepend=0.0)
+
+
 def generate(
     n_bars: int,
     random_seed: int,
     *,
     funding: bool = False,
+    edge: str = "none",
+    edge_strength: float = 0.0,
     interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
     start: str = DEFAULT_START,
     symbol: str = "SYN",
 ) -> Bars:
-    """``n_bars`` bars of a synthetic 24/7 market starting at ``start`` (UTC), one every ``interval_seconds``."""
+    """``n_bars`` bars of a synthetic 24/7 market starting at ``start`` (UTC), one every ``interval_seconds``,
+    with an optional planted ``edge`` of ``edge_strength`` (module doc)."""
     if n_bars < 1:
         raise ValueError(f"n_bars must be at least 1, got {n_bars}")
     if interval_seconds < 1:
@@ -86,6 +127,7 @@ def generate(
 
     shocks = rng.standard_normal((4, n_bars))
     log_returns = (mu - 0.5 * sigma**2) * dt + bar_vol * shocks[0]
+    log_returns += planted_edge(random_seed, n_bars, edge, edge_strength, float(bar_vol.mean()))
     close = START_PRICE * np.exp(np.cumsum(log_returns))
     gaps = np.exp(0.1 * bar_vol * shocks[1])
     open_ = np.empty(n_bars)
@@ -110,5 +152,19 @@ def generate(
         noise = 0.00005 * scale * rng.standard_normal(n_bars)
         funding_rate = lfilter([1.0 - FUNDING_PERSISTENCE], [1.0, -FUNDING_PERSISTENCE], mean_rate) + noise
     return Bars.from_arrays(
-        timestamp, open_, high, low, close, volume, funding_rate, symbol=symbol, source=f"synthetic(seed={random_seed})"
+        timestamp,
+        open_,
+        high,
+        low,
+        close,
+        volume,
+        funding_rate,
+        symbol=symbol,
+        source=_source(random_seed, edge, edge_strength),
     )
+
+
+def _source(random_seed: int, edge: str, strength: float) -> str:
+    if edge == "none" or strength == 0:
+        return f"synthetic(seed={random_seed})"
+    return f"synthetic(seed={random_seed}, edge={edge}, strength={strength:g})"

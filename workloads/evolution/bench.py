@@ -45,7 +45,7 @@ def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> di
         wall = time.perf_counter() - started
     finally:
         backend.close()
-    evaluations = sum(g["evaluations"] for g in state.history)
+    evaluations = sum(g.evaluations for g in state.history)
     return {
         "backend": name,
         "workers": backend.workers,

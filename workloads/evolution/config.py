@@ -32,7 +32,8 @@ class EvolutionConfig:
     """What the search does. Rates are probabilities; fractions are of the data or of a sub-population.
 
     - GA: ``population`` (individuals per seed per generation, the budget unit), ``generations``,
-      ``mutation`` (per-gene probability of a gaussian step of ``mutation_sigma`` in the unit box),
+      ``mutation`` (per-gene probability of a gaussian step of ``mutation_sigma`` in the unit box; at least one
+      gene of every child moves),
       ``crossover`` (per-pair probability of BLX-``blend_alpha``), ``elite`` (fraction copied unchanged),
       ``tournament`` (tournament size), ``diversity_threshold`` (mean per-gene std of the unit genomes under which
       the population has collapsed) and ``immigrants`` (fraction of the worst replaced by uniform random genomes
@@ -43,7 +44,15 @@ class EvolutionConfig:
       drawdown per segment), ``drawdown_penalty``.
     - Costs: ``fee_bps``, ``slippage_bps`` (basis points), ``long_only``, ``rebalance_band``; ``bars_per_year``
       (``None``: inferred from the training timestamps).
-    - ``hall_of_fame``: entries kept across seeds; ``random_seed``: the root of every random draw.
+    - Hall of fame: ``hall_of_fame`` (entries kept across seeds), ``hof_per_seed`` (at most this many of one
+      seed), ``hof_min_distance`` (no two entries of a seed closer than this root-mean-square per-gene distance in
+      the unit box).
+    - Verdict: ``promote_dsr`` (the Deflated Sharpe Ratio an entry needs), ``promote_max_drawdown`` (the holdout
+      drawdown it may not exceed; it also needs a positive holdout Sharpe and ``min_trades`` holdout entries),
+      ``dsr_sample`` (trials replayed to measure their average return correlation, hence ``N_eff``),
+      ``robust_step`` (the neighbourhood step in the unit box) and ``thin_peak_ratio`` (an entry whose neighbours'
+      mean fitness is below this fraction of its own is a thin peak).
+    - ``random_seed``: the root of every random draw.
     """
 
     population: int = 50
@@ -70,6 +79,13 @@ class EvolutionConfig:
     rebalance_band: float = 0.0
     bars_per_year: float | None = None
     hall_of_fame: int = 10
+    hof_per_seed: int = 3
+    hof_min_distance: float = 0.05
+    promote_dsr: float = 0.95
+    promote_max_drawdown: float = 0.3
+    dsr_sample: int = 64
+    robust_step: float = 0.05
+    thin_peak_ratio: float = 0.5
     random_seed: int = 0
 
     def __post_init__(self) -> None:
@@ -116,7 +132,17 @@ class EvolutionConfig:
             raise ConfigError(exc.key, exc.rule, overrides.get(exc.key), source) from None
 
 
-_INT_KEYS = {"population", "generations", "tournament", "segments", "min_trades", "hall_of_fame", "random_seed"}
+_INT_KEYS = {
+    "population",
+    "generations",
+    "tournament",
+    "segments",
+    "min_trades",
+    "hall_of_fame",
+    "hof_per_seed",
+    "dsr_sample",
+    "random_seed",
+}
 
 
 def _is_type(name: str, value: Any) -> bool:
@@ -163,6 +189,13 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rebalance_band": (lambda v: v >= 0, "must be a number >= 0"),
     "bars_per_year": (lambda v: v is None or v > 0, "must be a number > 0 (or null to infer it)"),
     "hall_of_fame": (lambda v: v >= 1, "must be an integer >= 1"),
+    "hof_per_seed": (lambda v: v >= 1, "must be an integer >= 1"),
+    "hof_min_distance": (lambda v: 0 <= v <= 1, "must be a number in [0, 1]"),
+    "promote_dsr": (lambda v: 0 <= v <= 1, "must be a probability in [0, 1]"),
+    "promote_max_drawdown": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "dsr_sample": (lambda v: 2 <= v <= 4096, "must be an integer in 2..4096"),
+    "robust_step": (lambda v: 0 < v <= 0.5, "must be a number in (0, 0.5]"),
+    "thin_peak_ratio": (lambda v: 0 <= v <= 1, "must be a number in [0, 1]"),
     "random_seed": (lambda v: 0 <= v < 2**63, "must be an integer in [0, 2**63)"),
 }
 

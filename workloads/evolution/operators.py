@@ -9,7 +9,8 @@ given generator state always gives the same result.
   gene-wise uniformly from ``[min - α·d, max + α·d]`` (``d = |a - b|``), clipped to the box; otherwise copied.
 - :func:`gaussian_mutation`: each gene, with probability ``rate``, moves by ``N(0, sigma)`` and is reflected back
   into ``[0, 1]`` (reflection keeps the step distribution symmetric near the bounds, unlike clipping, which piles
-  mass on them).
+  mass on them); a child none of whose genes was drawn gets one uniformly chosen gene moved, so every child
+  explores (otherwise, with few genes, most children of close parents are copies).
 - :func:`elite_indices`: the ``n`` fittest, best first.
 - :func:`diversity`: mean over genes of the population's standard deviation (0 = every genome identical;
   a uniform population has about 0.29).
@@ -56,8 +57,13 @@ def reflect_into_unit(values: np.ndarray) -> np.ndarray:
 
 
 def gaussian_mutation(rng: np.random.Generator, genomes: np.ndarray, rate: float, sigma: float) -> np.ndarray:
-    """Each gene mutated with probability ``rate`` by a bounded (reflected) gaussian step of std ``sigma``."""
+    """Each gene mutated with probability ``rate`` (at least one gene per row) by a bounded (reflected) gaussian
+    step of std ``sigma``."""
     mask = rng.uniform(size=genomes.shape) < rate
+    forced = rng.integers(0, max(1, genomes.shape[1]), size=genomes.shape[0])
+    if genomes.shape[1] > 0:
+        idle = ~mask.any(axis=1)
+        mask[idle, forced[idle]] = True
     steps = rng.normal(0.0, sigma, size=genomes.shape)
     return np.where(mask, reflect_into_unit(genomes + steps), genomes)
 

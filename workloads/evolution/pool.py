@@ -8,7 +8,8 @@ that improve. Reads like the textbook loop (DEAP's ``eaMuPlusLambda``), over pop
                                                                                                on collapse)
             params  = seed.repair(decode(genomes));  genomes = encode(params)   (genome matches what is run)
             de-duplicate (within the batch and against the elites), then evaluate the new rows (fitness cache first)
-        update the hall of fame; move budget toward seeds whose best fitness improved; checkpoint
+        hall_of_fame.update(new rows)   (workloads.evolution.hall_of_fame: ranking, per-seed cap, distance)
+        move budget toward seeds whose best fitness improved; checkpoint
 
 Determinism: every random draw of seed ``s`` in generation ``g`` comes from
 ``Generator(PCG64(SeedSequence([random_seed, g, crc32(s)])))``; evaluation is a pure function of the parameters.
@@ -25,7 +26,6 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -36,12 +36,15 @@ from workloads.evolution.backends import Backend
 from workloads.evolution.checkpoints import CheckpointStore
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
+from workloads.evolution.hall_of_fame import HallOfFame, HallOfFameEntry
+from workloads.evolution.records import GenerationStats, SeedGenerationStats
+from workloads.evolution.trials import TrialSample
 from workloads.kernels import kernel_source_digest
 from workloads.kernels.metrics import N_METRICS
 from workloads.metrics import BEST_FITNESS, EVALUATION_DURATION, EVALUATIONS, GENERATIONS, LAST_GENERATION
 from workloads.seeds.base import Seed
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 DEDUP_ROUNDS = 5
 
 
@@ -80,10 +83,15 @@ class PoolState:
     generation: int = -1
     budgets: dict[str, int] = field(default_factory=dict)
     populations: dict[str, SubPopulation] = field(default_factory=dict)
-    hall_of_fame: list[dict[str, Any]] = field(default_factory=list)
+    hall_of_fame: HallOfFame = field(init=False)
+    trial_sample: TrialSample = field(init=False)
     evaluated: set[str] = field(default_factory=set)
     trial_stats: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[GenerationStats] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.hall_of_fame = HallOfFame(self.config.hall_of_fame, self.config.hof_per_seed, self.config.hof_min_distance)
+        self.trial_sample = TrialSample(self.config.dsr_sample)
 
     @property
     def n_trials(self) -> int:
@@ -115,10 +123,11 @@ class PoolState:
                 }
                 for name, p in self.populations.items()
             },
-            "hall_of_fame": self.hall_of_fame,
+            "hall_of_fame": self.hall_of_fame.to_dict(),
+            "trial_sample": self.trial_sample.to_list(),
             "evaluated": sorted(self.evaluated),
             "trial_stats": self.trial_stats,
-            "history": self.history,
+            "history": [g.as_json() for g in self.history],
         }
         return json.dumps(payload).encode()
 
@@ -142,7 +151,7 @@ class PoolState:
                 np.asarray(p["sharpe"], float),
                 list(p["best_history"]),
             )
-        return cls(
+        state = cls(
             run_id=data["run_id"],
             config=EvolutionConfig(**data["config"]),
             seed_names=data["seed_names"],
@@ -151,11 +160,13 @@ class PoolState:
             generation=data["generation"],
             budgets={k: int(v) for k, v in data["budgets"].items()},
             populations=populations,
-            hall_of_fame=data["hall_of_fame"],
             evaluated=set(data["evaluated"]),
             trial_stats=list(data["trial_stats"]),
-            history=data["history"],
+            history=[GenerationStats.from_json(g) for g in data["history"]],
         )
+        state.hall_of_fame.restore(data["hall_of_fame"])
+        state.trial_sample.restore(data["trial_sample"])
+        return state
 
 
 def allocate_budget(improvement: dict[str, float], population: int, min_share: float) -> dict[str, int]:
@@ -176,12 +187,12 @@ def allocate_budget(improvement: dict[str, float], population: int, min_share: f
     return {name: floor + int(share) for name, share in zip(names, shares, strict=True)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationReport:
-    """What one generation did (for progress displays): per-seed stats and timings."""
+    """What one generation did (for progress displays and run records): per-seed stats and timings."""
 
     generation: int
-    stats: dict[str, Any]
+    stats: GenerationStats
 
 
 class Pool:
@@ -292,13 +303,16 @@ class Pool:
             self.cache.set_many({keys[i]: np.ascontiguousarray(fresh[j]).tobytes() for j, i in enumerate(missing)})
         return metrics, keys
 
-    def _count_trials(self, keys: list[str], sharpe: np.ndarray) -> int:
+    def count_trials(self, name: str, keys: list[str], params: np.ndarray, sharpe: np.ndarray) -> int:
+        """Record the distinct trials among ``keys``: the count, the running variance of their Sharpe ratios and
+        the bounded trial sample."""
         new = 0
         count, mean, m2 = self.state.trial_stats
-        for key, value in zip(keys, sharpe, strict=True):
+        for key, row, value in zip(keys, params, sharpe, strict=True):
             if key in self.state.evaluated:
                 continue
             self.state.evaluated.add(key)
+            self.state.trial_sample.offer(key, name, row)
             new += 1
             count += 1
             delta = value - mean
@@ -311,8 +325,8 @@ class Pool:
         """Breed, evaluate and select one generation of every seed; update hall of fame and budgets."""
         started = time.perf_counter()
         eval_before = self.eval_seconds
-        per_seed: dict[str, Any] = {}
-        candidates: list[dict[str, Any]] = []
+        per_seed: dict[str, SeedGenerationStats] = {}
+        candidates: list[HallOfFameEntry] = []
         evaluations = 0
         for name in self.state.seed_names:
             budget = self.state.budgets[name]
@@ -321,7 +335,7 @@ class Pool:
             evaluations += params.shape[0]
             fitness = fitness_from_metrics(metrics, self.config)
             sharpe = trial_sharpe(metrics)
-            new_trials = self._count_trials(keys, sharpe)
+            new_trials = self.count_trials(name, keys, params, sharpe)
             previous = self.state.populations.get(name)
             if previous is not None:
                 genomes = np.vstack([previous.genomes[elites], genomes])
@@ -335,66 +349,44 @@ class Pool:
             history = [*history, max(best, history[-1]) if history else best]
             self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe_all, history)
             candidates += [
-                {
-                    "strategy": name,
-                    "params": row.tolist(),
-                    "fitness": float(f),
-                    "sharpe": float(s),
-                    "generation": generation,
-                }
-                for row, f, s in zip(params[len(elites) :], fitness[len(elites) :], sharpe, strict=True)
+                HallOfFameEntry(name, tuple(row.tolist()), tuple(unit.tolist()), float(f), float(s), generation)
+                for row, unit, f, s in zip(
+                    params[len(elites) :], genomes[len(elites) :], fitness[len(elites) :], sharpe, strict=True
+                )
             ]
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
-            per_seed[name] = {
-                "best": best,
-                "mean": float(np.mean(fitness)),
-                "median": float(np.median(fitness)),
-                "population": int(fitness.shape[0]),
-                "evaluated": int(params.shape[0] - len(elites)),
-                "new_genomes": new_trials,
-                "immigrants": immigrants,
-                "diversity": op.diversity(genomes),
-                "budget": budget,
-            }
-        self._update_hall_of_fame(candidates)
+            per_seed[name] = SeedGenerationStats(
+                best=best,
+                mean=float(np.mean(fitness)),
+                median=float(np.median(fitness)),
+                population=int(fitness.shape[0]),
+                evaluated=int(params.shape[0] - len(elites)),
+                new_genomes=new_trials,
+                immigrants=immigrants,
+                diversity=op.diversity(genomes),
+                budget=budget,
+            )
+        self.state.hall_of_fame.update(candidates)
         improvement = {}
         for name in self.state.seed_names:
             h = self.state.populations[name].best_history
             improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
         self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
         seconds = time.perf_counter() - started
-        stats = {
-            "generation": generation,
-            "evaluations": evaluations,
-            "seconds": seconds,
-            "evaluation_seconds": self.eval_seconds - eval_before,
-            "distinct_genomes": self.state.n_trials,
-            "best": self.state.hall_of_fame[0]["fitness"] if self.state.hall_of_fame else None,
-            "seeds": per_seed,
-        }
+        stats = GenerationStats(
+            generation=generation,
+            evaluations=evaluations,
+            seconds=seconds,
+            evaluation_seconds=self.eval_seconds - eval_before,
+            distinct_genomes=self.state.n_trials,
+            best=self.state.hall_of_fame.entries[0].fitness if len(self.state.hall_of_fame) else None,
+            seeds=per_seed,
+        )
         self.state.history.append(stats)
         LAST_GENERATION.set(time.time())
         self.state.generation = generation
         return GenerationReport(generation, stats)
-
-    def _update_hall_of_fame(self, candidates: list[dict[str, Any]]) -> None:
-        """Best ``hall_of_fame`` entries across seeds. Genomes of one seed with exactly the same fitness behave the
-        same on the training data (e.g. genes that do not matter at those values): only the first in rank order
-        (fitness, then strategy and parameters) is kept, so the hall of fame holds distinct strategies."""
-        ranked = sorted(
-            [*self.state.hall_of_fame, *candidates], key=lambda e: (-e["fitness"], e["strategy"], tuple(e["params"]))
-        )
-        kept: list[dict[str, Any]] = []
-        seen: set[tuple[str, float]] = set()
-        for entry in ranked:
-            key = (entry["strategy"], entry["fitness"])
-            if key not in seen:
-                seen.add(key)
-                kept.append(entry)
-            if len(kept) == self.config.hall_of_fame:
-                break
-        self.state.hall_of_fame = kept
 
     # -- the run ------------------------------------------------------------------------------------------------
     def run(

@@ -2,10 +2,14 @@
 pool with a checkpoint after every generation, then score the hall of fame and write ``<runs_dir>/<run_id>/run.json``
 (the summary plus the curves the report draws).
 
-The summary (also what ``genepool evolve --json`` prints): ``run_id``, ``config``, ``data`` (fingerprint, bars,
+The summary (:class:`workloads.evolution.records.RunSummary`; its ``as_json()`` is what ``genepool evolve --json``
+prints): ``run_id``, ``config``, ``data`` (fingerprint, bars,
 train/holdout sizes), ``seeds``, ``skipped`` (seeds not ready, with the reason), ``generations`` (per-generation
-stats per seed), ``trials`` (distinct genomes evaluated) and ``hall_of_fame``: a list of ``{strategy, params,
-fitness, train: {metrics}, holdout: {metrics}, dsr}``, best first.
+stats per seed), ``trials`` (distinct genomes evaluated), ``n_eff`` (the effective number of independent trials),
+``hall_of_fame`` (:class:`workloads.evolution.records.ScoredEntry` as JSON, best first: ``strategy, params,
+fitness, generation, train, holdout, dsr, dsr_conservative, n_eff, promoted, gate, dsr_detail, robustness``),
+``best_by_seed`` (:class:`~workloads.evolution.records.SeedBest` per seed) and ``verdict`` (``promoted``, ``line``).
+Non-finite numbers are ``null``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,15 @@ from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheck
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import Split, sim_config, split_data
 from workloads.evolution.pool import GenerationReport, Pool, PoolState
-from workloads.evolution.summary import buy_and_hold, gene_distributions, hall_of_fame_entries
+from workloads.evolution.records import BackendUse, RunSummary
+from workloads.evolution.summary import (
+    best_by_seed,
+    buy_and_hold,
+    deflation,
+    gene_distributions,
+    score_hall_of_fame,
+    verdict,
+)
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
@@ -103,7 +115,7 @@ def run_evolution(
     on_generation: Callable[[GenerationReport], None] | None = None,
     on_start: Callable[[PoolState, Plan], None] | None = None,
     registry: dict[str, Seed] | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Run (or with ``resume`` continue) an evolution and return its summary (see the module doc). On resume the
     checkpoint's configuration and seeds are used, and the data must be the same data set."""
     runs_dir = Path(runs_dir)
@@ -139,23 +151,20 @@ def run_evolution(
     finally:
         evaluator.close()
     summary, curves = summarize(state, plan, bars)
-    summary["backend"] = {
-        "name": evaluator.name,
-        "workers": evaluator.workers,
-        "seconds": seconds,
-        "evaluation_seconds": pool.eval_seconds,
-    }
+    summary = replace(summary, backend=BackendUse(evaluator.name, evaluator.workers, seconds, pool.eval_seconds))
     write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
     return summary
 
 
-def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[RunSummary, list[dict[str, Any]]]:
     """``(summary, equity curves of the top entries)``."""
-    entries, curves = hall_of_fame_entries(state, plan.seeds, bars, plan.split, plan.workload.sim)
-    return {
-        "run_id": state.run_id,
-        "config": state.config.as_dict(),
-        "data": {
+    basis = deflation(state, plan.seeds, plan.workload)
+    entries, curves = score_hall_of_fame(state, plan.seeds, bars, plan.split, plan.workload, basis)
+    bests = best_by_seed(state, plan.seeds, bars, plan.split, plan.workload, basis)
+    return RunSummary(
+        run_id=state.run_id,
+        config=state.config.as_dict(),
+        data={
             "fingerprint": state.data_fingerprint,
             "symbol": bars.symbol,
             "source": bars.source,
@@ -165,18 +174,21 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[dict[str, Any],
             "segments": [[s.start, s.end] for s in plan.split.spans],
             "bars_per_year": plan.workload.sim.bars_per_year,
         },
-        "seeds": state.seed_names,
-        "skipped": plan.skipped,
-        "trials": state.n_trials,
-        "generations": state.history,
-        "hall_of_fame": entries,
-    }, curves
+        seeds=tuple(state.seed_names),
+        skipped=dict(plan.skipped),
+        trials=state.n_trials,
+        n_eff=basis.n_eff,
+        generations=tuple(state.history),
+        hall_of_fame=tuple(entries),
+        best_by_seed=bests,
+        verdict=verdict(entries, bests),
+    ), curves
 
 
 def write_run_file(
     runs_dir: Path,
     run_id: str,
-    summary: dict[str, Any],
+    summary: RunSummary,
     curves: list[dict[str, Any]],
     plan: Plan,
     state: PoolState,
@@ -184,7 +196,7 @@ def write_run_file(
 ) -> Path:
     """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
     document = dict(
-        summary,
+        summary.as_json(),
         report={
             "curves": curves,
             "buy_and_hold": buy_and_hold(bars, plan.split),

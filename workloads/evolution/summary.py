@@ -1,97 +1,304 @@
-"""The run summary: the hall of fame scored on train and holdout, with the Deflated Sharpe Ratio, plus the curves
-the HTML report draws.
+"""Scoring a finished run: the hall of fame replayed on train and holdout, deflated, gated for promotion and probed
+for robustness, plus the curves the HTML report draws.
 
-Each hall-of-fame entry is replayed with ``Seed.run`` on the training span (``trade_start = 0``) and on the holdout
-(all bars, ``trade_start = n_train``: indicators see the training bars as history, decisions and the equity curve
-cover only the holdout). The DSR uses the entry's per-bar training returns (``SR*``, skewness, raw kurtosis, ``T``),
-``N`` = distinct genomes evaluated by the run, and ``V`` = the variance across those genomes of the searched Sharpe
-(mean walk-forward-segment Sharpe, annualised) divided by ``bars_per_year`` (per-bar units). See
-:mod:`workloads.evolution.dsr`.
+- **Replay**: each entry runs with ``Seed.run`` on the training span (``trade_start = 0``) and on the holdout (all
+  bars, ``trade_start = n_train``: indicators see the training bars as history, decisions and the equity curve cover
+  only the holdout).
+- **Deflation** (:mod:`workloads.evolution.dsr`, per-bar units): ``SR*``, skewness, raw kurtosis and ``T`` from the
+  entry's per-bar training returns. ``dsr`` tests them against ``SR0 = sqrt(1/(T−1)) · E[max_N_eff]``, where
+  ``N_eff = ρ̄ + (1 − ρ̄)·M`` is clipped to [seeds searched, ``M``], ``M`` = distinct genomes evaluated and ``ρ̄``
+  the average pairwise (negative → 0) correlation of the training returns of the run's trial sample
+  (:mod:`workloads.evolution.trials`: up to ``dsr_sample`` distinct trials, uniform over all of them, replayed once
+  here; on spans longer than :data:`CORRELATION_POINTS` bars their returns are summed into that many blocks
+  first). ``dsr_conservative`` uses ``SR0 = sqrt(V) · E[max_M]`` with ``V`` the cross-trial variance of the
+  searched Sharpe (mean walk-forward-segment Sharpe, annualised) / ``bars_per_year``.
+- **Promotion**: an entry is promoted when ``dsr ≥ promote_dsr``, the holdout Sharpe is positive, the holdout has at
+  least ``min_trades`` entries and its drawdown is at most ``promote_max_drawdown``; ``gate`` lists every rule it
+  failed, in that order.
+- **Robustness** (:class:`workloads.evolution.records.Robustness`): each gene moved by ±1 and ±2 ``robust_step`` in
+  the unit box (one gene at a time, repaired like any child), scored by the search's own fitness; and the
+  walk-forward efficiency, holdout Sharpe over the mean walk-forward-segment Sharpe.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from workloads.data.bars import Bars
-from workloads.evolution.dsr import deflated_sharpe, return_moments
-from workloads.evolution.fitness import Split
+from workloads.evolution.backends import Workload, evaluate_spans
+from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.dsr import (
+    average_correlation,
+    deflated_sharpe,
+    effective_trials,
+    null_deflated_sharpe,
+    return_moments,
+)
+from workloads.evolution.fitness import Split, fitness_from_metrics
+from workloads.evolution.hall_of_fame import HallOfFameEntry
 from workloads.evolution.pool import PoolState
-from workloads.kernels.simulate import SimConfig
+from workloads.evolution.records import DsrDetail, Robustness, ScoredEntry, SeedBest, Verdict, clean
+from workloads.kernels.metrics import SHARPE
 from workloads.seeds.base import BacktestResult, Seed
 
 CURVE_POINTS = 600
 CURVES_FOR = 5
-
-
-def _clean(value: float) -> float | None:
-    """JSON-safe number (non-finite → ``None``)."""
-    return float(value) if math.isfinite(value) else None
+NEIGHBOUR_STEPS = (-2, -1, 1, 2)
+"""Multiples of ``robust_step`` each gene is moved by."""
+CORRELATION_POINTS = 4096
+"""A sampled trial's training returns are summed into at most this many equal blocks before correlating (exact for
+shorter spans; bounds the sample's matrix to ``dsr_sample × 4096`` numbers however many bars there are)."""
 
 
 def _metrics(result: BacktestResult) -> dict[str, float | None]:
-    return {name: _clean(value) for name, value in result.metrics.items()}
+    return {name: clean(value) for name, value in result.metrics.items()}
 
 
-def _returns(equity: np.ndarray) -> np.ndarray:
+def bar_returns(equity: np.ndarray) -> np.ndarray:
+    """Per-bar simple returns of an equity curve (0 once equity is 0)."""
     previous = equity[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        returns = np.where(previous > 0, equity[1:] / np.where(previous > 0, previous, 1.0) - 1.0, 0.0)
+        returns: np.ndarray = np.where(previous > 0, equity[1:] / np.where(previous > 0, previous, 1.0) - 1.0, 0.0)
     return returns
 
 
-def _downsample(timestamp: np.ndarray, values: np.ndarray) -> dict[str, list]:
+def _downsample(timestamp: np.ndarray, values: np.ndarray) -> dict[str, list[Any]]:
     step = max(1, int(np.ceil(values.shape[0] / CURVE_POINTS)))
     index = np.unique(np.r_[np.arange(0, values.shape[0], step), values.shape[0] - 1])
     return {"t": (timestamp[index] // 1_000_000).tolist(), "v": [float(v) for v in values[index]]}
 
 
-def hall_of_fame_entries(
-    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, sim: SimConfig
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(entries, curves)``: the summary entries best first, and equity curves of the top ``CURVES_FOR``."""
-    train = bars.slice(0, split.n_train)
-    variance = state.trial_sharpe_variance / sim.bars_per_year
+def block_sums(returns: np.ndarray, blocks: int = CORRELATION_POINTS) -> np.ndarray:
+    """``returns`` summed over at most ``blocks`` contiguous, (nearly) equal blocks; unchanged when shorter."""
+    if returns.shape[0] <= blocks:
+        return returns
+    edges = np.linspace(0, returns.shape[0], blocks + 1).astype(np.int64)[:-1]
+    sums: np.ndarray = np.add.reduceat(returns, edges)
+    return sums
+
+
+def trial_correlation(state: PoolState, seeds: dict[str, Seed], train: Bars, workload: Workload) -> float:
+    """``ρ̄`` of the run's trial sample: each sampled trial replayed once on the training span, its returns
+    summed into at most :data:`CORRELATION_POINTS` blocks."""
+    rows = [
+        block_sums(bar_returns(seeds[t.strategy].run(train, np.asarray(t.params), workload.sim, 0).equity))
+        for t in state.trial_sample.trials
+        if t.strategy in seeds
+    ]
+    return average_correlation(np.vstack(rows)) if len(rows) > 1 else math.nan
+
+
+def gate_reasons(dsr: float, holdout: dict[str, float | None] | None, config: EvolutionConfig) -> tuple[str, ...]:
+    """Every promotion rule the entry fails (empty: promoted)."""
+    reasons = []
+    if not (math.isfinite(dsr) and dsr >= config.promote_dsr):
+        reasons.append(f"dsr {dsr:.3g} < {config.promote_dsr:g}")
+    if holdout is None:
+        return (*reasons, "no holdout")
+    sharpe, trades, drawdown = holdout.get("sharpe"), holdout.get("trades"), holdout.get("max_drawdown")
+    if sharpe is None or sharpe <= 0:
+        reasons.append(f"holdout sharpe {_show(sharpe)} <= 0")
+    if trades is None or trades < config.min_trades:
+        reasons.append(f"holdout trades {_show(trades, '{:.0f}')} < {config.min_trades}")
+    if drawdown is None or drawdown > config.promote_max_drawdown:
+        reasons.append(f"holdout drawdown {_show(drawdown, '{:.1%}')} > {config.promote_max_drawdown:.0%}")
+    return tuple(reasons)
+
+
+def _show(value: float | None, pattern: str = "{:.2f}") -> str:
+    return "n/a" if value is None else pattern.format(value)
+
+
+def robustness(
+    entry: HallOfFameEntry,
+    seed: Seed,
+    workload: Workload,
+    config: EvolutionConfig,
+    holdout_sharpe: float | None,
+) -> Robustness:
+    """The entry's neighbourhood and walk-forward efficiency (see the module doc), in one batched evaluation."""
+    genome = np.asarray(entry.genome, dtype=np.float64)
+    rows = [genome]
+    for gene in range(genome.shape[0]):
+        for step in NEIGHBOUR_STEPS:
+            moved = genome.copy()
+            moved[gene] = min(1.0, max(0.0, moved[gene] + step * config.robust_step))
+            if moved[gene] != genome[gene]:
+                rows.append(moved)
+    params, _ = seed.repair(seed.genes.decode(np.vstack(rows)))
+    metrics = evaluate_spans(seed, workload, params)
+    fitness = fitness_from_metrics(metrics, config)
+    own = params[0]
+    neighbours = fitness[1:][np.any(params[1:] != own, axis=1)]
+    mean = float(neighbours.mean()) if neighbours.size else math.nan
+    retention = mean / entry.fitness if entry.fitness > 0 and neighbours.size else math.nan
+    segment_sharpe = metrics[0, :, SHARPE]
+    mean_segment = float(np.nanmean(segment_sharpe)) if segment_sharpe.size else math.nan
+    efficiency = holdout_sharpe / mean_segment if holdout_sharpe is not None and mean_segment > 0 else math.nan
+    return Robustness(
+        neighbours=int(neighbours.size),
+        neighbour_fitness_mean=clean(mean),
+        neighbour_fitness_min=clean(float(neighbours.min()) if neighbours.size else math.nan),
+        retention=clean(retention),
+        thin_peak=bool(math.isfinite(retention) and retention < config.thin_peak_ratio),
+        segment_sharpe=tuple(clean(float(v)) for v in segment_sharpe),
+        walk_forward_efficiency=clean(efficiency),
+    )
+
+
+@dataclass(frozen=True)
+class Deflation:
+    """What every entry is deflated against: the run's ``N_eff`` (and the ``ρ̄`` behind it) and the conservative
+    cross-sectional per-bar variance."""
+
+    n_eff: float
+    mean_correlation: float
+    variance_per_bar: float
+
+
+def deflation(state: PoolState, seeds: dict[str, Seed], workload: Workload) -> Deflation:
+    rho = trial_correlation(state, seeds, workload.train, workload)
+    return Deflation(
+        n_eff=effective_trials(rho, state.n_trials, n_lower=len(state.seed_names)),
+        mean_correlation=rho,
+        variance_per_bar=state.trial_sharpe_variance / workload.sim.bars_per_year,
+    )
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One genome replayed on train and holdout, deflated and gated."""
+
+    train_run: BacktestResult
+    holdout_run: BacktestResult | None
+    holdout: dict[str, float | None] | None
+    moments: tuple[float, float, float, int]
+    dsr: float
+    sr0: float
+    gate: tuple[str, ...]
+
+
+def replay(
+    entry: HallOfFameEntry,
+    seed: Seed,
+    bars: Bars,
+    split: Split,
+    workload: Workload,
+    basis: Deflation,
+    config: EvolutionConfig,
+) -> Replay:
+    row = np.asarray(entry.params, dtype=np.float64)
+    train_run = seed.run(workload.train, row, workload.sim, 0)
+    moments = return_moments(bar_returns(train_run.equity))
+    sharpe, skew, kurt, n_returns = moments
+    dsr, sr0 = null_deflated_sharpe(sharpe, n_returns, skew, kurt, basis.n_eff)
+    holdout_run = seed.run(bars, row, workload.sim, split.n_train) if split.n_holdout > 0 else None
+    holdout = _metrics(holdout_run) if holdout_run is not None else None
+    return Replay(train_run, holdout_run, holdout, moments, dsr, sr0, gate_reasons(dsr, holdout, config))
+
+
+def score_hall_of_fame(
+    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload, basis: Deflation
+) -> tuple[list[ScoredEntry], list[dict[str, Any]]]:
+    """``(entries, curves)``: the scored entries best first, and equity curves of the top ``CURVES_FOR``."""
+    config = state.config
     entries, curves = [], []
-    for rank, entry in enumerate(state.hall_of_fame):
-        seed = seeds[entry["strategy"]]
-        row = np.asarray(entry["params"], dtype=np.float64)
-        train_run = seed.run(train, row, sim, 0)
-        sharpe, skew, kurt, n_returns = return_moments(_returns(train_run.equity))
-        dsr, sr0 = deflated_sharpe(sharpe, n_returns, skew, kurt, state.n_trials, variance)
-        holdout_run = seed.run(bars, row, sim, split.n_train) if split.n_holdout > 0 else None
+    for rank, entry in enumerate(state.hall_of_fame.entries):
+        seed = seeds[entry.strategy]
+        done = replay(entry, seed, bars, split, workload, basis, config)
+        sharpe, skew, kurt, n_returns = done.moments
+        dsr_conservative, sr0_conservative = deflated_sharpe(
+            sharpe, n_returns, skew, kurt, state.n_trials, basis.variance_per_bar
+        )
+        holdout_sharpe = done.holdout.get("sharpe") if done.holdout else None
         entries.append(
-            {
-                "strategy": entry["strategy"],
-                "params": seed.genes.as_dict(row),
-                "fitness": _clean(entry["fitness"]),
-                "generation": entry["generation"],
-                "train": _metrics(train_run),
-                "holdout": _metrics(holdout_run) if holdout_run is not None else None,
-                "dsr": _clean(dsr),
-                "dsr_detail": {
-                    "sharpe_per_bar": _clean(sharpe),
-                    "skewness": _clean(skew),
-                    "kurtosis": _clean(kurt),
-                    "returns": n_returns,
-                    "trials": state.n_trials,
-                    "sr0_per_bar": _clean(sr0),
-                    "trial_sharpe_variance_per_bar": _clean(variance),
-                },
-            }
+            ScoredEntry(
+                strategy=entry.strategy,
+                params=seed.genes.as_dict(np.asarray(entry.params)),
+                fitness=clean(entry.fitness),
+                generation=entry.generation,
+                train=_metrics(done.train_run),
+                holdout=done.holdout,
+                dsr=clean(done.dsr),
+                dsr_conservative=clean(dsr_conservative),
+                n_eff=basis.n_eff,
+                promoted=not done.gate,
+                gate=done.gate,
+                dsr_detail=DsrDetail(
+                    sharpe_per_bar=clean(sharpe),
+                    skewness=clean(skew),
+                    kurtosis=clean(kurt),
+                    returns=n_returns,
+                    trials=state.n_trials,
+                    n_eff=basis.n_eff,
+                    mean_correlation=clean(basis.mean_correlation),
+                    sr0_per_bar=clean(done.sr0),
+                    sr0_conservative_per_bar=clean(sr0_conservative),
+                    trial_sharpe_variance_per_bar=clean(basis.variance_per_bar),
+                ),
+                robustness=robustness(entry, seed, workload, config, holdout_sharpe),
+            )
         )
         if rank < CURVES_FOR:
             curve = {
-                "label": f"#{rank + 1} {entry['strategy']}",
-                "train": _downsample(train_run.timestamp, train_run.equity),
+                "label": f"#{rank + 1} {entry.strategy}",
+                "train": _downsample(done.train_run.timestamp, done.train_run.equity),
             }
-            if holdout_run is not None:
-                curve["holdout"] = _downsample(holdout_run.timestamp, holdout_run.equity)
+            if done.holdout_run is not None:
+                curve["holdout"] = _downsample(done.holdout_run.timestamp, done.holdout_run.equity)
             curves.append(curve)
     return entries, curves
+
+
+def best_by_seed(
+    state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload, basis: Deflation
+) -> dict[str, SeedBest]:
+    """Each evaluated seed's best genome, whether it is in the hall of fame, and its verdict."""
+    kept = set(state.hall_of_fame.entries)
+    out = {}
+    for name, best in state.hall_of_fame.best_by_seed.items():
+        done = replay(best, seeds[name], bars, split, workload, basis, state.config)
+        out[name] = SeedBest(
+            strategy=name,
+            params=seeds[name].genes.as_dict(np.asarray(best.params)),
+            fitness=clean(best.fitness),
+            sharpe=clean(best.sharpe),
+            generation=best.generation,
+            in_hall_of_fame=best in kept,
+            dsr=clean(done.dsr),
+            holdout_sharpe=done.holdout.get("sharpe") if done.holdout else None,
+            promoted=not done.gate,
+            gate=done.gate,
+        )
+    return out
+
+
+def verdict(entries: list[ScoredEntry], seeds: dict[str, SeedBest]) -> Verdict:
+    """ "N promoted: …" naming them, or "nothing passed — …" with how many entries failed each rule; and which
+    seeds' best genomes pass."""
+    passing = tuple(name for name, best in seeds.items() if best.promoted)
+    refused = tuple(name for name, best in seeds.items() if not best.promoted)
+    promoted = [e for e in entries if e.promoted]
+    if promoted:
+        names = ", ".join(f"#{entries.index(e) + 1} {e.strategy}" for e in promoted)
+        return Verdict(len(promoted), f"{len(promoted)} promoted: {names}", passing, refused)
+    if not entries:
+        return Verdict(0, "nothing passed: the hall of fame is empty", passing, refused)
+    failures = Counter(_rule(reason) for e in entries for reason in e.gate)
+    why = ", ".join(f"{rule} {count}/{len(entries)}" for rule, count in failures.most_common())
+    return Verdict(0, f"nothing passed — failed rules: {why}", passing, refused)
+
+
+def _rule(reason: str) -> str:
+    """The rule a gate reason names (``"holdout sharpe -0.31 <= 0"`` → ``"holdout sharpe"``)."""
+    match = re.match(r"[a-z ]*[a-z]", reason)
+    return match.group(0) if match else reason
 
 
 def buy_and_hold(bars: Bars, split: Split) -> dict[str, Any]:

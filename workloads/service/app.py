@@ -9,7 +9,8 @@
 - ``GET /metrics``: Prometheus exposition of :mod:`workloads.metrics` (and the process collectors), with
   ``genepool_last_generation_timestamp_seconds`` read from storage (:mod:`workloads.service.storage_metrics`),
   within :data:`METRICS_BUDGET_SECONDS`.
-- ``GET /v1/strategies?seed=&symbol=&limit=``, ``GET /v1/strategies/{id}``, ``GET /v1/signals/{symbol}?top=&seed=``:
+- ``GET /v1/strategies?seed=&symbol=&limit=&all=``, ``GET /v1/strategies/{id}``,
+  ``GET /v1/signals/{symbol}?top=&seed=&all=``: promoted strategies only unless ``all=true``;
   require ``Authorization: Bearer <GENEPOOL_API_TOKEN>`` (401 otherwise; with no token configured every ``/v1``
   call is refused). ``seed`` is one of the seed names (an enum in the OpenAPI document). Bad parameters → 422 whose
   ``detail`` is one readable sentence per problem (``errors`` keeps the structured list). Storage unavailable → 503
@@ -23,7 +24,7 @@ call waits for a thread at most for what is left of its budget, then answers 503
 its thread until the storage layer's own bounded retries give up, so at most :data:`STORAGE_THREADS` calls are ever
 in flight. The response models are in :mod:`workloads.service.models`.
 
-JSON cannot carry infinities or NaN: such metric values are sent as the strings ``"inf"``, ``"-inf"``, ``"nan"``.
+JSON cannot carry infinities or NaN: such values are sent as ``null`` (the convention of every genepool JSON).
 HTTP requests are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
 ``genepool_http_request_duration_seconds{method,route}`` (``route`` is the route template, never the raw path).
 """
@@ -90,6 +91,7 @@ SeedName = enum.StrEnum("SeedName", {name: name for name in seed_names()})  # ty
 SeedQuery = Annotated[SeedName | None, Query(description="Only strategies of this seed.")]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL.pattern, description="Symbol of the stored bars.")]
 SymbolQuery = Annotated[str | None, Query(pattern=SYMBOL.pattern, description="Only strategies evolved on it.")]
+AllQuery = Annotated[bool, Query(alias="all", description="Include strategies that were not promoted.")]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid bearer token."},
@@ -131,7 +133,7 @@ class BoundedExecutor:
 
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -339,9 +341,13 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         seed: SeedQuery = None,
         symbol: SymbolQuery = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many, best first.")] = 50,
+        include_all: AllQuery = False,
     ) -> dict[str, Any]:
         name = None if seed is None else seed.value
-        rows = await with_storage("list_strategies", lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol))
+        rows = await with_storage(
+            "list_strategies",
+            lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol, promoted_only=not include_all),
+        )
         return {"strategies": _finite(rows), "count": len(rows)}
 
     @app.get(
@@ -368,12 +374,13 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         symbol: SymbolPath,
         top: Annotated[int, Query(ge=1, le=50, description="Use the best this many strategies.")] = 5,
         seed: SeedQuery = None,
+        include_all: AllQuery = False,
     ) -> dict[str, Any]:
         name = None if seed is None else seed.value
 
         def work(storage: Storage) -> dict[str, Any] | str:
             try:
-                return state.signals.current(storage, symbol, top, name)
+                return state.signals.current(storage, symbol, top, name, promoted_only=not include_all)
             except LookupError as exc:
                 return str(exc)
 

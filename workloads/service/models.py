@@ -46,6 +46,10 @@ class Strategy(BaseModel):
     train_metrics: dict[str, MetricValue] | None
     holdout_metrics: dict[str, MetricValue] | None
     details: dict[str, Any]
+    promoted: bool = Field(
+        description="Passed every promotion rule of its run (DSR, holdout Sharpe, trades, drawdown)."
+    )
+    gate: list[str] | None = Field(description="The promotion rules it failed; null when stored before promotion.")
     created_at: str | None
 
 
@@ -59,6 +63,7 @@ class Signal(BaseModel):
     seed: str
     params: dict[str, ParamValue]
     fitness: float | None
+    promoted: bool
     target_exposure: float | None = Field(description="Fraction of equity, sign = direction; null with `error`.")
     equity: float | None = None
     error: str | None

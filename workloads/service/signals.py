@@ -1,4 +1,5 @@
-"""Current signals: the target exposure the top stored strategies of a symbol hold after its latest stored bar.
+"""Current signals: the target exposure the top stored (by default: promoted) strategies of a symbol hold after its
+latest stored bar.
 
 Each strategy is replayed over every stored bar of the symbol with ``workloads.seeds.registry.get_seed(seed).run``
 (stateful rules — crossings, breakouts held until an exit — need the whole history, not a tail). The exposure
@@ -56,6 +57,7 @@ def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, 
         "seed": strategy["seed"],
         "params": strategy["params"],
         "fitness": strategy["fitness"],
+        "promoted": strategy["promoted"],
     }
     try:
         seed = get_seed(strategy["seed"])
@@ -110,15 +112,20 @@ class SignalService:
         self.computed = 0
         """Documents computed (cache misses everywhere) since start."""
 
-    def current(self, storage: Storage, symbol: str, top: int, seed: str | None = None) -> dict[str, Any]:
-        """The signals document of ``GET /v1/signals/{symbol}``. Raises ``LookupError`` when there is nothing to use."""
+    def current(
+        self, storage: Storage, symbol: str, top: int, seed: str | None = None, promoted_only: bool = True
+    ) -> dict[str, Any]:
+        """The signals document of ``GET /v1/signals/{symbol}`` (of promoted strategies only unless
+        ``promoted_only`` is false). Raises ``LookupError`` when there is nothing to use."""
         last_bar = storage.last_bar_time(symbol)
         if last_bar is None:
             raise LookupError(f"no bars stored for symbol {symbol!r}")
-        strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol)
+        strategies = storage.list_strategies(seed=seed, limit=top, symbol=symbol, promoted_only=promoted_only)
         if not strategies:
             raise LookupError(
-                f"no stored strategies evolved on symbol {symbol!r}" + (f" for seed {seed!r}" if seed else "")
+                f"no stored {'promoted ' if promoted_only else ''}strategies evolved on symbol {symbol!r}"
+                + (f" for seed {seed!r}" if seed else "")
+                + (" (all=true lists those that were not promoted)" if promoted_only else "")
             )
         key = signals_key(symbol, top, seed, strategies, last_bar)
         document = self._cached(key)

@@ -18,6 +18,8 @@ Conventions (the same on every backend):
 - Every write is idempotent, so a transaction retried after a lost connection cannot duplicate anything.
 - JSON documents (config, stats, params, metrics, summary) keep non-finite floats: they are stored as the strings
   ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats.
+- A stored strategy carries ``promoted`` (the run's verdict: passed every promotion rule) and ``gate`` (the rules
+  it failed); strategies stored before migration 2 read as not promoted with ``gate = None`` (never gated).
 - Strategy ids are ``"<run_id>.<rank>"`` (rank 1 = best fitness of that run's hall of fame): the same run gives the
   same ids on every backend.
 """
@@ -197,18 +199,23 @@ def _normalise_entry(run_id: str, index: int, entry: dict[str, Any]) -> dict[str
         raise ValueError(f"{where}: missing {', '.join(missing)}")
     if not isinstance(entry["params"], dict):
         raise ValueError(f"{where}: params must be a dict of gene name to value")
+    gate = entry.get("gate", [])
+    if not isinstance(gate, (list, tuple)) or not all(isinstance(reason, str) for reason in gate):
+        raise ValueError(f"{where}: gate must be a list of reasons")
     out = {
         "strategy": str(entry["strategy"]),
         "params": entry["params"],
         "fitness": _optional_float(entry["fitness"]),
         "dsr": _optional_float(entry["dsr"]),
+        "promoted": bool(entry.get("promoted", False)) and not gate,
+        "gate": list(gate),
     }
     for key, alias in _HOF_ALIASES.items():
         metrics = entry[key] if key in entry else entry[alias]
         if metrics is not None and not isinstance(metrics, dict):
             raise ValueError(f"{where}: {key} must be a dict of metric to value (or None)")
         out[key] = metrics
-    used = {*_HOF_REQUIRED, *_HOF_ALIASES, *_HOF_ALIASES.values()}
+    used = {*_HOF_REQUIRED, *_HOF_ALIASES, *_HOF_ALIASES.values(), "promoted", "gate"}
     out["details"] = {k: v for k, v in entry.items() if k not in used}
     return out
 
@@ -559,7 +566,9 @@ class Storage(ABC):
     def save_hall_of_fame(self, run_id: str, entries: list[dict[str, Any]]) -> list[str]:
         """Replace the hall of fame of ``run_id``. Each entry: ``strategy`` (seed name), ``params`` (gene → value),
         ``fitness``, ``train_metrics`` and ``holdout_metrics`` (metric → value; also accepted as ``train`` /
-        ``holdout``, holdout may be ``None``), ``dsr``; any other keys are kept under ``details``. ``fitness`` and
+        ``holdout``, holdout may be ``None``), ``dsr``, optionally ``promoted`` (default false; never true with a
+        non-empty ``gate``) and ``gate`` (list of failed rules, default empty); any other keys are kept under
+        ``details``. ``fitness`` and
         ``dsr`` may be ``None`` (non-finite values are stored as ``None``). Entries are ranked by fitness,
         descending, ``None`` last, ties in the given order. Returns the strategy ids in rank order."""
         check_run_id(run_id)
@@ -584,6 +593,8 @@ class Storage(ABC):
                     dump_json(e["train_metrics"]),
                     dump_json(e["holdout_metrics"]),
                     dump_json(e["details"]),
+                    e["promoted"],
+                    dump_json(e["gate"]),
                     now,
                 )
             )
@@ -594,7 +605,8 @@ class Storage(ABC):
             for row in rows:
                 session.execute(
                     "INSERT INTO strategies (id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, "
-                    "holdout_metrics, details, created_at) SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, %s, "
+                    "holdout_metrics, details, promoted, gate, created_at) "
+                    "SELECT %s, %s, %s, %s, r.symbol, %s, %s, %s, %s, %s, %s, %s, %s, "
                     f"{schema.ts_from_us(self.dialect, '%s')} FROM runs r WHERE r.run_id = %s",
                     (*row, run_id),
                 )
@@ -619,11 +631,12 @@ class Storage(ABC):
 
     # -- strategies --------------------------------------------------------------------------------------------
     _STRATEGY_COLUMNS = (
-        "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, {}"
+        "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, promoted, "
+        "gate, {}"
     )
 
     def _strategy(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, created = row
+        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, promoted, gate, created = row
         return {
             "id": sid,
             "run_id": run_id,
@@ -636,16 +649,19 @@ class Storage(ABC):
             "train_metrics": load_json(train),
             "holdout_metrics": load_json(holdout),
             "details": load_json(details),
+            "promoted": bool(promoted),
+            "gate": load_json(gate),
             "created_at": iso_from_us(created),
         }
 
     def list_strategies(
-        self, seed: str | None = None, limit: int = 50, symbol: str | None = None
+        self, seed: str | None = None, limit: int = 50, symbol: str | None = None, promoted_only: bool = False
     ) -> list[dict[str, Any]]:
         """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
-        and/or symbol."""
+        and/or symbol, optionally only the promoted ones."""
         _check_limit(limit)
-        where, params = [], []
+        where = ["promoted"] if promoted_only else []
+        params = []
         if seed is not None:
             where.append("seed = %s")
             params.append(seed)

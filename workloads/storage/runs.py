@@ -43,13 +43,15 @@ class RunRecorder:
         """Store one ``GenerationReport``'s stats."""
         if self.run_id is None:
             raise RuntimeError("RunRecorder.on_generation called before on_start")
-        self.storage.record_generation(self.run_id, report.generation, report.stats)
+        self.storage.record_generation(self.run_id, report.generation, report.stats.as_json())
 
-    def finish(self, summary: dict[str, Any]) -> list[str]:
-        """Store the summary's hall of fame and finish the run; returns the stored strategy ids, best first."""
-        run_id = summary["run_id"]
-        ids = self.storage.save_hall_of_fame(run_id, summary["hall_of_fame"])
-        rest = {key: value for key, value in summary.items() if key not in ("hall_of_fame", "generations")}
+    def finish(self, summary: Any) -> list[str]:
+        """Store the hall of fame of ``summary`` (a ``RunSummary``: entries with ``promoted`` and ``gate``) and
+        finish the run with the rest of it; returns the stored strategy ids, best first."""
+        document = summary.as_json()
+        run_id = document["run_id"]
+        ids = self.storage.save_hall_of_fame(run_id, document["hall_of_fame"])
+        rest = {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
         self.storage.finish_run(run_id, rest)
         if self.leaderboard is not None:
             stored = [self.storage.get_strategy(strategy_id) for strategy_id in ids]

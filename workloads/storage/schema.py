@@ -75,6 +75,14 @@ def _initial(dialect: str) -> list[str]:
     ]
 
 
+def _promotion(dialect: str) -> list[str]:
+    t = _types(dialect)
+    return [
+        "ALTER TABLE strategies ADD COLUMN promoted BOOLEAN DEFAULT FALSE",
+        f"ALTER TABLE strategies ADD COLUMN gate {t['json']}",
+    ]
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -85,6 +93,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: ohlcv, runs, generations, strategies, checkpoints", _initial),
+    Migration(2, "strategies: promoted and the promotion gate's reasons", _promotion),
 )
 
 HYPERTABLES: tuple[tuple[str, str, str], ...] = (
