@@ -159,6 +159,18 @@ def cronjob_name(symbol: str) -> str:
 
 
 @dataclass(frozen=True)
+class ScheduledJob:
+    """One kind of scheduled run: its cron ``schedule`` (UTC), how late it may still start, retries of a failed pod,
+    the run's ``activeDeadlineSeconds`` (s) and its one container."""
+
+    schedule: str
+    starting_deadline_seconds: int
+    backoff_limit: int
+    deadline_seconds: int
+    container: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class WorkloadArgs:
     namespace: pulumi.Input[str]
     image: str
@@ -297,6 +309,34 @@ class Workload(pulumi.ComponentResource):
             },
             opts=child,
         )
+
+        def scheduled_job(job_name: str, job: ScheduledJob) -> None:
+            """A CronJob of ``job``: one run at a time, history of 3 each way, waiting for the database."""
+            job_labels = {**labels.app(job_name), **labels.PART_OF}
+            k8s.batch.v1.CronJob(
+                f"{name}-{job_name}",
+                metadata={**meta, "name": job_name, "labels": job_labels},
+                spec={
+                    "schedule": job.schedule,
+                    "timeZone": "Etc/UTC",
+                    "concurrencyPolicy": "Forbid",
+                    "startingDeadlineSeconds": job.starting_deadline_seconds,
+                    "successfulJobsHistoryLimit": 3,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {
+                        "spec": {
+                            "backoffLimit": job.backoff_limit,
+                            "activeDeadlineSeconds": job.deadline_seconds,
+                            "template": {
+                                "metadata": {"labels": job_labels},
+                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [job.container]},
+                            },
+                        }
+                    },
+                },
+                opts=uses_database,
+            )
+
         for index, symbol in enumerate(args.evolution.symbols):
             job_name = cronjob_name(symbol)
             submit = {
@@ -308,28 +348,9 @@ class Workload(pulumi.ComponentResource):
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,
             }
-            k8s.batch.v1.CronJob(
-                f"{name}-{job_name}",
-                metadata={**meta, "name": job_name, "labels": {**labels.app(job_name), **labels.PART_OF}},
-                spec={
-                    "schedule": args.evolution.schedule,
-                    "timeZone": "Etc/UTC",
-                    "concurrencyPolicy": "Forbid",
-                    "startingDeadlineSeconds": 600,
-                    "successfulJobsHistoryLimit": 3,
-                    "failedJobsHistoryLimit": 3,
-                    "jobTemplate": {
-                        "spec": {
-                            "backoffLimit": 1,
-                            "activeDeadlineSeconds": args.evolution.deadline_seconds,
-                            "template": {
-                                "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
-                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [submit]},
-                            },
-                        }
-                    },
-                },
-                opts=uses_database,
+            scheduled_job(
+                job_name,
+                ScheduledJob(args.evolution.schedule, 600, 1, args.evolution.deadline_seconds, submit),
             )
         fetches = [] if args.market_data is None else [(args.market_data, *pair) for pair in args.market_data.symbols]
         for market, symbol, exchange_symbol in fetches:
@@ -343,28 +364,6 @@ class Workload(pulumi.ComponentResource):
                 "securityContext": container_security(read_only_root=True),
                 "volumeMounts": tmp_mount,
             }
-            k8s.batch.v1.CronJob(
-                f"{name}-{job_name}",
-                metadata={**meta, "name": job_name, "labels": {**labels.app(job_name), **labels.PART_OF}},
-                spec={
-                    "schedule": market.schedule,
-                    "timeZone": "Etc/UTC",
-                    "concurrencyPolicy": "Forbid",
-                    "startingDeadlineSeconds": 300,
-                    "successfulJobsHistoryLimit": 3,
-                    "failedJobsHistoryLimit": 3,
-                    "jobTemplate": {
-                        "spec": {
-                            "backoffLimit": 2,
-                            "activeDeadlineSeconds": market.deadline_seconds,
-                            "template": {
-                                "metadata": {"labels": {**labels.app(job_name), **labels.PART_OF}},
-                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [fetch]},
-                            },
-                        }
-                    },
-                },
-                opts=uses_database,
-            )
+            scheduled_job(job_name, ScheduledJob(market.schedule, 300, 2, market.deadline_seconds, fetch))
         self.api_url = api_url(args.namespace)
         self.register_outputs({"api_url": self.api_url})
