@@ -263,18 +263,22 @@ def _epoch_to_ns(values: np.ndarray, source: str) -> np.ndarray:
     return values.astype(np.int64) * multiplier
 
 
+def _refuse_out_of_range(over: pa.ChunkedArray, values: pa.ChunkedArray, source: str) -> None:
+    """A :class:`DataError` naming the first row where ``over`` is true (a time int64 nanoseconds cannot hold)."""
+    if pc.any(over).as_py():
+        row = int(np.argmax(np.asarray(over.to_pylist(), dtype=bool)))
+        raise DataError(
+            source,
+            "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
+            row=row + FIRST_DATA_ROW,
+            detail=repr(values[row].as_py()),
+        )
+
+
 def _integers(column: pa.ChunkedArray, source: str) -> np.ndarray:
     """An integer column as int64; unsigned values beyond int64 refused with the row."""
     if pa.types.is_unsigned_integer(column.type):
-        over = pc.greater(column, pa.scalar(_INT64_MAX, column.type))
-        if pc.any(over).as_py():
-            row = int(np.argmax(np.asarray(over.to_pylist(), dtype=bool)))
-            raise DataError(
-                source,
-                "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
-                row=row + FIRST_DATA_ROW,
-                detail=str(column[row].as_py()),
-            )
+        _refuse_out_of_range(pc.greater(column, pa.scalar(_INT64_MAX, column.type)), column, source)
     return _to_numpy(column.cast(pa.int64()), np.int64)
 
 
@@ -325,15 +329,7 @@ def _to_epoch_ns(column: pa.ChunkedArray, source: str) -> np.ndarray:
     text = pc.utf8_trim_whitespace(column)
     if pc.all(pc.match_substring_regex(text, r"^-?\d{1,19}$")).as_py():
         integers = pc.cast(text, pa.decimal128(20, 0))
-        over = pc.greater(pc.abs(integers), pa.scalar(_INT64_MAX, pa.decimal128(20, 0)))
-        if pc.any(over).as_py():
-            row = int(np.argmax(np.asarray(over.to_pylist(), dtype=bool)))
-            raise DataError(
-                source,
-                "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
-                row=row + FIRST_DATA_ROW,
-                detail=repr(text[row].as_py()),
-            )
+        _refuse_out_of_range(pc.greater(pc.abs(integers), pa.scalar(_INT64_MAX, pa.decimal128(20, 0))), text, source)
         return _epoch_to_ns(_to_numpy(pc.cast(integers, pa.int64()), np.int64), source)
     try:
         return _to_numpy(_parse_iso(text), np.int64)
