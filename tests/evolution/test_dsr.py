@@ -94,8 +94,9 @@ def test_independent_series_have_average_correlation_near_zero():
 
 
 def test_conservative_dsr_agrees_with_ffn_on_the_same_inputs():
-    ffn = pytest.importorskip("ffn")
-    pd = pytest.importorskip("pandas")
+    import ffn
+    import pandas as pd
+
     rng = np.random.default_rng(5)
     returns = rng.standard_t(6, size=3000) * 0.01 + 0.001
     trials = rng.normal(0.5, 0.8, size=400)  # annualised, like ffn's calc_sharpe
@@ -111,7 +112,8 @@ def test_conservative_dsr_agrees_with_ffn_on_the_same_inputs():
 
 
 def test_null_sr0_agrees_with_ffn_expected_maximum():
-    ffn = pytest.importorskip("ffn")
+    import ffn
+
     t, n_eff = 1500, 37
     expected = ffn.core.calc_expected_max_sharpe(n_eff, math.sqrt(1 / (t - 1)))
     _, sr0 = null_deflated_sharpe(0.05, n_returns=t, skewness=0.0, kurtosis=3.0, n_effective=n_eff)

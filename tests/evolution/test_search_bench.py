@@ -9,7 +9,6 @@ from workloads.evolution.search_bench import format_search_benchmark, run_search
 
 @pytest.fixture(scope="module")
 def result():
-    pytest.importorskip("optuna")
     return run_search_benchmark(runs=1, bars=1_200, strength=0.3, population=6, generations=2)
 
 
