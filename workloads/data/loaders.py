@@ -221,6 +221,8 @@ def _to_float(column: pa.ChunkedArray, name: str, source: str) -> np.ndarray:
 EPOCH_UNITS = ((1e11, 1_000_000_000, "seconds"), (1e14, 1_000_000, "milliseconds"), (1e17, 1_000, "microseconds"))
 """(magnitude below which, ns per unit, unit name); anything larger is nanoseconds."""
 _INT64_MAX = np.iinfo(np.int64).max
+OUT_OF_RANGE = "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)"
+"""The rule a time breaks when int64 nanoseconds since the epoch cannot hold it."""
 _OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 """An ISO time of day ending in ``Z`` or an offset (a naive time or a date has none)."""
 
@@ -256,7 +258,7 @@ def _epoch_to_ns(values: np.ndarray, source: str) -> np.ndarray:
         row = int(too_large[0])
         raise DataError(
             source,
-            "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
+            OUT_OF_RANGE,
             row=row + FIRST_DATA_ROW,
             detail=f"{int(values[row])} {_unit_name(int(units[0]))}",
         )
@@ -269,7 +271,7 @@ def _refuse_out_of_range(over: pa.ChunkedArray, values: pa.ChunkedArray, source:
         row = int(np.argmax(np.asarray(over.to_pylist(), dtype=bool)))
         raise DataError(
             source,
-            "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
+            OUT_OF_RANGE,
             row=row + FIRST_DATA_ROW,
             detail=repr(values[row].as_py()),
         )
@@ -316,7 +318,7 @@ def _to_epoch_ns(column: pa.ChunkedArray, source: str) -> np.ndarray:
             bad = _first_failure(column, convert)
             raise DataError(
                 source,
-                "timestamp out of range (int64 nanoseconds reach 1677-09-21 to 2262-04-11)",
+                OUT_OF_RANGE,
                 row=bad + FIRST_DATA_ROW,
                 detail=f"{_raw(column, bad)} in Arrow type {kind}",
             ) from None

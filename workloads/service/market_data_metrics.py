@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from workloads.metrics import MARKET_DATA_BAR_INTERVAL_HELP, MARKET_DATA_LAST_BAR_HELP, STORAGE_ERRORS
-from workloads.storage import Storage, StorageError
+from workloads.metrics import MARKET_DATA_BAR_INTERVAL_HELP, MARKET_DATA_LAST_BAR_HELP
+from workloads.service.scrape_reads import read_for_scrape
+from workloads.storage import Storage
 
 log = logging.getLogger(__name__)
 LAST_BAR_NAME = "genepool_market_data_last_bar_timestamp_seconds"
@@ -38,15 +39,12 @@ class MarketDataCollector:
         self._retry_seconds = retry_seconds
 
     def collect(self) -> Iterator[Metric]:
-        try:
-            rows = self._storage().last_bars(retry_seconds=self._retry_seconds)
-        except StorageError as exc:
-            log.warning("metrics: could not read the last stored bars: %s", exc)
-            return
-        except Exception as exc:  # noqa: BLE001 - a scrape must never fail on storage trouble
-            STORAGE_ERRORS.labels("last_bars").inc()
-            log.warning("metrics: could not read the last stored bars: %s", exc)
-            return
+        rows = read_for_scrape(
+            log,
+            "last_bars",
+            "the last stored bars",
+            lambda: self._storage().last_bars(retry_seconds=self._retry_seconds),
+        )
         if not rows:
             return
         last = GaugeMetricFamily(LAST_BAR_NAME, MARKET_DATA_LAST_BAR_HELP, labels=["symbol"])

@@ -26,9 +26,10 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from workloads.metrics import LAST_GENERATION_HELP, STORAGE_ERRORS
+from workloads.metrics import LAST_GENERATION_HELP
 from workloads.service.market_data_metrics import LAST_BAR_NAME, MarketDataCollector
-from workloads.storage import Storage, StorageError
+from workloads.service.scrape_reads import read_for_scrape
+from workloads.storage import Storage
 
 log = logging.getLogger(__name__)
 LAST_GENERATION_NAME = "genepool_last_generation_timestamp_seconds"
@@ -53,15 +54,12 @@ class LastGenerationCollector:
         self._storage = storage
 
     def collect(self) -> Iterator[Metric]:
-        try:
-            seconds = self._storage().last_generation_time(retry_seconds=SCRAPE_RETRY_SECONDS)
-        except StorageError as exc:
-            log.warning("metrics: could not read the last generation time from storage: %s", exc)
-            return
-        except Exception as exc:  # noqa: BLE001 - a scrape must never fail on storage trouble
-            STORAGE_ERRORS.labels("last_generation_time").inc()
-            log.warning("metrics: could not read the last generation time from storage: %s", exc)
-            return
+        seconds = read_for_scrape(
+            log,
+            "last_generation_time",
+            "the last generation time from storage",
+            lambda: self._storage().last_generation_time(retry_seconds=SCRAPE_RETRY_SECONDS),
+        )
         if seconds is not None:
             yield GaugeMetricFamily(LAST_GENERATION_NAME, LAST_GENERATION_HELP, value=seconds)
 
