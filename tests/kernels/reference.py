@@ -55,7 +55,10 @@ def reference_simulate(
     bars_per_year=252.0,
     initial_equity=1.0,
     trade_start=0,
+    funding=None,
 ) -> RefResult:
+    """Bar by bar, as docs/simulation.md describes it. ``funding``: the rate paid over each bar (None: no funding);
+    the units held over bar ``t`` pay ``units * close[t] * funding[t]`` at its close (short positions receive it)."""
     n = len(close)
     cash, units = float(initial_equity), 0.0
     held = 0.0  # the target last executed
@@ -64,6 +67,7 @@ def reference_simulate(
     trips: list[RefTrip] = []
     turnover = 0.0
     in_market = 0
+    funding_pnl = 0.0
     curve: list[float] = []
 
     def close_trip(bar: int, price: float, exit_value: float, fee: float) -> None:
@@ -108,6 +112,10 @@ def reference_simulate(
         if ruined:
             equity = 0.0
         else:
+            if funding is not None:
+                payment = units * c * float(funding[t])
+                cash -= payment
+                funding_pnl -= payment
             equity = cash + units * c
             if equity <= 0:
                 if units != 0:
@@ -124,10 +132,11 @@ def reference_simulate(
 
     if trips and trips[-1].exit_bar < 0:
         trips[-1].pnl = curve[-1] - trips[-1].basis
-    return RefResult(curve, _metrics(curve, trips, initial_equity, bars_per_year, turnover, in_market), trips)
+    metrics = _metrics(curve, trips, initial_equity, bars_per_year, turnover, in_market, funding_pnl)
+    return RefResult(curve, metrics, trips)
 
 
-def _metrics(curve, trips, initial, bars_per_year, turnover, in_market) -> dict[str, float]:
+def _metrics(curve, trips, initial, bars_per_year, turnover, in_market, funding_pnl) -> dict[str, float]:
     returns = [(b / a - 1.0) if a > 0 else 0.0 for a, b in pairwise(curve)]
     k = len(returns)
     final = curve[-1]
@@ -168,6 +177,7 @@ def _metrics(curve, trips, initial, bars_per_year, turnover, in_market) -> dict[
         "turnover": turnover,
         "final_equity": final,
         "bars": float(len(curve)),
+        "funding_pnl": funding_pnl,
     }
 
 

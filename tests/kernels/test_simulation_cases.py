@@ -10,6 +10,7 @@ import pytest
 
 from tests.kernels.conftest import bars_from_closes
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
+from workloads.kernels.driver import BarArrays, simulate_targets
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,
@@ -18,8 +19,6 @@ from workloads.kernels.simulate import (
     FEES,
     PNL,
     SimConfig,
-    simulate_targets_nb,
-    trips_of,
 )
 from workloads.seeds.registry import get_seed
 
@@ -31,16 +30,10 @@ def run(open_, close, targets, fee_rate=0.0, slippage=0.0, long_only=False, band
     sim = SimConfig(fee_rate, slippage, long_only, band, 252.0, initial)
     out = np.empty(N_METRICS)
     equity = np.empty(len(close))
-    ledger = simulate_targets_nb(
-        np.asarray(open_, float),
-        np.asarray(close, float),
-        np.asarray(targets, float),
-        sim.as_array(),
-        trade_start,
-        out,
-        equity,
-    )
-    return dict(zip(METRIC_NAMES, out, strict=True)), equity[trade_start:], trips_of(ledger)
+    open_, close = np.asarray(open_, float), np.asarray(close, float)
+    bars = BarArrays(open_, open_, open_, close, np.zeros(len(close)), np.zeros(len(close)))
+    trips = simulate_targets(bars, np.asarray(targets, float), sim.as_array(), trade_start, out, equity)
+    return dict(zip(METRIC_NAMES, out, strict=True)), equity[trade_start:], trips
 
 
 def test_a_target_decided_at_a_close_is_filled_at_the_next_open():

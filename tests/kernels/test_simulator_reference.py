@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.kernels.conftest import REL_TOL, assert_curve_close, assert_metrics_close, price_paths
 from tests.kernels.reference import reference_simulate
 from workloads.kernels.metrics import N_METRICS
+from workloads.kernels.driver import BarArrays, simulate_targets
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,
@@ -22,8 +23,6 @@ from workloads.kernels.simulate import (
     PNL,
     TRIP_UNITS,
     SimConfig,
-    simulate_targets_nb,
-    trips_of,
 )
 
 exposures = st.one_of(st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]), st.floats(-2.0, 2.0))
@@ -44,17 +43,20 @@ def scenarios(draw):
     n = close.shape[0]
     targets = np.array(draw(st.lists(exposures, min_size=n, max_size=n)))
     trade_start = draw(st.integers(0, n - 1))
-    return open_, close, targets, draw(sims), trade_start
+    rate = st.one_of(st.just(0.0), st.sampled_from([1e-4, -1e-4]), st.floats(-0.05, 0.05))
+    funding = np.array(draw(st.one_of(st.just([0.0] * n), st.lists(rate, min_size=n, max_size=n))))
+    return open_, close, targets, draw(sims), trade_start, funding
 
 
-def simulate(open_, close, targets, sim: SimConfig, trade_start: int):
+def simulate(open_, close, targets, sim: SimConfig, trade_start: int, funding):
     out = np.empty(N_METRICS)
     equity = np.empty(close.shape[0])
-    ledger = simulate_targets_nb(open_, close, targets, sim.as_array(), trade_start, out, equity)
-    return out, equity[trade_start:], trips_of(ledger)
+    bars = BarArrays(open_, open_, open_, close, np.zeros(close.shape[0]), funding)
+    trips = simulate_targets(bars, targets, sim.as_array(), trade_start, out, equity)
+    return out, equity[trade_start:], trips
 
 
-def reference(open_, close, targets, sim: SimConfig, trade_start: int):
+def reference(open_, close, targets, sim: SimConfig, trade_start: int, funding):
     return reference_simulate(
         open_,
         close,
@@ -66,6 +68,7 @@ def reference(open_, close, targets, sim: SimConfig, trade_start: int):
         bars_per_year=sim.bars_per_year,
         initial_equity=sim.initial_equity,
         trade_start=trade_start,
+        funding=funding,
     )
 
 

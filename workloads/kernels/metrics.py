@@ -24,6 +24,8 @@ Definitions (docs/simulation.md#metrics), over the equity curve ``E_s .. E_{n-1}
 ``turnover``       sum over fills of traded notional / equity at that open (a full long→short flip adds 2)
 ``final_equity``   ``E_{n-1}`` (in units of ``initial_equity``, which is where the curve starts)
 ``bars``           ``n - trade_start``: the number of bars the curve covers
+``funding_pnl``    funding received minus funding paid on the positions held (docs/simulation.md#funding), in units
+                   of ``initial_equity``; 0 when the bars carry no funding rates
 =================  ==================================================================================================
 
 Round trips: a trip opens when a position is opened from flat or reversed, and closes when the position returns to
@@ -54,6 +56,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "turnover",
     "final_equity",
     "bars",
+    "funding_pnl",
 )
 N_METRICS = len(METRIC_NAMES)
 (
@@ -70,6 +73,7 @@ N_METRICS = len(METRIC_NAMES)
     TURNOVER,
     FINAL_EQUITY,
     BARS,
+    FUNDING_PNL,
 ) = range(N_METRICS)
 
 
@@ -93,6 +97,7 @@ def finish_metrics(
     bars_in_market: float,
     turnover: float,
     n_bars: float,
+    funding_pnl: float,
 ) -> None:
     """Write the metrics row ``out`` (shape ``(N_METRICS,)``) from a simulation's accumulators (see module doc):
     the ``n_returns`` bar returns enter as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift)**2)``,
@@ -131,3 +136,4 @@ def finish_metrics(
     out[TURNOVER] = turnover
     out[FINAL_EQUITY] = final
     out[BARS] = n_bars
+    out[FUNDING_PNL] = funding_pnl

@@ -1,4 +1,5 @@
-"""The simulator of docs/simulation.md as small Numba step helpers that every seed kernel calls, bar by bar.
+"""The simulator of docs/simulation.md: the accounts of a block of individuals and the steps the driver
+(``workloads.kernels.driver``) applies to them bar by bar.
 
 Convention (one, everywhere):
 
@@ -10,105 +11,94 @@ Convention (one, everywhere):
   short, so every entry, exit and reversal is always executed) or it moves by more than ``rebalance_band``
   (``|e_t - e_held| > band``). With ``band = 0`` every change is executed.
 - ``long_only`` turns short targets into flat ones.
+- **Funding** (docs/simulation.md#funding): at the close of bar ``t`` the units held over the bar pay
+  ``units * close[t] * funding[t]`` from cash (long pays a positive rate, short receives it; a negative rate reverses
+  both), before equity is marked. The sum of what was received minus paid is the ``funding_pnl`` metric.
 - Equity is marked to market at every close. Equity that reaches zero or less — at an open before the fill, or at a
   close — is **ruin**: the position is gone, equity is 0 for every later bar and no further trade happens.
 - ``trade_start = s``: indicators run from bar 0, but targets are forced to 0 on closes ``t < s`` (so the first fill
   can happen at the open of ``s + 1``); the equity curve and every metric cover the closes of bars ``s .. n-1``, and
   the curve starts at ``initial_equity`` at the close of ``s``.
-- Funding payments are not charged (funding rates are a signal input, not a cash flow, in this version).
 
-How a seed kernel uses this module (see ``workloads/seeds/strategies/ema_crossover.py``)::
+Layout (structure of arrays): an :data:`ACCOUNTS` record holds one named field per quantity, each an array of
+:data:`BLOCK` lanes, one lane per individual of a block. :func:`close_block` — funding, marking, the metric
+accumulators and the decision for the next open — is a branch-free pass over the lanes that LLVM turns into SIMD
+code (every field sits at a constant offset from one base, so no aliasing check is needed; the kernels are
+compiled with ``error_model="numpy"`` so a division carries no zero check). Fills are rare and branchy (round-trip
+accounting), so :func:`fill_block` visits only the lanes with a target pending, one at a time.
 
-    book, ledger = new_book(sim, trade_start, 0)
-    for t in range(n):
-        if book.pending != book.held:                      # a decision of close t-1 to execute at this open
-            book = book_fill(book, ledger, t, open_[t])
-        ...                                                # update indicator state with bar t, pick ``target``
-        if target_rec.shape[0] > 0:
-            target_rec[t] = target
-        book = book_close(book, t, close[t], target)
-    book_finish(book, ledger, n, metrics_row)
+Records are views: a Numba record does not keep its array alive (Numba frees an array after the last use of its
+variable), so blocks travel as one-element record arrays and each function takes its record with ``[0]`` inside.
 
-The state is split for speed. :class:`Book` is an immutable tuple of scalars (position, per-bar metric accumulators
-and the configuration read every bar): ``book_close`` returns a new one, so inside the fused loop it lives in
-registers (it is inlined; it takes no array, so no reference counting happens per bar). ``book_fill`` is inlined
-too, inside the seed's ``if``, so the fill path costs nothing on bars without a fill. ``ledger`` is a float64
-array touched only at fills: row 0 holds the configuration and round-trip accounting (slots ``L_*``), rows
-``1 .. capacity`` record the trips (columns ``ENTRY_BAR .. FEES``) when a capacity was asked for (``Seed.run``).
+Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with ``shift``
+the first non-zero return: the variance stays accurate when returns barely vary. ``ruined`` is 0.0 / 1.0;
+``ruin_bar``/``ruin_price`` remember a ruin at a close until the next fill step (or the finish) records it.
+Round trips are recorded, for lane 0 only, into a ``trips`` array of ``TRIP_FIELDS`` columns when it has rows (the
+one-individual path of ``Seed.run``); the population path passes an empty one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 
+BLOCK = 64
+"""Individuals per block: the lanes of one :data:`ACCOUNTS` record, and one ``prange`` task of the driver."""
+
 # ``SimConfig.as_array()`` layout.
 SIM_FEE_RATE, SIM_SLIPPAGE, SIM_LONG_ONLY, SIM_BAND, SIM_BARS_PER_YEAR, SIM_INITIAL = range(6)
 
-# Ledger row 0: configuration, then accumulators that change only at fills.
-(
-    L_FEE_RATE,
-    L_SLIPPAGE,
-    L_LONG_ONLY,
-    L_BAND,
-    L_BARS_PER_YEAR,
-    L_INITIAL,
-    L_TRADE_START,
-    L_ENTRIES,
-    L_CLOSED,
-    L_WINS,
-    L_GROSS_PROFIT,
-    L_GROSS_LOSS,
-    L_TURNOVER,
-    L_TRIP_BASIS,
-    L_TRIP_FEES,
-    L_N_TRIPS,
-) = range(16)
-LEDGER_WIDTH = 16
+ACCOUNT_FIELDS = (
+    "cash",
+    "units",
+    "held",
+    "pending",
+    "equity",
+    "ruined",
+    "ruin_bar",
+    "ruin_price",
+    "peak",
+    "trough",
+    "max_dd",
+    "shift",
+    "sum_d",
+    "sum_d2",
+    "sum_down2",
+    "in_market",
+    "funding_pnl",
+    "entries",
+    "closed",
+    "wins",
+    "gross_profit",
+    "gross_loss",
+    "turnover",
+    "trip_basis",
+    "trip_fees",
+    "n_trips",
+)
 
-# Ledger rows 1..: one recorded round trip each. Bars are indices into the series; an open trip has EXIT_BAR = -1.
+
+def lanes_dtype(names: tuple[str, ...]) -> np.dtype:
+    """A record type with one float64 array of :data:`BLOCK` lanes per name (a block's structure of arrays)."""
+    return np.dtype([(name, np.float64, (BLOCK,)) for name in names])
+
+
+ACCOUNTS = lanes_dtype(ACCOUNT_FIELDS)
+"""The accounts of one block: ``equity`` is the equity at the last close; ``held`` the target last executed and
+``pending`` the one to execute at the next open; the ``entries`` .. ``n_trips`` fields are the round-trip ledger."""
+
+# Rows of a ``trips`` array: one recorded round trip each. Bars are indices into the series; an open trip has
+# EXIT_BAR = -1.
 ENTRY_BAR, EXIT_BAR, DIRECTION, ENTRY_PRICE, EXIT_PRICE, TRIP_UNITS, PNL, FEES = range(8)
 TRIP_FIELDS = 8
 
 SCRATCH = 1e-10
 """A closed trip whose |pnl| is at most this fraction of the equity it started from is a scratch: float rounding,
 neither a win nor a loss (it still counts as a closed trip)."""
-
-
-class Book(NamedTuple):
-    """Per-bar state; ``equity`` is the equity at the last close.
-
-    Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with
-    ``shift`` the first non-zero return: the variance stays accurate when returns barely vary (no cancellation of
-    large sums), and nothing slow sits on the loop-carried path. ``ruined`` is 0.0 / 1.0; ``start``, ``long_only``,
-    ``band`` are configuration;
-    ``ruin_bar``/``ruin_price`` remember a ruin at a close until the ledger records it at the next fill step.
-    """
-
-    cash: float
-    units: float
-    held: float
-    pending: float
-    equity: float
-    ruined: float
-    peak: float
-    trough: float
-    max_dd: float
-    shift: float
-    sum_d: float
-    sum_d2: float
-    sum_down2: float
-    in_market: float
-    start: int
-    long_only: float
-    band: float
-    ruin_bar: float
-    ruin_price: float
 
 
 @dataclass(frozen=True)
@@ -159,35 +149,18 @@ class SimConfig:
 
 
 @njit(cache=True)
-def new_book(sim: np.ndarray, trade_start: int, trip_capacity: int) -> tuple[Book, np.ndarray]:
-    """A flat account holding ``initial_equity`` in cash, configured from a ``SimConfig.as_array()`` vector, and its
-    ledger with room to record ``trip_capacity`` round trips (0: count them, record nothing)."""
-    ledger = np.zeros((1 + trip_capacity, LEDGER_WIDTH), dtype=np.float64)
-    ledger[0, : SIM_INITIAL + 1] = sim[: SIM_INITIAL + 1]
-    ledger[0, L_TRADE_START] = trade_start
+def new_accounts(sim: np.ndarray) -> np.ndarray:
+    """A block of flat accounts holding ``initial_equity`` in cash (a 1-element :data:`ACCOUNTS` array; the driver
+    works on its record ``[0]``)."""
+    block = np.zeros(1, dtype=ACCOUNTS)
+    accounts = block[0]
     initial = sim[SIM_INITIAL]
-    book = Book(
-        initial,
-        0.0,
-        0.0,
-        0.0,
-        initial,
-        0.0,
-        initial,
-        initial,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        trade_start,
-        sim[SIM_LONG_ONLY],
-        sim[SIM_BAND],
-        -1.0,
-        0.0,
-    )
-    return book, ledger
+    accounts.cash[:] = initial
+    accounts.equity[:] = initial
+    accounts.peak[:] = initial
+    accounts.trough[:] = initial
+    accounts.ruin_bar[:] = -1.0
+    return block
 
 
 @njit(cache=True, inline="always")
@@ -195,45 +168,16 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
-@njit(cache=True, inline="always")
-def _with_account(
-    book: Book, cash: float, units: float, held: float, pending: float, equity: float, ruined: float
-) -> Book:
-    """``book`` with a new account (numba's tuples have no ``_replace``)."""
-    return Book(
-        cash,
-        units,
-        held,
-        pending,
-        equity,
-        ruined,
-        book.peak,
-        book.trough,
-        book.max_dd,
-        book.shift,
-        book.sum_d,
-        book.sum_d2,
-        book.sum_down2,
-        book.in_market,
-        book.start,
-        book.long_only,
-        book.band,
-        book.ruin_bar,
-        book.ruin_price,
-    )
-
-
 @njit(cache=True)
 def _open_trip(
-    ledger: np.ndarray, t: int, direction: float, price: float, units: float, basis: float, fee: float
+    a, j: int, trips: np.ndarray, t: int, direction: float, price: float, units: float, basis: float, fee: float
 ) -> None:
-    head = ledger[0]
-    head[L_ENTRIES] += 1.0
-    head[L_TRIP_BASIS] = basis
-    head[L_TRIP_FEES] = fee
-    head[L_N_TRIPS] += 1.0
-    if ledger.shape[0] > 1:
-        row = ledger[int(head[L_N_TRIPS])]
+    a.entries[j] += 1.0
+    a.trip_basis[j] = basis
+    a.trip_fees[j] = fee
+    a.n_trips[j] += 1.0
+    if j == 0 and trips.shape[0] > 0:
+        row = trips[int(a.n_trips[j]) - 1]
         row[ENTRY_BAR] = t
         row[EXIT_BAR] = -1.0
         row[DIRECTION] = direction
@@ -243,58 +187,62 @@ def _open_trip(
 
 
 @njit(cache=True)
-def _close_trip(ledger: np.ndarray, t: float, price: float, exit_value: float, fee: float) -> None:
-    head = ledger[0]
-    pnl = exit_value - head[L_TRIP_BASIS]
-    scratch = SCRATCH * abs(head[L_TRIP_BASIS])
-    head[L_CLOSED] += 1.0
+def _close_trip(a, j: int, trips: np.ndarray, t: float, price: float, exit_value: float, fee: float) -> None:
+    pnl = exit_value - a.trip_basis[j]
+    scratch = SCRATCH * abs(a.trip_basis[j])
+    a.closed[j] += 1.0
     if pnl > scratch:
-        head[L_WINS] += 1.0
-        head[L_GROSS_PROFIT] += pnl
+        a.wins[j] += 1.0
+        a.gross_profit[j] += pnl
     elif pnl < -scratch:
-        head[L_GROSS_LOSS] -= pnl
-    if ledger.shape[0] > 1:
-        row = ledger[int(head[L_N_TRIPS])]
+        a.gross_loss[j] -= pnl
+    if j == 0 and trips.shape[0] > 0:
+        row = trips[int(a.n_trips[j]) - 1]
         row[EXIT_BAR] = t
         row[EXIT_PRICE] = price
         row[PNL] = pnl
-        row[FEES] = head[L_TRIP_FEES] + fee
+        row[FEES] = a.trip_fees[j] + fee
 
 
-@njit(cache=True, inline="always")
-def _wiped_out(book: Book, ledger: np.ndarray, bar: float, price: float) -> Book:
+@njit(cache=True)
+def _wipe_out(a, j: int, trips: np.ndarray, bar: float, price: float) -> None:
     """Ruin at ``price`` on ``bar``: any open trip closes at zero value; the account stays flat at zero."""
-    if book.units != 0.0:
-        _close_trip(ledger, bar, price, 0.0, 0.0)
-    return _with_account(book, 0.0, 0.0, 0.0, 0.0, book.equity, 1.0)
+    if a.units[j] != 0.0:
+        _close_trip(a, j, trips, bar, price, 0.0, 0.0)
+    a.cash[j] = 0.0
+    a.units[j] = 0.0
+    a.held[j] = 0.0
+    a.pending[j] = 0.0
+    a.ruined[j] = 1.0
 
 
-@njit(cache=True, inline="always")
-def book_fill(book: Book, ledger: np.ndarray, t: int, open_price: float) -> Book:
-    """The fill step at the open of bar ``t`` (call it when ``book.pending != book.held``): trade to the pending
-    target (docs/simulation.md#execution) with round-trip accounting, or record a ruin."""
-    if book.ruined != 0.0:
-        return _wiped_out(book, ledger, book.ruin_bar, book.ruin_price)
-    units = book.units
-    equity = book.cash + units * open_price
+@njit(cache=True)
+def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
+    """The fill step of lane ``j`` at the open of bar ``t`` (a target is pending): trade to it
+    (docs/simulation.md#execution) with round-trip accounting, or record a ruin."""
+    if a.ruined[j] != 0.0:
+        _wipe_out(a, j, trips, a.ruin_bar[j], a.ruin_price[j])
+        return
+    units = a.units[j]
+    cash = a.cash[j]
+    equity = cash + units * open_price
     if equity <= 0.0:
-        return _wiped_out(book, ledger, float(t), open_price)
-    head = ledger[0]
-    target = book.pending
+        _wipe_out(a, j, trips, float(t), open_price)
+        return
+    target = a.pending[j]
     new_units = target * equity / open_price
     delta = new_units - units
-    cash = book.cash
     if delta != 0.0:
         traded = abs(delta)
-        fill = open_price * (1.0 + head[L_SLIPPAGE] * _sign(delta))
+        fill = open_price * (1.0 + sim[SIM_SLIPPAGE] * _sign(delta))
         notional = traded * fill
-        fee = head[L_FEE_RATE] * notional
+        fee = sim[SIM_FEE_RATE] * notional
         cash -= delta * fill + fee
-        head[L_TURNOVER] += notional / equity
+        a.turnover[j] += notional / equity
         old_dir = _sign(units)
         new_dir = _sign(new_units)
         if old_dir == new_dir:
-            head[L_TRIP_FEES] += fee
+            a.trip_fees[j] += fee
         else:
             basis = equity
             opening_fee = fee
@@ -302,157 +250,168 @@ def book_fill(book: Book, ledger: np.ndarray, t: int, open_price: float) -> Book
                 share = abs(units) / traded
                 basis = equity - (delta * (fill - open_price) + fee) * share
                 opening_fee = fee - fee * share
-                _close_trip(ledger, float(t), fill, basis, fee * share)
+                _close_trip(a, j, trips, float(t), fill, basis, fee * share)
             if new_dir != 0.0:
-                _open_trip(ledger, t, new_dir, fill, abs(new_units), basis, opening_fee)
-    return _with_account(book, cash, new_units, target, target, book.equity, 0.0)
+                _open_trip(a, j, trips, t, new_dir, fill, abs(new_units), basis, opening_fee)
+    a.cash[j] = cash
+    a.units[j] = new_units
+    a.held[j] = target
+    a.ruined[j] = 0.0
 
 
 @njit(cache=True, inline="always")
-def book_close(book: Book, t: int, close_price: float, target: float) -> Book:
-    """Mark to market at the close of bar ``t``, accumulate the metrics, and take the decision ``target`` for the
-    open of ``t+1``. A ruin here is remembered in the book and recorded by the next ``book_fill``/``book_finish``."""
-    ruined, held = book.ruined, book.held
-    ruin_bar, ruin_price = book.ruin_bar, book.ruin_price
-    equity = 0.0
-    if ruined == 0.0:
-        equity = book.cash + book.units * close_price
-        if equity <= 0.0:
-            equity = 0.0
-            ruined = 1.0
-            ruin_bar = float(t)
-            ruin_price = close_price
-            held = -1.0
-    peak, trough, max_dd = book.peak, book.trough, book.max_dd
-    shift, sum_d, sum_d2 = book.shift, book.sum_d, book.sum_d2
-    sum_down2, in_market = book.sum_down2, book.in_market
-    if t > book.start:
-        r = equity / book.equity - 1.0 if book.equity > 0.0 else 0.0
-        if shift == 0.0 and r != 0.0:
-            shift = r
-            earlier = t - book.start - 1.0
-            sum_d = -earlier * shift
-            sum_d2 = earlier * shift * shift
-        d = r - shift
-        sum_d += d
-        sum_d2 += d * d
-        down = min(r, 0.0)
-        sum_down2 += down * down
-        if equity > peak:
-            max_dd = max(max_dd, 1.0 - trough / peak)
-            peak = equity
-            trough = equity
-        else:
-            trough = min(trough, equity)
-    if t >= book.start and book.units != 0.0:
-        in_market += 1.0
-    if t < book.start or ruined != 0.0 or (target < 0.0 and book.long_only != 0.0):
-        target = 0.0
-    pending = held
-    if target != held and (_sign(target) != _sign(held) or abs(target - held) > book.band):
-        pending = target
-    return Book(
-        book.cash,
-        book.units,
-        held,
-        pending,
-        equity,
-        ruined,
-        peak,
-        trough,
-        max_dd,
-        shift,
-        sum_d,
-        sum_d2,
-        sum_down2,
-        in_market,
-        book.start,
-        book.long_only,
-        book.band,
-        ruin_bar,
-        ruin_price,
-    )
+def fill_block(accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``."""
+    a = accounts[0]
+    for j in range(width):
+        if a.pending[j] != a.held[j]:
+            fill_lane(a, j, trips, t, open_price, sim)
 
 
-@njit(cache=True)
-def book_finish(book: Book, ledger: np.ndarray, n_bars: int, out: np.ndarray) -> None:
-    """After the last bar: record a pending ruin, mark a trip still open (``pnl`` at the last close), and write the
-    metrics row ``out``."""
-    if book.ruined != 0.0 and book.units != 0.0:
-        book = _wiped_out(book, ledger, book.ruin_bar, book.ruin_price)
-    head = ledger[0]
-    if ledger.shape[0] > 1 and book.units != 0.0:
-        row = ledger[int(head[L_N_TRIPS])]
-        row[PNL] = book.equity - head[L_TRIP_BASIS]
-        row[FEES] = head[L_TRIP_FEES]
-    curve_bars = n_bars - book.start
-    finish_metrics(
-        out,
-        head[L_INITIAL],
-        book.equity,
-        head[L_BARS_PER_YEAR],
-        curve_bars - 1.0,
-        book.shift,
-        book.sum_d,
-        book.sum_d2,
-        book.sum_down2,
-        max(book.max_dd, 1.0 - book.trough / book.peak),
-        head[L_ENTRIES],
-        head[L_CLOSED],
-        head[L_WINS],
-        head[L_GROSS_PROFIT],
-        head[L_GROSS_LOSS],
-        book.in_market,
-        head[L_TURNOVER],
-        curve_bars,
-    )
-
-
-@njit(cache=True)
-def simulate_targets_nb(
-    open_: np.ndarray,
-    close: np.ndarray,
-    targets: np.ndarray,
+@njit(cache=True, inline="always")
+def close_block(
+    accounts: np.ndarray,
+    width: int,
+    t: int,
+    close_price: float,
+    rate: float,
+    target: np.ndarray,
     sim: np.ndarray,
     trade_start: int,
-    out: np.ndarray,
-    equity_rec: np.ndarray,
-) -> np.ndarray:
-    """Simulate one target-exposure series ``targets`` (shape ``(n,)``, the rule's target at each close).
+) -> bool:
+    """At the close of bar ``t``, for every lane: pay or receive funding at ``rate`` on the units held, mark to
+    market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``. A ruin here is
+    remembered (``held = -1`` forces the next fill step, which records it). Returns whether any lane has a fill due.
 
-    The path of ``Seed.run`` (the targets recorded by a fused kernel, or computed by a scikit-learn seed).
-    Writes the metrics row ``out`` and, when ``equity_rec`` has length ``n``, the equity at each close; returns
-    the ledger with every round trip recorded (``trips_of(ledger)``).
-    """
-    n = close.shape[0]
-    book, ledger = new_book(sim, trade_start, n)
-    for t in range(n):
-        if book.pending != book.held:
-            book = book_fill(book, ledger, t, open_[t])
-        book = book_close(book, t, close[t], targets[t])
-        if equity_rec.shape[0] > 0:
-            equity_rec[t] = book.equity
-    book_finish(book, ledger, n, out)
-    return ledger
+    Branch-free over lanes (LLVM if-converts every branch here into selects)."""
+    a = accounts[0]
+    long_only = sim[SIM_LONG_ONLY]
+    band = sim[SIM_BAND]
+    started = t > trade_start
+    counted = t >= trade_start
+    earlier = t - trade_start - 1.0
+    due = 0
+    for j in range(width):
+        units = a.units[j]
+        held = a.held[j]
+        ruined = a.ruined[j]
+        cash = a.cash[j]
+        funding_pnl = a.funding_pnl[j]
+        ruin_bar = a.ruin_bar[j]
+        ruin_price = a.ruin_price[j]
+        equity = 0.0
+        if ruined == 0.0:
+            payment = units * close_price * rate
+            cash -= payment
+            funding_pnl -= payment
+            equity = cash + units * close_price
+            if equity <= 0.0:
+                equity = 0.0
+                ruined = 1.0
+                ruin_bar = float(t)
+                ruin_price = close_price
+                held = -1.0
+        previous = a.equity[j]
+        shift = a.shift[j]
+        sum_d = a.sum_d[j]
+        sum_d2 = a.sum_d2[j]
+        sum_down2 = a.sum_down2[j]
+        peak = a.peak[j]
+        trough = a.trough[j]
+        max_dd = a.max_dd[j]
+        if started:
+            r = equity / previous - 1.0 if previous > 0.0 else 0.0
+            if shift == 0.0 and r != 0.0:
+                shift = r
+                sum_d = -earlier * shift
+                sum_d2 = earlier * shift * shift
+            d = r - shift
+            sum_d += d
+            sum_d2 += d * d
+            down = min(r, 0.0)
+            sum_down2 += down * down
+            if equity > peak:
+                max_dd = max(max_dd, 1.0 - trough / peak)
+                peak = equity
+                trough = equity
+            else:
+                trough = min(trough, equity)
+        in_market = a.in_market[j]
+        if counted and units != 0.0:
+            in_market += 1.0
+        decision = target[j]
+        if not counted or ruined != 0.0 or (decision < 0.0 and long_only != 0.0):
+            decision = 0.0
+        pending = held
+        if decision != held and (_sign(decision) != _sign(held) or abs(decision - held) > band):
+            pending = decision
+        if pending != held:
+            due += 1
+        a.cash[j] = cash
+        a.funding_pnl[j] = funding_pnl
+        a.equity[j] = equity
+        a.ruined[j] = ruined
+        a.ruin_bar[j] = ruin_bar
+        a.ruin_price[j] = ruin_price
+        a.held[j] = held
+        a.pending[j] = pending
+        a.shift[j] = shift
+        a.sum_d[j] = sum_d
+        a.sum_d2[j] = sum_d2
+        a.sum_down2[j] = sum_down2
+        a.peak[j] = peak
+        a.trough[j] = trough
+        a.max_dd[j] = max_dd
+        a.in_market[j] = in_market
+    return due > 0
 
 
-def trips_of(ledger: np.ndarray) -> np.ndarray:
-    """The recorded round trips ``(count, TRIP_FIELDS)`` of a ledger."""
-    count = int(ledger[0, L_N_TRIPS])
-    return ledger[1 : 1 + count, :TRIP_FIELDS]
+@njit(cache=True)
+def finish_block(
+    accounts: np.ndarray, width: int, trips: np.ndarray, n_bars: int, sim: np.ndarray, trade_start: int, out: np.ndarray
+) -> None:
+    """After the last bar, for every lane: record a pending ruin, mark a trip still open (``pnl`` at the last close),
+    and write the metrics row ``out[j]``."""
+    a = accounts[0]
+    curve_bars = n_bars - trade_start
+    for j in range(width):
+        if a.ruined[j] != 0.0 and a.units[j] != 0.0:
+            _wipe_out(a, j, trips, a.ruin_bar[j], a.ruin_price[j])
+        if j == 0 and trips.shape[0] > 0 and a.units[j] != 0.0:
+            row = trips[int(a.n_trips[j]) - 1]
+            row[PNL] = a.equity[j] - a.trip_basis[j]
+            row[FEES] = a.trip_fees[j]
+        finish_metrics(
+            out[j],
+            sim[SIM_INITIAL],
+            a.equity[j],
+            sim[SIM_BARS_PER_YEAR],
+            curve_bars - 1.0,
+            a.shift[j],
+            a.sum_d[j],
+            a.sum_d2[j],
+            a.sum_down2[j],
+            max(a.max_dd[j], 1.0 - a.trough[j] / a.peak[j]),
+            a.entries[j],
+            a.closed[j],
+            a.wins[j],
+            a.gross_profit[j],
+            a.gross_loss[j],
+            a.in_market[j],
+            a.turnover[j],
+            curve_bars,
+            a.funding_pnl[j],
+        )
 
-
-NO_RECORD = np.empty(0)
-"""The zero-length ``target_rec`` the population path passes (nothing per bar is stored)."""
 
 __all__ = [
+    "ACCOUNTS",
+    "BLOCK",
     "METRIC_NAMES",
-    "Book",
     "SimConfig",
-    "book_close",
-    "book_fill",
-    "book_finish",
-    "new_book",
-    "simulate_targets_nb",
-    "trips_of",
+    "close_block",
+    "fill_block",
+    "finish_block",
+    "lanes_dtype",
+    "new_accounts",
 ]

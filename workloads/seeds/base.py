@@ -25,6 +25,7 @@ import numpy as np
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
+from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, simulate_targets
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,
@@ -32,20 +33,15 @@ from workloads.kernels.simulate import (
     EXIT_BAR,
     EXIT_PRICE,
     FEES,
-    NO_RECORD,
     PNL,
     TRIP_UNITS,
     SimConfig,
-    simulate_targets_nb,
-    trips_of,
 )
 from workloads.seeds.genes import GeneSpace
 
-KERNEL_SIGNATURE = (
-    "kernel(open, high, low, close, volume, funding, params (n, g), sim (6,), trade_start: int, "
-    "out (n, N_METRICS), target_rec (bars,) or (0,)) -> None; writes each individual's metrics row into out, and "
-    "(called with one individual and target_rec of length bars) the rule's target at each close into target_rec"
-)
+def bar_arrays(bars: Bars) -> BarArrays:
+    """The arrays the kernels take (``funding`` zeros when the bars carry no funding rates)."""
+    return BarArrays(bars.open, bars.high, bars.low, bars.close, bars.volume, bars.funding_or_zeros())
 
 
 @dataclass(frozen=True)
@@ -195,16 +191,10 @@ class Seed:
         self._check_bars(bars, trade_start)
         out = np.empty((p.shape[0], N_METRICS))
         sim_array = sim.as_array()
+        arrays = bar_arrays(bars)
+        empty = np.empty(0)
         for i in range(p.shape[0]):
-            simulate_targets_nb(
-                bars.open,
-                bars.close,
-                self._targets(bars, p[i], sim, trade_start),
-                sim_array,
-                int(trade_start),
-                out[i],
-                NO_RECORD,
-            )
+            simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_array, trade_start, out[i], empty)
         return out
 
     def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
@@ -224,7 +214,7 @@ class Seed:
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
         targets = self._targets(bars, p[0], sim, trade_start)
-        ledger = simulate_targets_nb(bars.open, bars.close, targets, sim.as_array(), int(trade_start), out, equity)
+        trips = simulate_targets(bar_arrays(bars), targets, sim.as_array(), trade_start, out, equity)
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
         if sim.long_only:
@@ -237,7 +227,7 @@ class Seed:
             exposure=exposure,
             equity=equity,
             metrics=dict(zip(METRIC_NAMES, map(float, out), strict=True)),
-            trades=_trades(bars, trips_of(ledger)),
+            trades=_trades(bars, trips),
         )
 
 
@@ -250,35 +240,23 @@ class FusedSeed(Seed):
     kernel: ClassVar[Kernel]
 
     def _call(
-        self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray, target_rec: np.ndarray
+        self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray, rec: Recorder
     ) -> None:
-        type(self).kernel(
-            bars.open,
-            bars.high,
-            bars.low,
-            bars.close,
-            bars.volume,
-            bars.funding_or_zeros(),
-            params,
-            sim.as_array(),
-            int(trade_start),
-            out,
-            target_rec,
-        )
+        type(self).kernel(bar_arrays(bars), params, sim.as_array(), int(trade_start), out, rec)
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)
         self._check_bars(bars, trade_start)
         out = np.empty((p.shape[0], N_METRICS))
-        self._call(bars, p, sim, trade_start, out, NO_RECORD)
+        self._call(bars, p, sim, trade_start, out, NO_RECORDER)
         return out
 
     def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
         """The rule's target at each close as the kernel computes it under ``sim`` (rules that annualise read
         ``sim.bars_per_year``); the rule runs from bar 0 whatever ``start`` is."""
-        target = np.zeros(len(bars))
-        self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), target)
-        return target
+        rec = Recorder(np.zeros(len(bars)), np.empty(0), NO_RECORDER.trips)
+        self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), rec)
+        return rec.target
 
     def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:
         """The rule's target at each close, annualised (for rules that read it) by the bars' inferred

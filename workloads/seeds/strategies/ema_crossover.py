@@ -7,41 +7,55 @@ decision is on the close of bar ``slow - 1``. Genes: ``fast`` 2–50, ``slow`` 1
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
+from workloads.kernels.driver import blocks, drive
 from workloads.kernels.indicators import ema_alpha, ema_step
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
+from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 FAST, SLOW = 0, 1
+STATE = lanes_dtype(("fast", "slow", "alpha_fast", "alpha_slow", "warm", "ema_fast", "ema_slow"))
+
+
+@njit(cache=True)
+def ema_crossover_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    for j in range(params.shape[0]):
+        state.fast[j] = params[j, FAST]
+        state.slow[j] = params[j, SLOW]
+        state.alpha_fast[j] = ema_alpha(params[j, FAST])
+        state.alpha_slow[j] = ema_alpha(params[j, SLOW])
+        state.warm[j] = max(params[j, FAST], params[j, SLOW]) - 1.0
+    return block
+
+
+@njit(cache=True, error_model="numpy")
+def ema_crossover_step(block, bars, t, width, target):
+    state = block[0]
+    x = bars.close[t]
+    for j in range(width):
+        fast = ema_step(state.ema_fast[j], x, t, state.fast[j], state.alpha_fast[j])
+        slow = ema_step(state.ema_slow[j], x, t, state.slow[j], state.alpha_slow[j])
+        state.ema_fast[j] = fast
+        state.ema_slow[j] = slow
+        signal = 1.0 if fast > slow else -1.0
+        target[j] = signal if t >= state.warm[j] else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def ema_crossover_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, ema_crossover_init, ema_crossover_step)
 
 
 @njit(cache=True, parallel=True)
-def ema_crossover_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        fast = int(params[i, FAST])
-        slow = int(params[i, SLOW])
-        alpha_fast = ema_alpha(fast)
-        alpha_slow = ema_alpha(slow)
-        warm = max(fast, slow) - 1
-        ema_fast = 0.0
-        ema_slow = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            ema_fast = ema_step(ema_fast, close[t], t, fast, alpha_fast)
-            ema_slow = ema_step(ema_slow, close[t], t, slow, alpha_slow)
-            target = 0.0
-            if t >= warm:
-                target = 1.0 if ema_fast > ema_slow else -1.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = target
-            book = book_close(book, t, close[t], target)
-        book_finish(book, ledger, n, out[i])
+def ema_crossover_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        ema_crossover_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class EmaCrossover(FusedSeed):
