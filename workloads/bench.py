@@ -5,7 +5,13 @@
    wall seconds, bar-evaluations per second (total and per Numba thread), and peak RSS above what the process held
    before the call (inputs, compiled kernels) — measured by resetting the kernel's high-water mark
    (``/proc/self/clear_refs``) and reading ``VmHWM`` after the call.
-2. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``
+2. **SIMD layout vs per-individual layout**, one Numba thread, every fused seed on ``layout_bars`` × ``layout_population``
+   (defaults 100,000 × 200): the population in one call (blocks of 64 individuals whose innermost loops run over the
+   individuals: docs/simulation.md#the-driver) against the same individuals one call each (a block of one: the
+   recurrence of a single individual, the per-individual layout). Both give bit-identical metrics; the bench checks
+   that. Reported: both rates, their ratio, and the issue's targets (ratio >= 2 for ``ema_crossover``, >= 1.5 for
+   every fused seed, >= 1e8 bar-evals/s per thread).
+3. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``
    syntax; default 5..44 × 50..170 step 5 = 1,000 pairs, every one with fast < slow) on ``sweep_bars`` bars, 10 bps
    fees, 5 bps slippage, long/short, filled at the next open. Each engine runs as a whole process (interpreter
    start, imports, loading the data file, the sweep, its output): genepool is the ``genepool sweep ... --json``
@@ -53,6 +59,8 @@ class BenchConfig:
     repeats: int = 2
     vectorbt: bool = True
     seeds: tuple[str, ...] = ()
+    layout_bars: int = 100_000
+    layout_population: int = 200
     random_seed: int = 7
     threads: int = field(default_factory=lambda: _numba_threads())
 
@@ -126,6 +134,63 @@ def kernel_bench(config: BenchConfig) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+LAYOUT_TARGETS = {"ema_crossover": 2.0}
+"""Least SIMD/per-individual ratio the issue asks per seed (:data:`LAYOUT_DEFAULT_TARGET` for the others)."""
+LAYOUT_DEFAULT_TARGET = 1.5
+PER_THREAD_TARGET = 1e8
+"""Least bar-evals/s per thread every fused seed should reach on a quiet machine."""
+
+
+def layout_bench(config: BenchConfig) -> list[dict[str, Any]]:
+    """Figure 2 (see module doc), one row per fused seed; one Numba thread, threads restored afterwards."""
+    import numba
+
+    from workloads.data.synthetic import generate
+    from workloads.kernels.simulate import SimConfig
+    from workloads.seeds.base import FusedSeed
+    from workloads.seeds.registry import all_seeds
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        rng = np.random.default_rng(config.random_seed)
+        bars = generate(config.layout_bars, config.random_seed, funding=True)
+        sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, 8766.0)
+        rows = []
+        for name, seed in all_seeds().items():
+            if not isinstance(seed, FusedSeed) or (config.seeds and name not in config.seeds):
+                continue
+            params, _ = seed.repair(seed.genes.decode(rng.random((config.layout_population, len(seed.genes)))))
+            seed.evaluate(bars.slice(0, min(len(bars), 300)), params[:2], sim)
+            started = time.perf_counter()
+            blocked = seed.evaluate(bars, params, sim)
+            simd_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            single = np.concatenate([seed.evaluate(bars, params[i : i + 1], sim) for i in range(params.shape[0])])
+            single_seconds = time.perf_counter() - started
+            evals = params.shape[0] * len(bars)
+            simd_rate, single_rate = evals / simd_seconds, evals / single_seconds
+            target = LAYOUT_TARGETS.get(name, LAYOUT_DEFAULT_TARGET)
+            rows.append(
+                {
+                    "seed": name,
+                    "bars": len(bars),
+                    "population": params.shape[0],
+                    "simd_bar_evals_per_second": simd_rate,
+                    "per_individual_bar_evals_per_second": single_rate,
+                    "ratio": simd_rate / single_rate,
+                    "ratio_target": target,
+                    "ratio_met": simd_rate / single_rate >= target,
+                    "per_thread_target": PER_THREAD_TARGET,
+                    "per_thread_met": simd_rate >= PER_THREAD_TARGET,
+                    "identical": bool(np.array_equal(blocked, single, equal_nan=True)),
+                }
+            )
+        return rows
+    finally:
+        numba.set_num_threads(previous)
 
 
 def sweep_pairs(fast: str, slow: str) -> np.ndarray:
@@ -254,7 +319,7 @@ def numba_floor_seconds(workdir: Path, repeats: int) -> float:
 
 
 def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
-    """Figure 2 (see module doc): genepool and vectorbt sweeps as whole processes, warmed up, then alternately."""
+    """Figure 3 (see module doc): genepool and vectorbt sweeps as whole processes, warmed up, then alternately."""
     from workloads.data.loaders import write_bars
     from workloads.data.synthetic import generate
 
@@ -295,10 +360,16 @@ def sweep_bench(config: BenchConfig, workdir: Path) -> dict[str, Any]:
 
 
 def run_bench(config: BenchConfig) -> dict[str, Any]:
-    """Both figures, with the machine they ran on."""
+    """Figures 1-3, with the machine they ran on."""
     with tempfile.TemporaryDirectory() as tmp:
         sweep = sweep_bench(config, Path(tmp))
-    return {"config": asdict(config), "cpu_count": os.cpu_count(), "kernels": kernel_bench(config), "sweep": sweep}
+    return {
+        "config": asdict(config),
+        "cpu_count": os.cpu_count(),
+        "kernels": kernel_bench(config),
+        "layout": layout_bench(config),
+        "sweep": sweep,
+    }
 
 
 def _vectorbt_child(argv: list[str]) -> None:

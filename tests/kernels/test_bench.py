@@ -54,6 +54,16 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
             "6",
             "--evolution-backends",
             "local",
+            "--layout-bars",
+            "500",
+            "--layout-population",
+            "70",
+            "--headline-bars",
+            "1500",
+            "--headline-population",
+            "4",
+            "--headline-generations",
+            "2",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -72,3 +82,12 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     evolution = figures["evolution"]
     assert [r["backend"] for r in evolution["results"]] == ["local"]
     assert evolution["results"][0]["evaluations_per_second"] > 0 and 0 <= evolution["results"][0]["ga_overhead"] < 1
+    layout = figures["layout"]
+    assert [row["seed"] for row in layout] == ["ema_crossover", "sma_trend_filter"]
+    for row in layout:
+        assert row["identical"] and row["population"] == 70 and row["ratio"] > 0
+        assert row["ratio_target"] == (2.0 if row["seed"] == "ema_crossover" else 1.5)
+    headline = figures["headline"]
+    assert headline["generations_run"] == 2 and len(headline["generation_seconds"]) == 2
+    assert headline["target_generations"] == 50 and headline["extrapolated_seconds"] > 0
+    assert "headline search" in result.stdout

@@ -36,6 +36,25 @@ def bench(
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Alternating runs per sweep engine.")] = 2,
     vectorbt: Annotated[bool, typer.Option("--vectorbt/--no-vectorbt", help="Compare with vectorbt.")] = True,
     seed: Annotated[list[str] | None, typer.Option("--seed", help="Only these seeds (repeat).")] = None,
+    layout_bars: Annotated[
+        int, typer.Option("--layout-bars", min=2, help="Bars of the SIMD vs per-individual comparison.")
+    ] = 100_000,
+    layout_population: Annotated[
+        int, typer.Option("--layout-population", min=1, help="Individuals of the SIMD vs per-individual comparison.")
+    ] = 200,
+    headline: Annotated[
+        bool,
+        typer.Option("--headline/--no-headline", help="Also run the shortened headline search and extrapolate it."),
+    ] = True,
+    headline_bars: Annotated[int, typer.Option("--headline-bars", min=500, help="Bars of the headline search.")] = (
+        1_000_000
+    ),
+    headline_population: Annotated[
+        int, typer.Option("--headline-population", min=2, help="Population per seed of the headline search.")
+    ] = 200,
+    headline_generations: Annotated[
+        int, typer.Option("--headline-generations", min=2, help="Generations run to extrapolate the headline from.")
+    ] = 3,
     evolution: Annotated[
         bool, typer.Option("--evolution/--no-evolution", help="Also time the evolution (non-ML seeds).")
     ] = True,
@@ -55,8 +74,9 @@ def bench(
     ] = 0.3,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Time the fitness kernels, the EMA sweep (vs vectorbt) and the evolution (local vs Ray); print the figures
-    and write them as JSON."""
+    """Time the fitness kernels (and their SIMD layout against the per-individual one), the EMA sweep (vs
+    vectorbt), the evolution (local vs Ray) and the shortened headline search; print the figures and write them as
+    JSON."""
     from workloads.bench import BenchConfig, run_bench
 
     config = BenchConfig(
@@ -70,6 +90,8 @@ def bench(
         repeats=repeats,
         vectorbt=vectorbt,
         seeds=tuple(seed or ()),
+        layout_bars=layout_bars,
+        layout_population=layout_population,
     )
     results = run_bench(config)
     if evolution:
@@ -78,6 +100,10 @@ def bench(
         results["evolution"] = run_benchmark(
             evolution_bars, evolution_population, backends=tuple(b.strip() for b in evolution_backends.split(","))
         )
+    if headline:
+        from workloads.evolution.bench import run_headline
+
+        results["headline"] = run_headline(headline_bars, headline_population, headline_generations)
     if search:
         from workloads.evolution.search_bench import run_search_benchmark
 
@@ -103,6 +129,23 @@ def bench(
             f"{row['peak_rss_above_inputs_mb']:.1f} MB",
         )
     console.print(kernels)
+    layout = Table(
+        title="SIMD layout vs per-individual layout, one thread (bit-identical metrics; targets from issue 16)"
+    )
+    layout.add_column("seed", no_wrap=True)
+    for column in ("bars × population", "SIMD bar-evals/s", "per-individual", "ratio", "target", "identical"):
+        layout.add_column(column, justify="right")
+    for row in results["layout"]:
+        layout.add_row(
+            row["seed"],
+            f"{row['bars']:,} × {row['population']:,}",
+            f"{row['simd_bar_evals_per_second']:.3g}" + ("" if row["per_thread_met"] else " (< 1e8)"),
+            f"{row['per_individual_bar_evals_per_second']:.3g}",
+            f"{row['ratio']:.2f}×",
+            f"≥ {row['ratio_target']:.1f}× " + ("met" if row["ratio_met"] else "NOT met"),
+            "yes" if row["identical"] else "NO",
+        )
+    console.print(layout)
     sweep = results["sweep"]
     runs = Table(
         title=f"EMA sweep: {sweep['pairs']:,} pairs (fast {sweep['fast']}, slow {sweep['slow']}) × "
@@ -134,6 +177,10 @@ def bench(
         from workloads.evolution.bench import format_benchmark
 
         console.print(format_benchmark(results["evolution"]), highlight=False)
+    if "headline" in results:
+        from workloads.evolution.bench import format_headline
+
+        console.print(format_headline(results["headline"]), highlight=False)
     if "search_quality" in results:
         from workloads.evolution.search_bench import format_search_benchmark
 
