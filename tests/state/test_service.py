@@ -422,3 +422,18 @@ def test_a_zero_freshness_window_computes_every_answer(settings, bars):
         assert _strategy_ids(client) == ["r1.1"]
         _store_better_promoted_run(storage, bars)
         assert _strategy_ids(client) == ["r2.1", "r1.1"]
+
+
+def test_the_answer_cache_evicts_the_least_recently_used_answers_beyond_its_byte_budget():
+    clock = ManualClock()
+    cache = ResponseCache(max_bytes=10, clock=clock)
+    for name in ("a", "b", "c"):
+        cache.store((f"/v1/{name}", b""), Entry(200, [], b"x" * 4, None, clock()))
+    assert [cache.lookup((f"/v1/{name}", b"")) is not None for name in ("a", "b", "c")] == [False, True, True]
+
+
+def test_an_answer_larger_than_the_byte_budget_is_not_kept():
+    clock = ManualClock()
+    cache = ResponseCache(max_bytes=10, clock=clock)
+    cache.store(("/v1/big", b""), Entry(200, [], b"x" * 11, None, clock()))
+    assert cache.lookup(("/v1/big", b"")) is None and len(cache) == 0

@@ -2,7 +2,8 @@
 middleware (no per-request task, thread hop, dependency resolution or response-model validation).
 
 **Freshness.** A ``200`` answer of a ``GET /v1/…`` route is kept as bytes (status, headers, body) under its exact
-path and query string in a bounded in-process LRU (:class:`ResponseCache`, :data:`ENTRIES` answers). For
+path and query string in a bounded in-process LRU (:class:`ResponseCache`, at most :data:`ENTRIES` answers and
+:data:`MAX_BYTES` of bodies). For
 ``fresh_seconds`` after it was computed (:data:`V1_FRESH_SECONDS`, 1 s, by default) a request with the right bearer
 token gets those bytes without touching storage. The first request after that goes through the route (its auth,
 validation, storage read and response model, as without the cache) and its answer replaces the entry; while that
@@ -46,6 +47,8 @@ V1_FRESH_SECONDS = 1.0
 """How long a computed ``/v1`` answer is served from memory before the next request recomputes it."""
 ENTRIES = 1024
 """Distinct ``/v1`` answers kept (least recently used evicted first)."""
+MAX_BYTES = 64 * 1024 * 1024
+"""Total size of the kept answers' bodies (least recently used evicted first; a larger answer is not kept)."""
 CACHED_PREFIX = "/v1/"
 
 
@@ -74,6 +77,7 @@ class ResponseCache:
         fresh_seconds: float = V1_FRESH_SECONDS,
         refresh_seconds: float = 60.0,
         entries: int = ENTRIES,
+        max_bytes: int = MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fresh_seconds = fresh_seconds
@@ -81,6 +85,8 @@ class ResponseCache:
         self.clock = clock
         self._entries: OrderedDict[tuple[str, bytes], Entry] = OrderedDict()
         self._max_entries = entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
 
     @property
     def enabled(self) -> bool:
@@ -105,16 +111,23 @@ class ResponseCache:
         return None
 
     def store(self, key: tuple[str, bytes], entry: Entry) -> None:
+        self.drop(key)
+        if len(entry.body) > self._max_bytes:
+            return
         self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += len(entry.body)
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.body)
 
     def drop(self, key: tuple[str, bytes]) -> None:
-        self._entries.pop(key, None)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry.body)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
 
 
 class CachedV1:
