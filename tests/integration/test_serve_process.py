@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.integration.servers import free_port
+from tests.integration.servers import PG_PASSWORD, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -46,3 +46,43 @@ def test_serve_answers_probes_and_guards_v1(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     assert "proc-token" not in process.stdout.read().decode()
+
+
+def test_serve_with_two_workers_runs_two_server_processes_on_one_port(tmp_path, postgres):
+    port = free_port()
+    env = {**os.environ, "GENEPOOL_HOME": str(tmp_path), "GENEPOOL_API_TOKEN": "proc-token"}
+    env["GENEPOOL_DATABASE_URL"] = postgres.url
+    env.pop("GENEPOOL_REDIS_URL", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from workloads.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ok = httpx.get(f"{base}/v1/strategies", headers={"Authorization": "Bearer proc-token"}, timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "genepool serve --workers 2 did not start"
+                time.sleep(0.2)
+        assert ok.status_code == 200 and ok.json() == {"strategies": [], "count": 0}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    log = process.stdout.read().decode()
+    assert log.count("Started server process") == 2
+    assert "proc-token" not in log and PG_PASSWORD not in log

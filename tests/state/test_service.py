@@ -15,6 +15,7 @@ from workloads.data.synthetic import generate
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 from workloads.service import create_app
+from workloads.service.fast_path import V1_FRESH_SECONDS, Entry, ResponseCache
 from workloads.settings import Settings
 from workloads.storage import open_storage
 
@@ -45,8 +46,26 @@ def bars():
     return generate(400, 21)
 
 
+class ManualClock:
+    """A monotonic clock that moves only when told (the /v1 answer cache's freshness window)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def client(settings, bars):
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def client(settings, bars, clock):
     storage = open_storage(settings)
     storage.put_bars("BTC", bars)
     storage.create_run("r1", {"symbol": "BTC", "fee_bps": 10.0, "long_only": False}, bars.fingerprint())
@@ -57,7 +76,8 @@ def client(settings, bars):
             hof_entry("sma_trend_filter", {"fast": 10, "slow": 50}, 0.8, promoted=False),
         ],
     )
-    with TestClient(create_app(settings, storage=storage)) as test_client:
+    responses = ResponseCache(clock=clock)
+    with TestClient(create_app(settings, storage=storage, responses=responses)) as test_client:
         yield test_client
 
 
@@ -265,7 +285,7 @@ def test_a_nul_byte_in_a_strategy_id_is_404_not_503(client):
     assert response.status_code == 404
 
 
-def test_signals_are_computed_once_per_last_stored_bar_and_again_after_a_new_bar(client, bars):
+def test_signals_are_computed_once_per_last_stored_bar_and_again_after_a_new_bar(client, bars, clock):
     state = client.app.state.genepool
     first = client.get("/v1/signals/BTC", headers=AUTH).json()
     assert client.get("/v1/signals/BTC", headers=AUTH).json() == first
@@ -278,6 +298,7 @@ def test_signals_are_computed_once_per_last_stored_bar_and_again_after_a_new_bar
         last.timestamp + step, last.open, last.high, last.low, last.close, last.volume, last.funding_rate, symbol="BTC"
     )
     state.storage().put_bars("BTC", new_bar)
+    clock.advance(V1_FRESH_SECONDS)
     after = client.get("/v1/signals/BTC", headers=AUTH).json()
     assert state.signals.computed == 2 and after["bars"] == first["bars"] + 1
 
@@ -291,3 +312,128 @@ def test_openapi_declares_the_seed_enum_and_every_error_response(client):
     assert {"200", "401", "422", "503"} <= set(operation["responses"])
     assert "404" in document["paths"]["/v1/signals/{symbol}"]["get"]["responses"]
     assert "text/plain" in str(document["paths"]["/metrics"]["get"]["responses"]["200"]["content"])
+
+
+def _store_better_promoted_run(storage, bars) -> None:
+    storage.create_run("r2", {"symbol": "BTC"}, bars.fingerprint())
+    storage.save_hall_of_fame("r2", [hof_entry("ema_crossover", {"fast": 8, "slow": 40}, 2.5, promoted=True)])
+
+
+def _strategy_ids(client) -> list[str]:
+    return [s["id"] for s in client.get("/v1/strategies", headers=AUTH).json()["strategies"]]
+
+
+def test_a_v1_answer_is_served_from_memory_within_the_freshness_window(client, bars, clock):
+    assert _strategy_ids(client) == ["r1.1"]
+    _store_better_promoted_run(client.app.state.genepool.storage(), bars)
+    clock.advance(V1_FRESH_SECONDS / 2)
+    assert _strategy_ids(client) == ["r1.1"]
+
+
+def test_a_new_promoted_run_is_listed_on_the_first_request_after_the_freshness_window(client, bars, clock):
+    assert _strategy_ids(client) == ["r1.1"]
+    _store_better_promoted_run(client.app.state.genepool.storage(), bars)
+    clock.advance(V1_FRESH_SECONDS)
+    assert _strategy_ids(client) == ["r2.1", "r1.1"]
+
+
+def test_a_new_promoted_run_changes_the_signals_on_the_first_request_after_the_freshness_window(client, bars, clock):
+    assert [s["strategy_id"] for s in client.get("/v1/signals/BTC", headers=AUTH).json()["signals"]] == ["r1.1"]
+    _store_better_promoted_run(client.app.state.genepool.storage(), bars)
+    clock.advance(V1_FRESH_SECONDS)
+    body = client.get("/v1/signals/BTC", headers=AUTH).json()
+    assert [s["strategy_id"] for s in body["signals"]] == ["r2.1", "r1.1"]
+
+
+def test_a_refresh_that_fails_drops_the_cached_answer(client, clock, monkeypatch):
+    from workloads.storage import StorageError
+
+    assert client.get("/v1/strategies", headers=AUTH).status_code == 200
+    storage = client.app.state.genepool.storage()
+
+    def down(*args, **kwargs):
+        raise StorageError("database down")
+
+    monkeypatch.setattr(storage, "list_strategies", down)
+    clock.advance(V1_FRESH_SECONDS)
+    assert client.get("/v1/strategies", headers=AUTH).status_code == 503
+    assert client.get("/v1/strategies", headers=AUTH).status_code == 503
+
+
+def test_requests_during_a_refresh_get_the_previous_answer():
+    clock = ManualClock()
+    cache = ResponseCache(fresh_seconds=1.0, refresh_seconds=60.0, clock=clock)
+    key = ("/v1/strategies", b"")
+    previous = Entry(200, [], b"previous", None, clock())
+    cache.store(key, previous)
+    clock.advance(1.0)
+    assert cache.lookup(key) is None  # this caller refreshes
+    assert cache.lookup(key) is previous  # the others, meanwhile
+
+
+def test_a_refresh_that_never_finishes_stops_holding_back_other_callers_after_its_budget():
+    clock = ManualClock()
+    cache = ResponseCache(fresh_seconds=1.0, refresh_seconds=60.0, clock=clock)
+    key = ("/v1/strategies", b"")
+    cache.store(key, Entry(200, [], b"previous", None, clock()))
+    clock.advance(1.0)
+    assert cache.lookup(key) is None
+    clock.advance(60.0)
+    assert cache.lookup(key) is None
+
+
+def test_a_cached_answer_is_not_served_for_a_wrong_token(client):
+    assert client.get("/v1/strategies", headers=AUTH).status_code == 200
+    assert client.get("/v1/strategies", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_a_cached_answer_is_not_served_without_a_token(client):
+    assert client.get("/v1/strategies", headers=AUTH).status_code == 200
+    assert client.get("/v1/strategies").status_code == 401
+
+
+def test_answers_other_than_200_are_not_cached(client, bars):
+    assert client.get("/v1/strategies/r2.1", headers=AUTH).status_code == 404
+    _store_better_promoted_run(client.app.state.genepool.storage(), bars)
+    assert client.get("/v1/strategies/r2.1", headers=AUTH).status_code == 200
+
+
+def test_each_query_string_is_cached_apart(client):
+    assert client.get("/v1/strategies", headers=AUTH).json()["count"] == 1
+    assert client.get("/v1/strategies?all=true", headers=AUTH).json()["count"] == 2
+
+
+def test_cached_answers_are_counted_under_their_route_template(client):
+    from workloads.metrics import HTTP_REQUESTS
+
+    counter = HTTP_REQUESTS.labels("GET", "/v1/strategies", "200")
+    before = counter._value.get()
+    for _ in range(3):
+        assert client.get("/v1/strategies", headers=AUTH).status_code == 200
+    assert counter._value.get() - before == 3
+
+
+def test_a_zero_freshness_window_computes_every_answer(settings, bars):
+    storage = open_storage(settings)
+    storage.put_bars("BTC", bars)
+    storage.create_run("r1", {"symbol": "BTC"}, bars.fingerprint())
+    storage.save_hall_of_fame("r1", [hof_entry("ema_crossover", {"fast": 5, "slow": 30}, 1.2, promoted=True)])
+    with TestClient(create_app(settings, storage=storage, responses=ResponseCache(fresh_seconds=0))) as client:
+        assert _strategy_ids(client) == ["r1.1"]
+        _store_better_promoted_run(storage, bars)
+        assert _strategy_ids(client) == ["r2.1", "r1.1"]
+
+
+def test_the_answer_cache_evicts_the_least_recently_used_answers_beyond_its_byte_budget():
+    clock = ManualClock()
+    cache = ResponseCache(max_bytes=10, clock=clock)
+    for name in ("a", "b", "c"):
+        cache.store((f"/v1/{name}", b""), Entry(200, [], b"x" * 4, None, clock()))
+    assert [cache.lookup((f"/v1/{name}", b"")) is not None for name in ("a", "b", "c")] == [False, True, True]
+
+
+def test_an_answer_larger_than_the_byte_budget_is_not_kept():
+    clock = ManualClock()
+    cache = ResponseCache(max_bytes=10, clock=clock)
+    cache.store(("/v1/big", b""), Entry(200, [], b"x" * 11, None, clock()))
+    assert cache.lookup(("/v1/big", b"")) is None and len(cache) == 0

@@ -104,3 +104,10 @@ def test_health_reports_an_unreachable_ray_address_as_degraded(monkeypatch):
 def test_serve_refuses_to_start_without_an_api_token():
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2 and "GENEPOOL_API_TOKEN" in result.output
+
+
+def test_serve_refuses_several_workers_on_a_duckdb_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("GENEPOOL_API_TOKEN", "t")
+    monkeypatch.setenv("GENEPOOL_DATABASE_URL", f"duckdb://{tmp_path}/api.duckdb")
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2 and "PostgreSQL" in result.output

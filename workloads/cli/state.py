@@ -148,18 +148,42 @@ def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind (0.0.0.0 in a pod).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (each with its own caches and /metrics counters; in the "
+            "cluster keep 1 and let the autoscaler add pods).",
+        ),
+    ] = 1,
     stack_outputs: StackOutputs = None,
 ) -> None:
     """Serve the HTTP API: strategies, signals, /health/liveness, /health/readiness, /metrics.
 
     ``/v1`` endpoints need ``Authorization: Bearer $GENEPOOL_API_TOKEN``; the command refuses to start without it.
     No access log (a line per request costs more than a cached request): requests are counted and timed in
-    ``genepool_http_requests_total`` and ``genepool_http_request_duration_seconds``."""
+    ``genepool_http_requests_total`` and ``genepool_http_request_duration_seconds``. uvloop and httptools serve
+    the HTTP when installed (they are dependencies)."""
+    import os
+
     import uvicorn
 
     from workloads.service import create_app
+    from workloads.service.app import SERVE_STACK_OUTPUTS_ENV
 
     settings = settings_from(stack_outputs)
     if not settings.api_token:
         raise fail_bad_input("GENEPOOL_API_TOKEN is not set: the /v1 endpoints require a bearer token")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    if workers > 1 and not settings.is_postgres:
+        raise fail_bad_input(
+            f"--workers {workers} needs PostgreSQL (GENEPOOL_DATABASE_URL): a DuckDB file serves one process at a time"
+        )
+    options = {"host": host, "port": port, "log_level": "info", "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if stack_outputs is not None:
+        os.environ[SERVE_STACK_OUTPUTS_ENV] = str(stack_outputs)
+    uvicorn.run("workloads.service.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]

@@ -24,8 +24,14 @@ call waits for a thread at most for what is left of its budget, then answers 503
 its thread until the storage layer's own bounded retries give up, so at most :data:`STORAGE_THREADS` calls are ever
 in flight. The response models are in :mod:`workloads.service.models`.
 
+**Answers from memory.** A ``200`` answer of a ``/v1`` route is kept as bytes and served for
+:data:`~workloads.service.fast_path.V1_FRESH_SECONDS` (1 s) to every caller with the token, straight from the event
+loop (no thread, no storage read, no validation); the next request after that recomputes it through the route, and a
+new bar, run or promotion is visible then. See :mod:`workloads.service.fast_path` (the OpenAPI document is the
+routes', unchanged: the cached bytes are what the route answered).
+
 JSON cannot carry infinities or NaN: such values are sent as ``null`` (the convention of every genepool JSON).
-HTTP requests are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
+HTTP requests, cached or not, are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
 ``genepool_http_request_duration_seconds{method,route}`` (``route`` is the route template, never the raw path).
 """
 
@@ -33,12 +39,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import hmac
 import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -52,8 +59,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from workloads.cache.base import FitnessCache
 from workloads.health import UNHEALTHY, HealthReport, UnopenedStorage, check_all
-from workloads.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 from workloads.seeds.registry import seed_names
+from workloads.service.fast_path import CachedV1, CountRequests, ResponseCache
 from workloads.service.models import (
     ErrorBody,
     Liveness,
@@ -172,8 +179,15 @@ class AppState:
     PostgreSQL pool connects in the background), so readiness and the ``/metrics`` scrape read through it and stay
     within their own budgets while PostgreSQL is down; ``/v1`` goes through :meth:`migrated_storage`."""
 
-    def __init__(self, settings: Settings, storage: Storage | None, cache: FitnessCache | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage | None,
+        cache: FitnessCache | None,
+        responses: ResponseCache | None = None,
+    ) -> None:
         self.settings = settings
+        self.responses = ResponseCache(refresh_seconds=SIGNALS_BUDGET_SECONDS) if responses is None else responses
         self._storage = storage
         self._migrated = False
         self._open_lock = threading.Lock()
@@ -218,9 +232,15 @@ class AppState:
             self._storage.close()
 
 
-def create_app(settings: Settings, storage: Storage | None = None, cache: FitnessCache | None = None) -> FastAPI:
-    """The API over ``settings`` (storage and cache are built from them unless given)."""
-    state = AppState(settings, storage, cache)
+def create_app(
+    settings: Settings,
+    storage: Storage | None = None,
+    cache: FitnessCache | None = None,
+    responses: ResponseCache | None = None,
+) -> FastAPI:
+    """The API over ``settings`` (storage and cache are built from them unless given; ``responses`` is the
+    ``/v1`` answer cache, by default fresh for :data:`~workloads.service.fast_path.V1_FRESH_SECONDS`)."""
+    state = AppState(settings, storage, cache, responses)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -237,19 +257,8 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
     app.state.genepool = state
     registry = api_registry(state.storage)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", "<unmatched>")
-            HTTP_REQUESTS.labels(request.method, template, str(status)).inc()
-            HTTP_REQUEST_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
+    app.add_middleware(CachedV1, cache=state.responses, token=settings.api_token)
+    app.add_middleware(CountRequests)
 
     @app.exception_handler(RequestValidationError)
     async def unprocessable(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -259,10 +268,14 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         ]
         return JSONResponse(status_code=422, content={"detail": _validation_message(errors), "errors": errors})
 
+    expected_digest = hashlib.sha256(settings.api_token.encode()).digest() if settings.api_token else None
+
     def has_token(credentials: HTTPAuthorizationCredentials | None) -> bool:
-        expected = settings.api_token
+        """Constant-time comparison of the SHA-256 digests (the expected one computed once, at start)."""
         given = credentials.credentials if credentials else None
-        return bool(expected and given and hmac.compare_digest(given.encode(), expected.encode()))
+        return bool(
+            expected_digest and given and hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected_digest)
+        )
 
     def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
         if not has_token(credentials):
@@ -390,6 +403,20 @@ def create_app(settings: Settings, storage: Storage | None = None, cache: Fitnes
         return dict(_finite(document))
 
     return app
+
+
+SERVE_STACK_OUTPUTS_ENV = "GENEPOOL_SERVE_STACK_OUTPUTS"
+"""Set by ``genepool serve --workers N --stack-outputs FILE`` for its workers (:func:`app_from_environment`)."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``genepool serve --workers N`` process: settings from the environment (and the stack-outputs
+    file the parent was given)."""
+    import os
+
+    from workloads.settings import load_settings
+
+    return create_app(load_settings(os.environ.get(SERVE_STACK_OUTPUTS_ENV)))
 
 
 def _http_only_registry() -> Any:
