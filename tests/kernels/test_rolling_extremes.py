@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_min_push
+from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_min_push, suffix_extremes_push
 
 
 @njit(cache=True)
@@ -55,3 +55,27 @@ def test_a_window_longer_than_the_series_is_the_running_extreme():
     maxima, minima = _streamed(x, 10)
     np.testing.assert_array_equal(maxima, np.maximum.accumulate(x))
     np.testing.assert_array_equal(minima, np.minimum.accumulate(x))
+
+
+@njit(cache=True)
+def _suffixes(x: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = lengths.max()
+    highs, lows = np.full(size, -np.inf), np.full(size, np.inf)
+    maxima, minima = np.empty((x.shape[0], lengths.shape[0])), np.empty((x.shape[0], lengths.shape[0]))
+    for t in range(x.shape[0]):
+        suffix_extremes_push(highs, lows, t % size, x[t], x[t])
+        for w in range(lengths.shape[0]):
+            at = (t + 1 - lengths[w]) % size
+            maxima[t, w], minima[t, w] = highs[at], lows[at]
+    return maxima, minima
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.lists(st.integers(1, 40), min_size=1, max_size=5))
+def test_shared_suffix_extremes_equal_the_rolling_extremes_of_every_window(xs, windows):
+    x = np.array(xs, dtype=np.float64)
+    maxima, minima = _suffixes(x, np.array(windows, dtype=np.int64))
+    for w, n in enumerate(windows):
+        expected_max, expected_min = _streamed(x, n)
+        np.testing.assert_array_equal(maxima[:, w], expected_max)
+        np.testing.assert_array_equal(minima[:, w], expected_min)

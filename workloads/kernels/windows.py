@@ -196,6 +196,26 @@ def rolling_min_push(buf: np.ndarray, k: int, prefix: float, x: float) -> tuple[
     return -negated, k, prefix
 
 
+@njit(cache=True, inline="always")
+def suffix_extremes_push(highs: np.ndarray, lows: np.ndarray, slot: int, high: float, low: float) -> None:
+    """Push the ``t``-th high and low into two rings of suffix extremes shared by windows of any length up to
+    ``N = len(highs)`` (``slot = t % N``): afterwards ``highs[u % N] = max(high[u .. t])`` and ``lows[u % N] =
+    min(low[u .. t])`` for every ``u`` in ``t-N+1 .. t``. So, until the next push, the extremes of the last ``n <= N``
+    values (bars ``t-n+1 .. t``, which are also the ``n`` bars before bar ``t + 1``) are at slot ``(t + 1 - n) % N``.
+
+    Start with ``highs = -inf`` and ``lows = +inf``. One branch-free pass of ``N`` max/min per push (SIMD), whatever
+    the number of windows read, where each window of :func:`rolling_max_push` costs its own pushes. Exact (comparisons
+    only): for finite values, equal bit for bit to :func:`rolling_max_push` / :func:`rolling_min_push` (with NaN,
+    whose max depends on the order of the operands, they may differ; bars are validated finite)."""
+    for i in range(highs.shape[0]):
+        h = highs[i]
+        highs[i] = high if high > h else h
+        lo = lows[i]
+        lows[i] = low if low < lo else lo
+    highs[slot] = high
+    lows[slot] = low
+
+
 # -- Wilder smoothing -------------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def wilder_push(state: float, x: float, k: int, n: int) -> float:

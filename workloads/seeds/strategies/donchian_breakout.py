@@ -15,6 +15,9 @@ Same-bar resolution: entries are checked first, so a close that breaks the oppos
 
 Warm-up: both channels exist from bar ``max(entry, exit)``, the first decision.
 Genes: ``entry`` 10–100, ``exit`` 5–50 (no order is imposed: an exit channel longer than the entry one is allowed).
+
+Kernel: one ring of suffix extremes of H and one of L per block (``workloads.kernels.windows.suffix_extremes_push``,
+as long as the block's longest channel) serve every lane's four channels, read before bar ``t`` is pushed.
 """
 
 from __future__ import annotations
@@ -22,49 +25,69 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_min_push
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.simulate import BLOCK, lanes_dtype
+from workloads.kernels.windows import suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 ENTRY, EXIT = 0, 1
+STATE = lanes_dtype(("warm", "position"))
+
+
+@njit(cache=True)
+def donchian_breakout_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    lengths = np.zeros((2, BLOCK), np.int64)
+    longest = 1
+    for j in range(params.shape[0]):
+        lengths[0, j] = int(params[j, ENTRY])
+        lengths[1, j] = int(params[j, EXIT])
+        longest = max(longest, lengths[0, j], lengths[1, j])
+        state.warm[j] = max(params[j, ENTRY], params[j, EXIT])
+    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf)
+
+
+@njit(cache=True, error_model="numpy")
+def donchian_breakout_step(state, bars, t, width, target):
+    block, lengths, highs, lows = state
+    s = block[0]
+    size = highs.shape[0]
+    base = t % size
+    c = bars.close[t]
+    for j in range(width):
+        # The channels of bar t are over the previous bars: the suffixes starting at t - n, before bar t is pushed.
+        entry_at = base - lengths[0, j]
+        entry_at += size if entry_at < 0 else 0
+        exit_at = base - lengths[1, j]
+        exit_at += size if exit_at < 0 else 0
+        entry_high = highs[entry_at]
+        entry_low = lows[entry_at]
+        exit_high = highs[exit_at]
+        exit_low = lows[exit_at]
+        position = s.position[j]
+        exit_long = position > 0.0 and c < exit_low
+        exit_short = position < 0.0 and c > exit_high
+        position = 0.0 if exit_long or exit_short else position
+        position = -1.0 if c < entry_low else position
+        position = 1.0 if c > entry_high else position
+        position = position if t >= s.warm[j] else 0.0
+        s.position[j] = position
+        target[j] = position
+    suffix_extremes_push(highs, lows, base, bars.high[t], bars.low[t])
+
+
+@njit(cache=True, error_model="numpy")
+def donchian_breakout_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, donchian_breakout_init, donchian_breakout_step)
 
 
 @njit(cache=True, parallel=True)
-def donchian_breakout_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        entry = int(params[i, ENTRY])
-        exit_ = int(params[i, EXIT])
-        warm = max(entry, exit_)
-        entry_highs, entry_lows = extreme_window(entry), extreme_window(entry)
-        exit_highs, exit_lows = extreme_window(exit_), extreme_window(exit_)
-        eh_k, eh_prefix, el_k, el_prefix = 0, 0.0, 0, 0.0
-        xh_k, xh_prefix, xl_k, xl_prefix = 0, 0.0, 0, 0.0
-        # The channels of bar t are over the previous bars: the extremes pushed up to bar t-1.
-        entry_high, entry_low, exit_high, exit_low = np.nan, np.nan, np.nan, np.nan
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            if t >= warm:
-                c = close[t]
-                if c > entry_high:
-                    position = 1.0
-                elif c < entry_low:
-                    position = -1.0
-                elif position > 0.0 and c < exit_low or position < 0.0 and c > exit_high:
-                    position = 0.0
-            entry_high, eh_k, eh_prefix = rolling_max_push(entry_highs, eh_k, eh_prefix, high[t])
-            entry_low, el_k, el_prefix = rolling_min_push(entry_lows, el_k, el_prefix, low[t])
-            exit_high, xh_k, xh_prefix = rolling_max_push(exit_highs, xh_k, xh_prefix, high[t])
-            exit_low, xl_k, xl_prefix = rolling_min_push(exit_lows, xl_k, xl_prefix, low[t])
-            if target_rec.shape[0] > 0:
-                target_rec[t] = position
-            book = book_close(book, t, close[t], position)
-        book_finish(book, ledger, n, out[i])
+def donchian_breakout_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        donchian_breakout_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class DonchianBreakout(FusedSeed):

@@ -11,6 +11,10 @@ inside the cloud, or lines that disagree, is flat).
 
 Warm-up: span B exists from bar ``kijun + senkou_b - 1`` (span A from ``2 kijun - 1``), the first decision.
 Genes: ``tenkan`` 5–20, ``kijun`` 20–60, ``senkou_b`` 40–120, with ``tenkan < kijun < senkou_b`` (repaired).
+
+Kernel: one ring of suffix extremes of H and one of L per block (``workloads.kernels.windows.suffix_extremes_push``,
+as long as the block's longest ``senkou_b``) serve every lane's three windows; the spans wait ``kijun`` bars in a
+block ring of rows of lanes (row ``t % longest kijun``).
 """
 
 from __future__ import annotations
@@ -18,57 +22,81 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import extreme_window, ring_swap, rolling_max_push, rolling_min_push
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.simulate import BLOCK, lanes_dtype
+from workloads.kernels.windows import suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 TENKAN, KIJUN, SENKOU_B = 0, 1, 2
+STATE = lanes_dtype(("warm",))
+
+
+@njit(cache=True)
+def ichimoku_cloud_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    lengths = np.zeros((3, BLOCK), np.int64)
+    longest = 1
+    longest_kijun = 1
+    for j in range(params.shape[0]):
+        tenkan = int(params[j, TENKAN])
+        kijun = int(params[j, KIJUN])
+        senkou_b = int(params[j, SENKOU_B])
+        lengths[0, j] = tenkan
+        lengths[1, j] = kijun
+        lengths[2, j] = senkou_b
+        longest = max(longest, tenkan, kijun, senkou_b)
+        longest_kijun = max(longest_kijun, kijun)
+        state.warm[j] = kijun + max(kijun, senkou_b) - 1.0
+    # The spans each lane computed over the last longest_kijun bars: row t % longest_kijun holds those of bar t.
+    spans_a = np.zeros((longest_kijun, BLOCK))
+    spans_b = np.zeros((longest_kijun, BLOCK))
+    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf), spans_a, spans_b
+
+
+@njit(cache=True, error_model="numpy")
+def ichimoku_cloud_step(state, bars, t, width, target):
+    block, lengths, highs, lows, spans_a, spans_b = state
+    s = block[0]
+    size = highs.shape[0]
+    suffix_extremes_push(highs, lows, t % size, bars.high[t], bars.low[t])
+    after = (t + 1) % size
+    days = spans_a.shape[0]
+    today = t % days
+    c = bars.close[t]
+    for j in range(width):
+        tenkan_at = after - lengths[0, j]
+        tenkan_at += size if tenkan_at < 0 else 0
+        kijun_at = after - lengths[1, j]
+        kijun_at += size if kijun_at < 0 else 0
+        span_at = after - lengths[2, j]
+        span_at += size if span_at < 0 else 0
+        tenkan_sen = (highs[tenkan_at] + lows[tenkan_at]) / 2.0
+        kijun_sen = (highs[kijun_at] + lows[kijun_at]) / 2.0
+        # The spans computed now are the cloud of bar t + kijun; the cloud of bar t was computed at t - kijun.
+        displaced = today - lengths[1, j]
+        displaced += days if displaced < 0 else 0
+        cloud_a = spans_a[displaced, j]
+        cloud_b = spans_b[displaced, j]
+        spans_a[today, j] = (tenkan_sen + kijun_sen) / 2.0
+        spans_b[today, j] = (highs[span_at] + lows[span_at]) / 2.0
+        above = c > max(cloud_a, cloud_b) and tenkan_sen > kijun_sen
+        below = c < min(cloud_a, cloud_b) and tenkan_sen < kijun_sen
+        signal = 1.0 if above else (-1.0 if below else 0.0)
+        target[j] = signal if t >= s.warm[j] else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def ichimoku_cloud_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, ichimoku_cloud_init, ichimoku_cloud_step)
 
 
 @njit(cache=True, parallel=True)
-def ichimoku_cloud_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        tenkan = int(params[i, TENKAN])
-        kijun = int(params[i, KIJUN])
-        senkou_b = int(params[i, SENKOU_B])
-        warm = kijun + max(kijun, senkou_b) - 1
-        tenkan_highs, tenkan_lows = extreme_window(tenkan), extreme_window(tenkan)
-        kijun_highs, kijun_lows = extreme_window(kijun), extreme_window(kijun)
-        span_highs, span_lows = extreme_window(senkou_b), extreme_window(senkou_b)
-        th_k, th_prefix, tl_k, tl_prefix = 0, 0.0, 0, 0.0
-        kh_k, kh_prefix, kl_k, kl_prefix = 0, 0.0, 0, 0.0
-        bh_k, bh_prefix, bl_k, bl_prefix = 0, 0.0, 0, 0.0
-        spans_a = np.empty(kijun)
-        spans_b = np.empty(kijun)
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            tenkan_high, th_k, th_prefix = rolling_max_push(tenkan_highs, th_k, th_prefix, high[t])
-            tenkan_low, tl_k, tl_prefix = rolling_min_push(tenkan_lows, tl_k, tl_prefix, low[t])
-            kijun_high, kh_k, kh_prefix = rolling_max_push(kijun_highs, kh_k, kh_prefix, high[t])
-            kijun_low, kl_k, kl_prefix = rolling_min_push(kijun_lows, kl_k, kl_prefix, low[t])
-            span_high, bh_k, bh_prefix = rolling_max_push(span_highs, bh_k, bh_prefix, high[t])
-            span_low, bl_k, bl_prefix = rolling_min_push(span_lows, bl_k, bl_prefix, low[t])
-            tenkan_sen = (tenkan_high + tenkan_low) / 2.0
-            kijun_sen = (kijun_high + kijun_low) / 2.0
-            # The spans computed now are the cloud of bar t + kijun; the ring hands back those of t - kijun.
-            cloud_a = ring_swap(spans_a, t, (tenkan_sen + kijun_sen) / 2.0)
-            cloud_b = ring_swap(spans_b, t, (span_high + span_low) / 2.0)
-            target = 0.0
-            if t >= warm:
-                c = close[t]
-                if c > max(cloud_a, cloud_b) and tenkan_sen > kijun_sen:
-                    target = 1.0
-                elif c < min(cloud_a, cloud_b) and tenkan_sen < kijun_sen:
-                    target = -1.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = target
-            book = book_close(book, t, close[t], target)
-        book_finish(book, ledger, n, out[i])
+def ichimoku_cloud_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        ichimoku_cloud_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class IchimokuCloud(FusedSeed):

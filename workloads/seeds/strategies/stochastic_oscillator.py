@@ -16,6 +16,10 @@ decision is on the close of bar ``k + d - 1``. %D is the mean of the last ``d`` 
 ``d`` slots each bar (equal to TA-Lib's running sum within 1e-12, and exact for a run of equal %K).
 
 Genes: ``k`` 5–50, ``d`` 2–10, ``oversold`` 5–40, ``overbought`` 60–95 (the bounds keep oversold < overbought).
+
+Kernel: one ring of suffix extremes of H and one of L per block (``workloads.kernels.windows.suffix_extremes_push``)
+serve every lane's ``k``; the %K rings are one column per lane (row = slot), written and summed row by row across
+lanes (SIMD), each lane adding its ``d`` slots in slot order.
 """
 
 from __future__ import annotations
@@ -23,51 +27,92 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import extreme_window, ring_sum, ring_swap, rolling_max_push, rolling_min_push, stoch_k
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.simulate import BLOCK, lanes_dtype
+from workloads.kernels.windows import stoch_k, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 K, D, OVERSOLD, OVERBOUGHT = 0, 1, 2, 3
 TIE = 1e-9
+STATE = lanes_dtype(
+    ("k_ready", "d", "d_ready", "decides", "oversold", "overbought", "fast_k", "total", "slot", "prev_diff", "position")
+)
+
+
+@njit(cache=True)
+def stochastic_oscillator_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    lengths = np.zeros(BLOCK, np.int64)
+    longest = 1
+    longest_d = 1
+    for j in range(params.shape[0]):
+        k = params[j, K]
+        d = params[j, D]
+        lengths[j] = int(k)
+        longest = max(longest, int(k))
+        longest_d = max(longest_d, int(d))
+        state.k_ready[j] = k - 1.0
+        state.d[j] = d
+        state.d_ready[j] = k + d - 2.0
+        state.decides[j] = k + d - 1.0
+        state.oversold[j] = params[j, OVERSOLD]
+        state.overbought[j] = params[j, OVERBOUGHT]
+    state.prev_diff[:] = np.nan
+    # %K rings, one column per lane: row r is slot r of the lane's ring of d values.
+    rings = np.zeros((longest_d, BLOCK))
+    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf), rings
+
+
+@njit(cache=True, error_model="numpy")
+def stochastic_oscillator_step(state, bars, t, width, target):
+    block, lengths, highs, lows, rings = state
+    s = block[0]
+    size = highs.shape[0]
+    suffix_extremes_push(highs, lows, t % size, bars.high[t], bars.low[t])
+    after = (t + 1) % size
+    c = bars.close[t]
+    for j in range(width):
+        at = after - lengths[j]
+        at += size if at < 0 else 0
+        s.fast_k[j] = stoch_k(c, highs[at], lows[at])
+        s.total[j] = 0.0
+    # %D: the lane's ring summed slot by slot (windows.ring_sum's order), the new %K stored into its slot on the way.
+    for r in range(rings.shape[0]):
+        row = rings[r]
+        for j in range(width):
+            value = s.fast_k[j] if r == s.slot[j] and t >= s.k_ready[j] else row[j]
+            row[j] = value
+            s.total[j] += value if r < s.d[j] else 0.0
+    for j in range(width):
+        pushed = t >= s.k_ready[j]
+        slot = s.slot[j] + 1.0 if pushed else s.slot[j]
+        s.slot[j] = 0.0 if slot == s.d[j] else slot
+        fast_d = s.total[j] / s.d[j]
+        diff = s.fast_k[j] - fast_d
+        prev_diff = s.prev_diff[j]
+        position = s.position[j]
+        decides = t >= s.decides[j]
+        up = decides and diff > TIE and not prev_diff > TIE and fast_d < s.oversold[j]
+        down = decides and diff < -TIE and not prev_diff < -TIE and fast_d > s.overbought[j]
+        position = -1.0 if down else position
+        position = 1.0 if up else position
+        s.position[j] = position
+        s.prev_diff[j] = diff if t >= s.d_ready[j] else prev_diff
+        target[j] = position
+
+
+@njit(cache=True, error_model="numpy")
+def stochastic_oscillator_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, stochastic_oscillator_init, stochastic_oscillator_step)
 
 
 @njit(cache=True, parallel=True)
-def stochastic_oscillator_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        k = int(params[i, K])
-        d = int(params[i, D])
-        oversold = params[i, OVERSOLD]
-        overbought = params[i, OVERBOUGHT]
-        highs, lows = extreme_window(k), extreme_window(k)
-        k_ring = np.empty(d)
-        high_k, high_prefix, low_k, low_prefix = 0, 0.0, 0, 0.0
-        prev_diff = np.nan
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            highest, high_k, high_prefix = rolling_max_push(highs, high_k, high_prefix, high[t])
-            lowest, low_k, low_prefix = rolling_min_push(lows, low_k, low_prefix, low[t])
-            if t >= k - 1:
-                fast_k = stoch_k(close[t], highest, lowest)
-                ring_swap(k_ring, t - (k - 1), fast_k)
-                if t >= k + d - 2:
-                    fast_d = ring_sum(k_ring) / d
-                    diff = fast_k - fast_d
-                    if t >= k + d - 1:
-                        if diff > TIE and not prev_diff > TIE and fast_d < oversold:
-                            position = 1.0
-                        elif diff < -TIE and not prev_diff < -TIE and fast_d > overbought:
-                            position = -1.0
-                    prev_diff = diff
-            if target_rec.shape[0] > 0:
-                target_rec[t] = position
-            book = book_close(book, t, close[t], position)
-        book_finish(book, ledger, n, out[i])
+def stochastic_oscillator_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        stochastic_oscillator_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class StochasticOscillator(FusedSeed):

@@ -17,6 +17,10 @@ undefined, e.g. in a gap filled with zero-volume bars) or its std is 0 (``z`` un
 warm-up bar and the rule starts again from flat.
 
 Genes: ``window`` 10–200, ``z_entry`` 0.5–3, ``z_exit`` 0–1, ``z_exit < z_entry`` (repaired).
+
+Kernel: ``workloads.kernels.windows.weighted_moments_push`` lane by lane, with one ring of volumes and typical prices
+per block (as long as its longest window) in place of each lane's two rings: the value a window evicts and the
+bars it re-sums on a wrap (oldest first, as the ring's slots) are read there.
 """
 
 from __future__ import annotations
@@ -24,54 +28,118 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.ta import typical_price, volume_traded
-from workloads.kernels.windows import weighted_mean_std, weighted_moments_push
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.simulate import BLOCK, lanes_dtype
+from workloads.kernels.ta import typical_price
+from workloads.kernels.windows import weighted_mean_std
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 WINDOW, Z_ENTRY, Z_EXIT = 0, 1, 2
+STATE = lanes_dtype(("window", "z_entry", "z_exit", "phase", "shift", "sw", "s1", "s2", "traded", "position"))
+
+
+@njit(cache=True)
+def vwap_reversion_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    windows = np.zeros(BLOCK, np.int64)
+    longest = 1
+    for j in range(params.shape[0]):
+        windows[j] = int(params[j, WINDOW])
+        longest = max(longest, windows[j])
+        state.window[j] = params[j, WINDOW]
+        state.z_entry[j] = params[j, Z_ENTRY]
+        state.z_exit[j] = params[j, Z_EXIT]
+    # The volumes and typical prices of the last ``longest`` bars, bar u in slot u % longest: every lane's window.
+    return block, windows, np.zeros(longest), np.zeros(longest)
+
+
+@njit(cache=True, error_model="numpy")
+def vwap_reversion_step(state, bars, t, width, target):
+    block, windows, volumes, prices = state
+    s = block[0]
+    size = volumes.shape[0]
+    slot = t % size
+    w = bars.volume[t]
+    x = typical_price(bars.high[t], bars.low[t], bars.close[t])
+    traded = 1.0 if w > 0.0 else 0.0
+    # windows.weighted_moments_push for every lane at once: the rings are the shared ones (read before bar t is
+    # stored, so a window of ``size`` bars finds its evicted bar in bar t's slot).
+    for j in range(width):
+        n = windows[j]
+        at = slot - n
+        at += size if at < 0 else 0
+        old_w = volumes[at]
+        old_x = prices[at]
+        shift = x if t == 0 else s.shift[j]
+        sw = s.sw[j]
+        s1 = s.s1[j]
+        s2 = s.s2[j]
+        d = x - shift
+        sw += w
+        s1 += w * d
+        s2 += w * d * d
+        evicts = t >= n
+        if evicts:
+            e = old_x - shift
+            sw -= old_w
+            s1 -= old_w * e
+            s2 -= old_w * e * e
+        s.shift[j] = shift
+        s.sw[j] = sw
+        s.s1[j] = s1
+        s.s2[j] = s2
+        s.traded[j] += traded - (1.0 if evicts and old_w > 0.0 else 0.0)
+    volumes[slot] = w
+    prices[slot] = x
+    # A lane whose ring wraps on bar t re-sums its window around the newest value, oldest bar first (rare).
+    for j in range(width):
+        phase = s.phase[j]
+        if phase == s.window[j] - 1.0:
+            n = windows[j]
+            at = slot - n + 1
+            at += size if at < 0 else 0
+            sw = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            for _ in range(n):
+                d = prices[at] - x
+                sw += volumes[at]
+                s1 += volumes[at] * d
+                s2 += volumes[at] * d * d
+                at = at + 1 if at + 1 < size else 0
+            s.shift[j] = x
+            s.sw[j] = sw
+            s.s1[j] = s1
+            s.s2[j] = s2
+            phase = -1.0
+        s.phase[j] = phase + 1.0
+    c = bars.close[t]
+    for j in range(width):
+        vwap, std = weighted_mean_std(s.sw[j], s.s1[j], s.s2[j], s.shift[j])
+        z = (c - vwap) / std
+        position = s.position[j]
+        position = 0.0 if abs(z) < s.z_exit[j] else position
+        position = -1.0 if z > s.z_entry[j] else position
+        position = 1.0 if z < -s.z_entry[j] else position
+        defined = s.traded[j] > 0.0 and std > 0.0
+        position = position if defined else 0.0
+        position = position if t >= s.window[j] - 1.0 else 0.0
+        s.position[j] = position
+        target[j] = position
+
+
+@njit(cache=True, error_model="numpy")
+def vwap_reversion_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, vwap_reversion_init, vwap_reversion_step)
 
 
 @njit(cache=True, parallel=True)
-def vwap_reversion_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        window = int(params[i, WINDOW])
-        z_entry = params[i, Z_ENTRY]
-        z_exit = params[i, Z_EXIT]
-        wbuf = np.empty(window)
-        xbuf = np.empty(window)
-        sw, s1, s2, shift = 0.0, 0.0, 0.0, 0.0
-        traded = 0
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            sw, s1, s2, shift = weighted_moments_push(
-                wbuf, xbuf, t, volume[t], typical_price(high[t], low[t], close[t]), sw, s1, s2, shift
-            )
-            traded += volume_traded(volume, t, window)
-            target = 0.0
-            if t >= window - 1:
-                vwap, std = weighted_mean_std(sw, s1, s2, shift)
-                if traded > 0 and std > 0.0:
-                    z = (close[t] - vwap) / std
-                    if z < -z_entry:
-                        position = 1.0
-                    elif z > z_entry:
-                        position = -1.0
-                    elif abs(z) < z_exit:
-                        position = 0.0
-                else:
-                    position = 0.0
-                target = position
-            if target_rec.shape[0] > 0:
-                target_rec[t] = target
-            book = book_close(book, t, close[t], target)
-        book_finish(book, ledger, n, out[i])
+def vwap_reversion_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        vwap_reversion_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class VwapReversion(FusedSeed):
