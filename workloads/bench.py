@@ -5,12 +5,13 @@
    wall seconds, bar-evaluations per second (total and per Numba thread), and peak RSS above what the process held
    before the call (inputs, compiled kernels) — measured by resetting the kernel's high-water mark
    (``/proc/self/clear_refs``) and reading ``VmHWM`` after the call.
-2. **SIMD layout vs per-individual layout**, one Numba thread, every fused seed on ``layout_bars`` × ``layout_population``
-   (defaults 100,000 × 200): the population in one call (blocks of 64 individuals whose innermost loops run over the
-   individuals: docs/simulation.md#the-driver) against the same individuals one call each (a block of one: the
-   recurrence of a single individual, the per-individual layout). Both give bit-identical metrics; the bench checks
-   that. Reported: both rates, their ratio, and the issue's targets (ratio >= 2 for ``ema_crossover``, >= 1.5 for
-   every fused seed, >= 1e8 bar-evals/s per thread).
+2. **SIMD layout vs per-individual layout**, one Numba thread, every fused seed on ``layout_bars`` ×
+   ``layout_population`` (defaults 100,000 × 200): the population in one call (blocks of 64 individuals whose
+   innermost loops run over the individuals, docs/simulation.md#the-driver) against the same individuals one call
+   each (blocks of one: each individual's recurrence alone, the per-individual layout of the same code; the
+   previous release's scalar kernels were faster than that, so the README also compares with them). Both give
+   bit-identical metrics, which the bench checks. Reported: both rates, their ratio, and the targets of issue 16
+   (ratio >= 2 for ``ema_crossover`` and >= 1.5 for every fused seed; >= 1e8 bar-evals/s per thread).
 3. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``
    syntax; default 5..44 × 50..170 step 5 = 1,000 pairs, every one with fast < slow) on ``sweep_bars`` bars, 10 bps
    fees, 5 bps slippage, long/short, filled at the next open. Each engine runs as a whole process (interpreter

@@ -76,7 +76,9 @@ def test_funding_lands_at_the_close_on_the_units_held_after_that_open():
     equity = np.empty(6)
     simulate_targets(bars, targets, SimConfig(0.0, 0.0, False, 0.0, 8766.0).as_array(), 0, out, equity)
     paid = PRICE * RATE / PRICE  # units 1/PRICE at PRICE
-    np.testing.assert_allclose(equity, [1.0, 1.0 - paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid])
+    np.testing.assert_allclose(
+        equity, [1.0, 1.0 - paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid]
+    )
     assert out[METRIC_NAMES.index("funding_pnl")] == pytest.approx(-2 * paid, rel=1e-15)
 
 
@@ -116,7 +118,9 @@ def test_evaluate_and_run_report_the_same_funding_pnl():
     n = 400
     close = PRICE * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     ts = 1_700_000_000 * 1_000_000_000 + np.arange(n, dtype=np.int64) * HOUR_NS
-    bars = Bars.from_arrays(ts, close, close * 1.01, close * 0.99, close, np.ones(n), funding_rate=rng.normal(0, 1e-3, n))
+    bars = Bars.from_arrays(
+        ts, close, close * 1.01, close * 0.99, close, np.ones(n), funding_rate=rng.normal(0, 1e-3, n)
+    )
     sim = SimConfig(FEE, 0.0005, False, 0.0, 8766.0)
     params = np.array([[5.0, 20.0], [8.0, 30.0], [3.0, 11.0]])
     population = seed.evaluate(bars, params, sim)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.kernels.conftest import bars_from_closes
-from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.driver import BarArrays, simulate_targets
+from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from tests.kernels.conftest import REL_TOL, assert_curve_close, assert_metrics_close, price_paths
 from tests.kernels.reference import reference_simulate
-from workloads.kernels.metrics import N_METRICS
 from workloads.kernels.driver import BarArrays, simulate_targets
+from workloads.kernels.metrics import N_METRICS
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,

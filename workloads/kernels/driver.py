@@ -32,7 +32,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from workloads.kernels.simulate import BLOCK, ENTRY_BAR, TRIP_FIELDS, close_block, fill_block, finish_block, new_accounts
+from workloads.kernels.simulate import (
+    BLOCK,
+    ENTRY_BAR,
+    TRIP_FIELDS,
+    close_block,
+    fill_block,
+    finish_block,
+    new_accounts,
+)
 
 KERNEL_SIGNATURE = (
     "kernel(bars: BarArrays, params (n, g), sim (6,), trade_start: int, out (n, N_METRICS), rec: Recorder) -> None; "

@@ -24,8 +24,8 @@ import numpy as np
 
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
-from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, simulate_targets
+from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,
@@ -38,6 +38,7 @@ from workloads.kernels.simulate import (
     SimConfig,
 )
 from workloads.seeds.genes import GeneSpace
+
 
 def bar_arrays(bars: Bars) -> BarArrays:
     """The arrays the kernels take (``funding`` zeros when the bars carry no funding rates)."""
