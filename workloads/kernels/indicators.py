@@ -70,6 +70,79 @@ def sma_step(total: float, x: np.ndarray, t: int, n: int) -> tuple[float, float]
     return total / n, total - x[t - n + 1]
 
 
+# -- per-lane steps (a block's loop over lanes; window lengths are float lanes) -----------------------------------
+# Over one series shared by the block, a window needs no ring of its own: the value leaving it is read back from the
+# series (a gather, :func:`window_tail`, in a plain loop of its own, so that the loop doing the arithmetic reads no
+# array at unknown indices and LLVM vectorizes it: it cannot prove such loads independent of the stores to the
+# lanes), and a re-sum when ``workloads.kernels.windows`` re-sums its ring is a re-sum of the series' last ``n``
+# values in time order, which is the ring's slot order at that moment: bit-identical results.
+
+
+@njit(cache=True, inline="always")
+def window_tail(x: np.ndarray, t: int, n: float) -> float:
+    """The oldest value ``x[t-n+1]`` of the window of ``n`` values ending at ``t`` (``n`` a float lane), or 0.0
+    before that window is full."""
+    lag = t + 1 - np.int64(n)
+    return x[np.uint64(lag)] if lag >= 0 else 0.0  # an unsigned index: no wraparound code for negative ones
+
+
+@njit(cache=True, inline="always")
+def sma_lane(total: float, x: float, leaving: float, n: float) -> tuple[float, float]:
+    """:func:`sma_step` for one lane: ``x`` the value of bar ``t`` and ``leaving`` :func:`window_tail` at ``t``;
+    returns ``(total_with_x / n, new_total)``, the same additions in the same order (bit-identical). Unlike
+    :func:`sma_step`, the value before ``t = n-1`` is the partial sum over ``n``, not NaN: mask it with the warm-up."""
+    total += x
+    return total / n, total - leaving
+
+
+@njit(cache=True, inline="always")
+def wraps(phase: float, n: float) -> tuple[bool, float]:
+    """Whether the ``k``-th push into a window of ``n`` is the one on which ``workloads.kernels.windows`` re-sums
+    (``k % n == n - 1``), from ``phase = k % n`` kept as a lane (no integer division); and the next phase."""
+    wrap = phase == n - 1.0
+    return wrap, 0.0 if wrap else phase + 1.0
+
+
+@njit(cache=True, inline="always")
+def window_sum(x: np.ndarray, t: int, n: int) -> float:
+    """``x[t-n+1] + ... + x[t]`` added in that order from 0.0: ``windows.ring_sum`` of a ring that has just wrapped."""
+    total = 0.0
+    for i in range(t - n + 1, t + 1):
+        total += x[i]
+    return total
+
+
+@njit(cache=True, inline="always")
+def moments_lane(
+    x: float, leaving: float, k: int, n: float, s1: float, s2: float, shift: float
+) -> tuple[float, float, float]:
+    """``windows.moments_push`` of the ``k``-th value ``x`` for one lane, except on a re-sum (:func:`wraps`; then
+    :func:`moments_resum` replaces the result): ``leaving`` is the ``(k-n)``-th value (any value while ``k < n``)."""
+    if k == 0:
+        shift = x
+    d = x - shift
+    s1 += d
+    s2 += d * d
+    e = leaving - shift
+    if k >= n:
+        s1 -= e
+        s2 -= e * e
+    return s1, s2, shift
+
+
+@njit(cache=True, inline="always")
+def moments_resum(x: np.ndarray, t: int, n: int) -> tuple[float, float, float]:
+    """``windows.moments_push`` on a re-sum: the moments of ``x[t-n+1 .. t]`` around ``shift = x[t]``."""
+    shift = x[t]
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(t - n + 1, t + 1):
+        d = x[i] - shift
+        s1 += d
+        s2 += d * d
+    return s1, s2, shift
+
+
 @njit(cache=True)
 def ema_1d(x: np.ndarray, n: int) -> np.ndarray:
     """EMA of period ``n`` over ``x`` (shape ``(bars,)``), NaN before index ``n-1``; equals ``talib.EMA(x, n)``."""

@@ -20,45 +20,72 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import moments_mean, moments_push, moments_var
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.indicators import moments_lane, moments_resum, window_tail, wraps
+from workloads.kernels.simulate import lanes_dtype
+from workloads.kernels.windows import moments_mean, moments_var
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 WINDOW, K, MODE = 0, 1, 2
 REVERSION, BREAKOUT = 0, 1
+STATE = lanes_dtype(("window", "k", "direction", "s1", "s2", "shift", "phase", "leaving", "position"))
+
+
+@njit(cache=True)
+def bollinger_bands_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    for j in range(params.shape[0]):
+        state.window[j] = params[j, WINDOW]
+        state.k[j] = params[j, K]
+        state.direction[j] = 1.0 if int(params[j, MODE]) == REVERSION else -1.0
+    return block
+
+
+@njit(cache=True, error_model="numpy")
+def bollinger_bands_step(block, bars, t, width, target):
+    lanes = block[0]
+    close = bars.close
+    c = close[t]
+    for j in range(width):  # the closes leaving the windows (gathers, apart: the loops below vectorize)
+        lanes.leaving[j] = window_tail(close, t - 1, lanes.window[j])
+    for j in range(width):  # windows.moments_push, the ring being the close series itself
+        window = lanes.window[j]
+        lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
+            c, lanes.leaving[j], t, window, lanes.s1[j], lanes.s2[j], lanes.shift[j]
+        )
+        _, lanes.phase[j] = wraps(lanes.phase[j], window)
+    for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
+        if lanes.phase[j] == 0.0:
+            lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(close, t, int(lanes.window[j]))
+    for j in range(width):  # the rule
+        window = lanes.window[j]
+        direction = lanes.direction[j]
+        position = lanes.position[j]
+        middle = moments_mean(lanes.s1[j], lanes.shift[j], window)
+        half = lanes.k[j] * np.sqrt(moments_var(lanes.s1[j], lanes.s2[j], window, 0))
+        if t >= window - 1.0:
+            if c < middle - half:
+                position = direction
+            elif c > middle + half:
+                position = -direction
+            elif position * direction > 0.0 and c >= middle or position * direction < 0.0 and c <= middle:
+                position = 0.0
+        lanes.position[j] = position
+        target[j] = position
+
+
+@njit(cache=True, error_model="numpy")
+def bollinger_bands_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, bollinger_bands_init, bollinger_bands_step)
 
 
 @njit(cache=True, parallel=True)
-def bollinger_bands_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        window = int(params[i, WINDOW])
-        k = params[i, K]
-        direction = 1.0 if int(params[i, MODE]) == REVERSION else -1.0
-        buf = np.empty(window)
-        s1, s2, shift = 0.0, 0.0, 0.0
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            s1, s2, shift = moments_push(buf, t, close[t], s1, s2, shift)
-            if t >= window - 1:
-                middle = moments_mean(s1, shift, window)
-                width = k * np.sqrt(moments_var(s1, s2, window, 0))
-                c = close[t]
-                if c < middle - width:
-                    position = direction
-                elif c > middle + width:
-                    position = -direction
-                elif position * direction > 0.0 and c >= middle or position * direction < 0.0 and c <= middle:
-                    position = 0.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = position
-            book = book_close(book, t, close[t], position)
-        book_finish(book, ledger, n, out[i])
+def bollinger_bands_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        bollinger_bands_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class BollingerBands(FusedSeed):

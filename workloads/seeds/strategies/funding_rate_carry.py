@@ -3,8 +3,9 @@
 
 Rule, decided on the close of bar ``t``: ``m = mean(funding_rate[t-window+1 .. t])`` (the rate paid over each bar,
 known at its close); target ``-sign(m)`` when ``|m| > threshold``, else 0 — short when longs pay shorts, long when
-shorts pay. The mean is a rolling sum re-summed every ``window`` bars (``workloads.kernels.windows``), and a window
-whose rates are all zero reads exactly 0 (no rounding residue trades at ``threshold = 0``).
+shorts pay. The mean is a rolling sum re-summed every ``window`` bars (``windows.rolling_sum_push``, the ring being
+the funding series itself: ``workloads.kernels.indicators.window_sum``), and a window whose rates are all zero reads
+exactly 0 (no rounding residue trades at ``threshold = 0``).
 
 Ties: a mean within ``1e-9`` relative of the threshold is **not** above it. Exchanges often pin the rate at exactly
 the baseline (0.0001 per 8 hours) for long stretches; a window of such rates equals a threshold set to that baseline,
@@ -21,45 +22,66 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import rolling_sum_push
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.indicators import window_sum, window_tail, wraps
+from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 WINDOW, THRESHOLD = 0, 1
 TIE = 1e-9
+STATE = lanes_dtype(("window", "threshold", "total", "phase", "nonzero", "leaving"))
+
+
+@njit(cache=True)
+def funding_rate_carry_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    for j in range(params.shape[0]):
+        state.window[j] = params[j, WINDOW]
+        state.threshold[j] = params[j, THRESHOLD] * (1.0 + TIE)
+    return block
+
+
+@njit(cache=True, error_model="numpy")
+def funding_rate_carry_step(block, bars, t, width, target):
+    lanes = block[0]
+    funding = bars.funding
+    rate = funding[t]
+    entering = 1.0 if rate != 0.0 else 0.0
+    for j in range(width):  # the rates leaving the windows (gathers, apart: the loops below vectorize)
+        lanes.leaving[j] = window_tail(funding, t - 1, lanes.window[j])
+    for j in range(width):  # windows.rolling_sum_push, the ring being the funding series itself
+        window = lanes.window[j]
+        leaving = lanes.leaving[j]
+        lanes.total[j] = lanes.total[j] + rate - leaving
+        _, lanes.phase[j] = wraps(lanes.phase[j], window)
+        lanes.nonzero[j] += entering - (1.0 if t >= window and leaving != 0.0 else 0.0)
+    for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
+        if lanes.phase[j] == 0.0:
+            lanes.total[j] = window_sum(funding, t, int(lanes.window[j]))
+    for j in range(width):  # the rule
+        window = lanes.window[j]
+        mean = lanes.total[j] / window
+        threshold = lanes.threshold[j]
+        signal = 0.0
+        if mean > threshold:
+            signal = -1.0
+        elif mean < -threshold:
+            signal = 1.0
+        target[j] = signal if t >= window - 1.0 and lanes.nonzero[j] > 0.0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def funding_rate_carry_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, funding_rate_carry_init, funding_rate_carry_step)
 
 
 @njit(cache=True, parallel=True)
-def funding_rate_carry_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        window = int(params[i, WINDOW])
-        threshold = params[i, THRESHOLD] * (1.0 + TIE)
-        buf = np.empty(window)
-        total = 0.0
-        nonzero = 0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            total = rolling_sum_push(buf, t, funding[t], total)
-            if funding[t] != 0.0:
-                nonzero += 1
-            if t >= window and funding[t - window] != 0.0:
-                nonzero -= 1
-            target = 0.0
-            if t >= window - 1 and nonzero > 0:
-                mean = total / window
-                if mean > threshold:
-                    target = -1.0
-                elif mean < -threshold:
-                    target = 1.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = target
-            book = book_close(book, t, close[t], target)
-        book_finish(book, ledger, n, out[i])
+def funding_rate_carry_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        funding_rate_carry_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class FundingRateCarry(FusedSeed):

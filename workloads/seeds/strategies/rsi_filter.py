@@ -20,45 +20,64 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.simulate import lanes_dtype
 from workloads.kernels.windows import rsi_value, wilder_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 WINDOW, OVERSOLD, OVERBOUGHT = 0, 1, 2
+STATE = lanes_dtype(("window", "oversold", "overbought", "gain", "loss", "position"))
+
+
+@njit(cache=True)
+def rsi_filter_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    for j in range(params.shape[0]):
+        state.window[j] = params[j, WINDOW]
+        state.oversold[j] = params[j, OVERSOLD]
+        state.overbought[j] = params[j, OVERBOUGHT]
+    return block
+
+
+@njit(cache=True, error_model="numpy")
+def rsi_filter_step(block, bars, t, width, target):
+    state = block[0]
+    if t == 0:
+        return  # no change yet: every target stays 0
+    change = bars.close[t] - bars.close[t - 1]
+    up = change if change > 0.0 else 0.0
+    down = -change if change < 0.0 else 0.0
+    for j in range(width):
+        window = state.window[j]
+        gain = wilder_push(state.gain[j], up, t - 1, window)
+        loss = wilder_push(state.loss[j], down, t - 1, window)
+        state.gain[j] = gain
+        state.loss[j] = loss
+        rsi = rsi_value(gain, loss)
+        position = state.position[j]
+        if t >= window:
+            if rsi < state.oversold[j]:
+                position = 1.0
+            elif rsi > state.overbought[j]:
+                position = -1.0
+            elif (position > 0.0 and rsi >= 50.0) or (position < 0.0 and rsi <= 50.0):
+                position = 0.0
+        state.position[j] = position
+        target[j] = position
+
+
+@njit(cache=True, error_model="numpy")
+def rsi_filter_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, rsi_filter_init, rsi_filter_step)
 
 
 @njit(cache=True, parallel=True)
-def rsi_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        window = int(params[i, WINDOW])
-        oversold = params[i, OVERSOLD]
-        overbought = params[i, OVERBOUGHT]
-        gain = 0.0
-        loss = 0.0
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            if t >= 1:
-                change = close[t] - close[t - 1]
-                gain = wilder_push(gain, change if change > 0.0 else 0.0, t - 1, window)
-                loss = wilder_push(loss, -change if change < 0.0 else 0.0, t - 1, window)
-                if t >= window:
-                    rsi = rsi_value(gain, loss)
-                    if rsi < oversold:
-                        position = 1.0
-                    elif rsi > overbought:
-                        position = -1.0
-                    elif (position > 0.0 and rsi >= 50.0) or (position < 0.0 and rsi <= 50.0):
-                        position = 0.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = position
-            book = book_close(book, t, close[t], position)
-        book_finish(book, ledger, n, out[i])
+def rsi_filter_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        rsi_filter_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class RsiFilter(FusedSeed):

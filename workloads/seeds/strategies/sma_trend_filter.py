@@ -1,48 +1,65 @@
 """``sma_trend_filter`` (trend, 50 bars): +1 when close > SMA(slow) and SMA(fast) > SMA(slow); -1 when both are
 below; else 0 (docs/seeds.md#sma_trend_filter).
 
-SMAs follow ``talib.SMA``. Warm-up: the first decision is on the close of bar ``slow - 1``. Genes: ``fast`` 5–50,
-``slow`` 20–250, ``fast < slow`` (repaired).
+SMAs follow ``talib.SMA`` (running sums, ``workloads.kernels.indicators.sma_lane``). Warm-up: the first decision is
+on the close of bar ``slow - 1``. Genes: ``fast`` 5–50, ``slow`` 20–250, ``fast < slow`` (repaired).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.indicators import sma_step
-from workloads.kernels.simulate import book_close, book_fill, book_finish, new_book
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.indicators import sma_lane, window_tail
+from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 FAST, SLOW = 0, 1
+STATE = lanes_dtype(("fast", "slow", "warm", "total_fast", "total_slow", "leaving_fast", "leaving_slow"))
+
+
+@njit(cache=True)
+def sma_trend_filter_init(bars, params, sim):
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    for j in range(params.shape[0]):
+        state.fast[j] = params[j, FAST]
+        state.slow[j] = params[j, SLOW]
+        state.warm[j] = max(params[j, FAST], params[j, SLOW]) - 1.0
+    return block
+
+
+@njit(cache=True, error_model="numpy")
+def sma_trend_filter_step(block, bars, t, width, target):
+    state = block[0]
+    close = bars.close
+    x = close[t]
+    for j in range(width):  # the gathers, apart: the arithmetic below then vectorizes
+        state.leaving_fast[j] = window_tail(close, t, state.fast[j])
+        state.leaving_slow[j] = window_tail(close, t, state.slow[j])
+    for j in range(width):
+        fast, state.total_fast[j] = sma_lane(state.total_fast[j], x, state.leaving_fast[j], state.fast[j])
+        slow, state.total_slow[j] = sma_lane(state.total_slow[j], x, state.leaving_slow[j], state.slow[j])
+        signal = 0.0
+        if x > slow and fast > slow:
+            signal = 1.0
+        elif x < slow and fast < slow:
+            signal = -1.0
+        target[j] = signal if t >= state.warm[j] else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def sma_trend_filter_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, sma_trend_filter_init, sma_trend_filter_step)
 
 
 @njit(cache=True, parallel=True)
-def sma_trend_filter_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    for i in prange(params.shape[0]):
-        fast = int(params[i, FAST])
-        slow = int(params[i, SLOW])
-        warm = max(fast, slow) - 1
-        total_fast = 0.0
-        total_slow = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            sma_fast, total_fast = sma_step(total_fast, close, t, fast)
-            sma_slow, total_slow = sma_step(total_slow, close, t, slow)
-            target = 0.0
-            if t >= warm:
-                if close[t] > sma_slow and sma_fast > sma_slow:
-                    target = 1.0
-                elif close[t] < sma_slow and sma_fast < sma_slow:
-                    target = -1.0
-            if target_rec.shape[0] > 0:
-                target_rec[t] = target
-            book = book_close(book, t, close[t], target)
-        book_finish(book, ledger, n, out[i])
+def sma_trend_filter_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        sma_trend_filter_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class SmaTrendFilter(FusedSeed):

@@ -28,60 +28,108 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.indicators import sma_step
-from workloads.kernels.simulate import SIM_BARS_PER_YEAR, book_close, book_fill, book_finish, new_book
-from workloads.kernels.windows import moments_push, moments_var
+from workloads.kernels.driver import blocks, drive
+from workloads.kernels.indicators import moments_lane, moments_resum, sma_lane, window_tail, wraps
+from workloads.kernels.simulate import SIM_BARS_PER_YEAR, lanes_dtype
+from workloads.kernels.windows import moments_var
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 VOL_WINDOW, TARGET_VOL, TREND, MAX_LEVERAGE, BAND = 0, 1, 2, 3, 4
+STATE = lanes_dtype(
+    (
+        "vol_window",
+        "target_vol",
+        "trend",
+        "max_leverage",
+        "band",
+        "warm",
+        "annualise",
+        "s1",
+        "s2",
+        "shift",
+        "phase",
+        "leaving_return",
+        "total",
+        "leaving_close",
+        "position",
+    )
+)
+
+
+@njit(cache=True)
+def volatility_scaling_init(bars, params, sim):
+    """The lanes, and the log returns of the bars (``log_return[t]`` from bar ``t-1`` to ``t``; 0 at bar 0),
+    computed once for the block: each lane's rolling moments read them back."""
+    block = np.zeros(1, dtype=STATE)
+    state = block[0]
+    annualise = np.sqrt(sim[SIM_BARS_PER_YEAR])
+    for j in range(params.shape[0]):
+        state.vol_window[j] = params[j, VOL_WINDOW]
+        state.target_vol[j] = params[j, TARGET_VOL]
+        state.trend[j] = params[j, TREND]
+        state.max_leverage[j] = params[j, MAX_LEVERAGE]
+        state.band[j] = params[j, BAND]
+        state.warm[j] = max(params[j, TREND] - 1.0, params[j, VOL_WINDOW])
+        state.annualise[j] = annualise
+    close = bars.close
+    log_return = np.zeros(close.shape[0])
+    for t in range(1, close.shape[0]):
+        log_return[t] = np.log(close[t] / close[t - 1])
+    return block, log_return
+
+
+@njit(cache=True, error_model="numpy")
+def volatility_scaling_step(state, bars, t, width, target):
+    block, log_return = state
+    lanes = block[0]
+    close = bars.close
+    c = close[t]
+    for j in range(width):  # the values leaving the windows (gathers, apart: the loops below vectorize)
+        lanes.leaving_return[j] = window_tail(log_return, t - 1, lanes.vol_window[j])
+        lanes.leaving_close[j] = window_tail(close, t, lanes.trend[j])
+    if t >= 1:  # the (t-1)-th return enters the rolling moments (windows.moments_push, over the series itself)
+        x = log_return[t]
+        for j in range(width):
+            n = lanes.vol_window[j]
+            lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
+                x, lanes.leaving_return[j], t - 1, n, lanes.s1[j], lanes.s2[j], lanes.shift[j]
+            )
+            _, lanes.phase[j] = wraps(lanes.phase[j], n)
+        for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
+            if lanes.phase[j] == 0.0:
+                lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(log_return, t, int(lanes.vol_window[j]))
+    for j in range(width):  # the SMA and the rule
+        sma, lanes.total[j] = sma_lane(lanes.total[j], c, lanes.leaving_close[j], lanes.trend[j])
+        vol = np.sqrt(moments_var(lanes.s1[j], lanes.s2[j], lanes.vol_window[j], 1)) * lanes.annualise[j]
+        max_leverage = lanes.max_leverage[j]
+        scaled = lanes.target_vol[j] / vol
+        size = scaled if vol > 0.0 and scaled < max_leverage else max_leverage
+        raw = 0.0
+        if c > sma:
+            raw = size
+        elif c < sma:
+            raw = -size
+        position = lanes.position[j]
+        same_direction = (
+            (raw > 0.0 and position > 0.0) or (raw < 0.0 and position < 0.0) or (raw == 0.0 and position == 0.0)
+        )
+        if t >= lanes.warm[j] and (not same_direction or abs(raw - position) > lanes.band[j]):
+            position = raw
+        lanes.position[j] = position
+        target[j] = position
+
+
+@njit(cache=True, error_model="numpy")
+def volatility_scaling_block(bars, params, sim, trade_start, out, rec, block):
+    drive(bars, params, sim, trade_start, out, rec, block, volatility_scaling_init, volatility_scaling_step)
 
 
 @njit(cache=True, parallel=True)
-def volatility_scaling_nb(open_, high, low, close, volume, funding, params, sim, trade_start, out, target_rec):
-    """Fused population kernel (``workloads.seeds.base.KERNEL_SIGNATURE``)."""
-    n = close.shape[0]
-    annualise = np.sqrt(sim[SIM_BARS_PER_YEAR])
-    log_return = np.zeros(n)  # shared by the whole population (one series, not one per individual)
-    for t in range(1, n):
-        log_return[t] = np.log(close[t] / close[t - 1])
-    for i in prange(params.shape[0]):
-        vol_window = int(params[i, VOL_WINDOW])
-        target_vol = params[i, TARGET_VOL]
-        trend = int(params[i, TREND])
-        max_leverage = params[i, MAX_LEVERAGE]
-        band = params[i, BAND]
-        warm = max(trend - 1, vol_window)
-        buf = np.empty(vol_window)
-        s1, s2, shift = 0.0, 0.0, 0.0
-        total = 0.0
-        position = 0.0
-        book, ledger = new_book(sim, trade_start, 0)
-        for t in range(n):
-            if book.pending != book.held:
-                book = book_fill(book, ledger, t, open_[t])
-            sma, total = sma_step(total, close, t, trend)
-            if t >= 1:
-                s1, s2, shift = moments_push(buf, t - 1, log_return[t], s1, s2, shift)
-            if t >= warm:
-                vol = np.sqrt(moments_var(s1, s2, vol_window, 1)) * annualise
-                size = max_leverage
-                if vol > 0.0 and target_vol / vol < max_leverage:
-                    size = target_vol / vol
-                raw = 0.0
-                if close[t] > sma:
-                    raw = size
-                elif close[t] < sma:
-                    raw = -size
-                same_direction = (
-                    (raw > 0.0 and position > 0.0) or (raw < 0.0 and position < 0.0) or (raw == 0.0 and position == 0.0)
-                )
-                if not same_direction or abs(raw - position) > band:
-                    position = raw
-            if target_rec.shape[0] > 0:
-                target_rec[t] = position
-            book = book_close(book, t, close[t], position)
-        book_finish(book, ledger, n, out[i])
+def volatility_scaling_nb(bars, params, sim, trade_start, out, rec):
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    for block in prange(blocks(params)):
+        volatility_scaling_block(bars, params, sim, trade_start, out, rec, block)
 
 
 class VolatilityScaling(FusedSeed):
