@@ -87,7 +87,7 @@ def blocks(params: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def drive(bars, params, sim, trade_start, out, rec, block, init, step) -> None:  # type: ignore[no-untyped-def]
+def drive(bars, params, sim, trade_start, out, rec, block, init, step) -> None:
     """Simulate block ``block`` of the rows of ``params`` over ``bars`` with the seed ``(init, step)`` (see the
     module doc); writes the block's metrics rows into ``out``."""
     n = bars.close.shape[0]
@@ -110,17 +110,17 @@ def drive(bars, params, sim, trade_start, out, rec, block, init, step) -> None: 
 
 
 @njit(cache=True)
-def _replay_init(bars, params, sim):  # type: ignore[no-untyped-def]
+def _replay_init(bars, params, sim):
     return params
 
 
 @njit(cache=True)
-def _replay_step(targets, bars, t, width, target) -> None:  # type: ignore[no-untyped-def]
+def _replay_step(targets, bars, t, width, target) -> None:
     target[0] = targets[0, t]
 
 
 @njit(cache=True, error_model="numpy")
-def replay_nb(bars, targets, sim, trade_start, out, rec) -> None:  # type: ignore[no-untyped-def]
+def replay_nb(bars, targets, sim, trade_start, out, rec) -> None:
     """The driver over one recorded target series (``targets`` shape ``(1, n)``), as a seed whose step reads it."""
     drive(bars, targets, sim, trade_start, out, rec, 0, _replay_init, _replay_step)
 
