@@ -24,6 +24,7 @@ METRICS = {
     "turnover",
     "final_equity",
     "bars",
+    "funding_pnl",
 }
 
 
