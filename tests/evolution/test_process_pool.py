@@ -174,6 +174,21 @@ def test_one_row_and_size_one_stay_in_process(bars):
     assert not one.started and not two.started and one.bars_shared == two.bars_shared == 0
 
 
+def test_bars_too_big_for_shared_memory_stay_in_process(bars, monkeypatch, caplog):
+    import shutil
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: SimpleNamespace(total=1 << 20, used=1 << 20, free=1000))
+    seed = get_seed("pca_tree_quantile")
+    params = ml_rows(seed, 2, random_seed=19)
+    small = ProcessPool(2)
+    assert bitwise_equal(
+        small.evaluate_spans(seed, bars, SPANS, SIM, params), evaluate_spans(seed, Workload(bars, SPANS, SIM), params)
+    )
+    assert not small.started and small.bars_shared == 0
+    assert "evaluating in-process" in caplog.text
+
+
 def test_a_worker_dead_between_calls_is_replaced(pool, bars):
     seed = get_seed("linear_svc_classifier")
     params = ml_rows(seed, 2, random_seed=13)

@@ -8,10 +8,14 @@ Conventions:
 - **Processes**: ``size`` workers started with ``spawn`` (forking a process whose Numba thread pool is live can
   deadlock), lazily on the first call, then reused for every later call until :meth:`ProcessPool.close` or
   interpreter exit (``atexit``). ``size <= 1`` starts nothing: every call runs in-process, as does a call with
-  fewer than two rows.
+  fewer than two rows. Starting costs each worker its imports (NumPy, Numba, scikit-learn: ~2 s of CPU), once. As
+  with any ``spawn``, each worker imports the main module: a script that runs an evolution needs the usual
+  ``if __name__ == "__main__":`` guard (the ``genepool`` command has it).
 - **Bars**: each distinct :class:`~workloads.data.bars.Bars` object (by identity; the pool keeps it alive) is copied
   once into one shared-memory segment; a task names the segment and every worker maps it once. The arrays are never
-  pickled per task. At most :data:`MAX_SHARED_BARS` are held; the oldest is released first.
+  pickled per task. At most :data:`MAX_SHARED_BARS` are held; the oldest is released first. Bars that do not fit
+  in ``/dev/shm`` (a container's is often 64 MB; writing past a full one kills the process with SIGBUS) are
+  evaluated in-process instead, with a warning.
 - **Tasks**: one parameter row each, sent to whichever worker is free (an ML row's cost varies ~20× with its
   genes), results placed by row index. A worker evaluates its row on each span with the same ``Seed.evaluate`` as
   the serial path; every row is evaluated independently and fits run single-threaded, so the metrics are bit for
@@ -30,9 +34,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 import threading
 import traceback
@@ -53,7 +59,10 @@ from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import FusedSeed, Seed
 
 MAX_SHARED_BARS = 4
+SHM_DIR = "/dev/shm"
 STOP_TIMEOUT = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def wants_processes(seed: Seed) -> bool:
@@ -115,6 +124,7 @@ class ProcessPool:
     def __init__(self, size: int) -> None:
         self.size = int(size)
         self.bars_shared = 0  # segments created so far: one per distinct Bars (the tests hold it to that)
+        self._warned = False  # about bars too big for shared memory (once per pool)
         self._processes: list[BaseProcess] = []
         self._connections: list[Connection] = []
         self._shared: OrderedDict[int, tuple[Bars, SharedMemory, SharedBars]] = OrderedDict()
@@ -142,6 +152,7 @@ class ProcessPool:
             or params.ndim != 2
             or params.shape[0] < 2
             or params.shape[1] != len(seed.genes)
+            or not self._can_share(bars)
         ):
             return _evaluate_serially(seed, bars, spans, sim, params)
         self._start()
@@ -220,6 +231,28 @@ class ProcessPool:
             theirs.close()
             self._processes.append(process)
             self._connections.append(ours)
+
+    def _can_share(self, bars: Bars) -> bool:
+        entry = self._shared.get(id(bars))
+        if entry is not None and entry[0] is bars:
+            return True
+        needed = SharedBars("", len(bars), bars.has_funding, "", "").nbytes
+        try:
+            free = shutil.disk_usage(SHM_DIR).free
+        except OSError:  # no /dev/shm (macOS): shared memory there is not a size-limited file system
+            return True
+        if free >= needed:
+            return True
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "%d bars need %d bytes of shared memory, %s has %d free: evaluating in-process",
+                len(bars),
+                needed,
+                SHM_DIR,
+                free,
+            )
+        return False
 
     def _share(self, bars: Bars) -> SharedBars:
         key = id(bars)
