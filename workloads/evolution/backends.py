@@ -5,7 +5,8 @@ A backend evaluates ``(n, g)`` parameter rows of one seed over the search's walk
 independently of the others, so the result does not depend on how rows are chunked or which worker ran them: the
 same rows give bit-identical metrics on any backend and any worker count.
 
-- :class:`LocalBackend`: in-process, the seeds' Numba kernels (``prange`` threads over individuals).
+- :class:`LocalBackend`: in-process, the seeds' Numba kernels (``prange`` threads over individuals); the ML seeds,
+  whose scikit-learn fits hold the GIL, in a pool of worker processes instead (:mod:`workloads.evolution.process_pool`).
 - :class:`workloads.evolution.ray_backend.RayBackend`: a fixed pool of Ray actors holding the bars once.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from workloads.data.bars import Bars
 from workloads.evolution.fitness import Span
+from workloads.evolution.process_pool import ProcessPool, wants_processes
 from workloads.kernels.metrics import N_METRICS
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import Seed
@@ -58,7 +60,10 @@ class Backend(Protocol):
 
 
 class LocalBackend:
-    """In-process evaluation with the seeds' Numba kernels (threads: ``NUMBA_NUM_THREADS``)."""
+    """In-process evaluation with the seeds' Numba kernels (threads: ``NUMBA_NUM_THREADS``). The ML seeds
+    (:func:`wants_processes`: scikit-learn fits, which hold the GIL) go to a :class:`ProcessPool` of as many
+    processes as Numba has threads, started on first use and stopped by :meth:`close`; with one thread they run
+    in-process too."""
 
     name = "local"
 
@@ -68,9 +73,16 @@ class LocalBackend:
         self.workload = workload
         self.seeds = dict(seeds)
         self.workers = int(numba.get_num_threads())
+        self.processes = ProcessPool(self.workers)
 
     def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
-        return evaluate_spans(self.seeds[seed_name], self.workload, np.ascontiguousarray(params, dtype=np.float64))
+        seed = self.seeds[seed_name]
+        params = np.ascontiguousarray(params, dtype=np.float64)
+        if wants_processes(seed):
+            return self.processes.evaluate_spans(
+                seed, self.workload.train, self.workload.spans, self.workload.sim, params
+            )
+        return evaluate_spans(seed, self.workload, params)
 
     def close(self) -> None:
-        return None
+        self.processes.close()
