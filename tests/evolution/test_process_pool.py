@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from multiprocessing.connection import wait
 from typing import ClassVar
 
 import numba
@@ -195,7 +196,8 @@ def test_a_worker_dead_between_calls_is_replaced(pool, bars):
     expected = pool.evaluate_spans(seed, bars, SPANS, SIM, params)
     old = pool.pids
     os.kill(old[0], 9)
-    _wait_until(lambda: not _alive(old[0]))
+    # Fully exited, not just its main thread a zombie (the others may still be tearing down): its sentinel is closed.
+    _wait_until(lambda: bool(wait([pool._processes[0].sentinel], timeout=0)))
     assert bitwise_equal(pool.evaluate_spans(seed, bars, SPANS, SIM, params), expected)
     assert set(pool.pids).isdisjoint(old)
 
