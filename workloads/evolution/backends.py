@@ -38,12 +38,10 @@ class Workload:
 
 def evaluate_spans(seed: Seed, workload: Workload, params: np.ndarray) -> np.ndarray:
     """``(n, len(spans), N_METRICS)`` metrics of ``params`` on each walk-forward span."""
-    out = np.empty((params.shape[0], len(workload.spans), N_METRICS))
     if params.shape[0] == 0:
-        return out
-    for k, span in enumerate(workload.spans):
-        out[:, k, :] = seed.evaluate(workload.train.slice(0, span.end), params, workload.sim, span.start)
-    return out
+        return np.empty((0, len(workload.spans), N_METRICS))
+    spans = [(span.start, span.end) for span in workload.spans]
+    return seed.evaluate_spans(workload.train, params, workload.sim, spans)
 
 
 class Backend(Protocol):

@@ -14,10 +14,10 @@ A seed is two flat Numba functions (as vectorbt's ``portfolio.nb`` takes an orde
 the lanes with a target pending at the open, calls the step, then :func:`~workloads.kernels.simulate.close_block`
 (funding, marking, metrics, the next decision) over all lanes. A seed module wires it up in two lines:
 
-- ``<seed>_block(bars, params, sim, trade_start, out, rec, block)``: ``drive(..., block, init, step)`` with the
+- ``<seed>_block(bars, params, sim, spans, out, rec, block, count)``: ``drive(..., block, count, init, step)`` with the
   seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and tuples of arrays and
   Numba can cache it; a function taking other functions as arguments is never cached);
-- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): ``prange`` over :func:`blocks` calling the block function. The block
+- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): ``prange`` over the ``count`` blocks calling the block function. The block
   function is called, not inlined, inside the ``prange``: Numba's parallel outlining of inlined code that reads
   named-tuple arguments loses the writes (seen on Numba 0.68: every target came out 0).
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit
 
 from workloads.kernels.simulate import (
     BLOCK,
@@ -40,11 +40,13 @@ from workloads.kernels.simulate import (
     fill_block,
     finish_block,
     new_accounts,
+    open_accounts,
 )
 
 KERNEL_SIGNATURE = (
-    "kernel(bars: BarArrays, params (n, g), sim (6,), trade_start: int, out (n, N_METRICS), rec: Recorder) -> None; "
-    "writes each individual's metrics row into out and, for one individual, what rec has room for"
+    "kernel(bars: BarArrays, params (n, g), sim (6,), spans int64 (k, 2), out (n, k, N_METRICS), rec: Recorder, "
+    "count: blocks(n)) -> None; writes each individual's metrics row per span into out and, for one individual, "
+    "what rec has room for"
 )
 
 
@@ -80,24 +82,45 @@ def recorder(n_bars: int) -> Recorder:
     return Recorder(np.zeros(n_bars), np.empty(n_bars), np.full((n_bars, TRIP_FIELDS), np.nan))
 
 
-@njit(cache=True, inline="always")
-def blocks(params: np.ndarray) -> int:
-    """How many blocks of :data:`~workloads.kernels.simulate.BLOCK` individuals ``params`` rows make."""
-    return (params.shape[0] + BLOCK - 1) // BLOCK
+def blocks(n: int) -> int:
+    """How many blocks ``n`` rows are cut into (the kernel's ``count``): enough for at most
+    :data:`~workloads.kernels.simulate.BLOCK` individuals each, rounded up to a multiple of the Numba threads so
+    every thread gets the same share (e.g. 170 rows on 2 threads: 4 blocks of 43 or 42, not 64 + 64 + 42). Computed
+    outside the kernels: a kernel that asks Numba for its thread count cannot be cached."""
+    threads = get_num_threads()
+    count = (n + BLOCK - 1) // BLOCK
+    count = (count + threads - 1) // threads * threads
+    return min(count, n)
 
 
 @njit(cache=True, inline="always")
-def drive(bars, params, sim, trade_start, out, rec, block, init, step) -> None:
-    """Simulate block ``block`` of the rows of ``params`` over ``bars`` with the seed ``(init, step)`` (see the
-    module doc); writes the block's metrics rows into ``out``."""
-    n = bars.close.shape[0]
-    lo = block * BLOCK
-    width = min(BLOCK, params.shape[0] - lo)
+def block_lanes(n: int, block: int, count: int) -> tuple[int, int]:
+    """``(first row, rows)`` of block ``block`` of ``count`` over ``n`` rows (rows may be 0 for trailing blocks)."""
+    width = (n + count - 1) // count
+    lo = block * width
+    return lo, max(0, min(width, n - lo))
+
+
+@njit(cache=True, inline="always")
+def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
+    """Simulate block ``block`` of ``count`` of the rows of ``params`` with the seed ``(init, step)`` (see the
+    module doc) over each span ``(start, end)`` of ``spans`` (int64, shape ``(k, 2)``, sorted and not overlapping:
+    ``start < end <= next start``), writing the metrics row of row ``i`` on span ``s`` into ``out[i, s]``.
+
+    Span ``s`` is exactly what a run over bars ``0 .. end - 1`` with ``trade_start = start`` gives: the rule runs
+    once from bar 0 to the last end, and the accounts are opened afresh (flat, ``initial_equity``) after each span
+    finishes, so walk-forward segments cost one pass over the bars, not one pass per segment."""
+    lo, width = block_lanes(params.shape[0], block, count)
+    if width == 0:
+        return
     accounts = new_accounts(sim)
     state = init(bars, params[lo : lo + width], sim)
     target = np.zeros(BLOCK)
     due = False
-    for t in range(n):
+    k = 0
+    trade_start = spans[0, 0]
+    end = spans[0, 1]
+    for t in range(spans[spans.shape[0] - 1, 1]):
         if due:
             fill_block(accounts, width, rec.trips, t, bars.open[t], sim)
         step(state, bars, t, width, target)
@@ -106,7 +129,14 @@ def drive(bars, params, sim, trade_start, out, rec, block, init, step) -> None:
         due = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
         if rec.equity.shape[0] > 0:
             rec.equity[t] = accounts[0].equity[0]
-    finish_block(accounts, width, rec.trips, n, sim, trade_start, out[lo : lo + width])
+        if t == end - 1:
+            finish_block(accounts, width, rec.trips, end, sim, trade_start, out[lo : lo + width, k])
+            k += 1
+            if k < spans.shape[0]:
+                open_accounts(accounts, sim)
+                due = False
+                trade_start = spans[k, 0]
+                end = spans[k, 1]
 
 
 @njit(cache=True)
@@ -120,9 +150,14 @@ def _replay_step(targets, bars, t, width, target) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def replay_nb(bars, targets, sim, trade_start, out, rec) -> None:
+def replay_nb(bars, targets, sim, spans, out, rec) -> None:
     """The driver over one recorded target series (``targets`` shape ``(1, n)``), as a seed whose step reads it."""
-    drive(bars, targets, sim, trade_start, out, rec, 0, _replay_init, _replay_step)
+    drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step)
+
+
+def one_span(trade_start: int, n_bars: int) -> np.ndarray:
+    """The ``spans`` argument of one run over ``n_bars`` bars from ``trade_start``."""
+    return np.array([[int(trade_start), int(n_bars)]], dtype=np.int64)
 
 
 def recorded_trips(trips: np.ndarray) -> np.ndarray:
@@ -142,5 +177,5 @@ def simulate_targets(
     n = bars.close.shape[0]
     rec = Recorder(np.empty(0), equity_rec, np.full((n, TRIP_FIELDS), np.nan))
     series = np.ascontiguousarray(targets, dtype=np.float64).reshape(1, n)
-    replay_nb(bars, series, sim, int(trade_start), out.reshape(1, -1), rec)
+    replay_nb(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)
     return recorded_trips(rec.trips)

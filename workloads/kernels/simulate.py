@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import literal_unroll, njit
 
 from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 
@@ -149,17 +149,24 @@ class SimConfig:
 
 
 @njit(cache=True)
-def new_accounts(sim: np.ndarray) -> np.ndarray:
-    """A block of flat accounts holding ``initial_equity`` in cash (a 1-element :data:`ACCOUNTS` array; the driver
-    works on its record ``[0]``)."""
-    block = np.zeros(1, dtype=ACCOUNTS)
+def open_accounts(block: np.ndarray, sim: np.ndarray) -> None:
+    """Make every account of ``block`` flat, holding ``initial_equity`` in cash, with no history."""
     accounts = block[0]
+    for name in literal_unroll(ACCOUNT_FIELDS):
+        accounts[name][:] = 0.0
     initial = sim[SIM_INITIAL]
     accounts.cash[:] = initial
     accounts.equity[:] = initial
     accounts.peak[:] = initial
     accounts.trough[:] = initial
     accounts.ruin_bar[:] = -1.0
+
+
+@njit(cache=True)
+def new_accounts(sim: np.ndarray) -> np.ndarray:
+    """A block of flat accounts (a 1-element :data:`ACCOUNTS` array; the driver works on its record ``[0]``)."""
+    block = np.empty(1, dtype=ACCOUNTS)
+    open_accounts(block, sim)
     return block
 
 

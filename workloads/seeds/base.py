@@ -3,12 +3,12 @@
 
 Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing ``SEED``; nothing else changes):
 
-- :class:`FusedSeed`: the rule is a Numba population kernel (signal + simulation + metrics in one pass per
-  individual, ``prange`` over individuals) with the signature of :data:`KERNEL_SIGNATURE`. ``evaluate`` calls it;
-  ``run`` records the same kernel's targets and replays them through ``simulate_targets_nb`` — the same simulator
-  helpers, so a backtest reports bit for bit the metrics the evolution saw (the tests hold them to that).
+- :class:`FusedSeed`: the rule is a Numba signal step run by the one simulation driver
+  (``workloads.kernels.driver``; the kernel's signature is its ``KERNEL_SIGNATURE``). ``evaluate`` calls it;
+  ``run`` records the same kernel's targets and replays them through ``simulate_targets`` — the same driver, so a
+  backtest reports bit for bit the metrics the evolution saw (the tests hold them to that).
 - :class:`Seed` itself: implement :meth:`Seed.targets` (one individual's target exposure per bar, e.g. with
-  scikit-learn); evaluation then simulates each individual's targets with ``simulate_targets_nb``.
+  scikit-learn); evaluation then simulates each individual's targets with ``simulate_targets``.
 
 ``trade_start = s`` (walk-forward segments, holdout): indicators run from bar 0, targets are forced to 0 on closes
 ``t < s``, and the equity curve and every metric cover bars ``s .. n-1`` (see ``workloads.kernels.simulate``).
@@ -16,7 +16,7 @@ Two ways to write a seed (one module in ``workloads/seeds/strategies/`` exposing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
-from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, simulate_targets
+from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, blocks, one_span, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import (
     DIRECTION,
@@ -89,6 +89,11 @@ def _check_span(bars: Bars, trade_start: int) -> None:
         raise ValueError("no bars to evaluate")
     if not 0 <= trade_start < len(bars):
         raise ValueError(f"trade_start {trade_start} must be in 0..{len(bars) - 1} for {len(bars)} bars")
+
+
+def _check_window(bars: Bars, start: int, end: int) -> None:
+    if not 0 <= start < end <= len(bars):
+        raise ValueError(f"span ({start}, {end}) must satisfy 0 <= start < end <= {len(bars)} (the bars)")
 
 
 def _trades(bars: Bars, trips: np.ndarray) -> list[Trade]:
@@ -198,6 +203,18 @@ class Seed:
             simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_array, trade_start, out[i], empty)
         return out
 
+    def evaluate_spans(
+        self, bars: Bars, params: np.ndarray, sim: SimConfig, spans: Sequence[tuple[int, int]]
+    ) -> np.ndarray:
+        """Metrics ``(n, len(spans), N_METRICS)``: span ``(start, end)`` is ``evaluate(bars.slice(0, end), params,
+        sim, start)`` (walk-forward segments), bit for bit."""
+        p = self._params(params)
+        out = np.empty((p.shape[0], len(spans), N_METRICS))
+        for k, (start, end) in enumerate(spans):
+            _check_window(bars, start, end)
+            out[:, k, :] = self.evaluate(bars.slice(0, end), p, sim, start)
+        return out
+
     def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
         """The targets ``evaluate`` and ``run`` simulate under ``sim`` (plain seeds' rules do not read it)."""
         targets = np.ascontiguousarray(self.targets(bars, params_row, start), dtype=np.float64)
@@ -241,22 +258,40 @@ class FusedSeed(Seed):
     kernel: ClassVar[Kernel]
 
     def _call(
-        self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int, out: np.ndarray, rec: Recorder
+        self, bars: Bars, params: np.ndarray, sim: SimConfig, spans: np.ndarray, out: np.ndarray, rec: Recorder
     ) -> None:
-        type(self).kernel(bar_arrays(bars), params, sim.as_array(), int(trade_start), out, rec)
+        type(self).kernel(bar_arrays(bars), params, sim.as_array(), spans, out, rec, blocks(params.shape[0]))
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)
         self._check_bars(bars, trade_start)
-        out = np.empty((p.shape[0], N_METRICS))
-        self._call(bars, p, sim, trade_start, out, NO_RECORDER)
+        out = np.empty((p.shape[0], 1, N_METRICS))
+        self._call(bars, p, sim, one_span(trade_start, len(bars)), out, NO_RECORDER)
+        return out[:, 0, :]
+
+    def evaluate_spans(
+        self, bars: Bars, params: np.ndarray, sim: SimConfig, spans: Sequence[tuple[int, int]]
+    ) -> np.ndarray:
+        """As :meth:`Seed.evaluate_spans`, in one pass over the bars when the spans are in order and do not overlap
+        (walk-forward segments): the rule runs once and the accounts reopen at each span (``workloads.kernels.
+        driver.drive``); otherwise one pass per span."""
+        windows = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        if windows.shape[0] == 0 or np.any(windows[1:, 0] < windows[:-1, 1]):
+            return super().evaluate_spans(bars, params, sim, spans)
+        p = self._params(params)
+        for start, end in windows:
+            _check_window(bars, int(start), int(end))
+        bars = bars.slice(0, int(windows[-1, 1]))
+        self._check_bars(bars, int(windows[0, 0]))
+        out = np.empty((p.shape[0], windows.shape[0], N_METRICS))
+        self._call(bars, p, sim, windows, out, NO_RECORDER)
         return out
 
     def _targets(self, bars: Bars, params_row: np.ndarray, sim: SimConfig, start: int) -> np.ndarray:
         """The rule's target at each close as the kernel computes it under ``sim`` (rules that annualise read
         ``sim.bars_per_year``); the rule runs from bar 0 whatever ``start`` is."""
         rec = Recorder(np.zeros(len(bars)), np.empty(0), NO_RECORDER.trips)
-        self._call(bars, self._params(params_row), sim, 0, np.empty((1, N_METRICS)), rec)
+        self._call(bars, self._params(params_row), sim, one_span(0, len(bars)), np.empty((1, 1, N_METRICS)), rec)
         return rec.target
 
     def targets(self, bars: Bars, params_row: np.ndarray, start: int = 0) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.indicators import moments_lane, moments_resum, window_tail, wraps
 from workloads.kernels.simulate import lanes_dtype
 from workloads.kernels.windows import moments_mean, moments_var
@@ -77,15 +77,15 @@ def bollinger_bands_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def bollinger_bands_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, bollinger_bands_init, bollinger_bands_step)
+def bollinger_bands_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, bollinger_bands_init, bollinger_bands_step)
 
 
 @njit(cache=True, parallel=True)
-def bollinger_bands_nb(bars, params, sim, trade_start, out, rec):
+def bollinger_bands_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        bollinger_bands_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        bollinger_bands_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class BollingerBands(FusedSeed):

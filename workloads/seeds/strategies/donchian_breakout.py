@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.windows import suffix_extremes_push
 from workloads.seeds.base import FusedSeed
@@ -79,15 +79,15 @@ def donchian_breakout_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def donchian_breakout_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, donchian_breakout_init, donchian_breakout_step)
+def donchian_breakout_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, donchian_breakout_init, donchian_breakout_step)
 
 
 @njit(cache=True, parallel=True)
-def donchian_breakout_nb(bars, params, sim, trade_start, out, rec):
+def donchian_breakout_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        donchian_breakout_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        donchian_breakout_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class DonchianBreakout(FusedSeed):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.indicators import ema_alpha, ema_step
 from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
@@ -47,15 +47,15 @@ def ema_crossover_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def ema_crossover_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, ema_crossover_init, ema_crossover_step)
+def ema_crossover_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, ema_crossover_init, ema_crossover_step)
 
 
 @njit(cache=True, parallel=True)
-def ema_crossover_nb(bars, params, sim, trade_start, out, rec):
+def ema_crossover_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        ema_crossover_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        ema_crossover_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class EmaCrossover(FusedSeed):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.indicators import window_sum, window_tail, wraps
 from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
@@ -73,15 +73,15 @@ def funding_rate_carry_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def funding_rate_carry_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, funding_rate_carry_init, funding_rate_carry_step)
+def funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, funding_rate_carry_init, funding_rate_carry_step)
 
 
 @njit(cache=True, parallel=True)
-def funding_rate_carry_nb(bars, params, sim, trade_start, out, rec):
+def funding_rate_carry_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        funding_rate_carry_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class FundingRateCarry(FusedSeed):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.windows import suffix_extremes_push
 from workloads.seeds.base import FusedSeed
@@ -88,15 +88,15 @@ def ichimoku_cloud_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def ichimoku_cloud_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, ichimoku_cloud_init, ichimoku_cloud_step)
+def ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, ichimoku_cloud_init, ichimoku_cloud_step)
 
 
 @njit(cache=True, parallel=True)
-def ichimoku_cloud_nb(bars, params, sim, trade_start, out, rec):
+def ichimoku_cloud_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        ichimoku_cloud_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class IchimokuCloud(FusedSeed):

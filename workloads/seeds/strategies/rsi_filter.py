@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.simulate import lanes_dtype
 from workloads.kernels.windows import rsi_value, wilder_push
 from workloads.seeds.base import FusedSeed
@@ -69,15 +69,15 @@ def rsi_filter_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def rsi_filter_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, rsi_filter_init, rsi_filter_step)
+def rsi_filter_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, rsi_filter_init, rsi_filter_step)
 
 
 @njit(cache=True, parallel=True)
-def rsi_filter_nb(bars, params, sim, trade_start, out, rec):
+def rsi_filter_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        rsi_filter_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        rsi_filter_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class RsiFilter(FusedSeed):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.indicators import sma_lane, window_tail
 from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
@@ -51,15 +51,15 @@ def sma_trend_filter_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def sma_trend_filter_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, sma_trend_filter_init, sma_trend_filter_step)
+def sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, sma_trend_filter_init, sma_trend_filter_step)
 
 
 @njit(cache=True, parallel=True)
-def sma_trend_filter_nb(bars, params, sim, trade_start, out, rec):
+def sma_trend_filter_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        sma_trend_filter_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class SmaTrendFilter(FusedSeed):

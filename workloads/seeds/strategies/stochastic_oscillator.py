@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.windows import stoch_k, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
@@ -104,15 +104,15 @@ def stochastic_oscillator_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def stochastic_oscillator_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, stochastic_oscillator_init, stochastic_oscillator_step)
+def stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, stochastic_oscillator_init, stochastic_oscillator_step)
 
 
 @njit(cache=True, parallel=True)
-def stochastic_oscillator_nb(bars, params, sim, trade_start, out, rec):
+def stochastic_oscillator_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        stochastic_oscillator_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class StochasticOscillator(FusedSeed):

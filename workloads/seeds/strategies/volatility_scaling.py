@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.indicators import moments_lane, moments_resum, sma_lane, window_tail, wraps
 from workloads.kernels.simulate import SIM_BARS_PER_YEAR, lanes_dtype
 from workloads.kernels.windows import moments_var
@@ -121,15 +121,15 @@ def volatility_scaling_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def volatility_scaling_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, volatility_scaling_init, volatility_scaling_step)
+def volatility_scaling_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, volatility_scaling_init, volatility_scaling_step)
 
 
 @njit(cache=True, parallel=True)
-def volatility_scaling_nb(bars, params, sim, trade_start, out, rec):
+def volatility_scaling_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        volatility_scaling_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        volatility_scaling_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class VolatilityScaling(FusedSeed):

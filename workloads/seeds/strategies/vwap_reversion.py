@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import blocks, drive
+from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.ta import typical_price
 from workloads.kernels.windows import weighted_mean_std
@@ -131,15 +131,15 @@ def vwap_reversion_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def vwap_reversion_block(bars, params, sim, trade_start, out, rec, block):
-    drive(bars, params, sim, trade_start, out, rec, block, vwap_reversion_init, vwap_reversion_step)
+def vwap_reversion_block(bars, params, sim, spans, out, rec, block, count):
+    drive(bars, params, sim, spans, out, rec, block, count, vwap_reversion_init, vwap_reversion_step)
 
 
 @njit(cache=True, parallel=True)
-def vwap_reversion_nb(bars, params, sim, trade_start, out, rec):
+def vwap_reversion_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
-    for block in prange(blocks(params)):
-        vwap_reversion_block(bars, params, sim, trade_start, out, rec, block)
+    for block in prange(count):
+        vwap_reversion_block(bars, params, sim, spans, out, rec, block, count)
 
 
 class VwapReversion(FusedSeed):
