@@ -197,6 +197,14 @@ def rolling_min_push(buf: np.ndarray, k: int, prefix: float, x: float) -> tuple[
 
 
 @njit(cache=True, inline="always")
+def ring_back(slot: int, back: int, size: int) -> int:
+    """The slot ``back`` positions before ``slot`` in a ring of ``size`` slots (``0 <= back <= size``): the value
+    pushed ``back`` pushes earlier. Branch-free (a select), so a loop over lanes computing it can vectorise."""
+    at = slot - back
+    return at + size if at < 0 else at
+
+
+@njit(cache=True, inline="always")
 def suffix_extremes_push(highs: np.ndarray, lows: np.ndarray, slot: int, high: float, low: float) -> None:
     """Push the ``t``-th high and low into two rings of suffix extremes shared by windows of any length up to
     ``N = len(highs)`` (``slot = t % N``): afterwards ``highs[u % N] = max(high[u .. t])`` and ``lows[u % N] =

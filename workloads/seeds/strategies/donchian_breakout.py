@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import suffix_extremes_push
+from workloads.kernels.windows import ring_back, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -58,10 +58,8 @@ def donchian_breakout_step(state, bars, t, width, target):
     c = bars.close[t]
     for j in range(width):
         # The channels of bar t are over the previous bars: the suffixes starting at t - n, before bar t is pushed.
-        entry_at = base - lengths[0, j]
-        entry_at += size if entry_at < 0 else 0
-        exit_at = base - lengths[1, j]
-        exit_at += size if exit_at < 0 else 0
+        entry_at = ring_back(base, lengths[0, j], size)
+        exit_at = ring_back(base, lengths[1, j], size)
         entry_high = highs[entry_at]
         entry_low = lows[entry_at]
         exit_high = highs[exit_at]

@@ -24,7 +24,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import suffix_extremes_push
+from workloads.kernels.windows import ring_back, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -66,12 +66,9 @@ def ichimoku_cloud_step(state, bars, t, width, target):
     today = t % days
     c = bars.close[t]
     for j in range(width):
-        tenkan_at = after - lengths[0, j]
-        tenkan_at += size if tenkan_at < 0 else 0
-        kijun_at = after - lengths[1, j]
-        kijun_at += size if kijun_at < 0 else 0
-        span_at = after - lengths[2, j]
-        span_at += size if span_at < 0 else 0
+        tenkan_at = ring_back(after, lengths[0, j], size)
+        kijun_at = ring_back(after, lengths[1, j], size)
+        span_at = ring_back(after, lengths[2, j], size)
         tenkan_sen = (highs[tenkan_at] + lows[tenkan_at]) / 2.0
         kijun_sen = (highs[kijun_at] + lows[kijun_at]) / 2.0
         # The spans computed now are the cloud of bar t + kijun; the cloud of bar t was computed at t - kijun.

@@ -29,7 +29,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import stoch_k, suffix_extremes_push
+from workloads.kernels.windows import ring_back, stoch_k, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -74,8 +74,7 @@ def stochastic_oscillator_step(state, bars, t, width, target):
     after = (t + 1) % size
     c = bars.close[t]
     for j in range(width):
-        at = after - lengths[j]
-        at += size if at < 0 else 0
+        at = ring_back(after, lengths[j], size)
         s.fast_k[j] = stoch_k(c, highs[at], lows[at])
         s.total[j] = 0.0
     # %D: the lane's ring summed slot by slot (windows.ring_sum's order), the new %K stored into its slot on the way.

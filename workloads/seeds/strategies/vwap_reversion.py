@@ -31,7 +31,7 @@ from numba import njit, prange
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.ta import typical_price
-from workloads.kernels.windows import weighted_mean_std
+from workloads.kernels.windows import ring_back, weighted_mean_std
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -68,8 +68,7 @@ def vwap_reversion_step(state, bars, t, width, target):
     # stored, so a window of ``size`` bars finds its evicted bar in bar t's slot).
     for j in range(width):
         n = windows[j]
-        at = slot - n
-        at += size if at < 0 else 0
+        at = ring_back(slot, n, size)
         old_w = volumes[at]
         old_x = prices[at]
         shift = x if t == 0 else s.shift[j]
@@ -98,8 +97,7 @@ def vwap_reversion_step(state, bars, t, width, target):
         phase = s.phase[j]
         if phase == s.window[j] - 1.0:
             n = windows[j]
-            at = slot - n + 1
-            at += size if at < 0 else 0
+            at = ring_back(slot, n - 1, size)
             sw = 0.0
             s1 = 0.0
             s2 = 0.0
