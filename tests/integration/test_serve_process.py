@@ -15,6 +15,18 @@ from tests.integration.servers import PG_PASSWORD, free_port
 pytestmark = pytest.mark.integration
 
 
+def first_answer(process: subprocess.Popen, url: str, **kwargs) -> httpx.Response:
+    """The first answer of ``url`` once the server process listens (it must not exit meanwhile; 60 s bound)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, timeout=5, **kwargs)
+        except httpx.TransportError:
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "genepool serve did not start"
+            time.sleep(0.2)
+
+
 def test_serve_answers_probes_and_guards_v1(tmp_path):
     port = free_port()
     env = {**os.environ, "GENEPOOL_HOME": str(tmp_path), "GENEPOOL_API_TOKEN": "proc-token"}
@@ -28,15 +40,7 @@ def test_serve_answers_probes_and_guards_v1(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                live = httpx.get(f"{base}/health/liveness", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "genepool serve did not start"
-                time.sleep(0.2)
+        live = first_answer(process, f"{base}/health/liveness")
         assert live.json() == {"status": "alive"}
         assert httpx.get(f"{base}/health/readiness").json()["status"] == "healthy"
         assert httpx.get(f"{base}/v1/strategies").status_code == 401
@@ -70,15 +74,7 @@ def test_serve_with_two_workers_runs_two_server_processes_on_one_port(tmp_path, 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                ok = httpx.get(f"{base}/v1/strategies", headers={"Authorization": "Bearer proc-token"}, timeout=5)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "genepool serve --workers 2 did not start"
-                time.sleep(0.2)
+        ok = first_answer(process, f"{base}/v1/strategies", headers={"Authorization": "Bearer proc-token"})
         assert ok.status_code == 200 and ok.json() == {"strategies": [], "count": 0}
     finally:
         process.terminate()
