@@ -77,13 +77,14 @@ def stochastic_oscillator_step(state, bars, t, width, target):
         at = ring_back(after, lengths[j], size)
         s.fast_k[j] = stoch_k(c, highs[at], lows[at])
         s.total[j] = 0.0
-    # %D: the lane's ring summed slot by slot (windows.ring_sum's order), the new %K stored into its slot on the way.
+    for j in range(width):
+        if t >= s.k_ready[j]:
+            rings[int(s.slot[j]), j] = s.fast_k[j]
+    # %D: the lane's ring summed slot by slot (windows.ring_sum's order).
     for r in range(rings.shape[0]):
         row = rings[r]
         for j in range(width):
-            value = s.fast_k[j] if r == s.slot[j] and t >= s.k_ready[j] else row[j]
-            row[j] = value
-            s.total[j] += value if r < s.d[j] else 0.0
+            s.total[j] += row[j] if r < s.d[j] else 0.0
     for j in range(width):
         pushed = t >= s.k_ready[j]
         slot = s.slot[j] + 1.0 if pushed else s.slot[j]
