@@ -77,11 +77,6 @@ NO_RECORDER = Recorder(np.empty(0), np.empty(0), np.empty((0, TRIP_FIELDS)))
 """The recorder of the population path: nothing per bar is stored."""
 
 
-def recorder(n_bars: int) -> Recorder:
-    """A recorder with room for everything one individual does over ``n_bars`` bars."""
-    return Recorder(np.zeros(n_bars), np.empty(n_bars), np.full((n_bars, TRIP_FIELDS), np.nan))
-
-
 def blocks(n: int) -> int:
     """How many blocks ``n`` rows are cut into (the kernel's ``count``): enough for at most
     :data:`~workloads.kernels.simulate.BLOCK` individuals each, rounded up to a multiple of the Numba threads so

@@ -96,11 +96,10 @@ def sma_lane(total: float, x: float, leaving: float, n: float) -> tuple[float, f
 
 
 @njit(cache=True, inline="always")
-def wraps(phase: float, n: float) -> tuple[bool, float]:
-    """Whether the ``k``-th push into a window of ``n`` is the one on which ``workloads.kernels.windows`` re-sums
-    (``k % n == n - 1``), from ``phase = k % n`` kept as a lane (no integer division); and the next phase."""
-    wrap = phase == n - 1.0
-    return wrap, 0.0 if wrap else phase + 1.0
+def next_phase(phase: float, n: float) -> float:
+    """``(k + 1) % n`` from ``phase = k % n``, kept as a lane (no integer division). It comes back to 0 on the push
+    on which ``workloads.kernels.windows`` re-sums a window of ``n`` (``k % n == n - 1``)."""
+    return 0.0 if phase == n - 1.0 else phase + 1.0
 
 
 @njit(cache=True, inline="always")
@@ -116,8 +115,9 @@ def window_sum(x: np.ndarray, t: int, n: int) -> float:
 def moments_lane(
     x: float, leaving: float, k: int, n: float, s1: float, s2: float, shift: float
 ) -> tuple[float, float, float]:
-    """``windows.moments_push`` of the ``k``-th value ``x`` for one lane, except on a re-sum (:func:`wraps`; then
-    :func:`moments_resum` replaces the result): ``leaving`` is the ``(k-n)``-th value (any value while ``k < n``)."""
+    """``windows.moments_push`` of the ``k``-th value ``x`` for one lane, except on a re-sum (:func:`next_phase`
+    back at 0; then :func:`moments_resum` replaces the result): ``leaving`` is the ``(k-n)``-th value (any value
+    while ``k < n``)."""
     if k == 0:
         shift = x
     d = x - shift

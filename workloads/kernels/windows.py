@@ -16,12 +16,7 @@ drift of add-new/subtract-old updates never outlives one window, and moments are
 cancellation. Results agree with TA-Lib / NumPy to ~1e-12 relative (see ``tests/seeds``).
 
 >>> import numpy as np
->>> from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_sum_push
->>> buf, total = np.zeros(3), 0.0
->>> for k, x in enumerate([1.0, 2.0, 3.0, 4.0]):
-...     total = rolling_sum_push(buf, k, x, total)
->>> total
-9.0
+>>> from workloads.kernels.windows import extreme_window, rolling_max_push
 >>> window, k, prefix = extreme_window(2), 0, 0.0
 >>> for x in [3.0, 1.0, 2.0, 0.5]:
 ...     highest, k, prefix = rolling_max_push(window, k, prefix, x)
@@ -54,17 +49,6 @@ def ring_sum(buf: np.ndarray) -> float:
     for j in range(buf.shape[0]):
         total += buf[j]
     return total
-
-
-@njit(cache=True, inline="always")
-def rolling_sum_push(buf: np.ndarray, k: int, x: float, total: float) -> float:
-    """Push ``x`` (the ``k``-th value) into the ring ``buf`` of length ``n``; return the sum of the last
-    ``min(k + 1, n)`` values. Re-summed from the ring when it wraps. Start with ``total = 0.0``."""
-    n = buf.shape[0]
-    old = ring_swap(buf, k, x)
-    if k % n == n - 1:
-        return ring_sum(buf)
-    return total + x - old
 
 
 # -- rolling moments --------------------------------------------------------------------------------------------------
@@ -205,13 +189,19 @@ def ring_back(slot: int, back: int, size: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def suffix_extremes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two empty rings ``(highs, lows)`` of :func:`suffix_extremes_push` for windows of up to ``n`` bars."""
+    return np.full(n, -np.inf), np.full(n, np.inf)
+
+
+@njit(cache=True, inline="always")
 def suffix_extremes_push(highs: np.ndarray, lows: np.ndarray, slot: int, high: float, low: float) -> None:
     """Push the ``t``-th high and low into two rings of suffix extremes shared by windows of any length up to
     ``N = len(highs)`` (``slot = t % N``): afterwards ``highs[u % N] = max(high[u .. t])`` and ``lows[u % N] =
     min(low[u .. t])`` for every ``u`` in ``t-N+1 .. t``. So, until the next push, the extremes of the last ``n <= N``
     values (bars ``t-n+1 .. t``, which are also the ``n`` bars before bar ``t + 1``) are at slot ``(t + 1 - n) % N``.
 
-    Start with ``highs = -inf`` and ``lows = +inf``. One branch-free pass of ``N`` max/min per push (SIMD), whatever
+    Start with :func:`suffix_extremes`. One branch-free pass of ``N`` max/min per push (SIMD), whatever
     the number of windows read, where each window of :func:`rolling_max_push` costs its own pushes. Exact (comparisons
     only): for finite values, equal bit for bit to :func:`rolling_max_push` / :func:`rolling_min_push` (with NaN,
     whose max depends on the order of the operands, they may differ; bars are validated finite)."""

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.driver import drive
-from workloads.kernels.indicators import moments_lane, moments_resum, window_tail, wraps
+from workloads.kernels.indicators import moments_lane, moments_resum, next_phase, window_tail
 from workloads.kernels.simulate import lanes_dtype
 from workloads.kernels.windows import moments_mean, moments_var
 from workloads.seeds.base import FusedSeed
@@ -55,7 +55,7 @@ def bollinger_bands_step(block, bars, t, width, target):
         lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
             c, lanes.leaving[j], t, window, lanes.s1[j], lanes.s2[j], lanes.shift[j]
         )
-        _, lanes.phase[j] = wraps(lanes.phase[j], window)
+        lanes.phase[j] = next_phase(lanes.phase[j], window)
     for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
         if lanes.phase[j] == 0.0:
             lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(close, t, int(lanes.window[j]))

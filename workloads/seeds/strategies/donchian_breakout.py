@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import ring_back, suffix_extremes_push
+from workloads.kernels.windows import ring_back, suffix_extremes, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -46,7 +46,7 @@ def donchian_breakout_init(bars, params, sim):
         lengths[1, j] = int(params[j, EXIT])
         longest = max(longest, lengths[0, j], lengths[1, j])
         state.warm[j] = max(params[j, ENTRY], params[j, EXIT])
-    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf)
+    return (block, lengths, *suffix_extremes(longest))
 
 
 @njit(cache=True, error_model="numpy")

@@ -3,9 +3,9 @@
 
 Rule, decided on the close of bar ``t``: ``m = mean(funding_rate[t-window+1 .. t])`` (the rate paid over each bar,
 known at its close); target ``-sign(m)`` when ``|m| > threshold``, else 0 — short when longs pay shorts, long when
-shorts pay. The mean is a rolling sum re-summed every ``window`` bars (``windows.rolling_sum_push``, the ring being
-the funding series itself: ``workloads.kernels.indicators.window_sum``), and a window whose rates are all zero reads
-exactly 0 (no rounding residue trades at ``threshold = 0``).
+shorts pay. The mean is a rolling sum (add the new rate, take away the leaving one) re-summed from the series every
+``window`` bars (``workloads.kernels.indicators.window_sum``), as ``workloads.kernels.windows`` keeps its sums; a
+window whose rates are all zero reads exactly 0 (no rounding residue trades at ``threshold = 0``).
 
 Ties: a mean within ``1e-9`` relative of the threshold is **not** above it. Exchanges often pin the rate at exactly
 the baseline (0.0001 per 8 hours) for long stretches; a window of such rates equals a threshold set to that baseline,
@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.driver import drive
-from workloads.kernels.indicators import window_sum, window_tail, wraps
+from workloads.kernels.indicators import next_phase, window_sum, window_tail
 from workloads.kernels.simulate import lanes_dtype
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
@@ -51,11 +51,11 @@ def funding_rate_carry_step(block, bars, t, width, target):
     entering = 1.0 if rate != 0.0 else 0.0
     for j in range(width):  # the rates leaving the windows (gathers, apart: the loops below vectorize)
         lanes.leaving[j] = window_tail(funding, t - 1, lanes.window[j])
-    for j in range(width):  # windows.rolling_sum_push, the ring being the funding series itself
+    for j in range(width):  # the rolling sum, the series itself as its ring
         window = lanes.window[j]
         leaving = lanes.leaving[j]
         lanes.total[j] = lanes.total[j] + rate - leaving
-        _, lanes.phase[j] = wraps(lanes.phase[j], window)
+        lanes.phase[j] = next_phase(lanes.phase[j], window)
         lanes.nonzero[j] += entering - (1.0 if t >= window and leaving != 0.0 else 0.0)
     for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
         if lanes.phase[j] == 0.0:

@@ -24,7 +24,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import ring_back, suffix_extremes_push
+from workloads.kernels.windows import ring_back, suffix_extremes, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -52,7 +52,8 @@ def ichimoku_cloud_init(bars, params, sim):
     # The spans each lane computed over the last longest_kijun bars: row t % longest_kijun holds those of bar t.
     spans_a = np.zeros((longest_kijun, BLOCK))
     spans_b = np.zeros((longest_kijun, BLOCK))
-    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf), spans_a, spans_b
+    highs, lows = suffix_extremes(longest)
+    return block, lengths, highs, lows, spans_a, spans_b
 
 
 @njit(cache=True, error_model="numpy")

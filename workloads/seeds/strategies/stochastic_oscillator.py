@@ -29,7 +29,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import ring_back, stoch_k, suffix_extremes_push
+from workloads.kernels.windows import ring_back, stoch_k, suffix_extremes, suffix_extremes_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
@@ -62,7 +62,8 @@ def stochastic_oscillator_init(bars, params, sim):
     state.prev_diff[:] = np.nan
     # %K rings, one column per lane: row r is slot r of the lane's ring of d values.
     rings = np.zeros((longest_d, BLOCK))
-    return block, lengths, np.full(longest, -np.inf), np.full(longest, np.inf), rings
+    highs, lows = suffix_extremes(longest)
+    return block, lengths, highs, lows, rings
 
 
 @njit(cache=True, error_model="numpy")

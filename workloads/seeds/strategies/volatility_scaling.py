@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.driver import drive
-from workloads.kernels.indicators import moments_lane, moments_resum, sma_lane, window_tail, wraps
+from workloads.kernels.indicators import moments_lane, moments_resum, next_phase, sma_lane, window_tail
 from workloads.kernels.simulate import SIM_BARS_PER_YEAR, lanes_dtype
 from workloads.kernels.windows import moments_var
 from workloads.seeds.base import FusedSeed
@@ -95,7 +95,7 @@ def volatility_scaling_step(state, bars, t, width, target):
             lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
                 x, lanes.leaving_return[j], t - 1, n, lanes.s1[j], lanes.s2[j], lanes.shift[j]
             )
-            _, lanes.phase[j] = wraps(lanes.phase[j], n)
+            lanes.phase[j] = next_phase(lanes.phase[j], n)
         for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
             if lanes.phase[j] == 0.0:
                 lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(log_return, t, int(lanes.vol_window[j]))
