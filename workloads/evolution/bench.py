@@ -31,7 +31,7 @@ from typing import Any
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.pool import Pool
-from workloads.evolution.run import make_backend, plan_run
+from workloads.evolution.run import Plan, make_backend, plan_run
 from workloads.seeds.registry import all_seeds
 
 
@@ -66,6 +66,16 @@ def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> di
     }
 
 
+def _fused_search(
+    n_bars: int, population: int, generations: int, random_seed: int
+) -> tuple[list[str], EvolutionConfig, Plan]:
+    """Every non-ML seed searched on ``n_bars`` seeded synthetic bars with funding: ``(seeds, config, plan)``."""
+    bars = generate(n_bars, random_seed, funding=True)
+    seeds = [name for name, seed in all_seeds().items() if seed.kind != "ml"]
+    config = EvolutionConfig(population=population, generations=generations, random_seed=random_seed)
+    return seeds, config, plan_run(bars, config, seeds)
+
+
 def run_benchmark(
     n_bars: int = 100_000,
     population: int = 200,
@@ -75,10 +85,7 @@ def run_benchmark(
     random_seed: int = 0,
 ) -> dict[str, Any]:
     """Benchmark figures for each backend (see the module doc)."""
-    bars = generate(n_bars, random_seed, funding=True)
-    seeds = [name for name, seed in all_seeds().items() if seed.kind != "ml"]
-    config = EvolutionConfig(population=population, generations=generations, random_seed=random_seed)
-    plan = plan_run(bars, config, seeds)
+    seeds, config, plan = _fused_search(n_bars, population, generations, random_seed)
     results = [_bench_backend(name, plan, config, workers) for name in backends]
     out: dict[str, Any] = {
         "bars": n_bars,
@@ -109,10 +116,7 @@ def run_headline(
     """The shortened headline search and its extrapolation (see the module doc)."""
     if generations < 2:
         raise ValueError("the headline extrapolation needs at least 2 generations (the first, and one after it)")
-    bars = generate(n_bars, random_seed, funding=True)
-    seeds = [name for name, seed in all_seeds().items() if seed.kind != "ml"]
-    config = EvolutionConfig(population=population, generations=target_generations, random_seed=random_seed)
-    plan = plan_run(bars, config, seeds)
+    seeds, config, plan = _fused_search(n_bars, population, target_generations, random_seed)
     backend = make_backend("local", plan, 1)
     seconds: list[float] = []
     try:
