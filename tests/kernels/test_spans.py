@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workloads.data.synthetic import generate
-from workloads.kernels.simulate import SimConfig
+from workloads.kernels import driver
+from workloads.kernels.simulate import BLOCK, SimConfig
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.registry import all_seeds
 
@@ -68,3 +69,15 @@ def test_a_span_outside_the_bars_is_refused():
     seed = all_seeds()["ema_crossover"]
     with pytest.raises(ValueError, match=r"span \(800, 901\) must satisfy"):
         seed.evaluate_spans(BARS, population(seed, 2, 1), SIM, [(0, 800), (800, 901)])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+@pytest.mark.parametrize("n", [1, 2, 5, 63, 64, 65, 130, 170, 1000])
+def test_blocks_cover_every_row_once_in_a_multiple_of_the_threads(monkeypatch, threads, n):
+    monkeypatch.setattr(driver, "get_num_threads", lambda: threads)
+    count = driver.blocks(n)
+    spans = [driver.block_lanes(n, block, count) for block in range(count)]
+    rows = [lo + i for lo, width in spans for i in range(width)]
+    assert rows == list(range(n))
+    assert all(width <= BLOCK for _, width in spans)
+    assert count % threads == 0 or count == n
