@@ -93,6 +93,12 @@ class _CrdLoader(yaml.SafeLoader):
 _CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+def crd_documents(path: Path) -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions in a YAML file (other documents skipped)."""
+    documents = yaml.load_all(path.read_text(), Loader=_CrdLoader)
+    return [d for d in documents if d and d.get("kind") == "CustomResourceDefinition"]
+
+
 @dataclass(frozen=True)
 class CrdVersion:
     """One served version of one CRD."""
@@ -111,9 +117,7 @@ def load_crds(root: Path, charts: Iterable[CrdChart]) -> dict[tuple[str, str], C
     for chart in charts:
         folder = root / chart_folder(chart)
         for path in sorted(folder.glob("*.yaml")):
-            for document in yaml.load_all(path.read_text(), Loader=_CrdLoader):
-                if not document or document.get("kind") != "CustomResourceDefinition":
-                    continue
+            for document in crd_documents(path):
                 spec = document["spec"]
                 for version in spec["versions"]:
                     if not version.get("served", False):
