@@ -2,8 +2,8 @@
 
 The CRDs are read in place from ``<crds dir>/<chart name>-<chart version>/`` for each chart pinned in
 ``infra/versions.py`` (``CRD_CHARTS``); ``<crds dir>`` is ``$GENEPOOL_CRDS_DIR`` or else ``../shared/crds`` beside
-the repository. For each resource, in the API server's order (docs/architecture.md#custom-resources-against-
-upstream-crds):
+the repository (docs/architecture.md#custom-resources-against-upstream-crds). For each resource, in the API
+server's order:
 
 1. **Defaults** of the structural schema are applied (a rule sees a defaulted field as set).
 2. **Schema**: the served version's ``openAPIV3Schema``, turned into a JSON schema and checked with ``jsonschema``

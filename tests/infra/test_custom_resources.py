@@ -30,10 +30,12 @@ from .crd_validation import (
 
 @pytest.fixture(scope="module")
 def crds_root() -> Path:
+    """The CRD folder, or every test that needs it fails (in CI too) saying where it is expected."""
     try:
         return crds_dir()
     except CrdsNotFoundError as error:
-        pytest.fail(str(error), pytrace=False)
+        message = str(error)
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="module")
