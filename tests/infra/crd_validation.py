@@ -27,6 +27,7 @@ import base64
 import contextlib
 import copy
 import datetime
+import functools
 import ipaddress
 import os
 import uuid
@@ -85,16 +86,19 @@ def missing_folders(root: Path, charts: Iterable[CrdChart]) -> list[str]:
     ]
 
 
-class _CrdLoader(yaml.SafeLoader):
+class _CrdLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML as the API server's decoder reads it: a plain ``=`` is the string ``"="`` (PyYAML's YAML 1.1 ``value``
-    tag, found in prometheus-operator's matcher enums, has no constructor)."""
+    tag, found in prometheus-operator's matcher enums, has no constructor). LibYAML's parser when PyYAML has it:
+    the CRD files are megabytes."""
 
 
 _CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+@functools.cache
 def crd_documents(path: Path) -> list[dict[str, Any]]:
-    """The CustomResourceDefinitions in a YAML file (other documents skipped)."""
+    """The CustomResourceDefinitions in a YAML file (other documents skipped); read once per run, not to be
+    changed by callers."""
     documents = yaml.load_all(path.read_text(), Loader=_CrdLoader)
     return [d for d in documents if d and d.get("kind") == "CustomResourceDefinition"]
 
@@ -430,9 +434,13 @@ def _schema_path(path: Iterable[str | int]) -> str:
     return out
 
 
-def schema_violations(resource: str, body: Mapping[str, Any], schema: Mapping[str, Any]) -> list[Violation]:
-    """The JSON-schema errors of ``body`` (defaults applied) against the CRD version's converted schema."""
-    validator = jsonschema.Draft4Validator(json_schema(schema, root=True), format_checker=FORMATS)
+def schema_validator(schema: Mapping[str, Any]) -> jsonschema.Draft4Validator:
+    """A JSON-schema validator for a CRD version's ``openAPIV3Schema`` (converted by :func:`json_schema`)."""
+    return jsonschema.Draft4Validator(json_schema(schema, root=True), format_checker=FORMATS)
+
+
+def schema_violations(resource: str, body: Mapping[str, Any], validator: jsonschema.Draft4Validator) -> list[Violation]:
+    """The JSON-schema errors of ``body`` (defaults applied), unknown fields reported one by one."""
     violations = []
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         path = _schema_path(error.absolute_path)
@@ -461,6 +469,7 @@ class Validator:
     def __init__(self, crds: Mapping[tuple[str, str], CrdVersion]) -> None:
         self.crds = crds
         self._programs: dict[str, Any] = {}
+        self._schemas: dict[tuple[str, str], jsonschema.Draft4Validator] = {}
 
     def validate(self, resource: str, body: Mapping[str, Any]) -> Result:
         """Default, then check ``body`` (a manifest: plain JSON values) against its CRD; ``resource`` names it."""
@@ -480,7 +489,10 @@ class Validator:
         body = copy.deepcopy(dict(body))
         apply_defaults(body, crd.schema)
         result.tally.resources = 1
-        result.violations += schema_violations(resource, body, crd.schema)
+        key = (crd.api_version, crd.kind)
+        if key not in self._schemas:
+            self._schemas[key] = schema_validator(crd.schema)
+        result.violations += schema_violations(resource, body, self._schemas[key])
         for value, node, path, schema_path in schema_nodes(body, crd.schema):
             result.tally.schema_checks += 1
             result.violations += list_type_violations(resource, value, node, path)
