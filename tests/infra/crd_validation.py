@@ -374,15 +374,23 @@ def apply_defaults(value: Any, node: Mapping[str, Any]) -> None:
         for name, sub in (node.get("properties") or {}).items():
             if name not in value and "default" in sub:
                 value[name] = copy.deepcopy(sub["default"])
-            if name in value:
-                apply_defaults(value[name], sub)
-        if isinstance(node.get("additionalProperties"), Mapping):
-            for key, item in value.items():
-                if key not in (node.get("properties") or {}):
-                    apply_defaults(item, node["additionalProperties"])
+        for key, item in value.items():
+            sub = field_schema(node, key)
+            if sub is not None:
+                apply_defaults(item, sub)
     elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
         for item in value:
             apply_defaults(item, node["items"])
+
+
+def field_schema(node: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """The schema of field ``key`` of an object node: its property, else its ``additionalProperties`` (a map), else
+    none (an undeclared field)."""
+    properties = node.get("properties") or {}
+    if key in properties:
+        return properties[key]
+    additional = node.get("additionalProperties")
+    return additional if isinstance(additional, Mapping) else None
 
 
 def schema_nodes(
@@ -393,13 +401,11 @@ def schema_nodes(
     Schema paths write list items as ``[*]`` and map values as ``{*}``; undeclared fields are left out."""
     yield value, node, path, schema_path or "<root>"
     if isinstance(value, dict):
-        properties = node.get("properties") or {}
-        additional = node.get("additionalProperties")
         for key, item in value.items():
-            if key in properties:
-                yield from schema_nodes(item, properties[key], _join(path, key), _join(schema_path, key))
-            elif isinstance(additional, Mapping):
-                yield from schema_nodes(item, additional, _join(path, key), schema_path + "{*}")
+            sub = field_schema(node, key)
+            if sub is not None:
+                child_path = _join(schema_path, key) if key in (node.get("properties") or {}) else schema_path + "{*}"
+                yield from schema_nodes(item, sub, _join(path, key), child_path)
     elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
         for index, item in enumerate(value):
             yield from schema_nodes(item, node["items"], _join(path, index), schema_path + "[*]")
@@ -460,7 +466,29 @@ def schema_violations(resource: str, body: Mapping[str, Any], validator: jsonsch
     return violations
 
 
-# --- CEL -------------------------------------------------------------------------------------------------------
+# --- the validator ---------------------------------------------------------------------------------------------
+
+
+def cel_value(value: Any, node: Mapping[str, Any]) -> Any:
+    """``value`` as Kubernetes hands it to CEL: strings of format ``date-time``/``date`` as timestamps and ``byte``
+    as bytes, recursively (``duration`` strings stay strings: no rule in the CRDs reads one)."""
+    if isinstance(value, dict):
+        return {key: _cel_field(item, field_schema(node, key)) for key, item in value.items()}
+    if isinstance(value, list) and isinstance(node.get("items"), Mapping):
+        return [cel_value(item, node["items"]) for item in value]
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # a malformed value is the schema's error; CEL then sees the string
+            if node.get("format") == "date-time":
+                return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if node.get("format") == "date":
+                return datetime.datetime.combine(datetime.date.fromisoformat(value), datetime.time(), datetime.UTC)
+            if node.get("format") == "byte":
+                return base64.b64decode(value, validate=True)
+    return value
+
+
+def _cel_field(value: Any, node: Mapping[str, Any] | None) -> Any:
+    return value if node is None else cel_value(value, node)
 
 
 class Validator:
@@ -498,7 +526,7 @@ class Validator:
             result.violations += list_type_violations(resource, value, node, path)
             if value is not None:
                 for rule in node.get("x-kubernetes-validations") or []:
-                    self._evaluate(resource, crd, rule, value, (path, schema_path), result)
+                    self._evaluate(resource, crd, rule, (value, node), (path, schema_path), result)
         return result
 
     def _compiled(self, source: str) -> Any:
@@ -511,11 +539,13 @@ class Validator:
         resource: str,
         crd: CrdVersion,
         rule: Mapping[str, Any],
-        value: Any,
+        at: tuple[Any, Mapping[str, Any]],
         paths: tuple[str, str],
         result: Result,
     ) -> None:
-        """Evaluate one rule with ``self`` = ``value``; ``paths`` are the value's path and its schema node's."""
+        """Evaluate one rule with ``self`` bound to the value of ``at`` (value, schema node); ``paths`` are the
+        value's path and its schema node's."""
+        value, node = at
         path, schema_path = paths
         source = rule["rule"]
         where = f"{crd.source} {crd.kind}"
@@ -529,7 +559,7 @@ class Validator:
             reason = f"calls {', '.join(missing)}, which neither the CEL library nor a shim provides"
             result.tally.not_evaluable.append(UnevaluatedRule(where, schema_path, source, reason))
             return
-        variables = {"self": value}
+        variables = {"self": cel_value(value, node)}
         if "oldSelf" in program.variables():
             if not rule.get("optionalOldSelf"):
                 result.tally.transition_rules += 1

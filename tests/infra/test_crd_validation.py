@@ -364,3 +364,17 @@ def test_the_crds_folder_can_be_named_in_the_environment(tmp_path, monkeypatch):
 )
 def test_custom_resources_are_the_kinds_outside_kubernetes_own_groups(type_token, custom):
     assert is_custom_resource_type(type_token) is custom
+
+
+def test_date_time_and_byte_strings_reach_the_rules_as_timestamps_and_bytes():
+    validator = widget_validator(
+        obj(
+            {
+                "at": {"type": "string", "format": "date-time"},
+                "data": {"type": "string", "format": "byte"},
+            },
+            **rule("self.at > timestamp('2026-01-01T00:00:00Z') && self.data == b'hi'"),
+        )
+    )
+    assert violations(validator, {"at": "2026-12-06T10:00:00Z", "data": "aGk="}) == []
+    assert [p for p, _ in violations(validator, {"at": "2025-12-06T10:00:00Z", "data": "aGk="})] == ["spec"]
