@@ -147,3 +147,62 @@ def test_a_node_pool_in_requirement_without_values_breaks_a_karpenter_rule(prod,
     assert violation.path == "spec.template.spec.requirements"
     assert violation.rule == "self.all(x, x.operator == 'In' ? x.values.size() != 0 : true)"
     assert "operator 'In' must have a value defined" in violation.message
+
+
+def closed_objects_and_typed_leaves(body: dict, schema: dict) -> tuple[list[list], list[tuple[list, str]]]:
+    """Key paths of every object in ``body`` whose schema refuses undeclared fields, and of every string, integer
+    or boolean leaf whose schema has that one type (with the type)."""
+    closed, leaves = [], []
+
+    def walk(value, node, keys):
+        if isinstance(value, dict):
+            preserves = node.get("x-kubernetes-preserve-unknown-fields")
+            if node.get("properties") and "additionalProperties" not in node and not preserves:
+                closed.append(keys)
+            for key, item in value.items():
+                sub = (node.get("properties") or {}).get(key)
+                if sub is None and isinstance(node.get("additionalProperties"), dict):
+                    sub = node["additionalProperties"]
+                if sub is not None:
+                    walk(item, sub, [*keys, key])
+        elif isinstance(value, list) and isinstance(node.get("items"), dict):
+            for index, item in enumerate(value):
+                walk(item, node["items"], [*keys, index])
+        elif node.get("type") in ("string", "integer", "boolean") and not node.get("x-kubernetes-int-or-string"):
+            leaves.append((keys, node["type"]))
+
+    walk(body, schema, [])
+    return closed, leaves
+
+
+def dotted(keys: list) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+
+
+def at(body: dict, keys: list):
+    for key in keys:
+        body = body[key]
+    return body
+
+
+def test_every_closed_object_refuses_an_unknown_field_and_every_typed_leaf_a_wrong_type(prod, validator):
+    """Exhaustive over the prod custom resources: one mutation at a time, each caught at its own path (``kind`` and
+    ``apiVersion`` choose the CRD instead: another test covers a kind no CRD serves)."""
+    wrong = {"string": 7, "integer": "7", "boolean": "true"}
+    missed = []
+    for name, body in custom_resources(prod):
+        crd = validator.crds[(body["apiVersion"], body["kind"])]
+        closed, leaves = closed_objects_and_typed_leaves(body, crd.schema)
+        for keys in closed:
+            broken = copy.deepcopy(body)
+            at(broken, keys)["zzUnknown"] = 1
+            if dotted([*keys, "zzUnknown"]) not in {v.path for v in validate(validator, name, broken)}:
+                missed.append(f"{name}: unknown field under {dotted(keys)}")
+        for keys, type_ in leaves:
+            if keys in (["kind"], ["apiVersion"]):
+                continue
+            broken = copy.deepcopy(body)
+            at(broken, keys[:-1])[keys[-1]] = wrong[type_]
+            if dotted(keys) not in {v.path for v in validate(validator, name, broken)}:
+                missed.append(f"{name}: {type_} {dotted(keys)} given {wrong[type_]!r}")
+    assert not missed, "\n".join(missed)
