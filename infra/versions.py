@@ -70,7 +70,8 @@ CRD_CHARTS = (
         version=KUBERAY_OPERATOR_VERSION,
         app="KubeRay",
         # The chart is released from the operator's own tag (ray-project/kuberay vX.Y.Z, helm-chart/kuberay-operator)
-        # with the same version: chart 1.6.0 is KubeRay v1.6.0, chart 1.7.0 is v1.7.0 (tag of 2026-08-20).
+        # with the same version: chart 1.6.0 is KubeRay v1.6.0, chart 1.7.0 is v1.7.0 (tag of 2026-08-20). Looked up
+        # 2026-12-06, as the table of shared/crds/README.md lists them.
         app_versions={"1.6.0": "v1.6.0", "1.7.0": "v1.7.0"},
     ),
     CrdChart(
@@ -87,7 +88,8 @@ CRD_CHARTS = (
         version=KARPENTER_VERSION,
         app="Karpenter",
         # aws/karpenter-provider-aws releases chart and controller from one tag with one version (charts/karpenter
-        # and pkg/apis/crds at vX.Y.Z): 1.8.1 → 1.8.1, 1.14.1 (tag of 2026-08-20) → 1.14.1.
+        # and pkg/apis/crds at vX.Y.Z): 1.8.1 → 1.8.1, 1.14.1 (tag of 2026-08-20) → 1.14.1. Looked up 2026-12-06, as
+        # the table of shared/crds/README.md lists them.
         app_versions={"1.8.1": "1.8.1", "1.14.1": "1.14.1"},
     ),
 )
