@@ -6,6 +6,9 @@ must match the Ray in the workload image (``images/workload.Dockerfile`` builds 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 RAY_VERSION = "2.52.0"
 """Ray with token authentication (RAY_AUTH_MODE=token, added in 2.52.0)."""
 
@@ -41,3 +44,53 @@ METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
 
 POSTGRES_CLIENT_IMAGE = "postgres:16.6-alpine"
 """psql for the grant step on a managed PostgreSQL (the client matches the server's major version, 16)."""
+
+
+@dataclass(frozen=True)
+class CrdChart:
+    """A pinned Helm chart that installs the CustomResourceDefinitions of kinds the program creates.
+
+    ``app_versions`` maps each chart version to the version of the project whose CRDs that chart ships, so a pin
+    names what the API server will validate against. The tests read the CRDs of the pinned chart version from
+    ``../shared/crds/<chart name>-<chart version>/`` (docs/architecture.md#custom-resources-against-upstream-crds)."""
+
+    chart: str
+    """The chart reference as pinned above (a repository chart name, or an OCI reference ending in the name)."""
+    version: str
+    """The pinned chart version."""
+    app: str
+    """The project whose CRDs the chart installs."""
+    app_versions: Mapping[str, str]
+    """Chart version → that project's version in it."""
+
+
+CRD_CHARTS = (
+    CrdChart(
+        chart=KUBERAY_OPERATOR_CHART,
+        version=KUBERAY_OPERATOR_VERSION,
+        app="KubeRay",
+        # The chart is released from the operator's own tag (ray-project/kuberay vX.Y.Z, helm-chart/kuberay-operator)
+        # with the same version: chart 1.6.0 is KubeRay v1.6.0, chart 1.7.0 is v1.7.0 (tag of 2026-08-20). Looked up
+        # 2026-12-06, as the table of shared/crds/README.md lists them.
+        app_versions={"1.6.0": "v1.6.0", "1.7.0": "v1.7.0"},
+    ),
+    CrdChart(
+        chart=KUBE_PROMETHEUS_STACK_CHART,
+        version=KUBE_PROMETHEUS_STACK_VERSION,
+        app="prometheus-operator",
+        # appVersion in charts/kube-prometheus-stack/Chart.yaml at the chart's tag in prometheus-community/helm-charts,
+        # the same as the CRDs' `operator.prometheus.io/version` annotation (the tests compare the two):
+        # 79.7.1 → v0.86.2, 88.5.3 (tag of 2026-08-21) → v0.93.1. Looked up 2026-12-06.
+        app_versions={"79.7.1": "v0.86.2", "88.5.3": "v0.93.1"},
+    ),
+    CrdChart(
+        chart=KARPENTER_CHART,
+        version=KARPENTER_VERSION,
+        app="Karpenter",
+        # aws/karpenter-provider-aws releases chart and controller from one tag with one version (charts/karpenter
+        # and pkg/apis/crds at vX.Y.Z): 1.8.1 → 1.8.1, 1.14.1 (tag of 2026-08-20) → 1.14.1. Looked up 2026-12-06, as
+        # the table of shared/crds/README.md lists them.
+        app_versions={"1.8.1": "1.8.1", "1.14.1": "1.14.1"},
+    ),
+)
+"""The charts whose CRDs define the custom resources the program registers (metrics-server ships none)."""

@@ -28,6 +28,10 @@ import yaml
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
+from infra import versions
+
+from .crd_validation import Tally, chart_folder, crds_dir
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 PROGRAM = REPOSITORY / "infra"
 STACKS = ("dev", "staging", "prod")
@@ -43,6 +47,25 @@ TEST_SECRETS = {
 def pytest_configure(config: pytest.Config) -> None:
     # The cloud SDKs warn about their own deprecated resources when their modules load; not ours to fix.
     config.addinivalue_line("filterwarnings", r"ignore::DeprecationWarning:pulumi_(aws|digitalocean)\..*")
+
+
+CRD_TALLIES = pytest.StashKey[dict[str, Tally]]()
+"""What the custom-resource validation checked, per stack (test_custom_resources.py), for the closing summary."""
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Close the run with what the custom-resource validation checked per stack, and every rule it could not
+    evaluate, so the counts show in plain ``make test`` output."""
+    tallies = config.stash.get(CRD_TALLIES, {})
+    if not tallies:
+        return
+    terminalreporter.section("custom resources against the upstream CRDs")
+    folders = ", ".join(chart_folder(chart) for chart in versions.CRD_CHARTS)
+    terminalreporter.write_line(f"CRDs from {crds_dir()}: {folders}")
+    for stack, tally in tallies.items():
+        terminalreporter.write_line(f"{stack}: {tally.summary()}")
+        for rule in tally.not_evaluable:
+            terminalreporter.write_line(f"  not evaluable: {rule}")
 
 
 @dataclass(frozen=True)

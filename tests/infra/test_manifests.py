@@ -1,7 +1,7 @@
 """Every Kubernetes object each stack registers validates against the schema of the stack's Kubernetes version
-(kubernetes-validate, offline). Custom resources have no upstream schema: their embedded pod templates (RayCluster)
-are validated as Pods, and their shape is asserted in test_dev_stack.py (Karpenter's EC2NodeClass and NodePools in
-test_aws_prod.py)."""
+(kubernetes-validate, offline). Custom resources are validated against their upstream CRDs in
+test_custom_resources.py; here their embedded pod templates (RayCluster) are also validated as Pods of the stack's
+Kubernetes version."""
 
 from __future__ import annotations
 
