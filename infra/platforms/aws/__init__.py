@@ -30,7 +30,7 @@ from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
-from infra.platforms.aws.cost import hourly_cost
+from infra.platforms.aws.cost import eks_support_state, hourly_cost
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 
@@ -57,6 +57,7 @@ def build(config: StackConfig) -> Platform:
             cluster_name=cluster_name,
             region=region,
             kubernetes_version=config.cluster.kubernetes_version,
+            support_state=eks_support_state(config),
             access=access,
             system_pool=required(config.cluster.system_pool, "cluster.systemPool"),
             storage_class=config.cluster.storage_class,
