@@ -255,8 +255,12 @@ DOKS_CALENDAR_SOURCE = (
 UPSTREAM_SOURCE = "kubernetes.io/releases/<minor>: end-of-life date"
 
 KUBERNETES: tuple[KubernetesMinor, ...] = (
-    KubernetesMinor("eks", "1.34", dt.date(2025, 10, 6), dt.date(2026, 12, 2), dt.date(2027, 12, 2), EKS_CALENDAR_SOURCE),
-    KubernetesMinor("eks", "1.35", dt.date(2026, 1, 28), dt.date(2027, 3, 27), dt.date(2028, 3, 27), EKS_CALENDAR_SOURCE),
+    KubernetesMinor(
+        "eks", "1.34", dt.date(2025, 10, 6), dt.date(2026, 12, 2), dt.date(2027, 12, 2), EKS_CALENDAR_SOURCE
+    ),
+    KubernetesMinor(
+        "eks", "1.35", dt.date(2026, 1, 28), dt.date(2027, 3, 27), dt.date(2028, 3, 27), EKS_CALENDAR_SOURCE
+    ),
     KubernetesMinor(
         "eks",
         "1.36",

@@ -197,9 +197,7 @@ class EksCluster(pulumi.ComponentResource):
         minor = args.kubernetes_version
         lookup = pulumi.InvokeOutputOptions(parent=self)
 
-        def managed_addon(
-            name: str, addon: str, after: list[pulumi.Resource], **extra: object
-        ) -> aws.eks.Addon:
+        def managed_addon(name: str, addon: str, after: list[pulumi.Resource], **extra: object) -> aws.eks.Addon:
             return aws.eks.Addon(
                 name,
                 cluster_name=self.cluster.name,
