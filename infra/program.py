@@ -12,12 +12,11 @@ Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credent
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-import datetime as dt
 
 from infra import labels, platforms, versions
 from infra.components.common import settings_checksum

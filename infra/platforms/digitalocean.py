@@ -7,8 +7,9 @@ never asks for a patch DigitalOcean has stopped creating, and ``auto_upgrade`` a
 maintenance window (:data:`MAINTENANCE_WINDOW`, surge upgrades on). The next run resolves the patch the cluster was
 upgraded to, never an older one. DigitalOcean force-upgrades a minor past its end of life to the next minor; the
 support calendar (``infra/versions.py``) refuses such a minor at preview, so config can never ask for a downgrade
-(docs/operations.md#versions-and-upgrades). Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs
-operators, databases, the API and the Ray head; the workers pool (``genepool.io/pool=workers``, tainted
+(docs/operations.md#versions-and-upgrades).
+
+Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and the Ray head; the workers pool (``genepool.io/pool=workers``, tainted
 ``genepool.io/pool=workers:NoSchedule``, which only Ray workers tolerate) runs Ray workers and may scale to zero.
 DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
 
