@@ -9,8 +9,9 @@ upgraded to, never an older one. DigitalOcean force-upgrades a minor past its en
 support calendar (``infra/versions.py``) refuses such a minor at preview, so config can never ask for a downgrade
 (docs/operations.md#versions-and-upgrades).
 
-Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and the Ray head; the workers pool (``genepool.io/pool=workers``, tainted
-``genepool.io/pool=workers:NoSchedule``, which only Ray workers tolerate) runs Ray workers and may scale to zero.
+Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and
+the Ray head; the workers pool (``genepool.io/pool=workers``, tainted ``genepool.io/pool=workers:NoSchedule``, which
+only Ray workers tolerate) runs Ray workers and may scale to zero.
 DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
 
 The kubeconfig is read on every run through the ``get_kubernetes_cluster`` data source: the one in the cluster

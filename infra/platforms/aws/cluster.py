@@ -205,7 +205,7 @@ class EksCluster(pulumi.ComponentResource):
                 addon_version=addon_version(addon, minor, lookup),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
-                **extra,  # type: ignore[arg-type]
+                **extra,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *after]),
             )
 
