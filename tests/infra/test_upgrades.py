@@ -4,6 +4,8 @@ applied before the operator, which skips them. Dependencies are the ones the eng
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import AMI_RELEASE, EKS_ADDON_VERSIONS, Deployment, plain
@@ -114,3 +116,12 @@ def test_custom_resources_wait_for_their_operator_and_crds(dev):
     assert waits_for(dev, cluster, (RELEASE, "ray-kuberay-operator"))
     for monitor in dev.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor"):
         assert waits_for(dev, (monitor.type, monitor.name), (RELEASE, "monitoring-kube-prometheus-stack"))
+
+
+def test_karpenters_controller_may_read_what_karpenter_1_14_checks():
+    from infra.platforms.aws import iam
+
+    policy = json.loads(iam.karpenter_controller_policy("c", "eu-west-1", "arn:cluster", "arn:queue", "arn:role"))
+    (reads,) = [s for s in policy["Statement"] if s["Sid"] == "AllowRegionalReadActions"]
+    # Instance status health checks in the interruption controller (1.12+), placement groups (1.11+).
+    assert {"ec2:DescribeInstanceStatus", "ec2:DescribePlacementGroups"} <= set(reads["Action"])
