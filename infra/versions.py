@@ -44,8 +44,15 @@ class Release:
     what it does promise instead)."""
     source: str
     app: str = ""
+    """What the chart or image ships, as ``name version`` (``prometheus-operator v0.93.1``); empty when it is the
+    component itself."""
     support: str = ""
     """The project's support policy in a sentence, where ``end_of_support`` alone does not say it."""
+
+    @property
+    def app_version(self) -> str:
+        """The version part of :attr:`app` (``v0.93.1``), or :attr:`version` when ``app`` is empty."""
+        return self.app.rsplit(" ", 1)[-1] if self.app else self.version
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ PROMETHEUS_OPERATOR_CRDS = Release(
     None,
     "prometheus-community/helm-charts tag prometheus-operator-crds-31.0.1 (2026-08-10), appVersion v0.93.1: the "
     "operator kube-prometheus-stack 88.5.3 runs",
-    app="prometheus-operator v0.93.1 CRDs",
+    app="prometheus-operator v0.93.1",
     support="moves with kube-prometheus-stack (same operator version)",
 )
 PROMETHEUS_OPERATOR_CRDS_CHART = "prometheus-operator-crds"
@@ -182,9 +189,11 @@ TIMESCALEDB = Release(
     "2.29.2-pg16",
     dt.date(2026, 8, 18),
     dt.date(2028, 11, 9),
-    "timescale/timescaledb tag 2.29.2 (2026-08-18; CMakeLists.txt builds PostgreSQL 15-18); end of support is "
-    "PostgreSQL 16's end of life (postgresql.org versioning policy: 2028-11-09)",
-    app="TimescaleDB 2.29.2 on PostgreSQL 16",
+    "timescale/timescaledb tag 2.29.2 (2026-08-18; CMakeLists.txt builds PostgreSQL 15-18); timescale/"
+    "timescaledb-docker publishes <version>-pg15..pg18 (docker-image.yml matrix, Makefile TAG_VERSION) and keeps "
+    "older extension libraries in the image; end of support is PostgreSQL 16's end of life (postgresql.org "
+    "versioning policy: 2028-11-09)",
+    app="TimescaleDB 2.29.2",
     support="TimescaleDB fixes only its newest minor; the PostgreSQL major (16) stays until a planned dump/restore",
 )
 TIMESCALEDB_IMAGE = f"timescale/timescaledb:{TIMESCALEDB.version}"
@@ -195,7 +204,7 @@ POSTGRES_CLIENT = Release(
     dt.date(2028, 11, 9),
     "postgresql.org: 16.15 released by 2026-08-19 (the August 2026 minor releases 16.15/17.11/18.6); PostgreSQL 16 "
     "end of life 2028-11-09 (postgresql.org versioning policy)",
-    app="psql 16",
+    app="psql 16.15",
 )
 POSTGRES_CLIENT_IMAGE = f"postgres:{POSTGRES_CLIENT.version}"
 """psql for the grant step on a managed PostgreSQL (the client matches the server's major version, 16)."""
@@ -340,10 +349,10 @@ def pinned(clusters: Mapping[str, tuple[str, str]]) -> Pins:
             "KubeRay": KUBERAY.version,
             "Karpenter": KARPENTER.version,
             "kube-prometheus-stack": KUBE_PROMETHEUS_STACK.version,
-            "metrics-server": METRICS_SERVER.app.split()[-1],
+            "metrics-server": METRICS_SERVER.app_version,
         },
-        operator=KUBE_PROMETHEUS_STACK.app.split()[-1],
-        crds_operator=PROMETHEUS_OPERATOR_CRDS.app.split()[1],
+        operator=KUBE_PROMETHEUS_STACK.app_version,
+        crds_operator=PROMETHEUS_OPERATOR_CRDS.app_version,
         clusters=clusters,
     )
 
