@@ -4,7 +4,8 @@ Bump here, in one place. Every pin is a :class:`Release` that records when it wa
 supports it (``None`` where the project publishes no date) and where both came from; every Kubernetes minor a
 stack may run is a :class:`KubernetesMinor` of its platform's calendar (EKS, DOKS, upstream for local clusters).
 :data:`CONSTRAINTS` are the documented compatibility rules between pins. ``tests/infra/test_versions.py`` fails
-when a pin is past its end of support on the day it runs, or when two pins break a rule (:func:`problems`).
+when a pin is past its end of support on the day it runs (:func:`expired`), or when two pins break a rule
+(:func:`incompatible`).
 
 Dates are ISO calendar dates (UTC). Sources name the project's own release tags (their dates) and the platforms'
 version calendars, as read in December 2026. docs/operations.md#versions-and-upgrades is the upgrade runbook.
@@ -97,7 +98,7 @@ RAY = Release(
     dt.date(2026, 10, 31),
     None,
     "PyPI ray 2.60.0, the newest 2.x (its cp311 manylinux wheel was built 2026-10-31: ray/_version.py)",
-    support="Ray patches only its newest release; KubeRay supports Ray from 2.38.0 with no upper bound in 2.x",
+    support="no published support window; KubeRay supports Ray from 2.38.0 with no upper bound in 2.x",
 )
 RAY_IMAGE = f"rayproject/ray:{RAY_VERSION}-py311"
 """The workload image's base (``images/workload.Dockerfile``)."""
@@ -109,7 +110,7 @@ KUBERAY = Release(
     None,
     "ray-project/kuberay tag v1.7.0 (released 2026-08-20); helm-chart/kuberay-operator/Chart.yaml version 1.7.0",
     app="KubeRay 1.7.0",
-    support="KubeRay fixes only its newest minor (1.7.x)",
+    support="no published support window; fixes ship as patches of the newest minor (v1.7.1 is out)",
 )
 KUBERAY_OPERATOR_CHART = "kuberay-operator"
 KUBERAY_OPERATOR_VERSION = KUBERAY.version
@@ -132,7 +133,7 @@ KUBE_PROMETHEUS_STACK = Release(
     None,
     "prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3 (2026-08-21)",
     app="prometheus-operator v0.93.1",
-    support="the chart is fixed only at its newest major",
+    support="no published support window; fixes ship as new chart versions",
 )
 KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
 KUBE_PROMETHEUS_STACK_VERSION = KUBE_PROMETHEUS_STACK.version
@@ -157,8 +158,8 @@ KARPENTER = Release(
     None,
     "aws/karpenter-provider-aws tag v1.14.1 (2026-08-20)",
     app="Karpenter 1.14.1",
-    support="Karpenter patches only its newest minors; website/content/en/docs/upgrading/compatibility.md at "
-    "v1.14.1 lists the Kubernetes minors each release supports",
+    support="no published end-of-life dates; website/content/en/docs/upgrading/compatibility.md at v1.14.1 lists "
+    "the Kubernetes minors each release supports",
 )
 KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
 KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
@@ -194,7 +195,7 @@ TIMESCALEDB = Release(
     "older extension libraries in the image; end of support is PostgreSQL 16's end of life (postgresql.org "
     "versioning policy: 2028-11-09)",
     app="TimescaleDB 2.29.2",
-    support="TimescaleDB fixes only its newest minor; the PostgreSQL major (16) stays until a planned dump/restore",
+    support="the PostgreSQL major (16) stays until a planned dump and restore",
 )
 TIMESCALEDB_IMAGE = f"timescale/timescaledb:{TIMESCALEDB.version}"
 POSTGRES_CLIENT = Release(
@@ -214,8 +215,8 @@ REDIS = Release(
     dt.date(2025, 11, 2),
     None,
     "redis/redis 7.4 branch 00-RELEASENOTES: Redis 7.4.7 released 2025-11-02 (7.4.6 fixed CVE-2025-49844)",
-    support="Redis publishes no end-of-life date per release line; 8.x is current (8.10.0, July 2026); staying on "
-    "7.4 keeps the BSD-licensed line the data files were written by",
+    support="Redis publishes no end-of-life date per release line; 7.4 still gets patch releases; 8.x is current "
+    "(8.10.0, July 2026), a move to it is a change of major of its own",
 )
 REDIS_IMAGE = f"redis:{REDIS.version}"
 REDIS_EXPORTER = Release(
