@@ -215,7 +215,7 @@ REDIS = Release(
     dt.date(2025, 11, 2),
     None,
     "redis/redis 7.4 branch 00-RELEASENOTES: Redis 7.4.7 released 2025-11-02 (7.4.6 fixed CVE-2025-49844)",
-    support="Redis publishes no end-of-life date per release line; 7.4 still gets patch releases; 8.x is current "
+    support="Redis publishes no end-of-life date per release line; 7.4.7 is the newest 7.4 patch found; 8.x is current "
     "(8.10.0, July 2026), a move to it is a change of major of its own",
 )
 REDIS_IMAGE = f"redis:{REDIS.version}"
