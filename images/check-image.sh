@@ -3,7 +3,7 @@
 #
 # With no registry to pull Ray's base image from (this project's CI), the base is the stand-in that
 # images/build-ray-standin.sh builds (same layout and Ray version; NOT Ray's image). Set RAY_IMAGE to build on
-# another base, e.g. RAY_IMAGE=rayproject/ray:2.52.0-py311 where the registry is reachable.
+# another base, e.g. RAY_IMAGE=rayproject/ray:2.60.0-py311 where the registry is reachable.
 # Without podman (or, for the stand-in, debootstrap) it says what is missing; that fails under CI=true only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

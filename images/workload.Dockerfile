@@ -11,7 +11,7 @@
 # - Stage "wheel" builds the genepool wheel; the runtime stage installs only that wheel (the core dependencies,
 #   no infra/test/bench extras: the Pulumi SDKs never enter the image).
 # - Runs as Ray's non-root user (uid 1000), which the pod security contexts in infra/ also require.
-ARG RAY_IMAGE=rayproject/ray:2.52.0-py311
+ARG RAY_IMAGE=rayproject/ray:2.60.0-py311
 
 FROM ${RAY_IMAGE} AS wheel
 # The base image runs as the ray user; create the build directory as that user (WORKDIR alone would make it root's).

@@ -12,9 +12,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``workerPool`` (``instanceType``, ``minNodes``, ``maxNodes``, ``spot``). On aws the
                             workers are Karpenter's: ``workerPool.instanceType`` is the reference type (its vCPUs
                             set the pool's range, see infra/platforms/aws/instances.py), ``maxNodes`` × its vCPUs
-                            the pool's CPU limit, and ``minNodes`` must be 0. On digitalocean:
-                            ``doksVersion`` (required), the exact DOKS version slug within ``kubernetesVersion``,
-                            e.g. ``1.33.1-do.0`` (``doctl kubernetes options versions``): upgrades are config changes.
+                            the pool's CPU limit, and ``minNodes`` must be 0. ``kubernetesVersion`` is a minor
+                            (``1.36``) from the support calendar in ``infra/versions.py``; patches are resolved by
+                            the platform (DOKS slug, EKS add-on and AMI versions), never pinned here.
 ``redis``                   ``managed``, ``instanceType`` (managed), ``maxMemory`` (e.g. ``2gb``, allkeys-lru),
                             ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
@@ -94,7 +94,8 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PG_SIZE = re.compile(r"^\d+(kB|MB|GB|TB)$")
 _REDIS_SIZE = re.compile(r"^\d+(kb|mb|gb)$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_DOKS_VERSION = re.compile(r"^1\.\d{2}\.\d+-do\.\d+$")
+DEFAULT_KUBERNETES_VERSION = "1.36"
+"""The minor a stack runs when ``cluster.kubernetesVersion`` is unset (in standard support on every platform)."""
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 _EXCHANGE_ID = re.compile(r"^[a-z][a-z0-9]{1,39}$")
@@ -138,8 +139,6 @@ class ClusterConfig:
     region: str | None
     system_pool: NodePool | None
     worker_pool: NodePool | None
-    doks_version: str | None
-    """DigitalOcean only: the pinned DOKS version slug (``1.33.1-do.0``)."""
 
 
 @dataclass(frozen=True)
@@ -403,7 +402,6 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
             "region",
             "systemPool",
             "workerPool",
-            "doksVersion",
         ),
     )
     local = cloud == "local"
@@ -426,19 +424,9 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
                 f"must be 0 on aws (got {worker_pool.min_nodes}): Karpenter starts worker nodes for pending Ray "
                 "workers; keep workers warm with ray.minWorkers",
             )
-    kubernetes_version = section.str("kubernetesVersion", "1.33", _K8S_VERSION, "must be a minor version such as 1.33")
-    doks_version = None
-    if cloud == "digitalocean":
-        doks_version = section.str(
-            "doksVersion", _REQUIRED, _DOKS_VERSION, "must be a DOKS version slug such as 1.33.1-do.0"
-        )
-        if not doks_version.startswith(f"{kubernetes_version}."):
-            raise ConfigError(
-                "cluster.doksVersion",
-                f"must be a {kubernetes_version}.x version (cluster.kubernetesVersion), got {doks_version!r}",
-            )
-    elif section.raw.get("doksVersion") is not None:
-        raise ConfigError("cluster.doksVersion", f"does not apply to cloud {cloud!r}")
+    kubernetes_version = section.str(
+        "kubernetesVersion", DEFAULT_KUBERNETES_VERSION, _K8S_VERSION, "must be a minor version such as 1.36"
+    )
     return ClusterConfig(
         kubernetes_version=kubernetes_version,
         storage_class=section.str("storageClass", _REQUIRED, _DNS_LABEL, "must be a Kubernetes object name"),
@@ -447,7 +435,6 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
         region=None if local else section.str("region", _REQUIRED),
         system_pool=system_pool,
         worker_pool=worker_pool,
-        doks_version=doks_version,
     )
 
 

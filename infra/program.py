@@ -12,12 +12,13 @@ Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credent
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import labels, platforms
+from infra import labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
@@ -29,6 +30,20 @@ from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import Workload, WorkloadArgs, api_url
 from infra.config import ConfigError, StackConfig
 from workloads import contract
+
+
+def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:
+    """A ConfigError naming ``cluster.kubernetesVersion`` when the stack's minor is not in its platform's support
+    calendar, or past the last day the platform runs it (EKS: end of extended support, which the cost estimate
+    prices; DOKS and local: end of life, after which DigitalOcean force-upgrades and a stack asking for the old minor
+    would ask for a downgrade)."""
+    entry = versions.minor_of(config.cloud, config.cluster.kubernetes_version)
+    if versions.support_state(entry, today) == "ended":
+        last = entry.end_of_extended_support or entry.end_of_standard_support
+        raise ConfigError(
+            "cluster.kubernetesVersion",
+            f"{entry.minor} on {entry.platform} is past its end of support ({last}): move to a newer minor",
+        )
 
 
 def check_cost(config: StackConfig, estimate: float) -> None:
@@ -50,6 +65,7 @@ def build(
     config: StackConfig, api_token: pulumi.Output[str], receiver_secrets: dict[str, pulumi.Output[str]]
 ) -> dict[str, Any]:
     """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
+    check_kubernetes_support(config, dt.datetime.now(dt.UTC).date())
     estimate = platforms.hourly_cost(config)
     check_cost(config, estimate)
     platform = platforms.build(config)

@@ -1,5 +1,8 @@
 """Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana) plus our rules, monitors and dashboards.
 
+- The prometheus-operator CRDs come from their own release of the ``prometheus-operator-crds`` chart at the
+  operator's version, installed before kube-prometheus-stack and upgraded with it (Helm never upgrades a chart's
+  CRDs); the stack's release skips its CRDs (``skip_crds`` and ``crds.enabled: false``).
 - The Helm release (pinned chart) takes ``values/kube-prometheus-stack.yaml`` merged with the computed values:
   retention (``monitoring.retentionDays``, 30 by default) and a size cap at 90% of the volume, volume sizes, the
   storage class, system-node placement, and a generated Grafana admin password from a Secret.
@@ -156,6 +159,7 @@ class MonitoringArgs:
 
 class Monitoring(pulumi.ComponentResource):
     grafana_url: pulumi.Output[str]
+    crds: k8s.helm.v3.Release
     release: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -185,6 +189,19 @@ class Monitoring(pulumi.ComponentResource):
             string_data={ALERTMANAGER_CONFIG_KEY: rendered},
             opts=child,
         )
+        self.crds = k8s.helm.v3.Release(
+            f"{name}-prometheus-operator-crds",
+            k8s.helm.v3.ReleaseArgs(
+                name=versions.PROMETHEUS_OPERATOR_CRDS_CHART,
+                chart=versions.PROMETHEUS_OPERATOR_CRDS_CHART,
+                version=versions.PROMETHEUS_OPERATOR_CRDS_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBE_PROMETHEUS_STACK_REPO),
+                namespace=namespace,
+                atomic=True,
+                timeout=300,
+            ),
+            opts=child,
+        )
         self.release = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
             k8s.helm.v3.ReleaseArgs(
@@ -201,10 +218,11 @@ class Monitoring(pulumi.ComponentResource):
                     alertmanager.metadata.name,
                     args.managed_control_plane,
                 ),
+                skip_crds=True,
                 atomic=True,
                 timeout=900,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
         )
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         monitor_meta = {"namespace": namespace, "labels": {**labels.MONITOR_LABELS, **labels.PART_OF}}

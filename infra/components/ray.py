@@ -1,5 +1,10 @@
 """Ray: the KubeRay operator (Helm, pinned, on system nodes) and the long-lived RayCluster evolution runs use.
 
+- CRDs: KubeRay publishes no CRD-only chart, so the RayCluster, RayJob and RayCronJob CRDs are applied from the
+  operator's release tag (``versions.kuberay_crd_urls``, the files of the chart's ``crds/``) before the operator,
+  and upgraded with it (Helm never upgrades a chart's CRDs: a RayCluster CRD left at an older release prunes newer
+  fields such as ``upgradeStrategy``); the operator release skips its CRDs.
+
 - Head on on-demand nodes (the platform's ``head`` placement, annotated ``karpenter.sh/do-not-disrupt`` on AWS) with
   ``num-cpus: "0"``: it schedules no tasks, so it never competes with the
   evaluation actors, and a head on spot would get stuck Pending or take the whole cluster down with its node.
@@ -9,7 +14,7 @@
 - In-tree autoscaling: the Ray autoscaler adds workers when actors are pending and removes idle ones. The worker
   group sets no ``replicas`` (KubeRay keeps it within min/max): the autoscaler owns the count, so ``pulumi up``
   never scales workers down under a running evolution.
-- Upgrades: ``upgradeStrategy: Recreate`` (KubeRay >= 1.6.0): when the RayCluster spec changes (a new
+- Upgrades: ``upgradeStrategy: Recreate`` (KubeRay 1.6 and later): when the RayCluster spec changes (a new
   ``genepool:image``, settings, resources), KubeRay deletes every Ray pod and creates them from the new spec, so the
   head, where drivers run, never keeps old code. A running evolution's job dies with the head; its scheduled slot's
   submitter notices and resubmits it with ``--resume`` from its database checkpoint (``workloads.schedule``).
@@ -17,7 +22,7 @@
   deliberate ``kubectl drain`` or a managed node-group upgrade moves it; its pod carries
   ``karpenter.sh/do-not-disrupt`` and ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`` so neither autoscaler
   moves it on its own to consolidate nodes. Workers drain one at a time (PDB ``maxUnavailable: 1``).
-- Token authentication (Ray >= 2.52, ``RAY_AUTH_MODE=token``) with a generated token from a Secret, set on every
+- Token authentication (``RAY_AUTH_MODE=token``, Ray 2.52 and later) with a generated token from a Secret, set on every
   Ray container and on every client (API, evolution CronJobs) through :attr:`Ray.auth_env`.
 - Ray's metrics (port 8080, named ``metrics``) are scraped by the PodMonitor in ``monitoring.py``.
 - Evolution drivers run on the head (``ray job submit``); the i-th scheduled symbol's driver serves its metrics on
@@ -83,7 +88,7 @@ HEAD_ANNOTATIONS = {
 }
 """Keep Karpenter and the Cluster Autoscaler from evicting the head to consolidate nodes (drains still move it)."""
 UPGRADE_STRATEGY = {"type": "Recreate"}
-"""RayCluster ``spec.upgradeStrategy``: recreate all pods when the spec changes (KubeRay >= 1.6.0)."""
+"""RayCluster ``spec.upgradeStrategy``: recreate all pods when the spec changes (KubeRay 1.6 and later)."""
 
 HEAD_HEALTH = (
     "wget -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success && "
@@ -149,6 +154,8 @@ class RayArgs:
 
 
 class Ray(pulumi.ComponentResource):
+    crds: k8s.yaml.v2.ConfigGroup
+    """The KubeRay CRDs at the operator's release tag."""
     address: pulumi.Output[str]
     """``ray://genepool-head-svc.<namespace>.svc.cluster.local:10001`` (Ray client; the app's ``ray_address``)."""
     dashboard_url: pulumi.Output[str]
@@ -164,6 +171,9 @@ class Ray(pulumi.ComponentResource):
             metadata={"name": labels.KUBERAY_NAMESPACE, "labels": labels.PART_OF},
             opts=child,
         ).metadata.name
+        self.crds = k8s.yaml.v2.ConfigGroup(
+            f"{name}-crds", files=versions.kuberay_crd_urls(), opts=pulumi.ResourceOptions(parent=self)
+        )
         operator = k8s.helm.v3.Release(
             f"{name}-kuberay-operator",
             k8s.helm.v3.ReleaseArgs(
@@ -173,10 +183,11 @@ class Ray(pulumi.ComponentResource):
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBERAY_OPERATOR_REPO),
                 namespace=operator_namespace,
                 values=deep_merge(load_values("kuberay-operator.yaml"), scheduling_fields(args.system)),
+                skip_crds=True,
                 atomic=True,
                 timeout=600,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
         )
         self.operator = operator
         meta = {"namespace": args.namespace, "labels": labels.PART_OF}
@@ -280,7 +291,7 @@ class Ray(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator, *args.database_ready]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds, operator, *args.database_ready]),
         )
         cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
         k8s.policy.v1.PodDisruptionBudget(

@@ -1,10 +1,17 @@
 """Platform ``digitalocean``: a DOKS cluster in its own VPC, managed PostgreSQL (it has the timescaledb extension)
 and managed Valkey (Redis-compatible; DigitalOcean's successor to its managed Redis) when asked for.
 
-The control plane runs the DOKS version pinned in ``genepool:cluster.doksVersion`` (upgrades are a deliberate config
-change; ``auto_upgrade`` off). Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs
-operators, databases, the API and the Ray head; the workers pool (``genepool.io/pool=workers``, tainted
-``genepool.io/pool=workers:NoSchedule``, which only Ray workers tolerate) runs Ray workers and may scale to zero.
+The control plane runs the newest DOKS patch of the minor ``genepool:cluster.kubernetesVersion`` names: the slug
+(``1.36.4-do.0``) is resolved on every run through ``get_kubernetes_versions(version_prefix="1.36.")``, so a stack
+never asks for a patch DigitalOcean has stopped creating, and ``auto_upgrade`` applies new patches within the
+maintenance window (:data:`MAINTENANCE_WINDOW`, surge upgrades on). The next run resolves the patch the cluster was
+upgraded to, never an older one. DigitalOcean force-upgrades a minor past its end of life to the next minor; the
+support calendar (``infra/versions.py``) refuses such a minor at preview, so config can never ask for a downgrade
+(docs/operations.md#versions-and-upgrades).
+
+Node pools autoscale natively: the system pool (``genepool.io/pool=system``) runs operators, databases, the API and
+the Ray head; the workers pool (``genepool.io/pool=workers``, tainted ``genepool.io/pool=workers:NoSchedule``, which
+only Ray workers tolerate) runs Ray workers and may scale to zero.
 DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
 
 The kubeconfig is read on every run through the ``get_kubernetes_cluster`` data source: the one in the cluster
@@ -22,7 +29,7 @@ import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
 from infra import labels
-from infra.config import NodePool, StackConfig, required
+from infra.config import ConfigError, NodePool, StackConfig, required
 from infra.platforms import DatabaseAdmin, Platform, Scheduling
 from infra.platforms.prices import DIGITALOCEAN, price
 
@@ -31,6 +38,9 @@ POSTGRES_VERSION = "16"
 VALKEY_VERSION = "8"
 DATABASE = "genepool"
 USER = "genepool"
+MAINTENANCE_WINDOW = {"day": "sunday", "start_time": "03:00"}
+"""When DigitalOcean may apply patch upgrades (UTC): Sunday 03:00, between the evolution's scheduled runs' busiest
+hours; a forced minor upgrade at end of life is scheduled in the same window."""
 WORKERS_TAINT = {"key": POOL_LABEL, "value": "workers", "effect": "NoSchedule"}
 """On the workers pool: only pods that tolerate it (the Ray workers) schedule there."""
 
@@ -50,6 +60,25 @@ def node_pool_args(pool: NodePool, name: str) -> dict:
         "max_nodes": pool.max_nodes,
         "labels": {POOL_LABEL: name},
     }
+
+
+def doks_slug(minor: str, valid_versions: list[str], latest_version: str) -> str:
+    """The DOKS version slug to run for ``minor``: DigitalOcean's newest within it; a ConfigError when it offers
+    none (the minor is too new for DOKS, or past its end of life)."""
+    if not latest_version or not any(version.startswith(f"{minor}.") for version in valid_versions):
+        raise ConfigError(
+            "cluster.kubernetesVersion",
+            f"DigitalOcean offers no {minor}.x version (offered: {', '.join(valid_versions) or 'none'})",
+        )
+    return latest_version
+
+
+def kubernetes_version(minor: str) -> pulumi.Output[str]:
+    """The resolved slug of :func:`doks_slug`, read on every run."""
+    offered = do.get_kubernetes_versions_output(version_prefix=f"{minor}.")
+    return pulumi.Output.all(offered.valid_versions, offered.latest_version).apply(
+        lambda found: doks_slug(minor, list(found[0]), found[1])
+    )
 
 
 def hourly_cost(config: StackConfig) -> float:
@@ -78,9 +107,10 @@ def build(config: StackConfig) -> Platform:
         "cluster",
         name=f"genepool-{pulumi.get_stack()}",
         region=region,
-        version=required(cluster_config.doks_version, "cluster.doksVersion"),
+        version=kubernetes_version(cluster_config.kubernetes_version),
         vpc_uuid=vpc.id,
-        auto_upgrade=False,
+        auto_upgrade=True,
+        maintenance_policy=do.KubernetesClusterMaintenancePolicyArgs(**MAINTENANCE_WINDOW),
         surge_upgrade=True,
         tags=cost_tags(),
         node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),

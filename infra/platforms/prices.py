@@ -53,6 +53,9 @@ AWS: dict[str, float] = {
     "cache.m7g.large": 0.176,
 }
 AWS_EKS_CONTROL_PLANE = 0.10
+AWS_EKS_CONTROL_PLANE_EXTENDED = 0.60
+"""An EKS cluster on a minor in extended support: USD 0.60 per cluster-hour instead of 0.10 (Amazon EKS pricing
+page, "Kubernetes version support"; six times standard)."""
 AWS_NAT_GATEWAY = 0.048
 """Per NAT gateway hour (data processed, USD 0.048/GB, is not included)."""
 AWS_GP3_GB_MONTH = 0.088

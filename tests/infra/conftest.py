@@ -91,6 +91,8 @@ class Deployment:
     other resources' outputs), as the engine receives them."""
     invokes: list[str] = field(default_factory=list)
     """Tokens of the data-source invokes the program made, in order."""
+    invoke_args: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(token, arguments) of each invoke, in order."""
 
     def depends_on(self, type_: str, name: str, on_type: str, on_name: str) -> bool:
         return (on_type, on_name) in self.dependencies.get((type_, name), set())
@@ -128,7 +130,39 @@ STALE_KUBECONFIG = "kubeconfig stored in the cluster's state: its token expired 
 FRESH_KUBECONFIG = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": "fresh-doks-token"}}]}
 """What the ``get_kubernetes_cluster`` data source returns under the mocks: a kubeconfig read on this run."""
 
-INVOKES: dict[str, dict[str, Any]] = {
+DOKS_VERSIONS = ["1.37.1-do.0", "1.36.4-do.0", "1.36.3-do.1", "1.35.8-do.0"]
+"""The DOKS slugs DigitalOcean offers under the mocks (newest first, as its API lists them)."""
+EKS_ADDON_VERSIONS = {
+    "kube-proxy": "v1.36.4-eksbuild.2",
+    "vpc-cni": "v1.21.1-eksbuild.3",
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+    "coredns": "v1.13.2-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.52.0-eksbuild.1",
+}
+"""What ``get_addon_version(most_recent=True)`` returns under the mocks, by add-on."""
+AMI_RELEASE = "1.36.4-20261120"
+"""The recommended AL2023 AMI release the SSM parameter holds under the mocks."""
+
+
+def doks_versions(args: dict[str, Any]) -> dict[str, Any]:
+    prefix = args.get("versionPrefix", "")
+    valid = [version for version in DOKS_VERSIONS if version.startswith(prefix)]
+    return {"versionPrefix": prefix, "validVersions": valid, "latestVersion": valid[0] if valid else ""}
+
+
+def eks_addon_version(args: dict[str, Any]) -> dict[str, Any]:
+    return {**args, "version": EKS_ADDON_VERSIONS[args["addonName"]]}
+
+
+def ssm_parameter(args: dict[str, Any]) -> dict[str, Any]:
+    assert args["name"].startswith("/aws/service/eks/optimized-ami/"), args["name"]
+    return {"name": args["name"], "type": "String", "value": AMI_RELEASE, "insecureValue": AMI_RELEASE}
+
+
+INVOKES: dict[str, Any] = {
+    "digitalocean:index/getKubernetesVersions:getKubernetesVersions": doks_versions,
+    "aws:eks/getAddonVersion:getAddonVersion": eks_addon_version,
+    "aws:ssm/getParameter:getParameter": ssm_parameter,
     "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
         "name": "genepool-staging",
         "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
@@ -138,7 +172,7 @@ INVOKES: dict[str, dict[str, Any]] = {
         "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
     },
 }
-"""What each data-source invoke the program makes returns under the mocks."""
+"""What each data-source invoke the program makes returns under the mocks (a function: of the invoke's arguments)."""
 
 
 def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +222,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token not in INVOKES:
             raise AssertionError(f"the program made an invoke without a mock: {args.token}")
         self.deployment.invokes.append(args.token)
-        return INVOKES[args.token], []
+        self.deployment.invoke_args.append((args.token, dict(args.args)))
+        result = INVOKES[args.token]
+        return (result(dict(args.args)) if callable(result) else result), []
 
 
 class RecordingMonitor(MockMonitor):

@@ -70,6 +70,8 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
         versions.KUBERAY_OPERATOR_CHART: versions.KUBERAY_OPERATOR_VERSION,
         versions.KARPENTER_CHART: versions.KARPENTER_VERSION,
         versions.METRICS_SERVER_CHART: versions.METRICS_SERVER_VERSION,
+        versions.PROMETHEUS_OPERATOR_CRDS_CHART: versions.PROMETHEUS_OPERATOR_CRDS_VERSION,
+        versions.KARPENTER_CRD_CHART: versions.KARPENTER_VERSION,
     }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2

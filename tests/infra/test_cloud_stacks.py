@@ -50,10 +50,24 @@ def test_staging_workers_pool_is_tainted_and_only_ray_workers_tolerate_it(stagin
         assert (("genepool.io/pool", "workers", "NoSchedule") in tolerates) == expected, owner
 
 
-def test_staging_kubernetes_version_is_the_one_pinned_in_config(staging):
+def test_staging_resolves_the_newest_doks_patch_of_the_configured_minor(staging):
     cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
-    assert cluster["version"] == stack_config("staging")["genepool:cluster"]["doksVersion"] == "1.33.1-do.0"
-    assert cluster["autoUpgrade"] is False
+    assert stack_config("staging")["genepool:cluster"]["kubernetesVersion"] == "1.36"
+    assert cluster["version"] == "1.36.4-do.0"
+    assert ("digitalocean:index/getKubernetesVersions:getKubernetesVersions", {"versionPrefix": "1.36."}) in (
+        staging.invoke_args
+    )
+
+
+def test_staging_upgrades_patches_itself_within_a_maintenance_window(staging):
+    cluster = staging.named("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster").inputs
+    assert cluster["autoUpgrade"] is True and cluster["surgeUpgrade"] is True
+    assert cluster["maintenancePolicy"] == {"day": "sunday", "startTime": "03:00"}
+
+
+def test_a_minor_digitalocean_no_longer_offers_fails_naming_the_key():
+    with pytest.raises(ConfigError, match=r"genepool:cluster.kubernetesVersion: DigitalOcean offers no 1.34.x"):
+        do_platform.doks_slug("1.34", [], "")
 
 
 def test_staging_reads_its_kubeconfig_fresh_through_the_data_source_not_from_state(staging):
@@ -101,17 +115,10 @@ def test_only_a_managed_database_gets_a_grant_step(dev, prod):
     assert not dev.of_type("kubernetes:batch/v1:Job") and not prod.of_type("kubernetes:batch/v1:Job")
 
 
-def test_staging_without_a_pinned_doks_version_fails_naming_the_key():
+def test_a_stack_file_still_naming_a_doks_slug_fails_naming_the_key():
     raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
-    raw["cluster"] = {k: v for k, v in raw["cluster"].items() if k != "doksVersion"}
-    with pytest.raises(ConfigError, match="genepool:cluster.doksVersion: is required"):
-        parse(raw)
-
-
-def test_staging_doks_version_outside_the_kubernetes_minor_fails_naming_the_key():
-    raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
-    raw["cluster"] = {**raw["cluster"], "doksVersion": "1.32.5-do.0"}
-    with pytest.raises(ConfigError, match=r"genepool:cluster.doksVersion: must be a 1.33.x version"):
+    raw["cluster"] = {**raw["cluster"], "doksVersion": "1.33.1-do.0"}
+    with pytest.raises(ConfigError, match="genepool:cluster.doksVersion: unknown field"):
         parse(raw)
 
 
@@ -181,7 +188,7 @@ def test_prod_timescaledb_runs_in_cluster_on_encrypted_backed_up_volumes_off_spo
 def test_prod_encrypts_kubernetes_secrets_with_kms(prod):
     cluster = prod.named("aws:eks/cluster:Cluster", "cluster").inputs
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
-    assert cluster["version"] == "1.33"
+    assert cluster["version"] == "1.36"
 
 
 def test_prod_cache_is_encrypted_with_a_secret_auth_token_and_evicts_lru(prod):

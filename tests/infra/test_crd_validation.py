@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from infra import versions
-from infra.versions import CrdChart
+from infra.versions import CrdChart, Release
 
 from . import crd_validation, kubernetes_cel
 from .crd_validation import (
@@ -272,16 +273,21 @@ def test_operators_and_standard_functions_are_known_and_others_are_not():
 
 # --- where the CRDs come from ----------------------------------------------------------------------------------
 
-KARPENTER = CrdChart(
-    chart="oci://public.ecr.aws/karpenter/karpenter", version="1.8.1", app="Karpenter", app_versions={}
-)
+
+def release(component: str, version: str, app: str) -> Release:
+    return Release(component, version, dt.date(2025, 1, 1), None, "a test's release", app=app)
+
+
+KARPENTER = CrdChart("oci://public.ecr.aws/karpenter/karpenter", release("Karpenter chart", "1.8.1", "Karpenter 1.8.1"))
 
 
 def test_the_folder_is_the_chart_name_and_the_pinned_version():
     assert chart_folder(KARPENTER) == "karpenter-1.8.1"
-    assert chart_folder(CrdChart("kube-prometheus-stack", "79.7.1", "prometheus-operator", {})) == (
-        "kube-prometheus-stack-79.7.1"
-    )
+    assert chart_folder(
+        CrdChart(
+            "kube-prometheus-stack", release("kube-prometheus-stack chart", "79.7.1", "prometheus-operator v0.86.2")
+        )
+    ) == ("kube-prometheus-stack-79.7.1")
 
 
 def test_the_pinned_charts_name_folders_from_the_versions_module():
@@ -310,10 +316,12 @@ def write_crd(folder: Path, served: dict[str, bool]) -> None:
 def test_a_moved_pin_reads_the_new_folder(tmp_path):
     write_crd(tmp_path / "karpenter-1.8.1", {"v1": True})
     write_crd(tmp_path / "karpenter-1.14.1", {"v1": True, "v2": True})
-    moved = dataclasses.replace(KARPENTER, version="1.14.1")
+    moved = dataclasses.replace(KARPENTER, release=dataclasses.replace(KARPENTER.release, version="1.14.1"))
     assert {crd.source for crd in load_crds(tmp_path, [moved]).values()} == {"karpenter-1.14.1/widgets.yaml"}
     assert missing_folders(tmp_path, [moved]) == []
-    assert missing_folders(tmp_path, [dataclasses.replace(KARPENTER, version="9.9.9")]) == ["karpenter-9.9.9"]
+    assert missing_folders(
+        tmp_path, [dataclasses.replace(KARPENTER, release=dataclasses.replace(KARPENTER.release, version="9.9.9"))]
+    ) == ["karpenter-9.9.9"]
 
 
 def test_only_served_versions_are_loaded(tmp_path):

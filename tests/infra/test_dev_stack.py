@@ -227,7 +227,7 @@ def test_a_ray_cluster_spec_change_recreates_its_pods_on_a_kuberay_that_supports
     assert spec["upgradeStrategy"] == {"type": "Recreate"}
     release = dev.named("kubernetes:helm.sh/v3:Release", "ray-kuberay-operator").inputs
     major, minor, _ = (int(part) for part in release["version"].split("."))
-    assert (major, minor) >= (1, 6), "RayCluster upgradeStrategy first shipped in KubeRay 1.6.0"
+    assert (major, minor) >= (1, 6), "RayCluster upgradeStrategy first shipped in KubeRay 1.6"
 
 
 def evolution_cronjob(dev) -> tuple[dict, dict]:

@@ -20,7 +20,7 @@ def kubernetes_version(stack: str = "dev") -> str:
 def manifests(dev: Deployment) -> list[tuple[str, dict]]:
     objects = []
     for r in dev.resources:
-        if not r.type.startswith("kubernetes:") or r.type.startswith("kubernetes:helm.sh"):
+        if not r.type.startswith("kubernetes:") or r.type.startswith(("kubernetes:helm.sh", "kubernetes:yaml/")):
             continue
         body = plain(r.inputs)
         if body["kind"] in CUSTOM_KINDS:

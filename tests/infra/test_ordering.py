@@ -14,11 +14,14 @@ from .conftest import Deployment, Registered
 
 PROD_READY = {
     ("aws:eks/nodeGroup:NodeGroup", "system"),
+    ("aws:eks/addon:Addon", "kube-proxy"),
     ("aws:eks/addon:Addon", "vpc-cni"),
     ("aws:eks/addon:Addon", "pod-identity-agent"),
+    ("aws:eks/addon:Addon", "coredns"),
     ("aws:eks/addon:Addon", "ebs-csi"),
     ("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted"),
     ("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted-backup"),
+    ("kubernetes:helm.sh/v3:Release", "karpenter-crds"),
     ("kubernetes:helm.sh/v3:Release", "karpenter-release"),
     ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "karpenter-node-class"),
     ("kubernetes:karpenter.sh/v1:NodePool", "karpenter-pool-ray-workers"),
@@ -26,7 +29,7 @@ PROD_READY = {
     ("kubernetes:karpenter.sh/v1:NodePool", "karpenter-pool-stateful"),
 }
 """Prod's readiness resources (type, name): the system node group, the add-ons, the storage classes, Karpenter's
-release, EC2NodeClass and NodePools."""
+CRD and controller releases, EC2NodeClass and NodePools."""
 STAGING_READY = {
     ("digitalocean:index/kubernetesCluster:KubernetesCluster", "cluster"),
     ("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "workers"),

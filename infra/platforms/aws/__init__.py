@@ -4,18 +4,21 @@ One module per concern, each a ComponentResource with an Args dataclass:
 
 - ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, one NAT gateway);
 - ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
-  control-plane logs with retention), the node roles, the on-demand ``system`` node group, the add-ons (VPC CNI with
-  network policies, Pod Identity agent, EBS CSI with its own role) and the storage classes;
-- ``karpenter.py``: Karpenter, its interruption queue, EC2NodeClass and NodePools (``pools.py`` says which pods go
-  where, ``instances.py`` which instance types each pool admits and what fits on them);
+  control-plane logs with retention, standard-support version policy), the node roles, the on-demand ``system`` node
+  group at the cluster's minor and recommended AMI, the managed add-ons at their newest versions for that minor
+  (kube-proxy, VPC CNI with network policies, Pod Identity agent, CoreDNS, EBS CSI with its own role) and the
+  storage classes;
+- ``karpenter.py``: Karpenter (its CRDs a release of their own), its interruption queue, EC2NodeClass and
+  NodePools (``pools.py`` says which pods go where, ``instances.py`` which instance types each pool admits and what
+  fits on them);
 - ``backup.py``: AWS Backup of the TimescaleDB volumes;
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
 - ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
 
 Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
 admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
-:attr:`Platform.ready`: the system node group, the add-ons, the storage classes, the Karpenter release, its
-EC2NodeClass and NodePools.
+:attr:`Platform.ready`: the system node group, the add-ons, the storage classes, the Karpenter CRD and controller
+releases, its EC2NodeClass and NodePools.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
-from infra.platforms.aws.cost import hourly_cost
+from infra.platforms.aws.cost import eks_support_state, hourly_cost
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 
@@ -57,6 +60,7 @@ def build(config: StackConfig) -> Platform:
             cluster_name=cluster_name,
             region=region,
             kubernetes_version=config.cluster.kubernetes_version,
+            support_state=eks_support_state(config),
             access=access,
             system_pool=required(config.cluster.system_pool, "cluster.systemPool"),
             storage_class=config.cluster.storage_class,

@@ -12,8 +12,18 @@ add-ons and the storage classes.
   launches nodes with (an ``EC2_LINUX`` access entry lets those nodes join).
 - The ``system`` managed node group (on-demand) from a launch template: gp3 encrypted root volume of
   ``aws.rootVolumeGiB``, IMDSv2 only.
-- Add-ons: VPC CNI with network-policy enforcement (so the NetworkPolicies of Redis and TimescaleDB apply), the
-  Pod Identity agent, and the EBS CSI driver with its own role through a pod identity association.
+- Version policy ``STANDARD`` (:func:`support_type`): at the end of standard support EKS upgrades the cluster instead
+  of billing extended support; a minor already in extended support keeps ``EXTENDED`` (EKS refuses ``STANDARD``
+  there) and the cost estimate prices it (``cost.py``).
+- Managed add-ons, each at the newest version EKS publishes for the cluster's minor
+  (``get_addon_version(most_recent=True)``, resolved on every run): kube-proxy, the VPC CNI with network-policy
+  enforcement (so the NetworkPolicies of Redis and TimescaleDB apply), the Pod Identity agent, CoreDNS, and the EBS
+  CSI driver with its own role through a pod identity association.
+- Upgrade order, expressed as dependencies (docs/operations.md#versions-and-upgrades): the control plane, then the
+  node-level add-ons (kube-proxy, VPC CNI, Pod Identity agent), then the ``system`` node group at the cluster's minor
+  and the recommended AL2023 AMI release (SSM ``/aws/service/eks/optimized-ami/<minor>/amazon-linux-2023/x86_64/
+  standard/recommended/release_version``), then the add-ons that run as pods on those nodes (CoreDNS, EBS CSI), then
+  Karpenter, whose nodes drift to the new minor's AMI.
 - Storage classes (``WaitForFirstConsumer``: a volume is created in the zone its pod was scheduled to): the general
   encrypted gp3 class ``cluster.storageClass`` (``Delete``: a released claim's volume is deleted) and
   ``<storageClass>-backup`` for TimescaleDB, whose volumes carry the backup tag and are kept (``Retain``) when their
@@ -41,6 +51,28 @@ BACKUP_TAG_KEY = "genepool.io/backup"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 ROOT_DEVICE = "/dev/xvda"
 """Root device of the AL2023 EKS AMIs."""
+AMI_TYPE = "AL2023_x86_64_STANDARD"
+NODE_ADDONS = ("kube-proxy", "vpc-cni", "eks-pod-identity-agent")
+"""Add-ons that run on every node (DaemonSets): updated before the node group."""
+POD_ADDONS = ("coredns", "aws-ebs-csi-driver")
+"""Add-ons that run as Deployments: they need nodes, so they follow the node group."""
+
+
+def ami_release_parameter(minor: str) -> str:
+    """The SSM parameter holding the recommended EKS-optimized AL2023 AMI release for Kubernetes ``minor``."""
+    return f"/aws/service/eks/optimized-ami/{minor}/amazon-linux-2023/x86_64/standard/recommended/release_version"
+
+
+def support_type(state: str) -> str:
+    """The cluster's ``upgradePolicy.supportType`` for a minor in support ``state`` (``versions.support_state``)."""
+    return "EXTENDED" if state == "extended" else "STANDARD"
+
+
+def addon_version(addon: str, minor: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """The newest version of ``addon`` EKS publishes for Kubernetes ``minor``."""
+    return aws.eks.get_addon_version_output(
+        addon_name=addon, kubernetes_version=minor, most_recent=True, opts=opts
+    ).version
 
 
 def backup_tag_specification(cluster_name: str) -> str:
@@ -85,6 +117,8 @@ class EksClusterArgs:
     cluster_name: str
     region: str
     kubernetes_version: str
+    support_state: str
+    """``standard`` or ``extended`` (``versions.support_state`` of the minor today)."""
     access: AwsConfig
     system_pool: NodePool
     storage_class: str
@@ -99,6 +133,8 @@ class EksCluster(pulumi.ComponentResource):
     karpenter_node_role: aws.iam.Role
     ready: list[pulumi.Resource]
     """The system node group, the add-ons and the storage classes."""
+    addons: dict[str, aws.eks.Addon]
+    """The managed add-ons by EKS add-on name."""
     backup_storage_class: str
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -132,6 +168,7 @@ class EksCluster(pulumi.ComponentResource):
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
             ),
             enabled_cluster_log_types=["api", "audit", "authenticator"],
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=support_type(args.support_state)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
         admins = []
@@ -157,19 +194,26 @@ class EksCluster(pulumi.ComponentResource):
             value=args.cluster_name,
             opts=child,
         )
-        addon = pulumi.ResourceOptions(parent=self)
-        vpc_cni = aws.eks.Addon(
-            "vpc-cni",
-            cluster_name=self.cluster.name,
-            addon_name="vpc-cni",
-            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="OVERWRITE",
-            opts=addon,
+        minor = args.kubernetes_version
+        lookup = pulumi.InvokeOutputOptions(parent=self)
+
+        def managed_addon(name: str, addon: str, after: list[pulumi.Resource], **extra: object) -> aws.eks.Addon:
+            return aws.eks.Addon(
+                name,
+                cluster_name=self.cluster.name,
+                addon_name=addon,
+                addon_version=addon_version(addon, minor, lookup),
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                **extra,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *after]),
+            )
+
+        kube_proxy = managed_addon("kube-proxy", "kube-proxy", [])
+        vpc_cni = managed_addon(
+            "vpc-cni", "vpc-cni", [], configuration_values=json.dumps({"enableNetworkPolicy": "true"})
         )
-        pod_identity_agent = aws.eks.Addon(
-            "pod-identity-agent", cluster_name=self.cluster.name, addon_name="eks-pod-identity-agent", opts=addon
-        )
+        pod_identity_agent = managed_addon("pod-identity-agent", "eks-pod-identity-agent", [])
         system_role = iam.role(
             "node-role", "ec2.amazonaws.com", iam.NODE_POLICIES, child, role_name=f"{args.cluster_name}-system-node"
         )
@@ -212,6 +256,9 @@ class EksCluster(pulumi.ComponentResource):
             node_role_arn=system_role.arn,
             subnet_ids=args.private_subnet_ids,
             capacity_type="ON_DEMAND",
+            ami_type=AMI_TYPE,
+            version=self.cluster.version,
+            release_version=aws.ssm.get_parameter_output(name=ami_release_parameter(minor), opts=lookup).value,
             instance_types=[system.instance_type],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -219,20 +266,22 @@ class EksCluster(pulumi.ComponentResource):
             ),
             labels={POOL_LABEL: "system", "genepool.io/capacity": "on_demand"},
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[vpc_cni, pod_identity_agent], ignore_changes=["scalingConfig.desiredSize"]
+                parent=self,
+                depends_on=[kube_proxy, vpc_cni, pod_identity_agent],
+                ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
         ebs_csi_role = iam.role("ebs-csi-role", iam.POD_IDENTITY_SERVICE, (iam.EBS_CSI_POLICY,), child)
-        ebs_csi = aws.eks.Addon(
+        coredns = managed_addon("coredns", "coredns", [self.system_nodes])
+        ebs_csi = managed_addon(
             "ebs-csi",
-            cluster_name=self.cluster.name,
-            addon_name="aws-ebs-csi-driver",
+            "aws-ebs-csi-driver",
+            [self.system_nodes, pod_identity_agent],
             pod_identity_associations=[
                 aws.eks.AddonPodIdentityAssociationArgs(
                     role_arn=ebs_csi_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.system_nodes, pod_identity_agent]),
         )
 
         self.kubeconfig = kubeconfig_for(self.cluster, args.region)
@@ -268,5 +317,7 @@ class EksCluster(pulumi.ComponentResource):
             },
             opts=on_cluster,
         )
-        self.ready = [self.system_nodes, vpc_cni, pod_identity_agent, ebs_csi, general, backed_up]
+        self.addons = {"kube-proxy": kube_proxy, "vpc-cni": vpc_cni, "eks-pod-identity-agent": pod_identity_agent}
+        self.addons.update({"coredns": coredns, "aws-ebs-csi-driver": ebs_csi})
+        self.ready = [self.system_nodes, *self.addons.values(), general, backed_up]
         self.register_outputs({"cluster_name": self.cluster.name})

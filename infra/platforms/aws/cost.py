@@ -2,7 +2,9 @@
 
 What it counts (list prices of ``infra/platforms/prices.py``):
 
-- the EKS control plane and the NAT gateway's hours;
+- the EKS control plane at the price of its support state on the day of the preview (standard, or extended
+  support's six-fold price while the minor is past standard support: ``versions.support_state``) and the NAT
+  gateway's hours;
 - the ``system`` node group at ``cluster.systemPool.maxNodes``;
 - each Karpenter NodePool at its CPU limit, priced at the dearest vCPU among the types it admits;
 - spot/on-demand mix: assumed **all on-demand**. Spot usually costs 60–90% less, but the ``ray-workers`` pool falls
@@ -20,11 +22,15 @@ instances, spot).
 
 from __future__ import annotations
 
-from infra.config import StackConfig, quantity_bytes, required
+import datetime as dt
+
+from infra import versions
+from infra.config import ConfigError, StackConfig, quantity_bytes, required
 from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
 from infra.platforms.prices import (
     AWS,
     AWS_EKS_CONTROL_PLANE,
+    AWS_EKS_CONTROL_PLANE_EXTENDED,
     AWS_GP3_GB_MONTH,
     AWS_NAT_GATEWAY,
     HOURS_PER_MONTH,
@@ -32,6 +38,24 @@ from infra.platforms.prices import (
 )
 
 NAT_GATEWAYS = 1
+
+
+def eks_support_state(config: StackConfig, today: dt.date | None = None) -> str:
+    """``standard`` or ``extended`` for the stack's minor on ``today`` (UTC today by default); a ConfigError naming
+    ``cluster.kubernetesVersion`` past the end of extended support, when EKS has already upgraded such clusters."""
+    entry = versions.minor_of("aws", config.cluster.kubernetes_version)
+    state = versions.support_state(entry, today or dt.datetime.now(dt.UTC).date())
+    if state == "ended":
+        raise ConfigError(
+            "cluster.kubernetesVersion",
+            f"EKS support for {entry.minor} ended {entry.end_of_extended_support}: upgrade the minor",
+        )
+    return state
+
+
+def control_plane_price(state: str) -> float:
+    """USD/hour of one EKS cluster in support ``state``."""
+    return AWS_EKS_CONTROL_PLANE_EXTENDED if state == "extended" else AWS_EKS_CONTROL_PLANE
 
 
 def pool_vcpu_price(pool: KarpenterPool) -> float:
@@ -49,15 +73,15 @@ def persistent_volumes_gib(config: StackConfig) -> float:
     return sum(quantity_bytes(size) for size in sizes) / 2**30
 
 
-def cost_lines(config: StackConfig) -> dict[str, float]:
-    """USD/hour per line of the estimate (names as in the module docstring)."""
+def cost_lines(config: StackConfig, today: dt.date | None = None) -> dict[str, float]:
+    """USD/hour per line of the estimate (names as in the module docstring) on ``today`` (UTC today by default)."""
     system = required(config.cluster.system_pool, "cluster.systemPool")
     aws_config = required(config.aws, "aws")
     pools = karpenter_pools(config)
     nodes = system.max_nodes + sum(pool.max_nodes for pool in pools)
     gib = nodes * aws_config.root_volume_gib + persistent_volumes_gib(config)
     lines = {
-        "control plane": AWS_EKS_CONTROL_PLANE,
+        "control plane": control_plane_price(eks_support_state(config, today)),
         "NAT gateway hours": NAT_GATEWAYS * AWS_NAT_GATEWAY,
         "system nodes": price(AWS, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes,
         **{f"NodePool {pool.name}": pool.cpu_limit * pool_vcpu_price(pool) for pool in pools},
@@ -70,6 +94,6 @@ def cost_lines(config: StackConfig) -> dict[str, float]:
     return lines
 
 
-def hourly_cost(config: StackConfig) -> float:
-    """The upper bound of the module docstring, USD/hour."""
-    return round(sum(cost_lines(config).values()), 4)
+def hourly_cost(config: StackConfig, today: dt.date | None = None) -> float:
+    """The upper bound of the module docstring, USD/hour, on ``today`` (UTC today by default)."""
+    return round(sum(cost_lines(config, today).values()), 4)

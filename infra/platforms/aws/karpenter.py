@@ -1,5 +1,8 @@
 """Karpenter: all worker capacity on AWS (what awslabs/data-on-eks does), replacing the Cluster Autoscaler.
 
+- CRDs (NodePool, NodeClaim, EC2NodeClass) from their own release of the ``karpenter-crd`` chart at the
+  controller's version, installed before the controller and upgraded with it (Helm never upgrades a chart's
+  ``crds/``); the controller release skips its CRDs.
 - The controller (Helm chart from its OCI registry, pinned in ``infra/versions.py``, values in
   ``infra/components/values/karpenter.yaml``) runs on the ``system`` managed node group, two replicas, with its own
   IAM role through a pod identity association (``kube-system/karpenter``).
@@ -157,10 +160,11 @@ class KarpenterArgs:
 
 
 class Karpenter(pulumi.ComponentResource):
+    crds: k8s.helm.v3.Release
     release: k8s.helm.v3.Release
     node_pools: dict[str, k8s.apiextensions.CustomResource]
     ready: list[pulumi.Resource]
-    """The release, the EC2NodeClass and the NodePools."""
+    """The CRD release, the controller release, the EC2NodeClass and the NodePools."""
 
     def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:aws:Karpenter", name, None, opts)
@@ -209,6 +213,18 @@ class Karpenter(pulumi.ComponentResource):
             "nodeSelector": args.controller_scheduling.node_selector,
             "tolerations": args.controller_scheduling.tolerations,
         }
+        self.crds = k8s.helm.v3.Release(
+            f"{name}-crds",
+            k8s.helm.v3.ReleaseArgs(
+                name="karpenter-crd",
+                chart=versions.KARPENTER_CRD_CHART,
+                version=versions.KARPENTER_VERSION,
+                namespace=NAMESPACE,
+                atomic=True,
+                timeout=300,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+        )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             k8s.helm.v3.ReleaseArgs(
@@ -217,11 +233,12 @@ class Karpenter(pulumi.ComponentResource):
                 version=versions.KARPENTER_VERSION,
                 namespace=NAMESPACE,
                 values=deep_merge(load_values("karpenter.yaml"), computed),
+                skip_crds=True,
                 atomic=True,
                 timeout=600,
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*args.depends_on, association, controller_policy, queue_policy]
+                parent=self, depends_on=[*args.depends_on, self.crds, association, controller_policy, queue_policy]
             ),
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
@@ -244,5 +261,5 @@ class Karpenter(pulumi.ComponentResource):
             )
             for pool in args.pools
         }
-        self.ready = [self.release, node_class, *self.node_pools.values()]
+        self.ready = [self.crds, self.release, node_class, *self.node_pools.values()]
         self.register_outputs({"interruption_queue": queue.name})
