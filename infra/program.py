@@ -95,6 +95,7 @@ def build(
             config=config.monitoring,
             storage_class=platform.storage_class,
             scheduling=platform.stateful,
+            system=platform.system,
             redis_in_cluster=platform.redis_url is None,
             timescaledb_in_cluster=platform.database_url is None,
             ray_drivers=len(config.evolution.symbols),

@@ -110,6 +110,10 @@ INVOKES: dict[str, dict[str, Any]] = {
         "name": "genepool-staging",
         "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
     },
+    "aws:iam/getRole:getRole": {
+        "name": "AWSServiceRoleForEC2Spot",
+        "arn": "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+    },
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
         "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
@@ -135,7 +139,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         return {
             "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{name}"},
             "endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid",
-            "arn": f"arn:aws:eks:::{name}",
+            "arn": f"arn:aws:eks:eu-west-1:123456789012:cluster/{inputs.get('name', name)}",
             "certificateAuthority": {"data": "Q0EK"},
             "name": inputs.get("name", name),
         }

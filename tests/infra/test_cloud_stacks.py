@@ -166,7 +166,7 @@ def test_prod_ray_workers_tolerate_spot_and_the_head_does_not(prod):
         {"key": "genepool.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
     ]
     assert pods["ray-cluster/head"]["nodeSelector"] == {"genepool.io/pool": "on-demand"}
-    assert not pods["ray-cluster/head"]["tolerations"]
+    assert [t["key"] for t in pods["ray-cluster/head"]["tolerations"]] == ["genepool.io/pool"]
 
 
 def test_prod_timescaledb_runs_in_cluster_on_encrypted_backed_up_volumes_off_spot(prod):
@@ -175,7 +175,9 @@ def test_prod_timescaledb_runs_in_cluster_on_encrypted_backed_up_volumes_off_spo
     (statefulset,) = [plain(r.inputs["spec"]) for r in prod.of_type("kubernetes:apps/v1:StatefulSet")]
     assert statefulset["volumeClaimTemplates"][0]["spec"]["storageClassName"] == storage["metadata"]["name"]
     assert statefulset["template"]["spec"]["nodeSelector"] == {"genepool.io/pool": "stateful"}
-    assert not statefulset["template"]["spec"]["tolerations"]
+    assert statefulset["template"]["spec"]["tolerations"] == [
+        {"key": "genepool.io/pool", "operator": "Equal", "value": "stateful", "effect": "NoSchedule"}
+    ]
 
 
 def test_prod_encrypts_kubernetes_secrets_with_kms(prod):
@@ -203,12 +205,13 @@ def test_prod_kubeconfig_authenticates_with_aws_credentials_not_a_stored_token(p
 def test_prod_cost_is_the_price_table_at_maximum_size(prod):
     system = 3 * 0.214
     workers = 8 * 16 * 0.049875  # NodePool CPU limit x the dearest vCPU it admits (c7i), all on-demand
-    head = 4 * 0.056175  # one m7i.xlarge's worth
+    head = 2 * 4 * 0.056175  # two m7i.xlarges' worth: the head's node and its replacement
     stateful = 12 * 0.056175  # one xlarge per zone
-    nodes = 3 + 8 + 1 + 3
+    api = 8 * 0.056175  # 10 API pods: two xlarges (7 a node) or one 2xlarge (15)
+    nodes = 3 + 8 + 2 + 3 + 2
     ebs_gib = nodes * 100 + 100 + 50 + 10  # root volumes + TimescaleDB, Prometheus, Grafana
     ebs = ebs_gib * 2**30 / 1e9 * 0.088 / 730
-    expected = 0.10 + 0.048 + system + workers + head + stateful + ebs + 0.072
+    expected = 0.10 + 0.048 + system + workers + head + stateful + api + ebs + 0.072
     assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
 

@@ -174,4 +174,4 @@ def test_a_stack_above_its_cost_ceiling_fails(dev):
 def test_the_namespace_carries_the_estimate_and_the_ceiling(prod):
     annotations = plain(prod.named("kubernetes:core/v1:Namespace", "namespace").inputs)["metadata"]["annotations"]
     assert float(annotations[labels.COST_ANNOTATION]) == prod.outputs["estimated_hourly_cost_usd"]
-    assert float(annotations[labels.CEILING_ANNOTATION]) == 8.5
+    assert float(annotations[labels.CEILING_ANNOTATION]) == 9.5

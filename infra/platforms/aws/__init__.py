@@ -75,14 +75,17 @@ def build(config: StackConfig) -> Platform:
             node_role=eks.karpenter_node_role,
             pools=pools.karpenter_pools(config),
             root_volume_gib=access.root_volume_gib,
-            controller_scheduling=pools.SYSTEM,
+            controller_scheduling=pools.KARPENTER_CONTROLLER,
             depends_on=eks.ready,
+            spot_service_linked_role=access.spot_service_linked_role,
         ),
         pulumi.ResourceOptions(providers=[aws_provider, eks.provider]),
     )
     Backups(
         "backups",
-        BackupsArgs(cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days),
+        BackupsArgs(
+            cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days, access.backup_vault_force_destroy
+        ),
         on_aws,
     )
     redis_url: pulumi.Output[str] | None = None

@@ -11,9 +11,11 @@ add-ons and the storage classes.
 - Two node roles with only :data:`~infra.platforms.aws.iam.NODE_POLICIES`: the system group's and the one Karpenter
   launches nodes with (an ``EC2_LINUX`` access entry lets those nodes join).
 - The ``system`` managed node group (on-demand) from a launch template: gp3 encrypted root volume of
-  ``aws.rootVolumeGiB``, IMDSv2 only.
-- Add-ons: VPC CNI with network-policy enforcement (so the NetworkPolicies of Redis and TimescaleDB apply), the
-  Pod Identity agent, and the EBS CSI driver with its own role through a pod identity association.
+  ``aws.rootVolumeGiB``, IMDSv2 only with hop limit 1 (pods cannot reach the node's credentials).
+- Add-ons: VPC CNI with network-policy enforcement (so the NetworkPolicies of Redis and TimescaleDB apply) and
+  prefix delegation (a /28 per ENI slot, so every node can address the 110 pods its kubelet admits), its permissions
+  through Pod Identity (``cni.py``); the Pod Identity agent; and the EBS CSI driver with its own role through a pod
+  identity association.
 - Storage classes (``WaitForFirstConsumer``: a volume is created in the zone its pod was scheduled to): the general
   encrypted gp3 class ``cluster.storageClass`` (``Delete``: a released claim's volume is deleted) and
   ``<storageClass>-backup`` for TimescaleDB, whose volumes carry the backup tag and are kept (``Retain``) when their
@@ -32,8 +34,9 @@ import yaml
 
 from infra.config import AwsConfig, NodePool
 from infra.platforms.aws import iam
+from infra.platforms.aws.cni import VpcCniIdentity, VpcCniIdentityArgs
 from infra.platforms.aws.network import DISCOVERY_TAG
-from infra.platforms.aws.pools import POOL_LABEL
+from infra.platforms.aws.pools import NODE_GROUP_LABEL, POOL_LABEL
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 BACKUP_TAG_KEY = "genepool.io/backup"
@@ -41,6 +44,11 @@ BACKUP_TAG_KEY = "genepool.io/backup"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 ROOT_DEVICE = "/dev/xvda"
 """Root device of the AL2023 EKS AMIs."""
+IMDS_HOP_LIMIT = 1
+"""IMDSv2 answers the node only: a pod's request crosses one more hop and is dropped."""
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
+"""The vpc-cni add-on's configuration values: NetworkPolicy enforcement, and prefix delegation so the pods a node
+can address (``instances.InstanceType.pod_ips``) are at least the kubelet's ``maxPods``."""
 
 
 def backup_tag_specification(cluster_name: str) -> str:
@@ -158,11 +166,12 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
         addon = pulumi.ResourceOptions(parent=self)
+        cni_identity = VpcCniIdentity("vpc-cni", VpcCniIdentityArgs(self.cluster.name), child)
         vpc_cni = aws.eks.Addon(
             "vpc-cni",
             cluster_name=self.cluster.name,
             addon_name="vpc-cni",
-            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            configuration_values=json.dumps(VPC_CNI_CONFIGURATION),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             opts=addon,
@@ -201,7 +210,7 @@ class EksCluster(pulumi.ComponentResource):
                 )
             ],
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT
             ),
             opts=child,
         )
@@ -217,9 +226,11 @@ class EksCluster(pulumi.ComponentResource):
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=system.min_nodes, max_size=system.max_nodes, desired_size=system.min_nodes
             ),
-            labels={POOL_LABEL: "system", "genepool.io/capacity": "on_demand"},
+            labels={POOL_LABEL: "system", NODE_GROUP_LABEL: "system", "genepool.io/capacity": "on_demand"},
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[vpc_cni, pod_identity_agent], ignore_changes=["scalingConfig.desiredSize"]
+                parent=self,
+                depends_on=[vpc_cni, pod_identity_agent, cni_identity.association],
+                ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
         ebs_csi_role = iam.role("ebs-csi-role", iam.POD_IDENTITY_SERVICE, (iam.EBS_CSI_POLICY,), child)
@@ -268,5 +279,13 @@ class EksCluster(pulumi.ComponentResource):
             },
             opts=on_cluster,
         )
-        self.ready = [self.system_nodes, vpc_cni, pod_identity_agent, ebs_csi, general, backed_up]
+        self.ready = [
+            self.system_nodes,
+            vpc_cni,
+            pod_identity_agent,
+            cni_identity.association,
+            ebs_csi,
+            general,
+            backed_up,
+        ]
         self.register_outputs({"cluster_name": self.cluster.name})
