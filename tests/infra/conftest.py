@@ -5,8 +5,8 @@ own event loop. The mocks echo inputs back as state (camelCase, numbers as float
 fail loudly on any invoke the program makes without a mock (the real mocks would silently return nothing).
 
 Dependencies: ``MockResourceArgs`` carries no ``depends_on``, so :class:`RecordingMonitor` reads them from the
-RegisterResource request itself, which is what the engine would receive: the resource's URN, its parent's URN and
-``dependencies`` (explicit ``depends_on`` plus the resources its inputs came from, as URNs).
+RegisterResource request itself, which is what the engine would receive: the resource's URN, its parent's URN,
+``dependencies`` (explicit ``depends_on`` plus the resources its inputs came from, as URNs) and ``retainOnDelete``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class Registered:
     urn: str = ""
     parent: str = ""
     dependencies: frozenset[str] = frozenset()
+    retain_on_delete: bool = False
+    """``retain_on_delete``: destroying the stack leaves the cloud resource in place."""
 
 
 @dataclass
@@ -192,7 +194,11 @@ class RecordingMonitor(MockMonitor):
                 last = self.deployment.resources[-1]
                 assert (last.type, last.name) == (request.type, request.name)
                 self.deployment.resources[-1] = dataclasses.replace(
-                    last, urn=response.urn, parent=request.parent, dependencies=frozenset(request.dependencies)
+                    last,
+                    urn=response.urn,
+                    parent=request.parent,
+                    dependencies=frozenset(request.dependencies),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             return response
 
