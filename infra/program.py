@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import labels, platforms
+from infra import connections, labels, platforms
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
@@ -52,6 +52,8 @@ def build(
     """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
     estimate = platforms.hourly_cost(config)
     check_cost(config, estimate)
+    if not config.timescaledb.managed:
+        connections.check_budget(config, connections.in_cluster_limit(config), "timescaledb.maxConnections")
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
     namespace = k8s.core.v1.Namespace(

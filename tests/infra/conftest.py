@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import itertools
 import json
 import runpy
 import threading
@@ -102,15 +103,24 @@ KUBECONFIG = {
 """A kubeconfig with the dev stack's context, as kind writes it."""
 
 
-STALE_KUBECONFIG = "kubeconfig stored in the cluster's state: its token expired after 7 days"
-"""What the DOKS cluster resource's ``kubeConfigs[0].rawConfig`` holds under the mocks (the program must not use it)."""
-FRESH_KUBECONFIG = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": "fresh-doks-token"}}]}
-"""What the ``get_kubernetes_cluster`` data source returns under the mocks: a kubeconfig read on this run."""
+DOKS_ENDPOINT = "https://genepool-staging.k8s.ondigitalocean.invalid"
+DOKS_CA_CERTIFICATE = "RE9LUyBjbHVzdGVyIENB"
+"""The DOKS cluster's API endpoint and (base64) CA certificate under the mocks: the same on every run."""
+_minted = itertools.count(1)
 
-INVOKES: dict[str, dict[str, Any]] = {
-    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
+
+def minted_doks_kubeconfig() -> dict[str, Any]:
+    """A DOKS ``kubeConfigs[0]`` as DigitalOcean hands it out: every read mints a new 7-day token."""
+    token = f"doks-token-{next(_minted)}"
+    config = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": token}}]}
+    return {"rawConfig": yaml.safe_dump(config), "token": token, "clusterCaCertificate": DOKS_CA_CERTIFICATE}
+
+
+INVOKES: dict[str, Any] = {
+    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": lambda: {
         "name": "genepool-staging",
-        "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
+        "endpoint": DOKS_ENDPOINT,
+        "kubeConfigs": [minted_doks_kubeconfig()],
     },
     "aws:iam/getRole:getRole": {
         "name": "AWSServiceRoleForEC2Spot",
@@ -121,7 +131,7 @@ INVOKES: dict[str, dict[str, Any]] = {
         "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
     },
 }
-"""What each data-source invoke the program makes returns under the mocks."""
+"""What each data-source invoke the program makes returns under the mocks (a callable: computed on each call)."""
 
 
 def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +139,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
-        return {"kubeConfigs": [{"rawConfig": STALE_KUBECONFIG}]}
+        return {"endpoint": DOKS_ENDPOINT, "kubeConfigs": [minted_doks_kubeconfig()]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
         return {
             "user": "doadmin" if type_.endswith("DatabaseCluster") else inputs["name"],
@@ -171,7 +181,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token not in INVOKES:
             raise AssertionError(f"the program made an invoke without a mock: {args.token}")
         self.deployment.invokes.append(args.token)
-        return INVOKES[args.token], []
+        result = INVOKES[args.token]
+        return (result() if callable(result) else result), []
 
 
 class RecordingMonitor(MockMonitor):
