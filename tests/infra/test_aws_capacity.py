@@ -94,7 +94,9 @@ def test_the_system_node_pool_holds_the_api_at_its_hpa_maximum(prod):
 
 
 def test_a_larger_hpa_maximum_raises_the_system_pools_limit():
-    deployment = deploy("prod", config={**prod_config("api", "maxReplicas", 20), "genepool:costCeilingUsdPerHour": 20})
+    config = prod_config("api", "maxReplicas", 20)
+    config["genepool:timescaledb"]["maxConnections"] = 400
+    deployment = deploy("prod", config={**config, "genepool:costCeilingUsdPerHour": 20})
     assert int(node_pool(deployment, "system")["limits"]["cpu"]) == 16  # 3 xlarges at 7 pods, or 2 2xlarges at 15
 
 
