@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workloads.storage.postgres import POOL_MAX_CONNECTIONS
-
 from infra.config import ConfigError, StackConfig
+from workloads.storage.postgres import POOL_MAX_CONNECTIONS
 
 RESERVE = 5
 SUPERUSER_RESERVED_CONNECTIONS = 3

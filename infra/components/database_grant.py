@@ -76,7 +76,14 @@ class DatabaseGrant(pulumi.ComponentResource):
         psql = {
             "name": "psql",
             "image": versions.POSTGRES_CLIENT_IMAGE,
-            "args": ["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-c", grant_sql(admin.app_user, admin.app_database)],
+            "args": [
+                "psql",
+                "--no-psqlrc",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                grant_sql(admin.app_user, admin.app_database),
+            ],
             "envFrom": [{"secretRef": {"name": secret.metadata.name}}],
             "env": [{"name": "HOME", "value": TMP_DIR}],
             "resources": resources("50m", "64Mi", "200m", "128Mi"),

@@ -159,11 +159,10 @@ def build(config: StackConfig) -> Platform:
         taints=[do.KubernetesNodePoolTaintArgs(**WORKERS_TAINT)],
         **node_pool_args(workers, "workers"),
     )
-    kubeconfig = pulumi.Output.secret(
-        pulumi.Output.all(cluster.id, cluster.endpoint, cluster.kube_configs[0].cluster_ca_certificate).apply(
-            lambda values: exec_kubeconfig(*values)
-        )
-    )
+    rendered: pulumi.Output[str] = pulumi.Output.all(
+        cluster.id, cluster.endpoint, cluster.kube_configs[0].cluster_ca_certificate
+    ).apply(lambda values: exec_kubeconfig(*values))
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
     database_url: pulumi.Output[str] | None = None

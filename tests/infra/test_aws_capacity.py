@@ -61,7 +61,11 @@ def test_only_pods_with_volumes_tolerate_the_stateful_pools_taint(prod):
     tolerating = {owner for owner, spec, _ in pod_specs(prod) if "stateful" in tolerated_pools(spec)}
     assert tolerating == {"timescaledb-statefulset"}
     values = plain(prod.named(RELEASE, "monitoring-kube-prometheus-stack").inputs["values"])
-    with_volumes = [values["prometheus"]["prometheusSpec"], values["alertmanager"]["alertmanagerSpec"], values["grafana"]]
+    with_volumes = [
+        values["prometheus"]["prometheusSpec"],
+        values["alertmanager"]["alertmanagerSpec"],
+        values["grafana"],
+    ]
     assert all(tolerated_pools(v) == {"stateful"} for v in with_volumes)
     for stateless in (values["prometheusOperator"], values["kube-state-metrics"]):
         assert tolerated_pools(stateless) == set()
@@ -130,9 +134,7 @@ def test_the_spot_service_linked_role_is_created_and_outlives_the_stack(prod):
 
 
 def test_karpenter_starts_only_after_the_spot_service_linked_role_exists(prod):
-    assert prod.depends_on(
-        RELEASE, "karpenter-release", SERVICE_LINKED_ROLE, "karpenter-spot-service-linked-role"
-    )
+    assert prod.depends_on(RELEASE, "karpenter-release", SERVICE_LINKED_ROLE, "karpenter-spot-service-linked-role")
 
 
 def test_an_account_that_has_the_spot_role_reads_it_instead_of_creating_it():

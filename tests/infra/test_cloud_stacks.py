@@ -189,7 +189,6 @@ def test_prod_cache_is_encrypted_with_a_secret_auth_token_and_evicts_lru(prod):
 
 
 def test_prod_kubeconfig_authenticates_with_aws_credentials_not_a_stored_token(prod):
-    import yaml
 
     user = yaml.safe_load(prod.outputs["kubeconfig"])["users"][0]["user"]
     assert user["exec"]["command"] == "aws" and "token" not in user

@@ -101,7 +101,9 @@ def test_a_plan_without_a_memory_size_fails_naming_the_key():
 def test_staging_budget_counts_the_api_at_its_maximum_the_drivers_the_fetch_jobs_and_a_reserve():
     need = connections.budget(parsed("staging"))
     assert (need.api, need.evolution, need.fetch, need.reserve) == (100, 40, 20, 5)
-    assert need.total <= do_platform.plan_connection_limit(stack_config("staging")["genepool:timescaledb"]["instanceType"])
+    assert need.total <= do_platform.plan_connection_limit(
+        stack_config("staging")["genepool:timescaledb"]["instanceType"]
+    )
 
 
 def test_the_4gb_plan_fails_at_preview_naming_the_keys_and_the_figures():

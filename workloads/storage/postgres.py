@@ -122,7 +122,12 @@ class PostgresStorage(Storage):
     dialect = "postgresql"
 
     def __init__(
-        self, url: str, *, max_connections: int = POOL_MAX_CONNECTIONS, retry_seconds: float = 30.0, connect_timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        max_connections: int = POOL_MAX_CONNECTIONS,
+        retry_seconds: float = 30.0,
+        connect_timeout: float = 5.0,
     ) -> None:
         register_dsn(url)
         self.url = redact_url(url) or ""

@@ -1,10 +1,10 @@
 """The EC2 instance types the Karpenter NodePools may launch, and what pods can request on each (allocatable).
 
 ``TABLE`` holds, per type, nominal vCPUs and memory (GiB) and the ENIs and IPv4 addresses per ENI (under the VPC CNI
-they bound the pod IPs a node can hand out). Prices live in ``infra/platforms/prices.py``. A :class:`PoolShape` is what a
-NodePool admits, written as Karpenter requirements (category, generation, family, vCPU range); the types it admits
-are the rows of ``TABLE`` it matches, and because the shape also lists its families, Karpenter admits no type that
-is not in the table.
+they bound the pod IPs a node can hand out). Prices live in ``infra/platforms/prices.py``. A :class:`PoolShape` is
+what a NodePool admits, written as Karpenter requirements (category, generation, family, vCPU range); the types it
+admits are the rows of ``TABLE`` it matches, and because the shape also lists its families, Karpenter admits no type
+that is not in the table.
 
 Allocatable (what the scheduler, and Karpenter's launch simulation, leave for our pods), as EKS AL2023 AMIs and
 Karpenter compute it:
@@ -209,10 +209,9 @@ def lookup(key: str, name: str) -> InstanceType:
 def fits(instance: InstanceType, cpu_m: float, memory_mib: float) -> bool:
     """Whether a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits ``instance`` with the sizing
     margins (:data:`SIZING_CPU_MARGIN`, :data:`SIZING_MEMORY_MARGIN`)."""
-    return (
-        cpu_m <= instance.allocatable_cpu_m * (1 - SIZING_CPU_MARGIN)
-        and memory_mib <= instance.allocatable_memory_mib * (1 - SIZING_MEMORY_MARGIN)
-    )
+    return cpu_m <= instance.allocatable_cpu_m * (
+        1 - SIZING_CPU_MARGIN
+    ) and memory_mib <= instance.allocatable_memory_mib * (1 - SIZING_MEMORY_MARGIN)
 
 
 def check_fits(pool: str, shape: PoolShape, cpu_key: str, cpu_m: float, memory_key: str, memory_mib: float) -> None:

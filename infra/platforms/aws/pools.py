@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.config import ApiConfig, ConfigError, StackConfig, cpu_cores, quantity_bytes, required
+from infra.config import ApiConfig, StackConfig, cpu_cores, quantity_bytes, required
 from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws.instances import (
