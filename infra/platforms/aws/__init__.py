@@ -5,15 +5,19 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, one NAT gateway);
 - ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
   control-plane logs with retention), the node roles, the on-demand ``system`` node group, the add-ons (VPC CNI with
-  network policies, Pod Identity agent, EBS CSI with its own role) and the storage classes;
-- ``karpenter.py``: Karpenter, its interruption queue, EC2NodeClass and NodePools (``pools.py`` says which pods go
-  where, ``instances.py`` which instance types each pool admits and what fits on them);
-- ``backup.py``: AWS Backup of the TimescaleDB volumes;
+  network policies and prefix delegation, its role through ``cni.py``, Pod Identity agent, EBS CSI with its own
+  role) and the storage classes;
+- ``karpenter.py``: Karpenter, its interruption queue, the EC2 Spot service-linked role, the EC2NodeClass and the
+  NodePools (``pools.py`` says which pods go where, ``instances.py`` which instance types each pool admits and what
+  fits on them);
+- ``backup.py``: AWS Backup of the TimescaleDB volumes (the vault kept on destroy unless
+  ``aws.backupVaultForceDestroy``);
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
 - ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
 
-Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
-admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
+Preview fails (ConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
+than the pool's ``minValues`` (with margin), when the worker pool admits fewer than 15 instance types, or when the
+estimate exceeds the cost ceiling. What "cluster ready" means is
 :attr:`Platform.ready`: the system node group, the add-ons, the storage classes, the Karpenter release, its
 EC2NodeClass and NodePools.
 """
