@@ -37,12 +37,14 @@ from infra.config import ApiConfig, StackConfig, cpu_cores, quantity_bytes, requ
 from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws.instances import (
+    KUBELET_MAX_PODS,
     ON_DEMAND_SHAPE,
+    SIZING_CPU_MARGIN,
+    SIZING_MEMORY_MARGIN,
     STATEFUL_SHAPE,
     SYSTEM_SHAPE,
     PoolShape,
     check_fits,
-    fits,
     worker_shape,
 )
 
@@ -93,8 +95,9 @@ HEADS_DURING_REPLACEMENT = 2
 @dataclass(frozen=True)
 class ApiCapacity:
     """How the API's HorizontalPodAutoscaler maximum fits the ``system`` NodePool: per admitted type, the API pods
-    one node holds (with the sizing margins) and the nodes ``api.maxReplicas`` pods need; ``cpu_limit`` is the
-    most vCPUs any admitted type needs for them (whichever types Karpenter picks, the limit lets them all in)."""
+    one node holds (with the sizing margins, at most ``kubelet.maxPods``) and the nodes ``api.maxReplicas`` pods
+    need; ``cpu_limit`` is the most vCPUs any admitted type needs for them (whichever types Karpenter picks, the
+    limit lets them all in)."""
 
     pods_per_node: dict[str, int]
     nodes: dict[str, int]
@@ -110,9 +113,11 @@ def api_capacity(api: ApiConfig) -> ApiCapacity:
     pods_per_node: dict[str, int] = {}
     nodes: dict[str, int] = {}
     for instance in SYSTEM_SHAPE.instance_types():
-        count = 0
-        while fits(instance, cpu_m * (count + 1), memory_mib * (count + 1)):
-            count += 1
+        count = KUBELET_MAX_PODS
+        if cpu_m > 0:
+            count = min(count, int(instance.allocatable_cpu_m * (1 - SIZING_CPU_MARGIN) // cpu_m))
+        if memory_mib > 0:
+            count = min(count, int(instance.allocatable_memory_mib * (1 - SIZING_MEMORY_MARGIN) // memory_mib))
         if count:
             pods_per_node[instance.name] = count
             nodes[instance.name] = math.ceil(api.max_replicas / count)
