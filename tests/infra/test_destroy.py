@@ -39,5 +39,5 @@ def test_nothing_else_of_the_stack_is_kept_on_destroy_but_the_vault_its_key_and_
 def test_the_operations_guide_documents_destroying_prod_with_recovery_points():
     guide = (REPOSITORY / "docs" / "operations.md").read_text()
     section = guide.split("## Destroying prod", 1)[1].split("\n## ", 1)[0]
-    for needle in ("backupVaultForceDestroy", "delete-recovery-point", "delete-backup-vault", "pulumi import"):
+    for needle in ("backupVaultForceDestroy", "delete-recovery-point", "delete-backup-vault", "schedule-key-deletion"):
         assert needle in section, needle
