@@ -47,7 +47,11 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``adminPrincipalArns`` (IAM role/user ARNs of people who get cluster admin, default ``[]``),
                             ``rootVolumeGiB`` (node root volumes, gp3 encrypted, default 100, 20–16384),
                             ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),
-                            ``backupRetentionDays`` (daily TimescaleDB volume backups kept, default 35, 1–3650).
+                            ``backupRetentionDays`` (daily TimescaleDB volume backups kept, default 35, 1–3650),
+                            ``spotServiceLinkedRole`` (``create``, default: the stack creates the account's EC2 Spot
+                            service-linked role and keeps it on destroy; ``existing``: the account has it already),
+                            ``backupVaultForceDestroy`` (default false: ``pulumi destroy`` keeps the backup vault and
+                            its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
@@ -110,6 +114,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts (days)."""
+_SPOT_SERVICE_LINKED_ROLE = re.compile(r"^(create|existing)$")
 _SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
 
 
@@ -152,6 +157,10 @@ class AwsConfig:
     root_volume_gib: int
     log_retention_days: int
     backup_retention_days: int
+    spot_service_linked_role: str
+    """``create`` or ``existing``: whether the stack creates the account's EC2 Spot service-linked role."""
+    backup_vault_force_destroy: bool
+    """Whether destroying the stack deletes the backup vault's recovery points (off: the vault is kept)."""
 
 
 @dataclass(frozen=True)
@@ -484,6 +493,8 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "rootVolumeGiB",
             "logRetentionDays",
             "backupRetentionDays",
+            "spotServiceLinkedRole",
+            "backupVaultForceDestroy",
         ),
     )
     if "publicAccessCidrs" not in section.raw:
@@ -504,6 +515,13 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
         root_volume_gib=section.int("rootVolumeGiB", 100, 20, 16384),
         log_retention_days=log_retention,
         backup_retention_days=section.int("backupRetentionDays", 35, 1, 3650),
+        spot_service_linked_role=section.str(
+            "spotServiceLinkedRole",
+            "create",
+            _SPOT_SERVICE_LINKED_ROLE,
+            "must be create (the stack creates the EC2 Spot service-linked role) or existing (the account has it)",
+        ),
+        backup_vault_force_destroy=section.bool("backupVaultForceDestroy", False),
     )
 
 

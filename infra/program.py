@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import labels, platforms, versions
+from infra import connections, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
@@ -68,6 +68,8 @@ def build(
     check_kubernetes_support(config, dt.datetime.now(dt.UTC).date())
     estimate = platforms.hourly_cost(config)
     check_cost(config, estimate)
+    if not config.timescaledb.managed:
+        connections.check_budget(config, connections.in_cluster_limit(config), "timescaledb.maxConnections")
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
     namespace = k8s.core.v1.Namespace(
@@ -111,6 +113,7 @@ def build(
             config=config.monitoring,
             storage_class=platform.storage_class,
             scheduling=platform.stateful,
+            system=platform.system,
             redis_in_cluster=platform.redis_url is None,
             timescaledb_in_cluster=platform.database_url is None,
             ray_drivers=len(config.evolution.symbols),

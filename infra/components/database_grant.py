@@ -29,12 +29,18 @@ PSQL_UID = 70
 NAME = "database-grant"
 
 
-def grant_sql(app_user: str) -> str:
-    """What the admin runs: idempotent grants that let ``app_user`` migrate and use the connected database."""
+def quote_identifier(name: str) -> str:
+    """``name`` as a PostgreSQL quoted identifier (embedded double quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def grant_sql(app_user: str, database: str) -> str:
+    """What the admin runs, connected to ``database``: idempotent grants that let ``app_user`` migrate and use it."""
+    user, db = quote_identifier(app_user), quote_identifier(database)
     return (
         "CREATE EXTENSION IF NOT EXISTS timescaledb; "
-        f'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "{app_user}" TO "{app_user}"; '
-        f'GRANT USAGE, CREATE ON SCHEMA public TO "{app_user}";'
+        f"GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {db} TO {user}; "
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {user};"
     )
 
 
@@ -70,7 +76,14 @@ class DatabaseGrant(pulumi.ComponentResource):
         psql = {
             "name": "psql",
             "image": versions.POSTGRES_CLIENT_IMAGE,
-            "args": ["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-c", grant_sql(admin.app_user)],
+            "args": [
+                "psql",
+                "--no-psqlrc",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                grant_sql(admin.app_user, admin.app_database),
+            ],
             "envFrom": [{"secretRef": {"name": secret.metadata.name}}],
             "env": [{"name": "HOME", "value": TMP_DIR}],
             "resources": resources("50m", "64Mi", "200m", "128Mi"),

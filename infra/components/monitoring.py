@@ -103,8 +103,12 @@ def helm_values(
     grafana_secret: pulumi.Input[str],
     alertmanager_secret: pulumi.Input[str],
     managed_control_plane: bool,
+    system: Scheduling,
 ) -> dict:
+    """``scheduling`` places what keeps a volume (Prometheus, Alertmanager, Grafana), ``system`` the stateless
+    operator and kube-state-metrics."""
     placement = {"nodeSelector": scheduling.node_selector, "tolerations": scheduling.tolerations}
+    system_placement = {"nodeSelector": system.node_selector, "tolerations": system.tolerations}
     retention_size_gb = int(0.9 * quantity_bytes(config.volume_size) / 2**30)
     computed = {
         "prometheus": {
@@ -126,13 +130,13 @@ def helm_values(
         "alertmanager": {
             "alertmanagerSpec": {**placement, "useExistingSecret": True, "configSecret": alertmanager_secret}
         },
-        "prometheusOperator": placement,
+        "prometheusOperator": system_placement,
         "grafana": {
             **placement,
             "persistence": {"size": config.grafana_volume_size, "storageClassName": storage_class},
             "admin": {"existingSecret": grafana_secret, "userKey": "admin-user", "passwordKey": "admin-password"},
         },
-        "kube-state-metrics": placement,
+        "kube-state-metrics": system_placement,
     }
     if managed_control_plane:
         computed.update({component: {"enabled": False} for component in CONTROL_PLANE_COMPONENTS})
@@ -146,6 +150,9 @@ class MonitoringArgs:
     config: MonitoringConfig
     storage_class: str
     scheduling: Scheduling
+    """Where the pods with volumes go (the platform's stateful nodes)."""
+    system: Scheduling
+    """Where the operator and kube-state-metrics go (the platform's system nodes)."""
     redis_in_cluster: bool
     timescaledb_in_cluster: bool
     alerting: AlertingConfig
@@ -217,6 +224,7 @@ class Monitoring(pulumi.ComponentResource):
                     admin.metadata.name,
                     alertmanager.metadata.name,
                     args.managed_control_plane,
+                    args.system,
                 ),
                 skip_crds=True,
                 atomic=True,

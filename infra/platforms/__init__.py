@@ -32,6 +32,8 @@ class DatabaseAdmin:
     user: pulumi.Output[str]
     password: pulumi.Output[str]
     app_user: str
+    app_database: str
+    """The database the app uses (``DATABASE_URL``'s), which the grants are on."""
 
 
 @dataclass(frozen=True)

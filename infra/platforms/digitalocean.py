@@ -14,21 +14,30 @@ the Ray head; the workers pool (``genepool.io/pool=workers``, tainted ``genepool
 only Ray workers tolerate) runs Ray workers and may scale to zero.
 DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
 
-The kubeconfig is read on every run through the ``get_kubernetes_cluster`` data source: the one in the cluster
-resource's state carries a token that expires after 7 days, after which preview/up could not reach the cluster.
+The Kubernetes provider's kubeconfig (:func:`exec_kubeconfig`) holds the cluster's endpoint and CA certificate and
+a user that runs ``doctl kubernetes cluster kubeconfig exec-credential`` whenever it needs a token; doctl reads the
+API token from ``DIGITALOCEAN_ACCESS_TOKEN`` in the environment of ``pulumi`` (never from the stack). So the
+provider's input is the same on every run (no drift, no replacement of the provider) and no token is stored: a
+kubeconfig read from DigitalOcean instead carries a 7-day token minted on each read, which changes the provider's
+input on every run and leaves the tokens piling up.
 
 The managed databases accept connections only from the cluster (database firewalls) over the VPC, with TLS. The
 database ``genepool`` is owned by the admin (``doadmin``) and PostgreSQL 15+ gives other users no CREATE on schema
 ``public``, so the platform hands the admin connection to the grant step (:class:`~infra.platforms.DatabaseAdmin`).
+The plan's connection limit is checked at preview against what the stack's clients may open
+(``infra/connections.py``).
 """
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
+import yaml
 
-from infra import labels
+from infra import connections, labels
 from infra.config import ConfigError, NodePool, StackConfig, required
 from infra.platforms import DatabaseAdmin, Platform, Scheduling
 from infra.platforms.prices import DIGITALOCEAN, price
@@ -43,6 +52,25 @@ MAINTENANCE_WINDOW = {"day": "sunday", "start_time": "03:00"}
 hours; a forced minor upgrade at end of life is scheduled in the same window."""
 WORKERS_TAINT = {"key": POOL_LABEL, "value": "workers", "effect": "NoSchedule"}
 """On the workers pool: only pods that tolerate it (the Ray workers) schedule there."""
+
+
+PLAN_MEMORY = re.compile(r"-(\d+)gb$")
+CONNECTIONS_PER_GB = 25
+RESERVED_CONNECTIONS = 3
+
+
+def plan_connection_limit(plan: str) -> int:
+    """Connections a managed PostgreSQL plan (``db-s-2vcpu-4gb``) accepts from users: 25 per GB of the node's memory
+    less 3 DigitalOcean keeps for maintenance (DigitalOcean's "How to Manage Connection Pools for PostgreSQL
+    Database Clusters", read December 2026): 97 on a 4 GB plan."""
+    match = PLAN_MEMORY.search(plan)
+    if match is None:
+        raise ConfigError(
+            "timescaledb.instanceType",
+            f"{plan!r} names no memory size (a DigitalOcean database slug such as db-s-2vcpu-4gb): its connection "
+            "limit is unknown",
+        )
+    return CONNECTIONS_PER_GB * int(match.group(1)) - RESERVED_CONNECTIONS
 
 
 def cost_tags() -> list[str]:
@@ -81,6 +109,42 @@ def kubernetes_version(minor: str) -> pulumi.Output[str]:
     )
 
 
+def exec_kubeconfig(cluster_id: str, endpoint: str, ca_certificate: str) -> str:
+    """A kubeconfig for the DOKS cluster whose user runs ``doctl`` for a short-lived token on each use (``doctl``
+    on the PATH, ``DIGITALOCEAN_ACCESS_TOKEN`` in the environment); ``ca_certificate`` is base64 PEM as DigitalOcean
+    gives it. The same cluster gives the same text on every run."""
+    name = f"do-{cluster_id}"
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_certificate}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "doctl",
+                            "args": [
+                                "kubernetes",
+                                "cluster",
+                                "kubeconfig",
+                                "exec-credential",
+                                "--version=v1beta1",
+                                cluster_id,
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
 def hourly_cost(config: StackConfig) -> float:
     system = required(config.cluster.system_pool, "cluster.systemPool")
     workers = required(config.cluster.worker_pool, "cluster.workerPool")
@@ -98,6 +162,10 @@ def hourly_cost(config: StackConfig) -> float:
 
 
 def build(config: StackConfig) -> Platform:
+    if config.timescaledb.managed:
+        connections.check_budget(
+            config, plan_connection_limit(required(config.timescaledb.instance_type, "timescaledb.instanceType"))
+        )
     cluster_config = config.cluster
     region = cluster_config.region
     system = required(cluster_config.system_pool, "cluster.systemPool")
@@ -121,9 +189,10 @@ def build(config: StackConfig) -> Platform:
         taints=[do.KubernetesNodePoolTaintArgs(**WORKERS_TAINT)],
         **node_pool_args(workers, "workers"),
     )
-    fresh = do.get_kubernetes_cluster_output(name=cluster.name, opts=pulumi.InvokeOutputOptions(depends_on=[cluster]))
-    # Read after the cluster exists: on a first preview the result is unknown instead of a failed lookup.
-    kubeconfig = pulumi.Output.secret(fresh.kube_configs[0].raw_config)
+    rendered: pulumi.Output[str] = pulumi.Output.all(
+        cluster.id, cluster.endpoint, cluster.kube_configs[0].cluster_ca_certificate
+    ).apply(lambda values: exec_kubeconfig(*values))
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 
     database_url: pulumi.Output[str] | None = None
@@ -169,6 +238,7 @@ def build(config: StackConfig) -> Platform:
             user=pulumi.Output.secret(postgres.user),
             password=pulumi.Output.secret(postgres.password),
             app_user=USER,
+            app_database=DATABASE,
         )
     if config.redis.managed:
         valkey = do.DatabaseCluster(

@@ -30,9 +30,10 @@ from pulumi_policy import (
 
 from infra import images
 from infra.labels import SPOT_TAINT_KEY
-from infra.policy.capacity import stateful_off_spot, workers_on_spot
+from infra.policy.capacity import dedicated_pools_tainted, stateful_off_spot, workers_on_spot
 from infra.policy.cost import cost_within_ceiling
 from infra.policy.exposure import database_firewalls, load_balancers_restricted, security_groups_closed
+from infra.policy.nodes import node_metadata_closed
 from infra.policy.tags import cost_allocation_tags
 
 PodTemplate = tuple[str, Mapping[str, Any], bool]
@@ -224,8 +225,11 @@ def eks_endpoint_restricted(args: ResourceValidationArgs, report: ReportViolatio
 
 
 NODE_ROLE_FORBIDDEN_POLICIES = re.compile(
-    r"(AmazonEBSCSIDriverPolicy|AutoScalingFullAccess|AmazonEC2FullAccess|AdministratorAccess|PowerUserAccess)$"
+    r"(AmazonEBSCSIDriverPolicy|AmazonEKS_CNI_Policy|AutoScalingFullAccess|AmazonEC2FullAccess|AdministratorAccess|"
+    r"PowerUserAccess)$"
 )
+"""Managed policies a node role must not carry: the controllers' (EBS CSI, and the VPC CNI's, which reach their
+pods through Pod Identity) and broad ones."""
 NODE_ROLE_FORBIDDEN_ACTIONS = re.compile(
     r"^(\*|autoscaling:(\*|Set.*|Terminate.*|Update.*|Create.*|Delete.*)|ec2:(\*|Terminate.*|Stop.*|"
     r"CreateVolume|DeleteVolume|AttachVolume|DetachVolume|ModifyVolume|CreateSnapshot|DeleteSnapshot|"
@@ -314,6 +318,14 @@ VALIDATORS: dict[str, tuple[str, Validator]] = {
     ),
     "workers-on-spot": ("Spot capacity is tainted for Ray workers, whose pool allows spot.", workers_on_spot),
     "stateful-off-spot": ("No StatefulSet (databases, monitoring volumes) runs on spot.", stateful_off_spot),
+    "dedicated-pools-tainted": (
+        "The Ray head's and the stateful NodePools taint their nodes, so only their own pods land there.",
+        dedicated_pools_tainted,
+    ),
+    "node-metadata-closed": (
+        "Every node answers IMDSv2 only, with hop limit 1 (pods cannot reach the node's credentials).",
+        node_metadata_closed,
+    ),
     "security-groups-closed": ("No security group admits the internet.", security_groups_closed),
     "load-balancers-restricted": (
         "A LoadBalancer Service lists its source ranges, none open to the internet.",
@@ -330,7 +342,7 @@ STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
         cost_within_ceiling,
     ),
     "node-role-least-privilege": (
-        "Node roles carry no autoscaling, instance-terminating or EBS CSI permissions.",
+        "Node roles carry no autoscaling, instance-terminating, EBS CSI or VPC CNI permissions.",
         node_role_least_privilege,
     ),
 }

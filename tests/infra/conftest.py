@@ -5,8 +5,8 @@ own event loop. The mocks echo inputs back as state (camelCase, numbers as float
 fail loudly on any invoke the program makes without a mock (the real mocks would silently return nothing).
 
 Dependencies: ``MockResourceArgs`` carries no ``depends_on``, so :class:`RecordingMonitor` reads them from the
-RegisterResource request itself, which is what the engine would receive: the resource's URN, its parent's URN and
-``dependencies`` (explicit ``depends_on`` plus the resources its inputs came from, as URNs).
+RegisterResource request itself, which is what the engine would receive: the resource's URN, its parent's URN,
+``dependencies`` (explicit ``depends_on`` plus the resources its inputs came from, as URNs) and ``retainOnDelete``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import itertools
 import json
 import runpy
 import threading
@@ -79,6 +80,8 @@ class Registered:
     urn: str = ""
     parent: str = ""
     dependencies: frozenset[str] = frozenset()
+    retain_on_delete: bool = False
+    """``retain_on_delete``: destroying the stack leaves the cloud resource in place."""
 
 
 @dataclass
@@ -125,10 +128,10 @@ KUBECONFIG = {
 """A kubeconfig with the dev stack's context, as kind writes it."""
 
 
-STALE_KUBECONFIG = "kubeconfig stored in the cluster's state: its token expired after 7 days"
-"""What the DOKS cluster resource's ``kubeConfigs[0].rawConfig`` holds under the mocks (the program must not use it)."""
-FRESH_KUBECONFIG = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": "fresh-doks-token"}}]}
-"""What the ``get_kubernetes_cluster`` data source returns under the mocks: a kubeconfig read on this run."""
+DOKS_ENDPOINT = "https://genepool-staging.k8s.ondigitalocean.invalid"
+DOKS_CA_CERTIFICATE = "RE9LUyBjbHVzdGVyIENB"
+"""The DOKS cluster's API endpoint and (base64) CA certificate under the mocks: the same on every run."""
+_minted = itertools.count(1)
 
 DOKS_VERSIONS = ["1.37.1-do.0", "1.36.4-do.0", "1.36.3-do.1", "1.35.8-do.0"]
 """The DOKS slugs DigitalOcean offers under the mocks (newest first, as its API lists them)."""
@@ -159,20 +162,33 @@ def ssm_parameter(args: dict[str, Any]) -> dict[str, Any]:
     return {"name": args["name"], "type": "String", "value": AMI_RELEASE, "insecureValue": AMI_RELEASE}
 
 
+def minted_doks_kubeconfig() -> dict[str, Any]:
+    """A DOKS ``kubeConfigs[0]`` as DigitalOcean hands it out: every read mints a new 7-day token."""
+    token = f"doks-token-{next(_minted)}"
+    config = {**KUBECONFIG, "users": [{"name": "kind-genepool", "user": {"token": token}}]}
+    return {"rawConfig": yaml.safe_dump(config), "token": token, "clusterCaCertificate": DOKS_CA_CERTIFICATE}
+
+
 INVOKES: dict[str, Any] = {
     "digitalocean:index/getKubernetesVersions:getKubernetesVersions": doks_versions,
     "aws:eks/getAddonVersion:getAddonVersion": eks_addon_version,
     "aws:ssm/getParameter:getParameter": ssm_parameter,
-    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
+    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": lambda args: {
         "name": "genepool-staging",
-        "kubeConfigs": [{"rawConfig": yaml.safe_dump(FRESH_KUBECONFIG)}],
+        "endpoint": DOKS_ENDPOINT,
+        "kubeConfigs": [minted_doks_kubeconfig()],
+    },
+    "aws:iam/getRole:getRole": {
+        "name": "AWSServiceRoleForEC2Spot",
+        "arn": "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
     },
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
         "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
     },
 }
-"""What each data-source invoke the program makes returns under the mocks (a function: of the invoke's arguments)."""
+"""What each data-source invoke the program makes returns under the mocks (a function: of the invoke's arguments,
+computed on each call)."""
 
 
 def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +196,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
-        return {"kubeConfigs": [{"rawConfig": STALE_KUBECONFIG}]}
+        return {"endpoint": DOKS_ENDPOINT, "kubeConfigs": [minted_doks_kubeconfig()]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
         return {
             "user": "doadmin" if type_.endswith("DatabaseCluster") else inputs["name"],
@@ -192,7 +208,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         return {
             "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{name}"},
             "endpoint": "https://ABC123.gr7.eu-west-1.eks.amazonaws.invalid",
-            "arn": f"arn:aws:eks:::{name}",
+            "arn": f"arn:aws:eks:eu-west-1:123456789012:cluster/{inputs.get('name', name)}",
             "certificateAuthority": {"data": "Q0EK"},
             "name": inputs.get("name", name),
         }
@@ -247,7 +263,11 @@ class RecordingMonitor(MockMonitor):
                 last = self.deployment.resources[-1]
                 assert (last.type, last.name) == (request.type, request.name)
                 self.deployment.resources[-1] = dataclasses.replace(
-                    last, urn=response.urn, parent=request.parent, dependencies=frozenset(request.dependencies)
+                    last,
+                    urn=response.urn,
+                    parent=request.parent,
+                    dependencies=frozenset(request.dependencies),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             return response
 

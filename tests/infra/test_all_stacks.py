@@ -125,7 +125,8 @@ def test_api_ray_head_and_database_stay_off_the_workers_pool(stack, owner_prefix
     specs = [spec for owner, spec, _ in pod_specs(deployment) if owner == owner_prefix]
     for spec in specs:
         assert spec.get("nodeSelector", {}).get("genepool.io/pool") in (None, "system", "on-demand", "stateful")
-        assert not spec.get("tolerations")
+        tolerated = {(t["key"], t.get("value")) for t in spec.get("tolerations") or []}
+        assert tolerated <= {("genepool.io/pool", "on-demand"), ("genepool.io/pool", "stateful")}
 
 
 def test_metrics_server_is_installed_from_the_pinned_chart(stack):

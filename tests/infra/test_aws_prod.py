@@ -68,7 +68,7 @@ def test_karpenter_release_is_pinned_from_its_oci_registry_on_the_system_nodes(p
     release = plain(prod.named(RELEASE, "karpenter-release").inputs)
     assert (release["chart"], release["version"]) == (versions.KARPENTER_CHART, versions.KARPENTER_VERSION)
     assert release["chart"].startswith("oci://") and versions.KARPENTER_VERSION.startswith("1.")
-    assert release["values"]["nodeSelector"] == {"genepool.io/pool": "system"}
+    assert release["values"]["nodeSelector"] == {"genepool.io/pool": "system", "genepool.io/node-group": "system"}
     assert release["values"]["settings"]["clusterName"] == "genepool-prod"
     assert release["values"]["settings"]["interruptionQueue"] == "genepool-prod"
     assert release["values"]["replicas"] == 2
@@ -86,6 +86,7 @@ def test_worker_capacity_comes_from_karpenter_not_node_groups(prod):
         "ray-workers",
         "on-demand",
         "stateful",
+        "system",
     }
 
 
@@ -165,7 +166,7 @@ def test_ray_workers_cpu_limit_is_max_nodes_times_the_reference_vcpus(prod):
     assert node_pool(prod, "ray-workers")["limits"] == {"cpu": str(8 * 16)}
 
 
-@pytest.mark.parametrize("pool", ["ray-workers", "on-demand", "stateful"])
+@pytest.mark.parametrize("pool", ["ray-workers", "on-demand", "stateful", "system"])
 def test_every_pool_consolidates_only_when_empty(prod, pool):
     assert node_pool(prod, pool)["disruption"]["consolidationPolicy"] == "WhenEmpty"
 
@@ -234,9 +235,7 @@ def test_node_roles_carry_only_the_node_policies(prod):
     for attachment in prod.of_type(ATTACHMENT):
         if attachment.inputs.get("role") in node_roles:
             attached.setdefault(attachment.inputs["role"], set()).add(attachment.inputs["policyArn"].split("/")[-1])
-    assert attached == dict.fromkeys(
-        node_roles, {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
-    )
+    assert attached == dict.fromkeys(node_roles, {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"})
     assert not [p for p in prod.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs.get("role") in node_roles]
 
 
@@ -280,7 +279,7 @@ def test_api_endpoint_is_private_and_public_only_from_the_configured_cidrs(prod)
 
 def test_vpc_cni_enforces_network_policies(prod):
     cni = prod.named(ADDON, "vpc-cni").inputs
-    assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(cni["configurationValues"])["enableNetworkPolicy"] == "true"
 
 
 def test_control_plane_log_group_has_retention_and_exists_before_the_cluster(prod):

@@ -174,4 +174,53 @@ def test_a_stack_above_its_cost_ceiling_fails(dev):
 def test_the_namespace_carries_the_estimate_and_the_ceiling(prod):
     annotations = plain(prod.named("kubernetes:core/v1:Namespace", "namespace").inputs)["metadata"]["annotations"]
     assert float(annotations[labels.COST_ANNOTATION]) == prod.outputs["estimated_hourly_cost_usd"]
-    assert float(annotations[labels.CEILING_ANNOTATION]) == 8.5
+    assert float(annotations[labels.CEILING_ANNOTATION]) == 9.5
+
+
+def test_a_head_pool_without_its_taint_fails(prod):
+    props = pool_props(prod, "on-demand")
+    props["spec"]["template"]["spec"].pop("taints")
+    assert violations("dedicated-pools-tainted", NODE_POOL, props, "on-demand") == [
+        "on-demand: the on-demand NodePool must taint its nodes genepool.io/pool=on-demand:NoSchedule"
+    ]
+
+
+def test_a_stateful_pool_tainted_for_another_pool_fails(prod):
+    props = pool_props(prod, "stateful")
+    props["spec"]["template"]["spec"]["taints"] = [{"key": "genepool.io/pool", "value": "x", "effect": "NoSchedule"}]
+    assert violations("dedicated-pools-tainted", NODE_POOL, props, "stateful") != []
+
+
+def test_the_untainted_system_pool_passes_the_dedicated_pools_policy(prod):
+    assert violations("dedicated-pools-tainted", NODE_POOL, pool_props(prod, "system"), "system") == []
+
+
+def test_a_system_launch_template_with_hop_limit_2_fails(prod):
+    props = props_of(prod, "aws:ec2/launchTemplate:LaunchTemplate", "system-nodes")
+    props["metadataOptions"]["httpPutResponseHopLimit"] = 2
+    assert violations("node-metadata-closed", "aws:ec2/launchTemplate:LaunchTemplate", props, "system-nodes") == [
+        "system-nodes: instance metadata hop limit must be 1 (got 2): a higher limit lets pods read the node role's "
+        "credentials"
+    ]
+
+
+def test_a_node_class_without_imds_tokens_fails(prod):
+    props = props_of(prod, NODE_CLASS, "karpenter-node-class")
+    props["spec"]["metadataOptions"]["httpTokens"] = "optional"
+    assert violations("node-metadata-closed", NODE_CLASS, props, "default") == [
+        "default: instance metadata must require IMDSv2 tokens (httpTokens: required)"
+    ]
+
+
+def test_a_node_role_with_the_cni_policy_fails(prod):
+    attachment = Registered(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "node-cni",
+        {"role": "genepool-prod-system-node", "policyArn": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"},
+        "",
+        urn="urn:node-cni",
+    )
+    resources = stack_resources([*prod.resources, attachment])
+    assert stack_violations("node-role-least-privilege", resources) == [
+        "node-cni: node role genepool-prod-system-node must not carry arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+    ]

@@ -121,7 +121,8 @@ def test_custom_resources_wait_for_their_operator_and_crds(dev):
 def test_karpenters_controller_may_read_what_karpenter_1_14_checks():
     from infra.platforms.aws import iam
 
-    policy = json.loads(iam.karpenter_controller_policy("c", "eu-west-1", "arn:cluster", "arn:queue", "arn:role"))
+    cluster_arn = "arn:aws:eks:eu-west-1:123456789012:cluster/c"
+    policy = json.loads(iam.karpenter_controller_policy("c", "eu-west-1", cluster_arn, "arn:queue", "arn:role"))
     (reads,) = [s for s in policy["Statement"] if s["Sid"] == "AllowRegionalReadActions"]
     # Instance status health checks in the interruption controller (1.12+), placement groups (1.11+).
     assert {"ec2:DescribeInstanceStatus", "ec2:DescribePlacementGroups"} <= set(reads["Action"])

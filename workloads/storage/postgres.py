@@ -113,11 +113,21 @@ class PostgresSession:
                 copy.write_row(row)
 
 
+POOL_MAX_CONNECTIONS = 10
+"""Connections one process's pool opens at most (psycopg_pool ``max_size``): what the stack's connection budget
+counts per database client process (``infra/connections.py``)."""
+
+
 class PostgresStorage(Storage):
     dialect = "postgresql"
 
     def __init__(
-        self, url: str, *, max_connections: int = 10, retry_seconds: float = 30.0, connect_timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        max_connections: int = POOL_MAX_CONNECTIONS,
+        retry_seconds: float = 30.0,
+        connect_timeout: float = 5.0,
     ) -> None:
         register_dsn(url)
         self.url = redact_url(url) or ""

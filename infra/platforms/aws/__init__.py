@@ -6,19 +6,20 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
   control-plane logs with retention, standard-support version policy), the node roles, the on-demand ``system`` node
   group at the cluster's minor and recommended AMI, the managed add-ons at their newest versions for that minor
-  (kube-proxy, VPC CNI with network policies, Pod Identity agent, CoreDNS, EBS CSI with its own role) and the
-  storage classes;
-- ``karpenter.py``: Karpenter (its CRDs a release of their own), its interruption queue, EC2NodeClass and
-  NodePools (``pools.py`` says which pods go where, ``instances.py`` which instance types each pool admits and what
-  fits on them);
-- ``backup.py``: AWS Backup of the TimescaleDB volumes;
+  (kube-proxy, VPC CNI with network policies and prefix delegation, its role through ``cni.py``, Pod Identity agent,
+  CoreDNS, EBS CSI with its own role) and the storage classes;
+- ``karpenter.py``: Karpenter (its CRDs a release of their own), its interruption queue, the EC2 Spot service-linked
+  role, the EC2NodeClass and the NodePools (``pools.py`` says which pods go where, ``instances.py`` which instance
+  types each pool admits and what fits on them);
+- ``backup.py``: AWS Backup of the TimescaleDB volumes (the vault kept on destroy unless
+  ``aws.backupVaultForceDestroy``);
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
 - ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
 
-Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
-admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
-:attr:`Platform.ready`: the system node group, the add-ons, the storage classes, the Karpenter CRD and controller
-releases, its EC2NodeClass and NodePools.
+Preview fails (ConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
+than the pool's ``minValues`` (with margin), when the worker pool admits fewer than 15 instance types, or when the
+estimate exceeds the cost ceiling. What "cluster ready" means is :attr:`Platform.ready`: the system node group, the
+add-ons, the storage classes, the Karpenter CRD and controller releases, its EC2NodeClass and NodePools.
 """
 
 from __future__ import annotations
@@ -79,14 +80,17 @@ def build(config: StackConfig) -> Platform:
             node_role=eks.karpenter_node_role,
             pools=pools.karpenter_pools(config),
             root_volume_gib=access.root_volume_gib,
-            controller_scheduling=pools.SYSTEM,
+            controller_scheduling=pools.KARPENTER_CONTROLLER,
             depends_on=eks.ready,
+            spot_service_linked_role=access.spot_service_linked_role,
         ),
         pulumi.ResourceOptions(providers=[aws_provider, eks.provider]),
     )
     Backups(
         "backups",
-        BackupsArgs(cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days),
+        BackupsArgs(
+            cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days, access.backup_vault_force_destroy
+        ),
         on_aws,
     )
     redis_url: pulumi.Output[str] | None = None

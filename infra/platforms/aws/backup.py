@@ -4,6 +4,12 @@ The backup storage class (``cluster.py``) tags every volume it provisions ``gene
 (EBS CSI ``tagSpecification_1``); the selection backs up exactly the EBS volumes carrying that tag, so a new
 TimescaleDB volume is protected from its creation, and volumes of other stacks or classes are not. Recovery points
 are EBS snapshots kept ``aws.backupRetentionDays`` days; the README's prod section describes the restore.
+
+Destroy: AWS refuses to delete a vault that holds recovery points, so by default (``aws.backupVaultForceDestroy``
+false) the vault and its KMS key are ``retain_on_delete``: ``pulumi destroy`` removes them from the stack and leaves
+them, recovery points included, in the account (the key too, or the recovery points could never be read again);
+docs/operations.md#destroying-prod has the cleanup. With the flag true the vault is ``force_destroy``: destroy
+deletes every recovery point, then the vault and its key.
 """
 
 from __future__ import annotations
@@ -29,16 +35,25 @@ class BackupsArgs:
     tag_key: str
     tag_value: str
     retention_days: int
+    force_destroy: bool
+    """``aws.backupVaultForceDestroy``: destroy deletes the recovery points (else the vault outlives the stack)."""
 
 
 class Backups(pulumi.ComponentResource):
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:aws:Backups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=not args.force_destroy)
         key = aws.kms.Key(
-            f"{name}-vault", description=f"{args.cluster_name} backup vault", enable_key_rotation=True, opts=child
+            f"{name}-vault", description=f"{args.cluster_name} backup vault", enable_key_rotation=True, opts=kept
         )
-        vault = aws.backup.Vault(f"{name}-vault", name=args.cluster_name, kms_key_arn=key.arn, opts=child)
+        vault = aws.backup.Vault(
+            f"{name}-vault",
+            name=args.cluster_name,
+            kms_key_arn=key.arn,
+            force_destroy=args.force_destroy,
+            opts=kept,
+        )
         plan = aws.backup.Plan(
             f"{name}-plan",
             name=f"{args.cluster_name}-daily",

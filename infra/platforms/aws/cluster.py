@@ -11,14 +11,15 @@ add-ons and the storage classes.
 - Two node roles with only :data:`~infra.platforms.aws.iam.NODE_POLICIES`: the system group's and the one Karpenter
   launches nodes with (an ``EC2_LINUX`` access entry lets those nodes join).
 - The ``system`` managed node group (on-demand) from a launch template: gp3 encrypted root volume of
-  ``aws.rootVolumeGiB``, IMDSv2 only.
+  ``aws.rootVolumeGiB``, IMDSv2 only with hop limit 1 (pods cannot reach the node's credentials).
 - Version policy ``STANDARD`` (:func:`support_type`): at the end of standard support EKS upgrades the cluster instead
   of billing extended support; a minor already in extended support keeps ``EXTENDED`` (EKS refuses ``STANDARD``
   there) and the cost estimate prices it (``cost.py``).
 - Managed add-ons, each at the newest version EKS publishes for the cluster's minor
   (``get_addon_version(most_recent=True)``, resolved on every run): kube-proxy, the VPC CNI with network-policy
-  enforcement (so the NetworkPolicies of Redis and TimescaleDB apply), the Pod Identity agent, CoreDNS, and the EBS
-  CSI driver with its own role through a pod identity association.
+  enforcement (so the NetworkPolicies of Redis and TimescaleDB apply) and prefix delegation (a /28 per ENI slot, so
+  every node can address the 110 pods its kubelet admits), its permissions through Pod Identity (``cni.py``), the Pod
+  Identity agent, CoreDNS, and the EBS CSI driver with its own role through a pod identity association.
 - Upgrade order, expressed as dependencies (docs/operations.md#versions-and-upgrades): the control plane, then the
   node-level add-ons (kube-proxy, VPC CNI, Pod Identity agent), then the ``system`` node group at the cluster's minor
   and the recommended AL2023 AMI release (SSM ``/aws/service/eks/optimized-ami/<minor>/amazon-linux-2023/x86_64/
@@ -42,8 +43,9 @@ import yaml
 
 from infra.config import AwsConfig, NodePool
 from infra.platforms.aws import iam
+from infra.platforms.aws.cni import VpcCniIdentity, VpcCniIdentityArgs
 from infra.platforms.aws.network import DISCOVERY_TAG
-from infra.platforms.aws.pools import POOL_LABEL
+from infra.platforms.aws.pools import NODE_GROUP_LABEL, POOL_LABEL
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 BACKUP_TAG_KEY = "genepool.io/backup"
@@ -51,6 +53,11 @@ BACKUP_TAG_KEY = "genepool.io/backup"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 ROOT_DEVICE = "/dev/xvda"
 """Root device of the AL2023 EKS AMIs."""
+IMDS_HOP_LIMIT = 1
+"""IMDSv2 answers the node only: a pod's request crosses one more hop and is dropped."""
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
+"""The vpc-cni add-on's configuration values: NetworkPolicy enforcement, and prefix delegation so the pods a node
+can address (``instances.InstanceType.pod_ips``) are at least the kubelet's ``maxPods``."""
 AMI_TYPE = "AL2023_x86_64_STANDARD"
 NODE_ADDONS = ("kube-proxy", "vpc-cni", "eks-pod-identity-agent")
 """Add-ons that run on every node (DaemonSets): updated before the node group."""
@@ -210,9 +217,8 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         kube_proxy = managed_addon("kube-proxy", "kube-proxy", [])
-        vpc_cni = managed_addon(
-            "vpc-cni", "vpc-cni", [], configuration_values=json.dumps({"enableNetworkPolicy": "true"})
-        )
+        cni_identity = VpcCniIdentity("vpc-cni", VpcCniIdentityArgs(self.cluster.name), child)
+        vpc_cni = managed_addon("vpc-cni", "vpc-cni", [], configuration_values=json.dumps(VPC_CNI_CONFIGURATION))
         pod_identity_agent = managed_addon("pod-identity-agent", "eks-pod-identity-agent", [])
         system_role = iam.role(
             "node-role", "ec2.amazonaws.com", iam.NODE_POLICIES, child, role_name=f"{args.cluster_name}-system-node"
@@ -245,7 +251,7 @@ class EksCluster(pulumi.ComponentResource):
                 )
             ],
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT
             ),
             opts=child,
         )
@@ -264,10 +270,10 @@ class EksCluster(pulumi.ComponentResource):
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=system.min_nodes, max_size=system.max_nodes, desired_size=system.min_nodes
             ),
-            labels={POOL_LABEL: "system", "genepool.io/capacity": "on_demand"},
+            labels={POOL_LABEL: "system", NODE_GROUP_LABEL: "system", "genepool.io/capacity": "on_demand"},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[kube_proxy, vpc_cni, pod_identity_agent],
+                depends_on=[kube_proxy, vpc_cni, pod_identity_agent, cni_identity.association],
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
@@ -319,5 +325,5 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.addons = {"kube-proxy": kube_proxy, "vpc-cni": vpc_cni, "eks-pod-identity-agent": pod_identity_agent}
         self.addons.update({"coredns": coredns, "aws-ebs-csi-driver": ebs_csi})
-        self.ready = [self.system_nodes, *self.addons.values(), general, backed_up]
+        self.ready = [self.system_nodes, *self.addons.values(), cni_identity.association, general, backed_up]
         self.register_outputs({"cluster_name": self.cluster.name})

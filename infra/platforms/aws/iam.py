@@ -2,8 +2,9 @@
 
 Least privilege through EKS Pod Identity: the node roles carry only what a kubelet needs (:data:`NODE_POLICIES`);
 the controllers that act on AWS get their own roles, assumed by ``pods.eks.amazonaws.com`` and bound to one service
-account each by a pod identity association (Karpenter's controller, the EBS CSI driver's controller). So a pod on a
-node (Ray user code included) cannot terminate instances or delete volumes with the node's credentials.
+account each by a pod identity association (Karpenter's controller, the EBS CSI driver's controller, the VPC CNI).
+Every node's instance metadata answers only the node itself (IMDSv2, hop limit 1), so a pod (Ray user code
+included) can neither use the node role nor terminate instances, delete volumes or rewire ENIs.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-NODE_POLICIES: tuple[str, ...] = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-)
-"""AWS managed policies of a node role, and the only ones (the policy pack's ``node-role-least-privilege``)."""
+NODE_POLICIES: tuple[str, ...] = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
+"""AWS managed policies of a node role, and the only ones (the policy pack's ``node-role-least-privilege``). The VPC
+CNI's ``AmazonEKS_CNI_Policy`` is not among them: it reaches ``aws-node`` through Pod Identity (``cni.py``)."""
 CLUSTER_POLICIES: tuple[str, ...] = ("AmazonEKSClusterPolicy",)
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
@@ -56,30 +54,46 @@ def role(
     return created
 
 
+def arn_parts(cluster_arn: str) -> tuple[str, str]:
+    """(partition, account) of an EKS cluster ARN (``arn:<partition>:eks:<region>:<account>:cluster/<name>``)."""
+    parts = cluster_arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[4]:
+        raise ValueError(f"not an EKS cluster ARN with an account: {cluster_arn!r}")
+    return parts[1], parts[4]
+
+
 def karpenter_controller_policy(
     cluster_name: str, region: str, cluster_arn: str, queue_arn: str, node_role_arn: str
 ) -> str:
-    """The Karpenter controller's permissions (after Karpenter v1's reference policy): launch and tag instances and
-    launch templates only for this cluster's NodePools, terminate only instances it tagged as this cluster's, read
-    instance types, prices and AMI parameters, drain the interruption queue, pass the Karpenter node role, and manage
-    the instance profiles it creates for that role."""
+    """The Karpenter controller's permissions, statement for statement those of Karpenter's reference CloudFormation
+    template (aws/karpenter-provider-aws, ``website/content/en/preview/getting-started/getting-started-with-karpenter/
+    cloudformation.yaml`` at tag v1.14.1, read December 2026): launch and tag instances and launch templates only for
+    this cluster's NodePools, terminate only instances it tagged as this cluster's, read instance types, prices and
+    AMI parameters, drain the interruption queue, pass the Karpenter node role, and create, tag and manage only the
+    instance profiles it tags as this cluster's in this region. Every tag condition is ``StringEquals``/``StringLike``:
+    an instance profile without the tags matches none of them (no ``IfExists``), so the controller cannot touch the
+    account's other instance profiles."""
+    partition, account = arn_parts(cluster_arn)
     owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     request_owned = {
         f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned",
         "aws:RequestTag/eks:eks-cluster-name": cluster_name,
     }
-    ec2 = f"arn:aws:ec2:{region}:*"
+    ec2 = f"arn:{partition}:ec2:{region}:*"
     launched = [
         f"{ec2}:{kind}/*"
         for kind in ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")
     ]
+    instance_profiles = f"arn:{partition}:iam::{account}:instance-profile/*"
+    profile_owned = {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region}
+    profile_request = {**request_owned, "aws:RequestTag/topology.kubernetes.io/region": region}
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AllowScopedEC2InstanceAccessActions",
             "Effect": "Allow",
             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-            "Resource": [f"arn:aws:ec2:{region}::image/*", f"arn:aws:ec2:{region}::snapshot/*"]
-            + [f"{ec2}:{kind}/*" for kind in ("security-group", "subnet", "capacity-reservation")],
+            "Resource": [f"arn:{partition}:ec2:{region}::image/*", f"arn:{partition}:ec2:{region}::snapshot/*"]
+            + [f"{ec2}:{kind}/*" for kind in ("security-group", "subnet", "capacity-reservation", "placement-group")],
         },
         {
             "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
@@ -112,6 +126,9 @@ def karpenter_controller_policy(
             },
         },
         {
+            # Re-tagging running instances of this cluster's NodePools with at most these three keys. The
+            # IfExists is upstream's: a request that sets no eks:eks-cluster-name tag is allowed, one that sets it
+            # must set this cluster's name; the instance itself must carry this cluster's tags.
             "Sid": "AllowScopedResourceTagging",
             "Effect": "Allow",
             "Action": "ec2:CreateTags",
@@ -131,6 +148,69 @@ def karpenter_controller_policy(
             "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
             "Resource": [f"{ec2}:instance/*", f"{ec2}:launch-template/*"],
             "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": node_role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileCreationActions",
+            "Effect": "Allow",
+            "Action": ["iam:CreateInstanceProfile"],
+            "Resource": instance_profiles,
+            "Condition": {
+                "StringEquals": profile_request,
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileTagActions",
+            "Effect": "Allow",
+            "Action": ["iam:TagInstanceProfile"],
+            "Resource": instance_profiles,
+            "Condition": {
+                "StringEquals": {**profile_owned, **profile_request},
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Action": [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+            "Resource": instance_profiles,
+            "Condition": {
+                "StringEquals": profile_owned,
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Action": "eks:DescribeCluster",
+            "Resource": cluster_arn,
+        },
+        {
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            "Resource": queue_arn,
+        },
+        {
+            "Sid": "AllowZonalShiftStatusReadOnly",
+            "Effect": "Allow",
+            "Action": ["arc-zonal-shift:GetManagedResource"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
         },
         {
             "Sid": "AllowRegionalReadActions",
@@ -155,57 +235,20 @@ def karpenter_controller_policy(
             "Sid": "AllowSSMReadActions",
             "Effect": "Allow",
             "Action": "ssm:GetParameter",
-            "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*",
+            "Resource": f"arn:{partition}:ssm:{region}::parameter/aws/service/*",
         },
         {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
         {
-            "Sid": "AllowInterruptionQueueActions",
+            "Sid": "AllowUnscopedInstanceProfileListAction",
             "Effect": "Allow",
-            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-            "Resource": queue_arn,
-        },
-        {
-            "Sid": "AllowPassingInstanceRole",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": node_role_arn,
-            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
-        },
-        {
-            "Sid": "AllowScopedInstanceProfileActions",
-            "Effect": "Allow",
-            "Action": [
-                "iam:AddRoleToInstanceProfile",
-                "iam:CreateInstanceProfile",
-                "iam:DeleteInstanceProfile",
-                "iam:RemoveRoleFromInstanceProfile",
-                "iam:TagInstanceProfile",
-            ],
-            "Resource": "arn:aws:iam::*:instance-profile/*",
-            "Condition": {
-                "StringEqualsIfExists": {
-                    f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned",
-                    f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned",
-                    "aws:ResourceTag/topology.kubernetes.io/region": region,
-                    "aws:RequestTag/topology.kubernetes.io/region": region,
-                },
-                "StringLikeIfExists": {
-                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
-                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
-                },
-            },
+            "Action": "iam:ListInstanceProfiles",
+            "Resource": "*",
         },
         {
             "Sid": "AllowInstanceProfileReadActions",
             "Effect": "Allow",
-            "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "AllowAPIServerEndpointDiscovery",
-            "Effect": "Allow",
-            "Action": "eks:DescribeCluster",
-            "Resource": cluster_arn,
+            "Action": "iam:GetInstanceProfile",
+            "Resource": instance_profiles,
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -1,15 +1,18 @@
 """The EC2 instance types the Karpenter NodePools may launch, and what pods can request on each (allocatable).
 
 ``TABLE`` holds, per type, nominal vCPUs and memory (GiB) and the ENIs and IPv4 addresses per ENI (under the VPC CNI
-they bound the pods a node can run). Prices live in ``infra/platforms/prices.py``. A :class:`PoolShape` is what a
-NodePool admits, written as Karpenter requirements (category, generation, family, vCPU range); the types it admits
-are the rows of ``TABLE`` it matches, and because the shape also lists its families, Karpenter admits no type that
-is not in the table.
+they bound the pod IPs a node can hand out). Prices live in ``infra/platforms/prices.py``. A :class:`PoolShape` is
+what a NodePool admits, written as Karpenter requirements (category, generation, family, vCPU range); the types it
+admits are the rows of ``TABLE`` it matches, and because the shape also lists its families, Karpenter admits no type
+that is not in the table.
 
 Allocatable (what the scheduler, and Karpenter's launch simulation, leave for our pods), as EKS AL2023 AMIs and
 Karpenter compute it:
 
-- max pods = min(ENIs × (IPs per ENI − 1) + 2, 110 if vCPUs < 30 else 250);
+- max pods = :data:`KUBELET_MAX_PODS` (110) on every type: the EC2NodeClass sets ``kubelet.maxPods`` to it, so
+  Karpenter reserves for 110 pods instead of its ENI-derived figure (234 on a 4xlarge), and this check and
+  Karpenter's launch simulation agree. The VPC CNI runs with prefix delegation (``cluster.py``), so every type of
+  the table can give 110 pods an IP (:attr:`InstanceType.pod_ips`);
 - kube-reserved CPU = 6% of the first core + 1% of the second + 0.5% of the third and fourth + 0.25% of each other;
 - kube-reserved memory = 11 MiB × max pods + 255 MiB;
 - eviction threshold ``memory.available`` = 100 MiB;
@@ -34,6 +37,16 @@ EVICTION_MEMORY_MIB = 100
 VM_MEMORY_OVERHEAD = 0.075
 DAEMONSET_CPU_M = 250
 DAEMONSET_MEMORY_MIB = 300
+KUBELET_MAX_PODS = 110
+"""``kubelet.maxPods`` of the EC2NodeClass, and the max pods the sizing assumes (the Kubernetes default)."""
+IPV4_PREFIX_ADDRESSES = 16
+"""Addresses per /28 prefix the VPC CNI assigns per ENI slot under prefix delegation."""
+SIZING_CPU_MARGIN = 0.02
+SIZING_MEMORY_MARGIN = 0.05
+"""Share of a type's allocatable CPU and memory a pod must leave free for the type to count as fitting: the figures
+above are a model (the VM overhead is Karpenter's 7.5% estimate, the DaemonSet allowance is rounded, and agents'
+requests grow with upgrades), so a pod within 5% of the memory (2% of the CPU, whose reservation formula is exact)
+is not trusted to fit."""
 MIN_INSTANCE_TYPES = 15
 """``minValues`` of the Ray workers' instance-type requirement: Karpenter's spot-to-spot consolidation and
 price-capacity-optimized spot allocation need at least this many types (each type is one spot capacity pool)."""
@@ -61,7 +74,13 @@ class InstanceType:
 
     @property
     def max_pods(self) -> int:
-        return min(self.enis * (self.ips_per_eni - 1) + 2, 110 if self.vcpus < 30 else 250)
+        """Pods the kubelet admits (``kubelet.maxPods``), what kube-reserved memory is computed for."""
+        return KUBELET_MAX_PODS
+
+    @property
+    def pod_ips(self) -> int:
+        """Pod IPs the VPC CNI can assign with prefix delegation: a /28 per secondary address slot of each ENI."""
+        return self.enis * (self.ips_per_eni - 1) * IPV4_PREFIX_ADDRESSES
 
     @property
     def kube_reserved_cpu_m(self) -> float:
@@ -172,6 +191,8 @@ ON_DEMAND_SHAPE = PoolShape(("m",), 6, ("m6i", "m6a", "m7i"), 4, 4)
 """The ``on-demand`` pool (the Ray head): general-purpose xlarge nodes, 4 vCPU / 16 GiB."""
 STATEFUL_SHAPE = PoolShape(("m",), 6, ("m6i", "m6a", "m7i"), 4, 8)
 """The ``stateful`` pool (EBS-backed pods): general-purpose xlarge and 2xlarge nodes."""
+SYSTEM_SHAPE = PoolShape(("m",), 6, ("m6i", "m6a", "m7i"), 4, 8)
+"""The ``system`` NodePool (the API beyond the managed node group): general-purpose xlarge and 2xlarge nodes."""
 
 
 def lookup(key: str, name: str) -> InstanceType:
@@ -185,21 +206,39 @@ def lookup(key: str, name: str) -> InstanceType:
         ) from None
 
 
+def fits(instance: InstanceType, cpu_m: float, memory_mib: float) -> bool:
+    """Whether a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits ``instance`` with the sizing
+    margins (:data:`SIZING_CPU_MARGIN`, :data:`SIZING_MEMORY_MARGIN`)."""
+    return cpu_m <= instance.allocatable_cpu_m * (
+        1 - SIZING_CPU_MARGIN
+    ) and memory_mib <= instance.allocatable_memory_mib * (1 - SIZING_MEMORY_MARGIN)
+
+
 def check_fits(pool: str, shape: PoolShape, cpu_key: str, cpu_m: float, memory_key: str, memory_mib: float) -> None:
-    """A :class:`ConfigError` unless a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits every type
-    ``pool`` admits (the smallest decides), naming the key, the instance type and its allocatable figure."""
-    for instance in shape.instance_types():
-        if cpu_m > instance.allocatable_cpu_m:
-            raise ConfigError(
-                cpu_key,
-                f"a pod requesting {cpu_m:g}m CPU does not fit instance type {instance.name} of the {pool} NodePool: "
-                f"allocatable CPU {instance.allocatable_cpu_m}m (after kube-reserved and DaemonSets)",
-            )
-        if memory_mib > instance.allocatable_memory_mib:
-            raise ConfigError(
-                memory_key,
-                f"a pod requesting {memory_mib:g}Mi memory does not fit instance type {instance.name} of the {pool} "
-                f"NodePool: allocatable memory {instance.allocatable_memory_mib}Mi "
-                f"({instance.allocatable_memory_mib / 1024:.2f}Gi, after the VM overhead, kube-reserved, the "
-                "eviction threshold and DaemonSets)",
-            )
+    """A :class:`ConfigError` unless a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits, with the
+    sizing margins, at least ``shape.min_types`` (the pool's ``minValues``) of the types ``pool`` admits: Karpenter
+    launches nothing for the pod when fewer remain. The error names the key that is short (CPU when the CPU is, else
+    memory), the count, and each type too small with its allocatable figure."""
+    admitted = shape.instance_types()
+    too_small = [t for t in admitted if not fits(t, cpu_m, memory_mib)]
+    if len(admitted) - len(too_small) >= shape.min_types:
+        return
+    cpu_short = any(cpu_m > t.allocatable_cpu_m * (1 - SIZING_CPU_MARGIN) for t in too_small)
+    if cpu_short:
+        key, request = cpu_key, f"{cpu_m:g}m CPU"
+        figures = [f"{t.name} (allocatable CPU {t.allocatable_cpu_m}m)" for t in too_small]
+        margin = SIZING_CPU_MARGIN
+    else:
+        key, request = memory_key, f"{memory_mib:g}Mi memory"
+        figures = [
+            f"{t.name} (allocatable memory {t.allocatable_memory_mib}Mi, {t.allocatable_memory_mib / 1024:.2f}Gi)"
+            for t in too_small
+        ]
+        margin = SIZING_MEMORY_MARGIN
+    raise ConfigError(
+        key,
+        f"a pod requesting {request} fits {len(admitted) - len(too_small)} of the {len(admitted)} instance types of "
+        f"the {pool} NodePool with a {margin:.0%} margin, and the pool needs {shape.min_types} (minValues); too "
+        f"small: {', '.join(figures)}; allocatable is what is left after the VM overhead, kube-reserved for "
+        f"{KUBELET_MAX_PODS} pods, the eviction threshold and DaemonSets",
+    )

@@ -4,15 +4,21 @@
   controller's version, installed before the controller and upgraded with it (Helm never upgrades a chart's
   ``crds/``); the controller release skips its CRDs.
 - The controller (Helm chart from its OCI registry, pinned in ``infra/versions.py``, values in
-  ``infra/components/values/karpenter.yaml``) runs on the ``system`` managed node group, two replicas, with its own
-  IAM role through a pod identity association (``kube-system/karpenter``).
+  ``infra/components/values/karpenter.yaml``) runs on the ``system`` managed node group (never on a node it
+  launched), two replicas, with its own IAM role through a pod identity association (``kube-system/karpenter``)
+  and its region from ``AWS_REGION`` (the nodes' IMDS is out of pods' reach).
+- The EC2 Spot service-linked role (``AWSServiceRoleForEC2Spot``), without which spot launches fail in an account
+  that never ran spot: created with the stack and kept when the stack is destroyed (it is the account's, not the
+  stack's). An account that already has it sets ``aws.spotServiceLinkedRole: existing``; preview then checks that
+  it is there (docs/operations.md#prod-on-aws).
 - Interruption handling: an SQS queue fed by EventBridge rules for spot interruption warnings, rebalance
   recommendations, instance state changes and AWS Health scheduled changes. Karpenter reads it, cordons and drains
   the node before EC2 takes it back (two minutes for spot) and starts a replacement at once; the Ray workers' preStop
   ``ray stop`` and grace period drain their actors.
 - One ``EC2NodeClass`` (``default``): AL2023, the private subnets and the cluster security group found by the
   ``karpenter.sh/discovery`` tag, the Karpenter node role, encrypted gp3 root volumes of ``aws.rootVolumeGiB``,
-  IMDSv2 with hop limit 1 (pods cannot reach the node's instance metadata).
+  IMDSv2 with hop limit 1 (pods cannot reach the node's instance metadata), and ``kubelet.maxPods`` of
+  :data:`~infra.platforms.aws.instances.KUBELET_MAX_PODS`, what the preview's sizing check assumes.
 - ``NodePool``s as described in ``pools.py``. Consolidation is ``WhenEmpty`` only: consolidating under-used nodes
   evicts running pods far more often than spot reclaims do (aws/karpenter-provider-aws#3778), and an evicted Ray
   worker loses the evaluations in flight. The Ray autoscaler removes idle workers, then Karpenter removes the empty
@@ -31,14 +37,16 @@ import pulumi_kubernetes as k8s
 
 from infra import labels, versions
 from infra.components.common import deep_merge, load_values
-from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws import iam
 from infra.platforms.aws.cluster import ROOT_DEVICE
+from infra.platforms.aws.instances import KUBELET_MAX_PODS
 from infra.platforms.aws.network import DISCOVERY_TAG
 from infra.platforms.aws.pools import POOL_LABEL, KarpenterPool
 
 NAMESPACE = "kube-system"
+SPOT_SERVICE = "spot.amazonaws.com"
+SPOT_SERVICE_LINKED_ROLE = "AWSServiceRoleForEC2Spot"
 SERVICE_ACCOUNT = "karpenter"
 NODE_CLASS = "default"
 INTERRUPTION_EVENTS: dict[str, dict[str, list[str]]] = {
@@ -56,14 +64,15 @@ DISRUPTION: dict[str, dict[str, Any]] = {
     },
     "on-demand": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "30m", "budgets": [{"nodes": "0"}]},
     "stateful": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "30m", "budgets": [{"nodes": "1"}]},
+    "system": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "15m", "budgets": [{"nodes": "1"}]},
 }
 """Per NodePool: empty nodes only; the head's pool is never disrupted voluntarily (budget 0), the others one node at
 a time (drift after an AMI update included)."""
-EXPIRE_AFTER = {"ray-workers": "168h", "on-demand": "Never", "stateful": "720h"}
-"""Node lifetime: workers a week (spot nodes rarely live that long); the head never expires; stateful nodes after
-30 days, so the database's node is replaced with a patched AMI monthly at a moment Karpenter picks (one restart of
-TimescaleDB, its volume reattached in the same zone) rather than never."""
-TERMINATION_GRACE = {"ray-workers": "10m", "on-demand": "1h", "stateful": "1h"}
+EXPIRE_AFTER = {"ray-workers": "168h", "on-demand": "Never", "stateful": "720h", "system": "720h"}
+"""Node lifetime: workers a week (spot nodes rarely live that long); the head never expires; stateful and system
+nodes after 30 days, so the database's node is replaced with a patched AMI monthly at a moment Karpenter picks (one
+restart of TimescaleDB, its volume reattached in the same zone) rather than never."""
+TERMINATION_GRACE = {"ray-workers": "10m", "on-demand": "1h", "stateful": "1h", "system": "1h"}
 """How long a draining node waits for its pods (PodDisruptionBudgets, do-not-disrupt) before it is terminated."""
 
 
@@ -117,6 +126,7 @@ def node_class_spec(cluster_name: str, node_role: str, root_volume_gib: int) -> 
             "httpPutResponseHopLimit": 1,
             "httpTokens": "required",
         },
+        "kubelet": {"maxPods": KUBELET_MAX_PODS},
         "tags": {"genepool.io/cluster": cluster_name, **labels.cost_tags(pulumi.get_stack())},
     }
 
@@ -135,8 +145,8 @@ def node_pool_spec(pool: KarpenterPool, zones: list[str]) -> dict[str, Any]:
         "expireAfter": EXPIRE_AFTER[pool.name],
         "terminationGracePeriod": TERMINATION_GRACE[pool.name],
     }
-    if pool.name == "ray-workers":
-        template_spec["taints"] = [{"key": SPOT_TAINT_KEY, "value": "true", "effect": "NoSchedule"}]
+    if pool.taints:
+        template_spec["taints"] = [dict(taint) for taint in pool.taints]
     return {
         "template": {"metadata": {"labels": {POOL_LABEL: pool.label}}, "spec": template_spec},
         "disruption": DISRUPTION[pool.name],
@@ -157,6 +167,8 @@ class KarpenterArgs:
     controller_scheduling: Scheduling
     depends_on: list[pulumi.Resource]
     """What the controller needs first: the system node group and the Pod Identity agent."""
+    spot_service_linked_role: str
+    """``create`` (the stack creates the EC2 Spot service-linked role) or ``existing`` (the account has it)."""
 
 
 class Karpenter(pulumi.ComponentResource):
@@ -207,9 +219,11 @@ class Karpenter(pulumi.ComponentResource):
             role_arn=controller_role.arn,
             opts=child,
         )
+        spot_role = self.spot_service_linked_role(name, args.spot_service_linked_role)
         computed = {
             "serviceAccount": {"name": SERVICE_ACCOUNT},
             "settings": {"clusterName": args.cluster_name, "interruptionQueue": queue.name},
+            "controller": {"env": [{"name": "AWS_REGION", "value": args.region}]},
             "nodeSelector": args.controller_scheduling.node_selector,
             "tolerations": args.controller_scheduling.tolerations,
         }
@@ -238,7 +252,8 @@ class Karpenter(pulumi.ComponentResource):
                 timeout=600,
             ),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*args.depends_on, self.crds, association, controller_policy, queue_policy]
+                parent=self,
+                depends_on=[*args.depends_on, self.crds, association, controller_policy, queue_policy, *spot_role],
             ),
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
@@ -263,3 +278,17 @@ class Karpenter(pulumi.ComponentResource):
         }
         self.ready = [self.crds, self.release, node_class, *self.node_pools.values()]
         self.register_outputs({"interruption_queue": queue.name})
+
+    def spot_service_linked_role(self, name: str, mode: str) -> list[pulumi.Resource]:
+        """``create``: the role, kept on destroy (``retain_on_delete``: other spot users of the account need it);
+        ``existing``: a read of the role, so preview fails when it is not there after all."""
+        if mode == "existing":
+            aws.iam.get_role_output(name=SPOT_SERVICE_LINKED_ROLE, opts=pulumi.InvokeOutputOptions(parent=self))
+            return []
+        return [
+            aws.iam.ServiceLinkedRole(
+                f"{name}-spot-service-linked-role",
+                aws_service_name=SPOT_SERVICE,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+        ]
