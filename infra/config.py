@@ -4,8 +4,16 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 
 ``cloud``                   ``local`` | ``digitalocean`` | ``aws`` (required) — which platform stands up the cluster.
 ``namespace``               Kubernetes namespace of everything we deploy (default ``genepool``).
-``image``                   the workload image, required: ``repo:tag`` with a pinned tag (not ``latest``), or by digest,
-                            ``repo@sha256:…`` / ``repo:tag@sha256:…`` (what promotion deploys; ``infra/images.py``).
+``image``                   the workload image: ``repo:tag`` with a pinned tag (not ``latest``), or by digest,
+                            ``repo@sha256:…`` / ``repo:tag@sha256:…`` (``infra/images.py``). Required on ``local``.
+                            On a cloud it may be a bare digest ``sha256:<64 hex>`` of the stack's own registry (what
+                            the promotion PR writes, docs/delivery.md), and is unset before the first deploy: the
+                            stack then has no Ray cluster and no workload yet, only the platform and its registry.
+``registry``                clouds only: the registry the stack creates for the workload image. digitalocean:
+                            ``name`` (required; DigitalOcean Container Registry names are global, one per account),
+                            ``tier`` (``starter`` | ``basic`` | ``professional``, default ``basic``); aws: the ECR
+                            repository ``genepool-<stack>/workload``, ``keepImages`` (its lifecycle policy keeps the
+                            newest pushed images, default 200, 10–10000; an older digest is gone for rollback).
 ``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
 ``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
                             path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
@@ -156,6 +164,18 @@ class AwsConfig:
 
 
 @dataclass(frozen=True)
+class RegistryConfig:
+    """The stack's own image registry (clouds only): what its pods pull the workload image from."""
+
+    name: str | None
+    """DigitalOcean Container Registry name (global, one registry per account); None on aws."""
+    tier: str | None
+    """DigitalOcean subscription tier slug; None on aws."""
+    keep_images: int | None
+    """aws: images the ECR lifecycle policy keeps (the newest pushed); None on digitalocean."""
+
+
+@dataclass(frozen=True)
 class RedisConfig:
     managed: bool
     instance_type: str | None
@@ -244,7 +264,9 @@ class AlertingConfig:
 class StackConfig:
     cloud: str
     namespace: str
-    image: str
+    image: str | None
+    """None on a cloud stack before its first deploy (no Ray cluster, no workload); a bare ``sha256:`` digest
+    means that image in the stack's registry."""
     cost_ceiling_usd_per_hour: float
     cluster: ClusterConfig
     redis: RedisConfig
@@ -258,6 +280,8 @@ class StackConfig:
     """Set (and required) exactly when ``cloud`` is ``aws``."""
     market_data: MarketDataConfig | None = None
     """Set when the stack fetches its bars (``genepool:marketData``); else bars are imported by hand."""
+    registry: RegistryConfig | None = None
+    """Set exactly on the clouds (``genepool:registry``)."""
 
     @property
     def has_spot(self) -> bool:
@@ -520,6 +544,54 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
     )
 
 
+REGISTRY_TIERS: tuple[str, ...] = ("starter", "basic", "professional")
+_DOCR_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$")
+
+
+def _registry(raw: Any, cloud: str) -> RegistryConfig | None:
+    if cloud == "local":
+        if raw is not None:
+            raise ConfigError("registry", "does not apply to cloud 'local' (load the image into the cluster)")
+        return None
+    digitalocean = cloud == "digitalocean"
+    section = _Section("registry", raw, ("name", "tier") if digitalocean else ("keepImages",))
+    return RegistryConfig(
+        name=(
+            section.str(
+                "name", _REQUIRED, _DOCR_NAME, "must be 3-63 lower-case letters, digits or dashes (a DOCR name)"
+            )
+            if digitalocean
+            else None
+        ),
+        tier=section.str(
+            "tier",
+            "basic",
+            re.compile(f"^({'|'.join(REGISTRY_TIERS)})$"),
+            "must be one of " + ", ".join(REGISTRY_TIERS),
+        )
+        if digitalocean
+        else None,
+        keep_images=None if digitalocean else section.int("keepImages", 200, 10, 10000),
+    )
+
+
+def _image(raw: Any, cloud: str) -> str | None:
+    if raw is None and cloud != "local":
+        return None
+    image = _str("image", raw, None, "")
+    if images.is_digest(image):
+        if cloud == "local":
+            raise ConfigError(
+                "image",
+                f"a bare digest names an image of a cloud stack's registry; local needs repo:tag, got {image!r}",
+            )
+        return image
+    problem = images.pinning_problem(image)
+    if problem:
+        raise ConfigError("image", f"{problem}, got {image!r}")
+    return image
+
+
 def _redis(raw: Any, cloud: str) -> RedisConfig:
     section = _Section("redis", raw, ("managed", "instanceType", "maxMemory", "volumeSize", "cpu", "memory"))
     managed = section.bool("managed", False)
@@ -775,10 +847,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     cloud = raw.get("cloud")
     if cloud not in CLOUDS:
         raise ConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
-    image = _str("image", raw.get("image"), None, "")
-    problem = images.pinning_problem(image)
-    if problem:
-        raise ConfigError("image", f"{problem}, got {image!r}")
+    image = _image(raw.get("image"), cloud)
     try:
         ceiling = float(raw["costCeilingUsdPerHour"])
     except (KeyError, TypeError, ValueError):
@@ -807,6 +876,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         aws=_aws(raw.get("aws"), cloud),
         alerting=_alerting(raw.get("alerting")),
         market_data=None if market_raw is None else _market_data(market_raw, evolution),
+        registry=_registry(raw.get("registry"), cloud),
     )
 
 
@@ -822,6 +892,7 @@ OBJECT_KEYS: tuple[str, ...] = (
     "alerting",
     "aws",
     "marketData",
+    "registry",
 )
 
 

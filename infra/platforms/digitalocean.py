@@ -10,6 +10,9 @@ DigitalOcean has no spot droplets, so workers are on-demand (config validation r
 The kubeconfig is read on every run through the ``get_kubernetes_cluster`` data source: the one in the cluster
 resource's state carries a token that expires after 7 days, after which preview/up could not reach the cluster.
 
+The workload image lives in the stack's DigitalOcean Container Registry (``digitalocean_registry.py``), pulled with
+a read-only credential the program turns into the namespace's pull secret.
+
 The managed databases accept connections only from the cluster (database firewalls) over the VPC, with TLS. The
 database ``genepool`` is owned by the admin (``doadmin``) and PostgreSQL 15+ gives other users no CREATE on schema
 ``public``, so the platform hands the admin connection to the grant step (:class:`~infra.platforms.DatabaseAdmin`).
@@ -23,7 +26,8 @@ import pulumi_kubernetes as k8s
 
 from infra import labels
 from infra.config import NodePool, StackConfig, required
-from infra.platforms import DatabaseAdmin, Platform, Scheduling
+from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling
+from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.prices import DIGITALOCEAN, price
 
 POOL_LABEL = "genepool.io/pool"
@@ -168,6 +172,15 @@ def build(config: StackConfig) -> Platform:
                 "/0",
             )
         )
+    registry_config = required(config.registry, "registry")
+    registry = ContainerRegistry(
+        "registry",
+        ContainerRegistryArgs(
+            required(registry_config.name, "registry.name"),
+            required(registry_config.tier, "registry.tier"),
+            required(region, "cluster.region"),
+        ),
+    )
     system_scheduling = Scheduling(node_selector={POOL_LABEL: "system"})
     return Platform(
         provider=provider,
@@ -186,4 +199,5 @@ def build(config: StackConfig) -> Platform:
         redis_url=redis_url,
         database_url=database_url,
         database_admin=database_admin,
+        registry=ImageRegistry(repository=registry.repository_url, docker_config=registry.docker_config),
     )

@@ -10,7 +10,8 @@ One module per concern, each a ComponentResource with an Args dataclass:
   where, ``instances.py`` which instance types each pool admits and what fits on them);
 - ``backup.py``: AWS Backup of the TimescaleDB volumes;
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
-- ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
+- ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate;
+- ``registry.py``: the ECR repository of the workload image (the node roles may read it).
 
 Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
 admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
@@ -25,7 +26,7 @@ import pulumi_aws as aws
 
 from infra import labels
 from infra.config import StackConfig, required
-from infra.platforms import Platform
+from infra.platforms import ImageRegistry, Platform
 from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
@@ -33,6 +34,7 @@ from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterAr
 from infra.platforms.aws.cost import hourly_cost
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
+from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
 
 __all__ = ["build", "hourly_cost"]
 
@@ -85,6 +87,11 @@ def build(config: StackConfig) -> Platform:
         BackupsArgs(cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days),
         on_aws,
     )
+    registry = EcrRepository(
+        "registry",
+        EcrRepositoryArgs(f"{cluster_name}/workload", region, required(config.registry, "registry").keep_images or 200),
+        on_aws,
+    )
     redis_url: pulumi.Output[str] | None = None
     if config.redis.managed:
         redis_url = ManagedRedis(
@@ -109,4 +116,5 @@ def build(config: StackConfig) -> Platform:
         ready=[*eks.ready, *karpenter.ready],
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
+        registry=ImageRegistry(repository=registry.repository_url),
     )
