@@ -30,6 +30,21 @@ def in_registry(reference: str, repository: str) -> str:
     return f"{repository}@{reference}" if is_digest(reference) else reference
 
 
+WORKLOAD_REPOSITORY = "workload"
+"""The workload image's repository name in every registry."""
+DOCR_HOST = "registry.digitalocean.com"
+
+
+def ecr_repository_name(stack: str) -> str:
+    """The ECR repository of ``stack``'s workload image (``genepool-<stack>/workload``)."""
+    return f"genepool-{stack}/{WORKLOAD_REPOSITORY}"
+
+
+def docr_repository(registry_name: str) -> str:
+    """The workload image's repository in the DigitalOcean Container Registry ``registry_name``."""
+    return f"{DOCR_HOST}/{registry_name}/{WORKLOAD_REPOSITORY}"
+
+
 def repository_of(reference: str) -> str | None:
     """The ``[registry/]repository`` part of a reference (no tag, no digest), or None when it is not one."""
     match = REFERENCE.match(reference)

@@ -16,14 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as do
 
-REGISTRY_HOST = "registry.digitalocean.com"
-REPOSITORY = "workload"
-"""The workload image's repository inside the registry."""
-
-
-def repository_url(registry_name: str) -> str:
-    """Where the workload image of a stack whose registry is ``registry_name`` lives."""
-    return f"{REGISTRY_HOST}/{registry_name}/{REPOSITORY}"
+from infra import images
 
 
 @dataclass(frozen=True)
@@ -48,6 +41,6 @@ class ContainerRegistry(pulumi.ComponentResource):
         credentials = do.ContainerRegistryDockerCredentials(
             "pull-credentials", registry_name=registry.name, write=False, opts=child
         )
-        self.repository_url = repository_url(args.name)
+        self.repository_url = images.docr_repository(args.name)
         self.docker_config = pulumi.Output.secret(credentials.docker_credentials)
         self.register_outputs({"repository_url": self.repository_url})

@@ -23,7 +23,6 @@ from infra.policy.pods import containers, pod_templates
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 DOCR = "digitalocean:index/containerRegistry:ContainerRegistry"
 CLOUD_CLUSTERS = frozenset({"aws:eks/cluster:Cluster", "digitalocean:index/kubernetesCluster:KubernetesCluster"})
-DOCR_HOST = "registry.digitalocean.com"
 UPSTREAM_IMAGES: frozenset[str] = frozenset(
     value for name, value in vars(versions).items() if name.endswith("_IMAGE") and isinstance(value, str)
 )
@@ -50,7 +49,7 @@ def registry_matchers(resources: Iterable[PolicyResource]) -> list[tuple[str, Ma
     for r in resources:
         props = r.props
         if r.resource_type == DOCR and props.get("name"):
-            prefix = f"{DOCR_HOST}/{props['name']}/"
+            prefix = f"{images.DOCR_HOST}/{props['name']}/"
             found.append((f"{prefix}…", starts_with(prefix)))
         elif r.resource_type == ECR_REPOSITORY and props.get("name"):
             url = props.get("repositoryUrl")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra import labels
+from infra import images, labels
 from infra.config import StackConfig, required
 from infra.platforms import ImageRegistry, Platform
 from infra.platforms.aws import pools
@@ -89,7 +89,9 @@ def build(config: StackConfig) -> Platform:
     )
     registry = EcrRepository(
         "registry",
-        EcrRepositoryArgs(f"{cluster_name}/workload", region, required(config.registry, "registry").keep_images or 200),
+        EcrRepositoryArgs(
+            images.ecr_repository_name(stack), region, required(config.registry, "registry").keep_images or 200
+        ),
         on_aws,
     )
     redis_url: pulumi.Output[str] | None = None
