@@ -56,6 +56,11 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``rootVolumeGiB`` (node root volumes, gp3 encrypted, default 100, 20–16384),
                             ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),
                             ``backupRetentionDays`` (daily TimescaleDB volume backups kept, default 35, 1–3650).
+``ci``                      AWS only (required there): how CI reaches the private EKS endpoint (docs/delivery.md).
+                            ``repository`` (the GitHub ``owner/name`` whose workflow jobs the in-VPC runners take),
+                            ``connectionArn`` (the AWS CodeConnections connection to GitHub, made once by hand),
+                            ``previewRoleArn`` (the IAM role preview and drift jobs assume; read-only cluster access),
+                            ``runnerCompute`` (CodeBuild compute type, default ``BUILD_GENERAL1_MEDIUM``).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
@@ -161,6 +166,18 @@ class AwsConfig:
     root_volume_gib: int
     log_retention_days: int
     backup_retention_days: int
+
+
+@dataclass(frozen=True)
+class CiConfig:
+    """AWS only: the CodeBuild-hosted GitHub Actions runners inside the VPC, and the role CI previews with."""
+
+    repository: str
+    """GitHub ``owner/name``."""
+    connection_arn: str
+    """AWS CodeConnections connection to GitHub (created and authorised by hand)."""
+    preview_role_arn: str
+    runner_compute: str
 
 
 @dataclass(frozen=True)
@@ -282,6 +299,8 @@ class StackConfig:
     """Set when the stack fetches its bars (``genepool:marketData``); else bars are imported by hand."""
     registry: RegistryConfig | None = None
     """Set exactly on the clouds (``genepool:registry``)."""
+    ci: CiConfig | None = None
+    """Set (and required) exactly when ``cloud`` is ``aws``."""
 
     @property
     def has_spot(self) -> bool:
@@ -541,6 +560,42 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
         root_volume_gib=section.int("rootVolumeGiB", 100, 20, 16384),
         log_retention_days=log_retention,
         backup_retention_days=section.int("backupRetentionDays", 35, 1, 3650),
+    )
+
+
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
+)
+RUNNER_COMPUTE: tuple[str, ...] = (
+    "BUILD_GENERAL1_SMALL",
+    "BUILD_GENERAL1_MEDIUM",
+    "BUILD_GENERAL1_LARGE",
+)
+"""CodeBuild Linux container compute types a runner may use (3, 7 and 15 GB of memory)."""
+
+
+def _ci(raw: Any, cloud: str) -> CiConfig | None:
+    if cloud != "aws":
+        if raw is not None:
+            raise ConfigError("ci", f"does not apply to cloud {cloud!r}")
+        return None
+    section = _Section("ci", raw, ("repository", "connectionArn", "previewRoleArn", "runnerCompute"))
+    return CiConfig(
+        repository=section.str("repository", _REQUIRED, _GITHUB_REPOSITORY, "must be a GitHub owner/name"),
+        connection_arn=section.str(
+            "connectionArn",
+            _REQUIRED,
+            _CONNECTION_ARN,
+            "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)",
+        ),
+        preview_role_arn=section._get("previewRoleArn", _REQUIRED, _principal),
+        runner_compute=section.str(
+            "runnerCompute",
+            "BUILD_GENERAL1_MEDIUM",
+            re.compile(f"^({'|'.join(RUNNER_COMPUTE)})$"),
+            "must be one of " + ", ".join(RUNNER_COMPUTE),
+        ),
     )
 
 
@@ -877,6 +932,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         alerting=_alerting(raw.get("alerting")),
         market_data=None if market_raw is None else _market_data(market_raw, evolution),
         registry=_registry(raw.get("registry"), cloud),
+        ci=_ci(raw.get("ci"), cloud),
     )
 
 
@@ -893,6 +949,7 @@ OBJECT_KEYS: tuple[str, ...] = (
     "aws",
     "marketData",
     "registry",
+    "ci",
 )
 
 

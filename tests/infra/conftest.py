@@ -214,7 +214,12 @@ ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
             "publicAccessCidrs": ["203.0.113.0/24"],
             "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
             "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
-        }
+        },
+        "genepool:ci": {
+            "repository": "acme/genepool",
+            "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789",
+            "previewRoleArn": "arn:aws:iam::123456789012:role/genepool-preview",
+        },
     },
 }
 """What each organisation sets with ``pulumi config set`` before its first preview (who may reach and administer

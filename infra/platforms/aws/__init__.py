@@ -11,7 +11,9 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``backup.py``: AWS Backup of the TimescaleDB volumes;
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
 - ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate;
-- ``registry.py``: the ECR repository of the workload image (the node roles may read it).
+- ``registry.py``: the ECR repository of the workload image (the node roles may read it);
+- ``ci.py``: the in-VPC GitHub Actions runners (CodeBuild) that reach the private EKS API, and the preview role's
+  read-only access entry.
 
 Preview fails (ConfigError naming the key) when a Ray pod cannot fit its pool's instance types, when the worker pool
 admits fewer than 15 instance types, or when the estimate exceeds the cost ceiling. What "cluster ready" means is
@@ -30,6 +32,7 @@ from infra.platforms import ImageRegistry, Platform
 from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
+from infra.platforms.aws.ci import CiAccess, CiAccessArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import hourly_cost
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
@@ -91,6 +94,19 @@ def build(config: StackConfig) -> Platform:
         "registry",
         EcrRepositoryArgs(
             images.ecr_repository_name(stack), region, required(config.registry, "registry").keep_images or 200
+        ),
+        on_aws,
+    )
+    CiAccess(
+        "ci",
+        CiAccessArgs(
+            ci=required(config.ci, "ci"),
+            cluster_name=eks.cluster.name,
+            cluster_security_group_id=eks.cluster.vpc_config.cluster_security_group_id,
+            vpc_id=network.vpc.id,
+            private_subnet_ids=private_ids,
+            region=region,
+            log_retention_days=access.log_retention_days,
         ),
         on_aws,
     )
