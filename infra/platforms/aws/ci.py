@@ -33,8 +33,8 @@ RUNNER_PROJECT = "genepool-prod-ci"
 """The CodeBuild project (and runner label prefix ``codebuild-genepool-prod-ci-``) of the prod jobs."""
 RUNNER_WORKFLOWS = ("deploy", "drift", "preview-prod")
 """Workflow names whose queued jobs the runner project takes (its webhook's ``WORKFLOW_NAME`` filter)."""
-RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-"""CodeBuild's curated Amazon Linux 2023 image (Python 3.11+, Docker, the AWS CLI)."""
+RUNNER_IMAGE = "aws/codebuild/standard:7.0"
+"""CodeBuild's curated Ubuntu 22.04 image (the AWS CLI, apt for skopeo); actions/setup-python installs its Python."""
 PREVIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 API_PORT = 443
 
