@@ -127,17 +127,18 @@ def build(
         return {**outputs, **platform_outputs(platform), **registry_outputs}
     image: pulumi.Input[str] = config.image
     pull_secrets: list[str] = []
+    uses_image = on_cluster
     if platform.registry is not None:
         reference = config.image
         image = pulumi.Output.from_input(platform.registry.repository).apply(
             lambda repository: images.in_registry(reference, repository)
         )
         if platform.registry.docker_config is not None:
-            pull_secrets.append(
-                ImagePullSecret(
-                    "registry-pull", ImagePullSecretArgs(namespace, platform.registry.docker_config), on_cluster
-                ).name
+            pull = ImagePullSecret(
+                "registry-pull", ImagePullSecretArgs(namespace, platform.registry.docker_config), on_cluster
             )
+            pull_secrets.append(pull.name)
+            uses_image = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[pull]))
     ray = Ray(
         "ray",
         RayArgs(
@@ -153,7 +154,7 @@ def build(
             settings_checksum=settings_checksum(settings.data),
             database_ready=database_ready,
         ),
-        on_cluster,
+        uses_image,
     )
     Workload(
         "workload",
@@ -173,7 +174,7 @@ def build(
             metrics_api=metrics_server.release,
             database_ready=database_ready,
         ),
-        on_cluster,
+        uses_image,
     )
     return {**outputs, **platform_outputs(platform), **registry_outputs}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -19,6 +18,7 @@ from .conftest import (
     MOCK_ACCOUNT,
     MOCK_DOCKER_CONFIG,
     PROMOTED_DIGEST,
+    REPOSITORY,
     Deployment,
     all_containers,
     deploy,
@@ -29,6 +29,7 @@ from .conftest import (
     workload_image,
 )
 from .test_config import raw, with_value, without
+from .test_ordering import effective_dependencies
 from .test_policies import stack_resources, stack_violations
 
 ECR = "aws:ecr/repository:Repository"
@@ -223,9 +224,7 @@ def test_a_registry_name_does_not_apply_to_aws():
 
 @pytest.mark.parametrize("stack_name", ["staging", "prod"])
 def test_the_shipped_cloud_stack_files_name_no_image_before_their_first_deploy(stack_name):
-    from .conftest import REPOSITORY
-
-    shipped = yaml.safe_load(Path(REPOSITORY / f"Pulumi.{stack_name}.yaml").read_text())["config"]
+    shipped = yaml.safe_load((REPOSITORY / f"Pulumi.{stack_name}.yaml").read_text())["config"]
     assert "genepool:image" not in shipped
     config = raw(stack_name)
     del config["image"]
@@ -247,3 +246,12 @@ def test_before_its_first_deploy_a_cloud_stack_creates_its_registry_but_no_ray_c
     assert not pod_specs(deployment)
     assert not [r for r in deployment.resources if r.type.endswith((":RayCluster", ":CronJob", ":Deployment"))]
     assert deployment.outputs["image_repository"] == "registry.digitalocean.com/acme-genepool/workload"
+
+
+def test_the_ray_cluster_and_the_workload_wait_for_the_pull_secret(staging):
+    secret = staging.named(SECRET, "registry-pull-secret")
+    for type_, name in (
+        ("kubernetes:ray.io/v1:RayCluster", "ray-cluster"),
+        ("kubernetes:apps/v1:Deployment", "workload-api"),
+    ):
+        assert secret.urn in effective_dependencies(staging, staging.named(type_, name)), name
