@@ -51,7 +51,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
 ``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
                             API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
-                            ``deployerRoleArn`` (the IAM role CI previews and deploys with; cluster admin, required),
+                            ``deployerRoleArn`` (the IAM role CI deploys with; cluster admin, required; CI previews with
+                            ``ci.previewRoleArn``),
                             ``adminPrincipalArns`` (IAM role/user ARNs of people who get cluster admin, default ``[]``),
                             ``rootVolumeGiB`` (node root volumes, gp3 encrypted, default 100, 20–16384),
                             ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),

@@ -93,7 +93,9 @@ def build(config: StackConfig) -> Platform:
     registry = EcrRepository(
         "registry",
         EcrRepositoryArgs(
-            images.ecr_repository_name(stack), region, required(config.registry, "registry").keep_images or 200
+            images.ecr_repository_name(stack),
+            region,
+            required(required(config.registry, "registry").keep_images, "registry.keepImages"),
         ),
         on_aws,
     )

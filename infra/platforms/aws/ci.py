@@ -15,7 +15,7 @@ takes GitHub Actions ``workflow_job`` events (``runs-on: codebuild-<project>-<ru
 The preview role (``ci.previewRoleArn``) gets an access entry with ``AmazonEKSAdminViewPolicy`` on the cluster:
 read-only, Secrets included, since a refreshed preview reads the Helm releases' state (kept in Secrets) and every
 object's live state. It has no ``patch`` right, so the Kubernetes provider's server-side dry run falls back to a
-client-side diff for it (pulumi-kubernetes does this on a permission error since v3.29); ``AmazonEKSViewPolicy``
+client-side diff for it (pulumi-kubernetes#2419 added that fallback); ``AmazonEKSViewPolicy``
 cannot read Secrets, and a refresh would fail on them.
 """
 
