@@ -255,3 +255,13 @@ def test_the_ray_cluster_and_the_workload_wait_for_the_pull_secret(staging):
         ("kubernetes:apps/v1:Deployment", "workload-api"),
     ):
         assert secret.urn in effective_dependencies(staging, staging.named(type_, name)), name
+
+
+def test_before_its_first_deploy_prod_creates_its_ecr_repository_and_runners_but_no_workload():
+    config = stack_config("prod")
+    del config["genepool:image"]
+    deployment = deploy("prod", config)
+    assert deployment.of_type(ECR) and deployment.of_type("aws:codebuild/project:Project")
+    assert not [r for r in deployment.resources if r.type.endswith((":RayCluster", ":CronJob", ":Deployment"))]
+    assert all(container["image"] in versions_images() for _, _, container, _ in all_containers(deployment))
+    assert deployment.outputs["image_repository"].endswith("/genepool-prod/workload")

@@ -304,3 +304,20 @@ def test_drift_runs_a_refreshed_preview_expecting_no_changes_on_a_schedule():
     assert workflow[True]["schedule"]
     runs = " ".join(step.get("run", "") for step in steps(workflow))
     assert "--expect-no-changes --refresh" in runs
+
+
+def test_the_image_is_rebuilt_exactly_when_its_inputs_change():
+    job = load("deploy.yml")["jobs"]["changes"]
+    run = job["steps"][-1]["run"]
+    assert 'git diff --quiet "$BEFORE" "$GITHUB_SHA" -- images workloads pyproject.toml' in run
+    assert job["steps"][-1]["env"] == {"BEFORE": "${{ github.event.before }}"}
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+
+
+def test_the_image_is_pushed_to_the_staging_registry_with_short_lived_credentials():
+    job = load("deploy.yml")["jobs"]["image"]
+    run = job["steps"][-1]["run"]
+    assert "python -m infra.delivery.promotion repository --stack staging" in run
+    assert "registry/docker-credentials?read_write=true&expiry_seconds=900" in run
+    assert 'echo "digest=${reference#*@}" >> "$GITHUB_OUTPUT"' in run
+    assert job["environment"] == "staging"
