@@ -4,8 +4,16 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 
 ``cloud``                   ``local`` | ``digitalocean`` | ``aws`` (required) — which platform stands up the cluster.
 ``namespace``               Kubernetes namespace of everything we deploy (default ``genepool``).
-``image``                   the workload image, required: ``repo:tag`` with a pinned tag (not ``latest``), or by digest,
-                            ``repo@sha256:…`` / ``repo:tag@sha256:…`` (what promotion deploys; ``infra/images.py``).
+``image``                   the workload image: ``repo:tag`` with a pinned tag (not ``latest``), or by digest,
+                            ``repo@sha256:…`` / ``repo:tag@sha256:…`` (``infra/images.py``). Required on ``local``.
+                            On a cloud it may be a bare digest ``sha256:<64 hex>`` of the stack's own registry (what
+                            the promotion PR writes, docs/delivery.md), and is unset before the first deploy: the
+                            stack then has no Ray cluster and no workload yet, only the platform and its registry.
+``registry``                clouds only: the registry the stack creates for the workload image. digitalocean:
+                            ``name`` (required; DigitalOcean Container Registry names are global, one per account),
+                            ``tier`` (``starter`` | ``basic`` | ``professional``, default ``basic``); aws: the ECR
+                            repository ``genepool-<stack>/workload``, ``keepImages`` (its lifecycle policy keeps the
+                            newest pushed images, default 200, 10–10000; an older digest is gone for rollback).
 ``costCeilingUsdPerHour``   upper bound (USD/hour, at maximum node counts) the estimate may not exceed, > 0.
 ``cluster``                 ``kubernetesVersion``, ``storageClass``; local: ``context`` (+ optional ``kubeconfig``
                             path, else ``$KUBECONFIG`` or ``~/.kube/config``); clouds: ``region``, ``systemPool`` and
@@ -43,7 +51,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
 ``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
                             API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
-                            ``deployerRoleArn`` (the IAM role CI previews and deploys with; cluster admin, required),
+                            ``deployerRoleArn`` (the IAM role CI deploys with; cluster admin, required; CI previews with
+                            ``ci.previewRoleArn``),
                             ``adminPrincipalArns`` (IAM role/user ARNs of people who get cluster admin, default ``[]``),
                             ``rootVolumeGiB`` (node root volumes, gp3 encrypted, default 100, 20–16384),
                             ``logRetentionDays`` (control-plane log group, a CloudWatch retention value, default 90),
@@ -52,6 +61,11 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             service-linked role and keeps it on destroy; ``existing``: the account has it already),
                             ``backupVaultForceDestroy`` (default false: ``pulumi destroy`` keeps the backup vault and
                             its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod).
+``ci``                      AWS only (required there): how CI reaches the private EKS endpoint (docs/delivery.md).
+                            ``repository`` (the GitHub ``owner/name`` whose workflow jobs the in-VPC runners take),
+                            ``connectionArn`` (the AWS CodeConnections connection to GitHub, made once by hand),
+                            ``previewRoleArn`` (the IAM role preview and drift jobs assume; read-only cluster access),
+                            ``runnerCompute`` (CodeBuild compute type, default ``BUILD_GENERAL1_MEDIUM``).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
@@ -164,6 +178,30 @@ class AwsConfig:
 
 
 @dataclass(frozen=True)
+class CiConfig:
+    """AWS only: the CodeBuild-hosted GitHub Actions runners inside the VPC, and the role CI previews with."""
+
+    repository: str
+    """GitHub ``owner/name``."""
+    connection_arn: str
+    """AWS CodeConnections connection to GitHub (created and authorised by hand)."""
+    preview_role_arn: str
+    runner_compute: str
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The stack's own image registry (clouds only): what its pods pull the workload image from."""
+
+    name: str | None
+    """DigitalOcean Container Registry name (global, one registry per account); None on aws."""
+    tier: str | None
+    """DigitalOcean subscription tier slug; None on aws."""
+    keep_images: int | None
+    """aws: images the ECR lifecycle policy keeps (the newest pushed); None on digitalocean."""
+
+
+@dataclass(frozen=True)
 class RedisConfig:
     managed: bool
     instance_type: str | None
@@ -252,7 +290,9 @@ class AlertingConfig:
 class StackConfig:
     cloud: str
     namespace: str
-    image: str
+    image: str | None
+    """None on a cloud stack before its first deploy (no Ray cluster, no workload); a bare ``sha256:`` digest
+    means that image in the stack's registry."""
     cost_ceiling_usd_per_hour: float
     cluster: ClusterConfig
     redis: RedisConfig
@@ -266,6 +306,10 @@ class StackConfig:
     """Set (and required) exactly when ``cloud`` is ``aws``."""
     market_data: MarketDataConfig | None = None
     """Set when the stack fetches its bars (``genepool:marketData``); else bars are imported by hand."""
+    registry: RegistryConfig | None = None
+    """Set exactly on the clouds (``genepool:registry``)."""
+    ci: CiConfig | None = None
+    """Set (and required) exactly when ``cloud`` is ``aws``."""
 
     @property
     def has_spot(self) -> bool:
@@ -525,6 +569,90 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
     )
 
 
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
+)
+RUNNER_COMPUTE: tuple[str, ...] = (
+    "BUILD_GENERAL1_SMALL",
+    "BUILD_GENERAL1_MEDIUM",
+    "BUILD_GENERAL1_LARGE",
+)
+"""CodeBuild Linux container compute types a runner may use (3, 7 and 15 GB of memory)."""
+
+
+def _ci(raw: Any, cloud: str) -> CiConfig | None:
+    if cloud != "aws":
+        if raw is not None:
+            raise ConfigError("ci", f"does not apply to cloud {cloud!r}")
+        return None
+    section = _Section("ci", raw, ("repository", "connectionArn", "previewRoleArn", "runnerCompute"))
+    return CiConfig(
+        repository=section.str("repository", _REQUIRED, _GITHUB_REPOSITORY, "must be a GitHub owner/name"),
+        connection_arn=section.str(
+            "connectionArn",
+            _REQUIRED,
+            _CONNECTION_ARN,
+            "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)",
+        ),
+        preview_role_arn=section._get("previewRoleArn", _REQUIRED, _principal),
+        runner_compute=section.str(
+            "runnerCompute",
+            "BUILD_GENERAL1_MEDIUM",
+            re.compile(f"^({'|'.join(RUNNER_COMPUTE)})$"),
+            "must be one of " + ", ".join(RUNNER_COMPUTE),
+        ),
+    )
+
+
+REGISTRY_TIERS: tuple[str, ...] = ("starter", "basic", "professional")
+_DOCR_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$")
+
+
+def _registry(raw: Any, cloud: str) -> RegistryConfig | None:
+    if cloud == "local":
+        if raw is not None:
+            raise ConfigError("registry", "does not apply to cloud 'local' (load the image into the cluster)")
+        return None
+    digitalocean = cloud == "digitalocean"
+    section = _Section("registry", raw, ("name", "tier") if digitalocean else ("keepImages",))
+    return RegistryConfig(
+        name=(
+            section.str(
+                "name", _REQUIRED, _DOCR_NAME, "must be 3-63 lower-case letters, digits or dashes (a DOCR name)"
+            )
+            if digitalocean
+            else None
+        ),
+        tier=section.str(
+            "tier",
+            "basic",
+            re.compile(f"^({'|'.join(REGISTRY_TIERS)})$"),
+            "must be one of " + ", ".join(REGISTRY_TIERS),
+        )
+        if digitalocean
+        else None,
+        keep_images=None if digitalocean else section.int("keepImages", 200, 10, 10000),
+    )
+
+
+def _image(raw: Any, cloud: str) -> str | None:
+    if raw is None and cloud != "local":
+        return None
+    image = _str("image", raw, None, "")
+    if images.is_digest(image):
+        if cloud == "local":
+            raise ConfigError(
+                "image",
+                f"a bare digest names an image of a cloud stack's registry; local needs repo:tag, got {image!r}",
+            )
+        return image
+    problem = images.pinning_problem(image)
+    if problem:
+        raise ConfigError("image", f"{problem}, got {image!r}")
+    return image
+
+
 def _redis(raw: Any, cloud: str) -> RedisConfig:
     section = _Section("redis", raw, ("managed", "instanceType", "maxMemory", "volumeSize", "cpu", "memory"))
     managed = section.bool("managed", False)
@@ -780,10 +908,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     cloud = raw.get("cloud")
     if cloud not in CLOUDS:
         raise ConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
-    image = _str("image", raw.get("image"), None, "")
-    problem = images.pinning_problem(image)
-    if problem:
-        raise ConfigError("image", f"{problem}, got {image!r}")
+    image = _image(raw.get("image"), cloud)
     try:
         ceiling = float(raw["costCeilingUsdPerHour"])
     except (KeyError, TypeError, ValueError):
@@ -812,6 +937,8 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         aws=_aws(raw.get("aws"), cloud),
         alerting=_alerting(raw.get("alerting")),
         market_data=None if market_raw is None else _market_data(market_raw, evolution),
+        registry=_registry(raw.get("registry"), cloud),
+        ci=_ci(raw.get("ci"), cloud),
     )
 
 
@@ -827,6 +954,8 @@ OBJECT_KEYS: tuple[str, ...] = (
     "alerting",
     "aws",
     "marketData",
+    "registry",
+    "ci",
 )
 
 

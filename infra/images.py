@@ -16,6 +16,41 @@ REFERENCE = re.compile(
 )
 
 
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+"""A bare image digest: on a cloud stack, ``genepool:image`` may name an image of the stack's own registry by it."""
+
+
+def is_digest(reference: str) -> bool:
+    return DIGEST.match(reference) is not None
+
+
+def in_registry(reference: str, repository: str) -> str:
+    """``reference`` as a full reference: a bare digest becomes ``repository@digest``; anything else is returned as
+    it is (the policy pack refuses a full reference outside the stack's registry)."""
+    return f"{repository}@{reference}" if is_digest(reference) else reference
+
+
+WORKLOAD_REPOSITORY = "workload"
+"""The workload image's repository name in every registry."""
+DOCR_HOST = "registry.digitalocean.com"
+
+
+def ecr_repository_name(stack: str) -> str:
+    """The ECR repository of ``stack``'s workload image (``genepool-<stack>/workload``)."""
+    return f"genepool-{stack}/{WORKLOAD_REPOSITORY}"
+
+
+def docr_repository(registry_name: str) -> str:
+    """The workload image's repository in the DigitalOcean Container Registry ``registry_name``."""
+    return f"{DOCR_HOST}/{registry_name}/{WORKLOAD_REPOSITORY}"
+
+
+def repository_of(reference: str) -> str | None:
+    """The ``[registry/]repository`` part of a reference (no tag, no digest), or None when it is not one."""
+    match = REFERENCE.match(reference)
+    return match["name"] if match else None
+
+
 def pinning_problem(reference: str) -> str | None:
     """Why ``reference`` is not a pinned image reference, or ``None`` when it is."""
     match = REFERENCE.match(reference)

@@ -6,8 +6,14 @@ each top-level component take them as ``depends_on``. A component's children reg
 and the engine deletes children before their component and the component before what it depends on, so create
 and destroy both follow "cluster ready" (tests/infra/test_ordering.py records the dependencies the engine sees).
 
+The workload image (``genepool:image``) is pulled from the stack's own registry on a cloud (a bare ``sha256:``
+digest names an image there; a pull secret is created where the nodes cannot pull by themselves). A cloud stack
+without ``genepool:image`` (before its first deploy) has no Ray cluster and no workload yet: the first ``pulumi up``
+creates the platform and the registry, the deploy pushes the image (docs/delivery.md).
+
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus
-``kubeconfig`` (secret) and ``estimated_hourly_cost_usd``.
+``kubeconfig`` (secret), ``estimated_hourly_cost_usd`` and, on a cloud, ``image_repository`` (where CI pushes the
+workload image).
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import connections, labels, platforms, versions
+from infra import connections, images, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
+from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
 from infra.components.ray import Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
 from infra.components.settings import Settings, SettingsArgs
@@ -132,12 +139,32 @@ def build(
         contract.GRAFANA_URL: monitoring.grafana_url,
     }
     settings = Settings("settings", SettingsArgs(namespace, outputs), on_cluster)
+    registry_outputs: dict[str, Any] = {}
+    if platform.registry is not None:
+        registry_outputs["image_repository"] = platform.registry.repository
+    if config.image is None:
+        return {**outputs, **platform_outputs(platform), **registry_outputs}
+    image: pulumi.Input[str] = config.image
+    pull_secrets: list[str] = []
+    uses_image = on_cluster
+    if platform.registry is not None:
+        reference = config.image
+        image = pulumi.Output.from_input(platform.registry.repository).apply(
+            lambda repository: images.in_registry(reference, repository)
+        )
+        if platform.registry.docker_config is not None:
+            pull = ImagePullSecret(
+                "registry-pull", ImagePullSecretArgs(namespace, platform.registry.docker_config), on_cluster
+            )
+            pull_secrets.append(pull.name)
+            uses_image = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[pull]))
     ray = Ray(
         "ray",
         RayArgs(
             namespace=namespace,
             config=config.ray,
-            image=config.image,
+            image=image,
+            image_pull_secrets=pull_secrets,
             system=platform.system,
             head=platform.head,
             workers=platform.workers,
@@ -146,13 +173,14 @@ def build(
             settings_checksum=settings_checksum(settings.data),
             database_ready=database_ready,
         ),
-        on_cluster,
+        uses_image,
     )
     Workload(
         "workload",
         WorkloadArgs(
             namespace=namespace,
-            image=config.image,
+            image=image,
+            image_pull_secrets=pull_secrets,
             api=config.api,
             evolution=config.evolution,
             market_data=config.market_data,
@@ -165,10 +193,13 @@ def build(
             metrics_api=metrics_server.release,
             database_ready=database_ready,
         ),
-        on_cluster,
+        uses_image,
     )
+    return {**outputs, **platform_outputs(platform), **registry_outputs}
+
+
+def platform_outputs(platform: platforms.Platform) -> dict[str, Any]:
     return {
-        **outputs,
         "kubeconfig": pulumi.Output.secret(platform.kubeconfig),
         "estimated_hourly_cost_usd": platform.hourly_cost_usd,
     }

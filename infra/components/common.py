@@ -217,3 +217,8 @@ def stateful_server(
         },
         opts=child,
     )
+
+
+def pull_secrets(names: list[str]) -> dict[str, Any]:
+    """The pod spec's ``imagePullSecrets`` field for ``names`` (no field when there are none)."""
+    return {"imagePullSecrets": [{"name": name} for name in names]} if names else {}

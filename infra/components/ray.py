@@ -49,6 +49,7 @@ from infra.components.common import (
     load_values,
     password,
     pod_security,
+    pull_secrets,
     resources,
 )
 from infra.config import RayConfig
@@ -136,7 +137,7 @@ def scheduling_fields(scheduling: Scheduling) -> dict[str, Any]:
 class RayArgs:
     namespace: pulumi.Input[str]
     config: RayConfig
-    image: str
+    image: pulumi.Input[str]
     system: Scheduling
     """Where the KubeRay operator runs."""
     head: Scheduling
@@ -148,6 +149,9 @@ class RayArgs:
     settings_checksum: pulumi.Input[str] | None = None
     """``common.settings_checksum`` of what ``app_env`` refers to: on both pod templates, so a settings change is a
     spec change and recreates the Ray pods."""
+    image_pull_secrets: list[str] = field(default_factory=list)
+    """Names of the namespace's image pull Secrets the pods pull the workload image with (empty where the nodes may
+    pull by themselves, or on a local cluster)."""
     database_ready: list[pulumi.Resource] = field(default_factory=list)
     """What must complete before drivers may use the database (a managed database's grant step): the RayCluster
     waits for it."""
@@ -238,6 +242,7 @@ class Ray(pulumi.ComponentResource):
             **probes(WORKER_HEALTH),
         }
         checksum = {} if args.settings_checksum is None else {SETTINGS_CHECKSUM_ANNOTATION: args.settings_checksum}
+        pull = pull_secrets(args.image_pull_secrets)
         self.head_template = {
             "metadata": {
                 "labels": labels.PART_OF,
@@ -246,6 +251,7 @@ class Ray(pulumi.ComponentResource):
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.head),
+                **pull,
                 "volumes": [RAY_TMP_VOLUME],
                 "containers": [head],
             },
@@ -255,6 +261,7 @@ class Ray(pulumi.ComponentResource):
             "spec": {
                 "securityContext": pod_security(RAY_UID),
                 **scheduling_fields(args.workers),
+                **pull,
                 "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
                 "volumes": [RAY_TMP_VOLUME],
                 "containers": [worker],

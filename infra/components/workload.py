@@ -53,6 +53,7 @@ from infra.components.common import (
     WORKLOAD_ENV,
     container_security,
     pod_security,
+    pull_secrets,
     resources,
     settings_checksum,
 )
@@ -173,7 +174,7 @@ class ScheduledJob:
 @dataclass(frozen=True)
 class WorkloadArgs:
     namespace: pulumi.Input[str]
-    image: str
+    image: pulumi.Input[str]
     api: ApiConfig
     evolution: EvolutionConfig
     api_token: pulumi.Input[str]
@@ -187,6 +188,9 @@ class WorkloadArgs:
     """What serves the resource metrics API (metrics-server): the HPA is created after it."""
     market_data: MarketDataConfig | None = None
     """The stack's fetch CronJobs (none: bars are imported by hand)."""
+    image_pull_secrets: list[str] = field(default_factory=list)
+    """Names of the namespace's image pull Secrets the pods pull the workload image with (empty where the nodes may
+    pull by themselves, or on a local cluster)."""
     database_ready: list[pulumi.Resource] = field(default_factory=list)
     """What must complete before anything uses the database (a managed database's grant step): the API Deployment
     and the evolution CronJobs wait for it."""
@@ -217,6 +221,7 @@ class Workload(pulumi.ComponentResource):
             "securityContext": pod_security(RAY_UID),
             "nodeSelector": args.scheduling.node_selector,
             "tolerations": args.scheduling.tolerations,
+            **pull_secrets(args.image_pull_secrets),
             "volumes": [TMP_VOLUME],
         }
         tmp_mount = [TMP_MOUNT]

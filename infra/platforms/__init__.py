@@ -37,6 +37,17 @@ class DatabaseAdmin:
 
 
 @dataclass(frozen=True)
+class ImageRegistry:
+    """The stack's own registry for the workload image: where the image lives, and how pods may pull from it."""
+
+    repository: pulumi.Input[str]
+    """``registry/repository`` of the workload image (a bare ``sha256:`` digest in ``genepool:image`` is in here)."""
+    docker_config: pulumi.Output[str] | None = None
+    """Secret: a read-only ``.dockerconfigjson`` the pods pull with; None when the nodes may pull by themselves
+    (ECR through the node role)."""
+
+
+@dataclass(frozen=True)
 class Platform:
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
@@ -66,6 +77,8 @@ class Platform:
     """Set when the managed database needs grants made as its admin before the app user can migrate it."""
     kubelet_insecure_tls: bool = False
     """The kubelets serve self-signed certificates (kind): metrics-server must not verify them."""
+    registry: ImageRegistry | None = None
+    """The stack's own image registry (clouds); None on a local cluster (``kind load`` the image)."""
 
 
 def hourly_cost(config: StackConfig) -> float:

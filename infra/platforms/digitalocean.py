@@ -21,6 +21,9 @@ provider's input is the same on every run (no drift, no replacement of the provi
 kubeconfig read from DigitalOcean instead carries a 7-day token minted on each read, which changes the provider's
 input on every run and leaves the tokens piling up.
 
+The workload image lives in the stack's DigitalOcean Container Registry (``digitalocean_registry.py``), pulled with
+a read-only credential the program turns into the namespace's pull secret.
+
 The managed databases accept connections only from the cluster (database firewalls) over the VPC, with TLS. The
 database ``genepool`` is owned by the admin (``doadmin``) and PostgreSQL 15+ gives other users no CREATE on schema
 ``public``, so the platform hands the admin connection to the grant step (:class:`~infra.platforms.DatabaseAdmin`).
@@ -39,7 +42,8 @@ import yaml
 
 from infra import connections, labels
 from infra.config import ConfigError, NodePool, StackConfig, required
-from infra.platforms import DatabaseAdmin, Platform, Scheduling
+from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling
+from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.prices import DIGITALOCEAN, price
 
 POOL_LABEL = "genepool.io/pool"
@@ -268,6 +272,15 @@ def build(config: StackConfig) -> Platform:
                 "/0",
             )
         )
+    registry_config = required(config.registry, "registry")
+    registry = ContainerRegistry(
+        "registry",
+        ContainerRegistryArgs(
+            required(registry_config.name, "registry.name"),
+            required(registry_config.tier, "registry.tier"),
+            required(region, "cluster.region"),
+        ),
+    )
     system_scheduling = Scheduling(node_selector={POOL_LABEL: "system"})
     return Platform(
         provider=provider,
@@ -286,4 +299,5 @@ def build(config: StackConfig) -> Platform:
         redis_url=redis_url,
         database_url=database_url,
         database_admin=database_admin,
+        registry=ImageRegistry(repository=registry.repository_url, docker_config=registry.docker_config),
     )

@@ -7,7 +7,8 @@ non-root pods; probes on long-running containers; credentials only from Secrets 
 charts; the Ray head off spot with no tasks and workers that drain; encryption at rest (storage classes, volumes,
 launch templates, node classes, Kubernetes Secrets, the cache, backup vaults); nothing that deletes itself after
 running; an EKS API endpoint not open to the internet. Beside this module: spot placement (``capacity.py``),
-network exposure (``exposure.py``), cost-allocation tags (``tags.py``) and the cost ceiling (``cost.py``). Stack
+network exposure (``exposure.py``), cost-allocation tags (``tags.py``), the cost ceiling (``cost.py``) and the
+workload image's registry (``registry.py``). Stack
 rules correlate resources: node roles carry no autoscaling, instance-terminating or EBS CSI permissions (those
 belong to the controllers' own Pod Identity roles); databases have firewalls; tags; cost.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -34,37 +35,11 @@ from infra.policy.capacity import dedicated_pools_tainted, stateful_off_spot, wo
 from infra.policy.cost import cost_within_ceiling
 from infra.policy.exposure import database_firewalls, load_balancers_restricted, security_groups_closed
 from infra.policy.nodes import node_metadata_closed
+from infra.policy.pods import containers, kind_of, pod_templates
+from infra.policy.registry import workload_image_from_stack_registry
 from infra.policy.tags import cost_allocation_tags
 
-PodTemplate = tuple[str, Mapping[str, Any], bool]
 CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASS|TOKEN|SECRET|DATABASE_URL|REDIS_URL|DATA_SOURCE_NAME)$")
-
-
-def kind_of(resource_type: str) -> str:
-    return resource_type.rsplit(":", 1)[-1]
-
-
-def pod_templates(resource_type: str, props: Mapping[str, Any]) -> Iterator[PodTemplate]:
-    """(where, pod spec, runs to completion) for every pod template a Kubernetes resource carries."""
-    kind, spec = kind_of(resource_type), props.get("spec") or {}
-    if not resource_type.startswith("kubernetes:"):
-        return
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
-        yield kind, spec["template"]["spec"], False
-    elif kind == "Job":
-        yield kind, spec["template"]["spec"], True
-    elif kind == "CronJob":
-        yield kind, spec["jobTemplate"]["spec"]["template"]["spec"], True
-    elif kind == "Pod":
-        yield kind, spec, False
-    elif kind == "RayCluster":
-        yield "RayCluster head", spec["headGroupSpec"]["template"]["spec"], False
-        for group in spec.get("workerGroupSpecs") or []:
-            yield f"RayCluster group {group.get('groupName')}", group["template"]["spec"], False
-
-
-def containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
 
 
 def for_each_container(check: Callable[[str, Mapping[str, Any], Mapping[str, Any], bool], str | None]):
@@ -340,6 +315,10 @@ STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
     "cost-within-ceiling": (
         "The estimated hourly cost at maximum size is within genepool:costCeilingUsdPerHour.",
         cost_within_ceiling,
+    ),
+    "workload-image-from-stack-registry": (
+        "On a cloud, every image that is not a pinned upstream image comes from the stack's own registry.",
+        workload_image_from_stack_registry,
     ),
     "node-role-least-privilege": (
         "Node roles carry no autoscaling, instance-terminating, EBS CSI or VPC CNI permissions.",

@@ -191,6 +191,12 @@ INVOKES: dict[str, Any] = {
 computed on each call)."""
 
 
+MOCK_ACCOUNT = "123456789012"
+"""The AWS account of the mocks (AWS's documentation example account)."""
+MOCK_DOCKER_CONFIG = '{"auths": {"registry.digitalocean.com": {"auth": "dGVzdC1yZWdpc3RyeS10b2tlbg=="}}}'
+"""What a read-only DOCR credential resource returns under the mocks (a recognisable, fake token)."""
+
+
 def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs the cloud computes (the engine would return them); the mocks make them recognisable."""
     if type_ == "random:index/randomPassword:RandomPassword":
@@ -212,6 +218,14 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "certificateAuthority": {"data": "Q0EK"},
             "name": inputs.get("name", name),
         }
+    if type_ == "aws:ecr/repository:Repository":
+        return {
+            "repositoryUrl": f"{MOCK_ACCOUNT}.dkr.ecr.{inputs['region']}.amazonaws.com/{inputs['name']}",
+            "registryId": MOCK_ACCOUNT,
+            "arn": f"arn:aws:ecr:{inputs['region']}:{MOCK_ACCOUNT}:repository/{inputs['name']}",
+        }
+    if type_ == "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
+        return {"dockerCredentials": MOCK_DOCKER_CONFIG}
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
         return {"primaryEndpointAddress": f"master.{name}.cache.amazonaws.invalid", "port": inputs.get("port", 6379.0)}
     if type_.startswith("aws:") and "arn" not in inputs:
@@ -273,17 +287,40 @@ class RecordingMonitor(MockMonitor):
 
 
 ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
+    "staging": {"genepool:registry": {"name": "acme-genepool"}},
     "prod": {
         "genepool:aws": {
             "publicAccessCidrs": ["203.0.113.0/24"],
             "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
             "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
-        }
-    }
+        },
+        "genepool:ci": {
+            "repository": "acme/genepool",
+            "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789",
+            "previewRoleArn": "arn:aws:iam::123456789012:role/genepool-preview",
+        },
+    },
 }
 """What each organisation sets with ``pulumi config set`` before its first preview (who may reach and administer
 the cluster), merged into the shipped stack files here; these are documentation ranges and an example account, so
 they never stand in a stack file as if they were real."""
+
+
+PROMOTED_DIGEST = "sha256:" + "5eed" * 16
+"""The digest a promotion PR writes as ``genepool:image`` after a deploy (the shipped cloud stack files name none
+before their first deploy)."""
+
+
+DEPLOYED_IMAGE = {
+    "staging": f"registry.digitalocean.com/acme-genepool/workload@{PROMOTED_DIGEST}",
+    "prod": f"{MOCK_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/genepool-prod/workload@{PROMOTED_DIGEST}",
+}
+"""The full reference the pods of each cloud stack run: the promoted digest in the stack's own registry."""
+
+
+def workload_image(stack: str) -> str:
+    """The image reference the workload's containers carry on ``stack``."""
+    return DEPLOYED_IMAGE.get(stack) or stack_config(stack)["genepool:image"]
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
@@ -292,10 +329,13 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """The ``config`` map of ``Pulumi.<stack>.yaml`` with the organisation's values (``ORGANISATION_CONFIG``) set."""
+    """The ``config`` map of ``Pulumi.<stack>.yaml`` with the organisation's values (``ORGANISATION_CONFIG``) set
+    and, on a cloud, the image a first deploy promoted (``PROMOTED_DIGEST``)."""
     config = stack_file_config(stack)
     for key, values in ORGANISATION_CONFIG.get(stack, {}).items():
         config[key] = {**config.get(key, {}), **values}
+    if stack != "dev":
+        config.setdefault("genepool:image", PROMOTED_DIGEST)
     return config
 
 

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
-from infra import versions
+from infra import images, versions
 from workloads import contract
 
-from .conftest import TEST_SECRETS, all_containers, is_secret, mock_password, plain, pod_specs, stack_config
+from .conftest import (
+    TEST_SECRETS,
+    all_containers,
+    is_secret,
+    mock_password,
+    plain,
+    pod_specs,
+    stack_config,
+    workload_image,
+)
 
 PROVIDER_NAME = {"dev": "local", "staging": "digitalocean", "prod": "aws"}
 
 
-def test_outputs_are_exactly_the_contract_kubeconfig_and_cost(stack):
-    _, deployment = stack
-    assert list(deployment.outputs) == [*contract.STACK_OUTPUTS, "kubeconfig", "estimated_hourly_cost_usd"]
+def test_outputs_are_exactly_the_contract_kubeconfig_cost_and_the_clouds_image_repository(stack):
+    name, deployment = stack
+    registry = [] if name == "dev" else ["image_repository"]
+    assert list(deployment.outputs) == [*contract.STACK_OUTPUTS, "kubeconfig", "estimated_hourly_cost_usd", *registry]
 
 
 def test_credential_outputs_and_kubeconfig_are_secret_and_nothing_else_is(stack):
@@ -55,11 +64,11 @@ def test_every_pod_runs_non_root_without_privilege_escalation(stack):
         assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, (owner, container["name"])
 
 
-def test_every_image_has_a_pinned_tag(stack):
+def test_every_image_is_pinned_by_tag_or_digest(stack):
     _, deployment = stack
     for owner, _, container, _ in all_containers(deployment):
         image = container["image"]
-        assert re.fullmatch(r"[a-z0-9./_-]+:[A-Za-z0-9._-]+", image), (owner, image)
+        assert images.pinning_problem(image) is None, (owner, image)
         assert not image.endswith(":latest"), (owner, image)
 
 
@@ -154,7 +163,7 @@ def test_metrics_server_skips_kubelet_tls_verification_only_on_the_local_cluster
 
 def test_every_container_running_genepool_has_its_home_on_a_writable_volume(stack):
     _, deployment = stack
-    image = stack_config(stack[0])["genepool:image"]
+    image = workload_image(stack[0])
     checked = 0
     for owner, spec, container, _ in all_containers(deployment):
         if container["image"] != image:

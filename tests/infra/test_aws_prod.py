@@ -247,7 +247,7 @@ def test_cluster_authenticates_with_access_entries_only(prod):
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
 
 
-def test_deployer_and_admins_get_cluster_admin_through_access_entries(prod):
+def test_deployer_and_admins_get_cluster_admin_and_the_preview_role_read_only_access(prod):
     entries = {r.name: r.inputs for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
     assert entries["access-deployer"]["principalArn"] == "arn:aws:iam::123456789012:role/genepool-deployer"
     assert entries["access-admin-1"]["principalArn"] == "arn:aws:iam::123456789012:role/genepool-admin"
@@ -259,12 +259,18 @@ def test_deployer_and_admins_get_cluster_admin_through_access_entries(prod):
     assert policies == {
         "arn:aws:iam::123456789012:role/genepool-deployer": ("AmazonEKSClusterAdminPolicy", "cluster"),
         "arn:aws:iam::123456789012:role/genepool-admin": ("AmazonEKSClusterAdminPolicy", "cluster"),
+        "arn:aws:iam::123456789012:role/genepool-preview": ("AmazonEKSAdminViewPolicy", "cluster"),
     }
 
 
 def test_the_kubernetes_provider_waits_for_the_admin_access_policies(prod):
     provider = prod.named("pulumi:providers:kubernetes", "aws")
-    associations = {r.urn for r in prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")}
+    associations = {
+        r.urn
+        for r in prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if r.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    }
+    assert len(associations) == 2
     assert associations <= provider.dependencies
 
 

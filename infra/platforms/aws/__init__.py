@@ -14,7 +14,10 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``backup.py``: AWS Backup of the TimescaleDB volumes (the vault kept on destroy unless
   ``aws.backupVaultForceDestroy``);
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
-- ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate.
+- ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate;
+- ``registry.py``: the ECR repository of the workload image (the node roles may read it);
+- ``ci.py``: the in-VPC GitHub Actions runners (CodeBuild) that reach the private EKS API, and the preview role's
+  read-only access entry.
 
 Preview fails (ConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
 than the pool's ``minValues`` (with margin), when the worker pool admits fewer than 15 instance types, or when the
@@ -27,16 +30,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra import labels
+from infra import images, labels
 from infra.config import StackConfig, required
-from infra.platforms import Platform
+from infra.platforms import ImageRegistry, Platform
 from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
+from infra.platforms.aws.ci import CiAccess, CiAccessArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import eks_support_state, hourly_cost
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
+from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
 
 __all__ = ["build", "hourly_cost"]
 
@@ -93,6 +98,28 @@ def build(config: StackConfig) -> Platform:
         ),
         on_aws,
     )
+    registry = EcrRepository(
+        "registry",
+        EcrRepositoryArgs(
+            images.ecr_repository_name(stack),
+            region,
+            required(required(config.registry, "registry").keep_images, "registry.keepImages"),
+        ),
+        on_aws,
+    )
+    CiAccess(
+        "ci",
+        CiAccessArgs(
+            ci=required(config.ci, "ci"),
+            cluster_name=eks.cluster.name,
+            cluster_security_group_id=eks.cluster.vpc_config.cluster_security_group_id,
+            vpc_id=network.vpc.id,
+            private_subnet_ids=private_ids,
+            region=region,
+            log_retention_days=access.log_retention_days,
+        ),
+        on_aws,
+    )
     redis_url: pulumi.Output[str] | None = None
     if config.redis.managed:
         redis_url = ManagedRedis(
@@ -117,4 +144,5 @@ def build(config: StackConfig) -> Platform:
         ready=[*eks.ready, *karpenter.ready],
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
+        registry=ImageRegistry(repository=registry.repository_url),
     )
