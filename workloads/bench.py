@@ -10,7 +10,7 @@
    innermost loops run over the individuals, docs/simulation.md#the-driver) against the same individuals one call
    each (blocks of one: each individual's recurrence alone, the per-individual layout of the same code; the
    previous release's scalar kernels were faster than that, so the README also compares with them). Both give
-   bit-identical metrics, which the bench checks. Reported: both rates, their ratio, and the targets of issue 16
+   bit-identical metrics, which the bench checks. Reported: both rates, their ratio, and their targets
    (ratio >= 2 for ``ema_crossover`` and >= 1.5 for every fused seed; >= 1e8 bar-evals/s per thread).
 3. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``
    syntax; default 5..44 × 50..170 step 5 = 1,000 pairs, every one with fast < slow) on ``sweep_bars`` bars, 10 bps

@@ -129,9 +129,7 @@ def bench(
             f"{row['peak_rss_above_inputs_mb']:.1f} MB",
         )
     console.print(kernels)
-    layout = Table(
-        title="SIMD layout vs per-individual layout, one thread (bit-identical metrics; targets from issue 16)"
-    )
+    layout = Table(title="SIMD layout vs per-individual layout, one thread (bit-identical metrics)")
     layout.add_column("seed", no_wrap=True)
     for column in ("bars × population", "SIMD bar-evals/s", "per-individual", "ratio", "target", "identical"):
         layout.add_column(column, justify="right")

@@ -1,4 +1,4 @@
-"""Evolution benchmark (issue 5, item 8): evaluations/s and generations/s of the pool, local vs Ray, and the GA's
+"""Evolution benchmark: evaluations/s and generations/s of the pool, local vs Ray, and the GA's
 own overhead as a share of wall time.
 
 Setup: synthetic bars (default 100,000, seeded), every non-ML seed, ``population`` individuals per seed, default
