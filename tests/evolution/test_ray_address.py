@@ -29,10 +29,15 @@ def port_open(port: int) -> bool:
 
 @pytest.fixture()
 def head_node():
+    """The head's address; afterwards this process leaves the cluster before the head stops (a driver whose cluster
+    goes away exits the whole process), whether or not the test got as far as its own clean-up."""
     port = free_port()
     with ray_head(port, ["--num-cpus=2", "--include-dashboard=false"], lambda: port_open(port), timeout=120):
         time.sleep(2)
-        yield f"127.0.0.1:{port}"
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            ray.shutdown()
 
 
 def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):
@@ -51,4 +56,3 @@ def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):
         )
     finally:
         backend.close()
-        ray.shutdown()

@@ -197,7 +197,10 @@ def pids_using(marker: str) -> list[int]:
 @contextlib.contextmanager
 def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeout: float) -> Iterator[None]:
     """``ray start --head --block`` on ``port`` with ``extra_args``, token auth off, in its own short temp dir; waits
-    until ``ready()``; stops the head and every Ray daemon of that temp dir (they detach from the head process)."""
+    until ``ready()``; stops the head and every Ray daemon of that temp dir (they detach from the head process).
+
+    The ports Ray would otherwise take at fixed defaults (the dashboard agent's 52365, the client server's 10001) are
+    free ones too, so a Ray already running on this machine does not collide with the test's head."""
     temp_dir = tempfile.mkdtemp(prefix="gpray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     process = subprocess.Popen(
         [
@@ -206,6 +209,8 @@ def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeou
             "--head",
             "--block",
             f"--port={port}",
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--ray-client-server-port={free_port()}",
             "--disable-usage-stats",
             f"--temp-dir={temp_dir}",
             *extra_args,
