@@ -3,14 +3,15 @@ by the test with ``ray start --head --block``, stopped by its process id)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
+from tests.prerequisites import require_module
+
+ray = require_module("ray", extra="ray")
 
 from tests.integration.servers import free_port, ray_head  # noqa: E402
 from workloads.data.synthetic import generate  # noqa: E402

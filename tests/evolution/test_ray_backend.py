@@ -11,7 +11,9 @@ import time
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
+from tests.prerequisites import require_module
+
+ray = require_module("ray", extra="ray")
 
 from workloads.data.synthetic import generate  # noqa: E402
 from workloads.evolution.backends import LocalBackend  # noqa: E402

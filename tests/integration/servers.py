@@ -1,13 +1,13 @@
 """Throwaway Redis and PostgreSQL servers started from system binaries, for integration tests.
 
 Binaries are looked up on ``PATH`` and, for PostgreSQL, under ``/usr/lib/postgresql/<version>/bin`` (Debian's
-``postgresql`` package). When one is missing the test is skipped — or, with ``CI=true``, fails.
+``postgresql`` package). When one is missing the test is skipped — or, under CI, fails (:mod:`tests.prerequisites`).
+Every server listens on a free port on 127.0.0.1, never on a default port where the developer's own may run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import signal
@@ -19,26 +19,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
+from tests.prerequisites import require_binary, unavailable
 
 PG_PASSWORD = "s3cret-pg-password"
-
-
-def require_binary(name: str, extra_dirs: tuple[str, ...] = ()) -> str:
-    """Absolute path of ``name``; skip the test when it is missing, fail when ``CI=true``."""
-    found = shutil.which(name)
-    if found is None:
-        for pattern in extra_dirs:
-            matches = sorted(glob.glob(os.path.join(pattern, name)), reverse=True)
-            if matches:
-                found = matches[0]
-                break
-    if found is None:
-        message = f"{name} not found (install the Debian package listed in .ci/apt-packages)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "; CI=true forbids skipping integration tests")
-        pytest.skip(message)
-    return found
 
 
 def free_port() -> int:
@@ -171,13 +154,10 @@ class PostgresServer:
 
 
 def ray_cli() -> str:
-    """The ``ray`` command of this virtualenv; a skip (a failure under ``CI=true``) when Ray is not installed."""
+    """The ``ray`` command of this virtualenv; :func:`~tests.prerequisites.unavailable` when Ray is not installed."""
     path = Path(sys.executable).with_name("ray")
     if not path.exists():
-        message = "ray is not installed in this environment (pip install -e '.[ray]')"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "; CI=true forbids skipping integration tests")
-        pytest.skip(message)
+        unavailable("ray is not installed in this environment (pip install -e '.[ray]'; `make test` does)")
     return str(path)
 
 
