@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint format image-check bench install install-test install-infra install-bench clean
+.PHONY: demo test lint format image-check bench install install-test install-infra install-bench clean \
+  system-deps system-deps-image-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11), "genepool needs Python 3.11+"' \
@@ -30,6 +31,14 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[bench,ray]"
 	@touch $@
 
+## Debian packages, installed with apt-get (as root, or through sudo) only when a program they provide is missing;
+## elsewhere, or without the right, they stop with the command to run. Lists and rules: system-deps/.
+system-deps:
+	@$(PYTHON) system-deps/install.py system-deps/test.txt
+
+system-deps-image-check:
+	@$(PYTHON) system-deps/install.py system-deps/image-check.txt
+
 install: $(VENV)/.installed-core
 install-test: $(VENV)/.installed-test
 install-infra: $(VENV)/.installed-infra
@@ -39,8 +48,8 @@ install-bench: $(VENV)/.installed-bench
 demo: $(VENV)/.installed-core
 	$(BIN)/genepool demo
 
-## The whole test suite.
-test: $(VENV)/.installed-test
+## The whole test suite, after the system packages it starts (Redis, PostgreSQL, promtool, amtool).
+test: system-deps $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 ## Lint and types: ruff (lint + format check) and mypy, configured in pyproject.toml.
@@ -51,7 +60,7 @@ lint: $(VENV)/.installed-test
 
 ## Build the workload image with podman (on a stand-in Ray base without registry access) and check it runs as the
 ## cluster runs it: tests/image/, marker `image`, left out of `make test`.
-image-check: $(VENV)/.installed-test
+image-check: system-deps-image-check $(VENV)/.installed-test
 	PYTHON=$(BIN)/python bash images/check-image.sh
 
 ## Apply ruff's formatter and safe fixes.

@@ -19,7 +19,7 @@ for command in "${needed[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("$command")
 done
 if ((${#missing[@]})); then
-  echo "image-check: missing ${missing[*]} (Debian: apt-get install podman buildah runc debootstrap)" >&2
+  echo "image-check: missing ${missing[*]} (\`make image-check\` installs them: system-deps/image-check.txt)" >&2
   case "${CI:-}" in true | 1 | yes) exit 1 ;; *) echo "image-check: skipped" >&2; exit 0 ;; esac
 fi
 

@@ -94,9 +94,10 @@ def test_pool_equals_serial_bit_for_bit(pool, bars, name):
     assert np.array_equal(serial, pooled, equal_nan=True)
 
 
-def test_local_backend_sends_ml_seeds_to_the_pool_with_the_same_metrics(bars):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("one Numba thread: the local backend evaluates in-process")
+def test_local_backend_sends_ml_seeds_to_the_pool_with_the_same_metrics(bars, monkeypatch):
+    # Two Numba threads, as on any machine with two cores or more: the pool then has two processes (one thread
+    # keeps everything in-process; test_size_follows_numba_threads covers that).
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     seeds = {name: get_seed(name) for name in (*ML_SEEDS, "ema_crossover")}
     workload = Workload(bars, SPANS, SIM)
     backend = LocalBackend(workload, seeds)

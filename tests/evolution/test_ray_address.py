@@ -3,14 +3,15 @@ by the test with ``ray start --head --block``, stopped by its process id)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
+from tests.prerequisites import require_module
+
+ray = require_module("ray", extra="ray")
 
 from tests.integration.servers import free_port, ray_head  # noqa: E402
 from workloads.data.synthetic import generate  # noqa: E402
@@ -29,10 +30,15 @@ def port_open(port: int) -> bool:
 
 @pytest.fixture()
 def head_node():
+    """The head's address; afterwards this process leaves the cluster before the head stops (a driver whose cluster
+    goes away exits the whole process), whether or not the test got as far as its own clean-up."""
     port = free_port()
     with ray_head(port, ["--num-cpus=2", "--include-dashboard=false"], lambda: port_open(port), timeout=120):
         time.sleep(2)
-        yield f"127.0.0.1:{port}"
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            ray.shutdown()
 
 
 def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):
@@ -51,4 +57,3 @@ def test_ray_address_joins_the_named_cluster(head_node, monkeypatch):
         )
     finally:
         backend.close()
-        ray.shutdown()

@@ -11,7 +11,9 @@ import time
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
+from tests.prerequisites import require_module
+
+ray = require_module("ray", extra="ray")
 
 from workloads.data.synthetic import generate  # noqa: E402
 from workloads.evolution.backends import LocalBackend  # noqa: E402
@@ -25,8 +27,9 @@ STRATEGIES = ["ema_crossover", "sma_trend_filter"]
 
 @pytest.fixture(scope="module")
 def local_ray():
-    os.environ.pop("RAY_ADDRESS", None)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    """A private local Ray for this module: ``address="local"`` ignores ``RAY_ADDRESS`` and any cluster that ``ray
+    start`` left on this machine."""
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 

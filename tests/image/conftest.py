@@ -3,7 +3,7 @@
 
 The image under test is ``$GENEPOOL_IMAGE`` (``make image-check`` builds it on the stand-in Ray base and sets it).
 Containers run with podman using ``images/podman/containers.conf`` unless ``CONTAINERS_CONF`` says otherwise. Without
-podman or the image the checks skip, except under ``CI=true``, where they fail.
+podman or the image the checks skip, except under CI, where they fail (:mod:`tests.prerequisites`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.prerequisites import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_ENV = "GENEPOOL_IMAGE"
 HARDENED = ("--cap-drop=ALL", "--security-opt=no-new-privileges")
 """What every pod's ``container_security()`` asks for: no capabilities, no privilege escalation."""
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"image checks cannot run under CI=true: {reason}")
-    pytest.skip(reason)
 
 
 @dataclass(frozen=True)
@@ -87,15 +83,15 @@ class Podman:
 @pytest.fixture(scope="session")
 def podman() -> Podman:
     if shutil.which("podman") is None:
-        _unavailable("podman is not installed (Debian: apt-get install podman buildah runc)")
+        unavailable("podman is not installed (`make image-check` installs it: system-deps/image-check.txt)")
     image = os.environ.get(IMAGE_ENV)
     if not image:
-        _unavailable(f"${IMAGE_ENV} is not set: run `make image-check`, which builds the image and sets it")
+        unavailable(f"${IMAGE_ENV} is not set: run `make image-check`, which builds the image and sets it")
     conf = os.environ.get("CONTAINERS_CONF", str(REPO / "images/podman/containers.conf"))
     env = {**os.environ, "CONTAINERS_CONF": conf}
     found = subprocess.run(["podman", "image", "exists", image], env=env, check=False)
     if found.returncode != 0:
-        _unavailable(f"image {image} does not exist")
+        unavailable(f"image {image} does not exist")
     return Podman(image, env)
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from infra.components.monitoring import (
     alertmanager_config,
 )
 from infra.config import AlertingConfig, ConfigError, parse
+from tests.prerequisites import require_binary
 
 from .conftest import TEST_SECRETS, Deployment, deploy, is_secret, plain, stack_config
 
@@ -28,15 +27,6 @@ RECEIVER_SECRETS = {
     "webhook": TEST_SECRETS["genepool:alertWebhookUrl"],
 }
 EVERY_RECEIVER = AlertingConfig(receivers=("slack", "pagerduty", "webhook"), slack_channel="#alerts")
-
-
-def amtool() -> str:
-    path = shutil.which("amtool")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("amtool is missing (Debian package 'prometheus-alertmanager', listed in .ci/apt-packages)")
-        pytest.skip("amtool is missing (apt-get install prometheus-alertmanager)")
-    return path
 
 
 def rendered(deployment: Deployment) -> dict:
@@ -51,7 +41,7 @@ def chart_values(deployment: Deployment) -> dict:
 def check_config(config: dict, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "alertmanager.yaml"
     path.write_text(yaml.safe_dump(config))
-    return subprocess.run([amtool(), "check-config", str(path)], capture_output=True, text=True)
+    return subprocess.run([require_binary("amtool"), "check-config", str(path)], capture_output=True, text=True)
 
 
 def test_amtool_accepts_the_rendered_config_of_each_stack(stack, tmp_path):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from infra.components.monitoring import ALERTS_FILE, DASHBOARDS_DIR, alert_groups
+from tests.prerequisites import require_binary
 from workloads.metrics import EXPORTED_METRIC_NAMES
 
 from .conftest import REPOSITORY
@@ -112,15 +110,6 @@ def dashboard_exprs() -> list[str]:
     ]
 
 
-def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is missing (Debian package 'prometheus'; .ci/run installs it)")
-        pytest.skip("promtool is missing (apt-get install prometheus)")
-    return path
-
-
 def test_metric_name_extraction_ignores_labels_ranges_functions_and_grouping():
     expr = 'sum by (le) (rate(genepool_x_bucket{status=~"5.."}[5m])) / on() up{job="redis"} > 0.05'
     assert metric_names(expr) == {"genepool_x_bucket", "up"}
@@ -168,7 +157,9 @@ def test_managed_services_get_no_down_alert_we_cannot_scrape():
 
 
 def test_promtool_check_rules_passes():
-    result = subprocess.run([promtool(), "check", "rules", str(ALERTS_FILE)], capture_output=True, text=True)
+    result = subprocess.run(
+        [require_binary("promtool"), "check", "rules", str(ALERTS_FILE)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -178,6 +169,6 @@ def test_promtool_unit_tests_fire_each_alert_and_stay_silent_when_healthy():
     silent = {c["alertname"] for t in tests for c in t["alert_rule_test"] if not c["exp_alerts"]}
     assert firing == silent == REQUIRED_ALERTS
     result = subprocess.run(
-        [promtool(), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True, cwd=REPOSITORY
+        [require_binary("promtool"), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True, cwd=REPOSITORY
     )
     assert result.returncode == 0, result.stdout + result.stderr

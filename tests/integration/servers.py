@@ -1,13 +1,13 @@
 """Throwaway Redis and PostgreSQL servers started from system binaries, for integration tests.
 
 Binaries are looked up on ``PATH`` and, for PostgreSQL, under ``/usr/lib/postgresql/<version>/bin`` (Debian's
-``postgresql`` package). When one is missing the test is skipped — or, with ``CI=true``, fails.
+``postgresql`` package). When one is missing the test is skipped — or, under CI, fails (:mod:`tests.prerequisites`).
+Every server listens on a free port on 127.0.0.1, never on a default port where the developer's own may run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import signal
@@ -19,26 +19,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
+from tests.prerequisites import require_binary, unavailable
 
 PG_PASSWORD = "s3cret-pg-password"
-
-
-def require_binary(name: str, extra_dirs: tuple[str, ...] = ()) -> str:
-    """Absolute path of ``name``; skip the test when it is missing, fail when ``CI=true``."""
-    found = shutil.which(name)
-    if found is None:
-        for pattern in extra_dirs:
-            matches = sorted(glob.glob(os.path.join(pattern, name)), reverse=True)
-            if matches:
-                found = matches[0]
-                break
-    if found is None:
-        message = f"{name} not found (install the Debian package listed in .ci/apt-packages)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "; CI=true forbids skipping integration tests")
-        pytest.skip(message)
-    return found
 
 
 def free_port() -> int:
@@ -171,13 +154,10 @@ class PostgresServer:
 
 
 def ray_cli() -> str:
-    """The ``ray`` command of this virtualenv; a skip (a failure under ``CI=true``) when Ray is not installed."""
+    """The ``ray`` command of this virtualenv; :func:`~tests.prerequisites.unavailable` when Ray is not installed."""
     path = Path(sys.executable).with_name("ray")
     if not path.exists():
-        message = "ray is not installed in this environment (pip install -e '.[ray]')"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + "; CI=true forbids skipping integration tests")
-        pytest.skip(message)
+        unavailable("ray is not installed in this environment (pip install -e '.[ray]'; `make test` does)")
     return str(path)
 
 
@@ -197,7 +177,10 @@ def pids_using(marker: str) -> list[int]:
 @contextlib.contextmanager
 def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeout: float) -> Iterator[None]:
     """``ray start --head --block`` on ``port`` with ``extra_args``, token auth off, in its own short temp dir; waits
-    until ``ready()``; stops the head and every Ray daemon of that temp dir (they detach from the head process)."""
+    until ``ready()``; stops the head and every Ray daemon of that temp dir (they detach from the head process).
+
+    The ports Ray would otherwise take at fixed defaults (the dashboard agent's 52365, the client server's 10001) are
+    free ones too, so a Ray already running on this machine does not collide with the test's head."""
     temp_dir = tempfile.mkdtemp(prefix="gpray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     process = subprocess.Popen(
         [
@@ -206,6 +189,8 @@ def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeou
             "--head",
             "--block",
             f"--port={port}",
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--ray-client-server-port={free_port()}",
             "--disable-usage-stats",
             f"--temp-dir={temp_dir}",
             *extra_args,

@@ -1,10 +1,10 @@
-"""The integration fixtures' rule: a missing server binary skips locally but fails when ``CI=true``."""
+"""The prerequisites' rule: a missing server binary skips locally but fails under CI."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.integration.servers import require_binary
+from tests.prerequisites import require_binary
 
 
 def test_missing_binary_fails_under_ci(monkeypatch):
@@ -26,3 +26,10 @@ def test_postgres_binaries_are_found_outside_path_under_debians_layout(monkeypat
     binary.chmod(0o755)
     monkeypatch.setenv("PATH", "/nonexistent")
     assert require_binary("initdb", (str(tmp_path / "*" / "bin"),)) == str(binary)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "True", "yes"])
+def test_every_common_spelling_of_ci_forbids_skipping(monkeypatch, value):
+    monkeypatch.setenv("CI", value)
+    with pytest.raises(pytest.fail.Exception, match="CI=true forbids skipping"):
+        require_binary("genepool-no-such-server")

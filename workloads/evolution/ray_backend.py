@@ -8,7 +8,8 @@
   results are assembled by chunk position, so nothing is lost or counted twice and the answer is the same.
 
 The cluster is ``RAY_ADDRESS`` if set, else the ``ray_address`` setting (stack output / ``GENEPOOL_RAY_ADDRESS``),
-else a local Ray started (and stopped) by this backend with ``workers`` CPUs.
+else a local Ray started (and stopped) by this backend with ``workers`` CPUs — always a private one
+(``address="local"``), never a cluster that ``ray start`` once left in Ray's temp directory on this machine.
 """
 
 from __future__ import annotations
@@ -90,7 +91,13 @@ class RayBackend:
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+                ray.init(
+                    address="local",
+                    num_cpus=self.workers,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
                 self._started_ray = True
         self._seed_names = list(seed_names)
         self._threads = threads_per_actor
