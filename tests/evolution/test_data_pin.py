@@ -4,6 +4,8 @@ configuration."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,38 @@ def _columns(bars: Bars) -> dict:
 @pytest.fixture()
 def walk() -> Bars:
     return random_walk_bars(600, 3)
+
+
+def evolve_cli(*args: str):
+    from typer.testing import CliRunner
+
+    from workloads.cli import app
+
+    base = ["evolve", "--synthetic", "500", "--strategies", "ema_crossover", "--population", "6", "--generations"]
+    return CliRunner().invoke(app, [*base, "2", "--no-store", "--json", *args])
+
+
+def test_until_keeps_the_bars_that_open_before_it(tmp_path):
+    result = evolve_cli("--runs-dir", str(tmp_path), "--until", "2022-01-20T00:00Z")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["data"]["bars"] == 19 * 24  # hourly bars from 2022-01-01T00:00Z
+
+
+@pytest.mark.parametrize(
+    ("until", "message"),
+    [
+        ("next tuesday", "--until 'next tuesday': expected an ISO 8601 time"),
+        ("2021-12-31T00:00Z", "--until: no bar opens before 2021-12-31T00:00:00Z"),
+    ],
+)
+def test_until_refuses_a_bad_time_or_one_before_every_bar(tmp_path, until, message):
+    result = evolve_cli("--runs-dir", str(tmp_path), "--until", until)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_the_command_line_refuses_to_resume_with_another_option_value_naming_it(tmp_path):
+    assert evolve_cli("--runs-dir", str(tmp_path), "--run-id", "r").exit_code == 0
+    result = evolve_cli("--runs-dir", str(tmp_path), "--resume", "r", "--set", "mutation=0.3")
+    assert result.exit_code == 2
+    assert "configuration differs from the run's: mutation 0.3 (the run's is 0.1)" in " ".join(result.output.split())
