@@ -154,7 +154,7 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Server processes sharing the port (each with its own caches and /metrics counters; in the "
+            help="Server processes sharing the port (each with its own caches; /metrics counts them all; in the "
             "cluster keep 1 and let the autoscaler add pods).",
         ),
     ] = 1,
@@ -172,6 +172,7 @@ def serve(
 
     from workloads.service import create_app
     from workloads.service.app import SERVE_STACK_OUTPUTS_ENV
+    from workloads.service.worker_metrics import multiprocess_directory
 
     settings = settings_from(stack_outputs)
     if not settings.api_token:
@@ -186,4 +187,5 @@ def serve(
         return
     if stack_outputs is not None:
         os.environ[SERVE_STACK_OUTPUTS_ENV] = str(stack_outputs)
-    uvicorn.run("workloads.service.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    with multiprocess_directory():  # every worker's requests in /metrics: workloads/service/worker_metrics.py
+        uvicorn.run("workloads.service.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
