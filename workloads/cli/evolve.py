@@ -22,13 +22,13 @@ from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
 from workloads.cli.state import StackOutputs, settings_from
-from workloads.evolution.shutdown import Stopped, stop_on_signals
 from workloads.settings import default_home
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
     from workloads.evolution.pool import GenerationReport, PoolState
     from workloads.evolution.run import Plan
+    from workloads.evolution.shutdown import Stopped
     from workloads.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,7 @@ def evolve(
     from workloads.evolution.config import EvolutionConfig, load_config_file
     from workloads.evolution.pool import EvaluationError
     from workloads.evolution.run import load_run_file, run_evolution
+    from workloads.evolution.shutdown import Stopped, stop_on_signals
     from workloads.storage import StorageError, open_storage
     from workloads.storage.base import check_run_id
     from workloads.storage.runs import RunRecorder

@@ -87,9 +87,32 @@ def import_command(
     )
 
 
+@data_app.command("rename")
+def rename_command(
+    old: Annotated[str, typer.Argument(help="The stored name, e.g. BTCUSDT.")],
+    new: Annotated[str, typer.Argument(help="The new name, e.g. binance:BTCUSDT-PERP (docs/data.md).")],
+    stack_outputs: StackOutputs = None,
+) -> None:
+    """Rename a stored symbol (its bars, runs and strategies) in one transaction: how a store written before
+    instrument names migrates to them without losing a bar."""
+    from workloads.storage import StorageError, open_storage
+
+    settings = settings_from(stack_outputs)
+    try:
+        with open_storage(settings) as storage, bad_input_exits():
+            moved = storage.rename_symbol(old, new)
+    except StorageError as exc:
+        raise _storage_failure(exc) from None
+    console.print(f"renamed {escape(old)} to {escape(new)}: {moved:,} bars", highlight=False)
+
+
 @data_app.command("list")
 def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
-    """Symbols stored in the database: bars, first and last time, funding rates."""
+    """Symbols stored in the database: the instrument each name stands for (exchange, pair, spot or perpetual),
+    bars, first and last time, funding rates."""
+    from dataclasses import asdict
+
+    from workloads.market.names import parse_instrument
     from workloads.storage import StorageError, open_storage
 
     settings = settings_from(stack_outputs)
@@ -98,15 +121,27 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
             summaries = [s.as_dict() for s in storage.symbol_summaries()]
     except StorageError as exc:
         raise _storage_failure(exc) from None
+    for summary in summaries:
+        instrument = parse_instrument(summary["symbol"])
+        summary["instrument"] = asdict(instrument) if instrument is not None else None
     if json_output:
         print_json(summaries)
         return
     table = Table(title=escape(f"stored bars ({settings.redacted()['database_url']})"))
-    for column in ("symbol", "bars", "first", "last", "funding"):
+    for column in ("symbol", "exchange", "pair", "market", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
+        instrument = s["instrument"] or {}
+        market = instrument.get("kind", "not an instrument name")
+        if instrument.get("expiry"):
+            market += f" {instrument['expiry']}"
+        if instrument.get("settle"):
+            market += f", settled in {instrument['settle']}"
         table.add_row(
-            s["symbol"],
+            escape(s["symbol"]),
+            instrument.get("exchange", "—"),
+            instrument.get("pair", "—"),
+            market,
             f"{s['bars']:,}",
             s["first_timestamp"],
             s["last_timestamp"],
