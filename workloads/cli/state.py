@@ -122,8 +122,8 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     except StorageError as exc:
         raise _storage_failure(exc) from None
     for summary in summaries:
-        instrument = parse_instrument(summary["symbol"])
-        summary["instrument"] = asdict(instrument) if instrument is not None else None
+        parsed = parse_instrument(summary["symbol"])
+        summary["instrument"] = asdict(parsed) if parsed is not None else None
     if json_output:
         print_json(summaries)
         return
@@ -131,16 +131,16 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     for column in ("symbol", "exchange", "pair", "market", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
-        instrument = s["instrument"] or {}
-        market = instrument.get("kind", "not an instrument name")
+        instrument: dict[str, str | None] = s["instrument"] or {}
+        market = str(instrument.get("kind", "not an instrument name"))
         if instrument.get("expiry"):
             market += f" {instrument['expiry']}"
         if instrument.get("settle"):
             market += f", settled in {instrument['settle']}"
         table.add_row(
             escape(s["symbol"]),
-            instrument.get("exchange", "—"),
-            instrument.get("pair", "—"),
+            str(instrument.get("exchange", "—")),
+            str(instrument.get("pair", "—")),
             market,
             f"{s['bars']:,}",
             s["first_timestamp"],
