@@ -161,3 +161,22 @@ def test_a_cronjob_slot_evolves_the_bars_before_its_scheduled_time():
 
 def test_a_job_made_by_hand_has_no_cut_off():
     assert slot_command(COMMAND, "evolve-by-hand") == COMMAND
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--run-id", "mine"], "the command must not name a run"),
+        (["--until", "2026-01-01"], "the command must not give --until: the slot's start is added to it"),
+        (["--until=2026-01-01"], "the command must not give --until"),
+    ],
+)
+def test_the_submitter_refuses_a_command_naming_its_run_or_cut_off(given, message):
+    from typer.testing import CliRunner
+
+    from workloads.cli import app
+
+    args = ["schedule", "submit", "--address", "http://127.0.0.1:9", "--symbol", "BTCUSDT", "--job-name", "j", "--"]
+    result = CliRunner().invoke(app, [*args, *COMMAND, *given])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
