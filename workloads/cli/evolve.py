@@ -94,8 +94,10 @@ def _report_stop(stop: Stopped, stopped_at: dict[str, Any]) -> None:
         error_console.print(f"[bold yellow]stopped[/] by {stop.signal_name} before the run started", highlight=False)
         return
     latest = None
-    with contextlib.suppress(Exception):  # storage cut off mid-call by the signal: the hint still holds
-        latest = stopped_at["checkpoints"].load_latest(run_id)
+    with contextlib.suppress(Exception):  # storage unreachable: the last generation the run reported instead
+        latest = _latest_checkpoint(stopped_at, run_id)
+    if latest is None and "generation" in stopped_at:
+        latest = (stopped_at["generation"], b"")
     kept = "none" if latest is None else ("the initial state" if latest[0] < 0 else f"generation {latest[0]}")
     error_console.print(
         f"[bold yellow]stopped[/] by {stop.signal_name}: run {run_id}, checkpoint of {kept} kept; resume with "
@@ -103,6 +105,18 @@ def _report_stop(stop: Stopped, stopped_at: dict[str, Any]) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _latest_checkpoint(stopped_at: dict[str, Any], run_id: str) -> tuple[int, bytes] | None:
+    """The run's latest checkpoint: from the runs directory, or through a new connection to the database (the run's
+    own was closed as the stop unwound)."""
+    from workloads.storage import open_storage
+
+    if stopped_at["checkpoints"] is not None:
+        latest: tuple[int, bytes] | None = stopped_at["checkpoints"].load_latest(run_id)
+        return latest
+    with open_storage(stopped_at["settings"], migrate=False) as storage:
+        return storage.load_checkpoint(run_id)
 
 
 def _read_source(
@@ -242,7 +256,8 @@ def evolve(
                     else None
                 )
                 checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
-                stopped_at["checkpoints"] = checkpoint_store or LocalDirectoryCheckpoints(runs)
+                stopped_at["settings"] = settings
+                stopped_at["checkpoints"] = None if checkpoint_store else LocalDirectoryCheckpoints(runs)
                 progress = _progress(as_json)
                 task: dict[str, Any] = {}
 
@@ -260,6 +275,7 @@ def evolve(
                             error_console.print(f"[yellow]skipped[/] {name}: {why}")
 
                 def on_generation(report: GenerationReport) -> None:
+                    stopped_at["generation"] = report.generation  # its checkpoint is saved
                     stats = report.stats
                     rate = stats.evaluations / max(stats.seconds, 1e-9)
                     best = ", ".join(
