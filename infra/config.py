@@ -38,9 +38,12 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``generations``, ``randomSeed``,
                             ``deadlineSeconds`` (10800: a scheduled slot's ``activeDeadlineSeconds``, 600–604800;
                             the submitter stops the slot's Ray job when it runs out).
-``marketData``              optional; the single list of symbols to fetch and evolve: ``symbols`` (map of the stored
-                            name, e.g. ``BTCUSDT``, to the exchange's ccxt symbol, e.g. ``BTC/USDT:USDT``; the names
-                            become the evolved symbols, so ``evolution.symbols`` must not be set), ``exchange`` (a
+``marketData``              optional; the single list of symbols to fetch and evolve: ``symbols`` (a list of the
+                            exchange's ccxt symbols, each stored under its instrument name: ``BTC/USDT:USDT`` →
+                            ``binance:BTCUSDT-PERP``, ``BTC/USDT`` → ``binance:BTCUSDT``; or a map of stored name to
+                            ccxt symbol, e.g. ``BTCUSDT: BTC/USDT:USDT``, for a store written before instrument
+                            names; the names become the evolved symbols, so ``evolution.symbols`` must not be set),
+                            ``exchange`` (a
                             ccxt exchange id, required), ``timeframe`` (``1h``), ``backfillDays`` (365, 1–3650: what
                             the first fetch of a symbol loads), ``schedule`` (cron; hourly or more often, i.e. hour
                             and day fields ``*``; default: every hour, 10 minutes before ``evolution.schedule``'s
@@ -89,6 +92,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from infra import images
+from workloads.market.names import instrument_name
 
 NAMESPACE = "genepool"
 CLOUDS: tuple[str, ...] = ("local", "digitalocean", "aws")
@@ -115,7 +119,8 @@ _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 DEFAULT_KUBERNETES_VERSION = "1.36"
 """The minor a stack runs when ``cluster.kubernetesVersion`` is unset (in standard support on every platform)."""
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
+_SYMBOL = re.compile(r"^(?:[a-z][a-z0-9]{1,39}:)?[A-Z0-9][A-Z0-9._-]{0,31}$")
+_SYMBOL_RULE = "an upper-case symbol such as BTCUSDT or an instrument name such as binance:BTCUSDT-PERP"
 _EXCHANGE_ID = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 _EXCHANGE_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/:._-]{0,63}$")
 _TIMEFRAME = re.compile(r"^[1-9]\d{0,2}[mhdwM]$")
@@ -815,7 +820,7 @@ def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> Evolu
     if not isinstance(symbols, list) or not symbols:
         raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
     for index, symbol in enumerate(symbols):
-        _str(f"evolution.symbols[{index}]", symbol, _SYMBOL, "must be an upper-case symbol such as BTCUSDT")
+        _str(f"evolution.symbols[{index}]", symbol, _SYMBOL, f"must be {_SYMBOL_RULE}")
     if len(set(symbols)) != len(symbols):
         raise ConfigError("evolution.symbols", f"must not repeat a symbol, got {symbols!r}")
     return EvolutionConfig(
@@ -829,18 +834,36 @@ def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> Evolu
 
 
 def _market_symbols(raw: Any) -> tuple[tuple[str, str], ...]:
+    """``(stored name, exchange symbol)`` pairs: from a list of exchange symbols, each stored under its instrument
+    name (``BTC/USDT:USDT`` on binance → ``binance:BTCUSDT-PERP``, :mod:`workloads.market.names`); from a map, under
+    the name given (a store written before instrument names)."""
     key = "marketData.symbols"
     if not isinstance(raw, Mapping):
         raise ConfigError("marketData", "must be an object with fields exchange, symbols, timeframe, …")
     symbols = raw.get("symbols")
+    rule = "must be the exchange's ccxt symbol such as BTC/USDT:USDT"
+    if isinstance(symbols, list) and symbols:
+        exchange = _str("marketData.exchange", raw.get("exchange"), _EXCHANGE_ID, "must be a ccxt exchange id")
+        pairs = []
+        for index, exchange_symbol in enumerate(symbols):
+            _str(f"{key}[{index}]", exchange_symbol, _EXCHANGE_SYMBOL, rule)
+            try:
+                pairs.append((instrument_name(exchange, exchange_symbol), exchange_symbol))
+            except ValueError as exc:
+                raise ConfigError(f"{key}[{index}]", str(exc)) from None
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ConfigError(key, f"must not name one instrument twice, got {symbols!r}")
+        return tuple(pairs)
     if not isinstance(symbols, Mapping) or not symbols:
         raise ConfigError(
-            key, f"must be a non-empty map of stored name to exchange symbol (BTCUSDT: BTC/USDT:USDT), got {symbols!r}"
+            key,
+            "must be a non-empty list of exchange symbols ([BTC/USDT:USDT], stored as binance:BTCUSDT-PERP) or map "
+            f"of stored name to exchange symbol (BTCUSDT: BTC/USDT:USDT), got {symbols!r}",
         )
     pairs = []
     for name, exchange_symbol in symbols.items():
-        _str(f"{key}.{name}", name, _SYMBOL, "must be an upper-case stored name such as BTCUSDT")
-        rule = "must be the exchange's ccxt symbol such as BTC/USDT:USDT"
+        _str(f"{key}.{name}", name, _SYMBOL, f"must be {_SYMBOL_RULE}")
         pairs.append((str(name), _str(f"{key}.{name}", exchange_symbol, _EXCHANGE_SYMBOL, rule)))
     return tuple(pairs)
 

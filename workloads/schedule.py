@@ -15,6 +15,10 @@ evicted submitter included) reads that name through the downward API, so all of 
   ``--run-id <slot id>`` while the run has no checkpoint and ``--resume <slot id>`` once it has one, so it continues
   from its last completed generation. The run id is per slot, not per symbol: each slot evolves afresh on the bars
   stored at its start, and a slot's retries never continue another slot's run.
+- **A slot owns its data.** Every attempt evolves only the bars that open before the slot's scheduled time
+  (``--until``, :func:`slot_command`), and a resumed run is pinned to the bars its checkpoint names (their last
+  timestamp and content hash, :func:`workloads.evolution.run.pinned_bars`): bars fetched while a slot runs or
+  after it died never make its retry refuse to resume; the next slot evolves on them.
 - **Deadline.** When Kubernetes ends the submitter (``activeDeadlineSeconds``: SIGTERM), it stops the slot's job, so
   a hung run does not outlive its slot and keep the next one waiting.
 
@@ -68,6 +72,20 @@ def slot_of(job_name: str) -> str:
         return _UNSAFE.sub("-", job_name.lower()).strip("-")
     scheduled = datetime.fromtimestamp(int(match["minutes"]) * 60, tz=UTC)
     return scheduled.strftime("%Y%m%dt%H%Mz")
+
+
+def slot_start(job_name: str) -> datetime | None:
+    """The slot's scheduled time (UTC) when the CronJob controller created the Job, else ``None``. Every attempt of
+    the slot evolves the bars that open before it (``genepool evolve --until``), so a retry finds the data of the
+    first attempt whatever was fetched in between."""
+    match = _CRONJOB_JOB_NAME.match(job_name)
+    return None if match is None else datetime.fromtimestamp(int(match["minutes"]) * 60, tz=UTC)
+
+
+def slot_command(command: Sequence[str], job_name: str) -> list[str]:
+    """``command`` with the slot's data cut-off (``--until <slot start>``) when the slot has a scheduled time."""
+    start = slot_start(job_name)
+    return [*command] if start is None else [*command, "--until", start.strftime("%Y-%m-%dT%H:%M:%SZ")]
 
 
 def slot_id(symbol: str, slot: str) -> str:

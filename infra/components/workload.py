@@ -146,8 +146,14 @@ def fetch_command(name: str, exchange_symbol: str, config: MarketDataConfig) -> 
     return command + (["--exchange-url", config.exchange_url] if config.exchange_url else [])
 
 
+def _dns_part(symbol: str) -> str:
+    """A stored name as part of a Kubernetes name: lower case, ``_``, ``.`` and ``:`` as ``-``
+    (``binance:BTCUSDT-PERP`` → ``binance-btcusdt-perp``)."""
+    return symbol.lower().replace("_", "-").replace(".", "-").replace(":", "-")
+
+
 def fetch_cronjob_name(symbol: str) -> str:
-    return "fetch-" + symbol.lower().replace("_", "-").replace(".", "-")
+    return "fetch-" + _dns_part(symbol)
 
 
 def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -156,7 +162,7 @@ def api_url(namespace: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 def cronjob_name(symbol: str) -> str:
-    return "evolve-" + symbol.lower().replace("_", "-").replace(".", "-")
+    return "evolve-" + _dns_part(symbol)
 
 
 @dataclass(frozen=True)

@@ -132,12 +132,12 @@ def test_resumed_run_ends_with_the_same_hall_of_fame(tmp_path, walk, fake_seeds)
     assert resumed.trials == whole.trials
 
 
-def test_resume_refuses_other_data(tmp_path, walk, fake_seeds):
+def test_resume_refuses_data_missing_bars_of_the_run(tmp_path, walk, fake_seeds):
     run_evolution(
         walk, EvolutionConfig(population=8, generations=1), runs_dir=tmp_path, run_id="r", registry=fake_seeds
     )
     other = walk.slice(0, len(walk) - 1)
-    with pytest.raises(ValueError, match="data differs"):
+    with pytest.raises(ValueError, match="no bar at the run's cut-off .* bars are missing"):
         run_evolution(other, EvolutionConfig(), runs_dir=tmp_path, run_id="r", resume=True, registry=fake_seeds)
 
 

@@ -61,6 +61,28 @@ def test_evolution_symbols_without_market_data_fail_naming_the_key(symbols, mess
         parse(without_market_data(symbols=symbols))
 
 
+def test_a_list_of_exchange_symbols_is_stored_and_evolved_under_instrument_names():
+    config = parse(market(symbols=["BTC/USDT:USDT", "BTC/USDT"]))
+    assert config.market_data.symbols == (("binance:BTCUSDT-PERP", "BTC/USDT:USDT"), ("binance:BTCUSDT", "BTC/USDT"))
+    assert config.evolution.symbols == ("binance:BTCUSDT-PERP", "binance:BTCUSDT")
+
+
+def test_spot_and_perpetual_get_their_own_fetch_and_evolve_cronjobs():
+    from infra.components.workload import cronjob_name, evolve_command, fetch_command, fetch_cronjob_name
+
+    config = parse(market(symbols=["BTC/USDT:USDT", "BTC/USDT"]))
+    jobs = [(cronjob_name(name), fetch_cronjob_name(name)) for name, _ in config.market_data.symbols]
+    assert jobs == [
+        ("evolve-binance-btcusdt-perp", "fetch-binance-btcusdt-perp"),
+        ("evolve-binance-btcusdt", "fetch-binance-btcusdt"),
+    ]
+    name, exchange_symbol = config.market_data.symbols[0]
+    fetch = fetch_command(name, exchange_symbol, config.market_data)
+    assert fetch[fetch.index("--store-as") + 1] == "binance:BTCUSDT-PERP"
+    evolve = evolve_command(name, config.evolution, 9500)
+    assert evolve[evolve.index("--symbol") + 1] == "binance:BTCUSDT-PERP"
+
+
 def test_the_default_fetch_schedule_is_hourly_ten_minutes_before_the_evolutions_minute():
     assert parse(raw("prod")).market_data.schedule == "50 * * * *"  # evolution: "0 */4 * * *"
 
@@ -69,9 +91,14 @@ INVALID = [
     ({"exchange": None}, "genepool:marketData.exchange: is required"),
     ({"exchange": "Bin ance"}, "genepool:marketData.exchange: must be a ccxt exchange id"),
     ({"timeframe": "1 hour"}, "genepool:marketData.timeframe: must be a timeframe"),
-    ({"symbols": {}}, "genepool:marketData.symbols: must be a non-empty map"),
-    ({"symbols": ["BTCUSDT"]}, "genepool:marketData.symbols: must be a non-empty map"),
-    ({"symbols": {"btc": "BTC/USDT:USDT"}}, "genepool:marketData.symbols.btc: must be an upper-case stored name"),
+    ({"symbols": {}}, "genepool:marketData.symbols: must be a non-empty list of exchange symbols"),
+    ({"symbols": []}, "genepool:marketData.symbols: must be a non-empty list of exchange symbols"),
+    (
+        {"symbols": ["BTCUSDT"]},
+        r"genepool:marketData.symbols\[0\]: binance 'BTCUSDT': expected a ccxt unified",
+    ),
+    ({"symbols": ["BTC/USDT", "BTC/USDT"]}, "genepool:marketData.symbols: must not name one instrument twice"),
+    ({"symbols": {"btc": "BTC/USDT:USDT"}}, "genepool:marketData.symbols.btc: must be an upper-case symbol"),
     ({"symbols": {"BTCUSDT": "BTC USDT"}}, "genepool:marketData.symbols.BTCUSDT: must be the exchange's ccxt symbol"),
     ({"backfillDays": 0}, r"genepool:marketData.backfillDays: must be an integer in \[1, 3650\]"),
     ({"schedule": "0 */6 * * *"}, "genepool:marketData.schedule: must run every hour or more often"),

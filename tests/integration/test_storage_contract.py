@@ -265,3 +265,35 @@ def test_an_entry_with_failed_rules_is_never_stored_as_promoted(storage):
     storage.create_run("contradiction", {}, "fp")
     storage.save_hall_of_fame("contradiction", [{**entry("ema_crossover", 0.5), "promoted": True, "gate": ["x"]}])
     assert storage.list_strategies(promoted_only=True) == []
+
+
+def test_renaming_a_symbol_moves_every_bar_and_its_runs_and_strategies(storage):
+    bars = generate(500, 6, funding=True)
+    storage.put_bars("BTCUSDT", bars)
+    storage.put_bars("ETHUSDT", generate(50, 7))
+    storage.create_run("before-names", {"symbol": "BTCUSDT"}, "fp")
+    storage.save_hall_of_fame("before-names", [entry("ema_crossover", 1.0)])
+
+    assert storage.rename_symbol("BTCUSDT", "binance:BTCUSDT-PERP") == 500
+
+    renamed = storage.get_bars("binance:BTCUSDT-PERP")
+    for name in ("timestamp", "open", "high", "low", "close", "volume", "funding_rate"):
+        np.testing.assert_array_equal(getattr(renamed, name), getattr(bars, name))
+    assert storage.list_symbols() == ["ETHUSDT", "binance:BTCUSDT-PERP"]
+    assert [s["symbol"] for s in storage.list_strategies(limit=10)] == ["binance:BTCUSDT-PERP"]
+    assert storage.get_run("before-names")["symbol"] == "binance:BTCUSDT-PERP"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("SOLUSDT", "binance:SOLUSDT", "'SOLUSDT': no bars are stored under it"),
+        ("BTCUSDT", "ETHUSDT", "'ETHUSDT': 50 bar\\(s\\) are already stored under it"),
+    ],
+)
+def test_renaming_refuses_an_unknown_symbol_or_a_taken_name_and_changes_nothing(storage, old, new, message):
+    storage.put_bars("BTCUSDT", generate(80, 6))
+    storage.put_bars("ETHUSDT", generate(50, 7))
+    with pytest.raises(ValueError, match=message):
+        storage.rename_symbol(old, new)
+    assert [(s.symbol, s.bars) for s in storage.symbol_summaries()] == [("BTCUSDT", 80), ("ETHUSDT", 50)]

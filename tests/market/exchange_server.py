@@ -3,12 +3,15 @@
 It answers the documented endpoints ccxt's ``binance`` calls for public market data (found by logging the requests
 of ``load_markets``, ``fetch_time``, ``fetch_ohlcv`` and ``fetch_funding_rate_history``):
 
-- ``GET /api/v3/exchangeInfo`` (spot), ``/dapi/v1/exchangeInfo`` (coin-margined): no symbols;
+- ``GET /api/v3/exchangeInfo``: the spot markets of :attr:`FakeBinance.spot` (none by default);
+- ``GET /dapi/v1/exchangeInfo`` (coin-margined): no symbols;
 - ``GET /fapi/v1/exchangeInfo``: the USDⓈ-M perpetuals of :attr:`FakeBinance.symbols`;
 - ``GET /api/v3/time`` (ccxt's ``fetch_time`` asks the spot API): ``{"serverTime": ms}``, the server's clock
   (:attr:`FakeBinance.now_ms`);
 - ``GET /fapi/v1/klines?symbol&interval&startTime&endTime&limit``: candles from ``startTime``, at most
   ``min(limit, max_limit)`` of them, up to and including the one still forming at ``now_ms``;
+- ``GET /api/v3/klines``: the same for the spot markets (spot prices are the perpetual's times
+  :data:`SPOT_DISCOUNT`, so the two series differ);
 - ``GET /fapi/v1/fundingRate?symbol&startTime&endTime&limit``: a funding event every 8 hours, a few milliseconds
   after the hour as on the real exchange.
 
@@ -57,6 +60,31 @@ def funding_rate(time_ms: int) -> float:
     return round(0.0001 + 0.00005 * math.sin(time_ms / FUNDING_PERIOD_MS), 8)
 
 
+SPOT_DISCOUNT = 0.999
+"""Spot candles are the perpetual's prices times this (a basis)."""
+
+
+def _spot_market(symbol: str, base: str, quote: str) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "status": "TRADING",
+        "baseAsset": base,
+        "baseAssetPrecision": 8,
+        "quoteAsset": quote,
+        "quotePrecision": 8,
+        "quoteAssetPrecision": 8,
+        "orderTypes": ["LIMIT", "MARKET"],
+        "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": False,
+        "permissions": ["SPOT"],
+        "permissionSets": [["SPOT"]],
+        "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000000", "tickSize": "0.01"},
+            {"filterType": "LOT_SIZE", "minQty": "0.00001", "maxQty": "9000", "stepSize": "0.00001"},
+        ],
+    }
+
+
 def _market(symbol: str, base: str, quote: str) -> dict[str, Any]:
     return {
         "symbol": symbol,
@@ -88,6 +116,8 @@ class FakeBinance:
 
     now_ms: int
     symbols: dict[str, tuple[str, str]] = field(default_factory=lambda: {"BTCUSDT": ("BTC", "USDT")})
+    spot: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Spot markets (exchange id → base, quote), e.g. ``{"BTCUSDT": ("BTC", "USDT")}``."""
     listed_ms: int = 0
     """No candle opens before this time (the market's listing)."""
     max_limit: int = 1500
@@ -145,8 +175,17 @@ class FakeBinance:
                     return status, {"code": -1003, "msg": "Too many requests (injected)"}
                 else:
                     return status, f"<html><body>{status} injected gateway error</body></html>"
-        if path in ("/api/v3/exchangeInfo", "/dapi/v1/exchangeInfo"):
+        if path == "/api/v3/exchangeInfo":
+            markets = [_spot_market(symbol, base, quote) for symbol, (base, quote) in self.spot.items()]
+            return 200, {"timezone": "UTC", "serverTime": self.now_ms, "rateLimits": [], "symbols": markets}
+        if path == "/dapi/v1/exchangeInfo":
             return 200, {"timezone": "UTC", "serverTime": self.now_ms, "rateLimits": [], "symbols": []}
+        if path == "/api/v3/klines":
+            if query.get("symbol") not in self.spot:
+                return 400, {"code": -1121, "msg": "Invalid symbol."}
+            return 200, [
+                [row[0], *(f"{float(v) * SPOT_DISCOUNT:.2f}" for v in row[1:5]), *row[5:]] for row in self.klines(query)
+            ]
         if path == "/fapi/v1/exchangeInfo":
             markets = [_market(symbol, base, quote) for symbol, (base, quote) in self.symbols.items()]
             return 200, {"timezone": "UTC", "serverTime": self.now_ms, "rateLimits": [], "symbols": markets}

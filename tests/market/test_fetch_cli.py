@@ -31,7 +31,7 @@ def report(result) -> dict:
     return json.loads(result.stdout)
 
 
-def stored(symbol: str = "BTCUSDT"):
+def stored(symbol: str = "binance:BTCUSDT-PERP"):
     with open_storage(load_settings()) as storage:
         return storage.get_bars(symbol)
 
@@ -125,7 +125,7 @@ def test_bars_that_differ_from_the_stored_ones_are_refused(exchange):
             bars.timestamp, bars.open * 1.01, bars.high * 1.01, bars.low * 1.01, bars.close * 1.01, bars.volume,
             bars.funding_rate,
         )  # fmt: skip
-        storage.put_bars("BTCUSDT", shifted, replace=True)  # as if the exchange had revised its candles
+        storage.put_bars("binance:BTCUSDT-PERP", shifted, replace=True)  # as if the exchange had revised its candles
 
     result = fetch(exchange, "--since", "2024-01-09")
 

@@ -20,11 +20,11 @@ def test_evolve_runs_on_the_bars_data_fetch_stored(exchange):
 
     result = runner.invoke(
         app,
-        ["evolve", "--symbol", "BTCUSDT", "--strategies", "ema_crossover", "--population", "8", "--generations", "2",
-         "--json"],
+        ["evolve", "--symbol", "binance:BTCUSDT-PERP", "--strategies", "ema_crossover", "--population", "8",
+         "--generations", "2", "--json"],
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["data"]["symbol"] == "BTCUSDT"
+    assert summary["data"]["symbol"] == "binance:BTCUSDT-PERP"
     assert summary["data"]["bars"] == json.loads(fetched.stdout)["inserted"]

@@ -111,3 +111,21 @@ def test_serve_refuses_several_workers_on_a_duckdb_file(monkeypatch, tmp_path):
     monkeypatch.setenv("GENEPOOL_DATABASE_URL", f"duckdb://{tmp_path}/api.duckdb")
     result = runner.invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 2 and "PostgreSQL" in result.output
+
+
+def test_rename_migrates_a_stored_symbol_to_its_instrument_name_keeping_every_bar(data_file):
+    import_json(str(data_file), "--symbol", "BTCUSDT")
+    result = runner.invoke(app, ["data", "rename", "BTCUSDT", "binance:BTCUSDT-PERP"])
+    assert result.exit_code == 0, result.output
+    assert "renamed BTCUSDT to binance:BTCUSDT-PERP: 250 bars" in result.output
+    [listed] = json.loads(runner.invoke(app, ["data", "list", "--json"]).stdout)
+    assert (listed["symbol"], listed["bars"], listed["instrument"]["kind"]) == (
+        "binance:BTCUSDT-PERP",
+        250,
+        "perpetual",
+    )
+
+
+def test_rename_of_a_symbol_with_no_bars_exits_2_naming_it():
+    result = runner.invoke(app, ["data", "rename", "BTCUSDT", "binance:BTCUSDT"])
+    assert result.exit_code == 2 and "'BTCUSDT': no bars are stored under it" in result.output

@@ -16,6 +16,7 @@ from workloads.schedule import (
     attempt_id,
     follow,
     run_slot,
+    slot_command,
     slot_id,
     slot_of,
     submit_slot,
@@ -152,3 +153,30 @@ def test_sigterm_at_the_deadline_stops_the_slots_job():
     with pytest.raises(Terminated):
         run_slot(jobs, SLOT, COMMAND, no_checkpoint, attempts=1, poll_seconds=0, unreachable_seconds=1)
     assert jobs.stopped == [SLOT]
+
+
+def test_a_cronjob_slot_evolves_the_bars_before_its_scheduled_time():
+    assert slot_command(COMMAND, "evolve-btcusdt-29409120") == [*COMMAND, "--until", "2025-12-01T00:00:00Z"]
+
+
+def test_a_job_made_by_hand_has_no_cut_off():
+    assert slot_command(COMMAND, "evolve-by-hand") == COMMAND
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--run-id", "mine"], "the command must not name a run"),
+        (["--until", "2026-01-01"], "the command must not give --until: the slot's start is added to it"),
+        (["--until=2026-01-01"], "the command must not give --until"),
+    ],
+)
+def test_the_submitter_refuses_a_command_naming_its_run_or_cut_off(given, message):
+    from typer.testing import CliRunner
+
+    from workloads.cli import app
+
+    args = ["schedule", "submit", "--address", "http://127.0.0.1:9", "--symbol", "BTCUSDT", "--job-name", "j", "--"]
+    result = CliRunner().invoke(app, [*args, *COMMAND, *given])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())

@@ -8,8 +8,10 @@ as in ``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from workloads.data.bars import Bars
     from workloads.evolution.pool import GenerationReport, PoolState
     from workloads.evolution.run import Plan
+    from workloads.evolution.shutdown import Stopped
     from workloads.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,73 @@ def default_runs_dir() -> Path:
 
 
 def _load_data(
+    data: Path | None,
+    synthetic: int | None,
+    symbol: str | None,
+    random_seed: int,
+    settings: Settings,
+    cut_off: int | None = None,
+) -> Bars:
+    """The bars of the one source given; with ``cut_off`` (ns since the epoch) only those that open before it."""
+    import numpy as np
+
+    bars = _read_source(data, synthetic, symbol, random_seed, settings)
+    if cut_off is None:
+        return bars
+    kept = int(np.searchsorted(bars.timestamp, cut_off, side="left"))
+    if kept == 0:
+        raise ValueError(f"--until: no bar opens before {_iso(cut_off)} (the first opens at {_iso(bars.timestamp[0])})")
+    return bars.slice(0, kept)
+
+
+def _parse_until(text: str) -> int:
+    """``--until`` (ISO 8601; a time without an offset is UTC) → ns since the epoch."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--until {text!r}: expected an ISO 8601 time such as 2026-12-01T04:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1_000
+
+
+def _iso(timestamp_ns: int) -> str:
+    return datetime.fromtimestamp(int(timestamp_ns) / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _report_stop(stop: Stopped, stopped_at: dict[str, Any]) -> None:
+    """One line on stderr: which signal stopped the run, the generation its checkpoint holds, how to resume."""
+    run_id = stopped_at.get("run_id")
+    if run_id is None:
+        error_console.print(f"[bold yellow]stopped[/] by {stop.signal_name} before the run started", highlight=False)
+        return
+    latest = None
+    with contextlib.suppress(Exception):  # storage unreachable: the last generation the run reported instead
+        latest = _latest_checkpoint(stopped_at, run_id)
+    if latest is None and "generation" in stopped_at:
+        latest = (stopped_at["generation"], b"")
+    kept = "none" if latest is None else ("the initial state" if latest[0] < 0 else f"generation {latest[0]}")
+    error_console.print(
+        f"[bold yellow]stopped[/] by {stop.signal_name}: run {run_id}, checkpoint of {kept} kept; resume with "
+        f"`genepool evolve --resume {run_id}` and the same options",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _latest_checkpoint(stopped_at: dict[str, Any], run_id: str) -> tuple[int, bytes] | None:
+    """The run's latest checkpoint: from the runs directory, or through a new connection to the database (the run's
+    own was closed as the stop unwound)."""
+    from workloads.storage import open_storage
+
+    if stopped_at["checkpoints"] is not None:
+        latest: tuple[int, bytes] | None = stopped_at["checkpoints"].load_latest(run_id)
+        return latest
+    with open_storage(stopped_at["settings"], migrate=False) as storage:
+        return storage.load_checkpoint(run_id)
+
+
+def _read_source(
     data: Path | None, synthetic: int | None, symbol: str | None, random_seed: int, settings: Settings
 ) -> Bars:
     from workloads.data.loaders import load_bars
@@ -107,13 +177,26 @@ def evolve(
         int | None,
         Opt("--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on this port during the run."),
     ] = None,
+    until: Annotated[
+        str | None,
+        Opt(
+            "--until",
+            help="Use only the bars that open before this UTC time (ISO 8601, e.g. 2026-12-01T04:00Z): "
+            "a scheduled slot's start.",
+        ),
+    ] = None,
     stack_outputs: StackOutputs = None,
 ) -> None:
-    """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR)."""
+    """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR).
+
+    SIGTERM or SIGINT stops the run cleanly (workers stopped, shared memory released, the last generation's
+    checkpoint kept) and exits 143 or 130; the message says how to resume."""
     from workloads.cache.redis import RedisCache, make_cache
+    from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
     from workloads.evolution.config import EvolutionConfig, load_config_file
     from workloads.evolution.pool import EvaluationError
     from workloads.evolution.run import load_run_file, run_evolution
+    from workloads.evolution.shutdown import Stopped, stop_on_signals
     from workloads.storage import StorageError, open_storage
     from workloads.storage.base import check_run_id
     from workloads.storage.runs import RunRecorder
@@ -133,111 +216,129 @@ def evolve(
         "hall_of_fame": hall_of_fame,
         "random_seed": random_seed,
     }
-    runs = runs_dir or default_runs_dir()
-    with bad_input_exits():
-        config = load_config_file(config_file) if config_file else EvolutionConfig()
-        config = config.with_overrides(_parse_sets(settings_ or []), source="--set")
-        config = config.with_overrides(overrides, source="command line")
-        for given in (run_id, resume):
-            if given is not None:
-                check_run_id(given)
-        if resume and run_id and resume != run_id:
-            raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
-        names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies is not None else None
-        if names == []:
-            raise ValueError(f"--strategies {strategies!r}: names no seed; give comma-separated seed names")
-        if checkpoints not in ("local", "database"):
-            raise ValueError(f"--checkpoints {checkpoints!r}: must be local or database")
-        if checkpoints == "database" and not store:
-            raise ValueError("--checkpoints database needs the database (drop --no-store)")
-        settings = settings_from(stack_outputs)
-        bars = _load_data(data, synthetic, symbol, config.random_seed, settings)
-        cache = make_cache(settings)
-        if metrics_port is not None:
-            _serve_metrics(metrics_port)
-        recorder = (
-            RunRecorder(
-                open_storage(settings),
-                symbol=bars.symbol or None,
-                leaderboard=cache if isinstance(cache, RedisCache) else None,
-            )
-            if store
-            else None
-        )
-        checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
-        progress = _progress(as_json)
-        task: dict[str, Any] = {}
+    stopped_at: dict[str, Any] = {}
+    try:
+        with stop_on_signals():
+            runs = runs_dir or default_runs_dir()
+            with bad_input_exits():
+                config = load_config_file(config_file) if config_file else EvolutionConfig()
+                requested = config.as_dict() if config_file else {}
+                sets = _parse_sets(settings_ or [])
+                config = config.with_overrides(sets, source="--set")
+                config = config.with_overrides(overrides, source="command line")
+                requested.update(sets)
+                requested.update({key: value for key, value in overrides.items() if value is not None})
+                cut_off = _parse_until(until) if until is not None else None
+                for given in (run_id, resume):
+                    if given is not None:
+                        check_run_id(given)
+                if resume and run_id and resume != run_id:
+                    raise ValueError(f"--resume {resume} and --run-id {run_id} name different runs")
+                names = [s.strip() for s in strategies.split(",") if s.strip()] if strategies is not None else None
+                if names == []:
+                    raise ValueError(f"--strategies {strategies!r}: names no seed; give comma-separated seed names")
+                if checkpoints not in ("local", "database"):
+                    raise ValueError(f"--checkpoints {checkpoints!r}: must be local or database")
+                if checkpoints == "database" and not store:
+                    raise ValueError("--checkpoints database needs the database (drop --no-store)")
+                settings = settings_from(stack_outputs)
+                bars = _load_data(data, synthetic, symbol, config.random_seed, settings, cut_off)
+                cache = make_cache(settings)
+                if metrics_port is not None:
+                    _serve_metrics(metrics_port)
+                recorder = (
+                    RunRecorder(
+                        open_storage(settings),
+                        symbol=bars.symbol or None,
+                        leaderboard=cache if isinstance(cache, RedisCache) else None,
+                    )
+                    if store
+                    else None
+                )
+                checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
+                stopped_at["settings"] = settings
+                stopped_at["checkpoints"] = None if checkpoint_store else LocalDirectoryCheckpoints(runs)
+                progress = _progress(as_json)
+                task: dict[str, Any] = {}
 
-        def on_start(state: PoolState, plan: Plan) -> None:
-            task["run_id"] = state.run_id
-            if recorder is not None:
-                recorder.on_start(state, plan)
-            progress.start()
-            task["id"] = progress.add_task(
-                "evolving", total=state.config.generations, completed=state.generation + 1, info=""
-            )
-            task["started"] = time.perf_counter()
-            if plan.skipped and not as_json:
-                for name, why in plan.skipped.items():
-                    error_console.print(f"[yellow]skipped[/] {name}: {why}")
+                def on_start(state: PoolState, plan: Plan) -> None:
+                    task["run_id"] = stopped_at["run_id"] = state.run_id
+                    if recorder is not None:
+                        recorder.on_start(state, plan)
+                    progress.start()
+                    task["id"] = progress.add_task(
+                        "evolving", total=state.config.generations, completed=state.generation + 1, info=""
+                    )
+                    task["started"] = time.perf_counter()
+                    if plan.skipped and not as_json:
+                        for name, why in plan.skipped.items():
+                            error_console.print(f"[yellow]skipped[/] {name}: {why}")
 
-        def on_generation(report: GenerationReport) -> None:
-            stats = report.stats
-            rate = stats.evaluations / max(stats.seconds, 1e-9)
-            best = ", ".join(
-                f"{name} {seed.best:.2f}" for name, seed in sorted(stats.seeds.items(), key=lambda kv: -kv[1].best)[:4]
-            )
-            progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
-            if recorder is not None:
-                recorder.on_generation(report)
+                def on_generation(report: GenerationReport) -> None:
+                    stopped_at["generation"] = report.generation  # its checkpoint is saved
+                    stats = report.stats
+                    rate = stats.evaluations / max(stats.seconds, 1e-9)
+                    best = ", ".join(
+                        f"{name} {seed.best:.2f}"
+                        for name, seed in sorted(stats.seeds.items(), key=lambda kv: -kv[1].best)[:4]
+                    )
+                    progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
+                    if recorder is not None:
+                        recorder.on_generation(report)
 
-        try:
-            result = run_evolution(
-                bars,
-                config,
-                runs_dir=runs,
-                run_id=resume or run_id,
-                resume=bool(resume),
-                strategies=names,
-                backend=backend,
-                workers=workers,
-                cache=cache,
-                checkpoints=checkpoint_store,
-                on_start=on_start,
-                on_generation=on_generation,
-            )
-            if recorder is not None:
-                recorder.finish(result)
-        except (EvaluationError, StorageError) as exc:
-            resume_hint = f"resume with `genepool evolve --resume {task.get('run_id', 'RUN_ID')}` and the same options"
-            message = " ".join(str(exc).split())
-            if isinstance(exc, StorageError) and recorder is not None:
-                message = f"database {recorder.storage.url} unavailable: {message}"
-            error_console.print(
-                f"[bold red]error:[/] {escape(message)}; {resume_hint}", highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(1) from None
-        finally:
-            progress.stop()
-            if recorder is not None:
-                recorder.storage.close()
-    summary = result.as_json()
-    if report is not None:
-        from workloads.report import write_report
+                try:
+                    result = run_evolution(
+                        bars,
+                        config,
+                        runs_dir=runs,
+                        run_id=resume or run_id,
+                        resume=bool(resume),
+                        strategies=names,
+                        backend=backend,
+                        workers=workers,
+                        cache=cache,
+                        checkpoints=checkpoint_store,
+                        on_start=on_start,
+                        on_generation=on_generation,
+                        requested=requested,
+                    )
+                    if recorder is not None:
+                        recorder.finish(result)
+                except (EvaluationError, StorageError) as exc:
+                    resume_hint = (
+                        f"resume with `genepool evolve --resume {task.get('run_id', 'RUN_ID')}` and the same options"
+                    )
+                    message = " ".join(str(exc).split())
+                    if isinstance(exc, StorageError) and recorder is not None:
+                        message = f"database {recorder.storage.url} unavailable: {message}"
+                    error_console.print(
+                        f"[bold red]error:[/] {escape(message)}; {resume_hint}", highlight=False, soft_wrap=True
+                    )
+                    raise typer.Exit(1) from None
+                finally:
+                    progress.stop()
+                    if recorder is not None:
+                        recorder.storage.close()
+            summary = result.as_json()
+            if report is not None:
+                from workloads.report import write_report
 
-        write_report(load_run_file(runs, summary["run_id"]), report)
-    summary["cache"] = cache.stats.as_dict()
-    if as_json:
-        print_json(summary)
-        return
-    _print_hall_of_fame(summary)
-    console.print(
-        f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
-        f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}"
-    )
-    console.print("fitness cache: {hits} hits, {misses} misses, {errors} errors".format(**summary["cache"]))
-    if report is not None:
-        console.print(f"report written to {report}")
+                write_report(load_run_file(runs, summary["run_id"]), report)
+            summary["cache"] = cache.stats.as_dict()
+            if as_json:
+                print_json(summary)
+                return
+            _print_hall_of_fame(summary)
+            console.print(
+                f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
+                f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}"
+            )
+            console.print("fitness cache: {hits} hits, {misses} misses, {errors} errors".format(**summary["cache"]))
+            if report is not None:
+                console.print(f"report written to {report}")
+    except Stopped as stop:
+        _report_stop(stop, stopped_at)
+        raise typer.Exit(stop.exit_code) from None
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:

@@ -62,7 +62,12 @@ def fetch_command(
     ] = None,
     until: Annotated[str | None, Opt("--until", help="Fetch bars opening before this time (UTC).")] = None,
     store_as: Annotated[
-        str | None, Opt("--store-as", help="Symbol to store under. Default: the exchange's id (BTCUSDT).")
+        str | None,
+        Opt(
+            "--store-as",
+            help="Symbol to store under. Default: the instrument's name, exchange:PAIR for spot and "
+            "exchange:PAIR-PERP for a perpetual (binance:BTCUSDT-PERP; docs/data.md).",
+        ),
     ] = None,
     backfill_days: Annotated[
         int, Opt("--backfill-days", min=1, max=36500, help="Days fetched when nothing is stored yet.")
@@ -81,6 +86,7 @@ def fetch_command(
     from workloads.cli.state import settings_from
     from workloads.market.exchange import FetchFailed, open_exchange, resolve_market
     from workloads.market.fetch import FetchRequest, fetch_into
+    from workloads.market.names import instrument_name
     from workloads.market.settings import check_base_url, load_exchange_settings
     from workloads.storage import StorageError, open_storage
     from workloads.storage.base import check_symbol
@@ -99,7 +105,7 @@ def fetch_command(
     try:
         with bad_input_exits():
             market = resolve_market(client, symbol, exchange_settings)
-            name = check_symbol(store_as or market.id)
+            name = check_symbol(store_as or instrument_name(client.id, market.symbol))
         request = FetchRequest(client, market, timeframe, name, since_ms, until_ms, backfill_days)
         with open_storage(settings) as storage, bad_input_exits():
             report = fetch_into(storage, request, exchange_settings).as_dict()

@@ -2,7 +2,8 @@
 
 It submits the slot's job to the Ray cluster's job API (or attaches to the one already there), follows it to its end
 and exits with the run's outcome: 0 when the job SUCCEEDED, 1 when it FAILED, was STOPPED or was lost more often than
-``--attempts`` allows, 2 on bad input. Whether the slot's run already has a checkpoint (``--resume`` instead of
+``--attempts`` allows, 2 on bad input. The run evolves the bars that open before the slot's scheduled time
+(``--until``, added to the command). Whether the slot's run already has a checkpoint (``--resume`` instead of
 ``--run-id``) is read from the storage the stack's settings name, where the scheduled runs keep their checkpoints
 (``genepool evolve --checkpoints database``).
 """
@@ -39,7 +40,7 @@ def submit(
     """Submit the scheduled slot's evolution once (attach if it is already there), follow it, exit with its result."""
     from ray.job_submission import JobSubmissionClient
 
-    from workloads.schedule import run_slot, slot_id, slot_of
+    from workloads.schedule import run_slot, slot_command, slot_id, slot_of
     from workloads.storage import open_storage
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -48,6 +49,8 @@ def submit(
             raise ValueError(f"--attempts {attempts}: must be at least 1")
         if any(arg in ("--run-id", "--resume") for arg in command):
             raise ValueError("the command must not name a run: the slot's run id is added to it")
+        if any(arg == "--until" or arg.startswith("--until=") for arg in command):
+            raise ValueError("the command must not give --until: the slot's start is added to it")
         settings = settings_from(stack_outputs)
     slot = slot_id(symbol, slot_of(job_name))
 
@@ -58,7 +61,7 @@ def submit(
     result = run_slot(
         JobSubmissionClient(address),
         slot,
-        command,
+        slot_command(command, job_name),
         has_checkpoint,
         attempts=attempts,
         poll_seconds=poll_seconds,

@@ -87,9 +87,32 @@ def import_command(
     )
 
 
+@data_app.command("rename")
+def rename_command(
+    old: Annotated[str, typer.Argument(help="The stored name, e.g. BTCUSDT.")],
+    new: Annotated[str, typer.Argument(help="The new name, e.g. binance:BTCUSDT-PERP (docs/data.md).")],
+    stack_outputs: StackOutputs = None,
+) -> None:
+    """Rename a stored symbol (its bars, runs and strategies) in one transaction: how a store written before
+    instrument names migrates to them without losing a bar."""
+    from workloads.storage import StorageError, open_storage
+
+    settings = settings_from(stack_outputs)
+    try:
+        with open_storage(settings) as storage, bad_input_exits():
+            moved = storage.rename_symbol(old, new)
+    except StorageError as exc:
+        raise _storage_failure(exc) from None
+    console.print(f"renamed {escape(old)} to {escape(new)}: {moved:,} bars", highlight=False)
+
+
 @data_app.command("list")
 def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
-    """Symbols stored in the database: bars, first and last time, funding rates."""
+    """Symbols stored in the database: the instrument each name stands for (exchange, pair, spot or perpetual),
+    bars, first and last time, funding rates."""
+    from dataclasses import asdict
+
+    from workloads.market.names import parse_instrument
     from workloads.storage import StorageError, open_storage
 
     settings = settings_from(stack_outputs)
@@ -98,15 +121,27 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
             summaries = [s.as_dict() for s in storage.symbol_summaries()]
     except StorageError as exc:
         raise _storage_failure(exc) from None
+    for summary in summaries:
+        parsed = parse_instrument(summary["symbol"])
+        summary["instrument"] = asdict(parsed) if parsed is not None else None
     if json_output:
         print_json(summaries)
         return
     table = Table(title=escape(f"stored bars ({settings.redacted()['database_url']})"))
-    for column in ("symbol", "bars", "first", "last", "funding"):
+    for column in ("symbol", "exchange", "pair", "market", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
+        instrument: dict[str, str | None] = s["instrument"] or {}
+        market = str(instrument.get("kind", "not an instrument name"))
+        if instrument.get("expiry"):
+            market += f" {instrument['expiry']}"
+        if instrument.get("settle"):
+            market += f", settled in {instrument['settle']}"
         table.add_row(
-            s["symbol"],
+            escape(s["symbol"]),
+            str(instrument.get("exchange", "—")),
+            str(instrument.get("pair", "—")),
+            market,
             f"{s['bars']:,}",
             s["first_timestamp"],
             s["last_timestamp"],
@@ -154,7 +189,7 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Server processes sharing the port (each with its own caches and /metrics counters; in the "
+            help="Server processes sharing the port (each with its own caches; /metrics counts them all; in the "
             "cluster keep 1 and let the autoscaler add pods).",
         ),
     ] = 1,
@@ -172,6 +207,7 @@ def serve(
 
     from workloads.service import create_app
     from workloads.service.app import SERVE_STACK_OUTPUTS_ENV
+    from workloads.service.worker_metrics import multiprocess_directory
 
     settings = settings_from(stack_outputs)
     if not settings.api_token:
@@ -186,4 +222,5 @@ def serve(
         return
     if stack_outputs is not None:
         os.environ[SERVE_STACK_OUTPUTS_ENV] = str(stack_outputs)
-    uvicorn.run("workloads.service.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    with multiprocess_directory():  # every worker's requests in /metrics: workloads/service/worker_metrics.py
+        uvicorn.run("workloads.service.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]

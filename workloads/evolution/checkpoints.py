@@ -1,7 +1,8 @@
 """Checkpoint stores: ``save(run_id, generation, payload)`` and ``load_latest(run_id)``.
 
-The evolution writes one checkpoint after every generation. A store only moves bytes; the payload format belongs to
-:mod:`workloads.evolution.pool`. :class:`LocalDirectoryCheckpoints` keeps them as files
+The evolution writes one checkpoint when a new run starts (generation ``-1``: the initial state, so a run stopped
+before its first generation completes is resumable too) and one after every generation. A store only moves bytes;
+the payload format belongs to :mod:`workloads.evolution.pool`. :class:`LocalDirectoryCheckpoints` keeps them as files
 ``<root>/<run_id>/checkpoints/gen-<generation:05d>.ckpt``, written atomically (temporary file, fsync, rename), so a
 run killed at any instant leaves either the previous checkpoint or the new one, never a torn file. The database
 store is ``workloads.storage.checkpoints.DatabaseCheckpoints`` (same two methods).
@@ -14,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-_CHECKPOINT = re.compile(r"^gen-(\d{5,})\.ckpt$")
+_CHECKPOINT = re.compile(r"^gen-(-?\d{4,})\.ckpt$")
 
 
 class CheckpointStore(Protocol):

@@ -81,6 +81,10 @@ class PoolState:
     data_fingerprint: str
     train_fingerprint: str
     generation: int = -1
+    symbol: str = ""
+    data_end: int | None = None
+    """The run's data pin (see :mod:`workloads.evolution.run`): the symbol and the timestamp (ns) of the last bar
+    of the data the run started on; ``None`` in checkpoints written before runs were pinned."""
     budgets: dict[str, int] = field(default_factory=dict)
     populations: dict[str, SubPopulation] = field(default_factory=dict)
     hall_of_fame: HallOfFame = field(init=False)
@@ -111,6 +115,8 @@ class PoolState:
             "seed_names": self.seed_names,
             "data_fingerprint": self.data_fingerprint,
             "train_fingerprint": self.train_fingerprint,
+            "symbol": self.symbol,
+            "data_end": self.data_end,
             "generation": self.generation,
             "budgets": self.budgets,
             "populations": {
@@ -157,6 +163,8 @@ class PoolState:
             seed_names=data["seed_names"],
             data_fingerprint=data["data_fingerprint"],
             train_fingerprint=data["train_fingerprint"],
+            symbol=data.get("symbol", ""),
+            data_end=data.get("data_end"),
             generation=data["generation"],
             budgets={k: int(v) for k, v in data["budgets"].items()},
             populations=populations,

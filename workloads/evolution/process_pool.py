@@ -8,9 +8,11 @@ Conventions:
 - **Processes**: ``size`` workers started with ``spawn`` (forking a process whose Numba thread pool is live can
   deadlock), lazily on the first call, then reused for every later call until :meth:`ProcessPool.close` or
   interpreter exit (``atexit``). ``size <= 1`` starts nothing: every call runs in-process, as does a call with
-  fewer than two rows. Starting costs each worker its imports (NumPy, Numba, scikit-learn: ~2 s of CPU), once. As
-  with any ``spawn``, each worker imports the main module: a script that runs an evolution needs the usual
-  ``if __name__ == "__main__":`` guard (the ``genepool`` command has it).
+  fewer than two rows. Starting costs each worker its imports (NumPy, Numba, scikit-learn: ~2 s of CPU), once.
+  Unlike a plain ``spawn``, the workers do not import the caller's main module (it is hidden from multiprocessing
+  while they start, :func:`_main_module_hidden`), so a script calling ``run_evolution`` at its top level, without an
+  ``if __name__ == "__main__":`` guard, works and runs once. The price: a seed whose class is defined in that
+  main module cannot be rebuilt in a worker, so it is evaluated in-process (as is any seed that does not pickle).
 - **Bars**: each distinct :class:`~workloads.data.bars.Bars` object (by identity; the pool keeps it alive) is copied
   once into one shared-memory segment; a task names the segment and every worker maps it once. The arrays are never
   pickled per task. At most :data:`MAX_SHARED_BARS` are held; the oldest is released first. Bars that do not fit
@@ -40,10 +42,12 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import threading
 import traceback
+import types
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -213,6 +217,8 @@ class ProcessPool:
     # -- internals ------------------------------------------------------------------------------------------------
     @staticmethod
     def _pickled(seed: Seed) -> bytes | None:
+        if type(seed).__module__ == "__main__":  # the workers do not import the main module: in-process
+            return None
         try:
             return pickle.dumps(seed)
         except Exception:  # a seed class a worker cannot import (defined in a function): evaluated in-process
@@ -227,7 +233,8 @@ class ProcessPool:
         for _ in range(self.size):
             ours, theirs = context.Pipe()
             process = context.Process(target=_worker_main, args=(theirs,), name="genepool-eval", daemon=True)
-            process.start()
+            with _main_module_hidden():
+                process.start()
             theirs.close()
             self._processes.append(process)
             self._connections.append(ours)
@@ -304,6 +311,29 @@ class ProcessPool:
         process = self._processes[index]
         process.join(1.0)
         return RuntimeError(f"evaluation worker {index} (pid {process.pid}) exited with code {process.exitcode}")
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a worker starts, ``sys.modules["__main__"]`` is an empty module with neither ``__file__`` nor
+    ``__spec__``: ``spawn`` reads the main module's path or name when the process starts (its preparation data) and
+    finds none to re-import, as when the caller runs from ``python -c``. The worker's target is pickled by its own
+    module's name, so it does not need the caller's main module."""
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        stand_in = types.ModuleType("__main__")
+        stand_in.__spec__ = None
+        sys.modules["__main__"] = stand_in
+        try:
+            yield
+        finally:
+            if main is None:
+                del sys.modules["__main__"]
+            else:
+                sys.modules["__main__"] = main
 
 
 def _evaluate_serially(

@@ -2,6 +2,12 @@
 pool with a checkpoint after every generation, then score the hall of fame and write ``<runs_dir>/<run_id>/run.json``
 (the summary plus the curves the report draws).
 
+A run owns its data: its checkpoints record the symbol, the timestamp of the last bar it started on (its cut-off)
+and the content hash of the bars up to it. A resumed run takes the bars it is given up to that cut-off and checks
+the hash, so bars appended since the run started (an hourly fetch between a slot's start and its retry) do not
+invalidate it: it continues on exactly the data it started with. A different symbol, bars missing or rewritten
+within the cut-off, other seeds or another value of a configuration key the caller set are refused, naming which.
+
 The summary (:class:`workloads.evolution.records.RunSummary`; its ``as_json()`` is what ``genepool evolve --json``
 prints): ``run_id``, ``config``, ``data`` (fingerprint, bars,
 train/holdout sizes), ``seeds``, ``skipped`` (seeds not ready, with the reason), ``generations`` (per-generation
@@ -17,10 +23,13 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
@@ -115,9 +124,14 @@ def run_evolution(
     on_generation: Callable[[GenerationReport], None] | None = None,
     on_start: Callable[[PoolState, Plan], None] | None = None,
     registry: dict[str, Seed] | None = None,
+    requested: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Run (or with ``resume`` continue) an evolution and return its summary (see the module doc). On resume the
-    checkpoint's configuration and seeds are used, and the data must be the same data set."""
+    """Run (or with ``resume`` continue) an evolution and return its summary (see the module doc).
+
+    A new run checkpoints its initial state (generation ``-1``) before its first generation, then every generation.
+    On resume the checkpoint's configuration and seeds are used and the data is the run's pinned data
+    (:func:`pinned_bars`); ``strategies`` (when given) and ``requested`` (the configuration keys the caller set
+    explicitly, e.g. on the command line) must agree with the run's, and ``config`` itself is otherwise ignored."""
     runs_dir = Path(runs_dir)
     checkpoints = checkpoints or LocalDirectoryCheckpoints(runs_dir)
     state: PoolState | None = None
@@ -128,11 +142,8 @@ def run_evolution(
         if latest is None:
             raise ValueError(f"--resume {run_id}: no checkpoint found for this run under {runs_dir}")
         state = PoolState.from_bytes(latest[1])
-        if state.data_fingerprint != bars.fingerprint():
-            raise ValueError(
-                f"--resume {run_id}: the data differs from the run's (fingerprint "
-                f"{bars.fingerprint()} != {state.data_fingerprint})"
-            )
+        check_resume_request(state, strategies, requested or {})
+        bars = pinned_bars(state, bars)
         config, strategies = state.config, state.seed_names
     run_id = run_id or new_run_id()
     if not resume and checkpoints.load_latest(run_id) is not None:
@@ -141,10 +152,15 @@ def run_evolution(
     evaluator = make_backend(backend, plan, workers)
     try:
         pool = Pool(plan.seeds, config, evaluator, cache)
+        fresh = state is None
         if state is None:
             state = pool.new_state(run_id, bars.fingerprint(), plan.workload.train.fingerprint())
+            state.symbol = bars.symbol
+            state.data_end = int(bars.timestamp[-1])
         if on_start is not None:
             on_start(state, plan)
+        if fresh:
+            checkpoints.save(run_id, state.generation, state.to_bytes())
         started = time.perf_counter()
         pool.run(state, checkpoints, on_generation)
         seconds = time.perf_counter() - started
@@ -154,6 +170,54 @@ def run_evolution(
     summary = replace(summary, backend=BackendUse(evaluator.name, evaluator.workers, seconds, pool.eval_seconds))
     write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
     return summary
+
+
+def check_resume_request(state: PoolState, strategies: list[str] | None, requested: Mapping[str, Any]) -> None:
+    """Refuse to resume ``state`` for a request that names another run: other seeds, or a configuration key set
+    to another value than the run's. The message says which, with both values."""
+    if strategies is not None and sorted(strategies) != sorted(state.seed_names):
+        raise ValueError(
+            f"--resume {state.run_id}: the run evolves {', '.join(state.seed_names)}, "
+            f"not {', '.join(strategies)} (--strategies)"
+        )
+    run_config = state.config.as_dict()
+    differing = [
+        f"{key} {value!r} (the run's is {run_config[key]!r})"
+        for key, value in requested.items()
+        if key in run_config and value is not None and value != run_config[key]
+    ]
+    if differing:
+        raise ValueError(f"--resume {state.run_id}: the configuration differs from the run's: " + "; ".join(differing))
+
+
+def pinned_bars(state: PoolState, bars: Bars) -> Bars:
+    """The bars a resumed run continues on: ``bars`` cut at the run's pin (its last bar's timestamp), which must be
+    the very data the run started on (same symbol, same content hash). Bars that arrived after the run started
+    are ignored; a different symbol, missing bars or rewritten bars within the pin are refused, saying which."""
+    where = f"--resume {state.run_id}"
+    if state.symbol and bars.symbol != state.symbol:
+        raise ValueError(f"{where}: the run evolves symbol {state.symbol!r}, the data given is {bars.symbol!r}")
+    if state.data_end is not None:
+        end = int(np.searchsorted(bars.timestamp, state.data_end, side="right"))
+        bars = bars.slice(0, end)
+        last = int(bars.timestamp[-1]) if len(bars) else None
+        if last != state.data_end:
+            raise ValueError(
+                f"{where}: the data has no bar at the run's cut-off {_iso(state.data_end)} "
+                f"(its last bar up to then is {_iso(last) if last is not None else 'none'}): bars are missing"
+            )
+    fingerprint = bars.fingerprint()
+    if fingerprint != state.data_fingerprint:
+        span = f"up to the run's cut-off {_iso(state.data_end)} " if state.data_end is not None else ""
+        raise ValueError(
+            f"{where}: the data differs from the run's: the bars {span}were rewritten (fingerprint "
+            f"{fingerprint} != {state.data_fingerprint})"
+        )
+    return bars
+
+
+def _iso(timestamp_ns: int) -> str:
+    return datetime.fromtimestamp(timestamp_ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[RunSummary, list[dict[str, Any]]]:

@@ -12,17 +12,21 @@ Conventions (docs/data.md#fetching-from-an-exchange):
 - **Pagination**: ``fetch_ohlcv`` from the window's start, then from one timeframe after each page's last candle,
   until a page is empty or passes the window; funding likewise from one millisecond after each page's last event.
   Every request goes through :func:`~workloads.market.exchange.with_retries`.
-- **All or nothing**: every page is fetched, then the whole batch is validated (the rules of a file import,
-  :func:`workloads.data.validate.validate`) and stored in one transaction by ``Storage.put_bars`` (idempotent;
-  a bar stored with different values is refused). A refused batch raises :class:`~workloads.data.DataError` naming
-  the exchange, the symbol, the timestamp and the rule; nothing is stored.
-- **Gaps** (missing timeframes between consecutive bars, counting from the last stored bar) are reported, never
-  filled.
+- **Streamed, each batch all or nothing**: pages are turned into compact arrays as they arrive and gathered into
+  batches of :data:`BATCH_BARS` bars; each batch is validated (the rules of a file import,
+  :func:`workloads.data.validate.validate`) and stored in one transaction by ``Storage.put_bars`` (idempotent; a
+  bar stored with different values is refused), so a year of 1-minute bars is fetched in the memory of one batch.
+  A refused batch raises :class:`~workloads.data.DataError` naming the exchange, the symbol, the timestamp and the
+  rule; it is not stored, the batches before it are (a window under one batch, every hourly fetch, is all or
+  nothing), and the next fetch continues after the last stored bar.
+- **Gaps** (missing timeframes between consecutive bars, counting from the last stored bar and across batches)
+  are reported, never filled.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -43,6 +47,8 @@ from workloads.storage import Storage
 NS_PER_MS = 1_000_000
 MS_PER_DAY = 86_400_000
 FUNDING_PAGE = 1000
+BATCH_BARS = 50_000
+"""Bars validated and stored per transaction: memory holds one batch (about 3 MB of arrays) whatever the window."""
 
 
 @dataclass(frozen=True)
@@ -118,15 +124,11 @@ def _now_ms(exchange: ccxt.Exchange, settings: ExchangeSettings, labels: tuple[s
     return min(ours, int(theirs)) if theirs else ours
 
 
-def _candles(
-    request: FetchRequest, settings: ExchangeSettings, start: int, end: int, now: int
-) -> tuple[list[list[Any]], int]:
-    """Candles with open time in ``[start, end)``, page by page, and how many candles the exchange returned that
-    were still forming at ``now`` (left out)."""
+def _pages(request: FetchRequest, settings: ExchangeSettings, start: int, end: int) -> Iterator[list[list[Any]]]:
+    """Pages of candles (as the exchange returns them, the forming one included) from ``start`` until a page is
+    empty or passes ``end``."""
     exchange, symbol = request.exchange, request.market.symbol
     step = int(exchange.parse_timeframe(request.timeframe) * 1000)
-    rows: list[list[Any]] = []
-    forming = 0
     cursor = start
     while cursor < end:
         since = cursor
@@ -138,11 +140,9 @@ def _candles(
         )
         page = [row for row in page if row[0] >= since]
         if not page:
-            break
-        rows.extend(row for row in page if row[0] < end)
-        forming += sum(1 for row in page if int(row[0]) + step > now)
+            return
+        yield page
         cursor = int(page[-1][0]) + step
-    return rows, forming
 
 
 def _funding(request: FetchRequest, settings: ExchangeSettings, start: int, end: int) -> list[tuple[int, float]]:
@@ -166,18 +166,57 @@ def _funding(request: FetchRequest, settings: ExchangeSettings, start: int, end:
     return events
 
 
-def _to_bars(rows: list[list[Any]], funding: np.ndarray | None, store_as: str, source: str) -> Bars:
-    table = np.asarray([row[:6] for row in rows], dtype=np.float64).reshape(-1, 6)
-    opens = np.asarray([int(row[0]) for row in rows], dtype=np.int64) * NS_PER_MS
+def _batches(pages: Iterator[list[list[Any]]], end: int, batch_bars: int) -> Iterator[np.ndarray]:
+    """The candles of ``pages`` opening before ``end`` as ``(n, 6)`` float arrays (open ms, open, high, low, close,
+    volume) of at most about ``batch_bars`` rows each: a page's rows become one compact array at once, so memory
+    holds one batch, never the window."""
+    held: list[np.ndarray] = []
+    count = 0
+    for page in pages:
+        rows = [row[:6] for row in page if row[0] < end]
+        if rows:
+            held.append(np.asarray(rows, dtype=np.float64).reshape(-1, 6))
+            count += len(rows)
+        if count >= batch_bars:
+            yield np.concatenate(held)
+            held, count = [], 0
+    if held:
+        yield np.concatenate(held)
+
+
+def _to_bars(table: np.ndarray, funding: np.ndarray | None, store_as: str, source: str) -> Bars:
+    opens = table[:, 0].astype(np.int64) * NS_PER_MS
     return Bars.from_arrays(
         opens, table[:, 1], table[:, 2], table[:, 3], table[:, 4], table[:, 5], funding, symbol=store_as, source=source
     )
 
 
-def fetch_into(storage: Storage, request: FetchRequest, settings: ExchangeSettings) -> FetchReport:
-    """Fetch the request's closed bars and store them (see the module docstring). Raises
-    :class:`~workloads.data.DataError` for a refused batch, ``ValueError`` when the batch differs from stored bars,
-    :class:`~workloads.market.exchange.FetchFailed` when the exchange keeps failing; nothing is stored then."""
+@dataclass
+class _Progress:
+    """What the batches stored so far add up to (for the report)."""
+
+    fetched: int = 0
+    inserted: int = 0
+    funding_events: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+    gaps: GapReport = GapReport(0, 0, 0.0)
+
+    def add_gaps(self, found: GapReport) -> None:
+        self.gaps = GapReport(
+            self.gaps.count + found.count,
+            self.gaps.missing_bars + found.missing_bars,
+            max(self.gaps.largest_seconds, found.largest_seconds),
+        )
+
+
+def fetch_into(
+    storage: Storage, request: FetchRequest, settings: ExchangeSettings, batch_bars: int | None = None
+) -> FetchReport:
+    """Fetch the request's closed bars and store them batch by batch (see the module docstring). Raises
+    :class:`~workloads.data.DataError` for a refused batch, ``ValueError`` when a batch differs from stored bars,
+    :class:`~workloads.market.exchange.FetchFailed` when the exchange keeps failing; the batches stored before
+    stay (the next fetch continues after them), the failing one is not stored."""
     exchange, market = request.exchange, request.market
     labels = (exchange.id, market.symbol)
     step = int(exchange.parse_timeframe(request.timeframe) * 1000)
@@ -193,38 +232,47 @@ def fetch_into(storage: Storage, request: FetchRequest, settings: ExchangeSettin
     start = -(-start // step) * step
     closed_end = (now // step) * step  # opens at or after this are not closed yet
     end = min(closed_end, request.until_ms) if request.until_ms is not None else closed_end
-    rows, forming = _candles(request, settings, start, end, now)
-    events: list[tuple[int, float]] = []
-    funding = None
-    if rows and market.swap:
-        events = _funding(request, settings, int(rows[0][0]), int(rows[-1][0]) + step)
-        event_ms = np.asarray([t for t, _ in events], dtype=np.int64)
-        rates = np.asarray([r for _, r in events], dtype=np.float64)
-        opens = np.asarray([int(row[0]) for row in rows], dtype=np.int64)
-        funding = align_funding(opens, step, event_ms, rates)
-    inserted = 0
-    if rows:
-        bars = _to_bars(rows, funding, request.store_as, source)
+    forming = [0]
+
+    def pages() -> Iterator[list[list[Any]]]:
+        for page in _pages(request, settings, start, end):
+            forming[0] += sum(1 for row in page if int(row[0]) + step > now)
+            yield page
+
+    done = _Progress()
+    previous = stored.last_ns // NS_PER_MS if stored is not None else None
+    for table in _batches(pages(), end, batch_bars or BATCH_BARS):
+        opens = table[:, 0].astype(np.int64)
+        funding = None
+        if market.swap:
+            events = _funding(request, settings, int(opens[0]), int(opens[-1]) + step)
+            done.funding_events += len(events)
+            event_ms = np.asarray([t for t, _ in events], dtype=np.int64)
+            rates = np.asarray([r for _, r in events], dtype=np.float64)
+            funding = align_funding(opens, step, event_ms, rates)
+        bars = _to_bars(table, funding, request.store_as, source)
         try:
             bars, _ = validate(bars, min_bars=1)
         except DataError as exc:
             raise DataError(source, exc.rule, detail=exc.detail) from None
-        inserted = storage.put_bars(request.store_as, bars)
-        MARKET_DATA_LAST_BAR.labels(request.store_as).set(int(rows[-1][0]) / 1000)
-    opens_ms = np.asarray([int(row[0]) for row in rows], dtype=np.int64)
-    if stored is not None and rows and stored.last_ns // NS_PER_MS < opens_ms[0]:
-        opens_ms = np.concatenate(([stored.last_ns // NS_PER_MS], opens_ms))
+        done.inserted += storage.put_bars(request.store_as, bars)
+        MARKET_DATA_LAST_BAR.labels(request.store_as).set(int(opens[-1]) / 1000)
+        with_previous = opens if previous is None or previous >= opens[0] else np.concatenate(([previous], opens))
+        done.add_gaps(find_gaps(with_previous, step))
+        done.fetched += len(opens)
+        done.first_ms = int(opens[0]) if done.first_ms is None else done.first_ms
+        done.last_ms = previous = int(opens[-1])
     return FetchReport(
         exchange=exchange.id,
         symbol=market.symbol,
         stored_as=request.store_as,
         timeframe=request.timeframe,
         start=iso_ms(start),
-        first_fetched=iso_ms(int(rows[0][0])) if rows else None,
-        last_fetched=iso_ms(int(rows[-1][0])) if rows else None,
-        fetched=len(rows),
-        inserted=inserted,
-        dropped_forming=forming,
-        funding_events=len(events),
-        gaps=find_gaps(opens_ms, step),
+        first_fetched=iso_ms(done.first_ms) if done.first_ms is not None else None,
+        last_fetched=iso_ms(done.last_ms) if done.last_ms is not None else None,
+        fetched=done.fetched,
+        inserted=done.inserted,
+        dropped_forming=forming[0],
+        funding_events=done.funding_events,
+        gaps=done.gaps,
     )

@@ -414,8 +414,10 @@ def app_from_environment() -> FastAPI:
     file the parent was given)."""
     import os
 
+    from workloads.service.worker_metrics import mark_dead_at_exit
     from workloads.settings import load_settings
 
+    mark_dead_at_exit()
     return create_app(load_settings(os.environ.get(SERVE_STACK_OUTPUTS_ENV)))
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from workloads.metrics import LAST_GENERATION_HELP
 from workloads.service.market_data_metrics import LAST_BAR_NAME, MarketDataCollector
 from workloads.service.scrape_reads import read_for_scrape
+from workloads.service.worker_metrics import process_metrics_source
 from workloads.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,16 @@ class LastGenerationCollector:
 
 
 class _ProcessMetrics:
-    """The process-wide registry without the gauges the API derives from storage instead (the driver's
-    last-generation gauge would always read 0 here; the fetcher's last-bar gauge would be empty)."""
+    """The counted metrics (this process's registry, or every worker's merged: :mod:`workloads.service.worker_metrics`)
+    without the gauges the API derives from storage instead (the driver's last-generation gauge would always read 0
+    here; the fetcher's last-bar gauge would be empty)."""
+
+    def __init__(self) -> None:
+        self._source = process_metrics_source()
 
     def collect(self) -> Iterator[Metric]:
         derived = (LAST_GENERATION_NAME, LAST_BAR_NAME)
-        return (family for family in REGISTRY.collect() if family.name not in derived)
+        return (family for family in self._source.collect() if family.name not in derived)
 
 
 def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:

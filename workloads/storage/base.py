@@ -359,6 +359,27 @@ class Storage(ABC):
 
         return self._run("put_bars", work)
 
+    def rename_symbol(self, old: str, new: str) -> int:
+        """Move everything stored under symbol ``old`` to ``new`` in one transaction: its bars, and the symbol
+        recorded with its runs and strategies (so their signals read the renamed bars). Returns the bars moved. The
+        migration of a name stored before instrument names (``BTCUSDT`` → ``binance:BTCUSDT-PERP``,
+        docs/data.md); ``ValueError`` when ``old`` has no bars or ``new`` already has some (nothing is changed)."""
+        check_symbol(old)
+        check_symbol(new)
+
+        def work(session: Session) -> int:
+            [(moved,)] = session.query("SELECT count(*) FROM ohlcv WHERE symbol = %s", (old,))
+            if not moved:
+                raise ValueError(f"symbol {old!r}: no bars are stored under it; nothing renamed")
+            [(taken,)] = session.query("SELECT count(*) FROM ohlcv WHERE symbol = %s", (new,))
+            if taken:
+                raise ValueError(f"symbol {new!r}: {taken} bar(s) are already stored under it; nothing renamed")
+            for table in ("ohlcv", "runs", "strategies"):
+                session.execute(f"UPDATE {table} SET symbol = %s WHERE symbol = %s", (new, old))
+            return int(moved)
+
+        return self._run("rename_symbol", work)
+
     def get_bars(self, symbol: str) -> Bars:
         """All stored bars of ``symbol`` in time order; ``ValueError`` when there are none."""
         check_symbol(symbol)
