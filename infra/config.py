@@ -60,7 +60,11 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``spotServiceLinkedRole`` (``create``, default: the stack creates the account's EC2 Spot
                             service-linked role and keeps it on destroy; ``existing``: the account has it already),
                             ``backupVaultForceDestroy`` (default false: ``pulumi destroy`` keeps the backup vault and
-                            its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod).
+                            its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod),
+                            ``natGateways`` (``perZone``, the default: one NAT gateway per zone, each zone's private
+                            subnet routed through its own, so losing a zone costs no other zone its egress;
+                            ``single``, or a count 1 to the number of zones: fewer gateways, cheaper, and the zones
+                            without one route through another zone's, docs/operations.md#egress-on-aws).
 ``ci``                      AWS only (required there): how CI reaches the private EKS endpoint (docs/delivery.md).
                             ``repository`` (the GitHub ``owner/name`` whose workflow jobs the in-VPC runners take),
                             ``connectionArn`` (the AWS CodeConnections connection to GitHub, made once by hand),
@@ -175,6 +179,8 @@ class AwsConfig:
     """``create`` or ``existing``: whether the stack creates the account's EC2 Spot service-linked role."""
     backup_vault_force_destroy: bool
     """Whether destroying the stack deletes the backup vault's recovery points (off: the vault is kept)."""
+    nat_gateways: int | None = None
+    """NAT gateways to create; None means one per zone (``perZone``), else 1 to the number of zones."""
 
 
 @dataclass(frozen=True)
@@ -539,6 +545,7 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "backupRetentionDays",
             "spotServiceLinkedRole",
             "backupVaultForceDestroy",
+            "natGateways",
         ),
     )
     if "publicAccessCidrs" not in section.raw:
@@ -566,7 +573,26 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "must be create (the stack creates the EC2 Spot service-linked role) or existing (the account has it)",
         ),
         backup_vault_force_destroy=section.bool("backupVaultForceDestroy", False),
+        nat_gateways=_nat_gateways(section.raw.get("natGateways")),
     )
+
+
+AWS_ZONES = 3
+"""Availability zones an AWS stack spreads over (infra/platforms/aws/pools.py ``ZONES`` is the same number)."""
+
+
+def _nat_gateways(value: Any) -> int | None:
+    """``aws.natGateways``: None for ``perZone`` (the default), 1 for ``single``, else a count 1..AWS_ZONES."""
+    rule = f"must be perZone, single or a count from 1 to {AWS_ZONES}, got {value!r}"
+    if value is None or value == "perZone":
+        return None
+    if value == "single":
+        return 1
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= AWS_ZONES:
+        raise ConfigError("aws.natGateways", rule)
+    return value
 
 
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")

@@ -210,7 +210,9 @@ def test_prod_cost_is_the_price_table_at_maximum_size(prod):
     nodes = 3 + 8 + 2 + 3 + 2
     ebs_gib = nodes * 100 + 100 + 50 + 10  # root volumes + TimescaleDB, Prometheus, Grafana
     ebs = ebs_gib * 2**30 / 1e9 * 0.088 / 730
-    expected = 0.10 + 0.048 + system + workers + head + stateful + api + ebs + 0.072
+    nat = 3 * 0.048  # one NAT gateway per zone
+    endpoints = 6 * 3 * 0.011  # ECR api and dkr, STS, EKS auth, SQS, EC2: one interface per zone each
+    expected = 0.10 + nat + endpoints + system + workers + head + stateful + api + ebs + 0.072
     assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
 

@@ -2,7 +2,8 @@
 
 One module per concern, each a ComponentResource with an Args dataclass:
 
-- ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, one NAT gateway);
+- ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, a NAT gateway per zone
+  by default, a gateway endpoint for S3 and interface endpoints for ECR, STS, EKS auth, SQS and EC2);
 - ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
   control-plane logs with retention, standard-support version policy), the node roles, the on-demand ``system`` node
   group at the cluster's minor and recommended AMI, the managed add-ons at their newest versions for that minor
@@ -58,7 +59,7 @@ def build(config: StackConfig) -> Platform:
     on_aws = pulumi.ResourceOptions(providers=[aws_provider])
     zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=aws_provider))
     zone_names = zones.names[: pools.ZONES]
-    network = Network("network", NetworkArgs(zone_names, cluster_name), on_aws)
+    network = Network("network", NetworkArgs(zone_names, cluster_name, region, access.nat_gateways), on_aws)
     private_ids = [subnet.id for subnet in network.private]
     eks = EksCluster(
         "eks",
