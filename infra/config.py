@@ -28,7 +28,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
                             ``sharedBuffers``, ``effectiveCacheSize``, ``workMem``, ``maintenanceWorkMem``, ``cpu``,
                             ``memory`` (PostgreSQL sizes such as ``1GB``).
-``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi).
+``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi), ``replicas``
+                            (1, 1–3: Prometheus and Alertmanager replicas, each Prometheus on its own volume and
+                            node; 2 keeps alerting through a node's loss).
 ``ray``                     ``headCpu``, ``headMemory``, ``workerCpu``, ``workerMemory``, ``minWorkers`` (0),
                             ``maxWorkers``.
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
@@ -48,7 +50,12 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             proxy or testnet). One ``fetch-<symbol>`` CronJob per symbol (docs/operations.md).
 ``alerting``                ``receivers``: which Alertmanager receivers get alerts, any of ``slack``, ``pagerduty``
                             (critical alerts only), ``webhook`` (default none: alerts only in Alertmanager's UI);
-                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
+                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``); ``deadMansSwitch`` (default
+                            false; true: the always-firing Watchdog is sent every minute to the URL in the secret
+                            ``alertDeadMansSwitchUrl``, a heartbeat service that pages when it stops arriving);
+                            ``runbookBaseUrl`` (the https URL the repository's files are read at, e.g.
+                            ``https://github.com/<owner>/genepool/blob/main/``: each alert's ``runbook_url``
+                            becomes that plus ``docs/runbooks.md#<alert>``; unset, the path alone).
 ``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
                             API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
                             ``deployerRoleArn`` (the IAM role CI deploys with; cluster admin, required; CI previews with
@@ -74,6 +81,7 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
 ``alertWebhookUrl``         **secret**, with receiver ``webhook``: the URL Alertmanager POSTs its webhook payload to.
+``alertDeadMansSwitchUrl``  **secret**, with ``alerting.deadMansSwitch``: the heartbeat URL Watchdog is POSTed to.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
@@ -108,7 +116,10 @@ ALERT_RECEIVER_SECRETS: dict[str, str] = {
     "webhook": "alertWebhookUrl",
 }
 """Each Alertmanager receiver kind and the secret key holding its URL or key."""
-SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values())
+DEAD_MANS_SWITCH = "deadMansSwitch"
+"""The receiver kind of the dead man's switch (``alerting.deadMansSwitch``): Watchdog's heartbeat goes there."""
+DEAD_MANS_SWITCH_SECRET = "alertDeadMansSwitchUrl"
+SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values(), DEAD_MANS_SWITCH_SECRET)
 """Keys that must be set with ``pulumi config set --secret``."""
 
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -134,6 +145,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 """The retention periods CloudWatch Logs accepts (days)."""
 _SPOT_SERVICE_LINKED_ROLE = re.compile(r"^(create|existing)$")
 _SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
+_RUNBOOK_BASE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
 
 class ConfigError(pulumi.RunError):
@@ -236,6 +248,8 @@ class MonitoringConfig:
     retention_days: int
     volume_size: str
     grafana_volume_size: str
+    replicas: int = 1
+    """Prometheus and Alertmanager replicas (each Prometheus replica claims its own ``volume_size``)."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,10 @@ class AlertingConfig:
     receivers: tuple[str, ...]
     """Receiver kinds (keys of :data:`ALERT_RECEIVER_SECRETS`), in config order."""
     slack_channel: str | None
+    dead_mans_switch: bool = False
+    """Watchdog goes to the heartbeat URL of the secret ``alertDeadMansSwitchUrl`` (else nowhere)."""
+    runbook_base_url: str | None = None
+    """Prefix of each alert's ``runbook_url`` (``docs/runbooks.md#…`` follows it); None: the path alone."""
 
 
 @dataclass(frozen=True)
@@ -751,11 +769,12 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
 
 
 def _monitoring(raw: Any) -> MonitoringConfig:
-    section = _Section("monitoring", raw, ("retentionDays", "volumeSize", "grafanaVolumeSize"))
+    section = _Section("monitoring", raw, ("retentionDays", "volumeSize", "grafanaVolumeSize", "replicas"))
     return MonitoringConfig(
         retention_days=section.int("retentionDays", 30, 1, 3650),
         volume_size=section.memory("volumeSize", "50Gi"),
         grafana_volume_size=section.memory("grafanaVolumeSize", "10Gi"),
+        replicas=section.int("replicas", 1, 1, 3),
     )
 
 
@@ -911,7 +930,7 @@ def _market_data(raw: Any, evolution: EvolutionConfig) -> MarketDataConfig:
 
 
 def _alerting(raw: Any) -> AlertingConfig:
-    section = _Section("alerting", raw, ("receivers", "slackChannel"))
+    section = _Section("alerting", raw, ("receivers", "slackChannel", "deadMansSwitch", "runbookBaseUrl"))
     receivers = section.raw.get("receivers", [])
     kinds = ", ".join(ALERT_RECEIVER_SECRETS)
     if not isinstance(receivers, list) or any(r not in ALERT_RECEIVER_SECRETS for r in receivers):
@@ -926,7 +945,14 @@ def _alerting(raw: Any) -> AlertingConfig:
         if slack
         else None
     )
-    return AlertingConfig(receivers=tuple(receivers), slack_channel=channel)
+    return AlertingConfig(
+        receivers=tuple(receivers),
+        slack_channel=channel,
+        dead_mans_switch=section.bool("deadMansSwitch", False),
+        runbook_base_url=section.str(
+            "runbookBaseUrl", None, _RUNBOOK_BASE_URL, "must be an https URL ending in / (where docs/ is read)"
+        ),
+    )
 
 
 def parse(raw: Mapping[str, Any]) -> StackConfig:
@@ -1011,6 +1037,9 @@ def require_secret(key: str) -> pulumi.Output[str]:
 
 
 def receiver_secrets(alerting: AlertingConfig) -> dict[str, pulumi.Output[str]]:
-    """The secret URL or key of each configured Alertmanager receiver, by receiver kind; each must be set with
-    ``pulumi config set --secret`` (:func:`require_secret`)."""
-    return {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}
+    """The secret URL or key of each configured Alertmanager receiver, by receiver kind (the dead man's switch as
+    :data:`DEAD_MANS_SWITCH`); each must be set with ``pulumi config set --secret`` (:func:`require_secret`)."""
+    secrets = {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}
+    if alerting.dead_mans_switch:
+        secrets[DEAD_MANS_SWITCH] = require_secret(DEAD_MANS_SWITCH_SECRET)
+    return secrets

@@ -18,6 +18,7 @@ from workloads.metrics import EXPORTED_METRIC_NAMES
 from .conftest import REPOSITORY
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
+KARPENTER_ALERTS = {"KarpenterDown", "KarpenterLaunchFailing", "KarpenterNodesNeverReady", "KarpenterInterruptionsHigh"}
 REQUIRED_ALERTS = {
     "HighErrorRate",
     "HighLatency",
@@ -31,6 +32,7 @@ REQUIRED_ALERTS = {
     "RayWorkersLost",
     "TargetDown",
     "MarketDataStale",
+    *KARPENTER_ALERTS,
 }
 EXPORTER_METRICS = frozenset(
     {
@@ -49,6 +51,9 @@ EXPORTER_METRICS = frozenset(
         "ray_node_cpu_utilization",
         "ray_node_mem_used",
         "ray_node_mem_total",  # Ray nodes (PodMonitor)
+        "karpenter_cloudprovider_errors_total",
+        "karpenter_nodeclaims_disrupted_total",
+        "karpenter_interruption_received_messages_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
     }
 )
 """Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
@@ -158,13 +163,15 @@ def test_dashboards_are_grafana_json_with_unique_uids_and_queries():
             assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), (name, panel["title"])
 
 
-def test_managed_services_get_no_down_alert_we_cannot_scrape():
-    alerts = {
-        rule["alert"]
-        for group in alert_groups(redis_in_cluster=False, timescaledb_in_cluster=False)
-        for rule in group["rules"]
-    }
-    assert alerts == REQUIRED_ALERTS - {"RedisDown", "PostgreSQLDown"}
+def test_stacks_without_karpenter_get_every_alert_but_karpenters():
+    alerts = {rule["alert"] for group in alert_groups(karpenter=False) for rule in group["rules"]}
+    assert alerts == REQUIRED_ALERTS - KARPENTER_ALERTS
+
+
+def test_runbook_urls_are_prefixed_with_the_configured_base():
+    base = "https://github.com/example/genepool/blob/main/"
+    urls = [rule["annotations"]["runbook_url"] for group in alert_groups(True, base) for rule in group["rules"]]
+    assert urls and all(url.startswith(base + "docs/runbooks.md#") for url in urls)
 
 
 def test_promtool_check_rules_passes():

@@ -40,6 +40,7 @@ from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.ci import CiAccess, CiAccessArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import eks_support_state, hourly_cost
+from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
@@ -146,4 +147,5 @@ def build(config: StackConfig) -> Platform:
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
         registry=ImageRegistry(repository=registry.repository_url),
+        karpenter_namespace=KARPENTER_NAMESPACE,
     )

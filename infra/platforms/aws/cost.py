@@ -12,7 +12,7 @@ What it counts (list prices of ``infra/platforms/prices.py``):
   back to on-demand whenever spot is short, and a bound must hold then too; the real bill is lower by the spot
   share times the spot discount;
 - EBS gp3: every node's root volume (``aws.rootVolumeGiB``) at the pools' maximum node counts, and the persistent
-  volumes of the in-cluster servers (TimescaleDB, Redis, Prometheus, Grafana) at their configured sizes;
+  volumes of the in-cluster servers (TimescaleDB, Redis, each Prometheus replica, Grafana) at their configured sizes;
 - ElastiCache, when Redis is managed.
 
 What it leaves out: data transfer (cross-AZ, internet egress), the NAT gateways' and interface endpoints' per-GB
@@ -66,8 +66,8 @@ def pool_vcpu_price(pool: KarpenterPool) -> float:
 
 
 def persistent_volumes_gib(config: StackConfig) -> float:
-    """GiB of the persistent volumes the in-cluster servers claim."""
-    sizes = [config.monitoring.volume_size, config.monitoring.grafana_volume_size]
+    """GiB of the persistent volumes the in-cluster servers claim (one Prometheus volume per replica)."""
+    sizes = [config.monitoring.volume_size] * config.monitoring.replicas + [config.monitoring.grafana_volume_size]
     if not config.timescaledb.managed:
         sizes.append(config.timescaledb.volume_size)
     if not config.redis.managed:
