@@ -68,6 +68,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             service-linked role and keeps it on destroy; ``existing``: the account has it already),
                             ``backupVaultForceDestroy`` (default false: ``pulumi destroy`` keeps the backup vault and
                             its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod),
+                            ``backupAlertEmails`` (required: e-mail addresses SNS notifies when a backup job of the
+                            vault fails, is aborted or expires; each must confirm the subscription once),
                             ``natGateways`` (``perZone``, the default: one NAT gateway per zone, each zone's private
                             subnet routed through its own, so losing a zone costs no other zone its egress;
                             ``single``, or a count 1 to the number of zones: fewer gateways, cheaper, and the zones
@@ -191,6 +193,8 @@ class AwsConfig:
     """``create`` or ``existing``: whether the stack creates the account's EC2 Spot service-linked role."""
     backup_vault_force_destroy: bool
     """Whether destroying the stack deletes the backup vault's recovery points (off: the vault is kept)."""
+    backup_alert_emails: tuple[str, ...] = ()
+    """Who gets an e-mail (SNS) when a backup job of the vault fails, is aborted or expires."""
     nat_gateways: int | None = None
     """NAT gateways to create; None means one per zone (``perZone``), else 1 to the number of zones."""
 
@@ -535,6 +539,13 @@ def _principal(key: str, value: Any) -> str:
     )
 
 
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _email(key: str, value: Any) -> str:
+    return _str(key, value, _EMAIL, "must be an e-mail address such as oncall@example.com")
+
+
 def _string_list(key: str, value: Any, item: Callable[[str, Any], str]) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -564,11 +575,17 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "spotServiceLinkedRole",
             "backupVaultForceDestroy",
             "natGateways",
+            "backupAlertEmails",
         ),
     )
     if "publicAccessCidrs" not in section.raw:
         raise ConfigError(
             "aws.publicAccessCidrs", "is required: the CIDRs allowed to reach the EKS API ([] for a private endpoint)"
+        )
+    if not section.raw.get("backupAlertEmails"):
+        raise ConfigError(
+            "aws.backupAlertEmails",
+            "is required: at least one e-mail address to tell when a backup job fails (AWS Backup → EventBridge → SNS)",
         )
     log_retention = section.int("logRetentionDays", 90, 1, 3653)
     if log_retention not in LOG_RETENTION_DAYS:
@@ -592,6 +609,7 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
         ),
         backup_vault_force_destroy=section.bool("backupVaultForceDestroy", False),
         nat_gateways=_nat_gateways(section.raw.get("natGateways")),
+        backup_alert_emails=_string_list("aws.backupAlertEmails", section.raw["backupAlertEmails"], _email),
     )
 
 

@@ -294,6 +294,7 @@ ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
             "publicAccessCidrs": ["203.0.113.0/24"],
             "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
             "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
+            "backupAlertEmails": ["oncall@example.com"],
         },
         "genepool:ci": {
             "repository": "acme/genepool",

@@ -96,7 +96,12 @@ def build(config: StackConfig) -> Platform:
     Backups(
         "backups",
         BackupsArgs(
-            cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days, access.backup_vault_force_destroy
+            cluster_name,
+            BACKUP_TAG_KEY,
+            cluster_name,
+            access.backup_retention_days,
+            access.backup_vault_force_destroy,
+            access.backup_alert_emails,
         ),
         on_aws,
     )
