@@ -2,8 +2,9 @@
 redis_exporter and postgres_exporter images the in-cluster servers run as sidecars, here as one small Deployment
 each, pointed at the managed endpoint through the connection URL the workload uses (kept in a Secret).
 
-Each gets a Service named like the in-cluster server (``redis``, ``timescaledb``) with only its ``metrics`` port,
-so the ServiceMonitor, the ``job`` label and the RedisDown / PostgreSQLDown alerts are the same whether the server
+Each gets a Service ``<app>-exporter`` (``redis-exporter``, ``timescaledb-exporter``: a name nobody mistakes for the
+server) with only its ``metrics`` port and the server's app label, so the same ServiceMonitor selects it and sets
+the same ``job`` (``redis``, ``timescaledb``): the RedisDown / PostgreSQLDown alerts are the same whether the server
 runs in the cluster or not: ``redis_up`` / ``pg_up`` is 0 when the exporter cannot reach the managed server, and the
 target is down or absent when the exporter itself is gone. The exporters' metrics port admits only the monitoring
 namespace (NetworkPolicy); they run on the system nodes.
@@ -108,7 +109,7 @@ class ManagedExporters(pulumi.ComponentResource):
         )
         k8s.core.v1.Service(
             f"{resource}-service",
-            metadata={**meta, "name": exporter.app},
+            metadata={**meta, "name": f"{exporter.app}-exporter"},
             spec={
                 "selector": selector,
                 "ports": [{"name": "metrics", "port": exporter.port, "targetPort": "metrics"}],

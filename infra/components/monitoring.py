@@ -301,6 +301,8 @@ class Monitoring(pulumi.ComponentResource):
             opts=after_crds,
         )
         for app, port in [(labels.API, "http"), (labels.REDIS, "metrics"), (labels.TIMESCALEDB, "metrics")]:
+            # The job is the app's name whichever Service carries it (the server's, or a managed server's exporter).
+            job = [{"action": "replace", "targetLabel": "job", "replacement": app}]
             k8s.apiextensions.CustomResource(
                 f"{name}-{app}-monitor",
                 api_version="monitoring.coreos.com/v1",
@@ -309,7 +311,7 @@ class Monitoring(pulumi.ComponentResource):
                 spec={
                     "namespaceSelector": app_namespaces,
                     "selector": {"matchLabels": labels.app(app)},
-                    "endpoints": [{"port": port, "path": "/metrics", "interval": "30s"}],
+                    "endpoints": [{"port": port, "path": "/metrics", "interval": "30s", "relabelings": job}],
                 },
                 opts=after_crds,
             )

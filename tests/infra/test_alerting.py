@@ -294,7 +294,15 @@ def test_prod_points_a_redis_exporter_at_elasticache_through_a_secret(prod):
         {"name": "REDIS_ADDR", "valueFrom": {"secretKeyRef": {"name": "redis-exporter", "key": "url"}}}
     ]
     service = plain(prod.named("kubernetes:core/v1:Service", "managed-exporters-redis-service").inputs)
-    assert service["metadata"]["name"] == "redis" and [p["name"] for p in service["spec"]["ports"]] == ["metrics"]
+    assert service["metadata"]["name"] == "redis-exporter"
+    assert [p["name"] for p in service["spec"]["ports"]] == ["metrics"]
+    assert service["metadata"]["labels"]["app.kubernetes.io/name"] == "redis"
+
+
+def test_the_servers_monitors_name_the_job_after_the_server_whichever_service_serves_it(prod):
+    for app in ("redis", "timescaledb"):
+        (endpoint,) = monitor(prod, "ServiceMonitor", app)["spec"]["endpoints"]
+        assert endpoint["relabelings"] == [{"action": "replace", "targetLabel": "job", "replacement": app}]
 
 
 def test_staging_points_both_exporters_at_its_managed_servers(staging):
