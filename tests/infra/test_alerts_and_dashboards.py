@@ -53,7 +53,10 @@ EXPORTER_METRICS = frozenset(
         "ray_node_mem_total",  # Ray nodes (PodMonitor)
         "karpenter_cloudprovider_errors_total",
         "karpenter_nodeclaims_disrupted_total",
-        "karpenter_interruption_received_messages_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
+        "karpenter_interruption_received_messages_total",
+        "karpenter_nodes_allocatable",
+        "karpenter_nodeclaims_created_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
+        "kube_pod_status_phase",
     }
 )
 """Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
@@ -188,3 +191,9 @@ def test_promtool_unit_tests_fire_each_alert_and_stay_silent_when_healthy():
         [promtool(), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True, cwd=REPOSITORY
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_platform_dashboard_shows_capacity_by_type_and_pending_pods():
+    exprs = [t["expr"] for p in dashboards()["genepool-platform.json"]["panels"] for t in p["targets"]]
+    assert any("karpenter_nodes_allocatable" in e and "capacity_type" in e for e in exprs)
+    assert any('kube_pod_status_phase{phase="Pending"}' in e for e in exprs)
