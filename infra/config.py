@@ -29,8 +29,8 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``sharedBuffers``, ``effectiveCacheSize``, ``workMem``, ``maintenanceWorkMem``, ``cpu``,
                             ``memory`` (PostgreSQL sizes such as ``1GB``).
 ``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi), ``replicas``
-                            (1, 1–3: Prometheus and Alertmanager replicas, each Prometheus on its own volume and
-                            node; 2 keeps alerting through a node's loss).
+                            (1, 1–3: Prometheus and Alertmanager replicas, each Prometheus on its own volume, in
+                            its own zone; 2 keeps alerting through the loss of a zone or a node).
 ``ray``                     ``headCpu``, ``headMemory``, ``workerCpu``, ``workerMemory``, ``minWorkers`` (0),
                             ``maxWorkers``.
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),

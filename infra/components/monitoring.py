@@ -11,9 +11,10 @@
   of docs/runbooks.md).
 - Prometheus and Alertmanager run ``monitoring.replicas`` replicas; with more than one, each in its own zone (hard
   anti-affinity on ``topology.kubernetes.io/zone``) under a PodDisruptionBudget that keeps one up. Alertmanager's
-  replicas gossip, so each alert is sent once.
+  replicas gossip, and the operator drops each Prometheus' ``prometheus_replica`` label from the alerts it sends,
+  so each alert is sent once.
 - ServiceMonitors for the API, the Redis and PostgreSQL exporters (sidecars of the in-cluster servers, or
-  ``managed_exporters.py``'s Deployments pointed at the managed ones: the same Services and alerts either way)
+  ``managed_exporters.py``'s Deployments pointed at the managed ones: the same jobs and alerts either way)
   and, on AWS, the Karpenter controller (its ``http-metrics`` port in ``kube-system``), a PodMonitor for every Ray
   node (``ray.io/is-ray-node: "yes"``), and the ``ray-drivers`` PodMonitor for the evolution drivers' metrics
   ports on the Ray head (``evolve-<i>``); all carry ``release: kube-prometheus-stack``, the label the chart's
