@@ -28,7 +28,9 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
                             ``sharedBuffers``, ``effectiveCacheSize``, ``workMem``, ``maintenanceWorkMem``, ``cpu``,
                             ``memory`` (PostgreSQL sizes such as ``1GB``).
-``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi).
+``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi), ``replicas``
+                            (1, 1–3: Prometheus and Alertmanager replicas, each Prometheus on its own volume, in
+                            its own zone; 2 keeps alerting through the loss of a zone or a node).
 ``ray``                     ``headCpu``, ``headMemory``, ``workerCpu``, ``workerMemory``, ``minWorkers`` (0),
                             ``maxWorkers``.
 ``api``                     ``minReplicas`` (3), ``maxReplicas`` (10), ``targetCpuPercent`` (70),
@@ -51,7 +53,12 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             proxy or testnet). One ``fetch-<symbol>`` CronJob per symbol (docs/operations.md).
 ``alerting``                ``receivers``: which Alertmanager receivers get alerts, any of ``slack``, ``pagerduty``
                             (critical alerts only), ``webhook`` (default none: alerts only in Alertmanager's UI);
-                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``).
+                            ``slackChannel`` (with ``slack``, e.g. ``#genepool-alerts``); ``deadMansSwitch`` (default
+                            false; true: the always-firing Watchdog is sent every minute to the URL in the secret
+                            ``alertDeadMansSwitchUrl``, a heartbeat service that pages when it stops arriving);
+                            ``runbookBaseUrl`` (the https URL the repository's files are read at, e.g.
+                            ``https://github.com/<owner>/genepool/blob/main/``: each alert's ``runbook_url``
+                            becomes that plus ``docs/runbooks.md#<alert>``; unset, the path alone).
 ``aws``                     AWS only (required there): ``publicAccessCidrs`` (list of CIDRs allowed to reach the EKS
                             API endpoint; ``[]`` turns public access off; never ``0.0.0.0/0`` or ``::/0``),
                             ``deployerRoleArn`` (the IAM role CI deploys with; cluster admin, required; CI previews with
@@ -63,7 +70,13 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``spotServiceLinkedRole`` (``create``, default: the stack creates the account's EC2 Spot
                             service-linked role and keeps it on destroy; ``existing``: the account has it already),
                             ``backupVaultForceDestroy`` (default false: ``pulumi destroy`` keeps the backup vault and
-                            its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod).
+                            its recovery points; true: destroy deletes them, docs/operations.md#destroying-prod),
+                            ``backupAlertEmails`` (required: e-mail addresses SNS notifies when a backup job of the
+                            vault fails, is aborted or expires; each must confirm the subscription once),
+                            ``natGateways`` (``perZone``, the default: one NAT gateway per zone, each zone's private
+                            subnet routed through its own, so losing a zone costs no other zone its egress;
+                            ``single``, or a count 1 to the number of zones: fewer gateways, cheaper, and the zones
+                            without one route through another zone's, docs/operations.md#egress-on-aws).
 ``ci``                      AWS only (required there): how CI reaches the private EKS endpoint (docs/delivery.md).
                             ``repository`` (the GitHub ``owner/name`` whose workflow jobs the in-VPC runners take),
                             ``connectionArn`` (the AWS CodeConnections connection to GitHub, made once by hand),
@@ -73,6 +86,7 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
 ``alertWebhookUrl``         **secret**, with receiver ``webhook``: the URL Alertmanager POSTs its webhook payload to.
+``alertDeadMansSwitchUrl``  **secret**, with ``alerting.deadMansSwitch``: the heartbeat URL Watchdog is POSTed to.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
@@ -108,7 +122,10 @@ ALERT_RECEIVER_SECRETS: dict[str, str] = {
     "webhook": "alertWebhookUrl",
 }
 """Each Alertmanager receiver kind and the secret key holding its URL or key."""
-SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values())
+DEAD_MANS_SWITCH = "deadMansSwitch"
+"""The receiver kind of the dead man's switch (``alerting.deadMansSwitch``): Watchdog's heartbeat goes there."""
+DEAD_MANS_SWITCH_SECRET = "alertDeadMansSwitchUrl"
+SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values(), DEAD_MANS_SWITCH_SECRET)
 """Keys that must be set with ``pulumi config set --secret``."""
 
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -135,6 +152,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 """The retention periods CloudWatch Logs accepts (days)."""
 _SPOT_SERVICE_LINKED_ROLE = re.compile(r"^(create|existing)$")
 _SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
+_RUNBOOK_BASE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
 
 class ConfigError(pulumi.RunError):
@@ -180,6 +198,10 @@ class AwsConfig:
     """``create`` or ``existing``: whether the stack creates the account's EC2 Spot service-linked role."""
     backup_vault_force_destroy: bool
     """Whether destroying the stack deletes the backup vault's recovery points (off: the vault is kept)."""
+    backup_alert_emails: tuple[str, ...] = ()
+    """Who gets an e-mail (SNS) when a backup job of the vault fails, is aborted or expires."""
+    nat_gateways: int | None = None
+    """NAT gateways to create; None means one per zone (``perZone``), else 1 to the number of zones."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +257,8 @@ class MonitoringConfig:
     retention_days: int
     volume_size: str
     grafana_volume_size: str
+    replicas: int = 1
+    """Prometheus and Alertmanager replicas (each Prometheus replica claims its own ``volume_size``)."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +313,10 @@ class AlertingConfig:
     receivers: tuple[str, ...]
     """Receiver kinds (keys of :data:`ALERT_RECEIVER_SECRETS`), in config order."""
     slack_channel: str | None
+    dead_mans_switch: bool = False
+    """Watchdog goes to the heartbeat URL of the secret ``alertDeadMansSwitchUrl`` (else nowhere)."""
+    runbook_base_url: str | None = None
+    """Prefix of each alert's ``runbook_url`` (``docs/runbooks.md#…`` follows it); None: the path alone."""
 
 
 @dataclass(frozen=True)
@@ -516,6 +544,13 @@ def _principal(key: str, value: Any) -> str:
     )
 
 
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _email(key: str, value: Any) -> str:
+    return _str(key, value, _EMAIL, "must be an e-mail address such as oncall@example.com")
+
+
 def _string_list(key: str, value: Any, item: Callable[[str, Any], str]) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -544,11 +579,18 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "backupRetentionDays",
             "spotServiceLinkedRole",
             "backupVaultForceDestroy",
+            "natGateways",
+            "backupAlertEmails",
         ),
     )
     if "publicAccessCidrs" not in section.raw:
         raise ConfigError(
             "aws.publicAccessCidrs", "is required: the CIDRs allowed to reach the EKS API ([] for a private endpoint)"
+        )
+    if not section.raw.get("backupAlertEmails"):
+        raise ConfigError(
+            "aws.backupAlertEmails",
+            "is required: at least one e-mail address to tell when a backup job fails (AWS Backup → EventBridge → SNS)",
         )
     log_retention = section.int("logRetentionDays", 90, 1, 3653)
     if log_retention not in LOG_RETENTION_DAYS:
@@ -571,7 +613,27 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
             "must be create (the stack creates the EC2 Spot service-linked role) or existing (the account has it)",
         ),
         backup_vault_force_destroy=section.bool("backupVaultForceDestroy", False),
+        nat_gateways=_nat_gateways(section.raw.get("natGateways")),
+        backup_alert_emails=_string_list("aws.backupAlertEmails", section.raw["backupAlertEmails"], _email),
     )
+
+
+AWS_ZONES = 3
+"""Availability zones an AWS stack spreads over (infra/platforms/aws/pools.py ``ZONES`` is the same number)."""
+
+
+def _nat_gateways(value: Any) -> int | None:
+    """``aws.natGateways``: None for ``perZone`` (the default), 1 for ``single``, else a count 1..AWS_ZONES."""
+    rule = f"must be perZone, single or a count from 1 to {AWS_ZONES}, got {value!r}"
+    if value is None or value == "perZone":
+        return None
+    if value == "single":
+        return 1
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= AWS_ZONES:
+        raise ConfigError("aws.natGateways", rule)
+    return value
 
 
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
@@ -730,11 +792,12 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
 
 
 def _monitoring(raw: Any) -> MonitoringConfig:
-    section = _Section("monitoring", raw, ("retentionDays", "volumeSize", "grafanaVolumeSize"))
+    section = _Section("monitoring", raw, ("retentionDays", "volumeSize", "grafanaVolumeSize", "replicas"))
     return MonitoringConfig(
         retention_days=section.int("retentionDays", 30, 1, 3650),
         volume_size=section.memory("volumeSize", "50Gi"),
         grafana_volume_size=section.memory("grafanaVolumeSize", "10Gi"),
+        replicas=section.int("replicas", 1, 1, 3),
     )
 
 
@@ -908,7 +971,7 @@ def _market_data(raw: Any, evolution: EvolutionConfig) -> MarketDataConfig:
 
 
 def _alerting(raw: Any) -> AlertingConfig:
-    section = _Section("alerting", raw, ("receivers", "slackChannel"))
+    section = _Section("alerting", raw, ("receivers", "slackChannel", "deadMansSwitch", "runbookBaseUrl"))
     receivers = section.raw.get("receivers", [])
     kinds = ", ".join(ALERT_RECEIVER_SECRETS)
     if not isinstance(receivers, list) or any(r not in ALERT_RECEIVER_SECRETS for r in receivers):
@@ -923,7 +986,14 @@ def _alerting(raw: Any) -> AlertingConfig:
         if slack
         else None
     )
-    return AlertingConfig(receivers=tuple(receivers), slack_channel=channel)
+    return AlertingConfig(
+        receivers=tuple(receivers),
+        slack_channel=channel,
+        dead_mans_switch=section.bool("deadMansSwitch", False),
+        runbook_base_url=section.str(
+            "runbookBaseUrl", None, _RUNBOOK_BASE_URL, "must be an https URL ending in / (where docs/ is read)"
+        ),
+    )
 
 
 def parse(raw: Mapping[str, Any]) -> StackConfig:
@@ -1008,6 +1078,9 @@ def require_secret(key: str) -> pulumi.Output[str]:
 
 
 def receiver_secrets(alerting: AlertingConfig) -> dict[str, pulumi.Output[str]]:
-    """The secret URL or key of each configured Alertmanager receiver, by receiver kind; each must be set with
-    ``pulumi config set --secret`` (:func:`require_secret`)."""
-    return {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}
+    """The secret URL or key of each configured Alertmanager receiver, by receiver kind (the dead man's switch as
+    :data:`DEAD_MANS_SWITCH`); each must be set with ``pulumi config set --secret`` (:func:`require_secret`)."""
+    secrets = {kind: require_secret(ALERT_RECEIVER_SECRETS[kind]) for kind in alerting.receivers}
+    if alerting.dead_mans_switch:
+        secrets[DEAD_MANS_SWITCH] = require_secret(DEAD_MANS_SWITCH_SECRET)
+    return secrets

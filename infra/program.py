@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 from infra import connections, images, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
+from infra.components.managed_exporters import ManagedExporters, ManagedExportersArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
@@ -113,6 +114,12 @@ def build(
             TimescaleDBArgs(namespace, config.timescaledb, platform.backup_storage_class, platform.stateful),
             on_cluster,
         ).url
+    if platform.redis_url is not None or platform.database_url is not None:
+        ManagedExporters(
+            "managed-exporters",
+            ManagedExportersArgs(namespace, platform.system, platform.redis_url, platform.database_url),
+            on_cluster,
+        )
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -121,8 +128,7 @@ def build(
             storage_class=platform.storage_class,
             scheduling=platform.stateful,
             system=platform.system,
-            redis_in_cluster=platform.redis_url is None,
-            timescaledb_in_cluster=platform.database_url is None,
+            karpenter_namespace=platform.karpenter_namespace,
             ray_drivers=len(config.evolution.symbols),
             alerting=config.alerting,
             receiver_secrets=receiver_secrets,

@@ -6,16 +6,26 @@
 - The Helm release (pinned chart) takes ``values/kube-prometheus-stack.yaml`` merged with the computed values:
   retention (``monitoring.retentionDays``, 30 by default) and a size cap at 90% of the volume, volume sizes, the
   storage class, system-node placement, and a generated Grafana admin password from a Secret.
-- ``infra/monitoring/alerts.yaml`` becomes our PrometheusRule (minus the rules for services the platform manages,
-  which we do not scrape).
-- ServiceMonitors for the API and the exporters, a PodMonitor for every Ray node (``ray.io/is-ray-node: "yes"``),
-  and the ``ray-drivers`` PodMonitor for the evolution drivers' metrics ports on the Ray head (``evolve-<i>``); all
-  carry ``release: kube-prometheus-stack``, the label the chart's Prometheus selects on.
+- ``infra/monitoring/alerts.yaml`` becomes our PrometheusRule (minus the groups of what the stack does not run:
+  Karpenter's off AWS), each alert's ``runbook_url`` prefixed with ``alerting.runbookBaseUrl`` (it names a section
+  of docs/runbooks.md).
+- Prometheus and Alertmanager run ``monitoring.replicas`` replicas; with more than one, each in its own zone (hard
+  anti-affinity on ``topology.kubernetes.io/zone``) under a PodDisruptionBudget that keeps one up. Alertmanager's
+  replicas gossip, and the operator drops each Prometheus' ``prometheus_replica`` label from the alerts it sends,
+  so each alert is sent once.
+- ServiceMonitors for the API, the Redis and PostgreSQL exporters (sidecars of the in-cluster servers, or
+  ``managed_exporters.py``'s Deployments pointed at the managed ones: the same jobs and alerts either way)
+  and, on AWS, the Karpenter controller (its ``http-metrics`` port in ``kube-system``), a PodMonitor for every Ray
+  node (``ray.io/is-ray-node: "yes"``), and the ``ray-drivers`` PodMonitor for the evolution drivers' metrics
+  ports on the Ray head (``evolve-<i>``); all carry ``release: kube-prometheus-stack``, the label the chart's
+  Prometheus selects on.
 - Every ``infra/monitoring/dashboards/*.json`` ships as a ConfigMap the Grafana sidecar provisions.
 - Alertmanager: ``values/alertmanager.yaml`` (default route, inhibition rules) plus the receivers named in
   ``genepool:alerting`` (:func:`alertmanager_config`), written whole into the Secret ``alertmanager-genepool`` that
   the chart's Alertmanager reads (``alertmanagerSpec.configSecret``): receiver URLs and keys come from secret stack
-  config and appear in no Helm value, manifest or output.
+  config and appear in no Helm value, manifest or output. With ``alerting.deadMansSwitch`` the always-firing
+  Watchdog is sent every minute to the heartbeat URL of ``alertDeadMansSwitchUrl`` (receiver ``dead-mans-switch``),
+  which pages when the heartbeats stop: a dead Prometheus, Alertmanager or cluster is noticed too.
 - On a managed control plane (EKS, DOKS) etcd, kube-scheduler, kube-controller-manager and kube-proxy cannot be
   scraped from the cluster: their scrapes and the chart's rules for them are off, instead of "down" alerts firing
   forever. A local cluster keeps them.
@@ -36,7 +46,7 @@ import yaml
 from infra import labels, versions
 from infra.components.common import deep_merge, load_values, password
 from infra.components.ray import driver_metrics_port_name
-from infra.config import AlertingConfig, MonitoringConfig, quantity_bytes
+from infra.config import DEAD_MANS_SWITCH, AlertingConfig, MonitoringConfig, quantity_bytes
 from infra.platforms import Scheduling
 
 MONITORING_DIR = Path(__file__).resolve().parent.parent / "monitoring"
@@ -57,17 +67,40 @@ CONTROL_PLANE_RULE_GROUPS = (
 """kube-prometheus-stack's ``defaultRules.rules`` groups about those components."""
 RAY_METRICS_PORT = "metrics"
 """Name of the container port KubeRay gives Ray's metrics endpoint (8080) on every Ray node."""
+KARPENTER_GROUP = "genepool-karpenter"
+"""The rule group about the Karpenter controller (AWS only)."""
+KARPENTER_METRICS_PORT = "http-metrics"
+"""The Karpenter chart's Service port of the controller's metrics (8080 by default)."""
+KARPENTER_SELECTOR = {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}
+"""The labels the Karpenter chart puts on its Service (release name ``karpenter``)."""
+DEAD_MANS_SWITCH_RECEIVER = "dead-mans-switch"
+SPREAD_KEY = "topology.kubernetes.io/zone"
+"""Replicas of Prometheus and Alertmanager go to different zones."""
 
 
-def alert_groups(redis_in_cluster: bool, timescaledb_in_cluster: bool) -> list[dict]:
-    """Our rule groups; RedisDown/PostgreSQLDown only when we run (and scrape) that server ourselves."""
-    skip = set()
-    if not redis_in_cluster:
-        skip.add("RedisDown")
-    if not timescaledb_in_cluster:
-        skip.add("PostgreSQLDown")
+def alert_groups(karpenter: bool, runbook_base_url: str | None = None) -> list[dict]:
+    """Our rule groups, the Karpenter group only with ``karpenter``; each ``runbook_url`` (a path in this repository)
+    prefixed with ``runbook_base_url`` when set."""
     groups = yaml.safe_load(ALERTS_FILE.read_text())["groups"]
-    return [{**group, "rules": [rule for rule in group["rules"] if rule.get("alert") not in skip]} for group in groups]
+    kept = [group for group in groups if karpenter or group["name"] != KARPENTER_GROUP]
+    if runbook_base_url is None:
+        return kept
+    return [
+        {
+            **group,
+            "rules": [
+                {
+                    **rule,
+                    "annotations": {
+                        **rule["annotations"],
+                        "runbook_url": runbook_base_url + rule["annotations"]["runbook_url"],
+                    },
+                }
+                for rule in group["rules"]
+            ],
+        }
+        for group in kept
+    ]
 
 
 def alertmanager_config(alerting: AlertingConfig, secrets: dict[str, str]) -> dict:
@@ -89,6 +122,19 @@ def alertmanager_config(alerting: AlertingConfig, secrets: dict[str, str]) -> di
     if "webhook" in alerting.receivers:
         notify["webhook_configs"] = [{"url": secrets["webhook"], "send_resolved": True}]
     config["receivers"].append({"name": "genepool", **notify})
+    if alerting.dead_mans_switch:
+        heartbeat = [{"url": secrets[DEAD_MANS_SWITCH], "send_resolved": False}]
+        config["receivers"].append({"name": DEAD_MANS_SWITCH_RECEIVER, "webhook_configs": heartbeat})
+        config["route"]["routes"].insert(
+            0,
+            {
+                "receiver": DEAD_MANS_SWITCH_RECEIVER,
+                "matchers": ['alertname = "Watchdog"'],
+                "group_wait": "0s",
+                "group_interval": "1m",
+                "repeat_interval": "1m",
+            },
+        )
     if "pagerduty" in alerting.receivers:
         page = [{"routing_key": secrets["pagerduty"], "send_resolved": True}]
         config["receivers"].append({"name": "genepool-page", **notify, "pagerduty_configs": page})
@@ -108,12 +154,18 @@ def helm_values(
     """``scheduling`` places what keeps a volume (Prometheus, Alertmanager, Grafana), ``system`` the stateless
     operator and kube-state-metrics."""
     placement = {"nodeSelector": scheduling.node_selector, "tolerations": scheduling.tolerations}
+    replicated: dict = {"replicas": config.replicas}
+    if config.replicas > 1:
+        replicated |= {"podAntiAffinity": "hard", "podAntiAffinityTopologyKey": SPREAD_KEY}
+    budget = {"podDisruptionBudget": {"enabled": config.replicas > 1, "minAvailable": 1}}
     system_placement = {"nodeSelector": system.node_selector, "tolerations": system.tolerations}
     retention_size_gb = int(0.9 * quantity_bytes(config.volume_size) / 2**30)
     computed = {
         "prometheus": {
+            **budget,
             "prometheusSpec": {
                 **placement,
+                **replicated,
                 "retention": f"{config.retention_days}d",
                 "retentionSize": f"{retention_size_gb}GB",
                 "storageSpec": {
@@ -125,10 +177,16 @@ def helm_values(
                         }
                     }
                 },
-            }
+            },
         },
         "alertmanager": {
-            "alertmanagerSpec": {**placement, "useExistingSecret": True, "configSecret": alertmanager_secret}
+            **budget,
+            "alertmanagerSpec": {
+                **placement,
+                **replicated,
+                "useExistingSecret": True,
+                "configSecret": alertmanager_secret,
+            },
         },
         "prometheusOperator": system_placement,
         "grafana": {
@@ -153,13 +211,13 @@ class MonitoringArgs:
     """Where the pods with volumes go (the platform's stateful nodes)."""
     system: Scheduling
     """Where the operator and kube-state-metrics go (the platform's system nodes)."""
-    redis_in_cluster: bool
-    timescaledb_in_cluster: bool
     alerting: AlertingConfig
     receiver_secrets: dict[str, pulumi.Output[str]]
     """The configured receivers' URLs/keys by kind (secret Outputs)."""
     managed_control_plane: bool
     """The cloud runs the control plane: do not scrape (or alert on) etcd, scheduler, controller-manager, kube-proxy."""
+    karpenter_namespace: str | None = None
+    """Namespace of the Karpenter controller whose metrics are scraped and alerted on; None: no Karpenter."""
     ray_drivers: int = 0
     """Scheduled evolution drivers whose metrics ports (``evolve-<i>``) the ``ray-drivers`` PodMonitor scrapes."""
 
@@ -240,13 +298,12 @@ class Monitoring(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={**monitor_meta, "name": "genepool"},
-            spec={"groups": alert_groups(args.redis_in_cluster, args.timescaledb_in_cluster)},
+            spec={"groups": alert_groups(args.karpenter_namespace is not None, args.alerting.runbook_base_url)},
             opts=after_crds,
         )
-        scraped = [(labels.API, "http")]
-        scraped += [(labels.REDIS, "metrics")] if args.redis_in_cluster else []
-        scraped += [(labels.TIMESCALEDB, "metrics")] if args.timescaledb_in_cluster else []
-        for app, port in scraped:
+        for app, port in [(labels.API, "http"), (labels.REDIS, "metrics"), (labels.TIMESCALEDB, "metrics")]:
+            # The job is the app's name whichever Service carries it (the server's, or a managed server's exporter).
+            job = [{"action": "replace", "targetLabel": "job", "replacement": app}]
             k8s.apiextensions.CustomResource(
                 f"{name}-{app}-monitor",
                 api_version="monitoring.coreos.com/v1",
@@ -255,7 +312,20 @@ class Monitoring(pulumi.ComponentResource):
                 spec={
                     "namespaceSelector": app_namespaces,
                     "selector": {"matchLabels": labels.app(app)},
-                    "endpoints": [{"port": port, "path": "/metrics", "interval": "30s"}],
+                    "endpoints": [{"port": port, "path": "/metrics", "interval": "30s", "relabelings": job}],
+                },
+                opts=after_crds,
+            )
+        if args.karpenter_namespace is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-karpenter-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata={**monitor_meta, "name": "karpenter"},
+                spec={
+                    "namespaceSelector": {"matchNames": [args.karpenter_namespace]},
+                    "selector": {"matchLabels": KARPENTER_SELECTOR},
+                    "endpoints": [{"port": KARPENTER_METRICS_PORT, "path": "/metrics", "interval": "30s"}],
                 },
                 opts=after_crds,
             )

@@ -78,6 +78,8 @@ class Platform:
     kubelet_insecure_tls: bool = False
     """The kubelets serve self-signed certificates (kind): metrics-server must not verify them."""
     registry: ImageRegistry | None = None
+    karpenter_namespace: str | None = None
+    """Namespace of the Karpenter controller (AWS), whose metrics monitoring scrapes; None without Karpenter."""
     """The stack's own image registry (clouds); None on a local cluster (``kind load`` the image)."""
 
 

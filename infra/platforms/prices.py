@@ -57,7 +57,18 @@ AWS_EKS_CONTROL_PLANE_EXTENDED = 0.60
 """An EKS cluster on a minor in extended support: USD 0.60 per cluster-hour instead of 0.10 (Amazon EKS pricing
 page, "Kubernetes version support"; six times standard)."""
 AWS_NAT_GATEWAY = 0.048
-"""Per NAT gateway hour (data processed, USD 0.048/GB, is not included)."""
+"""Per NAT gateway hour in eu-west-1 (data processed, USD 0.048/GB, is not included). Checked December 2026: Amazon
+VPC pricing, "NAT Gateway Pricing" (aws.amazon.com/vpc/pricing), Europe (Ireland) USD 0.048 per hour; US East
+(N. Virginia) is USD 0.045 (cloudpipelines.pages.dev "AWS NAT Gateway pricing 2026" lists 0.045 for US East and
+0.048–0.052 for Ireland/Frankfurt/London)."""
+AWS_INTERFACE_ENDPOINT_AZ_HOUR = 0.011
+"""Per interface VPC endpoint per availability zone per hour in eu-west-1 (data processed, USD 0.01/GB for the first
+PB, is not included). Checked December 2026: AWS PrivateLink pricing (aws.amazon.com/privatelink/pricing) bills "for
+each hour that your VPC endpoint remains provisioned in each Availability Zone"; US East (N. Virginia) is USD 0.01
+per endpoint per AZ-hour (c3x.dev "aws_vpc_endpoint cost estimation"; cloudcostkit.com's PrivateLink guide models the
+same). The copies we could read show no Europe figure: 0.011 is the Europe (Ireland) rate as AWS lists it by region,
+to be rechecked on that page's region selector; were it 0.01, the bound would err high by USD 0.018 an hour.
+Gateway endpoints (S3) have no hourly charge."""
 AWS_GP3_GB_MONTH = 0.088
 """EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
 HOURS_PER_MONTH = 730

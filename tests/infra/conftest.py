@@ -41,6 +41,7 @@ TEST_SECRETS = {
     "genepool:alertSlackWebhookUrl": "https://hooks.slack.invalid/services/T0/B0/test-slack-secret",
     "genepool:alertPagerdutyRoutingKey": "test-pagerduty-routing-key-0123456789",
     "genepool:alertWebhookUrl": "https://alerts.example.invalid/hook/test-webhook-secret",
+    "genepool:alertDeadMansSwitchUrl": "https://heartbeat.example.invalid/ping/test-dead-mans-switch-secret",
 }
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
@@ -293,6 +294,7 @@ ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
             "publicAccessCidrs": ["203.0.113.0/24"],
             "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
             "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
+            "backupAlertEmails": ["oncall@example.com"],
         },
         "genepool:ci": {
             "repository": "acme/genepool",

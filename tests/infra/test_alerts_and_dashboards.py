@@ -16,6 +16,7 @@ from workloads.metrics import EXPORTED_METRIC_NAMES
 from .conftest import REPOSITORY
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
+KARPENTER_ALERTS = {"KarpenterDown", "KarpenterLaunchFailing", "KarpenterNodesNeverReady", "KarpenterInterruptionsHigh"}
 REQUIRED_ALERTS = {
     "HighErrorRate",
     "HighLatency",
@@ -29,6 +30,7 @@ REQUIRED_ALERTS = {
     "RayWorkersLost",
     "TargetDown",
     "MarketDataStale",
+    *KARPENTER_ALERTS,
 }
 EXPORTER_METRICS = frozenset(
     {
@@ -47,6 +49,12 @@ EXPORTER_METRICS = frozenset(
         "ray_node_cpu_utilization",
         "ray_node_mem_used",
         "ray_node_mem_total",  # Ray nodes (PodMonitor)
+        "karpenter_cloudprovider_errors_total",
+        "karpenter_nodeclaims_disrupted_total",
+        "karpenter_interruption_received_messages_total",
+        "karpenter_nodes_allocatable",
+        "karpenter_nodeclaims_created_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
+        "kube_pod_status_phase",
     }
 )
 """Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
@@ -147,13 +155,15 @@ def test_dashboards_are_grafana_json_with_unique_uids_and_queries():
             assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), (name, panel["title"])
 
 
-def test_managed_services_get_no_down_alert_we_cannot_scrape():
-    alerts = {
-        rule["alert"]
-        for group in alert_groups(redis_in_cluster=False, timescaledb_in_cluster=False)
-        for rule in group["rules"]
-    }
-    assert alerts == REQUIRED_ALERTS - {"RedisDown", "PostgreSQLDown"}
+def test_stacks_without_karpenter_get_every_alert_but_karpenters():
+    alerts = {rule["alert"] for group in alert_groups(karpenter=False) for rule in group["rules"]}
+    assert alerts == REQUIRED_ALERTS - KARPENTER_ALERTS
+
+
+def test_runbook_urls_are_prefixed_with_the_configured_base():
+    base = "https://github.com/example/genepool/blob/main/"
+    urls = [rule["annotations"]["runbook_url"] for group in alert_groups(True, base) for rule in group["rules"]]
+    assert urls and all(url.startswith(base + "docs/runbooks.md#") for url in urls)
 
 
 def test_promtool_check_rules_passes():
@@ -172,3 +182,9 @@ def test_promtool_unit_tests_fire_each_alert_and_stay_silent_when_healthy():
         [require_binary("promtool"), "test", "rules", str(ALERT_TESTS)], capture_output=True, text=True, cwd=REPOSITORY
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_platform_dashboard_shows_capacity_by_type_and_pending_pods():
+    exprs = [t["expr"] for p in dashboards()["genepool-platform.json"]["panels"] for t in p["targets"]]
+    assert any("karpenter_nodes_allocatable" in e and "capacity_type" in e for e in exprs)
+    assert any('kube_pod_status_phase{phase="Pending"}' in e for e in exprs)

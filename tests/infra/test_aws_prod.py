@@ -94,7 +94,9 @@ def test_interruption_queue_receives_spot_rebalance_state_change_and_scheduled_c
     queue = prod.named("aws:sqs/queue:Queue", "karpenter-interruptions").inputs
     assert queue["name"] == "genepool-prod" and queue["sqsManagedSseEnabled"] is True
     patterns = {
-        r.name: json.loads(r.inputs["eventPattern"]) for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")
+        r.name: json.loads(r.inputs["eventPattern"])
+        for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")
+        if r.name.startswith("karpenter-")
     }
     assert sorted(detail for p in patterns.values() for detail in p["detail-type"]) == [
         "AWS Health Event",
@@ -102,7 +104,7 @@ def test_interruption_queue_receives_spot_rebalance_state_change_and_scheduled_c
         "EC2 Instance State-change Notification",
         "EC2 Spot Instance Interruption Warning",
     ]
-    targets = prod.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    targets = [t for t in prod.of_type("aws:cloudwatch/eventTarget:EventTarget") if t.name.startswith("karpenter-")]
     assert sorted(t.name for t in targets) == sorted(patterns)
     policy = json.loads(prod.named("aws:sqs/queuePolicy:QueuePolicy", "karpenter-interruptions").inputs["policy"])
     assert "events.amazonaws.com" in policy["Statement"][0]["Principal"]["Service"]
@@ -311,3 +313,51 @@ def test_backup_selection_matches_the_tag_the_database_storage_class_puts_on_its
     assert storage["reclaimPolicy"] == "Retain"
     general = prod.named("kubernetes:storage.k8s.io/v1:StorageClass", "gp3-encrypted").inputs
     assert "tagSpecification_1" not in general["parameters"]
+
+
+def test_failed_aborted_or_expired_backup_jobs_of_the_vault_are_sent_to_sns(prod):
+    rule = plain(prod.named("aws:cloudwatch/eventRule:EventRule", "backups-failures").inputs)
+    assert json.loads(rule["eventPattern"]) == {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change"],
+        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"], "backupVaultName": ["genepool-prod"]},
+    }
+    target = prod.named("aws:cloudwatch/eventTarget:EventTarget", "backups-failures")
+    topic = prod.named("aws:sns/topic:Topic", "backups-failures")
+    assert topic.urn in target.dependencies
+    assert "docs/runbooks.md#backupjobfailed" in plain(target.inputs)["inputTransformer"]["inputTemplate"]
+
+
+def test_only_that_rule_may_publish_to_the_backup_failures_topic(prod):
+    policy = json.loads(plain(prod.named("aws:sns/topicPolicy:TopicPolicy", "backups-failures").inputs)["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sns:Publish"
+    assert "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+    target = prod.named("aws:cloudwatch/eventTarget:EventTarget", "backups-failures")
+    assert prod.named("aws:sns/topicPolicy:TopicPolicy", "backups-failures").urn in target.dependencies
+
+
+def test_each_configured_address_is_subscribed_by_email(prod):
+    subscriptions = [plain(s.inputs) for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")]
+    assert [(s["protocol"], s["endpoint"]) for s in subscriptions] == [("email", "oncall@example.com")]
+
+
+@pytest.mark.parametrize(
+    ("emails", "message"),
+    [
+        (None, "genepool:aws.backupAlertEmails: is required"),
+        ([], "genepool:aws.backupAlertEmails: is required"),
+        (["not-an-address"], r"genepool:aws.backupAlertEmails\[0\]: must be an e-mail address"),
+    ],
+)
+def test_backup_alert_emails_are_required_and_checked(emails, message):
+    from infra.config import ConfigError, parse
+
+    from .conftest import stack_config
+
+    raw = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
+    raw["aws"] = {**raw["aws"], "backupAlertEmails": emails}
+    if emails is None:
+        del raw["aws"]["backupAlertEmails"]
+    with pytest.raises(ConfigError, match=message):
+        parse(raw)

@@ -198,7 +198,15 @@ MISSING = [
 
 def test_aws_defaults_give_100_gib_roots_90_day_logs_and_35_day_backups():
     config = parse(
-        with_value("prod", "aws", {"publicAccessCidrs": [], "deployerRoleArn": "arn:aws:iam::123456789012:role/ci"})
+        with_value(
+            "prod",
+            "aws",
+            {
+                "publicAccessCidrs": [],
+                "deployerRoleArn": "arn:aws:iam::123456789012:role/ci",
+                "backupAlertEmails": ["oncall@example.com"],
+            },
+        )
     )
     assert config.aws is not None
     assert (config.aws.root_volume_gib, config.aws.log_retention_days, config.aws.backup_retention_days) == (

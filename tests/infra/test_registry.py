@@ -243,9 +243,19 @@ def test_before_its_first_deploy_a_cloud_stack_creates_its_registry_but_no_ray_c
 ):
     deployment = staging_before_first_deploy
     assert deployment.of_type(DOCR)
-    assert not pod_specs(deployment)
-    assert not [r for r in deployment.resources if r.type.endswith((":RayCluster", ":CronJob", ":Deployment"))]
+    assert not [owner for owner, _, _ in pod_specs(deployment) if not owner.startswith("managed-exporters")]
+    assert not workload_resources(deployment)
     assert deployment.outputs["image_repository"] == "registry.digitalocean.com/acme-genepool/workload"
+
+
+def workload_resources(deployment) -> list:
+    """The Ray cluster, CronJobs and Deployments that run the workload image (the managed servers' exporters run
+    their own images and watch servers that exist before the first deploy)."""
+    return [
+        r
+        for r in deployment.resources
+        if r.type.endswith((":RayCluster", ":CronJob", ":Deployment")) and not r.name.startswith("managed-exporters")
+    ]
 
 
 def test_the_ray_cluster_and_the_workload_wait_for_the_pull_secret(staging):
@@ -262,6 +272,6 @@ def test_before_its_first_deploy_prod_creates_its_ecr_repository_and_runners_but
     del config["genepool:image"]
     deployment = deploy("prod", config)
     assert deployment.of_type(ECR) and deployment.of_type("aws:codebuild/project:Project")
-    assert not [r for r in deployment.resources if r.type.endswith((":RayCluster", ":CronJob", ":Deployment"))]
+    assert not workload_resources(deployment)
     assert all(container["image"] in versions_images() for _, _, container, _ in all_containers(deployment))
     assert deployment.outputs["image_repository"].endswith("/genepool-prod/workload")

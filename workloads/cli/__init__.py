@@ -13,6 +13,7 @@ from rich.markup import escape
 from workloads.cli import backtest as backtest_commands
 from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
+from workloads.cli import db as db_commands
 from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
 from workloads.cli import fetch as fetch_commands  # noqa: F401 - registers `data fetch` on the data group
@@ -29,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(db_commands.app, name="db")
 app.command("demo")(demo_commands.demo)
 app.command("backtest")(backtest_commands.backtest)
 app.command("sweep")(backtest_commands.sweep)

@@ -2,7 +2,8 @@
 
 One module per concern, each a ComponentResource with an Args dataclass:
 
-- ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, one NAT gateway);
+- ``network.py``: the VPC over three zones (private subnets tagged for Karpenter discovery, a NAT gateway per zone
+  by default, a gateway endpoint for S3 and interface endpoints for ECR, STS, EKS auth, SQS and EC2);
 - ``cluster.py``: EKS (API authentication with access entries, restricted endpoint, KMS-encrypted Secrets,
   control-plane logs with retention, standard-support version policy), the node roles, the on-demand ``system`` node
   group at the cluster's minor and recommended AMI, the managed add-ons at their newest versions for that minor
@@ -39,6 +40,7 @@ from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.ci import CiAccess, CiAccessArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import eks_support_state, hourly_cost
+from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
@@ -58,7 +60,7 @@ def build(config: StackConfig) -> Platform:
     on_aws = pulumi.ResourceOptions(providers=[aws_provider])
     zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=aws_provider))
     zone_names = zones.names[: pools.ZONES]
-    network = Network("network", NetworkArgs(zone_names, cluster_name), on_aws)
+    network = Network("network", NetworkArgs(zone_names, cluster_name, region, access.nat_gateways), on_aws)
     private_ids = [subnet.id for subnet in network.private]
     eks = EksCluster(
         "eks",
@@ -94,7 +96,12 @@ def build(config: StackConfig) -> Platform:
     Backups(
         "backups",
         BackupsArgs(
-            cluster_name, BACKUP_TAG_KEY, cluster_name, access.backup_retention_days, access.backup_vault_force_destroy
+            cluster_name,
+            BACKUP_TAG_KEY,
+            cluster_name,
+            access.backup_retention_days,
+            access.backup_vault_force_destroy,
+            access.backup_alert_emails,
         ),
         on_aws,
     )
@@ -145,4 +152,5 @@ def build(config: StackConfig) -> Platform:
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
         registry=ImageRegistry(repository=registry.repository_url),
+        karpenter_namespace=KARPENTER_NAMESPACE,
     )

@@ -3,18 +3,20 @@
 What it counts (list prices of ``infra/platforms/prices.py``):
 
 - the EKS control plane at the price of its support state on the day of the preview (standard, or extended
-  support's six-fold price while the minor is past standard support: ``versions.support_state``) and the NAT
-  gateway's hours;
+  support's six-fold price while the minor is past standard support: ``versions.support_state``), the NAT
+  gateways' hours (one per zone, or ``aws.natGateways``) and the interface endpoints' hours (each endpoint once per
+  zone; the S3 gateway endpoint is free);
 - the ``system`` node group at ``cluster.systemPool.maxNodes``;
 - each Karpenter NodePool at its CPU limit, priced at the dearest vCPU among the types it admits;
 - spot/on-demand mix: assumed **all on-demand**. Spot usually costs 60–90% less, but the ``ray-workers`` pool falls
   back to on-demand whenever spot is short, and a bound must hold then too; the real bill is lower by the spot
   share times the spot discount;
 - EBS gp3: every node's root volume (``aws.rootVolumeGiB``) at the pools' maximum node counts, and the persistent
-  volumes of the in-cluster servers (TimescaleDB, Redis, Prometheus, Grafana) at their configured sizes;
+  volumes of the in-cluster servers (TimescaleDB, Redis, each Prometheus replica, Grafana) at their configured sizes;
 - ElastiCache, when Redis is managed.
 
-What it leaves out: data transfer (cross-AZ, internet egress) and the NAT gateway's per-GB processing charge,
+What it leaves out: data transfer (cross-AZ, internet egress), the NAT gateways' and interface endpoints' per-GB
+processing charges,
 CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS and EventBridge
 requests, load balancers (none are created), public IPv4 addresses, and any discount (savings plans, reserved
 instances, spot).
@@ -25,19 +27,19 @@ from __future__ import annotations
 import datetime as dt
 
 from infra import versions
-from infra.config import ConfigError, StackConfig, quantity_bytes, required
+from infra.config import AWS_ZONES, ConfigError, StackConfig, quantity_bytes, required
+from infra.platforms.aws.network import INTERFACE_ENDPOINTS, nat_gateway_count
 from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
 from infra.platforms.prices import (
     AWS,
     AWS_EKS_CONTROL_PLANE,
     AWS_EKS_CONTROL_PLANE_EXTENDED,
     AWS_GP3_GB_MONTH,
+    AWS_INTERFACE_ENDPOINT_AZ_HOUR,
     AWS_NAT_GATEWAY,
     HOURS_PER_MONTH,
     price,
 )
-
-NAT_GATEWAYS = 1
 
 
 def eks_support_state(config: StackConfig, today: dt.date | None = None) -> str:
@@ -64,8 +66,8 @@ def pool_vcpu_price(pool: KarpenterPool) -> float:
 
 
 def persistent_volumes_gib(config: StackConfig) -> float:
-    """GiB of the persistent volumes the in-cluster servers claim."""
-    sizes = [config.monitoring.volume_size, config.monitoring.grafana_volume_size]
+    """GiB of the persistent volumes the in-cluster servers claim (one Prometheus volume per replica)."""
+    sizes = [config.monitoring.volume_size] * config.monitoring.replicas + [config.monitoring.grafana_volume_size]
     if not config.timescaledb.managed:
         sizes.append(config.timescaledb.volume_size)
     if not config.redis.managed:
@@ -82,7 +84,8 @@ def cost_lines(config: StackConfig, today: dt.date | None = None) -> dict[str, f
     gib = nodes * aws_config.root_volume_gib + persistent_volumes_gib(config)
     lines = {
         "control plane": control_plane_price(eks_support_state(config, today)),
-        "NAT gateway hours": NAT_GATEWAYS * AWS_NAT_GATEWAY,
+        "NAT gateway hours": nat_gateway_count(AWS_ZONES, aws_config.nat_gateways) * AWS_NAT_GATEWAY,
+        "interface endpoint hours": len(INTERFACE_ENDPOINTS) * AWS_ZONES * AWS_INTERFACE_ENDPOINT_AZ_HOUR,
         "system nodes": price(AWS, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes,
         **{f"NodePool {pool.name}": pool.cpu_limit * pool_vcpu_price(pool) for pool in pools},
         "EBS gp3 volumes": gib * 2**30 / 1e9 * AWS_GP3_GB_MONTH / HOURS_PER_MONTH,

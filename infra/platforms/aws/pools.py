@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.config import ApiConfig, StackConfig, cpu_cores, quantity_bytes, required
+from infra.config import AWS_ZONES, ApiConfig, StackConfig, cpu_cores, quantity_bytes, required
 from infra.labels import SPOT_TAINT_KEY
 from infra.platforms import Scheduling
 from infra.platforms.aws.instances import (
@@ -52,7 +52,7 @@ POOL_LABEL = "genepool.io/pool"
 NODE_GROUP_LABEL = "genepool.io/node-group"
 """On the managed node group's nodes only (value ``system``): what the Karpenter controller selects."""
 DO_NOT_DISRUPT = {"karpenter.sh/do-not-disrupt": "true"}
-ZONES = 3
+ZONES = AWS_ZONES
 RAY_AUTOSCALER_CPU_M = 200
 RAY_AUTOSCALER_MEMORY_MIB = 512
 """Requests of the Ray autoscaler sidecar KubeRay adds to the head pod (``infra/components/ray.py``)."""
