@@ -37,7 +37,10 @@ class EvolutionConfig:
       ``crossover`` (per-pair probability of BLX-``blend_alpha``), ``elite`` (fraction copied unchanged),
       ``tournament`` (tournament size), ``diversity_threshold`` (mean per-gene std of the unit genomes under which
       the population has collapsed) and ``immigrants`` (fraction of the worst replaced by uniform random genomes
-      then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``).
+      then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``);
+      ``survival``: ``elitist`` (the elites plus the children of tournament winners) or ``plus`` ((μ+λ): the
+      parents are drawn uniformly from the best ``truncation`` share of the population, and the next population is
+      the best ``population`` of the old one and the children together).
     - Fitness: ``holdout`` (last fraction of the bars, never seen by the search), ``segments`` (walk-forward
       segments of the training span), ``consistency`` (weight of the across-segment std of Sharpe subtracted from
       its mean), ``min_trades`` (entries wanted per segment), ``trade_penalty``, ``max_drawdown`` (tolerated
@@ -66,6 +69,8 @@ class EvolutionConfig:
     diversity_threshold: float = 0.02
     immigrants: float = 0.2
     min_share: float = 0.5
+    survival: str = "elitist"
+    truncation: float = 0.25
     holdout: float = 0.3
     segments: int = 3
     consistency: float = 0.5
@@ -145,7 +150,12 @@ _INT_KEYS = {
 }
 
 
+_STR_KEYS = {"survival"}
+
+
 def _is_type(name: str, value: Any) -> bool:
+    if name in _STR_KEYS:
+        return isinstance(value, str)
     if name == "long_only":
         return isinstance(value, bool)
     if name == "bars_per_year" and value is None:
@@ -176,6 +186,8 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "diversity_threshold": (lambda v: 0 <= v < 0.5, "must be a number in [0, 0.5)"),
     "immigrants": _fraction(high_open=True),
     "min_share": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "survival": (lambda v: v in ("elitist", "plus"), "must be elitist or plus"),
+    "truncation": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
     "holdout": (lambda v: 0 <= v < 0.9, "must be a number in [0, 0.9)"),
     "segments": (lambda v: 1 <= v <= 20, "must be an integer in 1..20"),
     "consistency": (lambda v: v >= 0, "must be a number >= 0"),
