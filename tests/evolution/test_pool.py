@@ -203,4 +203,3 @@ def test_plus_survival_keeps_the_best_of_parents_and_children(walk, fake_seeds):
     state = pool.run(pool.new_state("t", walk.fingerprint(), plan.workload.train.fingerprint()))
     everything = sorted(pool.trace(), reverse=True)
     assert sorted(state.populations["fake_momentum"].fitness.tolist(), reverse=True) == everything[:10]
-

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from workloads.evolution.search_bench import SearchBenchConfig, format_search_benchmark, run_search_benchmark
-from workloads.evolution.search_methods import BASELINES
+from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
+from workloads.evolution.search_setup import BASELINES, SearchBenchConfig
 
 SETUP = SearchBenchConfig(
     landscapes=("trend", "goog"),

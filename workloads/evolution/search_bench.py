@@ -27,7 +27,8 @@ import os
 import statistics
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -37,13 +38,13 @@ from workloads.evolution.fitness import fitness_from_metrics
 from workloads.evolution.run import make_backend, plan_run
 from workloads.evolution.search_landscapes import landscapes
 from workloads.evolution.search_methods import (
-    BASELINES,
     Racer,
     TracingPool,
     make_search,
     race,
     run_to_budget,
 )
+from workloads.evolution.search_setup import SearchBenchConfig
 from workloads.evolution.search_stats import Reference, sign_test
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
@@ -51,38 +52,6 @@ from workloads.seeds.registry import all_seeds
 REFERENCE_STREAM = 0x5EA4C4
 """Mixed into the reference's random stream so it never repeats a method's draws."""
 REFERENCE_CHUNK = 10_000
-
-
-@dataclass(frozen=True)
-class SearchBenchConfig:
-    """What the search bench runs (see the module doc). ``variants``: GA variants as ``(label, overrides)``."""
-
-    landscapes: tuple[str, ...] = ("trend", "weak-trend", "reversion", "goog", "eurusd")
-    repetitions: int = 2
-    first_repetition: int = 0
-    bars: int = 3_000
-    budgets: tuple[int, ...] = (80, 400)
-    reference_size: int = 40_000
-    population: int = 16
-    baselines: tuple[str, ...] = BASELINES
-    race_opponents: tuple[str, ...] = ("tpe-mv",)
-    race_seconds: float = 0.25
-    ga: tuple[tuple[str, Any], ...] = ()
-    variants: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.budgets or min(self.budgets) < 1:
-            raise ValueError(f"search budgets {self.budgets}: need at least one budget, each >= 1")
-        if self.repetitions < 1 or self.reference_size < 100:
-            raise ValueError("the search bench needs repetitions >= 1 and reference_size >= 100")
-        unknown = [b for b in (*self.baselines, *self.race_opponents) if b not in BASELINES]
-        if unknown:
-            raise ValueError(f"unknown search baseline {', '.join(unknown)}; known: {', '.join(BASELINES)}")
-        landscapes(self.landscapes)
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return ("ga", *(label for label, _ in self.variants), *self.baselines)
 
 
 def dense_reference(backend: Any, name: str, seed: Seed, config: EvolutionConfig, size: int) -> Reference:
@@ -205,8 +174,11 @@ def _summaries(setup: SearchBenchConfig, rows: list[dict[str, Any]]) -> dict[str
     return out
 
 
-def run_search_benchmark(setup: SearchBenchConfig | None = None) -> dict[str, Any]:
-    """Every seed-run of ``setup`` and their paired comparisons (see the module doc)."""
+def run_search_benchmark(
+    setup: SearchBenchConfig | None = None, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Every seed-run of ``setup`` and their paired comparisons (see the module doc); ``progress`` is told each
+    seed-run as it ends."""
     setup = setup or SearchBenchConfig()
     registry = {name: seed for name, seed in all_seeds().items() if seed.kind != "ml"}
     load_before = os.getloadavg()
@@ -230,6 +202,8 @@ def run_search_benchmark(setup: SearchBenchConfig | None = None) -> dict[str, An
                         "plateau": reference.plateau,
                     }
                     rows.append(row | _seed_run(plan, name, backend, setup, repetition, reference))
+                    if progress is not None:
+                        progress(f"{landscape.name} #{repetition} {name}: {time.perf_counter() - started:.0f} s")
             finally:
                 backend.close()
     return {
@@ -271,12 +245,9 @@ def format_search_benchmark(result: dict[str, Any]) -> str:
         for group, block in per.items():
             lines.append(f"{group} ({block['seed_runs']} seed-runs)")
             if "methods" in block:
-                lines.append(
-                    "  "
-                    + "  ".join(
-                        f"{m} share {v['median_share']:.3%} hit {v['hit_rate']:.0%}" for m, v in block["methods"].items()
-                    )
-                )
+                methods = block["methods"].items()
+                shares = (f"{m} share {v['median_share']:.3%} hit {v['hit_rate']:.0%}" for m, v in methods)
+                lines.append("  " + "  ".join(shares))
             for m, test in block["ga_vs"].items():
                 lines.append(f"  ga vs {m:<24} {_verdict(test)}")
     for opponent, per in summary["race"].items():

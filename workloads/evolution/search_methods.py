@@ -30,8 +30,8 @@ import numpy as np
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
 from workloads.evolution.hall_of_fame import HallOfFameEntry
 from workloads.evolution.pool import Pool, generator_for
+from workloads.evolution.search_setup import BASELINES
 
-BASELINES = ("random", "tpe", "tpe-mv", "cmaes")
 METHODS = ("ga", *BASELINES)
 
 
