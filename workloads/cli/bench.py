@@ -44,6 +44,12 @@ def _variant(text: str) -> tuple[str, dict[str, Any]]:
     return f"ga[{text}]", overrides
 
 
+def _objective_study() -> dict[str, Any]:
+    from workloads.evolution.objective_study import run_objective_study
+
+    return run_objective_study()
+
+
 def _progress(line: str) -> None:
     typer.echo(f"search bench: {line}", err=True)
 
@@ -137,6 +143,13 @@ def bench(
             help="A GA variant run beside the GA, as KEY=VALUE[,KEY=VALUE] config overrides (repeatable).",
         ),
     ] = None,
+    objective_study: Annotated[
+        bool,
+        typer.Option(
+            "--objective-study/--no-objective-study",
+            help="Also score each objective's pick on fresh paths of the planted-edge generator.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Time the fitness kernels (and their SIMD layout against the per-individual one), the EMA sweep (vs
@@ -156,11 +169,17 @@ def bench(
         from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
 
         results_only = {"search_quality": run_search_benchmark(search_setup, _progress)}
+        if objective_study:
+            results_only["objective_study"] = _objective_study()
         _write(out, results_only)
         if json_output:
             print_json(results_only)
-        else:
-            console.print(format_search_benchmark(results_only["search_quality"]), highlight=False)
+            return
+        console.print(format_search_benchmark(results_only["search_quality"]), highlight=False)
+        if objective_study:
+            from workloads.evolution.objective_study import format_objective_study
+
+            console.print(format_objective_study(results_only["objective_study"]), highlight=False)
         return
     config = BenchConfig(
         bars=bars,
@@ -191,6 +210,8 @@ def bench(
         from workloads.evolution.search_bench import run_search_benchmark
 
         results["search_quality"] = run_search_benchmark(search_setup, _progress)
+    if objective_study:
+        results["objective_study"] = _objective_study()
     _write(out, results)
     if json_output:
         print_json(results)
@@ -266,5 +287,9 @@ def bench(
         from workloads.evolution.search_bench import format_search_benchmark
 
         console.print(format_search_benchmark(results["search_quality"]), highlight=False)
+    if "objective_study" in results:
+        from workloads.evolution.objective_study import format_objective_study
+
+        console.print(format_objective_study(results["objective_study"]), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")

@@ -41,10 +41,11 @@ class EvolutionConfig:
       ``survival``: ``elitist`` (the elites plus the children of tournament winners) or ``plus`` ((μ+λ): the
       parents are drawn uniformly from the best ``truncation`` share of the population, and the next population is
       the best ``population`` of the old one and the children together).
-    - Fitness: ``holdout`` (last fraction of the bars, never seen by the search), ``segments`` (walk-forward
-      segments of the training span), ``consistency`` (weight of the across-segment std of Sharpe subtracted from
-      its mean), ``min_trades`` (entries wanted per segment), ``trade_penalty``, ``max_drawdown`` (tolerated
-      drawdown per segment), ``drawdown_penalty``.
+    - Fitness: ``objective`` (``fitness``, ``worst-segment`` or ``mean-segment``, see
+      :mod:`workloads.evolution.fitness`), ``holdout`` (last fraction of the bars, never seen by the search),
+      ``segments`` (walk-forward segments of the training span), ``consistency`` (weight of the across-segment std
+      of Sharpe subtracted from its mean), ``min_trades`` (entries wanted per segment), ``trade_penalty``,
+      ``max_drawdown`` (tolerated drawdown per segment), ``drawdown_penalty``.
     - Costs: ``fee_bps``, ``slippage_bps`` (basis points), ``long_only``, ``rebalance_band``; ``bars_per_year``
       (``None``: inferred from the training timestamps).
     - Hall of fame: ``hall_of_fame`` (entries kept across seeds), ``hof_per_seed`` (at most this many of one
@@ -71,6 +72,7 @@ class EvolutionConfig:
     min_share: float = 0.5
     survival: str = "elitist"
     truncation: float = 0.25
+    objective: str = "fitness"
     holdout: float = 0.3
     segments: int = 3
     consistency: float = 0.5
@@ -105,6 +107,7 @@ class EvolutionConfig:
     def fitness_dict(self) -> dict[str, Any]:
         """The fields that determine a genome's fitness (the fitness-cache key includes their hash)."""
         keys = (
+            "objective",
             "holdout",
             "segments",
             "consistency",
@@ -150,7 +153,7 @@ _INT_KEYS = {
 }
 
 
-_STR_KEYS = {"survival"}
+_STR_KEYS = {"survival", "objective"}
 
 
 def _is_type(name: str, value: Any) -> bool:
@@ -188,6 +191,10 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "min_share": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
     "survival": (lambda v: v in ("elitist", "plus"), "must be elitist or plus"),
     "truncation": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "objective": (
+        lambda v: v in ("fitness", "worst-segment", "mean-segment"),
+        "must be fitness, worst-segment or mean-segment",
+    ),
     "holdout": (lambda v: 0 <= v < 0.9, "must be a number in [0, 0.9)"),
     "segments": (lambda v: 1 <= v <= 20, "must be an integer in 1..20"),
     "consistency": (lambda v: v >= 0, "must be a number >= 0"),
