@@ -88,3 +88,16 @@ def test_the_report_says_which_differences_are_significant(result):
 def test_an_unknown_landscape_is_refused():
     with pytest.raises(ValueError, match="unknown nowhere"):
         SearchBenchConfig(landscapes=("nowhere",))
+
+
+def test_one_result_merged_alone_keeps_its_summary(result):
+    from workloads.evolution.search_bench import merge_results
+
+    assert merge_results([result])["summary"] == json.loads(json.dumps(result["summary"]))
+
+
+def test_the_markdown_tables_have_a_pooled_row_per_budget_and_the_race(result):
+    from workloads.evolution.search_bench import markdown_tables
+
+    text = markdown_tables(result)
+    assert text.count("| all |") == len(SETUP.budgets) + 1 and "Equal wall time" in text

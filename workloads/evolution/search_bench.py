@@ -263,3 +263,96 @@ def format_search_benchmark(result: dict[str, Any]) -> str:
                 f"median evaluations ga {ev['ga']:.0f}, {opponent} {ev[opponent]:.0f}"
             )
     return "\n".join(lines)
+
+
+def markdown_tables(result: dict[str, Any]) -> str:
+    """The figures the README and docs quote, as Markdown tables, from the bench's JSON (one row per landscape and
+    the pooled row, per budget and the race; the GA against each method: wins-losses, p-value, significant)."""
+    s, summary, load = result["setup"], result["summary"], result["load"]
+    others = [m for m in s["methods"] if m != "ga"]
+    out = []
+    for budget, per in summary["budgets"].items():
+        out += [
+            f"GA vs each method at {budget} evaluations per seed (wins-losses over non-plateau seed-runs, sign-test "
+            "p; **bold**: significant at 5%)",
+            "",
+            "| landscape | seed-runs | " + " | ".join(others) + " |",
+            "|---|---|" + "---|" * len(others),
+        ]
+        for group, block in per.items():
+            cells = []
+            for m in others:
+                t = block["ga_vs"][m]
+                cell = f"{t['wins']}-{t['losses']} p={t['p_value']:.2g}"
+                cells.append(f"**{cell}**" if t["significant"] else cell)
+            out.append(f"| {group} | {block['seed_runs']} | " + " | ".join(cells) + " |")
+        out += ["", "Median share of the space at least as good as the best found (lower is better); hit rate", ""]
+        out += ["| landscape | " + " | ".join(s["methods"]) + " |", "|---|" + "---|" * len(s["methods"])]
+        for group, block in per.items():
+            if "methods" in block:
+                cells = [
+                    f"{block['methods'][m]['median_share']:.2%} / {block['methods'][m]['hit_rate']:.0%}"
+                    for m in s["methods"]
+                ]
+                out.append(f"| {group} | " + " | ".join(cells) + " |")
+        out.append("")
+    for opponent, per in summary["race"].items():
+        out += [
+            f"Equal wall time ({s['race_seconds']} s per side per seed-run, interleaved in one process; load average "
+            f"{load['loadavg_before'][0]:.1f}-{load['loadavg_after'][0]:.1f} on {load['cpus']} CPUs): GA vs "
+            f"{opponent}",
+            "",
+            "| landscape | seed-runs | GA wins-losses | p | median evaluations GA / " + opponent + " |",
+            "|---|---|---|---|---|",
+        ]
+        for group, block in per.items():
+            t, ev = block["ga_vs"], block["median_evaluations"]
+            verdict = f"**{t['p_value']:.2g}**" if t["significant"] else f"{t['p_value']:.2g}"
+            out.append(
+                f"| {group} | {block['seed_runs']} | {t['wins']}-{t['losses']} | {verdict} | "
+                f"{ev['ga']:.0f} / {ev[opponent]:.0f} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from runs of the same setup over disjoint repetitions (their seed-runs together, the summary
+    recomputed over all of them)."""
+    first = results[0]
+    reps = sorted({r["repetition"] for result in results for r in result["seed_runs"]})
+    setup_fields = {k: v for k, v in first["setup"].items() if k in SearchBenchConfig.__dataclass_fields__}
+    setup = SearchBenchConfig(**{**setup_fields, "repetitions": len(reps), "first_repetition": reps[0]})
+    rows = [row for result in results for row in result["seed_runs"]]
+    return {
+        **first,
+        "setup": {**first["setup"], "repetitions": len(reps), "first_repetition": reps[0]},
+        "load": {
+            "cpus": first["load"]["cpus"],
+            "loadavg_before": min((r["load"]["loadavg_before"] for r in results), key=lambda v: v[0]),
+            "loadavg_after": max((r["load"]["loadavg_after"] for r in results), key=lambda v: v[0]),
+            "seconds": sum(r["load"]["seconds"] for r in results),
+        },
+        "seed_runs": rows,
+        "plateaus": sorted({f"{r['landscape']}/{r['seed']}" for r in rows if r["plateau"]}),
+        "summary": _summaries(setup, rows),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m workloads.evolution.search_bench --markdown RESULT.json [MORE.json]``: the Markdown tables of
+    one result, or of several runs over disjoint repetitions merged (each file: ``genepool bench --only-search
+    --out`` or the ``search_quality`` of a whole bench)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--markdown", nargs="+", type=Path, required=True)
+    args = parser.parse_args(argv)
+    loaded = [json.loads(path.read_text()) for path in args.markdown]
+    print(markdown_tables(merge_results([r.get("search_quality", r) for r in loaded])))
+
+
+if __name__ == "__main__":
+    main()
