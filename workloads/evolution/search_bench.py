@@ -317,16 +317,24 @@ def markdown_tables(result: dict[str, Any]) -> str:
 
 
 def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """One result from runs of the same setup over disjoint repetitions (their seed-runs together, the summary
-    recomputed over all of them)."""
+    """One result from runs of the same setup over disjoint landscapes or repetitions (their seed-runs together,
+    the summary recomputed over all of them)."""
     first = results[0]
     reps = sorted({r["repetition"] for result in results for r in result["seed_runs"]})
+    names = list(dict.fromkeys(name for result in results for name in result["setup"]["landscapes"]))
+    merged = {"repetitions": len(reps), "first_repetition": reps[0], "landscapes": names}
     setup_fields = {k: v for k, v in first["setup"].items() if k in SearchBenchConfig.__dataclass_fields__}
-    setup = SearchBenchConfig(**{**setup_fields, "repetitions": len(reps), "first_repetition": reps[0]})
+    setup = SearchBenchConfig(**{**setup_fields, **merged})
     rows = [row for result in results for row in result["seed_runs"]]
     return {
         **first,
-        "setup": {**first["setup"], "repetitions": len(reps), "first_repetition": reps[0]},
+        "setup": {
+            **first["setup"],
+            **merged,
+            "landscape_descriptions": {
+                k: v for result in results for k, v in result["setup"]["landscape_descriptions"].items()
+            },
+        },
         "load": {
             "cpus": first["load"]["cpus"],
             "loadavg_before": min((r["load"]["loadavg_before"] for r in results), key=lambda v: v[0]),

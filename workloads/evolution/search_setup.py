@@ -17,7 +17,7 @@ class SearchBenchConfig:
     """What the search bench runs (see the module doc). ``variants``: GA variants as ``(label, overrides)``."""
 
     landscapes: tuple[str, ...] = ("trend", "weak-trend", "reversion", "goog", "eurusd")
-    repetitions: int = 2
+    repetitions: int = 1
     first_repetition: int = 0
     bars: int = 3_000
     budgets: tuple[int, ...] = (80, 400)
