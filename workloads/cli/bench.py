@@ -50,8 +50,8 @@ def _objective_study() -> dict[str, Any]:
     return run_objective_study()
 
 
-def _progress(line: str) -> None:
-    typer.echo(f"search bench: {line}", err=True)
+def _progress(row: dict[str, Any], seconds: float) -> None:
+    typer.echo(f"search bench: {row['landscape']} #{row['repetition']} {row['seed']} done at {seconds:.0f} s", err=True)
 
 
 def _write(out: Path | None, results: dict[str, Any]) -> None:

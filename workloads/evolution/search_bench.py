@@ -81,7 +81,8 @@ def _seed_run(
     configs = {"ga": base.with_overrides(dict(setup.ga))}
     configs |= {label: configs["ga"].with_overrides(dict(o)) for label, o in setup.variants}
     top = max(setup.budgets)
-    max_steps = 4 * top // setup.population + 8
+    # a small discrete space (after repair) makes the samplers propose repeats: stop after 1.25x the budget's asks
+    max_steps = (5 * top) // (4 * setup.population) + 2
     methods: dict[str, Any] = {}
     for method in setup.methods:
         config = configs.get(method, base)
@@ -124,7 +125,7 @@ def _compare(rows: list[dict[str, Any]], a: str, b: str, value: Any) -> dict[str
     return test.as_json()
 
 
-def _summaries(setup: SearchBenchConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize_rows(setup: SearchBenchConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per budget (and the race): per landscape and pooled, the GA against each other method."""
     live = [r for r in rows if not r["plateau"]]
     groups = {name: [r for r in live if r["landscape"] == name] for name in setup.landscapes}
@@ -175,10 +176,10 @@ def _summaries(setup: SearchBenchConfig, rows: list[dict[str, Any]]) -> dict[str
 
 
 def run_search_benchmark(
-    setup: SearchBenchConfig | None = None, progress: Callable[[str], None] | None = None
+    setup: SearchBenchConfig | None = None, progress: Callable[[dict[str, Any], float], None] | None = None
 ) -> dict[str, Any]:
-    """Every seed-run of ``setup`` and their paired comparisons (see the module doc); ``progress`` is told each
-    seed-run as it ends."""
+    """Every seed-run of ``setup`` and their paired comparisons (see the module doc); ``progress`` is given each
+    seed-run's row as it ends, with the seconds since the start."""
     setup = setup or SearchBenchConfig()
     registry = {name: seed for name, seed in all_seeds().items() if seed.kind != "ml"}
     load_before = os.getloadavg()
@@ -203,7 +204,7 @@ def run_search_benchmark(
                     }
                     rows.append(row | _seed_run(plan, name, backend, setup, repetition, reference))
                     if progress is not None:
-                        progress(f"{landscape.name} #{repetition} {name}: {time.perf_counter() - started:.0f} s")
+                        progress(rows[-1], time.perf_counter() - started)
             finally:
                 backend.close()
     return {
@@ -220,7 +221,7 @@ def run_search_benchmark(
         },
         "seed_runs": rows,
         "plateaus": sorted({f"{r['landscape']}/{r['seed']}" for r in rows if r["plateau"]}),
-        "summary": _summaries(setup, rows),
+        "summary": summarize_rows(setup, rows),
     }
 
 
@@ -343,7 +344,7 @@ def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "seed_runs": rows,
         "plateaus": sorted({f"{r['landscape']}/{r['seed']}" for r in rows if r["plateau"]}),
-        "summary": _summaries(setup, rows),
+        "summary": summarize_rows(setup, rows),
     }
 
 
