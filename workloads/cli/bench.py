@@ -127,6 +127,9 @@ def bench(
     search_repetitions: Annotated[
         int, typer.Option("--search-repetitions", min=1, help="Repetitions per landscape (data path / random seed).")
     ] = SearchBenchConfig.repetitions,
+    search_bars: Annotated[
+        int, typer.Option("--search-bars", min=500, help="Bars of the synthetic landscapes of the search bench.")
+    ] = SearchBenchConfig.bars,
     search_budgets: Annotated[
         str, typer.Option("--search-budgets", help="Comma-separated evaluation budgets per seed.")
     ] = ",".join(map(str, SearchBenchConfig.budgets)),
@@ -160,6 +163,7 @@ def bench(
     search_setup = SearchBenchConfig(
         landscapes=tuple(n.strip() for n in search_landscapes.split(",")),
         repetitions=search_repetitions,
+        bars=search_bars,
         budgets=_budgets(search_budgets),
         reference_size=search_reference,
         race_seconds=search_race_seconds,

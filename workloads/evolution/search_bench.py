@@ -300,8 +300,8 @@ def markdown_tables(result: dict[str, Any]) -> str:
     for opponent, per in summary["race"].items():
         out += [
             f"Equal wall time ({s['race_seconds']} s per side per seed-run, interleaved in one process; load average "
-            f"{load['loadavg_before'][0]:.1f}-{load['loadavg_after'][0]:.1f} on {load['cpus']} CPUs): GA vs "
-            f"{opponent}",
+            f"{load['loadavg_before'][0]:.1f} before, {load['loadavg_after'][0]:.1f} after, {load['cpus']} CPUs): "
+            f"GA vs {opponent}",
             "",
             "| landscape | seed-runs | GA wins-losses | p | median evaluations GA / " + opponent + " |",
             "|---|---|---|---|---|",
