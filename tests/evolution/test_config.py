@@ -42,6 +42,7 @@ def test_json_file_overrides_defaults(tmp_path):
         ("holdout", 0.95, "[0, 0.9)"),
         ("survival", "comma", "elitist or plus"),
         ("truncation", 0.0, "(0, 1]"),
+        ("budget_rule", "ucb", "improvement or rank"),
         ("objective", "sharpe", "fitness, worst-segment or mean-segment"),
         ("objective", 3, "fitness, worst-segment or mean-segment"),
     ],

@@ -203,3 +203,20 @@ def test_plus_survival_keeps_the_best_of_parents_and_children(walk, fake_seeds):
     state = pool.run(pool.new_state("t", walk.fingerprint(), plan.workload.train.fingerprint()))
     everything = sorted(pool.trace(), reverse=True)
     assert sorted(state.populations["fake_momentum"].fitness.tolist(), reverse=True) == everything[:10]
+
+
+def test_the_rank_rule_gives_the_seed_with_the_better_best_the_larger_budget(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8, budget_rule="rank", min_share=0.5)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    best = {name: p.best_history[-1] for name, p in state.populations.items()}
+    leader, other = sorted(best, key=lambda n: (best[n], n), reverse=True)
+    # 24 evaluations: 6 each by min_share, the free 12 shared 2:1 by rank
+    assert state.budgets == {leader: 6 + 8, other: 6 + 4}
+
+
+def test_the_improvement_rule_shares_equally_when_no_seed_has_improved_yet(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8, min_share=0.5)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    assert state.budgets == dict.fromkeys(state.populations, 12)

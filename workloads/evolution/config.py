@@ -40,7 +40,9 @@ class EvolutionConfig:
       then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``);
       ``survival``: ``elitist`` (the elites plus the children of tournament winners) or ``plus`` ((μ+λ): the
       parents are drawn uniformly from the best ``truncation`` share of the population, and the next population is
-      the best ``population`` of the old one and the children together).
+      the best ``population`` of the old one and the children together); ``budget_rule``: how the budget above
+      ``min_share`` is shared between seeds, ``improvement`` (by the last improvement of each seed's best fitness)
+      or ``rank`` (by each seed's rank by best fitness: the best seed ``n`` shares, the worst 1).
     - Fitness: ``objective`` (``fitness``, ``worst-segment`` or ``mean-segment``, see
       :mod:`workloads.evolution.fitness`), ``holdout`` (last fraction of the bars, never seen by the search),
       ``segments`` (walk-forward segments of the training span), ``consistency`` (weight of the across-segment std
@@ -71,6 +73,7 @@ class EvolutionConfig:
     immigrants: float = 0.2
     min_share: float = 0.5
     survival: str = "elitist"
+    budget_rule: str = "improvement"
     truncation: float = 0.25
     objective: str = "fitness"
     holdout: float = 0.3
@@ -153,7 +156,7 @@ _INT_KEYS = {
 }
 
 
-_STR_KEYS = {"survival", "objective"}
+_STR_KEYS = {"survival", "objective", "budget_rule"}
 
 
 def _is_type(name: str, value: Any) -> bool:
@@ -191,6 +194,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "min_share": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
     "survival": (lambda v: v in ("elitist", "plus"), "must be elitist or plus"),
     "truncation": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "budget_rule": (lambda v: v in ("improvement", "rank"), "must be improvement or rank"),
     "objective": (
         lambda v: v in ("fitness", "worst-segment", "mean-segment"),
         "must be fitness, worst-segment or mean-segment",

@@ -382,11 +382,7 @@ class Pool:
                 budget=budget,
             )
         self.state.hall_of_fame.update(candidates)
-        improvement = {}
-        for name in self.state.seed_names:
-            h = self.state.populations[name].best_history
-            improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
-        self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
+        self.state.budgets = allocate_budget(self._budget_weights(), self.config.population, self.config.min_share)
         seconds = time.perf_counter() - started
         stats = GenerationStats(
             generation=generation,
@@ -401,6 +397,15 @@ class Pool:
         LAST_GENERATION.set(time.time())
         self.state.generation = generation
         return GenerationReport(generation, stats)
+
+    def _budget_weights(self) -> dict[str, float]:
+        """Each seed's claim on the free budget: its last improvement of its best fitness (``budget_rule:
+        improvement``), or its rank by best fitness, the best seed ``n`` and the worst 1 (``rank``)."""
+        histories = {name: self.state.populations[name].best_history for name in self.state.seed_names}
+        if self.config.budget_rule == "rank":
+            order = sorted(histories, key=lambda n: (histories[n][-1], n))
+            return {name: float(rank) for rank, name in enumerate(order, start=1)}
+        return {name: h[-1] - h[-2] if len(h) > 1 else 0.0 for name, h in histories.items()}
 
     # -- the run ------------------------------------------------------------------------------------------------
     def run(
