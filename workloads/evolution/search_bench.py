@@ -9,8 +9,9 @@ non-ML seed ready on them, default fitness and costs, ``random_seed = r``. For e
   maximum and whether it reached it. A seed whose reference ties its maximum over at least 1% of the space is a
   **plateau** and is reported apart (the maximum is then easy to reach and says nothing about the search);
 - **equal evaluations**: each method (:mod:`workloads.evolution.search_methods`) searches that seed alone, in
-  batches of ``population``, up to the largest budget of distinct genomes; its best after each budget ``B`` is the
-  maximum of the first ``B`` entries of its trace;
+  batches of ``population``, up to the largest budget of distinct genomes (or 1.25 times its asks, where repair
+  leaves fewer distinct genomes than the samplers propose); its best after each budget ``B`` is the maximum of the
+  first ``B`` entries of its trace;
 - **equal wall time**: the GA and each race opponent search the seed afresh, interleaved one batch at a time in this
   process (so machine load falls on both alike), each until its steps have used ``race_seconds``.
 

@@ -4,8 +4,8 @@ Each landscape gives, for a repetition ``r``, the bars searched:
 
 - ``trend``: ``generate(bars, 2000 + r, funding=True, edge="trend", edge_strength=0.5)``, an easy planted trend that
   every trend follower earns (a broad optimum);
-- ``weak-trend``: the same generator at strength 0.1: a weak trend, where a few narrow parameter choices of other
-  seeds fit the noise better than the trend followers fit the trend (deceptive);
+- ``weak-trend``: the same generator at strength 0.1: a weak trend, small against the noise, so the top of a
+  seed's landscape is as much noise as edge;
 - ``reversion``: a planted Ornstein–Uhlenbeck reversion of strength 0.3: mean reverters earn it in narrow bands of
   their parameters;
 - ``goog``: Alphabet daily bars 2004–2013 (2,148 bars) and ``eurusd``: EUR/USD hourly bars 2017–2018 (5,000 bars),
@@ -71,7 +71,7 @@ LANDSCAPES: dict[str, Landscape] = {
     landscape.name: landscape
     for landscape in (
         Landscape("trend", "planted trend 0.5 (easy)", True, _planted("trend", 0.5)),
-        Landscape("weak-trend", "planted trend 0.1 (deceptive)", True, _planted("trend", 0.1)),
+        Landscape("weak-trend", "planted trend 0.1 (weak)", True, _planted("trend", 0.1)),
         Landscape("reversion", "planted reversion 0.3 (narrow optima)", True, _planted("reversion", 0.3)),
         Landscape("goog", "GOOG daily 2004-2013 (backtesting.py)", False, _backtesting_py("GOOG", "GOOG")),
         Landscape("eurusd", "EUR/USD hourly 2017-2018 (backtesting.py)", False, _backtesting_py("EURUSD", "EURUSD")),
