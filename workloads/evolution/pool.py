@@ -175,8 +175,9 @@ class PoolState:
 
 def allocate_budget(improvement: dict[str, float], population: int, min_share: float) -> dict[str, int]:
     """Split ``population × seeds`` evaluations: every seed gets ``ceil(min_share · population)``, the rest goes in
-    proportion to each seed's improvement of its best fitness (equally when none improved), rounded by largest
-    remainder (ties to the earlier name). Always sums to ``population × seeds``."""
+    proportion to each seed's positive weight in ``improvement`` (the improvement of its best fitness, or its rank
+    under ``budget_rule: rank``; equally when no weight is positive), rounded by largest remainder (ties to the
+    earlier name). Always sums to ``population × seeds``."""
     names = sorted(improvement)
     total = population * len(names)
     floor = min(population, int(np.ceil(min_share * population)))
