@@ -13,7 +13,6 @@ import yaml
 from rich.table import Table
 
 from workloads.cli.common import console, print_json
-from workloads.evolution.search_setup import SearchBenchConfig
 
 
 def _budgets(text: str) -> tuple[int, ...]:
@@ -122,23 +121,27 @@ def bench(
         bool, typer.Option("--only-search", help="Run the search bench alone (no kernels, sweep or evolution).")
     ] = False,
     search_landscapes: Annotated[
-        str, typer.Option("--search-landscapes", help="Comma-separated: trend, weak-trend, reversion, goog, eurusd.")
-    ] = ",".join(SearchBenchConfig.landscapes),
+        str | None,
+        typer.Option("--search-landscapes", help="Comma-separated: trend, weak-trend, reversion, goog, eurusd [all]."),
+    ] = None,
     search_repetitions: Annotated[
-        int, typer.Option("--search-repetitions", min=1, help="Repetitions per landscape (data path / random seed).")
-    ] = SearchBenchConfig.repetitions,
+        int | None,
+        typer.Option("--search-repetitions", min=1, help="Repetitions per landscape (data path / random seed) [1]."),
+    ] = None,
     search_bars: Annotated[
-        int, typer.Option("--search-bars", min=500, help="Bars of the synthetic landscapes of the search bench.")
-    ] = SearchBenchConfig.bars,
+        int | None, typer.Option("--search-bars", min=500, help="Bars of the synthetic landscapes [3000].")
+    ] = None,
     search_budgets: Annotated[
-        str, typer.Option("--search-budgets", help="Comma-separated evaluation budgets per seed.")
-    ] = ",".join(map(str, SearchBenchConfig.budgets)),
+        str | None, typer.Option("--search-budgets", help="Comma-separated evaluation budgets per seed [80,400].")
+    ] = None,
     search_reference: Annotated[
-        int, typer.Option("--search-reference", min=100, help="Uniform genomes in each seed's dense reference.")
-    ] = SearchBenchConfig.reference_size,
+        int | None,
+        typer.Option("--search-reference", min=100, help="Uniform genomes in each seed's dense reference [40000]."),
+    ] = None,
     search_race_seconds: Annotated[
-        float, typer.Option("--search-race-seconds", min=0.001, help="Wall time per side of each seed-run's race.")
-    ] = SearchBenchConfig.race_seconds,
+        float | None,
+        typer.Option("--search-race-seconds", min=0.001, help="Wall time per side of each seed-run's race [0.25]."),
+    ] = None,
     search_variant: Annotated[
         list[str] | None,
         typer.Option(
@@ -159,16 +162,21 @@ def bench(
     vectorbt), the evolution (local vs Ray) and the shortened headline search; print the figures and write them as
     JSON."""
     from workloads.bench import BenchConfig, run_bench
+    from workloads.evolution.search_setup import SearchBenchConfig
 
-    search_setup = SearchBenchConfig(
-        landscapes=tuple(n.strip() for n in search_landscapes.split(",")),
-        repetitions=search_repetitions,
-        bars=search_bars,
-        budgets=_budgets(search_budgets),
-        reference_size=search_reference,
-        race_seconds=search_race_seconds,
-        variants=tuple((label, tuple(overrides.items())) for label, overrides in map(_variant, search_variant or [])),
-    )
+    given = {
+        "landscapes": None if search_landscapes is None else tuple(n.strip() for n in search_landscapes.split(",")),
+        "repetitions": search_repetitions,
+        "bars": search_bars,
+        "budgets": None if search_budgets is None else _budgets(search_budgets),
+        "reference_size": search_reference,
+        "race_seconds": search_race_seconds,
+        "variants": tuple((label, tuple(o.items())) for label, o in map(_variant, search_variant or [])),
+    }
+    try:
+        search_setup = SearchBenchConfig(**{key: value for key, value in given.items() if value is not None})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--search-*") from None
     if only_search:
         from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
 
