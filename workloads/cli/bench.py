@@ -164,7 +164,7 @@ def bench(
     from workloads.bench import BenchConfig, run_bench
     from workloads.evolution.search_setup import SearchBenchConfig
 
-    given = {
+    given: dict[str, Any] = {
         "landscapes": None if search_landscapes is None else tuple(n.strip() for n in search_landscapes.split(",")),
         "repetitions": search_repetitions,
         "bars": search_bars,
