@@ -40,6 +40,11 @@ def test_json_file_overrides_defaults(tmp_path):
         ("generations", 2.5, "integer >= 1"),
         ("long_only", "yes", "true or false"),
         ("holdout", 0.95, "[0, 0.9)"),
+        ("survival", "comma", "elitist or plus"),
+        ("truncation", 0.0, "(0, 1]"),
+        ("budget_rule", "ucb", "improvement or rank"),
+        ("objective", "sharpe", "fitness, worst-segment or mean-segment"),
+        ("objective", 3, "fitness, worst-segment or mean-segment"),
     ],
 )
 def test_invalid_value_names_the_key_and_the_rule(tmp_path, key, value, rule):

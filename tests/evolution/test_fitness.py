@@ -40,6 +40,24 @@ def test_consistent_segments_beat_erratic_ones_with_the_same_mean():
     assert erratic[0] < steady[0]
 
 
+def test_the_worst_segment_objective_scores_the_worst_segment():
+    cfg = EvolutionConfig(objective="worst-segment")
+    assert fitness_from_metrics(_metrics([3.0, -1.0, 1.0], [10] * 3, [0.1] * 3), cfg)[0] == pytest.approx(-1.0)
+
+
+def test_the_mean_segment_objective_ignores_the_spread():
+    cfg = EvolutionConfig(objective="mean-segment", consistency=0.5)
+    assert fitness_from_metrics(_metrics([3.0, -1.0, 1.0], [10] * 3, [0.1] * 3), cfg)[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("objective", ["fitness", "worst-segment", "mean-segment"])
+def test_every_objective_pays_the_same_penalties(objective):
+    cfg = EvolutionConfig(objective=objective, min_trades=4, max_drawdown=0.3)
+    clean = fitness_from_metrics(_metrics([1.0, 2.0, 1.5], [4] * 3, [0.2] * 3), cfg)[0]
+    penalised = fitness_from_metrics(_metrics([1.0, 2.0, 1.5], [2] * 3, [0.5] * 3), cfg)[0]
+    assert penalised == pytest.approx(clean - 0.5 - 0.4)
+
+
 def test_too_few_trades_and_deep_drawdowns_are_penalised():
     cfg = EvolutionConfig(min_trades=4, trade_penalty=1.0, max_drawdown=0.3, drawdown_penalty=2.0)
     base = fitness_from_metrics(_metrics([1.0] * 3, [4] * 3, [0.2] * 3), cfg)[0]

@@ -90,3 +90,22 @@ def test_diversity_is_zero_for_clones_and_about_0_29_for_uniform(n, g, seed):
     assert op.diversity(clone) == pytest.approx(0.0, abs=1e-12)
     uniform = op.random_genomes(np.random.default_rng(seed), 5000, g)
     assert abs(op.diversity(uniform) - np.sqrt(1 / 12)) < 0.02
+
+
+@given(
+    arrays(np.float64, st.integers(2, 60), elements=st.floats(-50, 50)),
+    st.floats(0.01, 1.0),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_truncation_selection_draws_only_from_the_top_share(fitness, share, seed):
+    chosen = op.truncation_select(np.random.default_rng(seed), fitness, 40, share)
+    n_top = max(2, int(np.ceil(share * fitness.shape[0])))
+    threshold = np.sort(fitness)[::-1][min(n_top, fitness.shape[0]) - 1]
+    assert chosen.shape == (40,) and np.all(fitness[chosen] >= threshold)
+
+
+def test_truncation_selection_reaches_every_one_of_the_top_share():
+    fitness = np.arange(20.0)
+    chosen = op.truncation_select(np.random.default_rng(0), fitness, 400, 0.25)
+    assert set(chosen.tolist()) == {15, 16, 17, 18, 19}

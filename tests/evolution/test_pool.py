@@ -192,3 +192,31 @@ def test_a_failing_seed_stops_the_run_with_an_evaluation_error_not_bad_input(tmp
             registry={"fake_momentum": Broken()},
         )
     assert not isinstance(error.value, ValueError)
+
+
+def test_plus_survival_keeps_the_best_of_parents_and_children(walk, fake_seeds):
+    cfg = EvolutionConfig(population=10, generations=4, random_seed=6, survival="plus")
+    plan = plan_run(walk, cfg, registry={"fake_momentum": fake_seeds["fake_momentum"]})
+    from workloads.evolution.search_methods import TracingPool
+
+    pool = TracingPool(plan.seeds, cfg, LocalBackend(plan.workload, plan.seeds))
+    state = pool.run(pool.new_state("t", walk.fingerprint(), plan.workload.train.fingerprint()))
+    everything = sorted(pool.trace(), reverse=True)
+    assert sorted(state.populations["fake_momentum"].fitness.tolist(), reverse=True) == everything[:10]
+
+
+def test_the_rank_rule_gives_the_seed_with_the_better_best_the_larger_budget(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8, budget_rule="rank", min_share=0.5)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    best = {name: p.best_history[-1] for name, p in state.populations.items()}
+    leader, other = sorted(best, key=lambda n: (best[n], n), reverse=True)
+    # 24 evaluations: 6 each by min_share, the free 12 shared 2:1 by rank
+    assert state.budgets == {leader: 6 + 8, other: 6 + 4}
+
+
+def test_the_improvement_rule_shares_equally_when_no_seed_has_improved_yet(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8, min_share=0.5)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    assert state.budgets == dict.fromkeys(state.populations, 12)

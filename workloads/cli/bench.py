@@ -1,17 +1,62 @@
 """``genepool bench``: kernel throughput per seed, the sweep against vectorbt (``workloads.bench``), the evolution
-on the local and Ray backends (``workloads.evolution.bench``) and the search quality of the GA against random search
-and Optuna TPE (``workloads.evolution.search_bench``)."""
+on the local and Ray backends (``workloads.evolution.bench``) and the search quality of the GA against random search,
+Optuna's TPE and CMA-ES (``workloads.evolution.search_bench``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 
 from workloads.cli.common import console, print_json
+
+
+def _budgets(text: str) -> tuple[int, ...]:
+    try:
+        budgets = tuple(int(b) for b in text.split(","))
+    except ValueError:
+        hint = "--search-budgets"
+        raise typer.BadParameter(f"{text!r}: expected comma-separated integers", param_hint=hint) from None
+    if min(budgets) < 1:
+        raise typer.BadParameter(f"{text!r}: every budget must be >= 1", param_hint="--search-budgets")
+    return budgets
+
+
+def _variant(text: str) -> tuple[str, dict[str, Any]]:
+    """``KEY=VALUE[,KEY=VALUE]`` → ``(label, overrides)``; values are YAML scalars, checked by the config."""
+    from workloads.evolution.config import ConfigError, EvolutionConfig
+
+    overrides: dict[str, Any] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--search-variant")
+        overrides[key.strip()] = yaml.safe_load(value)
+    try:
+        EvolutionConfig().with_overrides(overrides, source="--search-variant")
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--search-variant") from None
+    return f"ga[{text}]", overrides
+
+
+def _objective_study() -> dict[str, Any]:
+    from workloads.evolution.objective_study import run_objective_study
+
+    return run_objective_study()
+
+
+def _progress(row: dict[str, Any], seconds: float) -> None:
+    typer.echo(f"search bench: {row['landscape']} #{row['repetition']} {row['seed']} done at {seconds:.0f} s", err=True)
+
+
+def _write(out: Path | None, results: dict[str, Any]) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def bench(
@@ -66,19 +111,88 @@ def bench(
         str, typer.Option("--evolution-backends", help="Comma-separated: local, ray.")
     ] = "local,ray",
     search: Annotated[
-        bool, typer.Option("--search/--no-search", help="Also compare GA, random search and TPE (needs optuna).")
+        bool,
+        typer.Option(
+            "--search/--no-search",
+            help="Also compare the GA with random search, TPE and CMA-ES per seed (needs the bench extra).",
+        ),
     ] = True,
-    search_runs: Annotated[int, typer.Option("--search-runs", min=1, help="Paired runs of the search bench.")] = 10,
-    search_strength: Annotated[
-        float, typer.Option("--search-strength", min=0.0, help="Planted trend strength of the search bench.")
-    ] = 0.3,
+    only_search: Annotated[
+        bool, typer.Option("--only-search", help="Run the search bench alone (no kernels, sweep or evolution).")
+    ] = False,
+    search_landscapes: Annotated[
+        str | None,
+        typer.Option("--search-landscapes", help="Comma-separated: trend, weak-trend, reversion, goog, eurusd [all]."),
+    ] = None,
+    search_repetitions: Annotated[
+        int | None,
+        typer.Option("--search-repetitions", min=1, help="Repetitions per landscape (data path / random seed) [1]."),
+    ] = None,
+    search_bars: Annotated[
+        int | None, typer.Option("--search-bars", min=500, help="Bars of the synthetic landscapes [3000].")
+    ] = None,
+    search_budgets: Annotated[
+        str | None, typer.Option("--search-budgets", help="Comma-separated evaluation budgets per seed [80,400].")
+    ] = None,
+    search_reference: Annotated[
+        int | None,
+        typer.Option("--search-reference", min=100, help="Uniform genomes in each seed's dense reference [40000]."),
+    ] = None,
+    search_race_seconds: Annotated[
+        float | None,
+        typer.Option("--search-race-seconds", min=0.001, help="Wall time per side of each seed-run's race [0.25]."),
+    ] = None,
+    search_variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--search-variant",
+            help="A GA variant run beside the GA, as KEY=VALUE[,KEY=VALUE] config overrides (repeatable).",
+        ),
+    ] = None,
+    objective_study: Annotated[
+        bool,
+        typer.Option(
+            "--objective-study/--no-objective-study",
+            help="Also score each objective's pick on fresh paths of the planted-edge generator.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Time the fitness kernels (and their SIMD layout against the per-individual one), the EMA sweep (vs
     vectorbt), the evolution (local vs Ray) and the shortened headline search; print the figures and write them as
     JSON."""
     from workloads.bench import BenchConfig, run_bench
+    from workloads.evolution.search_setup import SearchBenchConfig
 
+    given: dict[str, Any] = {
+        "landscapes": None if search_landscapes is None else tuple(n.strip() for n in search_landscapes.split(",")),
+        "repetitions": search_repetitions,
+        "bars": search_bars,
+        "budgets": None if search_budgets is None else _budgets(search_budgets),
+        "reference_size": search_reference,
+        "race_seconds": search_race_seconds,
+        "variants": tuple((label, tuple(o.items())) for label, o in map(_variant, search_variant or [])),
+    }
+    try:
+        search_setup = SearchBenchConfig(**{key: value for key, value in given.items() if value is not None})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--search-*") from None
+    if only_search:
+        from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
+
+        results_only = {"search_quality": run_search_benchmark(search_setup, _progress)}
+        if objective_study:
+            results_only["objective_study"] = _objective_study()
+        _write(out, results_only)
+        if json_output:
+            print_json(results_only)
+            return
+        console.print(format_search_benchmark(results_only["search_quality"]), highlight=False)
+        if objective_study:
+            from workloads.evolution.objective_study import format_objective_study
+
+            console.print(format_objective_study(results_only["objective_study"]), highlight=False)
+        return
     config = BenchConfig(
         bars=bars,
         population=population,
@@ -107,10 +221,10 @@ def bench(
     if search:
         from workloads.evolution.search_bench import run_search_benchmark
 
-        results["search_quality"] = run_search_benchmark(runs=search_runs, strength=search_strength)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2) + "\n")
+        results["search_quality"] = run_search_benchmark(search_setup, _progress)
+    if objective_study:
+        results["objective_study"] = _objective_study()
+    _write(out, results)
     if json_output:
         print_json(results)
         return
@@ -183,5 +297,9 @@ def bench(
         from workloads.evolution.search_bench import format_search_benchmark
 
         console.print(format_search_benchmark(results["search_quality"]), highlight=False)
+    if "objective_study" in results:
+        from workloads.evolution.objective_study import format_objective_study
+
+        console.print(format_objective_study(results["objective_study"]), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")

@@ -37,11 +37,17 @@ class EvolutionConfig:
       ``crossover`` (per-pair probability of BLX-``blend_alpha``), ``elite`` (fraction copied unchanged),
       ``tournament`` (tournament size), ``diversity_threshold`` (mean per-gene std of the unit genomes under which
       the population has collapsed) and ``immigrants`` (fraction of the worst replaced by uniform random genomes
-      then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``).
-    - Fitness: ``holdout`` (last fraction of the bars, never seen by the search), ``segments`` (walk-forward
-      segments of the training span), ``consistency`` (weight of the across-segment std of Sharpe subtracted from
-      its mean), ``min_trades`` (entries wanted per segment), ``trade_penalty``, ``max_drawdown`` (tolerated
-      drawdown per segment), ``drawdown_penalty``.
+      then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``);
+      ``survival``: ``elitist`` (the elites plus the children of tournament winners) or ``plus`` ((μ+λ): the
+      parents are drawn uniformly from the best ``truncation`` share of the population, and the next population is
+      the best ``population`` of the old one and the children together); ``budget_rule``: how the budget above
+      ``min_share`` is shared between seeds, ``improvement`` (by the last improvement of each seed's best fitness)
+      or ``rank`` (by each seed's rank by best fitness: the best seed ``n`` shares, the worst 1).
+    - Fitness: ``objective`` (``fitness``, ``worst-segment`` or ``mean-segment``, see
+      :mod:`workloads.evolution.fitness`), ``holdout`` (last fraction of the bars, never seen by the search),
+      ``segments`` (walk-forward segments of the training span), ``consistency`` (weight of the across-segment std
+      of Sharpe subtracted from its mean), ``min_trades`` (entries wanted per segment), ``trade_penalty``,
+      ``max_drawdown`` (tolerated drawdown per segment), ``drawdown_penalty``.
     - Costs: ``fee_bps``, ``slippage_bps`` (basis points), ``long_only``, ``rebalance_band``; ``bars_per_year``
       (``None``: inferred from the training timestamps).
     - Hall of fame: ``hall_of_fame`` (entries kept across seeds), ``hof_per_seed`` (at most this many of one
@@ -66,6 +72,10 @@ class EvolutionConfig:
     diversity_threshold: float = 0.02
     immigrants: float = 0.2
     min_share: float = 0.5
+    survival: str = "elitist"
+    budget_rule: str = "improvement"
+    truncation: float = 0.25
+    objective: str = "fitness"
     holdout: float = 0.3
     segments: int = 3
     consistency: float = 0.5
@@ -100,6 +110,7 @@ class EvolutionConfig:
     def fitness_dict(self) -> dict[str, Any]:
         """The fields that determine a genome's fitness (the fitness-cache key includes their hash)."""
         keys = (
+            "objective",
             "holdout",
             "segments",
             "consistency",
@@ -145,7 +156,12 @@ _INT_KEYS = {
 }
 
 
+_STR_KEYS = {"survival", "objective", "budget_rule"}
+
+
 def _is_type(name: str, value: Any) -> bool:
+    if name in _STR_KEYS:
+        return isinstance(value, str)
     if name == "long_only":
         return isinstance(value, bool)
     if name == "bars_per_year" and value is None:
@@ -176,6 +192,13 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "diversity_threshold": (lambda v: 0 <= v < 0.5, "must be a number in [0, 0.5)"),
     "immigrants": _fraction(high_open=True),
     "min_share": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "survival": (lambda v: v in ("elitist", "plus"), "must be elitist or plus"),
+    "truncation": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
+    "budget_rule": (lambda v: v in ("improvement", "rank"), "must be improvement or rank"),
+    "objective": (
+        lambda v: v in ("fitness", "worst-segment", "mean-segment"),
+        "must be fitness, worst-segment or mean-segment",
+    ),
     "holdout": (lambda v: 0 <= v < 0.9, "must be a number in [0, 0.9)"),
     "segments": (lambda v: 1 <= v <= 20, "must be an integer in 1..20"),
     "consistency": (lambda v: v >= 0, "must be a number >= 0"),

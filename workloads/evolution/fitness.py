@@ -15,6 +15,10 @@ The fitness is::
               − trade_penalty · mean_k max(0, min_trades − N_k) / min_trades   (too few trades)
               − drawdown_penalty · mean_k max(0, D_k − max_drawdown)           (deep drawdowns)
 
+That is the default ``objective``, ``fitness``. The others change its first line: ``worst-segment`` scores
+``min_k S_k`` (the worst walk-forward segment), ``mean-segment`` scores ``mean_k S_k`` (no consistency term); the
+penalties are the same for all (docs/evolution.md#which-objective).
+
 Non-finite metrics count as the worst case (Sharpe 0, drawdown 1). ``trial_sharpe`` (mean segment Sharpe) is the
 searched statistic whose cross-trial variance the Deflated Sharpe Ratio uses.
 """
@@ -86,9 +90,12 @@ def fitness_from_metrics(segment_metrics: np.ndarray, config: EvolutionConfig) -
     sharpe = np.nan_to_num(segment_metrics[:, :, SHARPE], nan=0.0, posinf=0.0, neginf=0.0)
     trades = np.nan_to_num(segment_metrics[:, :, TRADES], nan=0.0)
     drawdown = np.nan_to_num(segment_metrics[:, :, MAX_DRAWDOWN], nan=1.0)
-    score = sharpe.mean(axis=1)
-    if sharpe.shape[1] > 1:
-        score = score - config.consistency * sharpe.std(axis=1)
+    if config.objective == "worst-segment":
+        score = sharpe.min(axis=1)
+    else:
+        score = sharpe.mean(axis=1)
+        if config.objective == "fitness" and sharpe.shape[1] > 1:
+            score = score - config.consistency * sharpe.std(axis=1)
     if config.min_trades > 0:
         shortfall = np.maximum(0.0, config.min_trades - trades) / config.min_trades
         score = score - config.trade_penalty * shortfall.mean(axis=1)

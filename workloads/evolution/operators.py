@@ -5,6 +5,7 @@ always stay inside ``[0, 1]``. Fitness is "higher is better"; ties are broken by
 given generator state always gives the same result.
 
 - :func:`tournament_select`: ``k``-way tournament with replacement; each winner is the fittest of ``k`` uniform draws.
+- :func:`truncation_select`: ``n`` uniform draws (with replacement) among the ``max(2, ceil(share · size))`` fittest.
 - :func:`blend_crossover`: BLX-α on consecutive parent pairs: with probability ``rate`` a pair's children are drawn
   gene-wise uniformly from ``[min - α·d, max + α·d]`` (``d = |a - b|``), clipped to the box; otherwise copied.
 - :func:`gaussian_mutation`: each gene, with probability ``rate``, moves by ``N(0, sigma)`` and is reflected back
@@ -29,6 +30,13 @@ def tournament_select(rng: np.random.Generator, fitness: np.ndarray, n: int, k: 
     best = np.argmax(fitness[contenders], axis=1)
     winners: np.ndarray = contenders[np.arange(n), best]
     return winners
+
+
+def truncation_select(rng: np.random.Generator, fitness: np.ndarray, n: int, share: float) -> np.ndarray:
+    """Indices of ``n`` parents drawn uniformly from the fittest ``max(2, ceil(share · len(fitness)))``."""
+    top = elite_indices(fitness, max(2, int(np.ceil(share * fitness.shape[0]))))
+    chosen: np.ndarray = top[rng.integers(0, top.shape[0], size=n)]
+    return chosen
 
 
 def blend_crossover(rng: np.random.Generator, parents: np.ndarray, rate: float, alpha: float) -> np.ndarray:

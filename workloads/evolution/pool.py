@@ -11,6 +11,10 @@ that improve. Reads like the textbook loop (DEAP's ``eaMuPlusLambda``), over pop
         hall_of_fame.update(new rows)   (workloads.evolution.hall_of_fame: ranking, per-seed cap, distance)
         move budget toward seeds whose best fitness improved; checkpoint
 
+With ``survival = "plus"`` ((μ+λ)), a later generation's children come from parents drawn uniformly from the best
+``truncation`` share of the population (truncation selection), and the next population is the best ``budget`` of
+the old population and the children together.
+
 Determinism: every random draw of seed ``s`` in generation ``g`` comes from
 ``Generator(PCG64(SeedSequence([random_seed, g, crc32(s)])))``; evaluation is a pure function of the parameters.
 Nothing depends on the backend, the worker count, the cache or a resume, so the same data, configuration and
@@ -179,8 +183,9 @@ class PoolState:
 
 def allocate_budget(improvement: dict[str, float], population: int, min_share: float) -> dict[str, int]:
     """Split ``population × seeds`` evaluations: every seed gets ``ceil(min_share · population)``, the rest goes in
-    proportion to each seed's improvement of its best fitness (equally when none improved), rounded by largest
-    remainder (ties to the earlier name). Always sums to ``population × seeds``."""
+    proportion to each seed's positive weight in ``improvement`` (the improvement of its best fitness, or its rank
+    under ``budget_rule: rank``; equally when no weight is positive), rounded by largest remainder (ties to the
+    earlier name). Always sums to ``population × seeds``."""
     names = sorted(improvement)
     total = population * len(names)
     floor = min(population, int(np.ceil(min_share * population)))
@@ -244,12 +249,19 @@ class Pool:
             genomes, params = self._canonical(seed, raw)
             return np.zeros(0, dtype=np.int64), genomes, params, 0
         current = self.state.populations[name]
-        n_elite = min(max(1, int(round(cfg.elite * budget))), current.fitness.shape[0])
-        elites = op.elite_indices(current.fitness, n_elite)
-        n_children = budget - n_elite
-        parents = current.genomes[
-            op.tournament_select(rng, current.fitness, n_children + n_children % 2, cfg.tournament)
-        ]
+        if cfg.survival == "plus":
+            elites = np.arange(current.fitness.shape[0])
+            n_children = budget
+            parents = current.genomes[
+                op.truncation_select(rng, current.fitness, n_children + n_children % 2, cfg.truncation)
+            ]
+        else:
+            n_elite = min(max(1, int(round(cfg.elite * budget))), current.fitness.shape[0])
+            elites = op.elite_indices(current.fitness, n_elite)
+            n_children = budget - n_elite
+            parents = current.genomes[
+                op.tournament_select(rng, current.fitness, n_children + n_children % 2, cfg.tournament)
+            ]
         children = op.blend_crossover(rng, parents, cfg.crossover, cfg.blend_alpha)[:n_children]
         children = op.gaussian_mutation(rng, children, cfg.mutation, cfg.mutation_sigma)
         immigrants = 0
@@ -344,24 +356,27 @@ class Pool:
             fitness = fitness_from_metrics(metrics, self.config)
             sharpe = trial_sharpe(metrics)
             new_trials = self.count_trials(name, keys, params, sharpe)
+            candidates += [
+                HallOfFameEntry(name, tuple(row.tolist()), tuple(unit.tolist()), float(f), float(s), generation)
+                for row, unit, f, s in zip(params, genomes, fitness, sharpe, strict=True)
+            ]
+            n_evaluated = int(params.shape[0])
             previous = self.state.populations.get(name)
             if previous is not None:
                 genomes = np.vstack([previous.genomes[elites], genomes])
                 params = np.vstack([previous.params[elites], params])
                 fitness = np.concatenate([previous.fitness[elites], fitness])
-                sharpe_all = np.concatenate([previous.sharpe[elites], sharpe])
+                sharpe = np.concatenate([previous.sharpe[elites], sharpe])
                 history = previous.best_history
+                if self.config.survival == "plus":
+                    survivors = op.elite_indices(fitness, budget)
+                    genomes, params = genomes[survivors], params[survivors]
+                    fitness, sharpe = fitness[survivors], sharpe[survivors]
             else:
-                sharpe_all, history = sharpe, []
+                history = []
             best = float(np.max(fitness))
             history = [*history, max(best, history[-1]) if history else best]
-            self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe_all, history)
-            candidates += [
-                HallOfFameEntry(name, tuple(row.tolist()), tuple(unit.tolist()), float(f), float(s), generation)
-                for row, unit, f, s in zip(
-                    params[len(elites) :], genomes[len(elites) :], fitness[len(elites) :], sharpe, strict=True
-                )
-            ]
+            self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe, history)
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
             per_seed[name] = SeedGenerationStats(
@@ -369,18 +384,14 @@ class Pool:
                 mean=float(np.mean(fitness)),
                 median=float(np.median(fitness)),
                 population=int(fitness.shape[0]),
-                evaluated=int(params.shape[0] - len(elites)),
+                evaluated=n_evaluated,
                 new_genomes=new_trials,
                 immigrants=immigrants,
                 diversity=op.diversity(genomes),
                 budget=budget,
             )
         self.state.hall_of_fame.update(candidates)
-        improvement = {}
-        for name in self.state.seed_names:
-            h = self.state.populations[name].best_history
-            improvement[name] = h[-1] - h[-2] if len(h) > 1 else 0.0
-        self.state.budgets = allocate_budget(improvement, self.config.population, self.config.min_share)
+        self.state.budgets = allocate_budget(self._budget_weights(), self.config.population, self.config.min_share)
         seconds = time.perf_counter() - started
         stats = GenerationStats(
             generation=generation,
@@ -395,6 +406,15 @@ class Pool:
         LAST_GENERATION.set(time.time())
         self.state.generation = generation
         return GenerationReport(generation, stats)
+
+    def _budget_weights(self) -> dict[str, float]:
+        """Each seed's claim on the free budget: its last improvement of its best fitness (``budget_rule:
+        improvement``), or its rank by best fitness, the best seed ``n`` and the worst 1 (``rank``)."""
+        histories = {name: self.state.populations[name].best_history for name in self.state.seed_names}
+        if self.config.budget_rule == "rank":
+            order = sorted(histories, key=lambda n: (histories[n][-1], n))
+            return {name: float(rank) for rank, name in enumerate(order, start=1)}
+        return {name: h[-1] - h[-2] if len(h) > 1 else 0.0 for name, h in histories.items()}
 
     # -- the run ------------------------------------------------------------------------------------------------
     def run(
