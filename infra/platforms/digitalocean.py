@@ -14,7 +14,7 @@ the Ray head; the workers pool (``genepool.io/pool=workers``, tainted ``genepool
 only Ray workers tolerate) runs Ray workers and may scale to zero.
 DigitalOcean has no spot droplets, so workers are on-demand (config validation refuses ``spot: true`` here).
 
-The Kubernetes provider's kubeconfig (:func:`exec_kubeconfig`) holds the cluster's endpoint and CA certificate and
+The Kubernetes provider's kubeconfig (:func:`doks_kubeconfig`) holds the cluster's endpoint and CA certificate and
 a user that runs ``doctl kubernetes cluster kubeconfig exec-credential`` whenever it needs a token; doctl reads the
 API token from ``DIGITALOCEAN_ACCESS_TOKEN`` in the environment of ``pulumi`` (never from the stack). So the
 provider's input is the same on every run (no drift, no replacement of the provider) and no token is stored: a
@@ -38,12 +38,12 @@ import re
 import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
-import yaml
 
 from infra import connections, labels
 from infra.config import ConfigError, NodePool, StackConfig, required
 from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
+from infra.platforms.kubeconfig import exec_kubeconfig
 from infra.platforms.prices import DIGITALOCEAN, price
 
 POOL_LABEL = "genepool.io/pool"
@@ -113,40 +113,11 @@ def kubernetes_version(minor: str) -> pulumi.Output[str]:
     )
 
 
-def exec_kubeconfig(cluster_id: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig for the DOKS cluster whose user runs ``doctl`` for a short-lived token on each use (``doctl``
-    on the PATH, ``DIGITALOCEAN_ACCESS_TOKEN`` in the environment); ``ca_certificate`` is base64 PEM as DigitalOcean
-    gives it. The same cluster gives the same text on every run."""
-    name = f"do-{cluster_id}"
-    return yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": name,
-            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_certificate}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "doctl",
-                            "args": [
-                                "kubernetes",
-                                "cluster",
-                                "kubeconfig",
-                                "exec-credential",
-                                "--version=v1beta1",
-                                cluster_id,
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
-    )
+def doks_kubeconfig(cluster_id: str, endpoint: str, ca_certificate: str) -> str:
+    """The DOKS cluster's kubeconfig: its user runs ``doctl`` for a short-lived token on each use (``doctl`` on the
+    PATH, ``DIGITALOCEAN_ACCESS_TOKEN`` in the environment). The same cluster gives the same text on every run."""
+    args = ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", cluster_id]
+    return exec_kubeconfig(f"do-{cluster_id}", endpoint, ca_certificate, "doctl", args)
 
 
 def hourly_cost(config: StackConfig) -> float:
@@ -195,7 +166,7 @@ def build(config: StackConfig) -> Platform:
     )
     rendered: pulumi.Output[str] = pulumi.Output.all(
         cluster.id, cluster.endpoint, cluster.kube_configs[0].cluster_ca_certificate
-    ).apply(lambda values: exec_kubeconfig(*values))
+    ).apply(lambda values: doks_kubeconfig(*values))
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(rendered)
     provider = k8s.Provider("digitalocean", kubeconfig=kubeconfig, enable_server_side_apply=True)
 

@@ -39,13 +39,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-import yaml
 
 from infra.config import AwsConfig, NodePool
 from infra.platforms.aws import iam
 from infra.platforms.aws.cni import VpcCniIdentity, VpcCniIdentityArgs
 from infra.platforms.aws.network import DISCOVERY_TAG
 from infra.platforms.aws.pools import NODE_GROUP_LABEL, POOL_LABEL
+from infra.platforms.kubeconfig import exec_kubeconfig
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 BACKUP_TAG_KEY = "genepool.io/backup"
@@ -92,26 +92,8 @@ def kubeconfig_for(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
 
     def render(args: list) -> str:
         name, endpoint, ca = args
-        return yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": name,
-                "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
-                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-                "users": [
-                    {
-                        "name": name,
-                        "user": {
-                            "exec": {
-                                "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                "command": "aws",
-                                "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
-                            }
-                        },
-                    }
-                ],
-            }
+        return exec_kubeconfig(
+            name, endpoint, ca, "aws", ["eks", "get-token", "--cluster-name", name, "--region", region]
         )
 
     return pulumi.Output.secret(
