@@ -29,13 +29,16 @@ ARGS = ["--synthetic", "3000", "--strategies", STRATEGIES, "--population", "8", 
 ENV = {**os.environ, "NUMBA_NUM_THREADS": "2"}  # a pool of two worker processes
 
 
-def genepool(*args: str, new_session: bool = False) -> subprocess.Popen:
+def genepool(home: Path, *args: str, new_session: bool = False) -> subprocess.Popen:
+    """``genepool evolve`` with its state (the run's record, its checkpoints' index) under ``home``, never the
+    developer's."""
     return subprocess.Popen(
         [sys.executable, "-c", "from workloads.cli import main; main()", "evolve", *ARGS, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env={**ENV, "GENEPOOL_HOME": str(home)},
+        cwd=home.parent,
         start_new_session=new_session,
     )
 
@@ -93,7 +96,8 @@ def uninterrupted(tmp_path_factory) -> dict:
 )
 def test_a_signal_with_the_ml_pool_up_exits_cleanly_and_resumes(tmp_path, uninterrupted, signum, code, group):
     runs = tmp_path / "runs"
-    process = genepool("--run-id", "stopped", "--runs-dir", str(runs), "--json", new_session=group)
+    home = tmp_path / "home"
+    process = genepool(home, "--run-id", "stopped", "--runs-dir", str(runs), "--json", new_session=group)
     segments = wait_for_pool_after_generation(process, runs / "stopped" / "checkpoints" / "gen-00001.ckpt")
 
     seconds, _, err = stop(process, signum, group)
@@ -105,7 +109,7 @@ def test_a_signal_with_the_ml_pool_up_exits_cleanly_and_resumes(tmp_path, uninte
     assert f"stopped by {signal.Signals(signum).name}: run stopped, checkpoint of generation" in err
     assert not [segment for segment in segments if Path(segment).exists()]
 
-    resumed = genepool("--resume", "stopped", "--runs-dir", str(runs), "--json")
+    resumed = genepool(home, "--resume", "stopped", "--runs-dir", str(runs), "--json")
     out, err = resumed.communicate(timeout=900)
     assert resumed.returncode == 0, err
     summary = json.loads(out)
@@ -138,7 +142,12 @@ def test_run_evolution_works_from_a_script_without_a_main_guard(tmp_path):
         )
     )
     done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=ENV, cwd=tmp_path
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**ENV, "GENEPOOL_HOME": str(tmp_path / "home")},
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("top level ran") == 1
