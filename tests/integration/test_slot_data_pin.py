@@ -26,9 +26,12 @@ STORED, LATE, AFTER = 6000, 2, 3
 """Bars stored when the slot starts; bars of before the slot's start that a late fetch stores while it runs; bars
 of after its start."""
 STRATEGIES = ["ema_crossover", "sma_trend_filter"]
-CONFIG = EvolutionConfig(population=40, generations=6, random_seed=7)
+GENERATIONS = 24
+"""Enough that the first attempt is still running when the test has seen its generation-1 checkpoint and frozen it
+(a generation takes tens of milliseconds here)."""
+CONFIG = EvolutionConfig(population=40, generations=GENERATIONS, random_seed=7)
 EVOLVE = ["evolve", "--symbol", SYMBOL, "--strategies", ",".join(STRATEGIES), "--population", "40"]
-EVOLVE += ["--generations", "6", "--random-seed", "7", "--checkpoints", "database", "--json"]
+EVOLVE += ["--generations", str(GENERATIONS), "--random-seed", "7", "--checkpoints", "database", "--json"]
 HOUR_NS = 3_600_000_000_000
 
 
@@ -68,7 +71,8 @@ def test_a_killed_slot_resumes_on_its_own_bars_after_new_bars_arrived(postgres, 
         while (storage.load_checkpoint(run_id) or (-1,))[0] < 1:
             assert first.poll() is None, first.communicate()[1]
             assert time.monotonic() < deadline
-            time.sleep(0.05)
+            time.sleep(0.01)
+        os.kill(first.pid, signal.SIGSTOP)  # frozen mid-run while the new bars arrive, then lost like a spot node
         storage.put_bars(SYMBOL, everything.slice(STORED, len(everything)))  # the hourly fetch, mid-run
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
