@@ -113,6 +113,17 @@ class Deployment:
         return matches[0]
 
 
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+"""The registration types of Karpenter's custom resources."""
+
+
+def node_pool(deployment: Deployment, name: str) -> dict:
+    """The ``spec`` of the NodePool ``name`` the program registered (plain values)."""
+    (pool,) = [plain(r.inputs) for r in deployment.of_type(NODE_POOL) if r.inputs["metadata"]["name"] == name]
+    return pool["spec"]
+
+
 def mock_password(name: str, length: int) -> str:
     """The value the mocks give a RandomPassword: recognisable, letters and digits only, like the real ones."""
     return ("generated" + "".join(ch for ch in name if ch.isalnum()))[:length].ljust(length, "0")

@@ -12,17 +12,10 @@ import pytest
 from infra.config import ConfigError, parse
 from infra.platforms.aws import instances, pools
 
-from .conftest import deploy, plain, pod_specs, stack_config
+from .conftest import NODE_CLASS, deploy, node_pool, plain, pod_specs, stack_config
 
-NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
-NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
-
-
-def node_pool(deployment, name: str) -> dict:
-    (pool,) = [plain(r.inputs) for r in deployment.of_type(NODE_POOL) if r.inputs["metadata"]["name"] == name]
-    return pool["spec"]
 
 
 def tolerated_pools(spec: dict) -> set[str]:

@@ -11,12 +11,11 @@ import pytest
 
 from infra.platforms.aws import iam
 
-from .conftest import computed_outputs, plain
+from .conftest import NODE_CLASS, computed_outputs, plain
 
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
-NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 CLUSTER_TAG = "kubernetes.io/cluster/genepool-prod"
 
 REFERENCE_SIDS = {

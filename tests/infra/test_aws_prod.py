@@ -9,19 +9,12 @@ import pytest
 from infra import versions
 from infra.platforms.aws import instances
 
-from .conftest import plain
+from .conftest import NODE_CLASS, NODE_POOL, node_pool, plain
 
-NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
-NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON = "aws:eks/addon:Addon"
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-
-
-def node_pool(deployment, name: str) -> dict:
-    (pool,) = [plain(r.inputs) for r in deployment.of_type(NODE_POOL) if r.inputs["metadata"]["name"] == name]
-    return pool["spec"]
 
 
 def requirement(spec: dict, key: str) -> list[dict]:

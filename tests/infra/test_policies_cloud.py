@@ -8,12 +8,10 @@ import dataclasses
 
 from infra import labels
 
-from .conftest import Registered, plain
+from .conftest import NODE_CLASS, NODE_POOL, Registered, plain
 from .test_policies import stack_resources, stack_violations, violations
 
-NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
-NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 
 def props_of(deployment, type_: str, name: str) -> dict:
