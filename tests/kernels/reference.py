@@ -17,6 +17,8 @@ import talib
 
 SCRATCH = 1e-10
 """A closed trip with |pnl| <= SCRATCH x its starting equity is neither a win nor a loss (metrics docstring)."""
+DEVIATION_FLOOR = 1e-13
+"""A return deviation at or below this counts as zero in sharpe and sortino (docs/simulation.md#metrics)."""
 
 
 @dataclass
@@ -150,10 +152,10 @@ def _metrics(curve, trips, initial, bars_per_year, turnover, in_market, funding_
         except OverflowError:
             cagr = math.inf
     sharpe = sortino = 0.0
-    if k >= 2 and statistics.stdev(returns) > 0:
+    if k >= 2 and statistics.stdev(returns) > DEVIATION_FLOOR:
         sharpe = statistics.mean(returns) / statistics.stdev(returns) * math.sqrt(bars_per_year)
     downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / k) if k else 0.0
-    if downside > 0:
+    if downside > DEVIATION_FLOOR:
         sortino = statistics.mean(returns) / downside * math.sqrt(bars_per_year)
     peak, max_dd = curve[0], 0.0
     for value in curve:

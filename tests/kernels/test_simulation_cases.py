@@ -10,7 +10,7 @@ import pytest
 
 from tests.kernels.conftest import bars_from_closes
 from workloads.kernels.driver import BarArrays, simulate_targets
-from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
+from workloads.kernels.metrics import DEVIATION_FLOOR, METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import (
     DIRECTION,
     ENTRY_BAR,
@@ -121,6 +121,15 @@ def test_constant_prices_cost_exactly_the_fees_and_nothing_else():
     metrics, _, _ = run(flat, flat, [1, 1, 1, 0, 0, 0], fee_rate=0.001)
     assert metrics["final_equity"] == pytest.approx(1.0 - 0.001 - 0.001, rel=1e-12)  # in and out, units fixed
     assert metrics["win_rate"] == 0.0 and metrics["profit_factor"] == 0.0
+
+
+def test_returns_equal_up_to_rounding_have_zero_sharpe():
+    closes = 100.0 * (1.0 - 1e-9) ** np.arange(40.0)  # a constant -1e-9 return per bar, up to rounding
+    opens = np.r_[closes[0], closes[:-1]]
+    metrics, equity, _ = run(opens, closes, np.ones(40))
+    returns = equity[1:] / equity[:-1] - 1.0
+    assert 0.0 < returns.std(ddof=1) <= DEVIATION_FLOOR  # rounding noise, not volatility
+    assert metrics["sharpe"] == 0.0
 
 
 def test_the_target_of_the_last_close_is_never_executed():

@@ -9,9 +9,10 @@ Definitions (docs/simulation.md#metrics), over the equity curve ``E_s .. E_{n-1}
 ``total_return``   ``E_{n-1} / initial_equity - 1``
 ``cagr``           ``(E_{n-1} / initial_equity) ** (bars_per_year / k) - 1``; ``-1`` after ruin; ``0`` when ``k = 0``;
                    ``inf`` when it overflows (a large gain over a short span)
-``sharpe``         ``mean(r) / std(r, ddof=1) * sqrt(bars_per_year)``, risk-free 0; ``0`` when ``k < 2`` or std is 0
+``sharpe``         ``mean(r) / std(r, ddof=1) * sqrt(bars_per_year)``, risk-free 0; ``0`` when ``k < 2`` or std is at
+                   most ``DEVIATION_FLOOR``
 ``sortino``        ``mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(bars_per_year)`` (downside deviation over all ``k``
-                   returns, target 0); ``0`` when no return is negative
+                   returns, target 0); ``0`` when that deviation is at most ``DEVIATION_FLOOR``
 ``max_drawdown``   ``max_t (1 - E_t / max_{u <= t} E_u)``, a positive fraction (``1`` after ruin)
 ``calmar``         ``cagr / max_drawdown``; ``0`` when ``max_drawdown`` is 0
 ``trades``         entries: positions opened from flat or reversed, including one still open at the end
@@ -59,6 +60,12 @@ METRIC_NAMES: tuple[str, ...] = (
     "funding_pnl",
 )
 N_METRICS = len(METRIC_NAMES)
+
+DEVIATION_FLOOR = 1e-13
+"""A per-bar return deviation at or below this counts as zero in ``sharpe`` and ``sortino``. A return computed as
+``E_t / E_{t-1} - 1`` carries an absolute rounding error of a few machine epsilons (~1e-16) whatever its size, so
+returns that are equal up to rounding would otherwise give a ratio of order 1e9 from noise alone; 1e-13 is ~500 ε,
+and an annualised volatility below 1e-10 on any bar size."""
 (
     TOTAL_RETURN,
     CAGR,
@@ -118,9 +125,9 @@ def finish_metrics(
         mean = shift + sum_d / k
         if k > 1.0:
             variance = (sum_d2 - sum_d * sum_d / k) / (k - 1.0)
-            if variance > 0.0:
+            if variance > DEVIATION_FLOOR * DEVIATION_FLOOR:
                 sharpe = mean / math.sqrt(variance) * annualise
-        if sum_down2 > 0.0:
+        if sum_down2 / k > DEVIATION_FLOOR * DEVIATION_FLOOR:
             sortino = mean / math.sqrt(sum_down2 / k) * annualise
     out[SHARPE] = sharpe
     out[SORTINO] = sortino
