@@ -61,13 +61,14 @@ AWS_NAT_GATEWAY = 0.048
 VPC pricing, "NAT Gateway Pricing" (aws.amazon.com/vpc/pricing), Europe (Ireland) USD 0.048 per hour; US East
 (N. Virginia) is USD 0.045 (cloudpipelines.pages.dev "AWS NAT Gateway pricing 2026" lists 0.045 for US East and
 0.048–0.052 for Ireland/Frankfurt/London)."""
-AWS_INTERFACE_ENDPOINT_AZ_HOUR = 0.011
+AWS_INTERFACE_ENDPOINT_AZ_HOUR = 0.01
 """Per interface VPC endpoint per availability zone per hour in eu-west-1 (data processed, USD 0.01/GB for the first
-PB, is not included). Checked December 2026: AWS PrivateLink pricing (aws.amazon.com/privatelink/pricing) bills "for
-each hour that your VPC endpoint remains provisioned in each Availability Zone"; US East (N. Virginia) is USD 0.01
-per endpoint per AZ-hour (c3x.dev "aws_vpc_endpoint cost estimation"; cloudcostkit.com's PrivateLink guide models the
-same). The copies we could read show no Europe figure: 0.011 is the Europe (Ireland) rate as AWS lists it by region,
-to be rechecked on that page's region selector; were it 0.01, the bound would err high by USD 0.018 an hour.
+PB, is not included). AWS PrivateLink pricing (aws.amazon.com/privatelink/pricing) bills "for each hour that your VPC
+endpoint remains provisioned in each Availability Zone" and renders the hourly rate per region by its selector, which
+the copies we could read do not show. Checked December 2026 against eu-west-1 bills (usage type
+``EU-VpcEndpoint-Hours``, the Ireland prefix) published in two public repositories: a July 2026 Cost Explorer review
+of 10 endpoint-zones over 17 days, USD 42.24 for about 4,080 hours (USD 0.0104 with partial hours, which AWS bills as
+full), and a cost report of USD 352.42 for 34,824 endpoint-zone hours (USD 0.0101): USD 0.01, as in US East.
 Gateway endpoints (S3) have no hourly charge."""
 AWS_GP3_GB_MONTH = 0.088
 """EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
