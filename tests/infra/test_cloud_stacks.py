@@ -212,7 +212,7 @@ def test_prod_cost_is_the_price_table_at_maximum_size(prod):
     ebs_gib = nodes * 100 + 100 + 2 * 50 + 10  # root volumes + TimescaleDB, two Prometheus replicas, Grafana
     ebs = ebs_gib * 2**30 / 1e9 * 0.088 / 730
     nat = 3 * 0.048  # one NAT gateway per zone
-    endpoints = 6 * 3 * 0.01  # ECR api and dkr, STS, EKS auth, SQS, EC2: one interface per zone each
+    endpoints = 6 * 3 * 0.011  # ECR api and dkr, STS, EKS auth, SQS, EC2: one interface per zone each
     expected = 0.10 + nat + endpoints + system + workers + head + stateful + api + ebs + 0.072
     assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
