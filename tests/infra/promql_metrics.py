@@ -37,25 +37,38 @@ def metric_names(expr: str) -> set[str]:
     return found
 
 
-def _walk(node: Any, found: set[str]) -> None:
+def grouping_labels(expr: str) -> set[str]:
+    """Every label an aggregation of ``expr`` groups by (``sum by (a, b) (…)`` → ``{"a", "b"}``)."""
+    found: set[str] = set()
+    _walk(promql_parser.parse(expr), set(), found)
+    return found
+
+
+def _walk(node: Any, found: set[str], grouping: set[str] | None = None) -> None:
     if isinstance(node, promql_parser.VectorSelector):
         if node.name:
             found.add(node.name)
         found.update(m.value for m in node.matchers.matchers if m.name == "__name__")
     elif isinstance(node, promql_parser.MatrixSelector):
-        _walk(node.vector_selector, found)
+        _walk(node.vector_selector, found, grouping)
     elif isinstance(node, promql_parser.Call):
         for arg in node.args:
-            _walk(arg, found)
+            _walk(arg, found, grouping)
     elif isinstance(node, promql_parser.AggregateExpr):
-        _walk(node.expr, found)
+        if (
+            grouping is not None
+            and node.modifier is not None
+            and node.modifier.type == promql_parser.AggModifierType.By
+        ):
+            grouping.update(node.modifier.labels)
+        _walk(node.expr, found, grouping)
         if node.param is not None:
-            _walk(node.param, found)
+            _walk(node.param, found, grouping)
     elif isinstance(node, promql_parser.BinaryExpr):
-        _walk(node.lhs, found)
-        _walk(node.rhs, found)
+        _walk(node.lhs, found, grouping)
+        _walk(node.rhs, found, grouping)
     elif isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)):
-        _walk(node.expr, found)
+        _walk(node.expr, found, grouping)
     elif not isinstance(node, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
         raise TypeError(f"unexpected PromQL node {type(node).__name__}: {node}")
 

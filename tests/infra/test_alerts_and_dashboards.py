@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infra.components.common import load_values
 from infra.components.monitoring import ALERTS_FILE, DASHBOARDS_DIR, alert_groups
 from tests.prerequisites import require_binary
 from workloads.metrics import EXPORTED_METRIC_NAMES
 
 from .conftest import REPOSITORY
-from .promql_metrics import exported_sample_names, metric_names
+from .promql_metrics import exported_sample_names, grouping_labels, metric_names
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
 KARPENTER_ALERTS = {"KarpenterDown", "KarpenterLaunchFailing", "KarpenterNodesNeverReady", "KarpenterInterruptionsHigh"}
@@ -59,6 +60,7 @@ EXPORTER_METRICS = frozenset(
         "karpenter_nodes_allocatable",
         "karpenter_nodeclaims_created_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
         "kube_pod_status_phase",
+        "kube_node_labels",  # kube-state-metrics, with the node labels of metricLabelsAllowlist (chart values)
     }
 )
 """Metrics of the exporters this program deploys, each with its source; everything else must come from the
@@ -209,3 +211,22 @@ def test_the_platform_dashboard_shows_capacity_by_type_and_pending_pods():
     exprs = [t["expr"] for p in dashboards()["genepool-platform.json"]["panels"] for t in p["targets"]]
     assert any("karpenter_nodes_allocatable" in e and "capacity_type" in e for e in exprs)
     assert any('kube_pod_status_phase{phase="Pending"}' in e for e in exprs)
+
+
+def test_the_node_labels_panels_group_by_are_ones_kube_state_metrics_is_allowed_to_export():
+    allowlist = load_values("kube-prometheus-stack.yaml")["kube-state-metrics"]["metricLabelsAllowlist"]
+    nodes = next(entry for entry in allowlist if entry.startswith("nodes="))
+    exported = {"label_" + re.sub(r"[^a-zA-Z0-9_]", "_", label) for label in nodes[len("nodes=[") : -1].split(",")}
+    used = {
+        label
+        for expr in dashboard_exprs()
+        if "kube_node_labels" in metric_names(expr)
+        for label in grouping_labels(expr)
+        if label.startswith("label_")
+    }
+    assert used and used <= exported, f"grouped by node labels kube-state-metrics does not export: {used - exported}"
+
+
+def test_grouping_labels_are_read_from_by_clauses_only():
+    expr = "count by (a, b) (kube_node_labels) / sum without (c) (x) + max by (d) (rate(y[5m]))"
+    assert grouping_labels(expr) == {"a", "b", "d"}
