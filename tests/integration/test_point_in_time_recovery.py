@@ -126,7 +126,7 @@ def test_a_corrupted_wal_segment_fails_the_recovery_and_pgbackrest_verify(archiv
             path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :])
         verify = cluster.run("verify", "--job-retry=0", "--log-level-console=info")
         assert "status: error" in verify.stdout, verify.stdout
-        with pytest.raises(RecoveryFailed):
+        with pytest.raises(RecoveryFailed, match="recovery ended before configured recovery target was reached"):
             restored_summary(cluster, "--type=time", f"--target={history.target}", "--target-action=promote")
     finally:
         for path, data in originals.items():

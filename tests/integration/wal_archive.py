@@ -95,34 +95,40 @@ class ArchivedPostgres:
 
     def start_restored(self, scratch: Path, timeout: float = 120.0) -> str:
         """Start a server on ``scratch`` on a free port and wait until it has replayed WAL through
-        ``restore_command`` to its target and promoted (``hot_standby=off`` refuses connections until then; ``pg_ctl
-        -w`` alone returns as soon as recovery has begun). Returns its URL; :class:`RecoveryFailed` when the server
-        shuts down instead (a target it cannot reach, WAL it cannot read)."""
+        ``restore_command`` to its target and promoted. ``pg_ctl -w`` returns once the server is up (with
+        ``hot_standby=off``, in standby: still recovering, refusing connections); from then on it is waited for until
+        it accepts connections out of recovery, or its ``postmaster.pid`` is gone. Returns its URL;
+        :class:`RecoveryFailed` when the server shuts down instead (a target it cannot reach, WAL it cannot read)."""
         import psycopg
 
         port = free_port()
         log = scratch.parent / f"{scratch.name}.log"
+
+        def failed(reason: str) -> RecoveryFailed:
+            return RecoveryFailed(f"{reason}: {log.read_text() if log.exists() else 'no server log'}")
+
         options = f"-p {port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=off"
-        subprocess.run(
-            [self.server.pg_ctl, "-D", str(scratch), "-l", str(log), "-o", options, "-W", "start"],
+        started = subprocess.run(
+            [self.server.pg_ctl, "-D", str(scratch), "-l", str(log), "-o", options, "-t", str(int(timeout)), "-w"]
+            + ["start"],
             user=self.server.user,
             capture_output=True,
             cwd=self.directory,
-            check=True,
         )
+        if started.returncode != 0:
+            raise failed("the server did not start")
         url = f"postgresql://genepool:{PG_PASSWORD}@127.0.0.1:{port}/postgres"
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             try:
                 with psycopg.connect(url, connect_timeout=2) as conn:
                     if conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,):
                         return url
             except psycopg.OperationalError:
-                # postmaster.pid appears within a second of pg_ctl's return, and goes when the server shuts down
-                if time.monotonic() - started > 1 and not (scratch / "postmaster.pid").exists():
-                    raise RecoveryFailed(log.read_text() if log.exists() else "no server log") from None
+                if not (scratch / "postmaster.pid").exists():
+                    raise failed("the server shut down during recovery") from None
             time.sleep(0.1)
-        raise RecoveryFailed(f"recovery did not end within {timeout} s: {log.read_text() if log.exists() else ''}")
+        raise failed(f"recovery did not end within {timeout} s")
 
     def stop_restored(self, scratch: Path) -> None:
         subprocess.run(
