@@ -21,6 +21,11 @@ EVALUATION_DURATION = Histogram(
 BEST_FITNESS = Gauge(
     "genepool_best_fitness", "Best fitness found so far in the current run, per strategy seed.", ["strategy"]
 )
+PROMOTIONS = Counter(
+    "genepool_promotions",
+    "Hall-of-fame entries a finished run's verdict promoted (every gate passed), per strategy seed.",
+    ["strategy"],
+)
 LAST_GENERATION_HELP = "Unix time at which the last generation of any run completed."
 LAST_GENERATION = Gauge("genepool_last_generation_timestamp_seconds", LAST_GENERATION_HELP)
 """Set by the ``evolve`` driver; the API exports it from storage (:mod:`workloads.service.storage_metrics`)."""
@@ -60,6 +65,7 @@ EXPORTED_METRIC_NAMES: frozenset[str] = frozenset(
         "genepool_evaluation_duration_seconds_sum",
         "genepool_evaluation_duration_seconds_count",
         "genepool_best_fitness",
+        "genepool_promotions_total",
         "genepool_last_generation_timestamp_seconds",
         "genepool_market_data_last_bar_timestamp_seconds",
         "genepool_market_data_bar_interval_seconds",

@@ -63,12 +63,15 @@ VPC pricing, "NAT Gateway Pricing" (aws.amazon.com/vpc/pricing), Europe (Ireland
 0.048–0.052 for Ireland/Frankfurt/London)."""
 AWS_INTERFACE_ENDPOINT_AZ_HOUR = 0.011
 """Per interface VPC endpoint per availability zone per hour in eu-west-1 (data processed, USD 0.01/GB for the first
-PB, is not included). Checked December 2026: AWS PrivateLink pricing (aws.amazon.com/privatelink/pricing) bills "for
-each hour that your VPC endpoint remains provisioned in each Availability Zone"; US East (N. Virginia) is USD 0.01
-per endpoint per AZ-hour (c3x.dev "aws_vpc_endpoint cost estimation"; cloudcostkit.com's PrivateLink guide models the
-same). The copies we could read show no Europe figure: 0.011 is the Europe (Ireland) rate as AWS lists it by region,
-to be rechecked on that page's region selector; were it 0.01, the bound would err high by USD 0.018 an hour.
-Gateway endpoints (S3) have no hourly charge."""
+PB, is not included). AWS PrivateLink pricing (aws.amazon.com/privatelink/pricing) bills "for each hour that your VPC
+endpoint remains provisioned in each Availability Zone" and renders the rate per region with its selector, which the
+copies we could read do not show (US East: USD 0.01). Checked December 2026 against two eu-west-1 bills published in
+public repositories (usage types ``EU-VpcEndpoint-Hours`` and ``EU-NatGateway-Hours``, ``EU`` being Ireland's
+prefix): a Cost Explorer review of July 2026 (10 endpoint-zones) charges USD 42.24 for the endpoints and USD 18.43
+for one NAT gateway, exactly 3,840 endpoint-zone hours at 0.011 and 384 NAT hours at 0.048, i.e. the same 16 days;
+a cost report billed in euros charges 352.42 for 34,824 endpoint-zone hours, 525.68 for 11,904 NAT hours and 305.90
+for 66,499 public IPv4 address-hours: the NAT (USD 0.048) and IPv4 (USD 0.005) rates give one exchange rate,
+1.087 USD/EUR, at which the endpoint rate is USD 0.0110. Gateway endpoints (S3) have no hourly charge."""
 AWS_GP3_GB_MONTH = 0.088
 """EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
 HOURS_PER_MONTH = 730

@@ -6,6 +6,7 @@ Small runs (5 fast seeds, population 12, 3 generations, 3,000 hourly bars) keep 
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
@@ -36,3 +37,14 @@ def test_on_10_data_sets_with_a_planted_trend_the_best_entry_is_promoted_in_at_l
         seed for seed in range(10) if not _summary(tmp_path, seed, "trend", TREND_STRENGTH).hall_of_fame[0].promoted
     ]
     assert len(missed) <= 1, f"runs whose best entry was not promoted: {missed}"
+
+
+def test_each_promoted_entry_counts_once_in_the_promotions_metric(tmp_path):
+    def promotions() -> dict[str, float]:
+        return {s: REGISTRY.get_sample_value("genepool_promotions_total", {"strategy": s}) or 0.0 for s in SEEDS}
+
+    before = promotions()
+    summary = _summary(tmp_path, 0, "trend", TREND_STRENGTH)
+    counted = {s: promotions()[s] - before[s] for s in SEEDS}
+    expected = {s: float(sum(e.promoted and e.strategy == s for e in summary.hall_of_fame)) for s in SEEDS}
+    assert summary.verdict.promoted > 0 and counted == expected

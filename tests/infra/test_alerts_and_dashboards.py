@@ -1,4 +1,6 @@
-"""Alert rules pass promtool (syntax and unit tests); rules and dashboards name only metrics that exist."""
+"""Alert rules pass promtool (syntax and unit tests); rules and dashboards name only metrics that exist: every query
+is parsed (tests/infra/promql_metrics.py) and each metric it selects must be one the workload's prometheus-client
+registries export or one of :data:`EXPORTER_METRICS`."""
 
 from __future__ import annotations
 
@@ -7,13 +9,16 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
+from infra.components.common import load_values
 from infra.components.monitoring import ALERTS_FILE, DASHBOARDS_DIR, alert_groups
 from tests.prerequisites import require_binary
 from workloads.metrics import EXPORTED_METRIC_NAMES
 
 from .conftest import REPOSITORY
+from .promql_metrics import exported_sample_names, grouping_labels, metric_names
 
 ALERT_TESTS = Path(__file__).parent / "promtool" / "alerts_test.yaml"
 KARPENTER_ALERTS = {"KarpenterDown", "KarpenterLaunchFailing", "KarpenterNodesNeverReady", "KarpenterInterruptionsHigh"}
@@ -55,50 +60,16 @@ EXPORTER_METRICS = frozenset(
         "karpenter_nodes_allocatable",
         "karpenter_nodeclaims_created_total",  # Karpenter 1.14 (ServiceMonitor, AWS)
         "kube_pod_status_phase",
+        "kube_node_labels",  # kube-state-metrics, with the node labels of metricLabelsAllowlist (chart values)
     }
 )
-"""Metrics of the exporters this program deploys; everything else must come from workloads/metrics.py."""
-PROMQL_WORDS = {
-    "sum",
-    "max",
-    "min",
-    "avg",
-    "count",
-    "rate",
-    "increase",
-    "histogram_quantile",
-    "absent",
-    "time",
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
-    "group_left",
-    "group_right",
-    "le",
-    "inf",
-    "nan",
-}
+"""Metrics of the exporters this program deploys, each with its source; everything else must come from the
+workload's registries (:func:`exported_sample_names`)."""
 
 
-def metric_names(expr: str) -> set[str]:
-    """Metric names in a PromQL expression (label matchers, ranges, strings and grouping clauses removed)."""
-    expr = re.sub(r'"[^"]*"', "", expr)
-    expr = re.sub(r"\{[^}]*\}", "", expr)
-    expr = re.sub(r"\[[^\]]*\]", "", expr)
-    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
-    names = set()
-    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", expr):
-        word = match.group(0)
-        following = expr[match.end() :].lstrip()[:1]
-        if word.lower() not in PROMQL_WORDS and following != "(":
-            names.add(word)
-    return names
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> frozenset[str]:
+    return exported_sample_names(tmp_path_factory.mktemp("metrics"))
 
 
 def rule_exprs() -> list[str]:
@@ -109,13 +80,18 @@ def dashboards() -> dict[str, dict]:
     return {path.name: json.loads(path.read_text()) for path in sorted(DASHBOARDS_DIR.glob("*.json"))}
 
 
-def dashboard_exprs() -> list[str]:
+def dashboard_queries() -> list[tuple[str, str, str]]:
+    """``(dashboard file, panel title, query)`` of every panel target."""
     return [
-        target["expr"]
-        for dashboard in dashboards().values()
+        (name, panel["title"], target["expr"])
+        for name, dashboard in dashboards().items()
         for panel in dashboard["panels"]
         for target in panel["targets"]
     ]
+
+
+def dashboard_exprs() -> list[str]:
+    return [expr for _, _, expr in dashboard_queries()]
 
 
 def test_metric_name_extraction_ignores_labels_ranges_functions_and_grouping():
@@ -123,19 +99,44 @@ def test_metric_name_extraction_ignores_labels_ranges_functions_and_grouping():
     assert metric_names(expr) == {"genepool_x_bucket", "up"}
 
 
+def test_metric_name_extraction_reads_name_matchers_subqueries_and_aggregation_parameters():
+    expr = 'topk(scalar(count(a)), max_over_time({__name__="b"}[1h:5m])) unless -(c offset 5m)'
+    assert metric_names(expr) == {"a", "b", "c"}
+
+
+def test_a_query_that_does_not_parse_is_refused():
+    with pytest.raises(ValueError):
+        metric_names("sum(rate(genepool_generations_total[5m])")
+
+
+def test_the_documented_metric_list_is_what_the_registries_export(exported):
+    ours = {name for name in exported if name.startswith("genepool_") and not name.endswith("_created")}
+    assert ours == EXPORTED_METRIC_NAMES
+
+
 def test_rules_define_every_required_alert():
     alerts = {rule["alert"] for group in yaml.safe_load(ALERTS_FILE.read_text())["groups"] for rule in group["rules"]}
     assert alerts == REQUIRED_ALERTS
 
 
-def test_rules_name_only_exported_or_exporter_metrics():
-    unknown = set().union(*map(metric_names, rule_exprs())) - EXPORTED_METRIC_NAMES - EXPORTER_METRICS
+def test_rules_name_only_exported_or_exporter_metrics(exported):
+    unknown = set().union(*map(metric_names, rule_exprs())) - exported - EXPORTER_METRICS
     assert not unknown, f"alert rules name metrics nothing exports: {sorted(unknown)}"
 
 
-def test_dashboards_name_only_exported_or_exporter_metrics():
-    unknown = set().union(*map(metric_names, dashboard_exprs())) - EXPORTED_METRIC_NAMES - EXPORTER_METRICS
-    assert not unknown, f"dashboards name metrics nothing exports: {sorted(unknown)}"
+def test_dashboards_name_only_exported_or_exporter_metrics(exported):
+    unknown = {
+        f"{name}: {title}: {sorted(metric_names(expr) - exported - EXPORTER_METRICS)}"
+        for name, title, expr in dashboard_queries()
+        if metric_names(expr) - exported - EXPORTER_METRICS
+    }
+    assert not unknown, f"dashboard panels name metrics nothing exports: {sorted(unknown)}"
+
+
+def test_an_unknown_metric_in_a_panel_is_caught(exported):
+    assert metric_names("sum(rate(genepool_generation_total[5m]))") - exported - EXPORTER_METRICS == {
+        "genepool_generation_total"
+    }
 
 
 def test_dashboards_cover_every_exported_metric_family():
@@ -143,6 +144,28 @@ def test_dashboards_cover_every_exported_metric_family():
     families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in EXPORTED_METRIC_NAMES}
     uncovered = {family for family in families if not any(name.startswith(family) for name in used)}
     assert not uncovered, f"no dashboard panel shows {sorted(uncovered)}"
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "needles"),
+    [
+        (
+            "genepool-evolution.json",
+            ["rate(genepool_generations_total", "genepool_best_fitness", "genepool_promotions_total"],
+        ),
+        (
+            "genepool-platform.json",
+            ["genepool_http_requests_total", 'status=~"5..', "genepool_http_request_duration_seconds_bucket"],
+        ),
+        ("genepool-evolution.json", ["genepool_market_data_last_bar_timestamp_seconds"]),
+        ("genepool-platform.json", ["karpenter_nodes_allocatable", "kube_pod_status_phase"]),
+    ],
+    ids=["evolution", "api", "data-feed", "capacity"],
+)
+def test_each_view_the_operators_need_has_its_panels(dashboard, needles):
+    exprs = [expr for name, _, expr in dashboard_queries() if name == dashboard]
+    missing = [needle for needle in needles if not any(needle in expr for expr in exprs)]
+    assert not missing, f"{dashboard} has no panel querying {missing}"
 
 
 def test_dashboards_are_grafana_json_with_unique_uids_and_queries():
@@ -188,3 +211,22 @@ def test_the_platform_dashboard_shows_capacity_by_type_and_pending_pods():
     exprs = [t["expr"] for p in dashboards()["genepool-platform.json"]["panels"] for t in p["targets"]]
     assert any("karpenter_nodes_allocatable" in e and "capacity_type" in e for e in exprs)
     assert any('kube_pod_status_phase{phase="Pending"}' in e for e in exprs)
+
+
+def test_the_node_labels_panels_group_by_are_ones_kube_state_metrics_is_allowed_to_export():
+    allowlist = load_values("kube-prometheus-stack.yaml")["kube-state-metrics"]["metricLabelsAllowlist"]
+    nodes = next(entry for entry in allowlist if entry.startswith("nodes="))
+    exported = {"label_" + re.sub(r"[^a-zA-Z0-9_]", "_", label) for label in nodes[len("nodes=[") : -1].split(",")}
+    used = {
+        label
+        for expr in dashboard_exprs()
+        if "kube_node_labels" in metric_names(expr)
+        for label in grouping_labels(expr)
+        if label.startswith("label_")
+    }
+    assert used and used <= exported, f"grouped by node labels kube-state-metrics does not export: {used - exported}"
+
+
+def test_grouping_labels_are_read_from_by_clauses_only():
+    expr = "count by (a, b) (kube_node_labels) / sum without (c) (x) + max by (d) (rate(y[5m]))"
+    assert grouping_labels(expr) == {"a", "b", "d"}

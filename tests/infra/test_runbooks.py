@@ -73,3 +73,12 @@ def test_the_shipped_rules_carry_the_base_url_before_the_path():
     base = "https://github.com/example/genepool/blob/main/"
     urls = {r["annotations"]["runbook_url"] for g in alert_groups(True, base) for r in g["rules"]}
     assert {url.removeprefix(base) for url in urls} == {r["annotations"]["runbook_url"] for r in rules()}
+
+
+def test_every_runbook_section_confirms_mitigates_and_closes():
+    incomplete = {anchor: missing_steps(text) for anchor, text in sections().items() if missing_steps(text)}
+    assert not incomplete, f"runbook sections missing steps: {incomplete}"
+
+
+def test_the_procedures_have_runbooks():
+    assert {"point-in-time-recovery", "destroying-prod-fails-at-the-ecr-repository"} <= set(sections())

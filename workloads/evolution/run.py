@@ -47,6 +47,7 @@ from workloads.evolution.summary import (
     score_hall_of_fame,
     verdict,
 )
+from workloads.metrics import PROMOTIONS
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
@@ -167,6 +168,9 @@ def run_evolution(
     finally:
         evaluator.close()
     summary, curves = summarize(state, plan, bars)
+    for entry in summary.hall_of_fame:
+        if entry.promoted:
+            PROMOTIONS.labels(strategy=entry.strategy).inc()
     summary = replace(summary, backend=BackendUse(evaluator.name, evaluator.workers, seconds, pool.eval_seconds))
     write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
     return summary
