@@ -9,9 +9,8 @@ Sources, lowest precedence first:
 3. ``--stack-outputs FILE``: the JSON printed by ``pulumi stack output --json --show-secrets`` (an explicit file
    is the most specific source, so it wins). Keys outside the contract (kubeconfig, cost estimate) are ignored.
 
-The API's database reads (``genepool serve`` only) are tuned by three more variables, each with a default
-(:class:`ApiSettings`): ``GENEPOOL_API_POOL_SIZE``, ``GENEPOOL_API_POOL_WAIT_SECONDS`` and
-``GENEPOOL_API_FRESH_SECONDS``.
+The API's database reads (``genepool serve`` only) are tuned by two more variables, each with a default
+(:class:`ApiSettings`): ``GENEPOOL_API_POOL_SIZE`` and ``GENEPOOL_API_POOL_WAIT_SECONDS``.
 
 An empty value means absent. Secrets (URLs with credentials, the API token) are never printed: ``repr`` and
 :meth:`Settings.redacted` replace passwords with ``***``. Bad input raises :class:`SettingsError` naming the file or
@@ -38,7 +37,6 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 API_POOL_SIZE_ENV = "GENEPOOL_API_POOL_SIZE"
 API_POOL_WAIT_ENV = "GENEPOOL_API_POOL_WAIT_SECONDS"
-API_FRESH_ENV = "GENEPOOL_API_FRESH_SECONDS"
 API_POOL_SIZE_MAX = 8
 """Largest async pool of the API: one API process opens at most 10 connections
 (:data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS`, what the stack's connection budget counts), and its
@@ -79,13 +77,10 @@ class ApiSettings:
       its 10 (default 4), so the stack's connection budget is unchanged.
     - ``pool_wait_seconds`` (``GENEPOOL_API_POOL_WAIT_SECONDS``, default 1.0, above 0 and at most
       :data:`API_POOL_WAIT_MAX`): longest a request waits for a pooled connection before answering 503.
-    - ``fresh_seconds`` (``GENEPOOL_API_FRESH_SECONDS``, default 1.0, at least 0): how long a ``200`` answer of
-      ``/v1`` is served from memory (:mod:`workloads.service.fast_path`); 0 computes every answer.
     """
 
     pool_size: int = 6
     pool_wait_seconds: float = 1.0
-    fresh_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):
@@ -100,8 +95,6 @@ class ApiSettings:
                 f"{API_POOL_WAIT_ENV} {self.pool_wait_seconds:g}: must be above 0 and at most "
                 f"{API_POOL_WAIT_MAX:g} seconds (the /v1 request budget)"
             )
-        if not (math.isfinite(self.fresh_seconds) and self.fresh_seconds >= 0):
-            raise SettingsError(f"{API_FRESH_ENV} {self.fresh_seconds:g}: must be a finite number of seconds >= 0")
 
 
 def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) -> int | float | None:
@@ -121,7 +114,6 @@ def load_api_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
     given = {
         "pool_size": _number(env, API_POOL_SIZE_ENV, int),
         "pool_wait_seconds": _number(env, API_POOL_WAIT_ENV, float),
-        "fresh_seconds": _number(env, API_FRESH_ENV, float),
     }
     return ApiSettings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
 

@@ -35,7 +35,7 @@ so at most :data:`STORAGE_THREADS` calls are ever in flight. The response models
 :mod:`workloads.service.models`.
 
 **Answers from memory.** A ``200`` answer of a ``/v1`` route is kept as bytes and served for
-``settings.api.fresh_seconds`` (1 s by default) to every caller with the token, straight from the event
+:data:`~workloads.service.fast_path.V1_FRESH_SECONDS` (1 s) to every caller with the token, straight from the event
 loop (no thread, no storage read, no validation); the next request after that recomputes it through the route, and a
 new bar, run or promotion is visible then. See :mod:`workloads.service.fast_path` (the OpenAPI document is the
 routes', unchanged: the cached bytes are what the route answered).
@@ -200,11 +200,7 @@ class AppState:
         responses: ResponseCache | None = None,
     ) -> None:
         self.settings = settings
-        self.responses = (
-            ResponseCache(fresh_seconds=settings.api.fresh_seconds, refresh_seconds=SIGNALS_BUDGET_SECONDS)
-            if responses is None
-            else responses
-        )
+        self.responses = ResponseCache(refresh_seconds=SIGNALS_BUDGET_SECONDS) if responses is None else responses
         self._storage = storage
         self._migrated = False
         self._open_lock = threading.Lock()
@@ -324,7 +320,8 @@ def create_app(
             expected_digest and given and hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected_digest)
         )
 
-    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    async def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """An ``async`` dependency: FastAPI runs a plain ``def`` one on a worker thread, a hop per request."""
         if not has_token(credentials):
             raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 

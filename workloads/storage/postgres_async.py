@@ -93,13 +93,17 @@ class AsyncPostgresReads:
     async def _query(self, operation: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if not self._opened:
             await self._open()
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(psycopg.OperationalError),
-            stop=stop_before_delay(self.retry_seconds),
-            wait=wait_exponential(multiplier=0.05, max=0.5),
-            reraise=True,
-        )
         try:
+            try:
+                return await self._attempt(operation, sql, params)
+            except psycopg.OperationalError:
+                pass  # a lost connection: retried below (the first attempt stays free of the retry machinery)
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(psycopg.OperationalError),
+                stop=stop_before_delay(self.retry_seconds),
+                wait=wait_exponential(multiplier=0.05, max=0.5),
+                reraise=True,
+            )
             return await retrying(self._attempt, operation, sql, params)
         except psycopg_pool.PoolTimeout as exc:
             raise StorageError(f"{self.url}: {operation}: no connection within {self._pool.timeout:g} s") from exc
