@@ -79,7 +79,7 @@ def prepare(symbol: str, bars: int, strategies: int, stack_outputs: str | None) 
 
     settings = load_settings(stack_outputs)
     if not settings.is_postgres:
-        raise SystemExit("error: the API benchmark needs GENEPOOL_DATABASE_URL=postgresql://… (DuckDB is one process)")
+        raise ValueError("the API benchmark needs GENEPOOL_DATABASE_URL=postgresql://… (DuckDB is one process)")
     with open_storage(settings) as storage:
         summary = {s.symbol: s for s in storage.symbol_summaries()}.get(symbol)
         data = generate(bars, 11, symbol=symbol)
@@ -463,21 +463,24 @@ def main() -> None:
     parser.add_argument("--stack-outputs", default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run_benchmark(
-        symbol=args.symbol,
-        bars=args.bars,
-        strategies=args.strategies,
-        clients=args.clients,
-        requests=args.requests,
-        seconds=args.seconds,
-        port=args.port,
-        workers=args.workers,
-        pin=args.pin,
-        stack_outputs=args.stack_outputs,
-        routes=[name.strip() for name in args.routes.split(",") if name.strip()],
-        compare_with=args.compare_with,
-        rounds=args.rounds,
-    )
+    try:
+        result = run_benchmark(
+            symbol=args.symbol,
+            bars=args.bars,
+            strategies=args.strategies,
+            clients=args.clients,
+            requests=args.requests,
+            seconds=args.seconds,
+            port=args.port,
+            workers=args.workers,
+            pin=args.pin,
+            stack_outputs=args.stack_outputs,
+            routes=[name.strip() for name in args.routes.split(",") if name.strip()],
+            compare_with=args.compare_with,
+            rounds=args.rounds,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
     print(json.dumps(result, indent=2) if args.json else format_benchmark(result))
 
 
