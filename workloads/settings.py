@@ -41,8 +41,9 @@ API_POOL_SIZE_MAX = 8
 """Largest async pool of the API: one API process opens at most 10 connections
 (:data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS`, what the stack's connection budget counts), and its
 synchronous pool (signals, readiness, the scrape-time read, migrations) keeps at least 2 of them."""
-API_POOL_WAIT_MAX = 2.0
-"""Longest pool wait allowed: the ``/v1`` request budget (:data:`workloads.service.app.V1_BUDGET_SECONDS`)."""
+API_POOL_WAIT_MAX = 1.5
+"""Longest pool wait allowed: the ``/v1`` request budget (:data:`workloads.service.app.V1_BUDGET_SECONDS`, 2 s) less
+the 0.5 s the statement itself is given at least."""
 UNREVEALED_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""
 
@@ -93,7 +94,7 @@ class ApiSettings:
         if not (math.isfinite(self.pool_wait_seconds) and 0 < self.pool_wait_seconds <= API_POOL_WAIT_MAX):
             raise SettingsError(
                 f"{API_POOL_WAIT_ENV} {self.pool_wait_seconds:g}: must be above 0 and at most "
-                f"{API_POOL_WAIT_MAX:g} seconds (the /v1 request budget)"
+                f"{API_POOL_WAIT_MAX:g} seconds (the /v1 request budget of 2 s keeps 0.5 s for the statement)"
             )
 
 

@@ -20,8 +20,9 @@
 to compute) read on the event loop through psycopg 3's async pool
 (:class:`~workloads.storage.postgres_async.AsyncPostgresReads`): no thread hop, one round trip per request. Its size
 and connection wait are ``settings.api`` (:class:`~workloads.settings.ApiSettings`: 6 connections, 1 s by default);
-the process's synchronous pool gets the rest of its 10 connections. A read gets at most what is left of
-:data:`V1_BUDGET_SECONDS`: pool exhaustion or a database outage answers 503 within it, never a hang. The first
+the process's synchronous pool gets the rest of its 10 connections. The statement itself may take what the wait
+leaves of :data:`V1_BUDGET_SECONDS` (PostgreSQL's ``statement_timeout``), and the whole read gets at most what is left
+of the budget: pool exhaustion, a blocked statement or a database outage answers 503 within it, never a hang. The first
 ``/v1`` request migrates the schema first, on a thread (below).
 
 **Threads.** Everything else that touches storage is synchronous (psycopg 3's pool, DuckDB), so it runs on a bounded
@@ -224,6 +225,7 @@ class AppState:
                 settings.database_url,
                 pool_size=settings.api.pool_size,
                 pool_wait_seconds=settings.api.pool_wait_seconds,
+                statement_seconds=V1_BUDGET_SECONDS - settings.api.pool_wait_seconds,
                 retry_seconds=API_RETRY_SECONDS,
             )
             self._sync_connections = POOL_MAX_CONNECTIONS - settings.api.pool_size

@@ -9,10 +9,13 @@ Conventions:
 - Connections are in autocommit: each read is one statement, so one round trip (no ``BEGIN``/``COMMIT``); psycopg
   prepares a statement on a connection after its fifth use.
 - Waiting for a connection is bounded by ``pool_wait_seconds`` (pool exhaustion or a database that is down):
-  past it, :class:`~workloads.storage.base.StorageError`. A lost connection (``OperationalError``: a server
-  restart) is retried with backoff (0.05 s doubling to 0.5 s) within ``retry_seconds`` per read; any other
-  database error is not retried. Each failed attempt counts in ``genepool_storage_errors_total{operation}`` and is
-  logged with the URL's password masked; the URL is never logged otherwise.
+  past it, :class:`~workloads.storage.base.StorageError`. A statement is bounded by ``statement_seconds`` on the
+  server (``statement_timeout``, set at connect): a read stuck behind a lock fails there with a
+  :class:`~workloads.storage.base.StorageError` and frees its connection, with no client-side cancellation.
+- A lost connection (``OperationalError``: a server restart) is retried with backoff (0.05 s doubling to 0.5 s)
+  within ``retry_seconds`` per read; any other database error is not retried. Each failed attempt counts in
+  ``genepool_storage_errors_total{operation}`` and is logged with the URL's password masked; the URL is never
+  logged otherwise.
 - Reconnection after an outage is attempted at least every 0.5 s (:class:`~workloads.storage.postgres.CappedBackoff`,
   as the synchronous pool).
 - The pool opens on the first read, in the running event loop (a pool belongs to one loop), and connects in the
@@ -28,7 +31,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from psycopg_pool.base import AttemptWithBackoff
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_before_delay, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from workloads.metrics import STORAGE_ERRORS
 from workloads.redaction import register_dsn
@@ -48,6 +51,12 @@ CONNECT_TIMEOUT_SECONDS = 5
 log = logging.getLogger(__name__)
 
 
+def lost_connection(exc: BaseException) -> bool:
+    """A connection lost or refused (worth another attempt), not a pool wait that ran out (``PoolTimeout`` is an
+    ``OperationalError`` too: retrying it would wait for the pool again past the request's budget)."""
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, psycopg_pool.PoolTimeout)
+
+
 class ReconnectingAsyncPool(psycopg_pool.AsyncConnectionPool):
     """An async pool whose reconnection attempts use :class:`~workloads.storage.postgres.CappedBackoff`."""
 
@@ -58,7 +67,9 @@ class ReconnectingAsyncPool(psycopg_pool.AsyncConnectionPool):
 class AsyncPostgresReads:
     """Strategy reads over one :class:`ReconnectingAsyncPool` of at most ``pool_size`` connections."""
 
-    def __init__(self, url: str, *, pool_size: int, pool_wait_seconds: float, retry_seconds: float) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int, pool_wait_seconds: float, statement_seconds: float, retry_seconds: float
+    ) -> None:
         register_dsn(url)
         self.url = redact_url(url) or ""
         self.retry_seconds = retry_seconds
@@ -68,7 +79,12 @@ class AsyncPostgresReads:
             max_size=pool_size,
             timeout=pool_wait_seconds,
             open=False,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "genepool", "autocommit": True},
+            kwargs={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "application_name": "genepool",
+                "autocommit": True,
+                "options": f"-c statement_timeout={max(1, round(statement_seconds * 1000))}",
+            },
             name="genepool-async",
         )
         self._opened = False
@@ -96,10 +112,11 @@ class AsyncPostgresReads:
         try:
             try:
                 return await self._attempt(operation, sql, params)
-            except psycopg.OperationalError:
-                pass  # a lost connection: retried below (the first attempt stays free of the retry machinery)
-            retrying = AsyncRetrying(
-                retry=retry_if_exception_type(psycopg.OperationalError),
+            except psycopg.OperationalError as exc:
+                if not lost_connection(exc):
+                    raise
+            retrying = AsyncRetrying(  # the first attempt stays free of the retry machinery
+                retry=retry_if_exception(lost_connection),
                 stop=stop_before_delay(self.retry_seconds),
                 wait=wait_exponential(multiplier=0.05, max=0.5),
                 reraise=True,
