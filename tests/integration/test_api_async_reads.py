@@ -143,7 +143,8 @@ def test_an_exhausted_pool_answers_503_within_the_budget_and_serves_again_after(
             blocker.execute("LOCK TABLE strategies IN ACCESS EXCLUSIVE MODE")  # the one pooled connection blocks
             results = _concurrently(base, [f"/v1/strategies/r1.{rank}" for rank in range(1, 6)])
         recovery = _until_200(base, "/v1/strategies/r1.2", within=5.0)
-    print(f"\nexhausted pool: 503s after {sorted(round(s, 2) for _, _, s in results)} s; serving again after {recovery:.2f} s")
+    answered = sorted(round(seconds, 2) for _, _, seconds in results)
+    print(f"\nexhausted pool: 503s after {answered} s; serving again after {recovery:.2f} s")
     assert [(status, detail) for status, detail, _ in results] == [(503, STORAGE_UNAVAILABLE)] * 5
     assert max(seconds for _, _, seconds in results) < V1_BUDGET_SECONDS + 1.0
 
