@@ -76,12 +76,12 @@ class ApiSettings:
     - ``pool_size`` (``GENEPOOL_API_POOL_SIZE``, default 6, 1–:data:`API_POOL_SIZE_MAX`): connections of the async
       pool serving ``/v1/strategies`` and ``/v1/strategies/{id}``; the process's synchronous pool gets the rest of
       its 10 (default 4), so the stack's connection budget is unchanged.
-    - ``pool_wait_seconds`` (``GENEPOOL_API_POOL_WAIT_SECONDS``, default 1.0, above 0 and at most
+    - ``pool_wait_seconds`` (``GENEPOOL_API_POOL_WAIT_SECONDS``, default 1.5, above 0 and at most
       :data:`API_POOL_WAIT_MAX`): longest a request waits for a pooled connection before answering 503.
     """
 
     pool_size: int = 6
-    pool_wait_seconds: float = 1.0
+    pool_wait_seconds: float = 1.5
 
     def __post_init__(self) -> None:
         if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):

@@ -107,7 +107,7 @@ def test_redact_url_keeps_urls_without_password():
 
 
 def test_the_api_pool_settings_have_documented_defaults():
-    assert load_settings(env={}).api == ApiSettings(pool_size=6, pool_wait_seconds=1.0)
+    assert load_settings(env={}).api == ApiSettings(pool_size=6, pool_wait_seconds=1.5)
 
 
 def test_the_api_pool_settings_are_read_from_the_environment():

@@ -19,7 +19,7 @@
 **Async reads.** On PostgreSQL, ``/v1/strategies`` and ``/v1/strategies/{id}`` (whose answers are rows: nothing
 to compute) read on the event loop through psycopg 3's async pool
 (:class:`~workloads.storage.postgres_async.AsyncPostgresReads`): no thread hop, one round trip per request. Its size
-and connection wait are ``settings.api`` (:class:`~workloads.settings.ApiSettings`: 6 connections, 1 s by default);
+and connection wait are ``settings.api`` (:class:`~workloads.settings.ApiSettings`: 6 connections, 1.5 s by default);
 the process's synchronous pool gets the rest of its 10 connections. The statement itself may take what the wait
 leaves of :data:`V1_BUDGET_SECONDS` (PostgreSQL's ``statement_timeout``), and the whole read gets at most what is left
 of the budget: pool exhaustion, a blocked statement or a database outage answers 503 within it, never a hang. The first
