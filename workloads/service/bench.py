@@ -288,6 +288,53 @@ def load(
     }
 
 
+def read_costs(stack_outputs: str | None, ids: Sequence[str], reads: int = 1000, rounds: int = 2) -> dict[str, Any]:
+    """CPU and wall time per ``get_strategy`` of the storage layer alone, in this process, one read at a time over
+    ``ids``: the synchronous backend (a transaction: ``BEGIN``, ``SELECT``, ``COMMIT``) and the async reads (one
+    autocommit statement, on uvloop when installed), alternating, ``rounds`` × ``reads`` each; medians in µs."""
+    from workloads.service.app import API_RETRY_SECONDS
+    from workloads.storage.postgres import PostgresStorage
+    from workloads.storage.postgres_async import AsyncPostgresReads
+
+    url = load_settings(stack_outputs).database_url
+    sync_storage = PostgresStorage(url, retry_seconds=API_RETRY_SECONDS)
+
+    def sync_reads() -> tuple[float, float]:
+        started = (time.process_time(), time.perf_counter())
+        for index in range(reads):
+            sync_storage.get_strategy(ids[index % len(ids)])
+        return time.process_time() - started[0], time.perf_counter() - started[1]
+
+    async def async_reads() -> tuple[float, float]:
+        reader = AsyncPostgresReads(
+            url, pool_size=1, pool_wait_seconds=1.5, statement_seconds=0.5, retry_seconds=API_RETRY_SECONDS
+        )
+        try:
+            await reader.get_strategy(ids[0])
+            started = (time.process_time(), time.perf_counter())
+            for index in range(reads):
+                await reader.get_strategy(ids[index % len(ids)])
+            return time.process_time() - started[0], time.perf_counter() - started[1]
+        finally:
+            await reader.close()
+
+    costs: dict[str, list[tuple[float, float]]] = {"sync": [], "async": []}
+    try:
+        sync_storage.get_strategy(ids[0])
+        for _ in range(rounds):
+            costs["sync"].append(sync_reads())
+            costs["async"].append(_run(async_reads()))
+    finally:
+        sync_storage.close()
+    return {
+        name: {
+            "cpu_us": round(float(np.median([cpu for cpu, _ in runs])) / reads * 1e6, 1),
+            "wall_us": round(float(np.median([wall for _, wall in runs])) / reads * 1e6, 1),
+        }
+        for name, runs in costs.items()
+    } | {"reads": reads, "rounds": rounds}
+
+
 def _stop(server: subprocess.Popen[bytes]) -> None:
     server.terminate()
     try:
@@ -338,6 +385,7 @@ def run_benchmark(
     if unknown or not routes:
         raise ValueError(f"routes {sorted(unknown) or 'none'}: expected some of {', '.join(ROUTE_SETS)}")
     ids = prepare(symbol, bars, strategies, stack_outputs)
+    costs = read_costs(stack_outputs, ids) if "uncached" in routes else None
     token = secrets.token_urlsafe(16)
     pinned = pin and (os.cpu_count() or 1) > 1
     cpus = {SERVER_CPU} if pinned else None
@@ -393,6 +441,7 @@ def run_benchmark(
             "ids": len(ids),
             "target": {"req_per_s": UNCACHED_TARGET_REQ_PER_S, "p99_ms": UNCACHED_TARGET_P99_MS},
             "compared_with": compare_with,
+            "read_costs": costs,
             "runs": uncached,
             "summary": {
                 label: summarise([run for run in uncached if run["server"] == label])
@@ -437,6 +486,12 @@ def format_benchmark(result: dict[str, Any]) -> str:
                 f"{cpu['server']:.2f}, generator {cpu['generator']:.2f}, rest {cpu['rest_of_machine']:.2f}; "
                 f"load average {run['load_average'][0]:.2f} → {run['load_average'][1]:.2f})"
             )
+        costs = block["read_costs"]
+        lines.append(
+            f"  the read alone, one at a time ({costs['rounds']} × {costs['reads']:,} each, medians): synchronous "
+            f"{costs['sync']['cpu_us']:.0f} µs CPU / {costs['sync']['wall_us']:.0f} µs wall, async "
+            f"{costs['async']['cpu_us']:.0f} µs CPU / {costs['async']['wall_us']:.0f} µs wall per read"
+        )
         for label, summary in block["summary"].items():
             lines.append(
                 f"  {label:6} median of {summary['runs']}: {summary['req_per_s']:8.1f} req/s  "
