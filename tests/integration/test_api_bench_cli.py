@@ -45,6 +45,8 @@ def test_only_api_measures_the_uncached_route_over_every_stored_id_against_the_t
     [run] = block["runs"]
     assert run["server"] == "after" and run["requests"] > 0 and run["errors"] == 0
     assert set(block["summary"]) == {"after"}
+    costs = block["read_costs"]
+    assert all(costs[path]["cpu_us"] > 0 and costs[path]["wall_us"] > 0 for path in ("sync", "async"))
 
 
 def test_only_api_prints_the_figures_beside_the_load_average_and_the_verdict(postgres, monkeypatch):

@@ -19,7 +19,8 @@ The figures are checked against :data:`UNCACHED_TARGET_REQ_PER_S` and :data:`UNC
 ``--compare-with DIR`` also serves the API from the checkout in ``DIR`` (e.g. ``git worktree add DIR <commit>``)
 beside this one, same port range, same pinning, and measures the two in alternating ``--rounds`` (before, after,
 before, after, …) in the same run: a paired comparison under the same machine load. The 1-minute load average is
-read before and after each measurement and printed beside it.
+read before and after each measurement and printed beside it. Before the HTTP runs, :func:`read_costs` times the
+storage read alone, synchronous against async, in this process.
 
 The load generator is one process: raw HTTP/1.1 over asyncio protocols (uvloop when installed), a few microseconds
 of CPU per request, because it shares the machine with the server. ``--pin`` puts the server (and its workers) on
