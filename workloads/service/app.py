@@ -353,7 +353,7 @@ def create_app(
             async with asyncio.timeout_at(deadline):
                 return await read(state.reads)
         except (StorageError, TimeoutError) as exc:
-            log.warning("%s: %s: %s", operation, STORAGE_UNAVAILABLE, exc or "not finished within its budget")
+            log.warning("%s: %s: %s", operation, STORAGE_UNAVAILABLE, str(exc) or "not finished within its budget")
             raise HTTPException(503, STORAGE_UNAVAILABLE) from None
 
     @app.get("/health/liveness", tags=["health"], response_model=Liveness)

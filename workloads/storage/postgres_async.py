@@ -10,7 +10,7 @@ Conventions:
   prepares a statement on a connection after its fifth use.
 - Waiting for a connection is bounded by ``pool_wait_seconds`` (pool exhaustion or a database that is down):
   past it, :class:`~workloads.storage.base.StorageError`. A statement is bounded by ``statement_seconds`` on the
-  server (``statement_timeout``, set at connect): a read stuck behind a lock fails there with a
+  server (``statement_timeout``, set on each new connection): a read stuck behind a lock fails there with a
   :class:`~workloads.storage.base.StorageError` and frees its connection, with no client-side cancellation.
 - A lost connection (``OperationalError``: a server restart) is retried with backoff (0.05 s doubling to 0.5 s)
   within ``retry_seconds`` per read; any other database error is not retried. Each failed attempt counts in
@@ -83,12 +83,17 @@ class AsyncPostgresReads:
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 "application_name": "genepool",
                 "autocommit": True,
-                "options": f"-c statement_timeout={max(1, round(statement_seconds * 1000))}",
             },
+            configure=self._configure,
             name="genepool-async",
         )
+        self._statement_ms = max(1, round(statement_seconds * 1000))
         self._opened = False
         self._open_lock = asyncio.Lock()
+
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Each new connection's ``statement_timeout`` (a ``SET``, so ``options`` in the URL are kept)."""
+        await conn.execute(f"SET statement_timeout = {self._statement_ms}")
 
     async def _open(self) -> None:
         async with self._open_lock:
