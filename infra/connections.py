@@ -1,8 +1,9 @@
 """The PostgreSQL connection budget, checked at preview: what the stack's clients may open at once must fit the
 server's connection limit.
 
-Every process that uses the database opens one psycopg pool of at most
-:data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS` connections. The processes, at their most:
+Every process that uses the database opens at most :data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS`
+connections: one psycopg pool, or in the API an async pool and a synchronous one that share them
+(:class:`workloads.settings.ApiSettings`). The processes, at their most:
 
 - the API: ``api.maxReplicas`` pods (the HorizontalPodAutoscaler's maximum), one process each;
 - per evolved symbol, at its slot: the evolution driver on the Ray head, and the submitter pod that checks the slot's

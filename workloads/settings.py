@@ -9,6 +9,9 @@ Sources, lowest precedence first:
 3. ``--stack-outputs FILE``: the JSON printed by ``pulumi stack output --json --show-secrets`` (an explicit file
    is the most specific source, so it wins). Keys outside the contract (kubeconfig, cost estimate) are ignored.
 
+The API's database reads (``genepool serve`` only) are tuned by two more variables, each with a default
+(:class:`ApiSettings`): ``GENEPOOL_API_POOL_SIZE`` and ``GENEPOOL_API_POOL_WAIT_SECONDS``.
+
 An empty value means absent. Secrets (URLs with credentials, the API token) are never printed: ``repr`` and
 :meth:`Settings.redacted` replace passwords with ``***``. Bad input raises :class:`SettingsError` naming the file or
 variable and the rule.
@@ -17,6 +20,7 @@ variable and the rule.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +35,15 @@ DEFAULT_HOME = ".genepool"
 DUCKDB_SCHEME = "duckdb://"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+API_POOL_SIZE_ENV = "GENEPOOL_API_POOL_SIZE"
+API_POOL_WAIT_ENV = "GENEPOOL_API_POOL_WAIT_SECONDS"
+API_POOL_SIZE_MAX = 8
+"""Largest async pool of the API: one API process opens at most 10 connections
+(:data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS`, what the stack's connection budget counts), and its
+synchronous pool (signals, readiness, the scrape-time read, migrations) keeps at least 2 of them."""
+API_POOL_WAIT_MAX = 1.5
+"""Longest pool wait allowed: the ``/v1`` request budget (:data:`workloads.service.app.V1_BUDGET_SECONDS`, 2 s) less
+the 0.5 s the statement itself is given at least."""
 UNREVEALED_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""
 
@@ -57,6 +70,56 @@ def default_database_url(home: Path) -> str:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """How ``genepool serve`` reads PostgreSQL on the routes that cannot be answered from memory.
+
+    - ``pool_size`` (``GENEPOOL_API_POOL_SIZE``, default 6, 1–:data:`API_POOL_SIZE_MAX`): connections of the async
+      pool serving ``/v1/strategies`` and ``/v1/strategies/{id}``; the process's synchronous pool gets the rest of
+      its 10 (default 4), so the stack's connection budget is unchanged.
+    - ``pool_wait_seconds`` (``GENEPOOL_API_POOL_WAIT_SECONDS``, default 1.5, above 0 and at most
+      :data:`API_POOL_WAIT_MAX`): longest a request waits for a pooled connection before answering 503.
+    """
+
+    pool_size: int = 6
+    pool_wait_seconds: float = 1.5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):
+            raise SettingsError(f"{API_POOL_SIZE_ENV}: expected a whole number, got {self.pool_size!r}")
+        if not 1 <= self.pool_size <= API_POOL_SIZE_MAX:
+            raise SettingsError(
+                f"{API_POOL_SIZE_ENV} {self.pool_size}: must be 1 to {API_POOL_SIZE_MAX} (an API process opens at "
+                "most 10 connections and its synchronous pool keeps 2)"
+            )
+        if not (math.isfinite(self.pool_wait_seconds) and 0 < self.pool_wait_seconds <= API_POOL_WAIT_MAX):
+            raise SettingsError(
+                f"{API_POOL_WAIT_ENV} {self.pool_wait_seconds:g}: must be above 0 and at most "
+                f"{API_POOL_WAIT_MAX:g} seconds (the /v1 request budget of 2 s keeps 0.5 s for the statement)"
+            )
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) -> int | float | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number of seconds"
+        raise SettingsError(f"{name}={text!r}: expected {expected}") from None
+
+
+def load_api_settings(env: Mapping[str, str] | None = None) -> ApiSettings:
+    """:class:`ApiSettings` from the environment (each variable absent or empty: its default)."""
+    env = os.environ if env is None else env
+    given = {
+        "pool_size": _number(env, API_POOL_SIZE_ENV, int),
+        "pool_wait_seconds": _number(env, API_POOL_WAIT_ENV, float),
+    }
+    return ApiSettings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The resolved settings. ``None`` means "not configured" (use the embedded alternative)."""
 
@@ -67,6 +130,7 @@ class Settings:
     grafana_url: str | None = None
     api_token: str | None = field(default=None)
     home: Path = field(default_factory=lambda: default_home())
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     def __post_init__(self) -> None:
         if not self.database_url.startswith((DUCKDB_SCHEME, *POSTGRES_SCHEMES)):
@@ -140,5 +204,9 @@ def load_settings(stack_outputs: str | Path | None = None, env: Mapping[str, str
     home = default_home(env)
     database_url = values.pop(contract.DATABASE_URL, None) or default_database_url(home)
     return Settings(
-        database_url=database_url, api_token=_clean(env.get(API_TOKEN_ENV), API_TOKEN_ENV), home=home, **values
+        database_url=database_url,
+        api_token=_clean(env.get(API_TOKEN_ENV), API_TOKEN_ENV),
+        home=home,
+        api=load_api_settings(env),
+        **values,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from workloads import contract
-from workloads.settings import Settings, SettingsError, load_settings, redact_url
+from workloads.settings import API_POOL_SIZE_MAX, ApiSettings, Settings, SettingsError, load_settings, redact_url
 
 PG = "postgresql://genepool:hunter2@db.internal:5432/genepool"
 
@@ -103,3 +104,39 @@ def test_repr_and_redacted_never_show_passwords_or_the_api_token():
 def test_redact_url_keeps_urls_without_password():
     assert redact_url("redis://cache:6379/0") == "redis://cache:6379/0"
     assert redact_url(None) is None
+
+
+def test_the_api_pool_settings_have_documented_defaults():
+    assert load_settings(env={}).api == ApiSettings(pool_size=6, pool_wait_seconds=1.5)
+
+
+def test_the_api_pool_settings_are_read_from_the_environment():
+    api = load_settings(env={"GENEPOOL_API_POOL_SIZE": "3", "GENEPOOL_API_POOL_WAIT_SECONDS": "0.25"}).api
+    assert (api.pool_size, api.pool_wait_seconds) == (3, 0.25)
+
+
+@pytest.mark.parametrize(
+    "variable, value, rule",
+    [
+        ("GENEPOOL_API_POOL_SIZE", "many", "GENEPOOL_API_POOL_SIZE='many': expected a whole number"),
+        ("GENEPOOL_API_POOL_SIZE", "0", "GENEPOOL_API_POOL_SIZE 0: must be 1 to 8"),
+        ("GENEPOOL_API_POOL_SIZE", "9", "GENEPOOL_API_POOL_SIZE 9: must be 1 to 8"),
+        ("GENEPOOL_API_POOL_WAIT_SECONDS", "soon", "GENEPOOL_API_POOL_WAIT_SECONDS='soon': expected a number"),
+        ("GENEPOOL_API_POOL_WAIT_SECONDS", "0", "GENEPOOL_API_POOL_WAIT_SECONDS 0: must be above 0"),
+        (
+            "GENEPOOL_API_POOL_WAIT_SECONDS",
+            "1.6",
+            "GENEPOOL_API_POOL_WAIT_SECONDS 1.6: must be above 0 and at most 1.5 s",
+        ),
+        ("GENEPOOL_API_POOL_WAIT_SECONDS", "nan", "GENEPOOL_API_POOL_WAIT_SECONDS nan: must be above 0"),
+    ],
+)
+def test_bad_api_pool_settings_are_refused_naming_the_variable_and_the_rule(variable, value, rule):
+    with pytest.raises(SettingsError, match=re.escape(rule)):
+        load_settings(env={variable: value})
+
+
+def test_the_api_pools_fit_the_connections_one_process_is_budgeted():
+    from workloads.storage.postgres import POOL_MAX_CONNECTIONS
+
+    assert API_POOL_SIZE_MAX == POOL_MAX_CONNECTIONS - 2

@@ -1,6 +1,7 @@
 """``genepool bench``: kernel throughput per seed, the sweep against vectorbt (``workloads.bench``), the evolution
-on the local and Ray backends (``workloads.evolution.bench``) and the search quality of the GA against random search,
-Optuna's TPE and CMA-ES (``workloads.evolution.search_bench``)."""
+on the local and Ray backends (``workloads.evolution.bench``), the search quality of the GA against random search,
+Optuna's TPE and CMA-ES (``workloads.evolution.search_bench``) and, with ``--api`` or ``--only-api``, the HTTP API
+under load over PostgreSQL (``workloads.service.bench``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from workloads.cli.common import console, print_json
+from workloads.cli.common import bad_input_exits, console, print_json
 
 
 def _budgets(text: str) -> tuple[int, ...]:
@@ -156,6 +157,33 @@ def bench(
             help="Also score each objective's pick on fresh paths of the planted-edge generator.",
         ),
     ] = False,
+    api: Annotated[
+        bool,
+        typer.Option("--api/--no-api", help="Also load the HTTP API (needs GENEPOOL_DATABASE_URL=postgresql://…)."),
+    ] = False,
+    only_api: Annotated[bool, typer.Option("--only-api", help="Run the API bench alone.")] = False,
+    api_routes: Annotated[
+        str, typer.Option("--api-routes", help="Comma-separated: uncached (/v1/strategies/{id}), cached.")
+    ] = "uncached",
+    api_bars: Annotated[int, typer.Option("--api-bars", min=2, help="Bars stored for the API bench.")] = 10_000,
+    api_strategies: Annotated[
+        int, typer.Option("--api-strategies", min=1, help="Strategies stored: the uncached route's ids.")
+    ] = 1000,
+    api_clients: Annotated[int, typer.Option("--api-clients", min=1, help="Concurrent API clients.")] = 50,
+    api_seconds: Annotated[float, typer.Option("--api-seconds", min=0.1, help="Seconds per API run.")] = 20.0,
+    api_rounds: Annotated[
+        int, typer.Option("--api-rounds", min=1, help="Uncached runs per server, alternating with --api-compare-with.")
+    ] = 2,
+    api_pin: Annotated[
+        bool, typer.Option("--api-pin/--no-api-pin", help="Server on CPU 0, load generator on CPU 1.")
+    ] = True,
+    api_compare_with: Annotated[
+        Path | None,
+        typer.Option("--api-compare-with", help="A checkout whose server is measured beside this one ('before')."),
+    ] = None,
+    api_port: Annotated[int, typer.Option("--api-port", min=1, max=65534, help="Port of the server (+1: before).")] = (
+        8765
+    ),
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Time the fitness kernels (and their SIMD layout against the per-individual one), the EMA sweep (vs
@@ -177,6 +205,33 @@ def bench(
         search_setup = SearchBenchConfig(**{key: value for key, value in given.items() if value is not None})
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--search-*") from None
+
+    def api_bench() -> dict[str, Any]:
+        from workloads.service.bench import run_benchmark as run_api_benchmark
+
+        with bad_input_exits():
+            return run_api_benchmark(
+                bars=api_bars,
+                strategies=api_strategies,
+                clients=api_clients,
+                seconds=api_seconds,
+                port=api_port,
+                pin=api_pin,
+                routes=[name.strip() for name in api_routes.split(",") if name.strip()],
+                compare_with=None if api_compare_with is None else str(api_compare_with),
+                rounds=api_rounds,
+            )
+
+    if only_api:
+        from workloads.service.bench import format_benchmark as format_api_benchmark
+
+        results_api = {"api": api_bench()}
+        _write(out, results_api)
+        if json_output:
+            print_json(results_api)
+            return
+        console.print(format_api_benchmark(results_api["api"]), highlight=False)
+        return
     if only_search:
         from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
 
@@ -224,6 +279,8 @@ def bench(
         results["search_quality"] = run_search_benchmark(search_setup, _progress)
     if objective_study:
         results["objective_study"] = _objective_study()
+    if api:
+        results["api"] = api_bench()
     _write(out, results)
     if json_output:
         print_json(results)
@@ -301,5 +358,9 @@ def bench(
         from workloads.evolution.objective_study import format_objective_study
 
         console.print(format_objective_study(results["objective_study"]), highlight=False)
+    if "api" in results:
+        from workloads.service.bench import format_benchmark as format_api_benchmark
+
+        console.print(format_api_benchmark(results["api"]), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")

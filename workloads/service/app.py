@@ -16,13 +16,24 @@
   ``detail`` is one readable sentence per problem (``errors`` keeps the structured list). Storage unavailable → 503
   within :data:`V1_BUDGET_SECONDS` (the detail names no database; the server log has the redacted cause).
 
-**Threads.** Storage is synchronous (psycopg 3's pool, DuckDB), so every storage call runs on a bounded executor
-(:class:`BoundedExecutor`) and the routes are ``async``: the event loop never blocks. ``/v1`` gets
-:data:`STORAGE_THREADS` threads (the PostgreSQL pool's size); readiness and ``/metrics`` get their own
-:data:`HEALTH_THREADS`, so a database outage that occupies every ``/v1`` thread cannot delay a probe or a scrape. A
-call waits for a thread at most for what is left of its budget, then answers 503; a call that ran out of budget keeps
-its thread until the storage layer's own bounded retries give up, so at most :data:`STORAGE_THREADS` calls are ever
-in flight. The response models are in :mod:`workloads.service.models`.
+**Async reads.** On PostgreSQL, ``/v1/strategies`` and ``/v1/strategies/{id}`` (whose answers are rows: nothing
+to compute) read on the event loop through psycopg 3's async pool
+(:class:`~workloads.storage.postgres_async.AsyncPostgresReads`): no thread hop, one round trip per request. Its size
+and connection wait are ``settings.api`` (:class:`~workloads.settings.ApiSettings`: 6 connections, 1.5 s by default);
+the process's synchronous pool gets the rest of its 10 connections. The statement itself may take what the wait
+leaves of :data:`V1_BUDGET_SECONDS` (PostgreSQL's ``statement_timeout``), and the whole read gets at most what is left
+of the budget: pool exhaustion, a blocked statement or a database outage answers 503 within it, never a hang. The first
+``/v1`` request migrates the schema first, on a thread (below).
+
+**Threads.** Everything else that touches storage is synchronous (psycopg 3's pool, DuckDB), so it runs on a bounded
+executor (:class:`BoundedExecutor`) and the routes are ``async``: the event loop never blocks. ``/v1`` gets
+:data:`STORAGE_THREADS` threads: signals on every backend, and every ``/v1`` read on DuckDB, which has no async
+driver (a DuckDB storage serialises its statements under one lock, so the threads only keep the event loop free);
+readiness and ``/metrics`` get their own :data:`HEALTH_THREADS`, so a database outage that occupies every ``/v1``
+thread cannot delay a probe or a scrape. A call waits for a thread at most for what is left of its budget, then
+answers 503; a call that ran out of budget keeps its thread until the storage layer's own bounded retries give up,
+so at most :data:`STORAGE_THREADS` calls are ever in flight. The response models are in
+:mod:`workloads.service.models`.
 
 **Answers from memory.** A ``200`` answer of a ``/v1`` route is kept as bytes and served for
 :data:`~workloads.service.fast_path.V1_FRESH_SECONDS` (1 s) to every caller with the token, straight from the event
@@ -45,10 +56,10 @@ import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -75,6 +86,9 @@ from workloads.service.storage_metrics import SCRAPE_RETRY_SECONDS, api_registry
 from workloads.settings import Settings
 from workloads.storage import Storage, StorageError, open_storage
 from workloads.storage.base import MAX_LIMIT, SYMBOL
+
+if TYPE_CHECKING:
+    from workloads.storage.postgres_async import AsyncPostgresReads
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -200,12 +214,37 @@ class AppState:
         self.signals = SignalService(cache if settings.redis_url else None)
         self.v1_threads = BoundedExecutor(STORAGE_THREADS, "genepool-v1")
         self.health_threads = BoundedExecutor(HEALTH_THREADS, "genepool-health")
+        self.reads: AsyncPostgresReads | None = None
+        """The async strategy reads (PostgreSQL only; ``None`` on DuckDB)."""
+        self._sync_connections: int | None = None
+        if settings.is_postgres:
+            from workloads.storage.postgres import POOL_MAX_CONNECTIONS
+            from workloads.storage.postgres_async import AsyncPostgresReads
+
+            self.reads = AsyncPostgresReads(
+                settings.database_url,
+                pool_size=settings.api.pool_size,
+                pool_wait_seconds=settings.api.pool_wait_seconds,
+                statement_seconds=V1_BUDGET_SECONDS - settings.api.pool_wait_seconds,
+                retry_seconds=API_RETRY_SECONDS,
+            )
+            self._sync_connections = POOL_MAX_CONNECTIONS - settings.api.pool_size
+
+    @property
+    def migrated(self) -> bool:
+        """Whether :meth:`migrated_storage` has migrated the schema (once per process)."""
+        return self._migrated
 
     def storage(self) -> Storage:
         """The storage, opened on first use, migrated or not."""
         with self._open_lock:
             if self._storage is None:
-                self._storage = open_storage(self.settings, migrate=False, retry_seconds=API_RETRY_SECONDS)
+                self._storage = open_storage(
+                    self.settings,
+                    migrate=False,
+                    retry_seconds=API_RETRY_SECONDS,
+                    max_connections=self._sync_connections,
+                )
             return self._storage
 
     def migrated_storage(self, wait: float | None = None) -> Storage:
@@ -224,6 +263,12 @@ class AppState:
         finally:
             self._migrate_lock.release()
         return storage
+
+    async def aclose(self) -> None:
+        """:meth:`close`, after closing the async reads' pool (in the loop that opened it)."""
+        if self.reads is not None:
+            await self.reads.close()
+        self.close()
 
     def close(self) -> None:
         self.v1_threads.shutdown()
@@ -246,7 +291,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info("genepool API starting with %r", settings)
         yield
-        state.close()
+        await state.aclose()
 
     app = FastAPI(
         title="genepool",
@@ -277,7 +322,8 @@ def create_app(
             expected_digest and given and hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected_digest)
         )
 
-    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    async def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """An ``async`` dependency: FastAPI runs a plain ``def`` one on a worker thread, a hop per request."""
         if not has_token(credentials):
             raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 
@@ -293,6 +339,21 @@ def create_app(
             return await state.v1_threads.run(call, V1_BUDGET_SECONDS, total=total)
         except (StorageError, BudgetExceeded) as exc:
             log.warning("%s: %s: %s", operation, STORAGE_UNAVAILABLE, exc)
+            raise HTTPException(503, STORAGE_UNAVAILABLE) from None
+
+    async def with_reads(operation: str, read: Callable[[AsyncPostgresReads], Awaitable[T]]) -> T:
+        """``read(async reads)`` within :data:`V1_BUDGET_SECONDS` (the first call also migrates the schema on a
+        thread, within the same budget), else 503."""
+        assert state.reads is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + V1_BUDGET_SECONDS
+        if not state.migrated:
+            await with_storage(operation, lambda _: None)
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await read(state.reads)
+        except (StorageError, TimeoutError) as exc:
+            log.warning("%s: %s: %s", operation, STORAGE_UNAVAILABLE, str(exc) or "not finished within its budget")
             raise HTTPException(503, STORAGE_UNAVAILABLE) from None
 
     @app.get("/health/liveness", tags=["health"], response_model=Liveness)
@@ -357,10 +418,16 @@ def create_app(
         include_all: AllQuery = False,
     ) -> dict[str, Any]:
         name = None if seed is None else seed.value
-        rows = await with_storage(
-            "list_strategies",
-            lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol, promoted_only=not include_all),
-        )
+        if state.reads is not None:
+            rows = await with_reads(
+                "list_strategies",
+                lambda r: r.list_strategies(seed=name, limit=limit, symbol=symbol, promoted_only=not include_all),
+            )
+        else:
+            rows = await with_storage(
+                "list_strategies",
+                lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol, promoted_only=not include_all),
+            )
         return {"strategies": _finite(rows), "count": len(rows)}
 
     @app.get(
@@ -371,7 +438,10 @@ def create_app(
         responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No strategy with this id."}},
     )
     async def get_strategy(strategy_id: Annotated[str, Path(min_length=1, max_length=200)]) -> dict[str, Any]:
-        row = await with_storage("get_strategy", lambda s: s.get_strategy(strategy_id))
+        if state.reads is not None:
+            row = await with_reads("get_strategy", lambda r: r.get_strategy(strategy_id))
+        else:
+            row = await with_storage("get_strategy", lambda s: s.get_strategy(strategy_id))
         if row is None:
             raise HTTPException(404, f"no strategy with id {strategy_id!r}")
         return dict(_finite(row))

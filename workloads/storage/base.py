@@ -650,66 +650,81 @@ class Storage(ABC):
 
         self._run("finish_run", work)
 
-    # -- strategies --------------------------------------------------------------------------------------------
-    _STRATEGY_COLUMNS = (
-        "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, promoted, "
-        "gate, {}"
-    )
-
-    def _strategy(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, promoted, gate, created = row
-        return {
-            "id": sid,
-            "run_id": run_id,
-            "rank": int(rank),
-            "seed": seed,
-            "symbol": symbol,
-            "params": load_json(params),
-            "fitness": None if fitness is None else float(fitness),
-            "dsr": None if dsr is None else float(dsr),
-            "train_metrics": load_json(train),
-            "holdout_metrics": load_json(holdout),
-            "details": load_json(details),
-            "promoted": bool(promoted),
-            "gate": load_json(gate),
-            "created_at": iso_from_us(created),
-        }
-
+    # -- strategies ----------------------------------------------------------------------------------------------
     def list_strategies(
         self, seed: str | None = None, limit: int = 50, symbol: str | None = None, promoted_only: bool = False
     ) -> list[dict[str, Any]]:
         """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
         and/or symbol, optionally only the promoted ones."""
-        _check_limit(limit)
-        where = ["promoted"] if promoted_only else []
-        params = []
-        if seed is not None:
-            where.append("seed = %s")
-            params.append(seed)
-        if symbol is not None:
-            where.append("symbol = %s")
-            params.append(symbol)
-        sql = (
-            "SELECT "
-            + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
-            + " FROM strategies"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s"
-        )
-        rows = self._run("list_strategies", lambda s: s.query(sql, (*params, limit)))
-        return [self._strategy(row) for row in rows]
+        sql, params = strategies_query(self.dialect, seed, limit, symbol, promoted_only)
+        rows = self._run("list_strategies", lambda s: s.query(sql, params))
+        return [strategy_from_row(row) for row in rows]
 
     def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
         """One stored strategy by id, or ``None`` (at once for an id no stored one can have: with a NUL byte)."""
-        if "\x00" in strategy_id:
+        if not can_be_strategy_id(strategy_id):
             return None
-        rows = self._run(
-            "get_strategy",
-            lambda s: s.query(
-                "SELECT "
-                + self._STRATEGY_COLUMNS.format(schema.us_from_ts(self.dialect, "created_at"))
-                + " FROM strategies WHERE id = %s",
-                (strategy_id,),
-            ),
-        )
-        return self._strategy(rows[0]) if rows else None
+        rows = self._run("get_strategy", lambda s: s.query(strategy_query(self.dialect), (strategy_id,)))
+        return strategy_from_row(rows[0]) if rows else None
+
+
+# -- strategy reads, shared with the API's async reader (workloads/service/async_reads.py) ------------------------
+_STRATEGY_COLUMNS = (
+    "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, promoted, gate, {}"
+)
+
+
+def _strategy_select(dialect: str) -> str:
+    return "SELECT " + _STRATEGY_COLUMNS.format(schema.us_from_ts(dialect, "created_at")) + " FROM strategies"
+
+
+def can_be_strategy_id(strategy_id: str) -> bool:
+    """Whether a stored strategy can have this id (none has a NUL byte, which PostgreSQL text cannot hold)."""
+    return "\x00" not in strategy_id
+
+
+def strategy_query(dialect: str) -> str:
+    """The SQL of one strategy by id (one ``%s``: the id); rows decode with :func:`strategy_from_row`."""
+    return _strategy_select(dialect) + " WHERE id = %s"
+
+
+def strategies_query(
+    dialect: str, seed: str | None, limit: int, symbol: str | None, promoted_only: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of :meth:`Storage.list_strategies` (a bad ``limit`` raises ``ValueError``)."""
+    _check_limit(limit)
+    where = ["promoted"] if promoted_only else []
+    params: list[Any] = []
+    if seed is not None:
+        where.append("seed = %s")
+        params.append(seed)
+    if symbol is not None:
+        where.append("symbol = %s")
+        params.append(symbol)
+    sql = (
+        _strategy_select(dialect)
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s"
+    )
+    return sql, (*params, limit)
+
+
+def strategy_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """One stored strategy as the API and the CLI show it, from a row of :func:`strategy_query`."""
+    sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, promoted, gate, created = row
+    return {
+        "id": sid,
+        "run_id": run_id,
+        "rank": int(rank),
+        "seed": seed,
+        "symbol": symbol,
+        "params": load_json(params),
+        "fitness": None if fitness is None else float(fitness),
+        "dsr": None if dsr is None else float(dsr),
+        "train_metrics": load_json(train),
+        "holdout_metrics": load_json(holdout),
+        "details": load_json(details),
+        "promoted": bool(promoted),
+        "gate": load_json(gate),
+        "created_at": iso_from_us(created),
+    }
