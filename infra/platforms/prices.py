@@ -38,6 +38,11 @@ DIGITALOCEAN: dict[str, float] = {
     "db-s-2vcpu-4gb": 0.08929,
     "db-s-4vcpu-8gb": 0.17857,
 }
+DIGITALOCEAN_LOAD_BALANCER = round(10.0 / 672, 5)
+"""One regional load balancer of one node (the ingress's), USD/hour: USD 10.00 a month per node over DigitalOcean's
+672-hour monthly cap. Checked December 2026: docs.digitalocean.com/products/networking/load-balancers ("Plans and
+Pricing": USD 10.00 per month for each node; Let's Encrypt certificates at no additional cost)."""
+
 AWS: dict[str, float] = {
     # EC2 (EKS nodes)
     "m6i.large": 0.107,
@@ -69,6 +74,16 @@ per endpoint per AZ-hour (c3x.dev "aws_vpc_endpoint cost estimation"; cloudcostk
 same). The copies we could read show no Europe figure: 0.011 is the Europe (Ireland) rate as AWS lists it by region,
 to be rechecked on that page's region selector; were it 0.01, the bound would err high by USD 0.018 an hour.
 Gateway endpoints (S3) have no hourly charge."""
+AWS_ALB_HOUR = 0.0252
+"""One Application Load Balancer hour in eu-west-1. Checked December 2026: Elastic Load Balancing pricing as
+cal53.calculator.city's ALB calculator lists it by region (Europe (Ireland) USD 0.0252; US East USD 0.0225)."""
+AWS_ALB_LCU_HOUR = 0.008
+"""One load balancer capacity unit hour of an ALB (25 new connections/s, 3,000 active connections/min, 1 GB/h
+processed, 1,000 rule evaluations/s; the largest dimension is billed). Checked December 2026 (aws.darcy-it.com's
+summary of the ELB pricing page: USD 0.008 per LCU-hour)."""
+AWS_ALB_LCUS = 1
+"""LCUs the estimate allows the ingress ALB: an operators' API, Grafana and Ray dashboard stay far below one (more
+traffic is billed per LCU-hour on top)."""
 AWS_GP3_GB_MONTH = 0.088
 """EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
 HOURS_PER_MONTH = 730
