@@ -720,7 +720,12 @@ def _ingress(raw: Any, cloud: str) -> IngressConfig:
             )
     zone = None
     if cloud == "aws":
-        zone = section.str("route53ZoneId", _REQUIRED, _ROUTE53_ZONE_ID, "must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ")
+        zone = section.str(
+            "route53ZoneId",
+            _REQUIRED,
+            _ROUTE53_ZONE_ID,
+            "must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ",
+        )
     return IngressConfig(
         domain=domain,
         labels=labels,

@@ -16,7 +16,8 @@ names of ``genepool:ingress`` (``components/ingress.py``, through the platform's
 docs/ingress.md).
 
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
-URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users),
+URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
+``ingress_certificate`` (the self-signed certificate to trust),
 ``kubeconfig`` (secret), ``estimated_hourly_cost_usd`` and, on a cloud, ``image_repository`` (where CI pushes the
 workload image).
 """
@@ -239,12 +240,21 @@ GRAFANA_PORT = 80
 """The port of kube-prometheus-stack's Grafana Service."""
 
 
-def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulumi.ResourceOptions) -> dict[str, str]:
-    """The routes served over the platform's HTTPS ingress; their external URLs by stack output name."""
+def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """The routes served over the platform's HTTPS ingress: their external URLs by stack output name, and the
+    certificate to trust where the ingress serves a self-signed one."""
     if platform.edge is None:
         raise ConfigError("cloud", "the platform serves no HTTPS ingress")
     served = PublicRoutes("ingress", PublicRoutesArgs(routes, platform.edge), opts)
-    return {contract.EXTERNAL_URLS[name]: url for name, url in served.urls.items()}
+    urls: dict[str, Any] = {contract.EXTERNAL_URLS[name]: url for name, url in served.urls.items()}
+    if platform.edge.certificate is not None:
+        urls[INGRESS_CERTIFICATE_OUTPUT] = platform.edge.certificate.certificate_pem
+    return urls
+
+
+INGRESS_CERTIFICATE_OUTPUT = "ingress_certificate"
+"""The PEM certificate of an ingress no public authority signed (dev's self-signed one), for clients to trust
+(``genepool api status --ca-cert``); not a secret."""
 
 
 def platform_outputs(platform: platforms.Platform) -> dict[str, Any]:

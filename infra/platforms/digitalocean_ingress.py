@@ -86,4 +86,3 @@ def edge(ingress: IngressConfig, scheduling: Scheduling, region: str, opts: pulu
             ttl=RECORD_TTL_SECONDS,
         )
     return Edge(ingress_class="traefik", annotations={}, ready=[controller.release])
-

@@ -5,8 +5,8 @@ by the AWS Load Balancer Controller from an Ingress's annotations), a ``LoadBala
 or by a Helm release's ``service`` values, as Traefik's), or an Ingress whose controller terminates TLS. Each must
 serve HTTPS, and may answer plain HTTP only to redirect to HTTPS:
 
-- an Ingress of class ``alb``: a certificate (``certificate-arn``), and every HTTP port of ``listen-ports`` (default
-  HTTP 80 without a certificate) redirected (``ssl-redirect``);
+- an Ingress of class ``alb``: an HTTPS listener (``listen-ports``; default HTTP 80 without a certificate) with a
+  certificate (``certificate-arn``), and every HTTP port redirected (``ssl-redirect``);
 - any other Ingress: a ``tls`` entry for each of its hosts, unless its class is served by a Helm release whose
   load balancer terminates TLS (the check below), in which case that load balancer is the listener;
 - a ``LoadBalancer`` Service (or a release's ``service`` values): DigitalOcean's annotations must name a
@@ -65,7 +65,9 @@ def alb_problem(annotations: Mapping[str, Any]) -> str | None:
     except (TypeError, json.JSONDecodeError):
         return f"listen-ports {listen!r} is not the controller's JSON list"
     protocols = {protocol for entry in entries for protocol in entry}
-    if "HTTPS" in protocols and not certificate:
+    if "HTTPS" not in protocols:
+        return f"no HTTPS listener (listen-ports {listen or 'default'}): the ALB serves plain HTTP only"
+    if not certificate:
         return "an HTTPS listener without a certificate (alb.ingress.kubernetes.io/certificate-arn)"
     if "HTTP" in protocols and not annotations.get(f"{ALB}ssl-redirect"):
         return "an HTTP listener that does not redirect to HTTPS (alb.ingress.kubernetes.io/ssl-redirect)"

@@ -18,6 +18,7 @@ from .conftest import (
     ALB_HOSTED_ZONE_ID,
     ALB_HOSTNAME,
     INGRESS_ADDRESS,
+    MOCK_CERTIFICATE_PEM,
     MOCK_PRIVATE_KEY_PEM,
     deploy,
     is_secret,
@@ -122,6 +123,12 @@ def test_dev_serves_a_self_signed_certificate_for_every_host(dev):
         assert tls["secretName"] == f"{BACKENDS[route][0]}-tls"
 
 
+def test_dev_exports_the_certificate_to_trust_and_never_its_key(dev):
+    assert dev.outputs["ingress_certificate"] == MOCK_CERTIFICATE_PEM
+    assert "ingress_certificate" not in dev.secret_outputs
+    assert not [name for name, value in dev.outputs.items() if "mock-ingress-private-key" in str(value)]
+
+
 def test_dev_keeps_the_certificate_key_secret(dev):
     secrets = [r for r in dev.of_type(SECRET) if r.inputs.get("type") == "kubernetes.io/tls"]
     assert len(secrets) == len(ROUTES)
@@ -204,9 +211,7 @@ def test_prod_aliases_each_host_to_the_alb(prod):
     assert sorted(r["name"] for r in aliases) == PROD_HOSTS
     for record in aliases:
         assert record["type"] == "A" and record["zoneId"] == "Z0123456789EXAMPLE"
-        assert record["aliases"] == [
-            {"name": ALB_HOSTNAME, "zoneId": ALB_HOSTED_ZONE_ID, "evaluateTargetHealth": True}
-        ]
+        assert record["aliases"] == [{"name": ALB_HOSTNAME, "zoneId": ALB_HOSTED_ZONE_ID, "evaluateTargetHealth": True}]
 
 
 def test_prod_ingresses_share_one_alb_with_https_only_and_the_allowed_ranges(prod):
@@ -218,11 +223,14 @@ def test_prod_ingresses_share_one_alb_with_https_only_and_the_allowed_ranges(pro
         assert json.loads(annotations[f"{prefix}listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
         assert annotations[f"{prefix}ssl-redirect"] == "443"
         assert annotations[f"{prefix}inbound-cidrs"] == "203.0.113.0/24,198.51.100.0/24"
-        assert annotations[f"{prefix}healthcheck-path"] == {
-            "api": "/health/liveness",
-            "grafana": "/api/health",
-            "rayDashboard": "/",
-        }[route]
+        assert (
+            annotations[f"{prefix}healthcheck-path"]
+            == {
+                "api": "/health/liveness",
+                "grafana": "/api/health",
+                "rayDashboard": "/",
+            }[route]
+        )
 
 
 def test_prod_load_balancer_controller_gets_its_role_through_pod_identity(prod):

@@ -66,9 +66,7 @@ def status(
     settings = settings_from(stack_outputs)
     url = settings.api_url
     if not url:
-        raise fail_bad_input(
-            "no API URL: pass --stack-outputs (the stack's api_external_url) or set GENEPOOL_API_URL"
-        )
+        raise fail_bad_input("no API URL: pass --stack-outputs (the stack's api_external_url) or set GENEPOOL_API_URL")
     if (urlsplit(url).hostname or "").endswith(IN_CLUSTER_SUFFIX):
         raise fail_bad_input(
             f"{url} is the in-cluster URL, resolvable only inside the cluster: the stack outputs have no "
