@@ -93,7 +93,7 @@ class PublicRoutes(pulumi.ComponentResource):
                     type="kubernetes.io/tls",
                     string_data={
                         "tls.crt": edge.certificate.certificate_pem,
-                        "tls.key": pulumi.Output.secret(edge.certificate.private_key_pem),
+                        "tls.key": edge.certificate.private_key_pem,
                     },
                     opts=pulumi.ResourceOptions(parent=self, depends_on=list(route.after)),
                 ).metadata.name

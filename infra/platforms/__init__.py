@@ -50,10 +50,11 @@ class ImageRegistry:
 
 @dataclass(frozen=True)
 class TlsCertificate:
-    """A certificate the ingress controller serves itself (dev's self-signed one): PEM texts, the key a secret."""
+    """A certificate the ingress controller serves itself (dev's self-signed one): PEM texts."""
 
     certificate_pem: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
+    """A secret Output (``pulumi.Output.secret``): it only ever reaches a Kubernetes Secret."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ non-root pods; probes on long-running containers; credentials only from Secrets 
 charts; the Ray head off spot with no tasks and workers that drain; encryption at rest (storage classes, volumes,
 launch templates, node classes, Kubernetes Secrets, the cache, backup vaults); nothing that deletes itself after
 running; an EKS API endpoint not open to the internet. Beside this module: spot placement (``capacity.py``),
-network exposure (``exposure.py``), TLS on every public listener (``listeners.py``), cost-allocation tags (``tags.py``), the cost ceiling (``cost.py``) and the
-workload image's registry (``registry.py``). Stack
+network exposure (``exposure.py``), TLS on every public listener (``listeners.py``), cost-allocation tags
+(``tags.py``), the cost ceiling (``cost.py``) and the workload image's registry (``registry.py``). Stack
 rules correlate resources: node roles carry no autoscaling, instance-terminating or EBS CSI permissions (those
 belong to the controllers' own Pod Identity roles); databases have firewalls; tags; cost.
 """

@@ -332,6 +332,15 @@ class RecordingMonitor(MockMonitor):
                 )
             return response
 
+    def ReadResource(self, request):  # noqa: N802 (the gRPC method name)
+        """A read (``Resource.get``) records its resource too: under the same lock, so it never lands between a
+        registration and its completion."""
+        with self.lock:
+            response = super().ReadResource(request)
+            last = self.deployment.resources[-1]
+            self.deployment.resources[-1] = dataclasses.replace(last, urn=response.urn, parent=request.parent)
+            return response
+
 
 ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
     "staging": {

@@ -11,8 +11,6 @@ import pytest
 from infra import versions
 from infra.config import ConfigError, parse
 from infra.platforms.aws.cost import cost_lines
-from infra.platforms.digitalocean import hourly_cost as do_hourly_cost
-from infra.platforms.prices import DIGITALOCEAN_LOAD_BALANCER
 
 from .conftest import (
     ALB_HOSTED_ZONE_ID,
@@ -181,14 +179,6 @@ def test_staging_points_an_a_record_of_each_host_at_the_load_balancer(staging):
 def test_staging_ingresses_leave_tls_to_the_load_balancer(staging):
     for manifest in ingresses(staging).values():
         assert "tls" not in manifest["spec"]
-
-
-def test_staging_estimate_includes_its_load_balancer():
-    config = parse_config("staging")
-    without_lb = do_hourly_cost(config) - DIGITALOCEAN_LOAD_BALANCER
-    assert DIGITALOCEAN_LOAD_BALANCER == pytest.approx(0.01488)
-    assert do_hourly_cost(config) == pytest.approx(without_lb + 0.01488)
-    assert do_hourly_cost(config) <= config.cost_ceiling_usd_per_hour
 
 
 # --- prod ----------------------------------------------------------------------------------------------------------

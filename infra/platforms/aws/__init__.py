@@ -40,9 +40,9 @@ from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
 from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.ci import CiAccess, CiAccessArgs
-from infra.platforms.aws.ingress import AlbIngress, AlbIngressArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import eks_support_state, hourly_cost
+from infra.platforms.aws.ingress import AlbIngress, AlbIngressArgs
 from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs

@@ -17,10 +17,9 @@ What it counts (list prices of ``infra/platforms/prices.py``):
 - the ingress ALB's hours and :data:`~infra.platforms.prices.AWS_ALB_LCUS` capacity units (docs/ingress.md).
 
 What it leaves out: data transfer (cross-AZ, internet egress), the NAT gateways' and interface endpoints' per-GB
-processing charges,
-CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS and EventBridge
-requests, the ALB's capacity units beyond the first, Route53 (hosted zone and queries), public IPv4 addresses, and any discount (savings plans, reserved
-instances, spot).
+processing charges, CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS
+and EventBridge requests, the ALB's capacity units beyond the first, Route53 (hosted zone and queries), public IPv4
+addresses, and any discount (savings plans, reserved instances, spot).
 """
 
 from __future__ import annotations
@@ -33,10 +32,10 @@ from infra.platforms.aws.network import INTERFACE_ENDPOINTS, nat_gateway_count
 from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
 from infra.platforms.prices import (
     AWS,
-    AWS_EKS_CONTROL_PLANE,
     AWS_ALB_HOUR,
     AWS_ALB_LCU_HOUR,
     AWS_ALB_LCUS,
+    AWS_EKS_CONTROL_PLANE,
     AWS_EKS_CONTROL_PLANE_EXTENDED,
     AWS_GP3_GB_MONTH,
     AWS_INTERFACE_ENDPOINT_AZ_HOUR,
