@@ -97,6 +97,8 @@ class Deployment:
     """Tokens of the data-source invokes the program made, in order."""
     invoke_args: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """(token, arguments) of each invoke, in order."""
+    reads: list[tuple[str, str, str]] = field(default_factory=list)
+    """(type, name, id) of each existing resource the program reads (``Resource.get``): not registrations."""
 
     def depends_on(self, type_: str, name: str, on_type: str, on_name: str) -> bool:
         return (on_type, on_name) in self.dependencies.get((type_, name), set())
@@ -291,8 +293,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.deployment = deployment
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
         state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
+        if args.resource_id:
+            self.deployment.reads.append((args.typ, args.name, args.resource_id))
+            return args.resource_id, state
+        self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
@@ -330,15 +335,6 @@ class RecordingMonitor(MockMonitor):
                     dependencies=frozenset(request.dependencies),
                     retain_on_delete=bool(request.retainOnDelete),
                 )
-            return response
-
-    def ReadResource(self, request):  # noqa: N802 (the gRPC method name)
-        """A read (``Resource.get``) records its resource too: under the same lock, so it never lands between a
-        registration and its completion."""
-        with self.lock:
-            response = super().ReadResource(request)
-            last = self.deployment.resources[-1]
-            self.deployment.resources[-1] = dataclasses.replace(last, urn=response.urn, parent=request.parent)
             return response
 
 

@@ -169,6 +169,10 @@ def test_staging_load_balancer_terminates_tls_redirects_http_and_admits_the_allo
     assert values["ports"]["websecure"]["targetPort"] == "web"
 
 
+def test_staging_reads_the_load_balancer_address_from_traefiks_service(staging):
+    assert ("kubernetes:core/v1:Service", "ingress-load-balancer", "traefik/traefik") in staging.reads
+
+
 def test_staging_points_an_a_record_of_each_host_at_the_load_balancer(staging):
     records = [plain(r.inputs) for r in staging.of_type("digitalocean:index/dnsRecord:DnsRecord")]
     assert sorted((r["name"], r["type"], r["value"], r["domain"]) for r in records) == [
