@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pulumi
@@ -28,17 +29,25 @@ ANNOTATION = "service.beta.kubernetes.io/do-loadbalancer-"
 RECORD_TTL_SECONDS = 300
 
 
-def load_balancer_annotations(load_balancer_name: str, certificate_name: pulumi.Input[str]) -> dict:
-    """The DigitalOcean cloud controller's annotations on Traefik's Service: HTTPS on 443 with ``certificate_name``
-    forwarding HTTP, HTTP redirected to HTTPS (DigitalOcean's "Configuring Load Balancers" annotations)."""
+def load_balancer_annotations(load_balancer_name: str, certificate: pulumi.Input[str]) -> dict:
+    """The DigitalOcean cloud controller's annotations on Traefik's Service: HTTPS on 443 with the certificate named
+    ``certificate`` forwarding HTTP, HTTP redirected to HTTPS, and no DNS records of its own (the program makes
+    them; DigitalOcean's "Configuring Load Balancers" annotations)."""
     return {
         f"{ANNOTATION}name": load_balancer_name,
         f"{ANNOTATION}protocol": "http",
         f"{ANNOTATION}tls-ports": "443",
-        f"{ANNOTATION}certificate-name": certificate_name,
+        f"{ANNOTATION}certificate-name": certificate,
         f"{ANNOTATION}redirect-http-to-https": "true",
         f"{ANNOTATION}disable-lets-encrypt-dns-records": "true",
     }
+
+
+def certificate_name(stack: str, hosts: tuple[str, ...]) -> str:
+    """``genepool-<stack>-ingress-<8 hex>``: names are unique per account, and a change of hosts replaces the
+    certificate, new before old, so the name carries a digest of the hosts (the new one never collides)."""
+    digest = hashlib.sha256(",".join(hosts).encode()).hexdigest()[:8]
+    return f"genepool-{stack}-ingress-{digest}"
 
 
 def load_balancer_address(status: Any) -> str:
@@ -55,7 +64,7 @@ def edge(ingress: IngressConfig, scheduling: Scheduling, region: str, opts: pulu
     domain = do.get_domain_output(name=ingress.domain)
     certificate = do.Certificate(
         "ingress-certificate",
-        name=f"genepool-{stack}-ingress",
+        name=certificate_name(stack, ingress.hosts),
         type="lets_encrypt",
         domains=list(ingress.hosts),
     )

@@ -11,6 +11,7 @@ import pytest
 from infra import versions
 from infra.config import ConfigError, parse
 from infra.platforms.aws.cost import cost_lines
+from infra.platforms.digitalocean_ingress import certificate_name
 
 from .conftest import (
     ALB_HOSTED_ZONE_ID,
@@ -155,6 +156,7 @@ def test_staging_asks_digitalocean_for_a_lets_encrypt_certificate_of_every_host(
     (certificate,) = [plain(r.inputs) for r in staging.of_type("digitalocean:index/certificate:Certificate")]
     assert certificate["type"] == "lets_encrypt"
     assert certificate["domains"] == STAGING_HOSTS
+    assert certificate["name"].startswith("genepool-staging-ingress-")
     assert "digitalocean:index/getDomain:getDomain" in staging.invokes
 
 
@@ -162,11 +164,19 @@ def test_staging_load_balancer_terminates_tls_redirects_http_and_admits_the_allo
     values = release(staging, versions.TRAEFIK_CHART)["values"]
     annotations = values["service"]["annotations"]
     prefix = "service.beta.kubernetes.io/do-loadbalancer-"
-    assert annotations[f"{prefix}certificate-name"] == "genepool-staging-ingress"
+    (certificate,) = staging.of_type("digitalocean:index/certificate:Certificate")
+    assert annotations[f"{prefix}certificate-name"] == certificate.inputs["name"]
     assert annotations[f"{prefix}tls-ports"] == "443"
     assert annotations[f"{prefix}redirect-http-to-https"] == "true"
     assert values["service"]["spec"] == {"type": "LoadBalancer", "loadBalancerSourceRanges": ["198.51.100.0/24"]}
     assert values["ports"]["websecure"]["targetPort"] == "web"
+
+
+def test_a_change_of_hosts_names_a_new_certificate_so_it_can_replace_the_old_one_first():
+    hosts = ("api.example.com", "grafana.example.com", "ray.example.com")
+    moved = ("api.example.org", "grafana.example.org", "ray.example.org")
+    assert certificate_name("staging", hosts) == certificate_name("staging", hosts)
+    assert certificate_name("staging", hosts) != certificate_name("staging", moved)
 
 
 def test_staging_reads_the_load_balancer_address_from_traefiks_service(staging):
