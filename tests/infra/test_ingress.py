@@ -96,6 +96,20 @@ def test_every_ingress_waits_for_its_controller(stack, controller, request):
         assert plain(registered.inputs)["spec"]["ingressClassName"] == controller
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_public_ray_dashboard_demands_the_clusters_token(stack, request):
+    deployment = request.getfixturevalue(stack)
+    (cluster,) = [plain(r.inputs) for r in deployment.of_type("kubernetes:ray.io/v1:RayCluster")]
+    head = cluster["spec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    env = {entry["name"]: entry for entry in head["env"]}
+    assert env["RAY_AUTH_MODE"]["value"] == "token"
+    assert env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "ray-auth"
+    assert ingresses(deployment)["rayDashboard"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
+        "name": "genepool-head-svc",
+        "port": {"number": 8265},
+    }
+
+
 def test_a_stack_before_its_first_deploy_serves_grafana_only():
     config = stack_config("staging")
     del config["genepool:image"]
