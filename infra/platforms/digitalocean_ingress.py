@@ -21,7 +21,7 @@ import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
-from infra.components.traefik import NAMESPACE, RELEASE, Traefik, TraefikArgs
+from infra.components.traefik import Traefik, TraefikArgs
 from infra.config import IngressConfig
 from infra.platforms import Edge, Scheduling
 
@@ -79,9 +79,12 @@ def edge(ingress: IngressConfig, scheduling: Scheduling, region: str, opts: pulu
         ),
         opts,
     )
+    # The Service's ID comes from the release's status, so a preview before the release exists reads nothing (the
+    # address is unknown until the deploy installs Traefik and DigitalOcean assigns it).
+    status = controller.release.status
     service = k8s.core.v1.Service.get(
         "ingress-load-balancer",
-        f"{NAMESPACE}/{RELEASE}",
+        pulumi.Output.concat(status.namespace, "/", status.name),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[controller.release])),
     )
     address = service.status.apply(load_balancer_address)

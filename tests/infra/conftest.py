@@ -269,6 +269,10 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         }
     if type_ == "aws:route53/record:Record":
         return {"fqdn": inputs["name"]}
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return {
+            "status": {"name": inputs["name"], "namespace": inputs.get("namespace", "default"), "status": "deployed"}
+        }
     if type_ == "kubernetes:networking.k8s.io/v1:Ingress":
         return {"status": {"loadBalancer": {"ingress": [{"hostname": ALB_HOSTNAME}]}}}
     if type_ == "kubernetes:core/v1:Service" and not inputs:
