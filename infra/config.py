@@ -82,6 +82,17 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``connectionArn`` (the AWS CodeConnections connection to GitHub, made once by hand),
                             ``previewRoleArn`` (the IAM role preview and drift jobs assume; read-only cluster access),
                             ``runnerCompute`` (CodeBuild compute type, default ``BUILD_GENERAL1_MEDIUM``).
+``ingress``                 how the API, Grafana and the Ray dashboard are reached from outside, over HTTPS only
+                            (docs/ingress.md). ``domain`` (the DNS zone the names live in; required on a cloud,
+                            ``genepool.localhost`` by default on local), ``hosts`` (first labels: ``api`` → ``api``,
+                            ``grafana`` → ``grafana``, ``rayDashboard`` → ``ray``; each name is ``<label>.<domain>``,
+                            at most 64 characters, a certificate's common-name limit), ``allowedCidrs`` (clouds,
+                            required: the source ranges the load balancer admits, never ``0.0.0.0/0`` or ``::/0``),
+                            ``route53ZoneId`` (aws, required: the public Route53 hosted zone of ``domain``, where the
+                            certificate's validation records and the names' alias records go), ``port`` (local: the
+                            host port the kind cluster maps to the ingress controller's HTTPS node port, default
+                            8443). On digitalocean ``domain`` must be a domain of the DigitalOcean account (its DNS
+                            is DigitalOcean's: the Let's Encrypt certificate and the records are made there).
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
@@ -319,6 +330,38 @@ class AlertingConfig:
     """Prefix of each alert's ``runbook_url`` (``docs/runbooks.md#…`` follows it); None: the path alone."""
 
 
+INGRESS_ROUTES: dict[str, str] = {"api": "api", "grafana": "grafana", "rayDashboard": "ray"}
+"""Each route served over the ingress (``ingress.hosts`` key) and its default first label."""
+LOCAL_INGRESS_DOMAIN = "genepool.localhost"
+"""The default domain on a local cluster: ``*.localhost`` resolves to the loopback address without DNS."""
+CERTIFICATE_NAME_LIMIT = 64
+"""Characters a certificate's common name may have (ACM's ``DomainName`` and Let's Encrypt both refuse longer)."""
+
+
+@dataclass(frozen=True)
+class IngressConfig:
+    """Where the API, Grafana and the Ray dashboard are served over HTTPS (docs/ingress.md)."""
+
+    domain: str
+    labels: dict[str, str]
+    """Route (a key of :data:`INGRESS_ROUTES`) → first label of its host name under :attr:`domain`."""
+    allowed_cidrs: tuple[str, ...] = ()
+    """Source ranges the cloud load balancer admits; empty on a local cluster."""
+    route53_zone_id: str | None = None
+    """aws: the public hosted zone of :attr:`domain`."""
+    port: int = 8443
+    """local: the host port mapped to the controller's HTTPS node port (part of the external URLs)."""
+
+    def host(self, route: str) -> str:
+        """The host name of ``route`` (``api`` → ``api.example.com``)."""
+        return f"{self.labels[route]}.{self.domain}"
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every route's host name, in :data:`INGRESS_ROUTES` order (the API's first: a certificate's common name)."""
+        return tuple(self.host(route) for route in INGRESS_ROUTES)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     cloud: str
@@ -343,6 +386,8 @@ class StackConfig:
     """Set exactly on the clouds (``genepool:registry``)."""
     ci: CiConfig | None = None
     """Set (and required) exactly when ``cloud`` is ``aws``."""
+    ingress: IngressConfig = IngressConfig(domain=LOCAL_INGRESS_DOMAIN, labels=dict(INGRESS_ROUTES))
+    """The external HTTPS names (``genepool:ingress``; required on a cloud)."""
 
     @property
     def has_spot(self) -> bool:
@@ -615,6 +660,78 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
         backup_vault_force_destroy=section.bool("backupVaultForceDestroy", False),
         nat_gateways=_nat_gateways(section.raw.get("natGateways")),
         backup_alert_emails=_string_list("aws.backupAlertEmails", section.raw["backupAlertEmails"], _email),
+    )
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_ROUTE53_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+
+
+def _ingress_cidr(key: str, value: Any) -> str:
+    try:
+        network = ipaddress.ip_network(_str(key, value, None, ""), strict=True)
+    except ValueError:
+        raise ConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
+    if network.prefixlen == 0:
+        raise ConfigError(
+            key, f"{value} opens the load balancer to the whole internet; list your office/VPN/CI egress ranges"
+        )
+    return str(network)
+
+
+def _ingress(raw: Any, cloud: str) -> IngressConfig:
+    section = _Section("ingress", raw, ("domain", "hosts", "allowedCidrs", "route53ZoneId", "port"))
+    local = cloud == "local"
+    if raw is None and not local:
+        raise ConfigError(
+            "ingress",
+            "is required on a cloud: set genepool:ingress.domain and genepool:ingress.allowedCidrs (docs/ingress.md)",
+        )
+    domain = section.str(
+        "domain",
+        LOCAL_INGRESS_DOMAIN if local else _REQUIRED,
+        _DOMAIN,
+        "must be a lower-case DNS domain such as genepool.example.com",
+    )
+    hosts = _Section("ingress.hosts", section.raw.get("hosts"), tuple(INGRESS_ROUTES))
+    labels = {
+        route: hosts.str(route, default, _DNS_LABEL, "must be one DNS label such as api")
+        for route, default in INGRESS_ROUTES.items()
+    }
+    if len(set(labels.values())) != len(labels):
+        raise ConfigError("ingress.hosts", f"must give each route its own name, got {labels!r}")
+    for route, label in labels.items():
+        if len(f"{label}.{domain}") > CERTIFICATE_NAME_LIMIT:
+            raise ConfigError(
+                f"ingress.hosts.{route}",
+                f"{label}.{domain} is longer than {CERTIFICATE_NAME_LIMIT} characters, the most a certificate's "
+                "common name may have",
+            )
+    for key, applies in (("allowedCidrs", not local), ("route53ZoneId", cloud == "aws"), ("port", local)):
+        if not applies and key in section.raw:
+            raise ConfigError(f"ingress.{key}", f"does not apply to cloud {cloud!r}")
+    cidrs: tuple[str, ...] = ()
+    if not local:
+        cidrs = _string_list("ingress.allowedCidrs", section.raw.get("allowedCidrs"), _ingress_cidr)
+        if not cidrs:
+            raise ConfigError(
+                "ingress.allowedCidrs",
+                "is required: the CIDRs allowed to reach the load balancer (office/VPN/CI egress ranges)",
+            )
+    zone = None
+    if cloud == "aws":
+        zone = section.str(
+            "route53ZoneId",
+            _REQUIRED,
+            _ROUTE53_ZONE_ID,
+            "must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ",
+        )
+    return IngressConfig(
+        domain=domain,
+        labels=labels,
+        allowed_cidrs=cidrs,
+        route53_zone_id=zone,
+        port=section.int("port", 8443, 1024, 65535) if local else 443,
     )
 
 
@@ -1032,6 +1149,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         market_data=None if market_raw is None else _market_data(market_raw, evolution),
         registry=_registry(raw.get("registry"), cloud),
         ci=_ci(raw.get("ci"), cloud),
+        ingress=_ingress(raw.get("ingress"), cloud),
     )
 
 
@@ -1049,6 +1167,7 @@ OBJECT_KEYS: tuple[str, ...] = (
     "marketData",
     "registry",
     "ci",
+    "ingress",
 )
 
 

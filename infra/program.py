@@ -11,7 +11,13 @@ digest names an image there; a pull secret is created where the nodes cannot pul
 without ``genepool:image`` (before its first deploy) has no Ray cluster and no workload yet: the first ``pulumi up``
 creates the platform and the registry, the deploy pushes the image (docs/delivery.md).
 
-Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus
+Every stack serves Grafana, and once the workload is deployed the API and the Ray dashboard, over HTTPS at the
+names of ``genepool:ingress`` (``components/ingress.py``, through the platform's :class:`~infra.platforms.Edge`;
+docs/ingress.md).
+
+Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
+URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
+``ingress_certificate`` (the self-signed certificate to trust),
 ``kubeconfig`` (secret), ``estimated_hourly_cost_usd`` and, on a cloud, ``image_repository`` (where CI pushes the
 workload image).
 """
@@ -27,14 +33,16 @@ import pulumi_kubernetes as k8s
 from infra import connections, images, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
+from infra.components.ingress import PublicRoutes, PublicRoutesArgs, Route
 from infra.components.managed_exporters import ManagedExporters, ManagedExportersArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
-from infra.components.ray import Ray, RayArgs, client_address
+from infra.components.ray import DASHBOARD_PORT, Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
 from infra.components.settings import Settings, SettingsArgs
 from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
+from infra.components.workload import PORT as API_PORT
 from infra.components.workload import Workload, WorkloadArgs, api_url
 from infra.config import ConfigError, StackConfig
 from workloads import contract
@@ -148,8 +156,18 @@ def build(
     registry_outputs: dict[str, Any] = {}
     if platform.registry is not None:
         registry_outputs["image_repository"] = platform.registry.repository
+    grafana = Route(
+        "grafana",
+        labels.MONITORING_NAMESPACE,
+        config.ingress.host("grafana"),
+        f"{labels.PROMETHEUS_RELEASE}-grafana",
+        GRAFANA_PORT,
+        "/api/health",
+        (monitoring,),
+    )
     if config.image is None:
-        return {**outputs, **platform_outputs(platform), **registry_outputs}
+        urls = public_routes(platform, [grafana], on_cluster)
+        return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
     image: pulumi.Input[str] = config.image
     pull_secrets: list[str] = []
     uses_image = on_cluster
@@ -181,7 +199,7 @@ def build(
         ),
         uses_image,
     )
-    Workload(
+    workload = Workload(
         "workload",
         WorkloadArgs(
             namespace=namespace,
@@ -201,7 +219,42 @@ def build(
         ),
         uses_image,
     )
-    return {**outputs, **platform_outputs(platform), **registry_outputs}
+    routes = [
+        Route("api", namespace, config.ingress.host("api"), labels.API, API_PORT, "/health/liveness", (workload,)),
+        grafana,
+        Route(
+            "rayDashboard",
+            namespace,
+            config.ingress.host("rayDashboard"),
+            f"{labels.RAY_CLUSTER}-head-svc",
+            DASHBOARD_PORT,
+            "/",
+            (ray,),
+        ),
+    ]
+    urls = public_routes(platform, routes, on_cluster)
+    return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
+
+
+GRAFANA_PORT = 80
+"""The port of kube-prometheus-stack's Grafana Service."""
+
+
+def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """The routes served over the platform's HTTPS ingress: their external URLs by stack output name, and the
+    certificate to trust where the ingress serves a self-signed one."""
+    if platform.edge is None:
+        raise ConfigError("cloud", "the platform serves no HTTPS ingress")
+    served = PublicRoutes("ingress", PublicRoutesArgs(routes, platform.edge), opts)
+    urls: dict[str, Any] = {contract.EXTERNAL_URLS[name]: url for name, url in served.urls.items()}
+    if platform.edge.certificate is not None:
+        urls[INGRESS_CERTIFICATE_OUTPUT] = platform.edge.certificate.certificate_pem
+    return urls
+
+
+INGRESS_CERTIFICATE_OUTPUT = "ingress_certificate"
+"""The PEM certificate of an ingress no public authority signed (dev's self-signed one), for clients to trust
+(``genepool api status --ca-cert``); not a secret."""
 
 
 def platform_outputs(platform: platforms.Platform) -> dict[str, Any]:

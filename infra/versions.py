@@ -185,6 +185,36 @@ METRICS_SERVER_CHART = "metrics-server"
 METRICS_SERVER_VERSION = METRICS_SERVER.version
 METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
 
+AWS_LOAD_BALANCER_CONTROLLER = Release(
+    "AWS Load Balancer Controller chart",
+    "3.5.0",
+    dt.date(2026, 8, 3),
+    None,
+    "kubernetes-sigs/aws-load-balancer-controller tag v3.5.0 (2026-08-03); helm/aws-load-balancer-controller/"
+    "Chart.yaml version 3.5.0, appVersion v3.5.0, published to the eks-charts repository",
+    app="aws-load-balancer-controller v3.5.0",
+    support="no published support window; fixes ship as releases of the newest minor",
+)
+"""prod's ingress controller: one ALB for the stack's Ingresses (docs/ingress.md)."""
+AWS_LOAD_BALANCER_CONTROLLER_CHART = "aws-load-balancer-controller"
+AWS_LOAD_BALANCER_CONTROLLER_VERSION = AWS_LOAD_BALANCER_CONTROLLER.version
+AWS_LOAD_BALANCER_CONTROLLER_REPO = "https://aws.github.io/eks-charts"
+
+TRAEFIK = Release(
+    "Traefik chart",
+    "41.3.0",
+    dt.date(2026, 8, 21),
+    None,
+    "traefik/traefik-helm-chart tag v41.3.0 (2026-08-21); traefik/Chart.yaml version 41.3.0, appVersion v3.7.11",
+    app="Traefik v3.7.11",
+    support="no published end date for a chart release; fixes ship on the newest chart major and Traefik minor",
+)
+"""The ingress controller of staging (behind DigitalOcean's load balancer) and dev (kind): it serves the standard
+Ingress API (docs/ingress.md says why not ingress-nginx, retired upstream in March 2026)."""
+TRAEFIK_CHART = "traefik"
+TRAEFIK_VERSION = TRAEFIK.version
+TRAEFIK_REPO = "https://traefik.github.io/charts"
+
 TIMESCALEDB = Release(
     "TimescaleDB image",
     "2.29.2-pg16",
@@ -245,6 +275,8 @@ RELEASES: tuple[Release, ...] = (
     PROMETHEUS_OPERATOR_CRDS,
     KARPENTER,
     METRICS_SERVER,
+    AWS_LOAD_BALANCER_CONTROLLER,
+    TRAEFIK,
     TIMESCALEDB,
     POSTGRES_CLIENT,
     REDIS,

@@ -20,6 +20,17 @@ STACK_OUTPUTS: tuple[str, ...] = (DATABASE_URL, REDIS_URL, RAY_ADDRESS, API_URL,
 SECRET_OUTPUTS: frozenset[str] = frozenset({DATABASE_URL, REDIS_URL})
 """Outputs that carry credentials: exported as Pulumi secrets and injected from Kubernetes Secrets."""
 
+EXTERNAL_URLS: dict[str, str] = {
+    "api": "api_external_url",
+    "grafana": "grafana_external_url",
+    "rayDashboard": "ray_dashboard_external_url",
+}
+"""Route → the stack output holding its HTTPS URL from outside the cluster (``https://api.example.com``). Not
+injected into pods (they use the in-cluster URLs); a laptop's ``--stack-outputs`` file prefers them
+(:data:`EXTERNAL_OVERRIDES`). A route that is not deployed yet has no output."""
+EXTERNAL_OVERRIDES: dict[str, str] = {API_URL: EXTERNAL_URLS["api"], GRAFANA_URL: EXTERNAL_URLS["grafana"]}
+"""Contract output → the external URL that replaces it when read from a stack-outputs file."""
+
 ENV_PREFIX = "GENEPOOL_"
 
 

@@ -7,7 +7,11 @@ Sources, lowest precedence first:
 2. the environment: ``GENEPOOL_<OUTPUT>`` for each output of :mod:`workloads.contract` (what ``infra`` injects
    into pods), plus ``GENEPOOL_API_TOKEN`` (the bearer token of ``genepool serve``, not a stack output);
 3. ``--stack-outputs FILE``: the JSON printed by ``pulumi stack output --json --show-secrets`` (an explicit file
-   is the most specific source, so it wins). Keys outside the contract (kubeconfig, cost estimate) are ignored.
+   is the most specific source, so it wins). Such a file is read outside the cluster (a laptop, CI), so where the
+   stack exports an external HTTPS URL (``api_external_url``, ``grafana_external_url``:
+   :data:`workloads.contract.EXTERNAL_OVERRIDES`) it replaces the in-cluster one (``api_url``, ``grafana_url``),
+   and ``genepool api status`` reaches the API without a port-forward. Other keys (kubeconfig, cost estimate) are
+   ignored.
 
 The API's database reads (``genepool serve`` only) are tuned by two more variables, each with a default
 (:class:`ApiSettings`): ``GENEPOOL_API_POOL_SIZE`` and ``GENEPOOL_API_POOL_WAIT_SECONDS``.
@@ -174,7 +178,8 @@ def _clean(value: object, source: str) -> str | None:
 
 
 def read_stack_outputs(path: str | Path) -> dict[str, str | None]:
-    """The contract's outputs found in a ``pulumi stack output --json --show-secrets`` file (absent keys omitted)."""
+    """The contract's outputs found in a ``pulumi stack output --json --show-secrets`` file (absent keys omitted),
+    each URL with an external counterpart in the file replaced by it (the module doc's third source)."""
     path = Path(path)
     try:
         document = json.loads(path.read_text())
@@ -188,7 +193,12 @@ def read_stack_outputs(path: str | Path) -> dict[str, str | None]:
         ) from None
     if not isinstance(document, dict):
         raise SettingsError(f"{path}: expected a JSON object of stack outputs, got {type(document).__name__}")
-    return {name: _clean(document[name], f"{path}: {name}") for name in contract.STACK_OUTPUTS if name in document}
+    values = {name: _clean(document[name], f"{path}: {name}") for name in contract.STACK_OUTPUTS if name in document}
+    for name, external in contract.EXTERNAL_OVERRIDES.items():
+        url = _clean(document.get(external), f"{path}: {external}")
+        if url:
+            values[name] = url
+    return values
 
 
 def load_settings(stack_outputs: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,40 @@ class ImageRegistry:
 
 
 @dataclass(frozen=True)
+class TlsCertificate:
+    """A certificate the ingress controller serves itself (dev's self-signed one): PEM texts."""
+
+    certificate_pem: pulumi.Output[str]
+    private_key_pem: pulumi.Output[str]
+    """A secret Output (``pulumi.Output.secret``): it only ever reaches a Kubernetes Secret."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """How the platform serves the stack's HTTPS names (docs/ingress.md): every route is a standard
+    ``networking.k8s.io/v1`` Ingress of :attr:`ingress_class` carrying :attr:`annotations`; TLS is terminated either
+    by the controller with :attr:`certificate` (one ``kubernetes.io/tls`` Secret per route) or, where that is None,
+    by the cloud load balancer in front of it (ALB with an ACM certificate, DigitalOcean's with a Let's Encrypt
+    one)."""
+
+    ingress_class: str
+    annotations: Mapping[str, pulumi.Input[str]]
+    """On every Ingress (the ALB's listeners, certificate, source ranges; the entry point on Traefik)."""
+    ready: list[pulumi.Resource]
+    """The controller (its release) and what its load balancer needs: every Ingress waits for them and is deleted
+    before them (so the controller can remove what it made)."""
+    port: int = 443
+    """The HTTPS port of the external URLs."""
+    certificate: TlsCertificate | None = None
+    health_check_annotation: str | None = None
+    """The annotation the load balancer reads a route's health-check path from (the ALB's); None: not needed."""
+    publish: Callable[[str, str, pulumi.Output[Any]], None] | None = None
+    """``publish(route, host, status)``: the DNS records of a route once its Ingress has a load balancer (``status``
+    is the Ingress's ``status``); None where the records are made with the load balancer (DigitalOcean) or none
+    are needed (``*.localhost``)."""
+
+
+@dataclass(frozen=True)
 class Platform:
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
@@ -78,9 +113,11 @@ class Platform:
     kubelet_insecure_tls: bool = False
     """The kubelets serve self-signed certificates (kind): metrics-server must not verify them."""
     registry: ImageRegistry | None = None
+    """The stack's own image registry (clouds); None on a local cluster (``kind load`` the image)."""
     karpenter_namespace: str | None = None
     """Namespace of the Karpenter controller (AWS), whose metrics monitoring scrapes; None without Karpenter."""
-    """The stack's own image registry (clouds); None on a local cluster (``kind load`` the image)."""
+    edge: Edge | None = None
+    """The HTTPS ingress of :attr:`~infra.config.StackConfig.ingress` (every platform sets it)."""
 
 
 def hourly_cost(config: StackConfig) -> float:

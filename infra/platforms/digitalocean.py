@@ -21,6 +21,9 @@ provider's input is the same on every run (no drift, no replacement of the provi
 kubeconfig read from DigitalOcean instead carries a 7-day token minted on each read, which changes the provider's
 input on every run and leaves the tokens piling up.
 
+The HTTPS ingress (Traefik behind a DigitalOcean load balancer with a Let's Encrypt certificate, DNS records in the
+account's domain) is ``digitalocean_ingress.py``'s; its load balancer is in the cost estimate.
+
 The workload image lives in the stack's DigitalOcean Container Registry (``digitalocean_registry.py``), pulled with
 a read-only credential the program turns into the namespace's pull secret.
 
@@ -41,10 +44,10 @@ import pulumi_kubernetes as k8s
 
 from infra import connections, labels
 from infra.config import ConfigError, NodePool, StackConfig, required
-from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling
+from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling, digitalocean_ingress
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
-from infra.platforms.prices import DIGITALOCEAN, price
+from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, price
 
 POOL_LABEL = "genepool.io/pool"
 POSTGRES_VERSION = "16"
@@ -133,6 +136,7 @@ def hourly_cost(config: StackConfig) -> float:
             "timescaledb.instanceType",
             required(config.timescaledb.instance_type, "timescaledb.instanceType"),
         )
+    cost += DIGITALOCEAN_LOAD_BALANCER
     return round(cost, 4)
 
 
@@ -266,6 +270,12 @@ def build(config: StackConfig) -> Platform:
             tolerations=[{**WORKERS_TAINT, "operator": "Equal"}],
         ),
         ready=[cluster, worker_pool],
+        edge=digitalocean_ingress.edge(
+            config.ingress,
+            system_scheduling,
+            required(region, "cluster.region"),
+            pulumi.ResourceOptions(provider=provider, depends_on=[cluster, worker_pool]),
+        ),
         hourly_cost_usd=hourly_cost(config),
         redis_url=redis_url,
         database_url=database_url,

@@ -4,7 +4,7 @@ The kubeconfig is read the way kubectl reads it: ``genepool:cluster.kubeconfig``
 ``$KUBECONFIG``, else ``~/.kube/config``. Only the selected context (``genepool:cluster.context``, else the file's
 current context) with its cluster and user goes into the provider, the state and the ``kubeconfig`` output: never
 the credentials of every other cluster in the file. Nothing is created at the cluster level; every pod schedules
-anywhere (no node pools, no spot), and the estimated cost is 0.
+anywhere (no node pools, no spot), and the estimated cost is 0. The HTTPS ingress is ``local_ingress.py``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra.config import ConfigError, StackConfig
-from infra.platforms import Platform, Scheduling
+from infra.platforms import Platform, Scheduling, local_ingress
 
 
 def kubeconfig_path(config: StackConfig) -> Path:
@@ -79,6 +79,7 @@ def build(config: StackConfig) -> Platform:
         "local", kubeconfig=kubeconfig, context=config.cluster.context, enable_server_side_apply=True
     )
     return Platform(
+        edge=local_ingress.edge(config.ingress, Scheduling(), pulumi.ResourceOptions(provider=provider)),
         provider=provider,
         kubeconfig=kubeconfig,
         storage_class=config.cluster.storage_class,

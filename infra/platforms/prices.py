@@ -38,6 +38,11 @@ DIGITALOCEAN: dict[str, float] = {
     "db-s-2vcpu-4gb": 0.08929,
     "db-s-4vcpu-8gb": 0.17857,
 }
+DIGITALOCEAN_LOAD_BALANCER = round(10.0 / 672, 5)
+"""One regional load balancer of one node (the ingress's), USD/hour: USD 10.00 a month per node over DigitalOcean's
+672-hour monthly cap. Checked December 2026: docs.digitalocean.com/products/networking/load-balancers ("Plans and
+Pricing": USD 10.00 per month for each node; Let's Encrypt certificates at no additional cost)."""
+
 AWS: dict[str, float] = {
     # EC2 (EKS nodes)
     "m6i.large": 0.107,
@@ -72,6 +77,16 @@ for one NAT gateway, exactly 3,840 endpoint-zone hours at 0.011 and 384 NAT hour
 a cost report billed in euros charges 352.42 for 34,824 endpoint-zone hours, 525.68 for 11,904 NAT hours and 305.90
 for 66,499 public IPv4 address-hours: the NAT (USD 0.048) and IPv4 (USD 0.005) rates give one exchange rate,
 1.087 USD/EUR, at which the endpoint rate is USD 0.0110. Gateway endpoints (S3) have no hourly charge."""
+AWS_ALB_HOUR = 0.0252
+"""One Application Load Balancer hour in eu-west-1. Checked December 2026: Elastic Load Balancing pricing as
+cal53.calculator.city's ALB calculator lists it by region (Europe (Ireland) USD 0.0252; US East USD 0.0225)."""
+AWS_ALB_LCU_HOUR = 0.008
+"""One load balancer capacity unit hour of an ALB (25 new connections/s, 3,000 active connections/min, 1 GB/h
+processed, 1,000 rule evaluations/s; the largest dimension is billed). Checked December 2026 (aws.darcy-it.com's
+summary of the ELB pricing page: USD 0.008 per LCU-hour)."""
+AWS_ALB_LCUS = 1
+"""LCUs the estimate allows the ingress ALB: an operators' API, Grafana and Ray dashboard stay far below one (more
+traffic is billed per LCU-hour on top)."""
 AWS_GP3_GB_MONTH = 0.088
 """EBS gp3 storage, USD per GB-month at the baseline 3,000 IOPS / 125 MB/s (no extra IOPS or throughput bought)."""
 HOURS_PER_MONTH = 730

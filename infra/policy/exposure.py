@@ -1,8 +1,11 @@
 """Network exposure policies: no security group open to the internet, no unrestricted load balancer, every managed
 database behind a firewall scoped to the cluster.
 
-Nothing this program deploys serves the internet directly: the API is reached through the cluster (port-forward or
-an ingress the operator adds with its own source ranges), the databases only from the cluster's network.
+What this program serves outside the cluster goes through one load balancer per stack (docs/ingress.md): the ALB of
+the ``alb`` Ingresses on AWS (its source ranges in ``alb.ingress.kubernetes.io/inbound-cidrs``) or the ingress
+controller's ``LoadBalancer`` Service (``loadBalancerSourceRanges``, set directly or through a Helm release's
+``service.spec`` values). Each must list its source ranges, none open to the internet. That they serve only TLS is
+``listeners.py``'s rule. The databases are reached only from the cluster's network.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+ALB_SCHEME = "alb.ingress.kubernetes.io/scheme"
+ALB_INBOUND_CIDRS = "alb.ingress.kubernetes.io/inbound-cidrs"
 DO_DATABASE = "digitalocean:index/databaseCluster:DatabaseCluster"
 DO_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
 
@@ -34,9 +39,20 @@ def security_groups_closed(args: ResourceValidationArgs, report: ReportViolation
 
 
 def load_balancers_restricted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != "kubernetes:core/v1:Service":
+    if args.resource_type == "kubernetes:networking.k8s.io/v1:Ingress":
+        annotations = (args.props.get("metadata") or {}).get("annotations") or {}
+        if (args.props.get("spec") or {}).get("ingressClassName") != "alb" or annotations.get(ALB_SCHEME) == "internal":
+            return
+        ranges = [cidr.strip() for cidr in str(annotations.get(ALB_INBOUND_CIDRS) or "").split(",") if cidr.strip()]
+        if not ranges or any(cidr in OPEN_CIDRS for cidr in ranges):
+            report(f"{args.name}: an internet-facing ALB needs {ALB_INBOUND_CIDRS}, none of them 0.0.0.0/0", None)
         return
-    spec = args.props.get("spec") or {}
+    if args.resource_type == "kubernetes:core/v1:Service":
+        spec = args.props.get("spec") or {}
+    elif args.resource_type == "kubernetes:helm.sh/v3:Release":
+        spec = ((args.props.get("values") or {}).get("service") or {}).get("spec") or {}
+    else:
+        return
     if spec.get("type") != "LoadBalancer":
         return
     ranges = spec.get("loadBalancerSourceRanges") or []

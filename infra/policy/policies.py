@@ -7,8 +7,8 @@ non-root pods; probes on long-running containers; credentials only from Secrets 
 charts; the Ray head off spot with no tasks and workers that drain; encryption at rest (storage classes, volumes,
 launch templates, node classes, Kubernetes Secrets, the cache, backup vaults); nothing that deletes itself after
 running; an EKS API endpoint not open to the internet. Beside this module: spot placement (``capacity.py``),
-network exposure (``exposure.py``), cost-allocation tags (``tags.py``), the cost ceiling (``cost.py``) and the
-workload image's registry (``registry.py``). Stack
+network exposure (``exposure.py``), TLS on every public listener (``listeners.py``), cost-allocation tags
+(``tags.py``), the cost ceiling (``cost.py``) and the workload image's registry (``registry.py``). Stack
 rules correlate resources: node roles carry no autoscaling, instance-terminating or EBS CSI permissions (those
 belong to the controllers' own Pod Identity roles); databases have firewalls; tags; cost.
 """
@@ -34,6 +34,7 @@ from infra.labels import SPOT_TAINT_KEY
 from infra.policy.capacity import dedicated_pools_tainted, stateful_off_spot, workers_on_spot
 from infra.policy.cost import cost_within_ceiling
 from infra.policy.exposure import database_firewalls, load_balancers_restricted, security_groups_closed
+from infra.policy.listeners import public_listeners_tls
 from infra.policy.nodes import node_metadata_closed
 from infra.policy.pods import containers, kind_of, pod_templates
 from infra.policy.registry import workload_image_from_stack_registry
@@ -303,7 +304,8 @@ VALIDATORS: dict[str, tuple[str, Validator]] = {
     ),
     "security-groups-closed": ("No security group admits the internet.", security_groups_closed),
     "load-balancers-restricted": (
-        "A LoadBalancer Service lists its source ranges, none open to the internet.",
+        "A load balancer (LoadBalancer Service, a release's, an internet-facing ALB) lists its source ranges, none "
+        "open to the internet.",
         load_balancers_restricted,
     ),
 }
@@ -323,6 +325,10 @@ STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
     "node-role-least-privilege": (
         "Node roles carry no autoscaling, instance-terminating, EBS CSI or VPC CNI permissions.",
         node_role_least_privilege,
+    ),
+    "public-listeners-tls": (
+        "Every public listener (Ingress, LoadBalancer Service, ALB listener) serves TLS; plain HTTP only redirects.",
+        public_listeners_tls,
     ),
 }
 """Stack-level policies (they correlate resources): name → (description, validator)."""

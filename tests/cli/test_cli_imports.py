@@ -23,6 +23,7 @@ HEAVY_MODULES = (
     "ray",
     "fastapi",
     "uvicorn",
+    "httpx",
     "pandas",
     "prometheus_client",
     "workloads.kernels",
@@ -46,6 +47,7 @@ COMMANDS = (
     "health",
     "serve",
     "schedule",
+    "api",
 )
 
 

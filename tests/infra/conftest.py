@@ -97,6 +97,8 @@ class Deployment:
     """Tokens of the data-source invokes the program made, in order."""
     invoke_args: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """(token, arguments) of each invoke, in order."""
+    reads: list[tuple[str, str, str]] = field(default_factory=list)
+    """(type, name, id) of each existing resource the program reads (``Resource.get``): not registrations."""
 
     def depends_on(self, type_: str, name: str, on_type: str, on_name: str) -> bool:
         return (on_type, on_name) in self.dependencies.get((type_, name), set())
@@ -194,6 +196,8 @@ INVOKES: dict[str, Any] = {
         "name": "AWSServiceRoleForEC2Spot",
         "arn": "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
     },
+    "digitalocean:index/getDomain:getDomain": lambda args: {"name": args["name"], "ttl": 1800.0},
+    "aws:lb/getHostedZoneId:getHostedZoneId": lambda args: {**args, "id": ALB_HOSTED_ZONE_ID},
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
         "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"],
@@ -202,6 +206,15 @@ INVOKES: dict[str, Any] = {
 """What each data-source invoke the program makes returns under the mocks (a function: of the invoke's arguments,
 computed on each call)."""
 
+
+ALB_HOSTED_ZONE_ID = "Z32O12XQLNTSW2"
+"""The hosted zone of ALBs in eu-west-1 (what ``aws.lb.get_hosted_zone_id`` returns there)."""
+ALB_HOSTNAME = "k8s-genepoolprod-0123456789-1234567890.eu-west-1.elb.amazonaws.com"
+"""The DNS name the AWS Load Balancer Controller writes into an Ingress's status under the mocks."""
+INGRESS_ADDRESS = "192.0.2.80"
+"""The address DigitalOcean's cloud controller writes into Traefik's Service status under the mocks."""
+MOCK_CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nmock-self-signed\n-----END CERTIFICATE-----\n"
+MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nmock-ingress-private-key\n-----END PRIVATE KEY-----\n"
 
 MOCK_ACCOUNT = "123456789012"
 """The AWS account of the mocks (AWS's documentation example account)."""
@@ -240,6 +253,34 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
         return {"dockerCredentials": MOCK_DOCKER_CONFIG}
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
         return {"primaryEndpointAddress": f"master.{name}.cache.amazonaws.invalid", "port": inputs.get("port", 6379.0)}
+    if type_ == "aws:acm/certificate:Certificate":
+        names = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+        return {
+            "arn": f"arn:aws:acm:eu-west-1:{MOCK_ACCOUNT}:certificate/{name}",
+            "domainValidationOptions": [
+                {
+                    "domainName": host,
+                    "resourceRecordName": f"_validation.{host}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_validation.{host}.acm-validations.aws.",
+                }
+                for host in names
+            ],
+        }
+    if type_ == "aws:route53/record:Record":
+        return {"fqdn": inputs["name"]}
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return {
+            "status": {"name": inputs["name"], "namespace": inputs.get("namespace", "default"), "status": "deployed"}
+        }
+    if type_ == "kubernetes:networking.k8s.io/v1:Ingress":
+        return {"status": {"loadBalancer": {"ingress": [{"hostname": ALB_HOSTNAME}]}}}
+    if type_ == "kubernetes:core/v1:Service" and not inputs:
+        return {"status": {"loadBalancer": {"ingress": [{"ip": INGRESS_ADDRESS}]}}}
+    if type_ == "tls:index/privateKey:PrivateKey":
+        return {"privateKeyPem": MOCK_PRIVATE_KEY_PEM}
+    if type_ == "tls:index/selfSignedCert:SelfSignedCert":
+        return {"certPem": MOCK_CERTIFICATE_PEM}
     if type_.startswith("aws:") and "arn" not in inputs:
         return {"arn": f"arn:aws:mock:::{type_.rsplit(':', 1)[-1]}/{name}"}
     return {}
@@ -256,8 +297,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.deployment = deployment
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
         state = {**args.inputs, **computed_outputs(args.typ, args.name, args.inputs)}
+        if args.resource_id:
+            self.deployment.reads.append((args.typ, args.name, args.resource_id))
+            return args.resource_id, state
+        self.deployment.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
@@ -299,13 +343,21 @@ class RecordingMonitor(MockMonitor):
 
 
 ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
-    "staging": {"genepool:registry": {"name": "acme-genepool"}},
+    "staging": {
+        "genepool:registry": {"name": "acme-genepool"},
+        "genepool:ingress": {"domain": "staging.genepool.example.com", "allowedCidrs": ["198.51.100.0/24"]},
+    },
     "prod": {
         "genepool:aws": {
             "publicAccessCidrs": ["203.0.113.0/24"],
             "deployerRoleArn": "arn:aws:iam::123456789012:role/genepool-deployer",
             "adminPrincipalArns": ["arn:aws:iam::123456789012:role/genepool-admin"],
             "backupAlertEmails": ["oncall@example.com"],
+        },
+        "genepool:ingress": {
+            "domain": "genepool.example.com",
+            "route53ZoneId": "Z0123456789EXAMPLE",
+            "allowedCidrs": ["203.0.113.0/24", "198.51.100.0/24"],
         },
         "genepool:ci": {
             "repository": "acme/genepool",

@@ -23,10 +23,18 @@ from .conftest import (
 PROVIDER_NAME = {"dev": "local", "staging": "digitalocean", "prod": "aws"}
 
 
-def test_outputs_are_exactly_the_contract_kubeconfig_cost_and_the_clouds_image_repository(stack):
+def test_outputs_are_exactly_the_contract_external_urls_kubeconfig_cost_and_the_clouds_image_repository(stack):
     name, deployment = stack
     registry = [] if name == "dev" else ["image_repository"]
-    assert list(deployment.outputs) == [*contract.STACK_OUTPUTS, "kubeconfig", "estimated_hourly_cost_usd", *registry]
+    certificate = ["ingress_certificate"] if name == "dev" else []
+    assert list(deployment.outputs) == [
+        *contract.STACK_OUTPUTS,
+        *contract.EXTERNAL_URLS.values(),
+        *certificate,
+        "kubeconfig",
+        "estimated_hourly_cost_usd",
+        *registry,
+    ]
 
 
 def test_credential_outputs_and_kubeconfig_are_secret_and_nothing_else_is(stack):
@@ -81,6 +89,8 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
         versions.METRICS_SERVER_CHART: versions.METRICS_SERVER_VERSION,
         versions.PROMETHEUS_OPERATOR_CRDS_CHART: versions.PROMETHEUS_OPERATOR_CRDS_VERSION,
         versions.KARPENTER_CRD_CHART: versions.KARPENTER_VERSION,
+        versions.TRAEFIK_CHART: versions.TRAEFIK_VERSION,
+        versions.AWS_LOAD_BALANCER_CONTROLLER_CHART: versions.AWS_LOAD_BALANCER_CONTROLLER_VERSION,
     }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2

@@ -152,7 +152,8 @@ def test_staging_ray_workers_target_the_workers_pool(staging):
 
 
 def test_staging_cost_is_the_price_table_at_maximum_size(staging):
-    expected = 3 * 0.07143 + 4 * 0.25 + 0.04464 + 0.17857  # the 8 GB database plan: 197 connections
+    load_balancer = 10.0 / 672  # the ingress's, one node
+    expected = 3 * 0.07143 + 4 * 0.25 + 0.04464 + 0.17857 + load_balancer  # the 8 GB database plan: 197 connections
     assert staging.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert do_platform.hourly_cost(parsed("staging")) == staging.outputs["estimated_hourly_cost_usd"]
 
@@ -213,7 +214,8 @@ def test_prod_cost_is_the_price_table_at_maximum_size(prod):
     ebs = ebs_gib * 2**30 / 1e9 * 0.088 / 730
     nat = 3 * 0.048  # one NAT gateway per zone
     endpoints = 6 * 3 * 0.011  # ECR api and dkr, STS, EKS auth, SQS, EC2: one interface per zone each
-    expected = 0.10 + nat + endpoints + system + workers + head + stateful + api + ebs + 0.072
+    alb = 0.0252 + 0.008  # the ingress ALB's hour and one LCU-hour
+    expected = 0.10 + nat + endpoints + system + workers + head + stateful + api + ebs + 0.072 + alb
     assert prod.outputs["estimated_hourly_cost_usd"] == pytest.approx(expected, abs=1e-4)
     assert aws_platform.hourly_cost(parsed("prod")) == prod.outputs["estimated_hourly_cost_usd"]
 

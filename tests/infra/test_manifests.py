@@ -58,6 +58,7 @@ def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
         "CronJob",
         "NetworkPolicy",
         "Pod",
+        "Ingress",
     }
 
 

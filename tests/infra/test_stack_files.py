@@ -57,7 +57,7 @@ def test_program_refuses_a_scalar_where_an_object_belongs():
 def test_program_refuses_a_stack_whose_cost_estimate_exceeds_the_ceiling():
     config = {**stack_config("prod"), "genepool:costCeilingUsdPerHour": 1}
     with pytest.raises(
-        ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 9\.37 USD/hour, above the ceiling 1\.00"
+        ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 9\.41 USD/hour, above the ceiling 1\.00"
     ):
         deploy("prod", config=config)
 

@@ -63,6 +63,33 @@ def test_stack_outputs_file_wins_over_the_environment_and_ignores_other_outputs(
     assert settings.ray_address == "ray://head:10001"
 
 
+def test_a_stack_outputs_file_prefers_the_external_urls_to_the_in_cluster_ones(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(
+        json.dumps(
+            {
+                "api_url": "http://genepool-api.genepool.svc.cluster.local:8000",
+                "api_external_url": "https://api.genepool.example.com",
+                "grafana_url": "http://kube-prometheus-stack-grafana.monitoring.svc.cluster.local",
+                "grafana_external_url": "https://grafana.genepool.example.com",
+            }
+        )
+    )
+    settings = load_settings(path, env={})
+    assert settings.api_url == "https://api.genepool.example.com"
+    assert settings.grafana_url == "https://grafana.genepool.example.com"
+
+
+def test_a_stack_outputs_file_without_external_urls_keeps_the_in_cluster_ones(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"api_url": "http://genepool-api.genepool.svc.cluster.local:8000"}))
+    assert load_settings(path, env={}).api_url == "http://genepool-api.genepool.svc.cluster.local:8000"
+
+
+def test_the_external_urls_never_reach_pods_as_settings():
+    assert not set(contract.EXTERNAL_URLS.values()) & set(contract.STACK_OUTPUTS)
+
+
 def test_unrevealed_secret_in_stack_outputs_is_refused_with_the_fix(tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"database_url": "[secret]"}))

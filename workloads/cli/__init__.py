@@ -10,6 +10,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from workloads.cli import api as api_commands
 from workloads.cli import backtest as backtest_commands
 from workloads.cli import bench as bench_commands
 from workloads.cli import data as data_commands
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(api_commands.app, name="api")
 app.add_typer(db_commands.app, name="db")
 app.command("demo")(demo_commands.demo)
 app.command("backtest")(backtest_commands.backtest)

@@ -17,6 +17,8 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``cache.py``: ElastiCache Redis (``redis.managed``);
 - ``iam.py``: roles and the Karpenter controller's policy; ``cost.py``: the hourly cost estimate;
 - ``registry.py``: the ECR repository of the workload image (the node roles may read it);
+- ``ingress.py``: the AWS Load Balancer Controller, the ACM certificate and the Route53 records of the HTTPS
+  ingress (one ALB);
 - ``ci.py``: the in-VPC GitHub Actions runners (CodeBuild) that reach the private EKS API, and the preview role's
   read-only access entry.
 
@@ -40,6 +42,7 @@ from infra.platforms.aws.cache import ManagedRedis, ManagedRedisArgs
 from infra.platforms.aws.ci import CiAccess, CiAccessArgs
 from infra.platforms.aws.cluster import BACKUP_TAG_KEY, EksCluster, EksClusterArgs
 from infra.platforms.aws.cost import eks_support_state, hourly_cost
+from infra.platforms.aws.ingress import AlbIngress, AlbIngressArgs
 from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
@@ -127,6 +130,20 @@ def build(config: StackConfig) -> Platform:
         ),
         on_aws,
     )
+    ingress = AlbIngress(
+        "ingress",
+        AlbIngressArgs(
+            ingress=config.ingress,
+            cluster_name=cluster_name,
+            cluster=eks.cluster,
+            region=region,
+            vpc_id=network.vpc.id,
+            scheduling=pools.SYSTEM,
+            depends_on=eks.ready,
+            kubernetes=eks.provider,
+        ),
+        on_aws,
+    )
     redis_url: pulumi.Output[str] | None = None
     if config.redis.managed:
         redis_url = ManagedRedis(
@@ -153,4 +170,5 @@ def build(config: StackConfig) -> Platform:
         redis_url=redis_url,
         registry=ImageRegistry(repository=registry.repository_url),
         karpenter_namespace=KARPENTER_NAMESPACE,
+        edge=ingress.edge,
     )

@@ -13,13 +13,13 @@ What it counts (list prices of ``infra/platforms/prices.py``):
   share times the spot discount;
 - EBS gp3: every node's root volume (``aws.rootVolumeGiB``) at the pools' maximum node counts, and the persistent
   volumes of the in-cluster servers (TimescaleDB, Redis, each Prometheus replica, Grafana) at their configured sizes;
-- ElastiCache, when Redis is managed.
+- ElastiCache, when Redis is managed;
+- the ingress ALB's hours and :data:`~infra.platforms.prices.AWS_ALB_LCUS` capacity units (docs/ingress.md).
 
 What it leaves out: data transfer (cross-AZ, internet egress), the NAT gateways' and interface endpoints' per-GB
-processing charges,
-CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS and EventBridge
-requests, load balancers (none are created), public IPv4 addresses, and any discount (savings plans, reserved
-instances, spot).
+processing charges, CloudWatch Logs ingestion and storage, AWS Backup snapshot storage, KMS keys and requests, SQS
+and EventBridge requests, the ALB's capacity units beyond the first, Route53 (hosted zone and queries), public IPv4
+addresses, and any discount (savings plans, reserved instances, spot).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ from infra.platforms.aws.network import INTERFACE_ENDPOINTS, nat_gateway_count
 from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
 from infra.platforms.prices import (
     AWS,
+    AWS_ALB_HOUR,
+    AWS_ALB_LCU_HOUR,
+    AWS_ALB_LCUS,
     AWS_EKS_CONTROL_PLANE,
     AWS_EKS_CONTROL_PLANE_EXTENDED,
     AWS_GP3_GB_MONTH,
@@ -89,6 +92,7 @@ def cost_lines(config: StackConfig, today: dt.date | None = None) -> dict[str, f
         "system nodes": price(AWS, "cluster.systemPool.instanceType", system.instance_type) * system.max_nodes,
         **{f"NodePool {pool.name}": pool.cpu_limit * pool_vcpu_price(pool) for pool in pools},
         "EBS gp3 volumes": gib * 2**30 / 1e9 * AWS_GP3_GB_MONTH / HOURS_PER_MONTH,
+        "ingress load balancer": AWS_ALB_HOUR + AWS_ALB_LCUS * AWS_ALB_LCU_HOUR,
     }
     if config.redis.managed:
         lines["ElastiCache"] = price(

@@ -252,3 +252,166 @@ def karpenter_controller_policy(
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+LOAD_BALANCER_CONTROLLER_READS: tuple[str, ...] = (
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeTags",
+    "ec2:DescribeRouteTables",
+    "ec2:GetSecurityGroupsForVpc",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeListenerCertificates",
+    "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeSSLPolicies",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTrustStores",
+    "elasticloadbalancing:DescribeCapacityReservation",
+    "acm:ListCertificates",
+    "acm:DescribeCertificate",
+)
+"""What the AWS Load Balancer Controller reads to reconcile an ALB (no resource-level scoping exists for them)."""
+
+
+def load_balancer_controller_policy(cluster_name: str) -> str:
+    """The AWS Load Balancer Controller's permissions: those of its reference policy (kubernetes-sigs/aws-load-
+    balancer-controller ``docs/install/iam_policy.json`` at tag v3.5.0, read December 2026) less WAF, Shield and
+    Cognito (the release turns those features off), and with every write scoped to what carries the controller's
+    cluster tag ``elbv2.k8s.aws/cluster`` **with this cluster's name** (the reference admits any value): it can
+    create load balancers, target groups and security groups only tagged as this cluster's, and modify or delete
+    only those."""
+    cluster_tag = "elbv2.k8s.aws/cluster"
+    owned = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": cluster_name}}
+    requested = {"StringEquals": {f"aws:RequestTag/{cluster_tag}": cluster_name}}
+    load_balancers = [
+        "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+        "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+        "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    ]
+    listeners = [
+        "arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*",
+        "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
+        "arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
+        "arn:aws:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
+    ]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        },
+        {"Sid": "Read", "Effect": "Allow", "Action": list(LOAD_BALANCER_CONTROLLER_READS), "Resource": "*"},
+        {
+            "Sid": "CreateSecurityGroupsInTheVpc",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": "*",
+        },
+        {
+            "Sid": "TagNewSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {**requested, "StringEqualsIfExists": {"ec2:CreateAction": "CreateSecurityGroup"}},
+        },
+        {
+            "Sid": "ManageOwnSecurityGroups",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": owned,
+        },
+        {
+            "Sid": "OpenNodeSecurityGroupsToOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}},
+        },
+        {
+            "Sid": "CreateTaggedLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            "Resource": "*",
+            "Condition": requested,
+        },
+        {
+            "Sid": "TagOnCreate",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:AddTags",
+            "Resource": load_balancers,
+            "Condition": {
+                **requested,
+                "StringEqualsIfExists": {
+                    "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]
+                },
+            },
+        },
+        {
+            "Sid": "ManageOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+            ],
+            "Resource": load_balancers,
+            "Condition": owned,
+        },
+        {
+            "Sid": "ManageListenersAndTargets",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+            ],
+            "Resource": listeners,
+        },
+        {
+            "Sid": "RegisterTargets",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
