@@ -41,7 +41,6 @@ from workloads.evolution.pool import GenerationReport, Pool, PoolState
 from workloads.evolution.records import BackendUse, RunSummary
 from workloads.evolution.summary import (
     best_by_seed,
-    buy_and_hold,
     deflation,
     gene_distributions,
     score_hall_of_fame,
@@ -50,6 +49,7 @@ from workloads.evolution.summary import (
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
+from workloads.tearsheet.paths import buy_and_hold, price
 
 RUN_FILE = "run.json"
 
@@ -258,12 +258,14 @@ def write_run_file(
     state: PoolState,
     bars: Bars,
 ) -> Path:
-    """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
+    """``<runs_dir>/<run_id>/run.json``: the summary plus what the report draws: the top entries' tear-sheet paths
+    (``curves``), the price, buy-and-hold over all bars and the final populations' gene distributions."""
     document = dict(
         summary.as_json(),
         report={
             "curves": curves,
-            "buy_and_hold": buy_and_hold(bars, plan.split),
+            "price": price(bars),
+            "buy_and_hold": buy_and_hold(bars),
             "genes": gene_distributions(state, plan.seeds),
         },
     )
