@@ -165,3 +165,60 @@ def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str,
             for i in result.top(k, rank_by)
         ],
     }
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """``metric`` over two genes: ``values[j][i]`` at ``x = xs[i]``, ``y = ys[j]`` is the best ``metric`` (the
+    highest; the lowest for ``max_drawdown``) among the evaluated combinations with those two values, whatever the
+    other gridded genes are; ``None`` where no evaluated combination has them (or its metric is not finite). Axis
+    values are the genes' evaluated values (after repair), choice genes by their choice."""
+
+    x: str
+    y: str
+    metric: str
+    xs: list[Any]
+    ys: list[Any]
+    values: list[list[float | None]]
+
+
+def parse_heatmap(spec: str, seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> tuple[str, str]:
+    """``"fast,slow"`` → ``("fast", "slow")``: two different genes of ``seed``, each given a ``--grid``."""
+    names = [name.strip() for name in spec.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise ValueError(f"--heatmap {spec!r}: expected two different gene names, e.g. --heatmap fast,slow")
+    gridded = [name for name, _ in grids]
+    for name in names:
+        if name not in seed.genes.names:
+            raise ValueError(
+                f"--heatmap {name}: {seed.name} has no gene {name!r}; genes are {', '.join(seed.genes.names)}"
+            )
+        if name not in gridded:
+            raise ValueError(f"--heatmap {name}: the gene has no --grid (gridded: {', '.join(gridded)})")
+    return names[0], names[1]
+
+
+def sensitivity(seed: Seed, result: SweepResult, x: str, y: str, metric: str) -> Sensitivity:
+    """The :class:`Sensitivity` of ``metric`` over genes ``x`` and ``y`` in ``result``."""
+    space = seed.genes
+    ix, iy = space.index(x), space.index(y)
+    column = result.metrics[:, METRIC_NAMES.index(metric)]
+    better = np.fmin if metric == "max_drawdown" else np.fmax
+    xs, ys = np.unique(result.params[:, ix]), np.unique(result.params[:, iy])
+    grid = np.full((ys.shape[0], xs.shape[0]), np.nan)
+    cols, rows = np.searchsorted(xs, result.params[:, ix]), np.searchsorted(ys, result.params[:, iy])
+    finite = np.isfinite(column)
+    better.at(grid, (rows[finite], cols[finite]), column[finite])
+
+    def label(gene_index: int, value: float) -> Any:
+        gene = space.genes[gene_index]
+        return gene.choices[int(value)] if gene.kind == "choice" else int(value) if gene.kind == "int" else float(value)
+
+    return Sensitivity(
+        x=x,
+        y=y,
+        metric=metric,
+        xs=[label(ix, v) for v in xs],
+        ys=[label(iy, v) for v in ys],
+        values=[[float(v) if math.isfinite(v) else None for v in row] for row in grid],
+    )

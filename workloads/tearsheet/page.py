@@ -9,12 +9,17 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from workloads.tearsheet import figures
+from workloads.tearsheet import figures, paths
+
+if TYPE_CHECKING:
+    from workloads.data.bars import Bars
+    from workloads.seeds.base import BacktestResult
+    from workloads.sweep import Sensitivity
 
 TEAR_SHEET_IDS: tuple[str, ...] = (
     "equity",
@@ -69,11 +74,11 @@ def _cell(value: Any, pattern: str) -> str:
     return "∞ / none" if value is None else pattern.format(value)
 
 
-def key_stats_card(paths: Sequence[dict[str, Any]]) -> str:
+def key_stats_card(drawn: Sequence[dict[str, Any]]) -> str:
     """One row per strategy and span (train, holdout or the whole span) of :data:`CARD_COLUMNS`."""
     head = "".join(f"<th>{esc(h)}</th>" for _, h, _ in CARD_COLUMNS)
     rows = []
-    for i, path in enumerate(paths):
+    for i, path in enumerate(drawn):
         swatch = f'<span style="color:{figures.colour(i)}">■</span> '
         for span, values in path["stats"].items():
             cells = "".join(f"<td>{esc(_cell(values[key], fmt))}</td>" for key, _, fmt in CARD_COLUMNS)
@@ -91,19 +96,20 @@ def key_stats_card(paths: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def tear_sheet(paths: Sequence[dict[str, Any]], price: dict[str, Any], buy_and_hold: dict[str, Any] | None) -> str:
-    """The charts and card of :data:`TEAR_SHEET_IDS` for ``paths`` (the monthly heatmap is of the first path)."""
-    if not paths:
+def tear_sheet(drawn: Sequence[dict[str, Any]], price: dict[str, Any], buy_and_hold: dict[str, Any] | None) -> str:
+    """The charts and card of :data:`TEAR_SHEET_IDS` for the ``drawn`` paths (``workloads.tearsheet.paths``
+    documents; the monthly heatmap is of the first)."""
+    if not drawn:
         return "<p>No strategy to draw.</p>"
     return "".join(
         (
-            chart(figures.equity(paths, buy_and_hold), "equity"),
-            chart(figures.drawdown(paths), "drawdown"),
-            chart(figures.rolling_sharpe(paths), "rolling-sharpe"),
-            chart(figures.monthly_returns(paths[0]), "monthly-returns"),
-            chart(figures.trades_on_price(paths, price), "trades-on-price"),
-            chart(figures.return_distribution(paths), "return-distribution"),
-            key_stats_card(paths),
+            chart(figures.equity(drawn, buy_and_hold), "equity"),
+            chart(figures.drawdown(drawn), "drawdown"),
+            chart(figures.rolling_sharpe(drawn), "rolling-sharpe"),
+            chart(figures.monthly_returns(drawn[0]), "monthly-returns"),
+            chart(figures.trades_on_price(drawn, price), "trades-on-price"),
+            chart(figures.return_distribution(drawn), "return-distribution"),
+            key_stats_card(drawn),
         )
     )
 
@@ -124,3 +130,22 @@ def write(path: str | Path, page: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def backtest_page(title: str, result: BacktestResult, bars: Bars, bars_per_year: float, costs: str) -> str:
+    """The tear sheet of one ``Seed.run`` over ``bars`` (``genepool backtest --report``); ``costs`` describes the
+    simulation's costs in words."""
+    path = paths.strategy_path(result.seed, result, None, bars_per_year)
+    body = (
+        f'<h1>{esc(title)}</h1><p class="note">{esc(costs)}. Exposure is decided at each close and filled at the '
+        "next open. Hover for values; drag to zoom; click a legend entry to hide or show it.</p>"
+        + tear_sheet([path], paths.price(bars), paths.buy_and_hold(bars))
+    )
+    return document(title, body)
+
+
+def sensitivity_page(title: str, grid: Sensitivity, note: str) -> str:
+    """The parameter-sensitivity heatmap of a sweep (``genepool sweep --heatmap``)."""
+    fig = figures.sensitivity(grid.x, grid.y, grid.xs, grid.ys, grid.values, grid.metric)
+    body = f'<h1>{esc(title)}</h1><p class="note">{esc(note)}</p>' + chart(fig, SENSITIVITY_ID)
+    return document(title, body)

@@ -1,0 +1,47 @@
+"""``sweep --heatmap``'s grid: each cell the best metric over the other gridded genes, checked by brute force."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from workloads.data.synthetic import generate
+from workloads.kernels.metrics import METRIC_NAMES
+from workloads.kernels.simulate import SimConfig
+from workloads.seeds.registry import get_seed
+from workloads.sweep import run_sweep, sensitivity
+
+
+@pytest.fixture(scope="module")
+def swept():
+    seed = get_seed("bollinger_bands")
+    grids = [(seed.genes.names[0], [10.0, 20.0, 30.0]), (seed.genes.names[1], [1.5, 2.0, 2.5])]
+    if len(seed.genes.names) > 2:
+        gene = seed.genes.genes[2]
+        grids.append((gene.name, [gene.low, gene.high]))
+    result = run_sweep(seed, generate(1_500, 2), grids, SimConfig(0.0005, 0.0, False, 0.0, 8760.0))
+    return seed, result
+
+
+@pytest.mark.parametrize("metric", ["sharpe", "max_drawdown"])
+def test_each_cell_is_the_best_metric_among_its_combinations(swept, metric):
+    seed, result = swept
+    x, y = seed.genes.names[0], seed.genes.names[1]
+    grid = sensitivity(seed, result, x, y, metric)
+    column = result.metrics[:, METRIC_NAMES.index(metric)]
+    pick = min if metric == "max_drawdown" else max
+    ix, iy = seed.genes.index(x), seed.genes.index(y)
+    for j, yv in enumerate(grid.ys):
+        for i, xv in enumerate(grid.xs):
+            rows = (result.params[:, ix] == float(xv)) & (result.params[:, iy] == float(yv))
+            finite = [v for v in column[rows] if math.isfinite(v)]
+            assert grid.values[j][i] == (pick(finite) if finite else None)
+
+
+def test_the_axes_are_the_evaluated_values(swept):
+    seed, result = swept
+    grid = sensitivity(seed, result, seed.genes.names[0], seed.genes.names[1], "sharpe")
+    assert [float(v) for v in grid.xs] == np.unique(result.params[:, 0]).tolist()
+    assert [float(v) for v in grid.ys] == np.unique(result.params[:, 1]).tolist()
