@@ -112,8 +112,14 @@ def _gene_charts(run: dict[str, Any]) -> str:
 
 
 def render(run: dict[str, Any]) -> str:
-    """The report of a ``run.json`` document as one HTML string."""
+    """The report of a ``run.json`` document as one HTML string. A run recorded before tear sheets existed (no
+    ``report.price``) is refused with a ValueError saying so."""
     data, cfg, drawn = run["data"], run["config"], run["report"]
+    if "price" not in drawn:
+        raise ValueError(
+            f"run {run['run_id']}: its run.json was written by an earlier genepool without the tear sheet's data; "
+            "evolve again to report on it"
+        )
     skipped = "".join(f"<li>{_esc(n)}: {_esc(w)}</li>" for n, w in run.get("skipped", {}).items())
     body = f"""<h1>genepool run {_esc(run["run_id"])}</h1>
 <p>Data {_esc(data["source"] or data["symbol"])} ({_esc(data["fingerprint"])}): {data["bars"]} bars, training

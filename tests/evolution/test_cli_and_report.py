@@ -202,3 +202,15 @@ def test_evolve_records_the_run_and_hall_of_fame_in_the_database(isolated_home, 
         assert storage.load_checkpoint("db-run")[0] == 1
         assert len(storage.list_strategies(limit=10)) == 3
     assert not (isolated_home / "runs" / "db-run" / "checkpoints").exists()
+
+
+def test_a_run_recorded_without_tear_sheet_data_is_refused_with_the_reason(evolved, tmp_path):
+    runs, _ = evolved
+    document = json.loads((runs / "cli-run" / "run.json").read_text())
+    del document["report"]["price"]
+    (tmp_path / "old-run").mkdir()
+    (tmp_path / "old-run" / "run.json").write_text(json.dumps(document))
+    result = CliRunner().invoke(
+        app, ["report", "old-run", "--out", str(tmp_path / "r.html"), "--runs-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "without the tear sheet's data" in result.output
