@@ -12,6 +12,8 @@ from workloads.settings import Settings, default_database_url
 from workloads.storage import open_storage
 from workloads.storage.base import MAX_LIMIT
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "demo-twice-token"
 
 
