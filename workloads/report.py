@@ -15,7 +15,7 @@ from typing import Any
 from workloads.tearsheet import figures, page
 from workloads.tearsheet.page import esc as _esc
 
-FIGURE_IDS: tuple[str, ...] = (*page.TEAR_SHEET_IDS, "fitness", "genes")
+FIGURE_IDS: tuple[str, ...] = (*page.TEAR_SHEET_IDS, page.SENSITIVITY_ID, "fitness", "genes")
 """Element ids of the report's charts and card, in page order (gene charts are ``genes-<seed>``)."""
 
 
@@ -104,6 +104,26 @@ Neighbourhood: the mean fitness of genomes one or two steps of {cfg["robust_step
 the entry's.</p>"""
 
 
+def _sensitivity(run: dict[str, Any]) -> str:
+    grid = run["report"].get("sensitivity")
+    if grid is None:
+        return (
+            f'<p id="{page.SENSITIVITY_ID}" class="note">No sensitivity map: the hall of fame is empty or its best '
+            "entry's seed has fewer than two numeric genes.</p>"
+        )
+    fig = figures.sensitivity(
+        grid["x"], grid["y"], grid["xs"], grid["ys"], grid["values"], f"training {grid['metric']}"
+    )
+    fig.update_layout(title={"text": f"Parameter sensitivity of {grid['label']}: training {grid['metric']}"})
+    step = run["config"]["robust_step"]
+    return page.chart(fig, page.SENSITIVITY_ID) + (
+        f'<p class="note">{_esc(grid["x"])} and {_esc(grid["y"])} each moved by up to two steps of {step} of their '
+        "range (the neighbourhood the robustness check uses), the other genes at the entry's values, on the training "
+        "span with the run's costs. A broad plateau is robust; a lone bright cell is a fitted peak. "
+        "<code>genepool sweep --heatmap</code> draws the same map over any grid.</p>"
+    )
+
+
 def _gene_charts(run: dict[str, Any]) -> str:
     return "".join(
         page.chart(figures.genes(name, distribution), f"genes-{name}")
@@ -138,6 +158,7 @@ slippage {cfg["slippage_bps"]} bps per fill.</p>
 on the holdout (shaded), which starts flat and continues the same curve. Hover for values; drag to zoom; click a
 legend entry to hide or show it.</p>
 {page.tear_sheet(drawn["curves"], drawn["price"], drawn["buy_and_hold"])}
+<h2>Parameter sensitivity</h2>{_sensitivity(run)}
 <h2>Fitness per generation</h2>{page.chart(figures.fitness(run["generations"], run["seeds"]), "fitness")}
 <h2 id="genes">Gene distributions of the final populations</h2>{_gene_charts(run)}
 """

@@ -222,3 +222,27 @@ def sensitivity(seed: Seed, result: SweepResult, x: str, y: str, metric: str) ->
         ys=[label(iy, v) for v in ys],
         values=[[float(v) if math.isfinite(v) else None for v in row] for row in grid],
     )
+
+
+NEIGHBOURHOOD_POINTS = 7
+"""Values per gene of :func:`neighbourhood`'s grid."""
+
+
+def neighbourhood(
+    seed: Seed, params_row: np.ndarray, bars: Bars, sim: SimConfig, step: float, metric: str = "sharpe"
+) -> Sensitivity | None:
+    """``metric`` on ``bars`` around one genome: its first two numeric (non-choice) genes each moved by up to ±2
+    ``step`` in the unit box (:data:`NEIGHBOURHOOD_POINTS` values, the genome's own in the middle), the other genes
+    at the genome's values; repaired like any sweep. ``None`` when the seed has fewer than two numeric genes."""
+    numeric = [gene.name for gene in seed.genes.genes if gene.kind != "choice"][:2]
+    if len(numeric) < 2:
+        return None
+    offsets = np.linspace(-2.0 * step, 2.0 * step, NEIGHBOURHOOD_POINTS)
+    grids: list[tuple[str, list[float | str]]] = []
+    for gene, value in zip(seed.genes.genes, np.asarray(params_row, dtype=np.float64), strict=True):
+        if gene.name in numeric:
+            values = np.clip(gene.decode(gene.encode(np.array([value])) + offsets), gene.low, gene.high)
+            grids.append((gene.name, [float(v) for v in np.unique(values)]))
+        else:
+            grids.append((gene.name, [float(value)]))
+    return sensitivity(seed, run_sweep(seed, bars, grids, sim), numeric[0], numeric[1], metric)

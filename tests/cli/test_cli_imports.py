@@ -24,6 +24,7 @@ HEAVY_MODULES = (
     "fastapi",
     "uvicorn",
     "pandas",
+    "plotly",
     "prometheus_client",
     "workloads.kernels",
     "workloads.evolution",

@@ -1,4 +1,5 @@
-"""``sweep --heatmap``'s grid: each cell the best metric over the other gridded genes, checked by brute force."""
+"""``sweep --heatmap``'s grid (each cell the best metric over the other gridded genes, checked by brute force) and the
+report's neighbourhood map around the best genome."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from workloads.data.synthetic import generate
 from workloads.kernels.metrics import METRIC_NAMES
 from workloads.kernels.simulate import SimConfig
+from workloads.seeds.genes import GeneSpace
 from workloads.seeds.registry import get_seed
-from workloads.sweep import run_sweep, sensitivity
+from workloads.sweep import NEIGHBOURHOOD_POINTS, neighbourhood, run_sweep, sensitivity
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +47,26 @@ def test_the_axes_are_the_evaluated_values(swept):
     grid = sensitivity(seed, result, seed.genes.names[0], seed.genes.names[1], "sharpe")
     assert [float(v) for v in grid.xs] == np.unique(result.params[:, 0]).tolist()
     assert [float(v) for v in grid.ys] == np.unique(result.params[:, 1]).tolist()
+
+
+def test_the_neighbourhood_map_is_centred_on_the_genome_with_its_other_genes_kept():
+    seed = get_seed("bollinger_bands")
+    bars = generate(1_500, 4)
+    sim = SimConfig(0.0005, 0.0, False, 0.0, 8760.0)
+    row = seed.genes.row({"window": 40, "k": 2.0, "mode": seed.genes.genes[2].choices[1]})
+    grid = neighbourhood(seed, row, bars, sim, 0.05)
+    assert (grid.x, grid.y) == ("window", "k")
+    assert len(grid.xs) == len(grid.ys) == NEIGHBOURHOOD_POINTS
+    assert min(grid.xs) < 40 < max(grid.xs) and min(grid.ys) < 2.0 < max(grid.ys)
+    centre = grid.values[grid.ys.index(pytest.approx(2.0))][grid.xs.index(40)]
+    assert centre == pytest.approx(seed.evaluate(bars, row[None, :], sim)[0, METRIC_NAMES.index("sharpe")], rel=1e-12)
+
+
+def test_a_seed_with_one_numeric_gene_has_no_neighbourhood_map():
+    seed = get_seed("bollinger_bands")
+    bars = generate(300, 4)
+
+    class OneGene(type(seed)):
+        genes = GeneSpace([seed.genes.genes[0], seed.genes.genes[2]])
+
+    assert neighbourhood(OneGene(), np.array([40.0, 1.0]), bars, SimConfig(0.0, 0.0, False, 0.0, 8760.0), 0.05) is None
