@@ -65,7 +65,8 @@ def test_each_strategy_has_its_own_colour_in_every_chart(drawn):
     bars, _, documents = drawn
     for fig in (figures.equity(documents, None), figures.drawdown(documents), figures.rolling_sharpe(documents)):
         colours = [trace.line.color for trace in fig.data]
-        assert len(set(colours)) == len(documents) and all(trace.showlegend is not False for trace in fig.data)
+        assert len(set(colours)) == len(colours) == len(documents)
+        assert [trace.name.split(" (")[0] for trace in fig.data] == [d["label"] for d in documents]
 
 
 def test_twenty_strategies_never_share_colour_and_dash():

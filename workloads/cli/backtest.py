@@ -21,7 +21,8 @@ from workloads.cli.common import bad_input_exits, console, error_console, fail_b
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
     from workloads.kernels.simulate import SimConfig
-    from workloads.seeds.base import Seed, Trade
+    from workloads.seeds.base import BacktestResult, Seed, Trade
+    from workloads.sweep import SweepResult
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
 
@@ -134,7 +135,7 @@ def _costs(sim: SimConfig) -> str:
     return f"Costs: fee {sim.fee_rate * 1e4:g} bps and slippage {sim.slippage * 1e4:g} bps per fill{side}"
 
 
-def _write_tear_sheet(path: Path, title: str, result: Any, bars: Bars, sim: SimConfig) -> None:
+def _write_tear_sheet(path: Path, title: str, result: BacktestResult, bars: Bars, sim: SimConfig) -> None:
     from workloads.tearsheet.page import backtest_page, write
 
     write(path, backtest_page(title, result, bars, sim.bars_per_year, _costs(sim)))
@@ -142,7 +143,7 @@ def _write_tear_sheet(path: Path, title: str, result: Any, bars: Bars, sim: SimC
 
 
 def _write_heatmap(
-    path: Path, seed: Seed, result: Any, axes: tuple[str, str], rank_by: str, data: Path, sim: SimConfig
+    path: Path, seed: Seed, result: SweepResult, axes: tuple[str, str], rank_by: str, data: Path, sim: SimConfig
 ) -> None:
     from workloads.sweep import sensitivity
     from workloads.tearsheet.page import sensitivity_page, write
