@@ -171,8 +171,8 @@ def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str,
 class Sensitivity:
     """``metric`` over two genes: ``values[j][i]`` at ``x = xs[i]``, ``y = ys[j]`` is the best ``metric`` (the
     highest; the lowest for ``max_drawdown``) among the evaluated combinations with those two values, whatever the
-    other gridded genes are; ``None`` where no evaluated combination has them (or its metric is not finite). Axis
-    values are the genes' evaluated values (after repair), choice genes by their choice."""
+    other gridded genes are; ``None`` where no evaluated combination has them (the gene space repaired them to
+    other values) or its metric is not finite. Axis values are the grid's values, choice genes by their choice."""
 
     x: str
     y: str
@@ -198,17 +198,24 @@ def parse_heatmap(spec: str, seed: Seed, grids: Sequence[tuple[str, list[float |
     return names[0], names[1]
 
 
-def sensitivity(seed: Seed, result: SweepResult, x: str, y: str, metric: str) -> Sensitivity:
-    """The :class:`Sensitivity` of ``metric`` over genes ``x`` and ``y`` in ``result``."""
+def sensitivity(
+    seed: Seed, result: SweepResult, grids: Sequence[tuple[str, list[float | str]]], x: str, y: str, metric: str
+) -> Sensitivity:
+    """The :class:`Sensitivity` of ``metric`` over genes ``x`` and ``y`` (both in ``grids``) in ``result``, the
+    sweep of ``grids``. Combinations repaired off the grid are left out."""
     space = seed.genes
     ix, iy = space.index(x), space.index(y)
+    requested = dict(grids)
+    xs, ys = (
+        np.unique([_resolve(name, space.genes[space.index(name)], v) for v in requested[name]]) for name in (x, y)
+    )
+    on_grid = np.isin(result.params[:, ix], xs) & np.isin(result.params[:, iy], ys)
     column = result.metrics[:, METRIC_NAMES.index(metric)]
     better = np.fmin if metric == "max_drawdown" else np.fmax
-    xs, ys = np.unique(result.params[:, ix]), np.unique(result.params[:, iy])
     grid = np.full((ys.shape[0], xs.shape[0]), np.nan)
     cols, rows = np.searchsorted(xs, result.params[:, ix]), np.searchsorted(ys, result.params[:, iy])
-    finite = np.isfinite(column)
-    better.at(grid, (rows[finite], cols[finite]), column[finite])
+    keep = on_grid & np.isfinite(column)
+    better.at(grid, (rows[keep], cols[keep]), column[keep])
 
     def label(gene_index: int, value: float) -> Any:
         gene = space.genes[gene_index]
@@ -245,4 +252,4 @@ def neighbourhood(
             grids.append((gene.name, [float(v) for v in np.unique(values)]))
         else:
             grids.append((gene.name, [float(value)]))
-    return sensitivity(seed, run_sweep(seed, bars, grids, sim), numeric[0], numeric[1], metric)
+    return sensitivity(seed, run_sweep(seed, bars, grids, sim), grids, numeric[0], numeric[1], metric)

@@ -24,14 +24,14 @@ def swept():
         gene = seed.genes.genes[2]
         grids.append((gene.name, [gene.low, gene.high]))
     result = run_sweep(seed, generate(1_500, 2), grids, SimConfig(0.0005, 0.0, False, 0.0, 8760.0))
-    return seed, result
+    return seed, result, grids
 
 
 @pytest.mark.parametrize("metric", ["sharpe", "max_drawdown"])
 def test_each_cell_is_the_best_metric_among_its_combinations(swept, metric):
-    seed, result = swept
+    seed, result, grids = swept
     x, y = seed.genes.names[0], seed.genes.names[1]
-    grid = sensitivity(seed, result, x, y, metric)
+    grid = sensitivity(seed, result, grids, x, y, metric)
     column = result.metrics[:, METRIC_NAMES.index(metric)]
     pick = min if metric == "max_drawdown" else max
     ix, iy = seed.genes.index(x), seed.genes.index(y)
@@ -42,11 +42,20 @@ def test_each_cell_is_the_best_metric_among_its_combinations(swept, metric):
             assert grid.values[j][i] == (pick(finite) if finite else None)
 
 
-def test_the_axes_are_the_evaluated_values(swept):
-    seed, result = swept
-    grid = sensitivity(seed, result, seed.genes.names[0], seed.genes.names[1], "sharpe")
-    assert [float(v) for v in grid.xs] == np.unique(result.params[:, 0]).tolist()
-    assert [float(v) for v in grid.ys] == np.unique(result.params[:, 1]).tolist()
+def test_the_axes_are_the_grid_values(swept):
+    seed, result, grids = swept
+    grid = sensitivity(seed, result, grids, seed.genes.names[0], seed.genes.names[1], "sharpe")
+    assert grid.xs == [10, 20, 30] and grid.ys == [1.5, 2.0, 2.5]
+
+
+def test_combinations_repaired_off_the_grid_leave_their_cells_blank():
+    seed = get_seed("ema_crossover")
+    grids = [("fast", [10.0, 20.0, 30.0]), ("slow", [15.0, 25.0, 35.0])]
+    result = run_sweep(seed, generate(800, 3), grids, SimConfig(0.0, 0.0, False, 0.0, 8760.0))
+    grid = sensitivity(seed, result, grids, "fast", "slow", "sharpe")
+    assert grid.xs == [10, 20, 30] and grid.ys == [15, 25, 35]
+    blank = {(x, y) for j, y in enumerate(grid.ys) for i, x in enumerate(grid.xs) if grid.values[j][i] is None}
+    assert blank == {(x, y) for x in grid.xs for y in grid.ys if x >= y}
 
 
 def test_the_neighbourhood_map_is_centred_on_the_genome_with_its_other_genes_kept():

@@ -143,16 +143,23 @@ def _write_tear_sheet(path: Path, title: str, result: BacktestResult, bars: Bars
 
 
 def _write_heatmap(
-    path: Path, seed: Seed, result: SweepResult, axes: tuple[str, str], rank_by: str, data: Path, sim: SimConfig
+    path: Path,
+    seed: Seed,
+    result: SweepResult,
+    grids: list[tuple[str, list[float | str]]],
+    axes: tuple[str, str],
+    rank_by: str,
+    data: Path,
+    sim: SimConfig,
 ) -> None:
     from workloads.sweep import sensitivity
     from workloads.tearsheet.page import sensitivity_page, write
 
-    grid = sensitivity(seed, result, axes[0], axes[1], rank_by)
+    grid = sensitivity(seed, result, grids, axes[0], axes[1], rank_by)
     note = (
         f"{result.evaluated:,} combinations over {result.n_bars:,} bars of {data.name}. {_costs(sim)}. "
         f"Each cell is the best {rank_by} among the combinations with those two values (over every other "
-        "gridded gene); blank cells had no evaluated combination (repaired away) or no finite value."
+        "gridded gene); blank cells were repaired to other values by the gene space or have no finite value."
     )
     write(path, sensitivity_page(f"{seed.name}: {rank_by} over {axes[0]} × {axes[1]}", grid, note))
     error_console.print(f"heatmap written to {path}")
@@ -252,7 +259,7 @@ def sweep(
             highlight=False,
         )
     if axes is not None and report is not None:
-        _write_heatmap(report, seed, result, axes, rank_by, data, sim)
+        _write_heatmap(report, seed, result, grids, axes, rank_by, data, sim)
     document = describe(seed, result, top, rank_by)
     if json_output:
         print_json(document)
