@@ -124,3 +124,12 @@ def test_the_key_stats_card_has_a_row_per_strategy_and_span(html, drawn):
     assert card.count("<tr>") == 1 + 2 * len(documents)
     for heading in ("Sortino", "Calmar", "profit factor", "exposure", "fee drag", "funding drag"):
         assert f"<th>{heading}</th>" in card
+
+
+def test_a_reduced_drawdown_keeps_every_bucket_deepest_point():
+    values = np.zeros(10 * paths.POINTS)
+    values[12_345] = -0.4
+    values[3] = -0.1
+    reduced = paths.troughs(np.arange(values.shape[0], dtype=np.int64) * 1_000_000, values)
+    assert len(reduced["v"]) <= paths.POINTS and sorted(reduced["v"])[:2] == [-0.4, -0.1]
+    assert 12_345 in reduced["t"]
