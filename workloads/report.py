@@ -20,7 +20,7 @@ FIGURE_IDS: tuple[str, ...] = (*page.TEAR_SHEET_IDS, page.SENSITIVITY_ID, "fitne
 
 
 def _fmt(value: Any, pattern: str = "{:.3f}") -> str:
-    return "—" if value is None else pattern.format(value)
+    return page.number(value, pattern)
 
 
 def _hall_of_fame_table(run: dict[str, Any]) -> str:

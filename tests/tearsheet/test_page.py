@@ -133,3 +133,10 @@ def test_a_reduced_drawdown_keeps_every_bucket_deepest_point():
     reduced = paths.troughs(np.arange(values.shape[0], dtype=np.int64) * 1_000_000, values)
     assert len(reduced["v"]) <= paths.POINTS and sorted(reduced["v"])[:2] == [-0.4, -0.1]
     assert 12_345 in reduced["t"]
+
+
+def test_the_card_never_shows_a_negative_zero(drawn):
+    _, _, documents = drawn
+    tiny = [{**documents[0], "stats": {"train": {**documents[0]["stats"]["train"], "funding_drag": -1e-7}}}]
+    card = page.key_stats_card(tiny)
+    assert "-0.00%" not in card and "+0.00%" in card

@@ -70,8 +70,13 @@ def chart(fig: go.Figure, element_id: str) -> str:
     )
 
 
-def _cell(value: Any, pattern: str) -> str:
-    return "∞ / none" if value is None else pattern.format(value)
+def number(value: Any, pattern: str, missing: str = "—") -> str:
+    """``value`` in ``pattern``, ``missing`` for ``None``; a value that rounds to zero is shown as zero (never
+    "-0.00%")."""
+    if value is None:
+        return missing
+    text = pattern.format(value)
+    return pattern.format(type(value)(0)) if not any(c in "123456789" for c in text) else text
 
 
 def key_stats_card(drawn: Sequence[dict[str, Any]]) -> str:
@@ -81,7 +86,7 @@ def key_stats_card(drawn: Sequence[dict[str, Any]]) -> str:
     for i, path in enumerate(drawn):
         swatch = f'<span style="color:{figures.colour(i)}">■</span> '
         for span, values in path["stats"].items():
-            cells = "".join(f"<td>{esc(_cell(values[key], fmt))}</td>" for key, _, fmt in CARD_COLUMNS)
+            cells = "".join(f"<td>{esc(number(values[key], fmt, '∞ / none'))}</td>" for key, _, fmt in CARD_COLUMNS)
             rows.append(
                 f'<tr><td class="name">{swatch}{esc(path["label"])}</td><td class="name">{esc(span)}</td>{cells}</tr>'
             )
