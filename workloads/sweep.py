@@ -165,3 +165,91 @@ def describe(seed: Seed, result: SweepResult, k: int, rank_by: str) -> dict[str,
             for i in result.top(k, rank_by)
         ],
     }
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """``metric`` over two genes: ``values[j][i]`` at ``x = xs[i]``, ``y = ys[j]`` is the best ``metric`` (the
+    highest; the lowest for ``max_drawdown``) among the evaluated combinations with those two values, whatever the
+    other gridded genes are; ``None`` where no evaluated combination has them (the gene space repaired them to
+    other values) or its metric is not finite. Axis values are the grid's values, choice genes by their choice."""
+
+    x: str
+    y: str
+    metric: str
+    xs: list[Any]
+    ys: list[Any]
+    values: list[list[float | None]]
+
+
+def parse_heatmap(spec: str, seed: Seed, grids: Sequence[tuple[str, list[float | str]]]) -> tuple[str, str]:
+    """``"fast,slow"`` → ``("fast", "slow")``: two different genes of ``seed``, each given a ``--grid``."""
+    names = [name.strip() for name in spec.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise ValueError(f"--heatmap {spec!r}: expected two different gene names, e.g. --heatmap fast,slow")
+    gridded = [name for name, _ in grids]
+    for name in names:
+        if name not in seed.genes.names:
+            raise ValueError(
+                f"--heatmap {name}: {seed.name} has no gene {name!r}; genes are {', '.join(seed.genes.names)}"
+            )
+        if name not in gridded:
+            raise ValueError(f"--heatmap {name}: the gene has no --grid (gridded: {', '.join(gridded)})")
+    return names[0], names[1]
+
+
+def sensitivity(
+    seed: Seed, result: SweepResult, grids: Sequence[tuple[str, list[float | str]]], x: str, y: str, metric: str
+) -> Sensitivity:
+    """The :class:`Sensitivity` of ``metric`` over genes ``x`` and ``y`` (both in ``grids``) in ``result``, the
+    sweep of ``grids``. Combinations repaired off the grid are left out."""
+    space = seed.genes
+    ix, iy = space.index(x), space.index(y)
+    requested = dict(grids)
+    xs, ys = (
+        np.unique([_resolve(name, space.genes[space.index(name)], v) for v in requested[name]]) for name in (x, y)
+    )
+    on_grid = np.isin(result.params[:, ix], xs) & np.isin(result.params[:, iy], ys)
+    column = result.metrics[:, METRIC_NAMES.index(metric)]
+    better = np.fmin if metric == "max_drawdown" else np.fmax
+    grid = np.full((ys.shape[0], xs.shape[0]), np.nan)
+    cols, rows = np.searchsorted(xs, result.params[:, ix]), np.searchsorted(ys, result.params[:, iy])
+    keep = on_grid & np.isfinite(column)
+    better.at(grid, (rows[keep], cols[keep]), column[keep])
+
+    def label(gene_index: int, value: float) -> Any:
+        gene = space.genes[gene_index]
+        return gene.choices[int(value)] if gene.kind == "choice" else int(value) if gene.kind == "int" else float(value)
+
+    return Sensitivity(
+        x=x,
+        y=y,
+        metric=metric,
+        xs=[label(ix, v) for v in xs],
+        ys=[label(iy, v) for v in ys],
+        values=[[float(v) if math.isfinite(v) else None for v in row] for row in grid],
+    )
+
+
+NEIGHBOURHOOD_POINTS = 7
+"""Values per gene of :func:`neighbourhood`'s grid."""
+
+
+def neighbourhood(
+    seed: Seed, params_row: np.ndarray, bars: Bars, sim: SimConfig, step: float, metric: str = "sharpe"
+) -> Sensitivity | None:
+    """``metric`` on ``bars`` around one genome: its first two numeric (non-choice) genes each moved by up to ±2
+    ``step`` in the unit box (:data:`NEIGHBOURHOOD_POINTS` values, the genome's own in the middle), the other genes
+    at the genome's values; repaired like any sweep. ``None`` when the seed has fewer than two numeric genes."""
+    numeric = [gene.name for gene in seed.genes.genes if gene.kind != "choice"][:2]
+    if len(numeric) < 2:
+        return None
+    offsets = np.linspace(-2.0 * step, 2.0 * step, NEIGHBOURHOOD_POINTS)
+    grids: list[tuple[str, list[float | str]]] = []
+    for gene, value in zip(seed.genes.genes, np.asarray(params_row, dtype=np.float64), strict=True):
+        if gene.name in numeric:
+            values = np.clip(gene.decode(gene.encode(np.array([value])) + offsets), gene.low, gene.high)
+            grids.append((gene.name, [float(v) for v in np.unique(values)]))
+        else:
+            grids.append((gene.name, [float(value)]))
+    return sensitivity(seed, run_sweep(seed, bars, grids, sim), grids, numeric[0], numeric[1], metric)

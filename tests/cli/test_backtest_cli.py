@@ -252,3 +252,72 @@ def test_sweep_names_the_choices_of_a_choice_gene_on_a_bad_value(data_file):
     result = invoke("sweep", "--data", data_file, "--strategy", "bollinger_bands", "--grid", "mode=sideways")
     assert result.exit_code == 2
     assert "'sideways' is not a number or one of reversion, breakout" in " ".join(result.stderr.split())
+
+
+def test_backtest_report_writes_a_self_contained_tear_sheet(data_file, tmp_path):
+    from tests.tearsheet.html_checks import element_ids, external_references
+    from workloads.tearsheet.page import TEAR_SHEET_IDS
+
+    out = tmp_path / "sheet.html"
+    result = invoke("backtest", "--data", data_file, "--strategy", "ema_crossover", "--report", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == list(METRIC_NAMES)
+    page = out.read_text()
+    assert set(TEAR_SHEET_IDS) <= set(element_ids(page)) and external_references(page) == []
+
+
+def test_sweep_heatmap_writes_the_sensitivity_chart(data_file, tmp_path):
+    from tests.tearsheet.html_checks import element_ids, external_references
+
+    out = tmp_path / "heat.html"
+    result = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        "ema_crossover",
+        "--grid",
+        "fast=4:10:2",
+        "--grid",
+        "slow=20:40:10",
+        "--heatmap",
+        "fast,slow",
+        "--report",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "sensitivity" in element_ids(page) and external_references(page) == []
+
+
+@pytest.mark.parametrize(
+    ("heatmap", "message"),
+    [
+        ("fast", "two different gene names"),
+        ("fast,fast", "two different gene names"),
+        ("fast,nope", "has no gene 'nope'"),
+        ("fast,slow", "the gene has no --grid"),
+    ],
+)
+def test_sweep_heatmap_names_two_gridded_genes(data_file, tmp_path, heatmap, message):
+    result = invoke(
+        "sweep",
+        "--data",
+        data_file,
+        "--strategy",
+        "ema_crossover",
+        "--grid",
+        "fast=4:10:2",
+        "--heatmap",
+        heatmap,
+        "--report",
+        tmp_path / "h.html",
+    )
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_sweep_heatmap_needs_a_report_file(data_file):
+    result = invoke(
+        "sweep", "--data", data_file, "--strategy", "ema_crossover", "--grid", "fast=4:10:2", "--heatmap", "fast,slow"
+    )
+    assert result.exit_code == 2 and "--heatmap and --report go together" in result.output

@@ -25,6 +25,7 @@ HEAVY_MODULES = (
     "uvicorn",
     "httpx",
     "pandas",
+    "plotly",
     "prometheus_client",
     "workloads.kernels",
     "workloads.evolution",

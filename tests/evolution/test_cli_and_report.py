@@ -8,7 +8,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from tests.tearsheet.html_checks import element_ids, external_references
 from workloads.cli import app
+from workloads.evolution.summary import CURVES_FOR
+from workloads.report import FIGURE_IDS
 
 METRICS = {
     "total_return",
@@ -108,14 +111,41 @@ def test_the_report_states_the_verdict(evolved, tmp_path):
     assert summary["verdict"]["line"].split(" ")[0] in out.read_text()
 
 
-def test_report_is_one_self_contained_html_file(evolved, tmp_path):
+@pytest.fixture(scope="module")
+def report_page(evolved, tmp_path_factory):
     runs, _ = evolved
-    out = tmp_path / "report.html"
+    out = tmp_path_factory.mktemp("report") / "report.html"
     result = CliRunner().invoke(app, ["report", "cli-run", "--out", str(out), "--runs-dir", str(runs)])
     assert result.exit_code == 0, result.output
-    page = out.read_text()
-    assert page.count("<svg") >= 6 and "buy and hold" in page and "Hall of fame" in page
-    assert not re.search(r"""(src|href)\s*=|https?://|<script|@import""", page)
+    return out.read_text()
+
+
+def test_report_is_one_self_contained_html_file(report_page):
+    assert external_references(report_page) == []
+    assert "buy and hold" in report_page and "Hall of fame" in report_page
+
+
+def test_report_has_every_chart_of_its_figure_list(report_page, evolved):
+    _, summary = evolved
+    ids = element_ids(report_page)
+    assert [i for i in ids if i in FIGURE_IDS] == list(FIGURE_IDS)
+    assert {f"genes-{name}" for name in summary["seeds"]} <= set(ids)
+
+
+def test_report_says_which_deflated_sharpe_the_gate_uses(report_page):
+    text = re.sub(r"\s+", " ", report_page)
+    assert "The promotion gate uses <em>DSR</em>" in text
+    assert "<em>DSR (conservative)</em> is shown for reference and does not decide" in text
+
+
+def test_report_draws_the_top_strategies_on_one_curve_each(evolved):
+    runs, summary = evolved
+    drawn = json.loads((runs / "cli-run" / "run.json").read_text())["report"]["curves"]
+    top = summary["hall_of_fame"][:CURVES_FOR]
+    assert [d["label"] for d in drawn] == [f"#{i + 1} {e['strategy']}" for i, e in enumerate(top)]
+    for document in drawn:
+        assert document["equity"]["t"][0] < document["holdout_start"] < document["equity"]["t"][-1]
+        assert set(document["stats"]) == {"train", "holdout"}
 
 
 def test_report_of_an_unknown_run_exits_2(tmp_path):
@@ -172,3 +202,15 @@ def test_evolve_records_the_run_and_hall_of_fame_in_the_database(isolated_home, 
         assert storage.load_checkpoint("db-run")[0] == 1
         assert len(storage.list_strategies(limit=10)) == 3
     assert not (isolated_home / "runs" / "db-run" / "checkpoints").exists()
+
+
+def test_a_run_recorded_without_tear_sheet_data_is_refused_with_the_reason(evolved, tmp_path):
+    runs, _ = evolved
+    document = json.loads((runs / "cli-run" / "run.json").read_text())
+    del document["report"]["price"]
+    (tmp_path / "old-run").mkdir()
+    (tmp_path / "old-run" / "run.json").write_text(json.dumps(document))
+    result = CliRunner().invoke(
+        app, ["report", "old-run", "--out", str(tmp_path / "r.html"), "--runs-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "without the tear sheet's data" in result.output

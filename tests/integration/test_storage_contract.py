@@ -297,3 +297,39 @@ def test_renaming_refuses_an_unknown_symbol_or_a_taken_name_and_changes_nothing(
     with pytest.raises(ValueError, match=message):
         storage.rename_symbol(old, new)
     assert [(s.symbol, s.bars) for s in storage.symbol_summaries()] == [("BTCUSDT", 80), ("ETHUSDT", 50)]
+
+
+def promoted(strategy: str, fitness: float, **params: Any) -> dict[str, Any]:
+    return {**entry(strategy, fitness), "params": params or {"fast": 5, "slow": 30}, "promoted": True, "gate": []}
+
+
+COSTS = {"fee_bps": 10.0, "slippage_bps": 5.0, "long_only": False, "rebalance_band": 0.0, "bars_per_year": 8760.0}
+
+
+def test_a_strategy_promoted_by_two_runs_on_the_same_data_and_costs_is_listed_once_as_first_stored(storage):
+    for run_id in ("first", "again"):
+        storage.create_run(run_id, {**COSTS, "random_seed": 1 if run_id == "first" else 2}, "fp")
+        storage.save_hall_of_fame(run_id, [promoted("ema_crossover", 0.5), promoted("ema_crossover", 0.4, fast=6)])
+    listed = storage.list_strategies(promoted_only=True)
+    assert [s["id"] for s in listed] == ["first.1", "first.2"]
+    assert len(storage.list_strategies()) == 4
+
+
+@pytest.mark.parametrize(
+    ("config", "fingerprint"),
+    [({**COSTS, "fee_bps": 20.0}, "fp"), (COSTS, "other-data"), ({**COSTS, "long_only": True}, "fp")],
+)
+def test_the_same_genes_on_other_data_or_costs_are_another_strategy(storage, config, fingerprint):
+    storage.create_run("base", COSTS, "fp")
+    storage.create_run("other", config, fingerprint)
+    storage.save_hall_of_fame("base", [promoted("ema_crossover", 0.5)])
+    storage.save_hall_of_fame("other", [promoted("ema_crossover", 0.5)])
+    assert [s["id"] for s in storage.list_strategies(promoted_only=True)] == ["base.1", "other.1"]
+
+
+def test_other_genes_or_another_seed_are_not_duplicates(storage):
+    storage.create_run("one", COSTS, "fp")
+    storage.create_run("two", COSTS, "fp")
+    storage.save_hall_of_fame("one", [promoted("ema_crossover", 0.5)])
+    storage.save_hall_of_fame("two", [promoted("ema_crossover", 0.45, fast=6, slow=30), promoted("rsi_filter", 0.4)])
+    assert [s["id"] for s in storage.list_strategies(promoted_only=True)] == ["one.1", "two.1", "two.2"]

@@ -21,7 +21,8 @@ from workloads.cli.common import bad_input_exits, console, error_console, fail_b
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
     from workloads.kernels.simulate import SimConfig
-    from workloads.seeds.base import Seed, Trade
+    from workloads.seeds.base import BacktestResult, Seed, Trade
+    from workloads.sweep import SweepResult
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
 
@@ -43,6 +44,10 @@ BarsPerYearOption = Annotated[
     typer.Option("--bars-per-year", min=0.0, help="Annualisation; inferred from the timestamps when omitted."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write an interactive HTML tear sheet to this file.", dir_okay=False),
+]
 
 
 def _seed(name: str) -> Seed:
@@ -125,6 +130,41 @@ def write_trades(path: Path, trades: list[Trade]) -> None:
             )
 
 
+def _costs(sim: SimConfig) -> str:
+    side = ", long only" if sim.long_only else ""
+    return f"Costs: fee {sim.fee_rate * 1e4:g} bps and slippage {sim.slippage * 1e4:g} bps per fill{side}"
+
+
+def _write_tear_sheet(path: Path, title: str, result: BacktestResult, bars: Bars, sim: SimConfig) -> None:
+    from workloads.tearsheet.page import backtest_page, write
+
+    write(path, backtest_page(title, result, bars, sim.bars_per_year, _costs(sim)))
+    error_console.print(f"tear sheet written to {path}")
+
+
+def _write_heatmap(
+    path: Path,
+    seed: Seed,
+    result: SweepResult,
+    grids: list[tuple[str, list[float | str]]],
+    axes: tuple[str, str],
+    rank_by: str,
+    data: Path,
+    sim: SimConfig,
+) -> None:
+    from workloads.sweep import sensitivity
+    from workloads.tearsheet.page import sensitivity_page, write
+
+    grid = sensitivity(seed, result, grids, axes[0], axes[1], rank_by)
+    note = (
+        f"{result.evaluated:,} combinations over {result.n_bars:,} bars of {data.name}. {_costs(sim)}. "
+        f"Each cell is the best {rank_by} among the combinations with those two values (over every other "
+        "gridded gene); blank cells were repaired to other values by the gene space or have no finite value."
+    )
+    write(path, sensitivity_page(f"{seed.name}: {rank_by} over {axes[0]} × {axes[1]}", grid, note))
+    error_console.print(f"heatmap written to {path}")
+
+
 def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
     table = Table(title=title, show_header=False)
     table.add_column("metric", style="bold")
@@ -147,6 +187,7 @@ def backtest(
     trades_out: Annotated[
         Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.", dir_okay=False)
     ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print the
     metrics."""
@@ -164,10 +205,12 @@ def backtest(
     if trades_out is not None:
         write_trades(trades_out, result.trades)
     metrics = metrics_dict(result.metric_row())
+    params_text = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    if report is not None:
+        _write_tear_sheet(report, f"{seed.name}({params_text}) on {data.name}", result, bars, sim)
     if json_output:
         print_json(metrics)
         return
-    params_text = ", ".join(f"{k}={v}" for k, v in result.params.items())
     console.print(_metrics_table(f"{seed.name}({params_text}) on {data.name}", metrics))
     if trades_out is not None:
         console.print(f"wrote {len(result.trades)} trades to {trades_out}")
@@ -187,16 +230,24 @@ def sweep(
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
     json_output: JsonOption = False,
+    heatmap: Annotated[
+        str | None,
+        typer.Option("--heatmap", help="Two gridded genes, x,y: draw the --rank-by metric over them (needs --report)."),
+    ] = None,
+    report: ReportOption = None,
 ) -> None:
     """Evaluate a whole parameter grid in one parallel kernel call and show the best combinations."""
     from workloads.kernels.metrics import METRIC_NAMES
-    from workloads.sweep import describe, parse_grid, run_sweep
+    from workloads.sweep import describe, parse_grid, parse_heatmap, run_sweep
 
     seed = _seed(strategy)
     if rank_by not in METRIC_NAMES:
         raise fail_bad_input(f"--rank-by {rank_by!r}: not a metric; metrics are {', '.join(METRIC_NAMES)}")
+    if (heatmap is None) != (report is None):
+        raise fail_bad_input("--heatmap and --report go together: --heatmap x,y --report FILE")
     with bad_input_exits():
         grids = [parse_grid(spec) for spec in grid]
+        axes = parse_heatmap(heatmap, seed, grids) if heatmap is not None else None
         bars = _load(data, seed)
         sim = _sim(bars, fee_bps, slippage_bps, long_only, rebalance_band, bars_per_year)
         result = run_sweep(seed, bars, grids, sim)
@@ -207,6 +258,8 @@ def sweep(
             f"{result.evaluated} distinct combinations",
             highlight=False,
         )
+    if axes is not None and report is not None:
+        _write_heatmap(report, seed, result, grids, axes, rank_by, data, sim)
     document = describe(seed, result, top, rank_by)
     if json_output:
         print_json(document)

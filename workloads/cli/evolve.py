@@ -415,7 +415,8 @@ def report(
     out: Annotated[Path, Opt("--out", help="HTML file to write.")] = Path("report.html"),
     runs_dir: Annotated[Path | None, Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
 ) -> None:
-    """Write one self-contained HTML report (fitness per generation, equity vs buy-and-hold, drawdowns, genes)."""
+    """Write one self-contained HTML report: the verdict, the hall of fame and the tear sheet of the top strategies
+    (docs/report.md)."""
     from workloads.evolution.run import load_run_file
     from workloads.report import write_report
     from workloads.storage.base import check_run_id
@@ -423,5 +424,5 @@ def report(
     with bad_input_exits():
         check_run_id(run_id)
         run = load_run_file(runs_dir or default_runs_dir(), run_id)
-    write_report(run, out)
+        write_report(run, out)
     console.print(f"report for {run_id} written to {out}")

@@ -24,7 +24,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,6 @@ from workloads.evolution.pool import GenerationReport, Pool, PoolState
 from workloads.evolution.records import BackendUse, RunSummary
 from workloads.evolution.summary import (
     best_by_seed,
-    buy_and_hold,
     deflation,
     gene_distributions,
     score_hall_of_fame,
@@ -51,6 +50,8 @@ from workloads.metrics import PROMOTIONS
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
+from workloads.sweep import neighbourhood
+from workloads.tearsheet.paths import buy_and_hold, price
 
 RUN_FILE = "run.json"
 
@@ -262,19 +263,34 @@ def write_run_file(
     state: PoolState,
     bars: Bars,
 ) -> Path:
-    """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
+    """``<runs_dir>/<run_id>/run.json``: the summary plus what the report draws: the top entries' tear-sheet paths
+    (``curves``), the price, buy-and-hold over all bars and the final populations' gene distributions."""
     document = dict(
         summary.as_json(),
         report={
             "curves": curves,
-            "buy_and_hold": buy_and_hold(bars, plan.split),
+            "price": price(bars),
+            "buy_and_hold": buy_and_hold(bars),
             "genes": gene_distributions(state, plan.seeds),
+            "sensitivity": _sensitivity(state, plan),
         },
     )
     path = runs_dir / run_id / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, allow_nan=False, default=_json_default))
     return path
+
+
+def _sensitivity(state: PoolState, plan: Plan) -> dict[str, Any] | None:
+    """The training Sharpe around the best hall-of-fame entry (``workloads.sweep.neighbourhood``), or ``None``."""
+    if not state.hall_of_fame.entries:
+        return None
+    best = state.hall_of_fame.entries[0]
+    row = np.asarray(best.params, dtype=np.float64)
+    grid = neighbourhood(
+        plan.seeds[best.strategy], row, plan.workload.train, plan.workload.sim, state.config.robust_step
+    )
+    return None if grid is None else {"label": f"#1 {best.strategy}", **asdict(grid)}
 
 
 def _json_default(value: Any) -> Any:

@@ -1,5 +1,5 @@
 """Scoring a finished run: the hall of fame replayed on train and holdout, deflated, gated for promotion and probed
-for robustness, plus the curves the HTML report draws.
+for robustness, plus the tear-sheet paths the HTML report draws.
 
 - **Replay**: each entry runs with ``Seed.run`` on the training span (``trade_start = 0``) and on the holdout (all
   bars, ``trade_start = n_train``: indicators see the training bars as history, decisions and the equity curve cover
@@ -46,8 +46,9 @@ from workloads.evolution.pool import PoolState
 from workloads.evolution.records import DsrDetail, Robustness, ScoredEntry, SeedBest, Verdict, clean
 from workloads.kernels.metrics import SHARPE
 from workloads.seeds.base import BacktestResult, Seed
+from workloads.tearsheet.paths import strategy_path
+from workloads.tearsheet.stats import bar_returns
 
-CURVE_POINTS = 600
 CURVES_FOR = 5
 NEIGHBOUR_STEPS = (-2, -1, 1, 2)
 """Multiples of ``robust_step`` each gene is moved by."""
@@ -58,20 +59,6 @@ shorter spans; bounds the sample's matrix to ``dsr_sample × 4096`` numbers howe
 
 def _metrics(result: BacktestResult) -> dict[str, float | None]:
     return {name: clean(value) for name, value in result.metrics.items()}
-
-
-def bar_returns(equity: np.ndarray) -> np.ndarray:
-    """Per-bar simple returns of an equity curve (0 once equity is 0)."""
-    previous = equity[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        returns: np.ndarray = np.where(previous > 0, equity[1:] / np.where(previous > 0, previous, 1.0) - 1.0, 0.0)
-    return returns
-
-
-def _downsample(timestamp: np.ndarray, values: np.ndarray) -> dict[str, list[Any]]:
-    step = max(1, int(np.ceil(values.shape[0] / CURVE_POINTS)))
-    index = np.unique(np.r_[np.arange(0, values.shape[0], step), values.shape[0] - 1])
-    return {"t": (timestamp[index] // 1_000_000).tolist(), "v": [float(v) for v in values[index]]}
 
 
 def block_sums(returns: np.ndarray, blocks: int = CORRELATION_POINTS) -> np.ndarray:
@@ -206,7 +193,8 @@ def replay(
 def score_hall_of_fame(
     state: PoolState, seeds: dict[str, Seed], bars: Bars, split: Split, workload: Workload, basis: Deflation
 ) -> tuple[list[ScoredEntry], list[dict[str, Any]]]:
-    """``(entries, curves)``: the scored entries best first, and equity curves of the top ``CURVES_FOR``."""
+    """``(entries, paths)``: the scored entries best first, and the tear-sheet paths
+    (``workloads.tearsheet.paths.strategy_path``) of the top ``CURVES_FOR``."""
     config = state.config
     entries, curves = [], []
     for rank, entry in enumerate(state.hall_of_fame.entries):
@@ -246,13 +234,8 @@ def score_hall_of_fame(
             )
         )
         if rank < CURVES_FOR:
-            curve = {
-                "label": f"#{rank + 1} {entry.strategy}",
-                "train": _downsample(done.train_run.timestamp, done.train_run.equity),
-            }
-            if done.holdout_run is not None:
-                curve["holdout"] = _downsample(done.holdout_run.timestamp, done.holdout_run.equity)
-            curves.append(curve)
+            label = f"#{rank + 1} {entry.strategy}"
+            curves.append(strategy_path(label, done.train_run, done.holdout_run, workload.sim.bars_per_year))
     return entries, curves
 
 
@@ -299,15 +282,6 @@ def _rule(reason: str) -> str:
     """The rule a gate reason names (``"holdout sharpe -0.31 <= 0"`` → ``"holdout sharpe"``)."""
     match = re.match(r"[a-z ]*[a-z]", reason)
     return match.group(0) if match else reason
-
-
-def buy_and_hold(bars: Bars, split: Split) -> dict[str, Any]:
-    """Close-to-close buy-and-hold equity on the training span and on the holdout (each starting at 1)."""
-    out = {"train": _downsample(bars.timestamp[: split.n_train], bars.close[: split.n_train] / bars.close[0])}
-    if split.n_holdout > 0:
-        start = split.n_train
-        out["holdout"] = _downsample(bars.timestamp[start:], bars.close[start:] / bars.close[start])
-    return out
 
 
 def gene_distributions(state: PoolState, seeds: dict[str, Seed]) -> dict[str, dict[str, Any]]:

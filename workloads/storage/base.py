@@ -177,6 +177,8 @@ def _check_limit(limit: int) -> int:
 
 
 _HOF_REQUIRED = ("strategy", "params", "fitness", "dsr")
+COST_KEYS = ("fee_bps", "slippage_bps", "long_only", "rebalance_band", "bars_per_year")
+"""Run-config keys that, with the data, decide how a strategy's signals trade (promoted duplicates share them)."""
 _HOF_ALIASES = {"train_metrics": "train", "holdout_metrics": "holdout"}
 """Metric dicts may be given as ``train_metrics``/``holdout_metrics`` or as the evolution summary's
 ``train``/``holdout``."""
@@ -655,7 +657,7 @@ class Storage(ABC):
         self, seed: str | None = None, limit: int = 50, symbol: str | None = None, promoted_only: bool = False
     ) -> list[dict[str, Any]]:
         """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
-        and/or symbol, optionally only the promoted ones."""
+        and/or symbol, optionally only the promoted ones (listed once across runs: :func:`strategies_query`)."""
         sql, params = strategies_query(self.dialect, seed, limit, symbol, promoted_only)
         rows = self._run("list_strategies", lambda s: s.query(sql, params))
         return [strategy_from_row(row) for row in rows]
@@ -668,7 +670,7 @@ class Storage(ABC):
         return strategy_from_row(rows[0]) if rows else None
 
 
-# -- strategy reads, shared with the API's async reader (workloads/service/async_reads.py) ------------------------
+# -- strategy reads, shared with the API's async reader (workloads/storage/postgres_async.py) ------------------------
 _STRATEGY_COLUMNS = (
     "id, run_id, rank, seed, symbol, params, fitness, dsr, train_metrics, holdout_metrics, details, promoted, gate, {}"
 )
@@ -691,20 +693,34 @@ def strategy_query(dialect: str) -> str:
 def strategies_query(
     dialect: str, seed: str | None, limit: int, symbol: str | None, promoted_only: bool
 ) -> tuple[str, tuple[Any, ...]]:
-    """The SQL and parameters of :meth:`Storage.list_strategies` (a bad ``limit`` raises ``ValueError``)."""
+    """The SQL and parameters of :meth:`Storage.list_strategies` (a bad ``limit`` raises ``ValueError``).
+
+    Promoted strategies are listed once across runs: promoted records with the same seed, the same genes, the same
+    data (fingerprint) and the same costs (:data:`COST_KEYS` of their runs' configs) trade identically, and only the
+    first stored (earliest ``created_at``, then id) is listed, so the id a client already holds stays the listed one.
+    Every record is listed when ``promoted_only`` is false."""
     _check_limit(limit)
-    where = ["promoted"] if promoted_only else []
+    where = ["s.promoted"] if promoted_only else []
     params: list[Any] = []
     if seed is not None:
-        where.append("seed = %s")
+        where.append("s.seed = %s")
         params.append(seed)
     if symbol is not None:
-        where.append("symbol = %s")
+        where.append("s.symbol = %s")
         params.append(symbol)
+    costs = ", ".join(f"r.config->>'{key}'" for key in COST_KEYS)
+    copy = (
+        f"ROW_NUMBER() OVER (PARTITION BY s.seed, CAST(s.params AS TEXT), r.data_fingerprint, {costs} "
+        "ORDER BY s.created_at, s.id)"
+        if promoted_only
+        else "1"
+    )
     sql = (
-        _strategy_select(dialect)
+        "SELECT "
+        + _STRATEGY_COLUMNS.format(schema.us_from_ts(dialect, "created_at"))
+        + f" FROM (SELECT s.*, {copy} AS copy FROM strategies s LEFT JOIN runs r ON r.run_id = s.run_id"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY fitness DESC NULLS LAST, id LIMIT %s"
+        + ") AS listed WHERE copy = 1 ORDER BY fitness DESC NULLS LAST, id LIMIT %s"
     )
     return sql, (*params, limit)
 
