@@ -49,3 +49,12 @@ def test_every_make_target_the_readme_names_exists():
 def test_the_readme_names_no_issue_or_session():
     assert not re.search(r"\b(issue|session) #?\d+\b", README, re.IGNORECASE)
     assert "previous release" not in README
+
+
+def test_the_pulumi_quick_start_creates_the_local_cluster_and_sets_the_passphrase_before_pulumi():
+    start = README.index("\n## Deploying\n")
+    (block,) = shell_blocks(README[start : README.index("\n## ", start + 1)])
+    steps = commands(block)
+    assert steps[0] == "make dev-cluster"
+    assert steps[1].startswith("export PULUMI_CONFIG_PASSPHRASE=")
+    assert steps[-1] == "pulumi up --policy-pack infra/policy --policy-pack-config infra/policy/dev.json"
