@@ -1,15 +1,15 @@
 """``genepool demo``: the main job on embedded defaults (no cloud, no servers).
 
-It generates a reproducible synthetic data set with funding and a planted trend edge (3,000 daily bars of a 24/7
-market, about 8 years, strength 0.2: ground truth the pool may find), validates and summarises it, then runs a short
+It generates a reproducible synthetic data set with funding and a planted trend edge (5,000 daily bars of a 24/7
+market, about 13.7 years, strength 0.2: ground truth the pool may find), validates and summarises it, then runs a short
 evolution over every ready seed (population 20, 5 generations, local Numba backend, DuckDB under
 ``$GENEPOOL_HOME``), prints the hall of fame with holdout metrics, the Deflated Sharpe Ratio and the verdict, and
 writes the HTML report.
 
 The edge is sized like a real one, so the figures are believable: daily bars give the holdout (the last 30%, about
-2.5 years) enough time for an annualised Sharpe to mean something (its standard error is about 0.6), and at
-strength 0.2 the promoted strategies' holdout Sharpe is a few units (1.6–2.7 on the demo's data), where 0.3 on
-hourly bars gave 17–23 and CAGRs of 10^5 %. The seeds that cannot use a trend are refused. The README quotes the
+4 years) enough time for an annualised Sharpe to mean something (its standard error is about 0.5), and the
+strength makes the promoted strategies' holdout Sharpe a few units, where 0.3 on hourly bars gave 17–23 and CAGRs
+of 10^5 %. The seeds that cannot use a trend are refused. The README quotes the
 run's figures (``workloads/cli/demo_figures.py``).
 """
 
@@ -24,7 +24,7 @@ from workloads.cli.common import parse_interval
 from workloads.cli.data import print_summary, summarize
 from workloads.cli.evolve import evolve
 
-DEMO_BARS = 3_000
+DEMO_BARS = 5_000
 DEMO_INTERVAL = "1d"
 DEMO_RANDOM_SEED = 42
 DEMO_POPULATION = 20
