@@ -9,8 +9,11 @@ writes the HTML report.
 The edge is sized like a real one, so the figures are believable: daily bars give the holdout (the last 30%, about
 4 years) enough time for an annualised Sharpe to mean something (its standard error is about 0.5), and the
 strength makes the promoted strategies' holdout Sharpe a few units, where 0.3 on hourly bars gave 17–23 and CAGRs
-of 10^5 %. The seeds that cannot use a trend are refused. The README quotes the
-run's figures (``workloads/cli/demo_figures.py``).
+of 10^5 %. The seeds that cannot use a trend are refused. The README quotes the run's figures
+(``workloads/cli/demo_figures.py``). The same settings with data and random seeds 1, 2 and 3 instead of 42 (measured
+2026-12-07): 3, 0 and 5 entries promoted, holdout Sharpe 1.65–1.92, none and 1.53–1.69 (seed 2's best entries,
+holdout Sharpe 2.1–3.2, stopped at DSR 0.76–0.94); the RSI, VWAP, stochastic and funding-carry seeds refused every
+time; seed 42 without the planted trend promotes nothing.
 """
 
 from __future__ import annotations
