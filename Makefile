@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
 .PHONY: demo test lint format image-check bench install install-test install-infra install-bench clean \
-  system-deps system-deps-image-check
+  system-deps system-deps-image-check dev-cluster
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11), "genepool needs Python 3.11+"' \
@@ -62,6 +62,11 @@ lint: $(VENV)/.installed-test
 ## cluster runs it: tests/image/, marker `image`, left out of `make test`.
 image-check: system-deps-image-check $(VENV)/.installed-test
 	PYTHON=$(BIN)/python bash images/check-image.sh
+
+## The local kind cluster the dev stack expects, with the workload image loaded (checks for kind, kubectl and docker
+## or podman first, and says how to install what is missing). DRY_RUN=1 prints the commands.
+dev-cluster:
+	bash infra/dev-cluster.sh
 
 ## Apply ruff's formatter and safe fixes.
 format: $(VENV)/.installed-test

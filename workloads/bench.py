@@ -8,8 +8,7 @@
 2. **SIMD layout vs per-individual layout**, one Numba thread, every fused seed on ``layout_bars`` ×
    ``layout_population`` (defaults 100,000 × 200): the population in one call (blocks of 64 individuals whose
    innermost loops run over the individuals, docs/simulation.md#the-driver) against the same individuals one call
-   each (blocks of one: each individual's recurrence alone, the per-individual layout of the same code; the
-   previous release's scalar kernels were faster than that, so the README also compares with them). Both give
+   each (blocks of one: each individual's recurrence alone, the per-individual layout of the same code). Both give
    bit-identical metrics, which the bench checks. Reported: both rates, their ratio, and their targets
    (ratio >= 2 for ``ema_crossover`` and >= 1.5 for every fused seed; >= 1e8 bar-evals/s per thread).
 3. **Sweep vs vectorbt**: the EMA (fast, slow) grid ``sweep_fast`` × ``sweep_slow`` (``genepool sweep --grid``

@@ -83,7 +83,7 @@ def repository(text: str, stack: str, where: str = "stack file") -> str:
     if cloud == "digitalocean":
         name = (config.get("genepool:registry") or {}).get("name")
         if not name:
-            raise PromotionError(f"{where}: genepool:registry.name is not set (README, First deploy)")
+            raise PromotionError(f"{where}: genepool:registry.name is not set (docs/delivery.md, First deploy)")
         return images.docr_repository(str(name))
     raise PromotionError(f"{where}: cloud {cloud!r} has no registry of its own (load the image into the cluster)")
 

@@ -1,5 +1,6 @@
 """The genepool policy pack: ``pulumi preview --policy-pack infra/policy`` (mandatory; dev: add
-``--policy-pack-config infra/policy/dev.json`` to make every policy advisory)."""
+``--policy-pack-config infra/policy/dev.json``, advisory except the policies it keeps mandatory:
+docs/operations.md#policy-enforcement-per-stack)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""README "First deploy" and docs/delivery.md against the workflow files and the stack files: every secret, variable
+"""docs/delivery.md ("First deploy" and the rest) against the workflow files and the stack files: every secret, variable
 and GitHub environment the workflows read is set up there (each environment with exactly the secrets its jobs read),
 the OIDC subjects the AWS roles trust are the environments that assume them, the protected environments are the
 ones the docs say need reviewers, and the KMS alias, runner project, CLI pin and workflows match."""
@@ -15,15 +15,14 @@ from infra.platforms.aws.ci import RUNNER_PROJECT
 from .conftest import REPOSITORY
 from .test_workflows import WORKFLOWS, environments, jobs_of_all, pulumi_cli_pins
 
-README = (REPOSITORY / "README.md").read_text()
 DELIVERY = (REPOSITORY / "docs" / "delivery.md").read_text()
 ENVIRONMENT_ROW = re.compile(r"^\s*\| `([a-z-]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", re.MULTILINE)
 
 
 def first_deploy() -> str:
-    start = README.index("\n## First deploy\n")
-    end = README.find("\n## ", start + 1)
-    return README[start:] if end < 0 else README[start:end]
+    start = DELIVERY.index("\n## First deploy\n")
+    end = DELIVERY.find("\n## ", start + 1)
+    return DELIVERY[start:] if end < 0 else DELIVERY[start:end]
 
 
 def documented_environments() -> dict[str, tuple[str, set[str]]]:
@@ -119,12 +118,12 @@ def test_the_docs_name_the_runner_project_the_workflows_run_on():
 
 def test_the_docs_name_the_pinned_cli_version():
     (version,) = {version for _, version in pulumi_cli_pins()}
-    assert f"CLI **{version}**" in DELIVERY and f"pinned to {version}" in README
+    assert f"CLI **{version}**" in DELIVERY and f"pinned to {version}" in DELIVERY
 
 
-def test_the_readme_describes_each_workflow():
+def test_the_delivery_docs_describe_each_workflow():
     for path in WORKFLOWS:
-        assert f"- `{path.name}`:" in README, path.name
+        assert f"- `{path.name}`:" in DELIVERY, path.name
 
 
 def test_no_stack_file_holds_a_cloud_token_as_config():

@@ -268,8 +268,9 @@ def format_search_benchmark(result: dict[str, Any]) -> str:
 
 
 def markdown_tables(result: dict[str, Any]) -> str:
-    """The figures the README and docs quote, as Markdown tables, from the bench's JSON (one row per landscape and
-    the pooled row, per budget and the race; the GA against each method: wins-losses, p-value, significant)."""
+    """The figures docs/benchmarks.md and docs/evolution.md quote, as Markdown tables, from the bench's JSON (one
+    row per landscape and the pooled row, per budget and the race; the GA against each method: wins-losses, p-value,
+    significant)."""
     s, summary, load = result["setup"], result["summary"], result["load"]
     others = [m for m in s["methods"] if m != "ga"]
     out = []

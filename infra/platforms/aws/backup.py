@@ -3,7 +3,7 @@
 The backup storage class (``cluster.py``) tags every volume it provisions ``genepool.io/backup=<cluster name>``
 (EBS CSI ``tagSpecification_1``); the selection backs up exactly the EBS volumes carrying that tag, so a new
 TimescaleDB volume is protected from its creation, and volumes of other stacks or classes are not. Recovery points
-are EBS snapshots kept ``aws.backupRetentionDays`` days; the README's prod section describes the restore.
+are EBS snapshots kept ``aws.backupRetentionDays`` days; docs/operations.md#prod-on-aws describes the restore.
 
 Failures reach people without Prometheus (a failed backup is an AWS event, not a metric we scrape): an EventBridge
 rule matches AWS Backup's "Backup Job State Change" events of this vault in state FAILED, ABORTED or EXPIRED and

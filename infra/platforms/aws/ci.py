@@ -10,7 +10,7 @@ takes GitHub Actions ``workflow_job`` events (``runs-on: codebuild-<project>-<ru
 - it reads the repository through an AWS CodeConnections connection made by hand (``ci.connectionArn``) and takes
   only jobs of the workflows in :data:`RUNNER_WORKFLOWS`;
 - its own role can only write its logs and attach to the VPC: a job gets cloud access solely by assuming the preview
-  or deploy role through GitHub's OIDC, which trust only their GitHub environments (README, First deploy).
+  or deploy role through GitHub's OIDC, which trust only their GitHub environments (docs/delivery.md#first-deploy).
 
 The preview role (``ci.previewRoleArn``) gets an access entry with ``AmazonEKSAdminViewPolicy`` on the cluster:
 read-only, Secrets included, since a refreshed preview reads the Helm releases' state (kept in Secrets) and every
