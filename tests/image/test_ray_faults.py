@@ -38,10 +38,11 @@ HAS_EVALUATOR = (
     "sys.exit(0 if any(named(p) for p in pathlib.Path('/proc').glob('[0-9]*/cmdline')) else 1)"
 )
 """Exits 0 when an evaluation actor (``ray::_Evaluator``) runs in the container."""
-RAY_RUN = ["--strategies=linear_svc_classifier,ema_crossover", "--population=8", "--generations=6"]
+GENERATIONS = 40
+RAY_RUN = ["--strategies=linear_svc_classifier,ema_crossover", "--population=8", f"--generations={GENERATIONS}"]
 RAY_RUN += ["--random-seed=3", "--backend=ray", "--workers=2", "--no-store", "--runs-dir=/tmp/runs", "--json"]
-"""A scikit-learn seed among them, so a generation lasts long enough (seconds) to lose a worker in the middle of
-one."""
+"""A scikit-learn seed among them and enough generations (a few tenths of a second each) that the run is still in
+its generations when the test has found the worker to lose and frozen it."""
 
 
 def evolve_job(run_id: str) -> list[str]:
@@ -85,9 +86,9 @@ def test_a_worker_lost_mid_generation_leaves_the_hall_of_fame_of_an_undisturbed_
     wait_for_file(checkpoints / "gen--0001.ckpt", job)  # the actors are up
     busy = [w for w in cluster.workers if podman.exec(w, ["python", "-c", HAS_EVALUATOR]).returncode == 0]
     assert busy, "no worker runs an evaluation actor"
-    wait_for_file(checkpoints / "gen-00000.ckpt", job)
     podman.run("pause", busy[0], check=True)  # its chunk of the next generation hangs: the driver waits mid-generation
     paused = time.monotonic()
+    after = max(int(path.stem.removeprefix("gen-")) for path in checkpoints.glob("gen-*.ckpt"))
     time.sleep(2)
     podman.run("kill", busy[0], check=True)
     output, _ = job.communicate(timeout=900)
@@ -97,10 +98,11 @@ def test_a_worker_lost_mid_generation_leaves_the_hall_of_fame_of_an_undisturbed_
     lost_run = json.loads((runs / "lost-worker" / "run.json").read_text())
     seconds, calm_seconds = lost_run["backend"]["seconds"], calm_run["backend"]["seconds"]
     print(
-        f"\nRay worker container frozen then killed {paused - started:.1f} s into the run (after generation 0): "
+        f"\nRay worker container frozen then killed {paused - started:.1f} s into the run (after generation {after}): "
         f"{rerun} actor chunk(s) re-run on the other worker, 0 generations redone; the generations took "
         f"{seconds:.1f} s against {calm_seconds:.1f} s undisturbed ({seconds - calm_seconds:.1f} s lost)"
     )
+    assert after < GENERATIONS - 1, "the run ended before the worker was lost; give it more generations"
     assert rerun >= 1, output[-4000:]
     assert lost_run["hall_of_fame"] == calm_run["hall_of_fame"]
 
