@@ -90,3 +90,51 @@ def test_actor_killed_mid_generation_is_replaced_and_nothing_is_lost(local_ray):
         np.testing.assert_array_equal(got, expected)
     finally:
         backend.close()
+
+
+def test_a_replacement_lost_while_it_starts_is_replaced_again(local_ray, bars):
+    """As when a lost node's actors are reported dead before the node: the first replacement lands there and dies
+    before it has warmed; it counts as another attempt and the chunk still completes, unchanged."""
+    plan = plan_run(bars, EvolutionConfig(), STRATEGIES)
+    params = _population(plan, 40)
+    expected = LocalBackend(plan.workload, plan.seeds).evaluate("ema_crossover", params)
+    backend = RayBackend(plan.workload, STRATEGIES, workers=2)
+    fresh_actor = backend._new_actor
+    doomed: list[object] = []
+
+    def first_replacement_dies():
+        actor = fresh_actor()
+        if not doomed:
+            doomed.append(actor)
+            ray.kill(actor, no_restart=True)
+        return actor
+
+    backend._new_actor = first_replacement_dies
+    try:
+        os.kill(backend.pids[0], signal.SIGKILL)
+        got = backend.evaluate("ema_crossover", params)
+        assert len(doomed) == 1
+        assert backend.replaced == 2
+        np.testing.assert_array_equal(got, expected)
+    finally:
+        backend.close()
+
+
+def test_a_chunk_lost_more_often_than_max_retries_is_an_error(local_ray, bars):
+    plan = plan_run(bars, EvolutionConfig(), STRATEGIES)
+    backend = RayBackend(plan.workload, STRATEGIES, workers=1, max_retries=2)
+    fresh_actor = backend._new_actor
+
+    def always_dies():
+        actor = fresh_actor()
+        ray.kill(actor, no_restart=True)
+        return actor
+
+    backend._new_actor = always_dies
+    try:
+        os.kill(backend.pids[0], signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="ray actor 0 failed 3 times on ema_crossover"):
+            backend.evaluate("ema_crossover", _population(plan, 10))
+        assert backend.replaced == 2
+    finally:
+        backend.close()

@@ -14,7 +14,6 @@ import urllib.request
 import pytest
 import yaml
 
-from infra.components.common import WORKLOAD_ENV
 from infra.components.ray import (
     AUTH_MODE_ENV,
     AUTH_TOKEN_VAR,
@@ -29,27 +28,18 @@ from infra.components.ray import (
 from infra.components.workload import API_TOKEN_ENV, PORT, submit_command
 from infra.config import StackConfig, parse
 from tests.image.conftest import HARDENED, REPO, Podman
+from tests.image.ray_cluster import KUBERAY_HEAD_FLAGS, KUBERAY_WORKER_FLAGS, POD_ENV, SUBMIT, start_flags
 
 pytestmark = pytest.mark.image
 
-POD_ENV = [f"--env={entry['name']}={entry['value']}" for entry in WORKLOAD_ENV]
-"""The environment every workload pod gets besides the settings (HOME and Numba's cache on the /tmp emptyDir)."""
 READ_ONLY_POD = ("--read-only", "--tmpfs=/tmp:rw,size=1g,mode=1777", *HARDENED, *POD_ENV)
 """The API pod's shape: read-only root, a writable /tmp, hardened, the pod env."""
-KUBERAY_HEAD_FLAGS = (f"--port={GCS_PORT}", "--dashboard-agent-listen-port=52365", "--block")
-"""What KubeRay adds to the head's ``ray start`` besides our rayStartParams (the probes query the agent on 52365)."""
-KUBERAY_WORKER_FLAGS = ("--dashboard-agent-listen-port=52365", "--block")
 
 
 def parsed_config(stack: str) -> StackConfig:
     """The stack file's config as the program reads it."""
     config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
     return parse({key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("genepool:")})
-
-
-def start_flags(params: dict[str, str]) -> list[str]:
-    """rayStartParams as KubeRay passes them to ``ray start``."""
-    return [f"--{key}={value}" for key, value in params.items()]
 
 
 def test_the_image_runs_as_uid_1000_and_never_root(podman: Podman):
@@ -151,9 +141,6 @@ def test_a_job_submitted_with_a_wrong_token_is_refused_by_the_head(podman: Podma
     submit = podman.exec(ray_cluster["head"], [*wrong, *SUBMIT, "--", "echo", "should-not-run"], timeout=120)
     assert submit.returncode != 0
     assert "Forbidden: Invalid authentication token" in submit.stdout + submit.stderr
-
-
-SUBMIT = ["ray", "job", "submit", f"--address=http://127.0.0.1:{DASHBOARD_PORT}"]
 
 
 def test_a_short_ray_evolution_submitted_with_the_token_succeeds(podman: Podman, ray_cluster: dict[str, str]):

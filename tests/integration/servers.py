@@ -85,11 +85,14 @@ class PostgresServer:
     """A fresh cluster (``initdb`` with a SCRAM password) served by ``pg_ctl`` on a free TCP port.
 
     Runs as the ``postgres`` user when the tests run as root (PostgreSQL refuses to run as root), in its own
-    directory under the system temp dir (pytest's are private to root); :meth:`remove` deletes it."""
+    directory under the system temp dir (pytest's are private to root); :meth:`remove` deletes it. It listens on
+    127.0.0.1 only, unless ``bridge`` names another address of this host (a container network's gateway): then it
+    listens there too and accepts password logins from ``bridge_network`` (the containers' subnet)."""
 
     SEARCH = ("/usr/lib/postgresql/*/bin",)
 
-    def __init__(self) -> None:
+    def __init__(self, bridge: str | None = None, bridge_network: str | None = None) -> None:
+        self.bridge = bridge
         self.initdb = require_binary("initdb", self.SEARCH)
         self.pg_ctl = require_binary("pg_ctl", self.SEARCH)
         directory = Path(tempfile.mkdtemp(prefix="genepool-pg-"))
@@ -119,6 +122,9 @@ class PostgresServer:
                 "--locale=C",
             ]
         )
+        if bridge_network is not None:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {bridge_network} scram-sha-256\n")
 
     def _run(self, argv: list[str]) -> None:
         result = subprocess.run(argv, user=self.user, capture_output=True, text=True, cwd=self.directory)
@@ -129,8 +135,15 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql://genepool:{PG_PASSWORD}@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def bridge_url(self) -> str:
+        """The URL containers use: the server at the bridge address."""
+        assert self.bridge is not None, "the server was not started on a bridge"
+        return self.url.replace("@127.0.0.1:", f"@{self.bridge}:")
+
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        listen = "127.0.0.1" if self.bridge is None else f"127.0.0.1,{self.bridge}"
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses={listen} -c fsync=off"
         if (Path(self.pg_ctl).resolve().parent.parent / "lib" / "timescaledb.so").exists():
             options += " -c shared_preload_libraries=timescaledb"  # the extension needs preloading
         self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "log"), "-o", options, "-w", "start"])

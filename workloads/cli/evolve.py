@@ -47,6 +47,12 @@ def _serve_metrics(port: int) -> None:
 
 Opt = typer.Option
 
+DATABASE_WAIT_SECONDS = 120.0
+"""Default of ``--database-wait``: how long each database call of a run (a checkpoint, a generation's record)
+retries an unreachable PostgreSQL before the run stops, resumable from its last checkpoint. Long enough for a
+server restart or a managed database's failover (one to two minutes), short enough that a database that is gone
+fails the run within a few minutes instead of holding its Ray workers for the rest of the slot."""
+
 
 def default_runs_dir() -> Path:
     return default_home() / "runs"
@@ -173,6 +179,15 @@ def evolve(
         str, Opt("--checkpoints", help="Where checkpoints go: local (runs dir) or database.")
     ] = "local",
     as_json: Annotated[bool, Opt("--json", help="Print the machine-readable summary only.")] = False,
+    database_wait: Annotated[
+        float,
+        Opt(
+            "--database-wait",
+            min=1,
+            help="Seconds each database write of the run retries an unreachable PostgreSQL before the run stops "
+            "(resumable from its last checkpoint).",
+        ),
+    ] = DATABASE_WAIT_SECONDS,
     metrics_port: Annotated[
         int | None,
         Opt("--metrics-port", min=1, max=65535, help="Serve Prometheus metrics on this port during the run."),
@@ -190,7 +205,9 @@ def evolve(
     """Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR).
 
     SIGTERM or SIGINT stops the run cleanly (workers stopped, shared memory released, the last generation's
-    checkpoint kept) and exits 143 or 130; the message says how to resume."""
+    checkpoint kept) and exits 143 or 130; the message says how to resume. An unreachable PostgreSQL is waited for
+    (``--database-wait`` seconds per write) and the run continues where it was; a longer outage ends the run with
+    one line naming the database and how to resume, exit status 1."""
     from workloads.cache.redis import RedisCache, make_cache
     from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
     from workloads.evolution.config import EvolutionConfig, load_config_file
@@ -248,7 +265,7 @@ def evolve(
                     _serve_metrics(metrics_port)
                 recorder = (
                     RunRecorder(
-                        open_storage(settings),
+                        open_storage(settings, retry_seconds=database_wait),
                         symbol=bars.symbol or None,
                         leaderboard=cache if isinstance(cache, RedisCache) else None,
                     )

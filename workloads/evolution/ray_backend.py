@@ -5,7 +5,10 @@
   (:meth:`_Evaluator.warm`), and limits Numba to ``threads_per_actor`` threads so actors do not oversubscribe cores.
 - A population is split into contiguous chunks, one per actor (EvoTorch-style), not one task per genome.
 - An actor that dies mid-generation (spot reclaim, OOM kill) is replaced by a fresh one and its chunk is re-run; the
-  results are assembled by chunk position, so nothing is lost or counted twice and the answer is the same.
+  results are assembled by chunk position, so nothing is lost or counted twice and the answer is the same. When a
+  whole node is lost, Ray reports its actors dead seconds before it declares the node dead, and may place a
+  replacement on that node meanwhile: a replacement lost while it starts counts as another attempt and is replaced
+  in turn (at most ``max_retries`` attempts per chunk and generation).
 
 The cluster is ``RAY_ADDRESS`` if set, else the ``ray_address`` setting (stack output / ``GENEPOOL_RAY_ADDRESS``),
 else a local Ray started (and stopped) by this backend with ``workers`` CPUs — always a private one
@@ -111,11 +114,33 @@ class RayBackend:
         return self._actor_class.remote(self._workload_ref, self._threads)
 
     def _replace(self, index: int) -> None:
+        """Replace lost actor ``index`` by a fresh one, warmed; a ``RayActorError`` if the fresh one is lost too."""
         self._ray.kill(self.actors[index], no_restart=True)
-        self.actors[index] = self._new_actor()
-        self.pids[index] = self._ray.get(self.actors[index].warm.remote(self._seed_names))
         self.replaced += 1
         WORKER_FAILURES.labels(backend=self.name).inc()
+        self.actors[index] = self._new_actor()
+        self.pids[index] = self._ray.get(self.actors[index].warm.remote(self._seed_names))
+
+    def _rerun(self, index: int, seed_name: str, chunk: np.ndarray, attempts: dict[int, int], error: Exception) -> Any:
+        """Re-submit ``chunk`` to a replacement of lost actor ``index`` (see the module doc); ``attempts`` counts the
+        chunk's losses, a ``RuntimeError`` once they exceed ``max_retries``."""
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        while True:
+            attempts[index] += 1
+            if attempts[index] > self.max_retries:
+                raise RuntimeError(f"ray actor {index} failed {attempts[index]} times on {seed_name}") from error
+            log.warning(
+                "ray actor %d lost mid-generation (%s); replacing it and re-running its chunk",
+                index,
+                type(error).__name__,
+            )
+            try:
+                self._replace(index)
+            except (RayActorError, WorkerCrashedError) as exc:
+                error = exc
+                continue
+            return self.actors[index].evaluate.remote(seed_name, chunk)
 
     def evaluate(self, seed_name: str, params: np.ndarray) -> np.ndarray:
         from ray.exceptions import RayActorError, WorkerCrashedError
@@ -131,16 +156,7 @@ class RayBackend:
                     results[i] = self._ray.get(ref)
                     del refs[i]
                 except (RayActorError, WorkerCrashedError) as exc:
-                    attempts[i] += 1
-                    if attempts[i] > self.max_retries:
-                        raise RuntimeError(f"ray actor {i} failed {attempts[i]} times on {seed_name}") from exc
-                    log.warning(
-                        "ray actor %d lost mid-generation (%s); replacing it and re-running its chunk",
-                        i,
-                        type(exc).__name__,
-                    )
-                    self._replace(i)
-                    refs[i] = self.actors[i].evaluate.remote(seed_name, params[chunks[i]])
+                    refs[i] = self._rerun(i, seed_name, params[chunks[i]], attempts, exc)
         if not chunks:
             return np.empty((0, self._n_spans, N_METRICS))
         return np.concatenate([results[i] for i in range(len(chunks))], axis=0)
