@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, parse_interval, print_json
+from workloads.cli.layout import fold
 from workloads.data.calendar import DEFAULT_START, find_gaps, infer_bars_per_year, spacing_ns
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def print_summary(summary: dict[str, Any], repairs: RepairReport | None = None) 
     ]
     for name, value in rows:
         table.add_row(name, escape(str(value)))
-    console.print(table)
+    console.print(fold(table))
     for line in repairs.lines() if repairs else []:
         console.print(f"[yellow]repaired:[/] {escape(line)}")
 

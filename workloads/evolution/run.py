@@ -34,6 +34,7 @@ import numpy as np
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
 from workloads.evolution.backends import Backend, LocalBackend, Workload
+from workloads.evolution.catalog import RUN_FILE
 from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheckpoints
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import Split, sim_config, split_data
@@ -50,8 +51,6 @@ from workloads.evolution.summary import (
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
-
-RUN_FILE = "run.json"
 
 
 def new_run_id() -> str:
@@ -258,9 +257,11 @@ def write_run_file(
     state: PoolState,
     bars: Bars,
 ) -> Path:
-    """``<runs_dir>/<run_id>/run.json``: the summary plus the report's curves and gene distributions."""
+    """``<runs_dir>/<run_id>/run.json``: the summary, when it was written (``finished_at``, ISO 8601 UTC) and the
+    report's curves and gene distributions."""
     document = dict(
         summary.as_json(),
+        finished_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report={
             "curves": curves,
             "buy_and_hold": buy_and_hold(bars, plan.split),

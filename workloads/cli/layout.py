@@ -1,0 +1,172 @@
+"""Terminal layout that never hides a verdict (docs/cli.md#terminal-output).
+
+Rules, for every command that prints tables:
+
+- **No truncation.** Every column folds (wraps, breaking a long word if it must) instead of ending in ``…``: at any
+  width the whole of each cell is printed. Legends are printed as wrapped paragraphs below a table, never as a
+  table caption cut to the table's width.
+- **Plain when piped.** When stdout is not a terminal (a pipe, a file, a CI log) the hall of fame and the run
+  listings are printed as plain lines, one record per block, never wrapped (long lines stay whole for ``grep``)
+  and without box-drawing characters. Colours are dropped by rich itself.
+- **Stacked when narrow.** On a terminal narrower than :data:`WIDE_TABLE` columns, the hall of fame is printed as
+  one block per entry (the rank, strategy and verdict on the first line, each refusal reason on its own line)
+  instead of a table whose columns would be squeezed.
+
+Numbers: one format for each metric everywhere (:func:`format_metric`): fractions of equity as percentages with one
+decimal (``12.3%``, ``-4.0%``), ratios with two decimals, counts as integers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+WIDE_TABLE = 120
+"""Terminal width (columns) from which the hall of fame is drawn as a table."""
+
+PERCENT_METRICS = frozenset({"total_return", "cagr", "max_drawdown", "win_rate", "exposure", "funding_pnl"})
+"""Metrics that are fractions (of equity, of bars, of trips), printed as percentages."""
+COUNT_METRICS = frozenset({"trades", "bars"})
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """``value`` of metric ``name`` as printed everywhere: ``—`` when absent (or not finite), a percentage for a
+    fraction (:data:`PERCENT_METRICS`), an integer for a count, else two decimals (``final_equity``: 4 significant
+    digits)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if name in PERCENT_METRICS:
+        return f"{value:,.1%}"
+    if name in COUNT_METRICS:
+        return f"{value:,.0f}"
+    if name == "final_equity":
+        return f"{value:,.4g}"
+    return f"{value:,.2f}"
+
+
+def plain(console: Console) -> bool:
+    """True when ``console`` is not a terminal: records as plain lines (see the module doc)."""
+    return not console.is_terminal
+
+
+def fold(table: Table) -> Table:
+    """``table`` with every column folding instead of truncating (see the module doc)."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    return table
+
+
+def print_paragraph(console: Console, text: str) -> None:
+    """A legend or note: wrapped at word boundaries on a terminal, one unwrapped line when plain."""
+    console.print(text, highlight=False, markup=False, soft_wrap=plain(console), overflow="fold")
+
+
+def print_lines(console: Console, lines: Iterable[str]) -> None:
+    """Plain-text lines (no markup), never wrapped when plain, folded at the width on a terminal."""
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=plain(console), overflow="fold")
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+def _verdict_text(entry: dict[str, Any]) -> str:
+    return "promoted" if entry["promoted"] else "refused"
+
+
+def hall_of_fame_legend(summary: dict[str, Any]) -> str:
+    """What the columns of the hall of fame mean (printed below it)."""
+    return (
+        "SR: annualised Sharpe ratio on the training span / on the holdout; ret: holdout total return; DSR: deflated "
+        f"Sharpe ratio against {summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or each rule the "
+        "entry failed."
+    )
+
+
+def hall_of_fame_blocks(summary: dict[str, Any]) -> list[str]:
+    """The hall of fame as plain lines: per entry a head line (rank, strategy, verdict), its parameters, its
+    numbers and, when refused, one line per failed rule."""
+    lines: list[str] = []
+    for rank, entry in enumerate(summary["hall_of_fame"], 1):
+        holdout = entry["holdout"] or {}
+        lines.append(f"#{rank} {entry['strategy']}: {_verdict_text(entry)}")
+        lines.append(f"    params: {_params_text(entry['params'])}")
+        lines.append(
+            "    "
+            + "  ".join(
+                (
+                    f"fitness {format_metric('fitness', entry['fitness'])}",
+                    f"SR train {format_metric('sharpe', entry['train']['sharpe'])}",
+                    f"SR holdout {format_metric('sharpe', holdout.get('sharpe'))}",
+                    f"ret holdout {format_metric('total_return', holdout.get('total_return'))}",
+                    f"DSR {_dsr_text(entry['dsr'])}",
+                )
+            )
+        )
+        lines.extend(f"    failed: {reason}" for reason in entry["gate"])
+    return lines
+
+
+def _dsr_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def hall_of_fame_table(summary: dict[str, Any]) -> Table:
+    """The hall of fame as a rich table whose cells fold (wide terminals)."""
+    table = Table(title=f"Hall of fame — run {escape(summary['run_id'])}")
+    table.add_column("#", justify="right")
+    table.add_column("strategy / params", justify="left", min_width=24, ratio=2)
+    for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
+        table.add_column(column, justify="right")
+    table.add_column("verdict", justify="left", min_width=20, ratio=2)
+    for rank, entry in enumerate(summary["hall_of_fame"], 1):
+        holdout = entry["holdout"] or {}
+        verdict = "[bold green]promoted[/]" if entry["promoted"] else "\n".join(escape(r) for r in entry["gate"])
+        table.add_row(
+            str(rank),
+            f"[bold]{escape(entry['strategy'])}[/]\n{escape(_params_text(entry['params']))}",
+            format_metric("fitness", entry["fitness"]),
+            format_metric("sharpe", entry["train"]["sharpe"]),
+            format_metric("sharpe", holdout.get("sharpe")),
+            format_metric("total_return", holdout.get("total_return")),
+            _dsr_text(entry["dsr"]),
+            verdict,
+        )
+    return fold(table)
+
+
+def print_hall_of_fame(console: Console, summary: dict[str, Any]) -> None:
+    """The hall of fame, its legend and the run's verdict (see the module doc for the layout rules)."""
+    if plain(console) or console.width < WIDE_TABLE:
+        print_lines(console, [f"Hall of fame — run {summary['run_id']}", *hall_of_fame_blocks(summary)])
+    else:
+        console.print(hall_of_fame_table(summary))
+    print_paragraph(console, hall_of_fame_legend(summary))
+    print_paragraph(console, f"verdict: {summary['verdict']['line']}")
+    passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
+    refused = ", ".join(summary["verdict"]["seeds_refused"]) or "none"
+    print_paragraph(console, f"seeds whose best passes: {passing}; refused: {refused}")
+
+
+def print_records(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Rows of text cells: a folding table on a terminal; plain ``column: value`` blocks when plain."""
+    if plain(console):
+        lines = [title]
+        for row in rows:
+            lines.append(f"{columns[0]}: {row[0]}")
+            lines.extend(f"    {name}: {value}" for name, value in zip(columns[1:], row[1:], strict=True))
+        print_lines(console, lines)
+        return
+    table = Table(title=escape(title))
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(fold(table))
