@@ -21,7 +21,7 @@ import typer
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
-from workloads.cli.layout import fold, format_metric
+from workloads.cli.layout import format_metric, print_table
 from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
     table.add_column("value", justify="right")
     for name, value in metrics.items():
         table.add_row(name, format_metric(name, value))
-    return fold(table)
+    return table
 
 
 SpanOption = Annotated[
@@ -205,7 +205,7 @@ def backtest(
         return
     params_text = ", ".join(f"{k}={v}" for k, v in result.params.items())
     costs = f"fees {fee_bps:g} bps, slippage {slippage_bps:g} bps"
-    console.print(_metrics_table(f"{seed.name}({params_text}) on {data.name}, {costs}", metrics))
+    print_table(console, _metrics_table(f"{seed.name}({params_text}) on {data.name}, {costs}", metrics))
     if trades_out is not None:
         console.print(f"wrote {len(result.trades)} trades to {trades_out}")
 
@@ -236,7 +236,7 @@ def _replay_entry(
         f"#{rank} {replayed.strategy}({params_text}) of run {replayed.run_id}, {span} span "
         f"({replayed.bars:,} bars), fees {replayed.fee_bps:g} bps, slippage {replayed.slippage_bps:g} bps"
     )
-    console.print(_metrics_table(title, replayed.metrics))
+    print_table(console, _metrics_table(title, replayed.metrics))
     if trades_out is not None:
         console.print(f"wrote {len(replayed.result.trades)} trades to {trades_out}")
 
@@ -291,4 +291,4 @@ def sweep(
         cells = [str(entry["params"][n]) for n in names]
         cells += [format_metric(m, entry["metrics"][m]) for m in shown]
         table.add_row(*cells)
-    console.print(fold(table))
+    print_table(console, table)

@@ -25,9 +25,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-WIDE_TABLE = 120
+WIDE_TABLE = 130
 """Terminal width (columns) from which the hall of fame is drawn as a table."""
+REASON_WIDTH = 36
+"""The verdict column of the hall-of-fame table is kept as wide as its longest refusal reason, up to this."""
 
 PERCENT_METRICS = frozenset({"total_return", "cagr", "max_drawdown", "win_rate", "exposure", "funding_pnl"})
 """Metrics that are fractions (of equity, of bars, of trips), printed as percentages."""
@@ -54,23 +57,72 @@ def plain(console: Console) -> bool:
     return not console.is_terminal
 
 
-def fold(table: Table) -> Table:
-    """``table`` with every column folding instead of truncating (see the module doc)."""
+WORD_WIDTH = 24
+"""A column is kept at least as wide as its longest word up to this many characters (when they all fit), so that
+names wrap between words rather than inside them."""
+
+
+def fold(table: Table, width: int | None = None) -> Table:
+    """``table`` with every column folding instead of truncating (see the module doc). Call it once the rows are
+    added: when ``width`` (the console's) leaves room, each column is kept at least as wide as its longest word (up
+    to :data:`WORD_WIDTH`); otherwise the columns share the width and long words fold."""
+    longest = []
     for column in table.columns:
         column.overflow = "fold"
         column.no_wrap = False
+        words = [len(word) for cell in column.cells for word in _plain(cell).split()]
+        longest.append(min(max([len(_plain(column.header)), *words]), WORD_WIDTH))
+    overhead = 3 * len(table.columns) + 1
+    if width is None or sum(longest) + overhead <= width:
+        for column, least in zip(table.columns, longest, strict=True):
+            column.min_width = max(column.min_width or 0, least)
     return table
+
+
+def _plain(cell: object) -> str:
+    """The text of a table cell (markup removed)."""
+    if isinstance(cell, Text):
+        return cell.plain
+    return Text.from_markup(str(cell)).plain if isinstance(cell, str) else str(cell)
+
+
+def table_lines(table: Table) -> list[str]:
+    """``table`` as plain lines: its title, then one block per row (``header: value``, the first on its own line and
+    the others indented; a header-less two-column table gives one ``key: value`` line per row). Multi-line cells are
+    joined with ``; ``."""
+    lines = [_plain(table.title)] if table.title else []
+    columns = [["; ".join(_plain(cell).strip().splitlines()) for cell in column.cells] for column in table.columns]
+    headers = [_plain(column.header) for column in table.columns]
+    for cells in zip(*columns, strict=True):
+        if not table.show_header and len(cells) == 2:
+            lines.append(f"{cells[0]}: {cells[1]}")
+            continue
+        lines.append(f"{headers[0]}: {cells[0]}")
+        lines.extend(f"    {header}: {value}" for header, value in zip(headers[1:], cells[1:], strict=True))
+    return lines
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A table on a terminal (folding, never truncated); plain lines (:func:`table_lines`) when not a terminal."""
+    if plain(console):
+        print_lines(console, table_lines(table))
+    else:
+        console.print(fold(table, console.width))
 
 
 def print_paragraph(console: Console, text: str) -> None:
     """A legend or note: wrapped at word boundaries on a terminal, one unwrapped line when plain."""
-    console.print(text, highlight=False, markup=False, soft_wrap=plain(console), overflow="fold")
+    print_lines(console, [text])
 
 
 def print_lines(console: Console, lines: Iterable[str]) -> None:
-    """Plain-text lines (no markup), never wrapped when plain, folded at the width on a terminal."""
+    """Plain-text lines (no markup): whole and unwrapped when plain (``soft_wrap``: neither wrapped nor cropped),
+    wrapped at word boundaries (folding a word longer than the width) on a terminal."""
     for line in lines:
-        console.print(line, highlight=False, markup=False, soft_wrap=plain(console), overflow="fold")
+        if plain(console):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        else:
+            console.print(line, highlight=False, markup=False, overflow="fold")
 
 
 def _params_text(params: dict[str, Any]) -> str:
@@ -125,7 +177,8 @@ def hall_of_fame_table(summary: dict[str, Any]) -> Table:
     table.add_column("strategy / params", justify="left", min_width=24, ratio=2)
     for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
         table.add_column(column, justify="right")
-    table.add_column("verdict", justify="left", min_width=20, ratio=2)
+    reasons = [len(reason) for entry in summary["hall_of_fame"] for reason in entry["gate"]]
+    table.add_column("verdict", justify="left", min_width=min(max([8, *reasons]), REASON_WIDTH), ratio=2)
     for rank, entry in enumerate(summary["hall_of_fame"], 1):
         holdout = entry["holdout"] or {}
         verdict = "[bold green]promoted[/]" if entry["promoted"] else "\n".join(escape(r) for r in entry["gate"])
@@ -139,7 +192,7 @@ def hall_of_fame_table(summary: dict[str, Any]) -> Table:
             _dsr_text(entry["dsr"]),
             verdict,
         )
-    return fold(table)
+    return table
 
 
 def print_hall_of_fame(console: Console, summary: dict[str, Any]) -> None:
@@ -147,7 +200,7 @@ def print_hall_of_fame(console: Console, summary: dict[str, Any]) -> None:
     if plain(console) or console.width < WIDE_TABLE:
         print_lines(console, [f"Hall of fame — run {summary['run_id']}", *hall_of_fame_blocks(summary)])
     else:
-        console.print(hall_of_fame_table(summary))
+        console.print(fold(hall_of_fame_table(summary), console.width))
     print_paragraph(console, hall_of_fame_legend(summary))
     print_paragraph(console, f"verdict: {summary['verdict']['line']}")
     passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
@@ -156,17 +209,10 @@ def print_hall_of_fame(console: Console, summary: dict[str, Any]) -> None:
 
 
 def print_records(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Rows of text cells: a folding table on a terminal; plain ``column: value`` blocks when plain."""
-    if plain(console):
-        lines = [title]
-        for row in rows:
-            lines.append(f"{columns[0]}: {row[0]}")
-            lines.extend(f"    {name}: {value}" for name, value in zip(columns[1:], row[1:], strict=True))
-        print_lines(console, lines)
-        return
+    """Rows of text cells (no markup) through :func:`print_table`."""
     table = Table(title=escape(title))
     for name in columns:
         table.add_column(name)
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
-    console.print(fold(table))
+    print_table(console, table)

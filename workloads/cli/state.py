@@ -16,7 +16,7 @@ from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
 from workloads.cli.data import app as data_app
-from workloads.cli.layout import fold
+from workloads.cli.layout import print_table
 from workloads.settings import Settings, load_settings
 
 StackOutputs = Annotated[
@@ -143,7 +143,7 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     if json_output:
         print_json(summaries)
         return
-    table = fold(Table(title=escape(f"stored bars ({settings.redacted()['database_url']})")))
+    table = Table(title=escape(f"stored bars ({settings.redacted()['database_url']})"))
     for column in ("symbol", "exchange", "pair", "market", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
@@ -163,7 +163,7 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
             s["last_timestamp"],
             "yes" if s["has_funding"] else "no",
         )
-    console.print(table)
+    print_table(console, table)
 
 
 def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
@@ -191,7 +191,7 @@ def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) 
         for check in report.checks:
             detail = escape(check.error or ", ".join(f"{k}={v}" for k, v in check.detail.items()))
             table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]", f"{check.latency_ms:.1f}", detail)
-        console.print(fold(table))
+        print_table(console, table)
     if report.status == UNHEALTHY:
         raise typer.Exit(1)
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, print_json
-from workloads.cli.layout import fold
+from workloads.cli.layout import print_table
 
 app = typer.Typer(help="The strategy seeds.", no_args_is_help=True)
 
@@ -65,7 +65,7 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         if seed["needs_funding"]:
             minimum += ", funding_rate"
         table.add_row(seed["name"], seed["type"], minimum, "\n".join(map(_gene_text, seed["genes"])), seed["rule"])
-    console.print(fold(table))
+    print_table(console, table)
 
 
 def readiness(
@@ -110,4 +110,4 @@ def readiness(
             "yes" if row.ready else "no",
             escape(row.reason),
         )
-    console.print(fold(table))
+    print_table(console, table)
