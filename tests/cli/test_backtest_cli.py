@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from workloads.cli import app
+from workloads.costs import sim_config
 from workloads.data.calendar import infer_bars_per_year
 from workloads.data.loaders import load_bars, write_bars
 from workloads.data.synthetic import generate
 from workloads.kernels.metrics import METRIC_NAMES
-from workloads.costs import sim_config
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 

@@ -93,11 +93,12 @@ def list_command(
     directory = runs_directory(runs_dir)
     with bad_input_exits():
         records = [record for record, _ in list_runs(directory)][:limit]
+    if not records:
+        error_console.print(f"no finished runs under {directory} yet", highlight=False, markup=False, soft_wrap=True)
     if json_output:
         print_json([record.as_dict() for record in records])
         return
     if not records:
-        error_console.print(f"no finished runs under {directory} yet", highlight=False, markup=False, soft_wrap=True)
         return
     print_records(console, f"runs under {directory}", COLUMNS, [_cells(record) for record in records])
 
