@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
 from workloads.cli.layout import print_hall_of_fame
-from workloads.cli.progress import evolution_progress, generation_info, starting_info
+from workloads.cli.progress import COMPILING_NOTE, evolution_progress, generation_info, starting_info
 from workloads.cli.state import StackOutputs, settings_from
 from workloads.settings import default_home
 
@@ -270,11 +270,14 @@ def evolve(
                     if recorder is not None:
                         recorder.on_start(state, plan)
                     progress.start()
+                    cold = not kernels_cached()
+                    if cold and not as_json:
+                        error_console.print(COMPILING_NOTE, highlight=False, markup=False, soft_wrap=True)
                     task["id"] = progress.add_task(
                         "evolving",
                         total=state.config.generations,
                         completed=state.generation + 1,
-                        **starting_info(not kernels_cached()),
+                        **starting_info(cold),
                     )
                     task["started"] = time.perf_counter()
                     if plan.skipped and not as_json:

@@ -206,6 +206,19 @@ def print_hall_of_fame(console: Console, summary: dict[str, Any]) -> None:
     passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
     refused = ", ".join(summary["verdict"]["seeds_refused"]) or "none"
     print_paragraph(console, f"seeds whose best passes: {passing}; refused: {refused}")
+    print_lines(console, seed_refusal_lines(summary))
+
+
+def seed_refusal_lines(summary: dict[str, Any]) -> list[str]:
+    """Why each refused seed's best genome was refused: ``seed NAME: refused`` then one ``failed: <rule>`` line
+    per rule it failed."""
+    lines = []
+    for name, best in (summary.get("best_by_seed") or {}).items():
+        if best["promoted"]:
+            continue
+        lines.append(f"seed {name}: refused")
+        lines.extend(f"    failed: {reason}" for reason in best["gate"])
+    return lines
 
 
 def print_records(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
