@@ -69,6 +69,11 @@ def default_home(env: Mapping[str, str] | None = None) -> Path:
     return (Path(data_home) / APP_DIRECTORY).resolve()
 
 
+def default_runs_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where finished runs (``<run_id>/run.json``) and local checkpoints live by default: ``<state home>/runs``."""
+    return default_home(env) / "runs"
+
+
 def default_database_url(home: Path) -> str:
     return f"{DUCKDB_SCHEME}{home / DATABASE_FILE}"
 
@@ -97,11 +102,6 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(POSTGRES_SCHEMES)
-
-    @property
-    def runs_dir(self) -> Path:
-        """Where finished runs (``<run_id>/run.json``) and local checkpoints live: ``<home>/runs``."""
-        return self.home / "runs"
 
     def missing_state(self) -> str | None:
         """Why there is nothing to read yet, or ``None``: a DuckDB store whose file does not exist (PostgreSQL and

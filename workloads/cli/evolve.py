@@ -23,7 +23,7 @@ from workloads.cli.common import bad_input_exits, console, error_console, print_
 from workloads.cli.layout import print_hall_of_fame
 from workloads.cli.progress import COMPILING_NOTE, evolution_progress, generation_info, starting_info
 from workloads.cli.state import StackOutputs, settings_from
-from workloads.settings import default_home
+from workloads.settings import default_runs_dir
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
@@ -47,10 +47,6 @@ def _serve_metrics(port: int) -> None:
 
 
 Opt = typer.Option
-
-
-def default_runs_dir() -> Path:
-    return default_home() / "runs"
 
 
 def _load_data(

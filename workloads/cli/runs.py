@@ -13,7 +13,7 @@ import typer
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
 from workloads.cli.layout import format_metric, print_hall_of_fame, print_lines, print_records
-from workloads.settings import default_home
+from workloads.settings import default_runs_dir
 
 if TYPE_CHECKING:
     from workloads.evolution.catalog import RunRecord
@@ -29,7 +29,7 @@ RUN_ID_HELP = "A run id, or latest (the newest finished run)."
 
 def runs_directory(runs_dir: Path | None) -> Path:
     """``--runs-dir`` or ``<state home>/runs``."""
-    return runs_dir if runs_dir is not None else default_home() / "runs"
+    return runs_dir if runs_dir is not None else default_runs_dir()
 
 
 def resolve(runs_dir: Path | None, name: str) -> str:
