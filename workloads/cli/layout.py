@@ -10,7 +10,8 @@ Rules, for every command that prints tables:
   and without box-drawing characters. Colours are dropped by rich itself.
 - **Stacked when narrow.** On a terminal narrower than :data:`WIDE_TABLE` columns, the hall of fame is printed as
   one block per entry (the rank, strategy and verdict on the first line, each refusal reason on its own line)
-  instead of a table whose columns would be squeezed.
+  instead of a table whose columns would be squeezed; any other table is stacked the same way (one
+  ``header: value`` block per row) when the terminal cannot fit the longest word of each of its columns.
 
 Numbers: one format for each metric everywhere (:func:`format_metric`): fractions of equity as percentages with one
 decimal (``12.3%``, ``-4.0%``), ratios with two decimals, counts as integers.
@@ -66,17 +67,28 @@ def fold(table: Table, width: int | None = None) -> Table:
     """``table`` with every column folding instead of truncating (see the module doc). Call it once the rows are
     added: when ``width`` (the console's) leaves room, each column is kept at least as wide as its longest word (up
     to :data:`WORD_WIDTH`); otherwise the columns share the width and long words fold."""
-    longest = []
+    longest = _longest_words(table)
     for column in table.columns:
         column.overflow = "fold"
         column.no_wrap = False
-        words = [len(word) for cell in column.cells for word in _plain(cell).split()]
-        longest.append(min(max([len(_plain(column.header)), *words]), WORD_WIDTH))
-    overhead = 3 * len(table.columns) + 1
-    if width is None or sum(longest) + overhead <= width:
+    if width is None or _fits(longest, width):
         for column, least in zip(table.columns, longest, strict=True):
             column.min_width = max(column.min_width or 0, least)
     return table
+
+
+def _longest_words(table: Table) -> list[int]:
+    """Per column, its longest word (header included), up to :data:`WORD_WIDTH`."""
+    longest = []
+    for column in table.columns:
+        words = [len(word) for cell in column.cells for word in _plain(cell).split()]
+        longest.append(min(max([len(_plain(column.header)), *words]), WORD_WIDTH))
+    return longest
+
+
+def _fits(longest: list[int], width: int) -> bool:
+    """Whether columns this wide, with the table's borders and padding, fit in ``width``."""
+    return sum(longest) + 3 * len(longest) + 1 <= width
 
 
 def _plain(cell: object) -> str:
@@ -103,8 +115,9 @@ def table_lines(table: Table) -> list[str]:
 
 
 def print_table(console: Console, table: Table) -> None:
-    """A table on a terminal (folding, never truncated); plain lines (:func:`table_lines`) when not a terminal."""
-    if plain(console):
+    """A table on a terminal wide enough for its longest words (folding, never truncated); plain lines
+    (:func:`table_lines`) when not a terminal or when the terminal is narrower than that (stacked)."""
+    if plain(console) or not _fits(_longest_words(table), console.width):
         print_lines(console, table_lines(table))
     else:
         console.print(fold(table, console.width))
@@ -134,11 +147,11 @@ def _verdict_text(entry: dict[str, Any]) -> str:
 
 
 def hall_of_fame_legend(summary: dict[str, Any]) -> str:
-    """What the columns of the hall of fame mean (printed below it)."""
+    """What the numbers of the hall of fame mean (printed below it)."""
     return (
-        "SR: annualised Sharpe ratio on the training span / on the holdout; ret: holdout total return; DSR: deflated "
-        f"Sharpe ratio against {summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or each rule the "
-        "entry failed."
+        "Sharpe (SR): annualised, on the training span (tr) and on the holdout (ho), which the search never saw; "
+        "return (ret): holdout total return; DSR: deflated Sharpe ratio of the training returns against "
+        f"{summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or each rule the entry failed."
     )
 
 
@@ -151,16 +164,12 @@ def hall_of_fame_blocks(summary: dict[str, Any]) -> list[str]:
         lines.append(f"#{rank} {entry['strategy']}: {_verdict_text(entry)}")
         lines.append(f"    params: {_params_text(entry['params'])}")
         lines.append(
-            "    "
-            + "  ".join(
-                (
-                    f"fitness {format_metric('fitness', entry['fitness'])}",
-                    f"SR train {format_metric('sharpe', entry['train']['sharpe'])}",
-                    f"SR holdout {format_metric('sharpe', holdout.get('sharpe'))}",
-                    f"ret holdout {format_metric('total_return', holdout.get('total_return'))}",
-                    f"DSR {_dsr_text(entry['dsr'])}",
-                )
-            )
+            f"    train: fitness {format_metric('fitness', entry['fitness'])}, "
+            f"Sharpe {format_metric('sharpe', entry['train']['sharpe'])}, DSR {_dsr_text(entry['dsr'])}"
+        )
+        lines.append(
+            f"    holdout: Sharpe {format_metric('sharpe', holdout.get('sharpe'))}, "
+            f"return {format_metric('total_return', holdout.get('total_return'))}"
         )
         lines.extend(f"    failed: {reason}" for reason in entry["gate"])
     return lines
