@@ -281,7 +281,8 @@ def sweep(
         return
     table = Table(
         title=f"{seed.name}: {result.evaluated:,} combinations × {result.n_bars:,} bars in "
-        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}"
+        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}; fees {fee_bps:g} bps, "
+        f"slippage {slippage_bps:g} bps"
     )
     names = list(seed.genes.names)
     shown = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate", "final_equity")
