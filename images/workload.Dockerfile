@@ -28,10 +28,12 @@ USER 1000
 COPY --from=wheel --chown=1000:100 /home/ray/wheels /tmp/wheels
 RUN python -m pip install --no-cache-dir /tmp/wheels/genepool-*.whl \
  && genepool --help > /dev/null
+# Pods run with a read-only root filesystem and an emptyDir at /tmp (infra/components/workload.py): the state home
+# (GENEPOOL_HOME; infra sets the same value on every pod) and relative paths (demo-output/) land on the one
+# writable place.
 ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
+    GENEPOOL_HOME=/tmp/genepool \
     PYTHONUNBUFFERED=1
-# Pods run with a read-only root filesystem and an emptyDir at /tmp (infra/components/workload.py): start there, so
-# that relative paths (the default state directory ./.genepool, demo-output/) land on the one writable place.
 WORKDIR /tmp
 EXPOSE 8000
 CMD ["genepool", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -4,25 +4,36 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from tests.session import foreign_settings, skip_summary
 
 SCRUBBED = pytest.StashKey[pytest.MonkeyPatch]()
+SESSION_HOME = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     scrub = pytest.MonkeyPatch()
     for name in foreign_settings(os.environ):
         scrub.delenv(name)
+    # The state home of every test that does not set its own: a temporary directory of this session, never the
+    # developer's per-user home (docs/cli.md#where-state-lives).
+    home = tempfile.mkdtemp(prefix="genepool-test-home-")
+    scrub.setenv("GENEPOOL_HOME", home)
     config.stash[SCRUBBED] = scrub
+    config.stash[SESSION_HOME] = home
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     scrub = config.stash.get(SCRUBBED, None)
     if scrub is not None:
         scrub.undo()
+    home = config.stash.get(SESSION_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

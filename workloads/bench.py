@@ -137,7 +137,7 @@ def kernel_bench(config: BenchConfig) -> list[dict[str, Any]]:
 
 
 LAYOUT_TARGETS = {"ema_crossover": 2.0}
-"""Least SIMD/per-individual ratio the issue asks per seed (:data:`LAYOUT_DEFAULT_TARGET` for the others)."""
+"""Least SIMD/per-individual ratio required per seed (:data:`LAYOUT_DEFAULT_TARGET` for the others)."""
 LAYOUT_DEFAULT_TARGET = 1.5
 PER_THREAD_TARGET = 1e8
 """Least bar-evals/s per thread every fused seed should reach on a quiet machine."""

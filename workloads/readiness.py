@@ -1,24 +1,26 @@
 """Data readiness: for each seed, are there enough bars (and the columns it needs) to run it? (docs/seeds.md#readiness)
 
-The thresholds are the seed's type floor (``Seed.min_bars``): 20 bars for momentum, volatility-scaling and carry
-seeds, 50 for pattern-dependent seeds (mean reversion, Bollinger, trend), 200 for ML seeds (500 optimal).
+Three bar counts per seed: its type floor (``Seed.min_bars``: 20 bars for momentum, volatility-scaling and carry
+seeds, 50 for pattern-dependent seeds, 200 for ML seeds, 500 optimal), the bars its *smallest* windows need (the
+genes at their lower bounds: below that no individual can trade) and the bars its *largest* windows need (the genes
+at their upper bounds: from there every individual the search may draw can trade). Each count includes the warm-up
+plus two bars to trade (``Seed.min_bars_for``).
 
-============================  ===================================================================
-recommendation                when
-============================  ===================================================================
-``DEPLOY_OPTIMAL``            ML seed, bars >= its optimal count (500)
-``DEPLOY_ACCEPTABLE``         ML seed, floor (200) <= bars < optimal
+============================  ===================================================================================
+recommendation                when (``floor`` = max(type floor, smallest windows), ``all`` = largest windows)
+============================  ===================================================================================
+``INSUFFICIENT_DATA``         bars < floor, or a required column (``funding_rate``) is missing (ML: see below)
 ``DELAY_DEPLOYMENT``          ML seed, bars < floor
-``DEPLOY_IMMEDIATE``          20-bar seed, bars >= 20
-``DEPLOY_RECOMMENDED``        50-bar seed, bars >= 50
-``DEPLOY_CAUTIOUS``           50-bar seed, 20 <= bars < 50
-``INSUFFICIENT_DATA``         any other seed below its floor, or a required column (funding_rate) is missing
-============================  ===================================================================
+``DEPLOY_CAUTIOUS``           non-ML seed, floor <= bars < all: only the part of the gene range that fits can trade
+``DEPLOY_IMMEDIATE``          20-bar seed, bars >= all
+``DEPLOY_RECOMMENDED``        50-bar seed, bars >= all
+``DEPLOY_ACCEPTABLE``         ML seed, floor <= bars < max(optimal, all)
+``DEPLOY_OPTIMAL``            ML seed, bars >= max(optimal, all)
+============================  ===================================================================================
 
-A seed is **ready** (the evolution runs it) only when bars >= its floor and its columns are present. The floor is
-a hard minimum, so ``DEPLOY_CAUTIOUS`` is reported for information but is not ready: the evolution
-refuses it, saying why. Individuals whose own windows are longer than the data are handled by the fitness
-(they cannot trade and score accordingly).
+A seed is **ready** (the evolution runs it) exactly when its recommendation starts with ``DEPLOY_``: bars >= floor
+and its columns present. Individuals whose own windows are longer than the data cannot trade and the fitness scores
+them accordingly, which is what ``DEPLOY_CAUTIOUS`` warns of.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
-CAUTIOUS_FLOOR = 20
-"""Bars from which a 50-bar seed is reported ``DEPLOY_CAUTIOUS`` instead of ``INSUFFICIENT_DATA``."""
+MOMENTUM_FLOOR = 20
+"""The type floor of the seeds labelled ``DEPLOY_IMMEDIATE`` (higher floors: ``DEPLOY_RECOMMENDED``)."""
 
 
 class SeedRequirements(Protocol):
@@ -49,6 +51,10 @@ class SeedRequirements(Protocol):
     @property
     def needs_funding(self) -> bool: ...
 
+    def bars_for_smallest_windows(self) -> int: ...
+
+    def bars_for_largest_windows(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class Readiness:
@@ -59,6 +65,8 @@ class Readiness:
     data_points: int
     minimum_bars: int
     optimal_bars: int | None
+    smallest_windows_bars: int
+    largest_windows_bars: int
     recommendation: str
     ready: bool
     reason: str
@@ -67,38 +75,48 @@ class Readiness:
         return asdict(self)
 
 
-def _recommendation(seed: SeedRequirements, bars: int) -> str:
-    if seed.optimal_bars is not None:
-        if bars >= seed.optimal_bars:
-            return "DEPLOY_OPTIMAL"
-        return "DEPLOY_ACCEPTABLE" if bars >= seed.min_bars else "DELAY_DEPLOYMENT"
-    if bars >= seed.min_bars:
-        return "DEPLOY_RECOMMENDED" if seed.min_bars > CAUTIOUS_FLOOR else "DEPLOY_IMMEDIATE"
-    if seed.min_bars > CAUTIOUS_FLOOR and bars >= CAUTIOUS_FLOOR:
-        return "DEPLOY_CAUTIOUS"
-    return "INSUFFICIENT_DATA"
-
-
 def assess(seed: SeedRequirements, data_points: int, has_funding: bool) -> Readiness:
-    """Readiness of ``seed`` on a data set of ``data_points`` bars."""
-    if seed.needs_funding and not has_funding:
+    """Readiness of ``seed`` on a data set of ``data_points`` bars (see the module doc)."""
+    smallest, largest = seed.bars_for_smallest_windows(), seed.bars_for_largest_windows()
+    floor = max(seed.min_bars, smallest)
+    ml = seed.optimal_bars is not None
+
+    def result(recommendation: str, reason: str) -> Readiness:
         return Readiness(
             seed.name,
             seed.kind,
             data_points,
             seed.min_bars,
             seed.optimal_bars,
-            "INSUFFICIENT_DATA",
-            False,
-            "the data has no funding_rate column, which this seed needs",
+            smallest,
+            largest,
+            recommendation,
+            recommendation.startswith("DEPLOY_"),
+            reason,
         )
-    recommendation = _recommendation(seed, data_points)
-    ready = data_points >= seed.min_bars
-    if ready:
-        reason = f"{data_points} bars >= the {seed.min_bars}-bar minimum of {seed.kind} seeds"
-    else:
-        reason = f"{data_points} bars < the {seed.min_bars}-bar minimum of {seed.kind} seeds"
-    return Readiness(seed.name, seed.kind, data_points, seed.min_bars, seed.optimal_bars, recommendation, ready, reason)
+
+    if seed.needs_funding and not has_funding:
+        return result("INSUFFICIENT_DATA", "the data has no funding_rate column, which this seed needs")
+    if data_points < floor:
+        why = (
+            f"{data_points} bars < the {seed.min_bars}-bar minimum of {seed.kind} seeds"
+            if data_points < seed.min_bars
+            else f"{data_points} bars < the {smallest} its smallest windows need"
+        )
+        return result("DELAY_DEPLOYMENT" if ml else "INSUFFICIENT_DATA", why)
+    enough = f"{data_points} bars >= the {floor}-bar minimum"
+    if ml:
+        full = max(seed.optimal_bars or 0, largest)
+        if data_points >= full:
+            return result("DEPLOY_OPTIMAL", f"{enough}; >= the {full} its optimum and largest windows need")
+        return result("DEPLOY_ACCEPTABLE", f"{enough}; < the {full} its optimum and largest windows need")
+    if data_points < largest:
+        return result(
+            "DEPLOY_CAUTIOUS",
+            f"{enough}, but its largest windows need {largest}: only parameters whose windows fit can trade",
+        )
+    label = "DEPLOY_RECOMMENDED" if seed.min_bars > MOMENTUM_FLOOR else "DEPLOY_IMMEDIATE"
+    return result(label, f"{enough}; >= the {largest} its largest windows need")
 
 
 def assess_all(seeds: Iterable[SeedRequirements], data_points: int, has_funding: bool) -> list[Readiness]:

@@ -2,8 +2,8 @@
 
 Sources, lowest precedence first:
 
-1. embedded defaults: ``database_url = duckdb:///<home>/genepool.duckdb`` with ``<home>`` = ``$GENEPOOL_HOME`` or
-   ``./.genepool`` (made absolute); no Redis (in-process cache), no Ray address (Numba threads or a local Ray);
+1. embedded defaults: ``database_url = duckdb:///<home>/genepool.duckdb`` with ``<home>`` the state home
+   (:func:`default_home`); no Redis (in-process cache), no Ray address (Numba threads or a local Ray);
 2. the environment: ``GENEPOOL_<OUTPUT>`` for each output of :mod:`workloads.contract` (what ``infra`` injects
    into pods), plus ``GENEPOOL_API_TOKEN`` (the bearer token of ``genepool serve``, not a stack output);
 3. ``--stack-outputs FILE``: the JSON printed by ``pulumi stack output --json --show-secrets`` (an explicit file
@@ -35,7 +35,10 @@ from workloads.redaction import redact_dsn
 
 API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 HOME_ENV = "GENEPOOL_HOME"
-DEFAULT_HOME = ".genepool"
+XDG_DATA_HOME_ENV = "XDG_DATA_HOME"
+APP_DIRECTORY = "genepool"
+"""The state home's name under the per-user data directory."""
+DATABASE_FILE = "genepool.duckdb"
 DUCKDB_SCHEME = "duckdb://"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -65,12 +68,31 @@ def redact_url(url: str | None) -> str | None:
 
 
 def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """The state home (the embedded DuckDB file, ``runs/``), the same for every command wherever it is started:
+
+    1. ``$GENEPOOL_HOME`` when set and not empty (``~`` expanded, made absolute);
+    2. else the per-user data directory of the XDG Base Directory rule: ``$XDG_DATA_HOME/genepool`` when
+       ``XDG_DATA_HOME`` is an absolute path (the rule ignores a relative one), else ``~/.local/share/genepool``.
+
+    Nothing is created here: commands that write create the directory, commands that only read say there is no
+    state yet (docs/cli.md#where-state-lives)."""
     env = os.environ if env is None else env
-    return Path(env.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+    explicit = (env.get(HOME_ENV) or "").strip()
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    data_home = (env.get(XDG_DATA_HOME_ENV) or "").strip()
+    if not data_home or not Path(data_home).is_absolute():
+        data_home = str(Path("~/.local/share").expanduser())
+    return (Path(data_home) / APP_DIRECTORY).resolve()
+
+
+def default_runs_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where finished runs (``<run_id>/run.json``) and local checkpoints live by default: ``<state home>/runs``."""
+    return default_home(env) / "runs"
 
 
 def default_database_url(home: Path) -> str:
-    return f"{DUCKDB_SCHEME}{home / 'genepool.duckdb'}"
+    return f"{DUCKDB_SCHEME}{home / DATABASE_FILE}"
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,16 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(POSTGRES_SCHEMES)
+
+    def missing_state(self) -> str | None:
+        """Why there is nothing to read yet, or ``None``: a DuckDB store whose file does not exist (PostgreSQL and
+        in-memory stores always exist). Read-only commands check this instead of opening, which would create it."""
+        if not self.database_url.startswith(DUCKDB_SCHEME):
+            return None
+        path = self.database_url[len(DUCKDB_SCHEME) :]
+        if path == ":memory:" or Path(path).exists():
+            return None
+        return f"no state yet: {path} does not exist (state home {self.home}; set {HOME_ENV} to use another)"
 
     def redacted(self) -> dict[str, str | None]:
         """Every setting as text with secrets masked: safe to log or print."""

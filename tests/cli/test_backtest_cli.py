@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from workloads.cli import app
+from workloads.costs import sim_config
 from workloads.data.calendar import infer_bars_per_year
 from workloads.data.loaders import load_bars, write_bars
 from workloads.data.synthetic import generate
@@ -58,13 +59,13 @@ def test_backtest_json_is_exactly_the_metrics_of_the_seed_run(data_file):
     assert document == pytest.approx(expected, rel=1e-12)
 
 
-def test_backtest_without_params_runs_the_defaults(data_file):
+def test_backtest_without_params_runs_the_defaults_with_the_default_costs(data_file):
     result = invoke(
         "backtest", "--data", data_file, "--strategy", "sma_trend_filter", "--json", "--bars-per-year", "8766"
     )
     assert result.exit_code == 0, result.output
     seed = get_seed("sma_trend_filter")
-    expected = seed.run(load_bars(data_file), seed.genes.defaults(), SimConfig(0, 0, False, 0, 8766)).metrics
+    expected = seed.run(load_bars(data_file), seed.genes.defaults(), sim_config(8766)).metrics
     assert json.loads(result.stdout) == pytest.approx(expected, rel=1e-12)
 
 
@@ -118,7 +119,7 @@ def test_backtest_repairs_an_invalid_pair_and_says_so(data_file):
     seed = get_seed("ema_crossover")
     bars = load_bars(data_file)
     expected = seed.run(
-        bars, seed.genes.row({"fast": 20, "slow": 30}), SimConfig(0, 0, False, 0, infer_bars_per_year(bars.timestamp))
+        bars, seed.genes.row({"fast": 20, "slow": 30}), sim_config(infer_bars_per_year(bars.timestamp))
     ).metrics
     assert json.loads(result.stdout) == pytest.approx(expected, rel=1e-12)
 

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from workloads.cli import app
-from workloads.storage import StorageError
+from workloads.settings import load_settings
+from workloads.storage import StorageError, open_storage
 
 runner = CliRunner()
 
@@ -77,6 +78,7 @@ def test_strategies_naming_no_seed_are_refused(data):
 
 def test_storage_errors_print_no_literal_markup(tmp_path, monkeypatch):
     monkeypatch.setenv("GENEPOOL_HOME", str(tmp_path))
+    open_storage(load_settings()).close()  # a store exists: `data list` reads it
 
     def failing(*args, **kwargs):
         raise StorageError("duckdb:///x: list_symbols failed")

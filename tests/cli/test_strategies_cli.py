@@ -42,8 +42,9 @@ def test_readiness_reports_each_seed_with_its_recommendation(tmp_path):
     rows = {row["seed"]: row for row in report["seeds"]}
     assert set(rows) == set(all_seeds())
     assert report["bars"] == 30 and report["has_funding"] is False
-    assert rows["ema_crossover"]["recommendation"] == "DEPLOY_IMMEDIATE"
-    assert rows["sma_trend_filter"]["recommendation"] == "DEPLOY_CAUTIOUS"
+    assert rows["ema_crossover"]["recommendation"] == "DEPLOY_CAUTIOUS"
+    assert rows["ema_crossover"]["ready"] is True
+    assert rows["sma_trend_filter"]["recommendation"] == "INSUFFICIENT_DATA"
     assert rows["sma_trend_filter"]["ready"] is False
 
 

@@ -68,3 +68,11 @@ def test_the_stand_in_base_installs_the_deployed_ray_version():
     assert '"ray[default]==${RAY_VERSION}"' in standin
     assert "infra/versions.py" in script and "RAY_VERSION" in script
     assert "STAND-IN" in standin and "STAND-IN" in script
+
+
+def test_the_image_state_home_is_the_one_every_pod_is_given():
+    from infra.components.common import GENEPOOL_HOME, TMP_DIR
+
+    runtime = DOCKERFILE.split("\nFROM ${RAY_IMAGE}\n", 1)[1]
+    assert re.search(rf"^\s*GENEPOOL_HOME={re.escape(GENEPOOL_HOME)}\b", runtime, re.MULTILINE)
+    assert GENEPOOL_HOME.startswith(TMP_DIR + "/")

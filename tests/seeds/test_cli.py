@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tests.seeds.conftest import SEED_NAMES
 from workloads.cli import app
+from workloads.costs import sim_config
 from workloads.data.loaders import load_bars, write_bars
 from workloads.data.synthetic import generate
 from workloads.kernels.metrics import METRIC_NAMES
@@ -56,6 +57,8 @@ def test_backtest_prints_the_seeds_run(name, data_file):
         name,
         "--fee-bps",
         "10",
+        "--slippage-bps",
+        "0",
         "--json",
         "--bars-per-year",
         BARS_PER_YEAR,
@@ -86,7 +89,7 @@ def test_sweep_ranks_the_seeds_evaluated_grid(name, data_file):
     )
     assert document["requested"] == size and len(document["top"]) == document["evaluated"]
     bars = load_bars(data_file)
-    sim = SimConfig(0.0, 0.0, False, 0.0, BARS_PER_YEAR)
+    sim = sim_config(BARS_PER_YEAR)  # the default costs of every path
     for entry in document["top"]:
         row = seed.genes.row(entry["params"])
         expected = dict(zip(METRIC_NAMES, seed.evaluate(bars, row, sim)[0], strict=True))

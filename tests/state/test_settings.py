@@ -19,9 +19,31 @@ def test_defaults_are_a_duckdb_file_under_genepool_home_with_no_redis_or_ray(tmp
     assert settings.redis_url is None and settings.ray_address is None and settings.api_token is None
 
 
-def test_default_home_is_dot_genepool_in_the_working_directory(tmp_path, monkeypatch):
+def test_without_genepool_home_the_state_lives_in_the_xdg_data_home(tmp_path):
+    settings = load_settings(env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert settings.database_url == f"duckdb://{tmp_path}/data/genepool/genepool.duckdb"
+
+
+def test_without_any_setting_the_state_lives_under_the_users_local_share(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(env={}).home == tmp_path / ".local" / "share" / "genepool"
+
+
+def test_a_relative_xdg_data_home_is_ignored_as_the_xdg_rule_says(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(env={"XDG_DATA_HOME": "relative/data"}).home == tmp_path / ".local" / "share" / "genepool"
+
+
+def test_the_state_home_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    first = load_settings(env=env).database_url
     monkeypatch.chdir(tmp_path)
-    assert load_settings(env={}).database_url == f"duckdb://{tmp_path}/.genepool/genepool.duckdb"
+    assert load_settings(env=env).database_url == first
+
+
+def test_resolving_the_state_home_creates_nothing(tmp_path):
+    load_settings(env={"GENEPOOL_HOME": str(tmp_path / "home")})
+    assert not (tmp_path / "home").exists()
 
 
 def test_every_contract_output_is_read_from_its_environment_variable():

@@ -1,11 +1,16 @@
 """The ``genepool`` command line (typer + rich). Each command group lives in its own module under this package.
 
-Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/row and the rule).
+Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/row and the rule). Global options:
+``--log-level`` (the level of the log lines on stderr) and typer's ``--install-completion`` / ``--show-completion``
+(shell completion for bash, zsh, fish and PowerShell). Reference: docs/cli.md.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +23,7 @@ from workloads.cli import db as db_commands
 from workloads.cli import demo as demo_commands
 from workloads.cli import evolve as evolve_commands
 from workloads.cli import fetch as fetch_commands  # noqa: F401 - registers `data fetch` on the data group
+from workloads.cli import runs as runs_commands
 from workloads.cli import schedule as schedule_commands
 from workloads.cli import state as state_commands
 from workloads.cli import strategies as strategy_commands
@@ -28,8 +34,37 @@ app = typer.Typer(
     help="Evolve, backtest and serve trading strategies built from 12 strategy seeds.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    rich_markup_mode=None,
 )
+
+
+class LogLevel(StrEnum):
+    """``--log-level`` choices (Python's logging levels)."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+@app.callback()
+def configure(
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Level of the log lines on stderr (default: warning; serve and schedule log at info).",
+        ),
+    ] = None,
+) -> None:
+    """Evolve, backtest and serve trading strategies built from 12 strategy seeds."""
+    if log_level is not None:
+        logging.basicConfig(
+            level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+        )
+
+
 app.add_typer(data_commands.app, name="data")
 app.add_typer(api_commands.app, name="api")
 app.add_typer(db_commands.app, name="db")
@@ -39,6 +74,7 @@ app.command("sweep")(backtest_commands.sweep)
 app.command("bench")(bench_commands.bench)
 app.command("evolve")(evolve_commands.evolve)
 app.command("report")(evolve_commands.report)
+app.add_typer(runs_commands.app, name="runs")
 app.add_typer(strategy_commands.app, name="strategies")
 app.command("readiness")(strategy_commands.readiness)
 app.command("health")(state_commands.health)

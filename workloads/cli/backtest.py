@@ -1,9 +1,13 @@
-"""``genepool backtest`` (one strategy, one parameter set) and ``genepool sweep`` (a parameter grid in one call).
+"""``genepool backtest`` (one strategy, one parameter set, or a hall-of-fame entry of a run) and ``genepool sweep``
+(a parameter grid in one call).
 
 Costs are given in basis points on the command line (``--fee-bps 10`` = 0.1 % of traded notional per fill) and
-passed to the simulator as fractions. ``bars_per_year`` is inferred from the timestamps unless
-``--bars-per-year`` is given. Metric semantics: ``workloads.kernels.metrics``; simulation:
-``workloads.kernels.simulate``.
+default to the one cost model of every path (:mod:`workloads.costs`, the same as ``evolve``). ``bars_per_year`` is
+inferred from the timestamps unless ``--bars-per-year`` is given. ``backtest --run RUN --rank N`` replays entry
+``N`` of the run's hall of fame exactly as the evolution scored it: the run's data (checked against its
+fingerprint), its train/holdout cut, its costs and ``bars_per_year``. Metric semantics:
+``workloads.kernels.metrics``; simulation: ``workloads.kernels.simulate``; printed formats:
+:func:`workloads.cli.layout.format_metric`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import typer
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
+from workloads.cli.layout import format_metric, print_table
+from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
@@ -28,8 +34,14 @@ TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_pr
 
 DataOption = Annotated[Path, typer.Option("--data", help="CSV or Parquet file of bars.")]
 StrategyOption = Annotated[str, typer.Option("--strategy", help="Seed name (see `genepool strategies list`).")]
-FeeOption = Annotated[float, typer.Option("--fee-bps", min=0.0, help="Fee per fill, bps of traded notional.")]
-SlippageOption = Annotated[float, typer.Option("--slippage-bps", min=0.0, help="Slippage per fill, bps of the open.")]
+FeeOption = Annotated[
+    float,
+    typer.Option("--fee-bps", min=0.0, help="Fee per fill, bps of traded notional (the same default as evolve)."),
+]
+SlippageOption = Annotated[
+    float,
+    typer.Option("--slippage-bps", min=0.0, help="Slippage per fill, bps of the open (the same default as evolve)."),
+]
 LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Short targets become flat.")]
 BandOption = Annotated[
     float,
@@ -71,17 +83,13 @@ def _load(path: Path, seed: Seed) -> Bars:
 def _sim(
     bars: Bars, fee_bps: float, slippage_bps: float, long_only: bool, band: float, bars_per_year: float | None
 ) -> SimConfig:
+    from workloads.costs import sim_config
     from workloads.data.calendar import infer_bars_per_year
-    from workloads.kernels.simulate import SimConfig
 
     if bars_per_year is None:
         bars_per_year = infer_bars_per_year(bars.timestamp)
-    return SimConfig(
-        fee_rate=fee_bps / 1e4,
-        slippage=slippage_bps / 1e4,
-        long_only=long_only,
-        rebalance_band=band,
-        bars_per_year=bars_per_year,
+    return sim_config(
+        bars_per_year, fee_bps=fee_bps, slippage_bps=slippage_bps, long_only=long_only, rebalance_band=band
     )
 
 
@@ -170,29 +178,59 @@ def _metrics_table(title: str, metrics: dict[str, float | None]) -> Table:
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     for name, value in metrics.items():
-        table.add_row(name, "-" if value is None else f"{value:,.6g}")
+        table.add_row(name, format_metric(name, value))
     return table
 
 
+SpanOption = Annotated[
+    str,
+    typer.Option("--span", help="With --run: the span to replay, holdout (never searched) or train."),
+]
+
+
 def backtest(
-    data: DataOption,
-    strategy: StrategyOption,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="CSV or Parquet file of bars (with --run: the run's data file).")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Seed name (see `genepool strategies list`).")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option("--param", help="name=value; repeat. Defaults otherwise.")] = None,
-    fee_bps: FeeOption = 0.0,
-    slippage_bps: SlippageOption = 0.0,
+    fee_bps: FeeOption = DEFAULT_FEE_BPS,
+    slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     long_only: LongOnlyOption = False,
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Replay a hall-of-fame entry of this run (a run id, or latest) as it was scored."),
+    ] = None,
+    rank: Annotated[int, typer.Option("--rank", min=1, help="With --run: the entry's rank in the hall of fame.")] = 1,
+    span: SpanOption = "holdout",
+    runs_dir: Annotated[
+        Path | None, typer.Option("--runs-dir", help="With --run: where runs are kept [$GENEPOOL_HOME/runs].")
+    ] = None,
     json_output: JsonOption = False,
     trades_out: Annotated[
         Path | None, typer.Option("--trades-out", help="Write the trade list to this CSV.", dir_okay=False)
     ] = None,
     report: ReportOption = None,
 ) -> None:
-    """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print the
-    metrics."""
+    """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print
+    the metrics. With --run, replay entry --rank of that run's hall of fame on its --span, with the run's data,
+    costs and parameters."""
     from workloads.sweep import metrics_dict
 
+    if run is not None:
+        given = [name for name, value in (("--strategy", strategy), ("--param", param)) if value]
+        if given:
+            raise fail_bad_input(f"--run replays the run's own entry: drop {' and '.join(given)}")
+        if report is not None:
+            raise fail_bad_input("--report with --run is not supported: `genepool report RUN` draws the run's entries")
+        _replay_entry(run, rank, span, data, runs_dir, json_output, trades_out)
+        return
+    if data is None or strategy is None:
+        raise fail_bad_input("give --data FILE and --strategy NAME (or --run RUN to replay a hall-of-fame entry)")
     seed = _seed(strategy)
     with bad_input_exits():
         bars = _load(data, seed)
@@ -211,9 +249,41 @@ def backtest(
     if json_output:
         print_json(metrics)
         return
-    console.print(_metrics_table(f"{seed.name}({params_text}) on {data.name}", metrics))
+    costs = f"fees {fee_bps:g} bps, slippage {slippage_bps:g} bps"
+    print_table(console, _metrics_table(f"{seed.name}({params_text}) on {data.name}, {costs}", metrics))
     if trades_out is not None:
         console.print(f"wrote {len(result.trades)} trades to {trades_out}")
+
+
+def _replay_entry(
+    run_name: str,
+    rank: int,
+    span: str,
+    data: Path | None,
+    runs_dir: Path | None,
+    json_output: bool,
+    trades_out: Path | None,
+) -> None:
+    """``backtest --run``: see :func:`workloads.evolution.replay.replay_entry`."""
+    from workloads.cli.runs import load
+    from workloads.evolution.replay import replay_entry
+
+    document = load(runs_dir, run_name)
+    with bad_input_exits():
+        replayed = replay_entry(document, rank, span, data)
+    if trades_out is not None:
+        write_trades(trades_out, replayed.result.trades)
+    if json_output:
+        print_json(replayed.as_json())
+        return
+    params_text = ", ".join(f"{k}={v}" for k, v in replayed.params.items())
+    title = (
+        f"#{rank} {replayed.strategy}({params_text}) of run {replayed.run_id}, {span} span "
+        f"({replayed.bars:,} bars), fees {replayed.fee_bps:g} bps, slippage {replayed.slippage_bps:g} bps"
+    )
+    print_table(console, _metrics_table(title, replayed.metrics))
+    if trades_out is not None:
+        console.print(f"wrote {len(replayed.result.trades)} trades to {trades_out}")
 
 
 def sweep(
@@ -224,8 +294,8 @@ def sweep(
     rank_by: Annotated[
         str, typer.Option("--rank-by", help="Metric to rank by (max_drawdown: lowest first).")
     ] = "sharpe",
-    fee_bps: FeeOption = 0.0,
-    slippage_bps: SlippageOption = 0.0,
+    fee_bps: FeeOption = DEFAULT_FEE_BPS,
+    slippage_bps: SlippageOption = DEFAULT_SLIPPAGE_BPS,
     long_only: LongOnlyOption = False,
     rebalance_band: BandOption = 0.0,
     bars_per_year: BarsPerYearOption = None,
@@ -266,7 +336,8 @@ def sweep(
         return
     table = Table(
         title=f"{seed.name}: {result.evaluated:,} combinations × {result.n_bars:,} bars in "
-        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}"
+        f"{result.seconds:.3f} s ({result.bar_evals_per_second:,.3g} bar-evals/s), by {rank_by}; fees {fee_bps:g} bps, "
+        f"slippage {slippage_bps:g} bps"
     )
     names = list(seed.genes.names)
     shown = ("total_return", "sharpe", "max_drawdown", "trades", "win_rate", "final_equity")
@@ -274,6 +345,6 @@ def sweep(
         table.add_column(column, justify="right")
     for entry in document["top"]:
         cells = [str(entry["params"][n]) for n in names]
-        cells += ["-" if entry["metrics"][m] is None else f"{entry['metrics'][m]:,.4g}" for m in shown]
+        cells += [format_metric(m, entry["metrics"][m]) for m in shown]
         table.add_row(*cells)
-    console.print(table)
+    print_table(console, table)

@@ -5,6 +5,7 @@ under load over PostgreSQL (``workloads.service.bench``)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,12 @@ import typer
 import yaml
 from rich.table import Table
 
-from workloads.cli.common import bad_input_exits, console, print_json
+from workloads.cli.common import bad_input_exits, console, fail_bad_input, print_json
+
+VECTORBT_MODULES = ("vectorbt", "pandas")
+"""What the sweep comparison imports (the bench extra)."""
+SEARCH_MODULES = ("optuna", "cmaes", "backtesting")
+"""What the search-quality benchmark imports (the bench extra)."""
 
 
 def _budgets(text: str) -> tuple[int, ...]:
@@ -192,6 +198,17 @@ def bench(
     from workloads.bench import BenchConfig, run_bench
     from workloads.evolution.search_setup import SearchBenchConfig
 
+    needed = [
+        *(VECTORBT_MODULES if vectorbt and not only_search else ()),
+        *(SEARCH_MODULES if search or only_search else ()),
+    ]
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise fail_bad_input(
+            f"genepool bench needs the bench extra, which is not installed (missing: {', '.join(missing)}): "
+            "pip install 'genepool[bench]' (or `make bench` from a clone); --no-vectorbt runs the kernel and "
+            "evolution figures without it"
+        )
     given: dict[str, Any] = {
         "landscapes": None if search_landscapes is None else tuple(n.strip() for n in search_landscapes.split(",")),
         "repetitions": search_repetitions,

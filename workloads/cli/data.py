@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, parse_interval, print_json
+from workloads.cli.layout import print_table
 from workloads.data.calendar import DEFAULT_START, find_gaps, infer_bars_per_year, spacing_ns
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def print_summary(summary: dict[str, Any], repairs: RepairReport | None = None) 
     ]
     for name, value in rows:
         table.add_row(name, escape(str(value)))
-    console.print(table)
+    print_table(console, table)
     for line in repairs.lines() if repairs else []:
         console.print(f"[yellow]repaired:[/] {escape(line)}")
 
@@ -114,6 +115,7 @@ def inspect_command(
     with bad_input_exits():
         result = read_bars(file, LoadOptions(drop_invalid=drop_invalid, fill_gaps=fill_gaps))
     summary = summarize(result.bars, result.repairs)
+    summary["notes"] = list(result.notes)
     if json_output:
         print_json(summary)
     else:

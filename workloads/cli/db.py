@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
+from workloads.cli.layout import print_table
 from workloads.cli.state import JsonOutput, StackOutputs, settings_from
 
 app = typer.Typer(help="Back up the PostgreSQL store and check that a backup restores.", no_args_is_help=True)
@@ -107,7 +108,7 @@ def restore_check_command(
         table = Table("table", "rows in the manifest", "rows restored")
         for name in sorted(set(result.expected.tables) | set(result.restored.tables)):
             table.add_row(name, str(result.expected.tables.get(name, "-")), str(result.restored.tables.get(name, "-")))
-        console.print(table)
+        print_table(console, table)
         for symbol, ts in sorted(result.restored.latest_bars.items()):
             console.print(f"newest bar of {symbol}: {ts}", highlight=False)
         console.print(f"newest run: {result.restored.latest_run}", highlight=False)

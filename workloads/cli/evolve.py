@@ -9,6 +9,7 @@ as in ``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-l
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
@@ -17,12 +18,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, print_json
+from workloads.cli.layout import print_hall_of_fame
+from workloads.cli.progress import COMPILING_NOTE, evolution_progress, generation_info, starting_info
 from workloads.cli.state import StackOutputs, settings_from
-from workloads.settings import default_home
+from workloads.settings import default_runs_dir
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
@@ -52,10 +53,6 @@ DATABASE_WAIT_SECONDS = 120.0
 retries an unreachable PostgreSQL before the run stops, resumable from its last checkpoint. Long enough for a
 server restart or a managed database's failover (one to two minutes), short enough that a database that is gone
 fails the run within a few minutes instead of holding its Ray workers for the rest of the slot."""
-
-
-def default_runs_dir() -> Path:
-    return default_home() / "runs"
 
 
 def _load_data(
@@ -142,7 +139,9 @@ def _read_source(
             raise ValueError(f"--synthetic {synthetic}: must be at least 100 bars")
         return generate(synthetic, random_seed, funding=True)
     assert data is not None  # exactly one source, checked above
-    return load_bars(data)
+    bars = load_bars(data)
+    # The run records where its data came from as an absolute path: `backtest --run` re-reads it from anywhere.
+    return dataclasses.replace(bars, source=str(data.resolve()))
 
 
 def evolve(
@@ -214,6 +213,7 @@ def evolve(
     from workloads.evolution.pool import EvaluationError
     from workloads.evolution.run import load_run_file, run_evolution
     from workloads.evolution.shutdown import Stopped, stop_on_signals
+    from workloads.kernels import kernels_cached
     from workloads.storage import StorageError, open_storage
     from workloads.storage.base import check_run_id
     from workloads.storage.runs import RunRecorder
@@ -275,7 +275,7 @@ def evolve(
                 checkpoint_store = recorder.checkpoints if recorder and checkpoints == "database" else None
                 stopped_at["settings"] = settings
                 stopped_at["checkpoints"] = None if checkpoint_store else LocalDirectoryCheckpoints(runs)
-                progress = _progress(as_json)
+                progress = evolution_progress(error_console, disable=as_json)
                 task: dict[str, Any] = {}
 
                 def on_start(state: PoolState, plan: Plan) -> None:
@@ -283,8 +283,14 @@ def evolve(
                     if recorder is not None:
                         recorder.on_start(state, plan)
                     progress.start()
+                    cold = not kernels_cached()
+                    if cold and not as_json:
+                        error_console.print(COMPILING_NOTE, highlight=False, markup=False, soft_wrap=True)
                     task["id"] = progress.add_task(
-                        "evolving", total=state.config.generations, completed=state.generation + 1, info=""
+                        "evolving",
+                        total=state.config.generations,
+                        completed=state.generation + 1,
+                        **starting_info(cold),
                     )
                     task["started"] = time.perf_counter()
                     if plan.skipped and not as_json:
@@ -294,12 +300,8 @@ def evolve(
                 def on_generation(report: GenerationReport) -> None:
                     stopped_at["generation"] = report.generation  # its checkpoint is saved
                     stats = report.stats
-                    rate = stats.evaluations / max(stats.seconds, 1e-9)
-                    best = ", ".join(
-                        f"{name} {seed.best:.2f}"
-                        for name, seed in sorted(stats.seeds.items(), key=lambda kv: -kv[1].best)[:4]
-                    )
-                    progress.update(task["id"], advance=1, info=f"{rate:,.0f} evals/s | best {best}")
+                    leaders = {name: seed.best for name, seed in stats.seeds.items()}
+                    progress.update(task["id"], advance=1, **generation_info(stats.evaluations, stats.seconds, leaders))
                     if recorder is not None:
                         recorder.on_generation(report)
 
@@ -345,7 +347,7 @@ def evolve(
             if as_json:
                 print_json(summary)
                 return
-            _print_hall_of_fame(summary)
+            print_hall_of_fame(console, summary)
             console.print(
                 f"run [bold]{summary['run_id']}[/] — {summary['trials']} distinct genomes, "
                 f"{summary['backend']['seconds']:.1f}s on {summary['backend']['name']}; saved under {runs}"
@@ -374,72 +376,17 @@ def _parse_sets(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("generation"),
-        MofNCompleteColumn(),
-        BarColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=error_console,
-        disable=quiet,
-        transient=False,
-    )
-
-
-def _fmt(value: Any, pattern: str = "{:.2f}") -> str:
-    return "—" if value is None else pattern.format(value)
-
-
-def _print_hall_of_fame(summary: dict[str, Any]) -> None:
-    table = Table(
-        title=f"Hall of fame — run {summary['run_id']}",
-        caption=(
-            "SR: annualised Sharpe on train / holdout; ret: holdout total return; DSR: deflated Sharpe against "
-            f"{summary['n_eff'] or 0:.0f} effective trials; verdict: promoted, or the rules it failed"
-        ),
-    )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("strategy / params", justify="left", overflow="fold", min_width=24, ratio=1)
-    for column in ("fitness", "SR tr", "SR ho", "ret ho", "DSR"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("verdict", justify="left", overflow="fold", min_width=12, ratio=1)
-    for rank, entry in enumerate(summary["hall_of_fame"], 1):
-        holdout = entry["holdout"] or {}
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry["params"].items())
-        table.add_row(
-            str(rank),
-            f"[bold]{escape(entry['strategy'])}[/]\n{escape(params)}",
-            _fmt(entry["fitness"]),
-            _fmt(entry["train"]["sharpe"]),
-            _fmt(holdout.get("sharpe")),
-            _fmt(holdout.get("total_return"), "{:.1%}"),
-            _fmt(entry["dsr"], "{:.3f}"),
-            "[bold green]promoted[/]" if entry["promoted"] else escape("; ".join(entry["gate"])),
-        )
-    console.print(table)
-    style = "bold green" if summary["verdict"]["promoted"] else "bold yellow"
-    console.print(f"[{style}]verdict:[/] {escape(summary['verdict']['line'])}", highlight=False)
-    passing = ", ".join(summary["verdict"]["seeds_passing"]) or "none"
-    refused = ", ".join(summary["verdict"]["seeds_refused"]) or "none"
-    console.print(f"seeds whose best passes: {escape(passing)}; refused: {escape(refused)}", highlight=False)
-
-
 def report(
-    run_id: Annotated[str, typer.Argument(help="The run to report on.")],
+    run_id: Annotated[str, typer.Argument(help="The run to report on: a run id, or latest (the newest finished run).")],
     out: Annotated[Path, Opt("--out", help="HTML file to write.")] = Path("report.html"),
     runs_dir: Annotated[Path | None, Opt("--runs-dir", help="Where runs are kept [$GENEPOOL_HOME/runs].")] = None,
 ) -> None:
     """Write one self-contained HTML report: the verdict, the hall of fame and the tear sheet of the top strategies
     (docs/report.md)."""
-    from workloads.evolution.run import load_run_file
+    from workloads.cli.runs import load
     from workloads.report import write_report
-    from workloads.storage.base import check_run_id
 
+    run = load(runs_dir, run_id)
     with bad_input_exits():
-        check_run_id(run_id)
-        run = load_run_file(runs_dir or default_runs_dir(), run_id)
         write_report(run, out)
-    console.print(f"report for {run_id} written to {out}")
+    console.print(f"report for {run['run_id']} written to {out}", highlight=False, markup=False, soft_wrap=True)

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
 from workloads.cli.data import app as data_app
+from workloads.cli.layout import print_table
 from workloads.settings import Settings, load_settings
 
 StackOutputs = Annotated[
@@ -29,6 +30,19 @@ def settings_from(stack_outputs: Path | None) -> Settings:
     """Settings for a command (bad settings exit 2 with the file or variable named)."""
     with bad_input_exits():
         return load_settings(stack_outputs)
+
+
+def report_missing_state(settings: Settings, json_output: bool, empty: object) -> bool:
+    """For a command that only reads: when there is no state yet (no DuckDB file), say so with its path on stderr,
+    print ``empty`` as the JSON answer with ``--json``, and return ``True`` (the command has nothing more to do).
+    Opening the store would create it, so a read never does."""
+    missing = settings.missing_state()
+    if missing is None:
+        return False
+    error_console.print(missing, highlight=False, markup=False, soft_wrap=True)
+    if json_output:
+        print_json(empty)
+    return True
 
 
 def _storage_failure(exc: Exception) -> typer.Exit:
@@ -116,6 +130,8 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
     from workloads.storage import StorageError, open_storage
 
     settings = settings_from(stack_outputs)
+    if report_missing_state(settings, json_output, []):
+        return
     try:
         with open_storage(settings) as storage:
             summaries = [s.as_dict() for s in storage.symbol_summaries()]
@@ -147,7 +163,7 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
             s["last_timestamp"],
             "yes" if s["has_funding"] else "no",
         )
-    console.print(table)
+    print_table(console, table)
 
 
 def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
@@ -175,7 +191,7 @@ def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) 
         for check in report.checks:
             detail = escape(check.error or ", ".join(f"{k}={v}" for k, v in check.detail.items()))
             table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]", f"{check.latency_ms:.1f}", detail)
-        console.print(table)
+        print_table(console, table)
     if report.status == UNHEALTHY:
         raise typer.Exit(1)
 
@@ -197,9 +213,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API: strategies, signals, /health/liveness, /health/readiness, /metrics.
 
-    ``/v1`` endpoints need ``Authorization: Bearer $GENEPOOL_API_TOKEN``; the command refuses to start without it.
-    No access log (a line per request costs more than a cached request): requests are counted and timed in
-    ``genepool_http_requests_total`` and ``genepool_http_request_duration_seconds``. uvloop and httptools serve
+    The /v1 endpoints need the header "Authorization: Bearer $GENEPOOL_API_TOKEN"; the command refuses to start
+    without it. No access log (a line per request costs more than a cached request): requests are counted and
+    timed in genepool_http_requests_total and genepool_http_request_duration_seconds. uvloop and httptools serve
     the HTTP when installed (they are dependencies)."""
     import os
 

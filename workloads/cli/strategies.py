@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, print_json
+from workloads.cli.layout import print_table
 
 app = typer.Typer(help="The strategy seeds.", no_args_is_help=True)
 
@@ -63,7 +65,7 @@ def list_command(json_output: Annotated[bool, typer.Option("--json", help="Print
         if seed["needs_funding"]:
             minimum += ", funding_rate"
         table.add_row(seed["name"], seed["type"], minimum, "\n".join(map(_gene_text, seed["genes"])), seed["rule"])
-    console.print(table)
+    print_table(console, table)
 
 
 def readiness(
@@ -89,18 +91,23 @@ def readiness(
         )
         return
     table = Table(title=f"readiness of {data} ({len(bars):,} bars, funding {'yes' if bars.has_funding else 'no'})")
-    table.add_column("seed", no_wrap=True)
-    for column in ("type", "data points", "minimum", "recommendation", "ready", "why"):
+    for column in (
+        "seed",
+        "type",
+        "bars needed (floor / smallest / largest windows)",
+        "recommendation",
+        "ready",
+        "why",
+    ):
         table.add_column(column)
     for row in rows:
         colour = "green" if row.ready else "red"
         table.add_row(
             row.seed,
             row.kind,
-            f"{row.data_points:,}",
-            str(row.minimum_bars),
+            f"{row.minimum_bars} / {row.smallest_windows_bars} / {row.largest_windows_bars}",
             f"[{colour}]{row.recommendation}[/]",
             "yes" if row.ready else "no",
-            row.reason,
+            escape(row.reason),
         )
-    console.print(table)
+    print_table(console, table)

@@ -73,12 +73,32 @@ class GapSummary:
 
 
 def find_gaps(timestamps: np.ndarray) -> GapSummary:
-    """Gaps relative to the most common spacing. Exchange data shows nights and weekends as gaps: that is expected."""
+    """Spacings that leave bars out, relative to the most common spacing, calendar-aware:
+
+    - **24/7 data**: every spacing longer than the bar interval is a gap (``missing_bars`` whole intervals).
+    - **Daily exchange bars** (interval one day, no weekend bars): a gap is a run of missing *weekdays*; weekends are
+      not gaps. An exchange holiday on a weekday does count (one missing bar): there is no holiday calendar here.
+    - **Intraday exchange bars**: nights and weekends are not gaps; a longer spacing inside one UTC day is, and so is
+      a whole weekday without bars (counted as that many days of the median bars per day).
+    - Other spacings (weekly bars, …): every spacing longer than the interval, as for 24/7 data."""
     if timestamps.shape[0] < 2:
         return GapSummary(0, 0, 0.0)
     step = spacing_ns(timestamps)
     diffs = np.diff(timestamps)
-    long = diffs[diffs > step]
-    missing = int(np.sum(long // step - 1)) if long.size else 0
-    largest = float(long.max()) / NS_PER_SECOND if long.size else 0.0
-    return GapSummary(int(long.size), missing, largest)
+    if is_continuous(timestamps) or step > NS_PER_DAY:
+        long = diffs > step
+        missing = np.where(long, diffs // step - 1, 0)
+    else:
+        day = timestamps // NS_PER_DAY
+        missing_days = np.busday_count((day[:-1] + 1).astype("datetime64[D]"), day[1:].astype("datetime64[D]")).astype(
+            np.int64
+        )
+        if step == NS_PER_DAY:
+            long, missing = missing_days > 0, missing_days
+        else:
+            _, per_day = np.unique(day, return_counts=True)
+            within = (day[:-1] == day[1:]) & (diffs > step)
+            missing = np.where(within, diffs // step - 1, missing_days * int(np.median(per_day)))
+            long = within | (missing_days > 0)
+    largest = float(diffs[long].max()) / NS_PER_SECOND if long.any() else 0.0
+    return GapSummary(int(np.count_nonzero(long)), int(missing[long].sum()), largest)

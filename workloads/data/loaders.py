@@ -1,7 +1,9 @@
 """CSV and Parquet loaders with strict validation (docs/data.md#validation), and the writer used by ``data generate``.
 
 Columns are matched case-insensitively: the time column is the first of ``timestamp``, ``date``, ``time``; then
-``open, high, low, close, volume`` (required) and ``funding_rate`` (optional). Other columns are ignored.
+``open, high, low, close, volume`` (required) and ``funding_rate`` (optional). Other columns are ignored; an
+adjusted-close column (``Adj Close``, ``adj_close``, ``adjusted close``…) is ignored *with a warning*: prices are
+read as given in open/high/low/close, not adjusted for splits and dividends (docs/data.md#validation).
 
 Time values may be ISO-8601 text (a trailing ``Z`` or offset is honoured; naive times are taken as UTC, also when
 mixed with offset times in one column), dates, Arrow timestamps, or integer epochs whose unit is told by magnitude:
@@ -18,6 +20,7 @@ parsed table is mapped back through the file (only when an error is reported).
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,11 @@ from workloads.data.bars import PRICE_FIELDS, Bars
 from workloads.data.errors import FIRST_DATA_ROW, DataError
 from workloads.data.validate import DEFAULT_MIN_BARS, RULE_NOT_FINITE, RepairReport, validate
 
+log = logging.getLogger(__name__)
+
 TIME_COLUMNS = ("timestamp", "date", "time")
+ADJUSTED_CLOSE = frozenset({"adjclose", "adjustedclose"})
+"""Names of an adjusted-close column once lower-cased with spaces, ``_`` and ``-`` removed."""
 FUNDING = "funding_rate"
 SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -51,8 +58,21 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class LoadResult:
+    """The bars, what was repaired, and notes on what was read differently from what the file may suggest."""
+
     bars: Bars
     repairs: RepairReport
+    notes: tuple[str, ...] = ()
+
+
+def ignored_column_notes(names: list[str], source: str) -> tuple[str, ...]:
+    """A note for each adjusted-close column among ``names`` (they are ignored: see the module doc)."""
+    return tuple(
+        f"{source}: column {name.strip()!r} is ignored: prices are read from open/high/low/close as given, not "
+        "adjusted for splits and dividends (adjust those columns before loading to use adjusted prices)"
+        for name in names
+        if name.strip().lower().replace(" ", "").replace("_", "").replace("-", "") in ADJUSTED_CLOSE
+    )
 
 
 def read_bars(path: str | Path, options: LoadOptions = LoadOptions()) -> LoadResult:
@@ -82,7 +102,10 @@ def read_bars(path: str | Path, options: LoadOptions = LoadOptions()) -> LoadRes
         raise
     if suffix == ".csv" and repairs.dropped_rows:
         repairs.dropped_rows = {rule: _spreadsheet_rows(path, rows) for rule, rows in repairs.dropped_rows.items()}
-    return LoadResult(bars, repairs)
+    notes = ignored_column_notes(table.column_names, source)
+    for note in notes:
+        log.warning("%s", note)
+    return LoadResult(bars, repairs, notes)
 
 
 def _spreadsheet_rows(path: Path, table_rows: list[int]) -> list[int]:

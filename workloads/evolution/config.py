@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
+
 
 class ConfigError(ValueError):
     """An invalid configuration value: ``key`` and the ``rule`` it breaks (``source`` is the file, if any)."""
@@ -83,8 +85,8 @@ class EvolutionConfig:
     trade_penalty: float = 1.0
     max_drawdown: float = 0.5
     drawdown_penalty: float = 2.0
-    fee_bps: float = 10.0
-    slippage_bps: float = 5.0
+    fee_bps: float = DEFAULT_FEE_BPS
+    slippage_bps: float = DEFAULT_SLIPPAGE_BPS
     long_only: bool = False
     rebalance_band: float = 0.0
     bars_per_year: float | None = None

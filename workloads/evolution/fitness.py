@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workloads.costs import sim_config as sim_config_from_costs
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.evolution.config import EvolutionConfig
@@ -76,12 +77,12 @@ def split_data(n_bars: int, holdout: float, segments: int) -> Split:
 def sim_config(config: EvolutionConfig, train: Bars) -> SimConfig:
     """Execution costs of the search, with ``bars_per_year`` inferred from the training timestamps unless set."""
     bars_per_year = config.bars_per_year or infer_bars_per_year(train.timestamp)
-    return SimConfig(
-        fee_rate=config.fee_bps / 1e4,
-        slippage=config.slippage_bps / 1e4,
+    return sim_config_from_costs(
+        float(bars_per_year),
+        fee_bps=config.fee_bps,
+        slippage_bps=config.slippage_bps,
         long_only=config.long_only,
         rebalance_band=config.rebalance_band,
-        bars_per_year=float(bars_per_year),
     )
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
 from workloads.evolution.backends import Backend, LocalBackend, Workload
+from workloads.evolution.catalog import RUN_FILE
 from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheckpoints
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import Split, sim_config, split_data
@@ -52,8 +53,6 @@ from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
 from workloads.sweep import neighbourhood
 from workloads.tearsheet.paths import buy_and_hold, price
-
-RUN_FILE = "run.json"
 
 
 def new_run_id() -> str:
@@ -263,10 +262,12 @@ def write_run_file(
     state: PoolState,
     bars: Bars,
 ) -> Path:
-    """``<runs_dir>/<run_id>/run.json``: the summary plus what the report draws: the top entries' tear-sheet paths
-    (``curves``), the price, buy-and-hold over all bars and the final populations' gene distributions."""
+    """``<runs_dir>/<run_id>/run.json``: the summary, when it was written (``finished_at``, ISO 8601 UTC), plus what
+    the report draws: the top entries' tear-sheet paths (``curves``), the price, buy-and-hold over all bars and the
+    final populations' gene distributions."""
     document = dict(
         summary.as_json(),
+        finished_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report={
             "curves": curves,
             "price": price(bars),

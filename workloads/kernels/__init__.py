@@ -52,3 +52,10 @@ def _use_versioned_cache() -> None:
 
 
 _use_versioned_cache()
+
+
+def kernels_cached() -> bool:
+    """Whether Numba's cache for these sources holds any compiled kernel (an index file): ``False`` on the first
+    run after installing or editing the kernels, when every kernel is compiled before the first evaluation."""
+    root = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else _PACKAGE_ROOT
+    return next(root.rglob("*.nbi"), None) is not None

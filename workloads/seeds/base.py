@@ -169,6 +169,16 @@ class Seed:
         """Bars this individual needs: the type floor, and at least its warm-up plus two bars to trade."""
         return max(self.min_bars, self.lookback(params_row) + 2)
 
+    def bars_for_smallest_windows(self) -> int:
+        """Bars the seed's cheapest individual needs (:meth:`min_bars_for` with every gene at its lower bound):
+        with fewer, no individual can trade (docs/seeds.md#readiness)."""
+        return self.min_bars_for(self.genes.bounds()[0])
+
+    def bars_for_largest_windows(self) -> int:
+        """Bars the seed's most demanding individual needs (:meth:`min_bars_for` with every gene at its upper
+        bound, the largest windows): from there every individual the search may draw can trade."""
+        return self.min_bars_for(self.genes.bounds()[1])
+
     def _params(self, params: np.ndarray) -> np.ndarray:
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(params, dtype=np.float64)))
         if p.ndim != 2 or p.shape[1] != len(self.genes):

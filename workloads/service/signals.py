@@ -6,7 +6,8 @@ Each strategy is replayed over every stored bar of the symbol with ``workloads.s
 reported is the target decided at the close of the last bar, to be executed at the next bar's open
 (docs/simulation.md#execution). It depends on the rule, ``long_only`` and ruin only; the costs come from the run's
 config when present (the evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``,
-``bars_per_year``) and default to zero costs with ``bars_per_year`` inferred from the timestamps.
+``bars_per_year``) and otherwise default to the one cost model of every path (:func:`workloads.costs.sim_config`) with
+``bars_per_year`` inferred from the timestamps.
 
 **Caching** (:class:`SignalService`): a signals document is a function of the strategy set (ids, parameters,
 fitness, creation times — a new run or promotion changes it) and the symbol's stored bars. It is computed once per
@@ -26,12 +27,13 @@ from collections import OrderedDict
 from typing import Any
 
 from workloads.cache.base import FitnessCache
+from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
+from workloads.costs import sim_config as sim_config_from_costs
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.simulate import SimConfig
 from workloads.storage.base import Storage, dump_json, iso_from_us, load_json
 
-BPS = 1e-4
 LOCAL_ENTRIES = 256
 """Signals documents kept in the process (least recently used evicted first)."""
 
@@ -39,12 +41,12 @@ LOCAL_ENTRIES = 256
 def sim_config(config: dict[str, Any] | None, bars: Bars) -> SimConfig:
     """The simulation settings of a run's config (see the module doc for the keys and defaults)."""
     config = config or {}
-    return SimConfig(
-        fee_rate=float(config.get("fee_bps") or 0.0) * BPS,
-        slippage=float(config.get("slippage_bps") or 0.0) * BPS,
+    return sim_config_from_costs(
+        float(config.get("bars_per_year") or infer_bars_per_year(bars.timestamp)),
+        fee_bps=float(config.get("fee_bps", DEFAULT_FEE_BPS)),
+        slippage_bps=float(config.get("slippage_bps", DEFAULT_SLIPPAGE_BPS)),
         long_only=bool(config.get("long_only", False)),
         rebalance_band=float(config.get("rebalance_band") or 0.0),
-        bars_per_year=float(config.get("bars_per_year") or infer_bars_per_year(bars.timestamp)),
     )
 
 
