@@ -12,15 +12,17 @@ The overall status is the worst of the checks. Error texts never contain a passw
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from workloads.redaction import passwords_in, register_secret, scrub_secrets
-from workloads.settings import Settings
+from workloads.settings import DUCKDB_SCHEME, Settings
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
@@ -95,12 +97,35 @@ class UnopenedStorage:
         """Nothing to release."""
 
 
+class AbsentStore:
+    """Stands in for the embedded DuckDB store before its first write: opening it would create the file, and a
+    health check only reads. It is healthy when that first write could create it: the nearest existing directory
+    on its path is writable."""
+
+    dialect = "duckdb"
+    timescale = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.database_url
+        self.path = Path(settings.database_url[len(DUCKDB_SCHEME) :])
+
+    def ping(self) -> None:
+        existing = next(p for p in self.path.parents if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise PermissionError(f"cannot create {self.path}: {existing} is not a writable directory")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def check_storage(storage: Any, settings: Settings, slow_ms: float = DEFAULT_SLOW_MS) -> CheckResult:
-    """Round trip to the database (``storage``: an open :class:`~workloads.storage.Storage`)."""
+    """Round trip to the database (``storage``: an open :class:`~workloads.storage.Storage`, or an
+    :class:`AbsentStore`, reported with ``state: none yet``)."""
 
     def probe() -> dict[str, Any]:
         storage.ping()
-        return {"backend": storage.dialect, "url": storage.url, "timescale": storage.timescale}
+        detail = {"backend": storage.dialect, "url": storage.url, "timescale": storage.timescale}
+        return {**detail, "state": "none yet"} if isinstance(storage, AbsentStore) else detail
 
     return _timed("storage", probe, UNHEALTHY, settings, slow_ms)
 

@@ -91,6 +91,24 @@ def test_health_json_on_embedded_defaults_is_healthy():
     }
 
 
+def test_health_on_a_fresh_home_is_healthy_and_creates_nothing(home):
+    result = runner.invoke(app, ["health", "--json"])
+    assert result.exit_code == 0, result.output
+    storage = json.loads(result.stdout)["checks"]["storage"]
+    assert (storage["status"], storage["state"]) == ("healthy", "none yet")
+    assert not home.exists()
+
+
+def test_health_where_the_store_cannot_be_created_is_unhealthy(tmp_path, monkeypatch):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a directory")
+    monkeypatch.setenv("GENEPOOL_HOME", str(in_the_way / "home"))
+    result = runner.invoke(app, ["health", "--json"])
+    storage = json.loads(result.stdout)["checks"]["storage"]
+    assert result.exit_code == 1
+    assert storage["status"] == "unhealthy" and f"{in_the_way} is not a writable directory" in storage["error"]
+
+
 def test_health_reports_an_unreachable_ray_address_as_degraded(monkeypatch):
     from tests.integration.servers import free_port
 

@@ -8,7 +8,7 @@ come from ``GENEPOOL_*`` environment variables or the embedded defaults (:mod:`w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -169,14 +169,18 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
 def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
     """Check storage, cache and Ray: healthy / degraded / unhealthy with latency. Exits 1 when unhealthy."""
     from workloads.cache.redis import make_cache
-    from workloads.health import UNHEALTHY, UnopenedStorage, check_all
+    from workloads.health import UNHEALTHY, AbsentStore, UnopenedStorage, check_all
     from workloads.storage import StorageError, open_storage
 
     settings = settings_from(stack_outputs)
-    try:
-        storage = open_storage(settings, migrate=False)
-    except StorageError as exc:
-        storage = UnopenedStorage(exc)  # type: ignore[assignment]
+    storage: Any
+    if settings.missing_state() is not None:
+        storage = AbsentStore(settings)
+    else:
+        try:
+            storage = open_storage(settings, migrate=False)
+        except StorageError as exc:
+            storage = UnopenedStorage(exc)
     try:
         report = check_all(settings, storage, make_cache(settings))
     finally:
