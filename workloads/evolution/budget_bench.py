@@ -1,11 +1,11 @@
-"""The cross-seed budget rules compared on whole pools: ``improvement`` (today's) against ``rank``.
+"""The cross-seed budget rules compared on whole pools: ``improvement`` (today's) against ``rank`` and ``ucb``.
 
 Setup: per edge (planted trend 0.3, weak trend 0.1, planted reversion 0.3) and repetition ``r``,
 ``generate(bars, 7000 + r, funding=True, …)``, every non-ML seed in one pool, population 16 per seed × 10
-generations, ``random_seed = r``; the pair is the two rules on the same data and seed. Reported per edge and pooled:
-the sign test of the best training fitness across all seeds (the hall of fame's first entry) under ``rank`` against
-``improvement`` (:mod:`workloads.evolution.search_stats`). Usage: ``python -m workloads.evolution.budget_bench
-[--repetitions N]``.
+generations, ``random_seed = r``; a pair is two rules on the same data and seed. Reported per edge and pooled:
+the sign test of the best training fitness across all seeds (the hall of fame's first entry) under each other rule
+(after) against ``improvement`` (before) (:mod:`workloads.evolution.search_stats`). Usage:
+``python -m workloads.evolution.budget_bench [--repetitions N] [--out FILE]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from workloads.evolution.search_stats import sign_test
 from workloads.seeds.registry import all_seeds
 
 EDGES = (("trend", 0.3), ("trend", 0.1), ("reversion", 0.3))
-RULES = ("improvement", "rank")
+RULES = ("improvement", "rank", "ucb")
+DEFAULT_RULE = "improvement"
 
 
 def run_budget_comparison(
@@ -52,9 +53,13 @@ def run_budget_comparison(
     return {
         "setup": {"repetitions": repetitions, "bars": bars, "population": population, "generations": generations},
         "pairs": rows,
-        "rank_vs_improvement": {
-            group: sign_test([x["rank"] for x in members], [x["improvement"] for x in members]).as_json()
-            for group, members in groups.items()
+        "vs_default": {
+            rule: {
+                group: sign_test([x[rule] for x in members], [x[DEFAULT_RULE] for x in members]).as_json()
+                for group, members in groups.items()
+            }
+            for rule in RULES
+            if rule != DEFAULT_RULE
         },
     }
 
@@ -62,8 +67,18 @@ def run_budget_comparison(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=10)
+    parser.add_argument("--out", help="Also write the whole result (every pair) as JSON here.")
     args = parser.parse_args(argv)
-    print(json.dumps(run_budget_comparison(args.repetitions)["rank_vs_improvement"], indent=2))
+    result = run_budget_comparison(args.repetitions)
+    if args.out:
+        with open(args.out, "w") as handle:
+            json.dump(result, handle, indent=2)
+    for rule, groups in result["vs_default"].items():
+        for group, t in groups.items():
+            print(
+                f"{rule} vs {DEFAULT_RULE} ({group}): {t['wins']}-{t['losses']} ties {t['ties']} p={t['p_value']:.2g}"
+                + (" significant" if t["significant"] else " not significant")
+            )
 
 
 if __name__ == "__main__":
