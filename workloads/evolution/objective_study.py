@@ -63,6 +63,7 @@ class ObjectiveStudyConfig:
 
     landscapes: tuple[str, ...] = ("trend", "weak-trend", "reversion", "goog", "eurusd")
     repetitions: int = 3
+    first_repetition: int = 0
     bars: int = 3_000
     sample: int = 4_000
     fresh_paths: int = 5
@@ -227,17 +228,24 @@ def _walk_forward_rows(landscape: str, setup: ObjectiveStudyConfig, registry: di
     return rows
 
 
-def run_objective_study(setup: ObjectiveStudyConfig | None = None) -> dict[str, Any]:
-    """Every seed-run's picks and their out-of-sample Sharpe, and the paired comparisons (see the module doc)."""
+def run_objective_study(
+    setup: ObjectiveStudyConfig | None = None, progress: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Every seed-run's picks and their out-of-sample Sharpe, and the paired comparisons (see the module doc).
+    ``progress`` is given the result so far after each landscape and repetition."""
     setup = setup or ObjectiveStudyConfig()
     registry = {n: s for n, s in all_seeds().items() if s.kind != "ml"}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for landscape in setup.landscapes:
-        if landscape in REAL:
-            rows += _walk_forward_rows(landscape, setup, registry)
-        else:
-            for r in range(setup.repetitions):
+        for r in range(
+            setup.first_repetition, setup.first_repetition + (1 if landscape in REAL else setup.repetitions)
+        ):
+            if landscape in REAL:
+                rows += _walk_forward_rows(landscape, setup, registry)
+            else:
                 rows += _synthetic_rows(landscape, r, setup, registry)
+            if progress is not None:
+                progress({"setup": asdict(setup), "seed_runs": rows, "summary": summarize(setup.landscapes, rows)})
     return {"setup": asdict(setup), "seed_runs": rows, "summary": summarize(setup.landscapes, rows)}
 
 
@@ -318,6 +326,8 @@ def markdown_table(result: dict[str, Any]) -> str:
     out += ["", "| landscape | " + " | ".join(f"`{o}`" for o in OBJECTIVES) + " | median top genome |"]
     out.append("|---|" + "---|" * (len(OBJECTIVES) + 1))
     for group, block in result["summary"].items():
+        if group == "all":
+            continue  # a median across landscapes would rank the landscapes, not the objectives
         med = block["median_out_of_sample"]
         out.append(f"| {group} | " + " | ".join(f"{med[o]:.2f}" for o in (*OBJECTIVES, "top_median")) + " |")
     return "\n".join(out)
@@ -329,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--landscapes", default=",".join(ObjectiveStudyConfig.landscapes))
     parser.add_argument("--repetitions", type=int, default=ObjectiveStudyConfig.repetitions)
+    parser.add_argument("--first-repetition", type=int, default=0)
     parser.add_argument("--out")
     parser.add_argument("--markdown", nargs="+")
     args = parser.parse_args(argv)
@@ -336,12 +347,18 @@ def main(argv: list[str] | None = None) -> None:
         loaded = [json.loads(Path(path).read_text()) for path in args.markdown]
         print(markdown_table(merge_studies([r.get("objective_study", r) for r in loaded])))
         return
-    setup = ObjectiveStudyConfig(landscapes=tuple(args.landscapes.split(",")), repetitions=args.repetitions)
-    result = run_objective_study(setup)
-    if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(result, handle, indent=2)
-    print(format_objective_study(result))
+    setup = ObjectiveStudyConfig(
+        landscapes=tuple(args.landscapes.split(",")),
+        repetitions=args.repetitions,
+        first_repetition=args.first_repetition,
+    )
+
+    def write(result: dict[str, Any]) -> None:
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=2))
+        print(f"{len(result['seed_runs'])} seed-runs done", flush=True)
+
+    print(format_objective_study(run_objective_study(setup, write)))
 
 
 if __name__ == "__main__":
