@@ -30,6 +30,7 @@ SETUP = ObjectiveStudyConfig(
     top_share=0.05,
     smooth_candidates=3,
     folds=2,
+    seeds=("ema_crossover", "rsi_filter"),
 )
 
 

@@ -59,7 +59,8 @@ REAL = ("goog", "eurusd")
 
 @dataclass(frozen=True)
 class ObjectiveStudyConfig:
-    """What the study runs (see the module doc). ``repetitions`` applies to the synthetic landscapes only."""
+    """What the study runs (see the module doc). ``repetitions`` applies to the synthetic landscapes only;
+    ``seeds``: only these seeds (empty: every non-ML seed)."""
 
     landscapes: tuple[str, ...] = ("trend", "weak-trend", "reversion", "goog", "eurusd")
     repetitions: int = 3
@@ -70,6 +71,7 @@ class ObjectiveStudyConfig:
     top_share: float = 0.01
     smooth_candidates: int = 20
     folds: int = 4
+    seeds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [n for n in self.landscapes if n not in EDGES and n not in REAL]
@@ -234,7 +236,7 @@ def run_objective_study(
     """Every seed-run's picks and their out-of-sample Sharpe, and the paired comparisons (see the module doc).
     ``progress`` is given the result so far after each landscape and repetition."""
     setup = setup or ObjectiveStudyConfig()
-    registry = {n: s for n, s in all_seeds().items() if s.kind != "ml"}
+    registry = {n: s for n, s in all_seeds().items() if s.kind != "ml" and (not setup.seeds or n in setup.seeds)}
     rows: list[dict[str, Any]] = []
     for landscape in setup.landscapes:
         for r in range(
