@@ -127,7 +127,7 @@ def crowded_tournament(rng: np.random.Generator, values: np.ndarray, n: int) -> 
 def compromise(values: np.ndarray) -> int:
     """The promoted member of front 0: the index of the row closest to the front's ideal point (module doc)."""
     v = _clean(values)
-    front = non_dominated_fronts(v)[0]
+    front = np.flatnonzero(~dominance_matrix(v).any(axis=0))
     members = v[front]
     low, high = members.min(axis=0), members.max(axis=0)
     span = high - low
