@@ -9,7 +9,7 @@ from workloads.cache.base import InProcessCache
 from workloads.evolution.backends import LocalBackend
 from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.pool import Pool, PoolState, allocate_budget
+from workloads.evolution.pool import Pool, PoolState, allocate_budget, ucb_scores
 from workloads.evolution.run import plan_run, run_evolution
 
 
@@ -220,3 +220,50 @@ def test_the_improvement_rule_shares_equally_when_no_seed_has_improved_yet(walk,
     pool, state, _ = _pool(walk, fake_seeds, cfg)
     pool.run(state, stop_after=1)
     assert state.budgets == dict.fromkeys(state.populations, 12)
+
+
+def test_nsga2_survival_keeps_the_nsga2_survivors_of_parents_and_children(walk, fake_seeds):
+    from workloads.evolution import nsga2
+    from workloads.evolution.fitness import fitness_from_metrics
+
+    cfg = EvolutionConfig(population=10, generations=2, random_seed=6, survival="nsga2")
+    pool, state, backend = _pool(walk, {"fake_momentum": fake_seeds["fake_momentum"]}, cfg)
+    pool.run(state)
+    rows = np.vstack(backend.batches)
+    metrics = backend.evaluate("fake_momentum", rows)
+    kept = nsga2.survivors(nsga2.strategy_objectives(metrics), 10)
+    population = state.populations["fake_momentum"]
+    assert population.params.tolist() == rows[kept].tolist()
+    assert population.fitness.tolist() == fitness_from_metrics(metrics, cfg)[kept].tolist()
+
+
+def test_a_checkpoint_keeps_the_nsga2_objectives(walk, fake_seeds):
+    cfg = EvolutionConfig(population=8, generations=2, random_seed=2, survival="nsga2")
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state)
+    restored = PoolState.from_bytes(state.to_bytes())
+    for name, population in state.populations.items():
+        assert population.objectives.shape == (population.fitness.shape[0], 3)
+        assert restored.populations[name].objectives.tolist() == population.objectives.tolist()
+
+
+def test_ucb_scores_add_a_bonus_that_shrinks_with_evaluations():
+    best, spread = {"a": 1.0, "b": 0.0}, {"a": 0.0, "b": 1.0}
+    even = ucb_scores(best, spread, {"a": 10, "b": 10})
+    # b: 0 + 1 · sqrt(2 ln 20 / 10) = 0.774 < a's 1
+    assert even["a"] == 1.0 and even["b"] == pytest.approx(np.sqrt(2 * np.log(20) / 10))
+    # b tried twice: 0 + sqrt(2 ln 12 / 2) = 1.58 > 1
+    assert ucb_scores(best, spread, {"a": 10, "b": 2})["b"] > 1.0
+
+
+def test_the_ucb_rule_shares_the_free_budget_by_rank_of_the_bound(walk, fake_seeds):
+    cfg = EvolutionConfig(population=12, generations=2, random_seed=8, budget_rule="ucb", min_share=0.5)
+    pool, state, _ = _pool(walk, fake_seeds, cfg)
+    pool.run(state, stop_after=1)
+    scores = ucb_scores(
+        {n: p.best_history[-1] for n, p in state.populations.items()},
+        {n: float(np.std(p.fitness)) for n, p in state.populations.items()},
+        dict.fromkeys(state.populations, 12),
+    )
+    leader, other = sorted(scores, key=lambda n: (scores[n], n), reverse=True)
+    assert state.budgets == {leader: 6 + 8, other: 6 + 4}

@@ -42,9 +42,11 @@ class EvolutionConfig:
       then), ``min_share`` (a seed's smallest budget, as a fraction of ``population``);
       ``survival``: ``elitist`` (the elites plus the children of tournament winners) or ``plus`` ((μ+λ): the
       parents are drawn uniformly from the best ``truncation`` share of the population, and the next population is
-      the best ``population`` of the old one and the children together); ``budget_rule``: how the budget above
-      ``min_share`` is shared between seeds, ``improvement`` (by the last improvement of each seed's best fitness)
-      or ``rank`` (by each seed's rank by best fitness: the best seed ``n`` shares, the worst 1).
+      the best ``population`` of the old one and the children together) or ``nsga2`` ((μ+λ) ranked by NSGA-II
+      over Sharpe, drawdown and turnover, :mod:`workloads.evolution.nsga2`); ``budget_rule``: how the budget
+      above ``min_share`` is shared between seeds, ``improvement`` (by the last improvement of each seed's best
+      fitness), ``rank`` (by each seed's rank by best fitness: the best seed ``n`` shares, the worst 1) or ``ucb``
+      (by each seed's rank by an upper confidence bound, :func:`workloads.evolution.pool.ucb_scores`).
     - Fitness: ``objective`` (``fitness``, ``worst-segment`` or ``mean-segment``, see
       :mod:`workloads.evolution.fitness`), ``holdout`` (last fraction of the bars, never seen by the search),
       ``segments`` (walk-forward segments of the training span), ``consistency`` (weight of the across-segment std
@@ -194,9 +196,9 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "diversity_threshold": (lambda v: 0 <= v < 0.5, "must be a number in [0, 0.5)"),
     "immigrants": _fraction(high_open=True),
     "min_share": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
-    "survival": (lambda v: v in ("elitist", "plus"), "must be elitist or plus"),
+    "survival": (lambda v: v in ("elitist", "plus", "nsga2"), "must be elitist, plus or nsga2"),
     "truncation": (lambda v: 0 < v <= 1, "must be a number in (0, 1]"),
-    "budget_rule": (lambda v: v in ("improvement", "rank"), "must be improvement or rank"),
+    "budget_rule": (lambda v: v in ("improvement", "rank", "ucb"), "must be improvement, rank or ucb"),
     "objective": (
         lambda v: v in ("fitness", "worst-segment", "mean-segment"),
         "must be fitness, worst-segment or mean-segment",

@@ -13,7 +13,10 @@ that improve. Reads like the textbook loop (DEAP's ``eaMuPlusLambda``), over pop
 
 With ``survival = "plus"`` ((μ+λ)), a later generation's children come from parents drawn uniformly from the best
 ``truncation`` share of the population (truncation selection), and the next population is the best ``budget`` of
-the old population and the children together.
+the old population and the children together. With ``survival = "nsga2"`` the same (μ+λ) scheme ranks by
+NSGA-II (:mod:`workloads.evolution.nsga2`: non-dominated front over Sharpe, drawdown and turnover, then crowding
+distance) instead of fitness, and parents are drawn by binary crowded tournaments; the hall of fame still ranks
+every evaluated genome by fitness.
 
 Determinism: every random draw of seed ``s`` in generation ``g`` comes from
 ``Generator(PCG64(SeedSequence([random_seed, g, crc32(s)])))``; evaluation is a pure function of the parameters.
@@ -35,6 +38,7 @@ import numpy as np
 
 from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.keys import fitness_keys
+from workloads.evolution import nsga2
 from workloads.evolution import operators as op
 from workloads.evolution.backends import Backend
 from workloads.evolution.checkpoints import CheckpointStore
@@ -66,13 +70,16 @@ def generator_for(random_seed: int, generation: int, seed_name: str) -> np.rando
 
 @dataclass
 class SubPopulation:
-    """One seed's current population: unit genomes, decoded parameters, fitness, mean segment Sharpe."""
+    """One seed's current population: unit genomes, decoded parameters, fitness, mean segment Sharpe, and the
+    NSGA-II objectives (:func:`workloads.evolution.nsga2.strategy_objectives`, ``(n, 3)``; NaN when restored from
+    a checkpoint written before they were kept)."""
 
     genomes: np.ndarray
     params: np.ndarray
     fitness: np.ndarray
     sharpe: np.ndarray
     best_history: list[float] = field(default_factory=list)
+    objectives: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 @dataclass
@@ -130,6 +137,7 @@ class PoolState:
                     "fitness": p.fitness.tolist(),
                     "sharpe": p.sharpe.tolist(),
                     "best_history": p.best_history,
+                    "objectives": p.objectives.tolist(),
                 }
                 for name, p in self.populations.items()
             },
@@ -160,6 +168,7 @@ class PoolState:
                 np.asarray(p["fitness"], float),
                 np.asarray(p["sharpe"], float),
                 list(p["best_history"]),
+                np.asarray(p.get("objectives", np.full((params.shape[0], 3), np.nan)), float).reshape(-1, 3),
             )
         state = cls(
             run_id=data["run_id"],
@@ -198,6 +207,20 @@ def allocate_budget(improvement: dict[str, float], population: int, min_share: f
     for i in order[: free - int(shares.sum())]:
         shares[i] += 1
     return {name: floor + int(share) for name, share in zip(names, shares, strict=True)}
+
+
+def ucb_scores(best: dict[str, float], spread: dict[str, float], evaluated: dict[str, int]) -> dict[str, float]:
+    """UCB1 over seeds as arms: ``best_s + spread_s · sqrt(2 · ln N / n_s)``, with ``best_s`` the seed's best
+    fitness so far, ``spread_s`` the standard deviation of its current population's fitness (the scale of what a
+    further draw of that seed can add), ``n_s`` the genomes it has evaluated and ``N`` their total over the seeds. A
+    seed with few evaluations and a wide spread gets a large bonus; non-finite inputs count as no bonus."""
+    total = sum(evaluated.values())
+    scores = {}
+    for name, value in best.items():
+        n = max(1, evaluated[name])
+        bonus = spread[name] * np.sqrt(2.0 * np.log(max(total, 1)) / n)
+        scores[name] = float(value + (bonus if np.isfinite(bonus) else 0.0))
+    return scores
 
 
 @dataclass(frozen=True)
@@ -249,7 +272,11 @@ class Pool:
             genomes, params = self._canonical(seed, raw)
             return np.zeros(0, dtype=np.int64), genomes, params, 0
         current = self.state.populations[name]
-        if cfg.survival == "plus":
+        if cfg.survival == "nsga2":
+            elites = np.arange(current.fitness.shape[0])
+            n_children = budget
+            parents = current.genomes[nsga2.crowded_tournament(rng, current.objectives, n_children + n_children % 2)]
+        elif cfg.survival == "plus":
             elites = np.arange(current.fitness.shape[0])
             n_children = budget
             parents = current.genomes[
@@ -355,6 +382,7 @@ class Pool:
             evaluations += params.shape[0]
             fitness = fitness_from_metrics(metrics, self.config)
             sharpe = trial_sharpe(metrics)
+            objectives = nsga2.strategy_objectives(metrics)
             new_trials = self.count_trials(name, keys, params, sharpe)
             candidates += [
                 HallOfFameEntry(name, tuple(row.tolist()), tuple(unit.tolist()), float(f), float(s), generation)
@@ -367,16 +395,21 @@ class Pool:
                 params = np.vstack([previous.params[elites], params])
                 fitness = np.concatenate([previous.fitness[elites], fitness])
                 sharpe = np.concatenate([previous.sharpe[elites], sharpe])
+                objectives = np.vstack([previous.objectives[elites], objectives])
                 history = previous.best_history
-                if self.config.survival == "plus":
-                    survivors = op.elite_indices(fitness, budget)
+                if self.config.survival in ("plus", "nsga2"):
+                    survivors = (
+                        nsga2.survivors(objectives, budget)
+                        if self.config.survival == "nsga2"
+                        else op.elite_indices(fitness, budget)
+                    )
                     genomes, params = genomes[survivors], params[survivors]
-                    fitness, sharpe = fitness[survivors], sharpe[survivors]
+                    fitness, sharpe, objectives = fitness[survivors], sharpe[survivors], objectives[survivors]
             else:
                 history = []
             best = float(np.max(fitness))
             history = [*history, max(best, history[-1]) if history else best]
-            self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe, history)
+            self.state.populations[name] = SubPopulation(genomes, params, fitness, sharpe, history, objectives)
             GENERATIONS.labels(strategy=name).inc()
             BEST_FITNESS.labels(strategy=name).set(history[-1])
             per_seed[name] = SeedGenerationStats(
@@ -391,7 +424,9 @@ class Pool:
                 budget=budget,
             )
         self.state.hall_of_fame.update(candidates)
-        self.state.budgets = allocate_budget(self._budget_weights(), self.config.population, self.config.min_share)
+        self.state.budgets = allocate_budget(
+            self._budget_weights(per_seed), self.config.population, self.config.min_share
+        )
         seconds = time.perf_counter() - started
         stats = GenerationStats(
             generation=generation,
@@ -407,10 +442,22 @@ class Pool:
         self.state.generation = generation
         return GenerationReport(generation, stats)
 
-    def _budget_weights(self) -> dict[str, float]:
+    def _budget_weights(self, current: dict[str, SeedGenerationStats]) -> dict[str, float]:
         """Each seed's claim on the free budget: its last improvement of its best fitness (``budget_rule:
-        improvement``), or its rank by best fitness, the best seed ``n`` and the worst 1 (``rank``)."""
+        improvement``); its rank by best fitness, the best seed ``n`` and the worst 1 (``rank``); or its rank by an
+        upper confidence bound (``ucb``, :func:`ucb_scores`) on what more evaluations of it could reach.
+        ``current``: this generation's per-seed stats (not yet in the history)."""
         histories = {name: self.state.populations[name].best_history for name in self.state.seed_names}
+        if self.config.budget_rule == "ucb":
+            evaluated = {
+                name: current[name].evaluated
+                + sum(h.seeds[name].evaluated for h in self.state.history if name in h.seeds)
+                for name in self.state.seed_names
+            }
+            spread = {name: float(np.std(self.state.populations[name].fitness)) for name in self.state.seed_names}
+            scores = ucb_scores({n: h[-1] for n, h in histories.items()}, spread, evaluated)
+            order = sorted(scores, key=lambda n: (scores[n], n))
+            return {name: float(rank) for rank, name in enumerate(order, start=1)}
         if self.config.budget_rule == "rank":
             order = sorted(histories, key=lambda n: (histories[n][-1], n))
             return {name: float(rank) for rank, name in enumerate(order, start=1)}
