@@ -200,8 +200,8 @@ def bench(
     from workloads.evolution.search_setup import SearchBenchConfig
 
     needed = [
-        *(VECTORBT_MODULES if vectorbt and not only_search else ()),
-        *(SEARCH_MODULES if search or only_search else ()),
+        *(VECTORBT_MODULES if vectorbt and not (only_search or only_api) else ()),
+        *(SEARCH_MODULES if (search or only_search) and not only_api else ()),
     ]
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:

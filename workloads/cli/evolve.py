@@ -205,7 +205,7 @@ def evolve(
 
     SIGTERM or SIGINT stops the run cleanly (workers stopped, shared memory released, the last generation's
     checkpoint kept) and exits 143 or 130; the message says how to resume. An unreachable PostgreSQL is waited for
-    (``--database-wait`` seconds per write) and the run continues where it was; a longer outage ends the run with
+    (--database-wait seconds per write) and the run continues where it was; a longer outage ends the run with
     one line naming the database and how to resume, exit status 1."""
     from workloads.cache.redis import RedisCache, make_cache
     from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
