@@ -54,6 +54,30 @@ def role(
     return created
 
 
+def pod_identity(
+    name: str,
+    cluster_name: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    policy: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """A controller's own role with the inline ``policy``, bound to ``namespace/service_account`` by a pod identity
+    association; all three resources are named ``name``. Returns the policy and the association: what the
+    controller's release waits for (its pods get credentials only once both exist)."""
+    created = aws.iam.Role(name, assume_role_policy=trust_policy(POD_IDENTITY_SERVICE), opts=opts)
+    attached = aws.iam.RolePolicy(name, role=created.name, policy=policy, opts=opts)
+    association = aws.eks.PodIdentityAssociation(
+        name,
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=created.arn,
+        opts=opts,
+    )
+    return [attached, association]
+
+
 def arn_parts(cluster_arn: str) -> tuple[str, str]:
     """(partition, account) of an EKS cluster ARN (``arn:<partition>:eks:<region>:<account>:cluster/<name>``)."""
     parts = cluster_arn.split(":")

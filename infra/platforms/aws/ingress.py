@@ -86,22 +86,13 @@ class AlbIngress(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._zone_id = args.ingress.route53_zone_id
-        role = aws.iam.Role(
-            f"{name}-controller", assume_role_policy=iam.trust_policy(iam.POD_IDENTITY_SERVICE), opts=child
-        )
-        policy = aws.iam.RolePolicy(
+        identity = iam.pod_identity(
             f"{name}-controller",
-            role=role.name,
-            policy=iam.load_balancer_controller_policy(args.cluster_name),
-            opts=child,
-        )
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-controller",
-            cluster_name=args.cluster.name,
-            namespace=NAMESPACE,
-            service_account=SERVICE_ACCOUNT,
-            role_arn=role.arn,
-            opts=child,
+            args.cluster.name,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            iam.load_balancer_controller_policy(args.cluster_name),
+            child,
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
@@ -135,7 +126,7 @@ class AlbIngress(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.kubernetes,
-                depends_on=[*args.depends_on, association, policy],
+                depends_on=[*args.depends_on, *identity],
             ),
         )
         certificate = aws.acm.Certificate(

@@ -200,24 +200,15 @@ class Karpenter(pulumi.ComponentResource):
                 arn=queue.arn,
                 opts=child,
             )
-        controller_role = aws.iam.Role(
-            f"{name}-controller", assume_role_policy=iam.trust_policy(iam.POD_IDENTITY_SERVICE), opts=child
-        )
-        controller_policy = aws.iam.RolePolicy(
+        identity = iam.pod_identity(
             f"{name}-controller",
-            role=controller_role.name,
-            policy=pulumi.Output.all(args.cluster.arn, queue.arn, args.node_role.arn).apply(
+            args.cluster.name,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            pulumi.Output.all(args.cluster.arn, queue.arn, args.node_role.arn).apply(
                 lambda arns: iam.karpenter_controller_policy(args.cluster_name, args.region, *arns)
             ),
-            opts=child,
-        )
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-controller",
-            cluster_name=args.cluster.name,
-            namespace=NAMESPACE,
-            service_account=SERVICE_ACCOUNT,
-            role_arn=controller_role.arn,
-            opts=child,
+            child,
         )
         spot_role = self.spot_service_linked_role(name, args.spot_service_linked_role)
         computed = {
@@ -253,7 +244,7 @@ class Karpenter(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*args.depends_on, self.crds, association, controller_policy, queue_policy, *spot_role],
+                depends_on=[*args.depends_on, self.crds, *identity, queue_policy, *spot_role],
             ),
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
