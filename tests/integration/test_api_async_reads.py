@@ -117,7 +117,9 @@ def _concurrently(base: str, paths: list[str]) -> list[tuple[int, str, float]]:
     def get(path: str) -> None:
         start = time.monotonic()
         response = httpx.get(f"{base}{path}", headers=BYPASS, timeout=30)
-        results.append((response.status_code, response.json().get("detail", ""), time.monotonic() - start))
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        detail = response.json().get("detail", "") if is_json else ""  # /metrics answers in Prometheus' text format
+        results.append((response.status_code, detail, time.monotonic() - start))
 
     threads = [threading.Thread(target=get, args=(path,)) for path in paths]
     for thread in threads:
