@@ -64,12 +64,16 @@ def test_the_demo_succeeds_on_a_read_only_root_without_capabilities(podman: Podm
 
 
 def test_an_unwritable_state_home_is_a_storage_error_naming_it(podman: Podman):
-    listing = podman.container(
-        ["genepool", "data", "list"], [*READ_ONLY_POD, "--env=GENEPOOL_HOME=/home/ray/state"], timeout=120
+    generate_then_import = (
+        "genepool data generate --bars 300 --random-seed 1 --out /tmp/bars.csv"
+        " && genepool data import /tmp/bars.csv --symbol BTC"
     )
-    assert listing.returncode == 1
-    assert "cannot create the state directory /home/ray/state" in listing.stderr
-    assert "Traceback" not in listing.stderr
+    imported = podman.container(
+        ["bash", "-c", generate_then_import], [*READ_ONLY_POD, "--env=GENEPOOL_HOME=/home/ray/state"], timeout=120
+    )
+    assert imported.returncode == 1
+    assert "cannot create the state directory /home/ray/state" in imported.stderr
+    assert "Traceback" not in imported.stderr
 
 
 def test_serve_refuses_to_start_without_a_token(podman: Podman):
