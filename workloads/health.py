@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workloads.redaction import passwords_in, register_secret, scrub_secrets
-from workloads.settings import DUCKDB_SCHEME, Settings
+from workloads.settings import Settings
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
@@ -98,16 +98,16 @@ class UnopenedStorage:
 
 
 class AbsentStore:
-    """Stands in for the embedded DuckDB store before its first write: opening it would create the file, and a
-    health check only reads. It is healthy when that first write could create it: the nearest existing directory
-    on its path is writable."""
+    """Stands in for the embedded DuckDB store at ``path`` before its first write: opening it would create the file,
+    and a health check only reads. It is healthy when that first write could create it: the nearest existing path
+    above it is a writable directory."""
 
     dialect = "duckdb"
     timescale = False
 
-    def __init__(self, settings: Settings) -> None:
-        self.url = settings.database_url
-        self.path = Path(settings.database_url[len(DUCKDB_SCHEME) :])
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
 
     def ping(self) -> None:
         existing = next(p for p in self.path.parents if p.exists())

@@ -171,13 +171,21 @@ class Settings:
     def is_postgres(self) -> bool:
         return self.database_url.startswith(POSTGRES_SCHEMES)
 
-    def missing_state(self) -> str | None:
-        """Why there is nothing to read yet, or ``None``: a DuckDB store whose file does not exist (PostgreSQL and
-        in-memory stores always exist). Read-only commands check this instead of opening, which would create it."""
+    def absent_store_file(self) -> Path | None:
+        """The DuckDB store's file when it does not exist yet, else ``None`` (PostgreSQL and in-memory stores always
+        exist). Opening the store would create it."""
         if not self.database_url.startswith(DUCKDB_SCHEME):
             return None
         path = self.database_url[len(DUCKDB_SCHEME) :]
         if path == ":memory:" or Path(path).exists():
+            return None
+        return Path(path)
+
+    def missing_state(self) -> str | None:
+        """Why there is nothing to read yet, or ``None``: the :meth:`absent_store_file`. Read-only commands check
+        this instead of opening, which would create it."""
+        path = self.absent_store_file()
+        if path is None:
             return None
         return f"no state yet: {path} does not exist (state home {self.home}; set {HOME_ENV} to use another)"
 

@@ -174,8 +174,9 @@ def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) 
 
     settings = settings_from(stack_outputs)
     storage: Any
-    if settings.missing_state() is not None:
-        storage = AbsentStore(settings)
+    absent = settings.absent_store_file()
+    if absent is not None:
+        storage = AbsentStore(settings.database_url, absent)
     else:
         try:
             storage = open_storage(settings, migrate=False)
