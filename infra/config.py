@@ -569,18 +569,24 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
     )
 
 
-def _cidr(key: str, value: Any) -> str:
+def _restricted_cidr(key: str, value: Any, whole_internet: str) -> str:
+    """A CIDR block narrower than the whole internet (``/0`` is refused with ``whole_internet`` as the reason)."""
     try:
         network = ipaddress.ip_network(_str(key, value, None, ""), strict=True)
     except ValueError:
         raise ConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
     if network.prefixlen == 0:
-        raise ConfigError(
-            key,
-            f"{value} opens the Kubernetes API endpoint to the whole internet; list your office/VPN/CI egress "
-            "ranges, or [] for a private endpoint",
-        )
+        raise ConfigError(key, f"{value} {whole_internet}")
     return str(network)
+
+
+def _cidr(key: str, value: Any) -> str:
+    return _restricted_cidr(
+        key,
+        value,
+        "opens the Kubernetes API endpoint to the whole internet; list your office/VPN/CI egress ranges, or [] for "
+        "a private endpoint",
+    )
 
 
 def _principal(key: str, value: Any) -> str:
@@ -668,15 +674,9 @@ _ROUTE53_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
 def _ingress_cidr(key: str, value: Any) -> str:
-    try:
-        network = ipaddress.ip_network(_str(key, value, None, ""), strict=True)
-    except ValueError:
-        raise ConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
-    if network.prefixlen == 0:
-        raise ConfigError(
-            key, f"{value} opens the load balancer to the whole internet; list your office/VPN/CI egress ranges"
-        )
-    return str(network)
+    return _restricted_cidr(
+        key, value, "opens the load balancer to the whole internet; list your office/VPN/CI egress ranges"
+    )
 
 
 def _ingress(raw: Any, cloud: str) -> IngressConfig:
