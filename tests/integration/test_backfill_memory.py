@@ -48,7 +48,11 @@ def test_a_year_of_one_minute_bars_backfills_in_bounded_memory(postgres, tmp_pat
     listed = NOW - timedelta(days=370)
     state = FakeBinance(now_ms=int(NOW.timestamp() * 1000), listed_ms=int(listed.timestamp() * 1000), max_limit=1500)
     env = {**os.environ, "GENEPOOL_DATABASE_URL": postgres.url, "GENEPOOL_HOME": str(tmp_path)}
-    env |= {"GENEPOOL_FETCH_BACKOFF_SECONDS": "0.01", "GENEPOOL_FETCH_ATTEMPTS": "3"}
+    env |= {
+        "GENEPOOL_FETCH_BACKOFF_SECONDS": "0.01",
+        "GENEPOOL_FETCH_ATTEMPTS": "3",
+        "GENEPOOL_FETCH_RATE_LIMIT_MS": "0",
+    }
     with ExchangeServer(state) as server:
         day_kb, _ = peak_kb(server, env, 1, "DAY")
         year_kb, _ = peak_kb(server, env, 365, "YEAR")

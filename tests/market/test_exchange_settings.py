@@ -5,7 +5,7 @@ from __future__ import annotations
 import ccxt
 import pytest
 
-from workloads.market.exchange import override_base_url
+from workloads.market.exchange import open_exchange, override_base_url
 from workloads.market.settings import ExchangeSettings, load_exchange_settings
 from workloads.settings import SettingsError
 
@@ -29,11 +29,25 @@ def test_repr_shows_neither_key_nor_secret():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("GENEPOOL_FETCH_ATTEMPTS", "0"), ("GENEPOOL_FETCH_ATTEMPTS", "2.5"), ("GENEPOOL_FETCH_BACKOFF_SECONDS", "x")],
+    [
+        ("GENEPOOL_FETCH_ATTEMPTS", "0"),
+        ("GENEPOOL_FETCH_ATTEMPTS", "2.5"),
+        ("GENEPOOL_FETCH_BACKOFF_SECONDS", "x"),
+        ("GENEPOOL_FETCH_RATE_LIMIT_MS", "-1"),
+        ("GENEPOOL_FETCH_RATE_LIMIT_MS", "fast"),
+    ],
 )
 def test_a_bad_retry_setting_names_its_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         load_exchange_settings({variable: value})
+
+
+def test_the_exchange_keeps_its_own_rate_limit_unless_one_is_set():
+    own = open_exchange("binance", load_exchange_settings({}))
+    relay = open_exchange("binance", load_exchange_settings({"GENEPOOL_FETCH_RATE_LIMIT_MS": "0"}))
+
+    assert own.rateLimit == ccxt.binance().rateLimit > 0
+    assert relay.rateLimit == 0
 
 
 def test_an_exchange_url_that_is_not_http_is_refused():

@@ -3,7 +3,7 @@
 - **Which exchange**: any id of ``ccxt.exchanges`` (``binance``, ``binanceusdm``, ``bybit``, ``okx`` …); an unknown
   id is a :class:`MarketInputError` listing the close matches (difflib).
 - **Rate limiting**: ccxt's own limiter is on (``enableRateLimit``): requests are spaced by the exchange's
-  ``rateLimit`` milliseconds.
+  ``rateLimit`` milliseconds (times each endpoint's weight), or by ``GENEPOOL_FETCH_RATE_LIMIT_MS`` when set.
 - **Base URL**: :func:`override_base_url` replaces the scheme, host and port of every REST endpoint in the
   exchange's ``urls['api']`` (a string or a nested mapping of them) by the given URL and prefixes the given URL's
   path to each endpoint's path: ``https://fapi.binance.com/fapi/v1`` with ``http://127.0.0.1:9000/proxy`` becomes
@@ -82,6 +82,8 @@ def open_exchange(exchange_id: str, settings: ExchangeSettings, base_url: str | 
     config: dict[str, Any] = {"enableRateLimit": True}
     if settings.has_credentials:
         config.update(apiKey=settings.api_key, secret=settings.secret)
+    if settings.rate_limit_ms is not None:
+        config["rateLimit"] = settings.rate_limit_ms
     exchange: ccxt.Exchange = getattr(ccxt, exchange_id)(config)
     url = base_url or settings.url
     if url:

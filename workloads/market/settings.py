@@ -10,6 +10,10 @@ shell history and a CronJob's manifest.
                                      (default 5, 1–20)
 ``GENEPOOL_FETCH_BACKOFF_SECONDS``   first wait between attempts, doubled after each failure up to 30 times
                                      itself (default 2.0; tests use a few milliseconds)
+``GENEPOOL_FETCH_RATE_LIMIT_MS``     milliseconds between requests, replacing the exchange's own ``rateLimit``
+                                     (default: ccxt's value for the exchange, e.g. 50 for Binance, scaled by
+                                     each endpoint's weight); lower it only for a relay or stand-in of your own,
+                                     never against the exchange itself (0–60,000)
 =================================== ====================================================================
 
 Bad values raise :class:`~workloads.settings.SettingsError` naming the variable and the rule; ``repr`` never shows
@@ -30,6 +34,7 @@ SECRET_ENV = "GENEPOOL_EXCHANGE_SECRET"
 URL_ENV = "GENEPOOL_EXCHANGE_URL"
 ATTEMPTS_ENV = "GENEPOOL_FETCH_ATTEMPTS"
 BACKOFF_ENV = "GENEPOOL_FETCH_BACKOFF_SECONDS"
+RATE_LIMIT_ENV = "GENEPOOL_FETCH_RATE_LIMIT_MS"
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF_SECONDS = 2.0
 
@@ -51,6 +56,8 @@ class ExchangeSettings:
     url: str | None = None
     attempts: int = DEFAULT_ATTEMPTS
     backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
+    rate_limit_ms: float | None = None
+    """Milliseconds between requests; ``None`` keeps the exchange's own ``rateLimit``."""
 
     @property
     def has_credentials(self) -> bool:
@@ -88,4 +95,5 @@ def load_exchange_settings(env: Mapping[str, str] | None = None) -> ExchangeSett
         url=check_base_url(url, URL_ENV) if url else None,
         attempts=int(attempts),
         backoff_seconds=_number(env, BACKOFF_ENV, DEFAULT_BACKOFF_SECONDS, 0.0, 600.0),
+        rate_limit_ms=_number(env, RATE_LIMIT_ENV, 0.0, 0.0, 60_000.0) if env.get(RATE_LIMIT_ENV, "").strip() else None,
     )
