@@ -40,23 +40,23 @@ from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
 from infra.components.ray import DASHBOARD_PORT, Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
-from infra.components.settings import Settings, SettingsArgs
+from infra.components.settings import ClusterSettings, ClusterSettingsArgs
 from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
-from infra.components.workload import Workload, WorkloadArgs, api_url
-from infra.config import ConfigError, StackConfig
+from infra.components.workload import WorkloadDeployment, WorkloadDeploymentArgs, api_url
+from infra.config import StackConfig, StackConfigError
 from workloads import contract
 
 
 def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:
-    """A ConfigError naming ``cluster.kubernetesVersion`` when the stack's minor is not in its platform's support
+    """A StackConfigError naming ``cluster.kubernetesVersion`` when the stack's minor is not in its platform's support
     calendar, or past the last day the platform runs it (EKS: end of extended support, which the cost estimate
     prices; DOKS and local: end of life, after which DigitalOcean force-upgrades and a stack asking for the old minor
     would ask for a downgrade)."""
     entry = versions.minor_of(config.cloud, config.cluster.kubernetes_version)
     if versions.support_state(entry, today) == "ended":
         last = entry.end_of_extended_support or entry.end_of_standard_support
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubernetesVersion",
             f"{entry.minor} on {entry.platform} is past its end of support ({last}): move to a newer minor",
         )
@@ -64,7 +64,7 @@ def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:
 
 def check_cost(config: StackConfig, estimate: float) -> None:
     if estimate > config.cost_ceiling_usd_per_hour:
-        raise ConfigError(
+        raise StackConfigError(
             "costCeilingUsdPerHour",
             f"the stack's estimated cost at maximum size is "
             f"{estimate:.2f} USD/hour, above the ceiling "
@@ -152,7 +152,7 @@ def build(
         contract.API_URL: api_url(namespace),
         contract.GRAFANA_URL: monitoring.grafana_url,
     }
-    settings = Settings("settings", SettingsArgs(namespace, outputs), on_cluster)
+    settings = ClusterSettings("settings", ClusterSettingsArgs(namespace, outputs), on_cluster)
     registry_outputs: dict[str, Any] = {}
     if platform.registry is not None:
         registry_outputs["image_repository"] = platform.registry.repository
@@ -199,9 +199,9 @@ def build(
         ),
         uses_image,
     )
-    workload = Workload(
+    workload = WorkloadDeployment(
         "workload",
-        WorkloadArgs(
+        WorkloadDeploymentArgs(
             namespace=namespace,
             image=image,
             image_pull_secrets=pull_secrets,
@@ -244,7 +244,7 @@ def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulum
     """The routes served over the platform's HTTPS ingress: their external URLs by stack output name, and the
     certificate to trust where the ingress serves a self-signed one."""
     if platform.edge is None:
-        raise ConfigError("cloud", "the platform serves no HTTPS ingress")
+        raise StackConfigError("cloud", "the platform serves no HTTPS ingress")
     served = PublicRoutes("ingress", PublicRoutesArgs(routes, platform.edge), opts)
     urls: dict[str, Any] = {contract.EXTERNAL_URLS[name]: url for name, url in served.urls.items()}
     if platform.edge.certificate is not None:

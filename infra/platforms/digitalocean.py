@@ -43,7 +43,7 @@ import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
 from infra import connections, labels
-from infra.config import ConfigError, NodePool, StackConfig, required
+from infra.config import NodePool, StackConfig, StackConfigError, required
 from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling, digitalocean_ingress
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
@@ -72,7 +72,7 @@ def plan_connection_limit(plan: str) -> int:
     Database Clusters", read December 2026): 97 on a 4 GB plan."""
     match = PLAN_MEMORY.search(plan)
     if match is None:
-        raise ConfigError(
+        raise StackConfigError(
             "timescaledb.instanceType",
             f"{plan!r} names no memory size (a DigitalOcean database slug such as db-s-2vcpu-4gb): its connection "
             "limit is unknown",
@@ -98,10 +98,10 @@ def node_pool_args(pool: NodePool, name: str) -> dict:
 
 
 def doks_slug(minor: str, valid_versions: list[str], latest_version: str) -> str:
-    """The DOKS version slug to run for ``minor``: DigitalOcean's newest within it; a ConfigError when it offers
+    """The DOKS version slug to run for ``minor``: DigitalOcean's newest within it; a StackConfigError when it offers
     none (the minor is too new for DOKS, or past its end of life)."""
     if not latest_version or not any(version.startswith(f"{minor}.") for version in valid_versions):
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubernetesVersion",
             f"DigitalOcean offers no {minor}.x version (offered: {', '.join(valid_versions) or 'none'})",
         )

@@ -22,7 +22,7 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``ci.py``: the in-VPC GitHub Actions runners (CodeBuild) that reach the private EKS API, and the preview role's
   read-only access entry.
 
-Preview fails (ConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
+Preview fails (StackConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
 than the pool's ``minValues`` (with margin), when the worker pool admits fewer than 15 instance types, or when the
 estimate exceeds the cost ceiling. What "cluster ready" means is :attr:`Platform.ready`: the system node group, the
 add-ons, the storage classes, the Karpenter CRD and controller releases, its EC2NodeClass and NodePools.
