@@ -8,6 +8,7 @@ such as an IAM policy statement for statement — are allowed longer, but only b
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -22,23 +23,25 @@ INFRA_DATA_LITERALS = {
 reference), exempt from :data:`INFRA_LIMIT`."""
 
 
+def functions(node: ast.AST, prefix: str = "") -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function and method under ``node``, with its qualified name (``Class.method``, ``outer.inner``)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            name = f"{prefix}{child.name}"
+            if not isinstance(child, ast.ClassDef):
+                yield name, child
+            yield from functions(child, f"{name}.")
+        else:
+            yield from functions(child, prefix)
+
+
 def function_lengths(package: str, root: Path = REPOSITORY) -> dict[str, int]:
     """``<path from root>::<qualified name>`` → lines, for every function and method under ``root/package``."""
     lengths: dict[str, int] = {}
     for path in sorted((root / package).rglob("*.py")):
         where = path.relative_to(root).as_posix()
-
-        def visit(node: ast.AST, prefix: str) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    name = f"{prefix}{child.name}"
-                    if not isinstance(child, ast.ClassDef):
-                        lengths[f"{where}::{name}"] = (child.end_lineno or child.lineno) - child.lineno + 1
-                    visit(child, f"{name}.")
-                else:
-                    visit(child, prefix)
-
-        visit(ast.parse(path.read_text(), str(path)), "")
+        for name, node in functions(ast.parse(path.read_text(), str(path))):
+            lengths[f"{where}::{name}"] = (node.end_lineno or node.lineno) - node.lineno + 1
     return lengths
 
 
@@ -52,7 +55,7 @@ def test_no_infra_function_is_over_the_limit() -> None:
 
 
 def test_the_infra_data_literal_allowlist_names_existing_functions() -> None:
-    assert INFRA_DATA_LITERALS <= function_lengths("infra").keys()
+    assert function_lengths("infra").keys() >= INFRA_DATA_LITERALS
 
 
 def test_a_function_is_measured_from_def_to_its_last_line(tmp_path: Path) -> None:

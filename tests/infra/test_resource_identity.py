@@ -4,10 +4,12 @@ A resource's URN is its identity to the engine: its type, its name and the types
 resource, moving it under another parent or changing its type makes ``pulumi up`` delete the live resource and
 create a new one (for a database volume or an EKS cluster, the data and the cluster go with it). Refactoring the
 program must therefore leave, per stack, the set of URNs and what each resource is registered with unchanged:
-parent, provider, inputs (secret markers kept, numbers as the engine sends them), dependencies and
-``retainOnDelete``. A deliberate change is recorded again with ``python -m tests.infra.test_resource_identity``
-(from the repository root, with the ``test`` and ``infra`` extras) and reviewed as a diff of these files; a
-resource that keeps its identity under a new name or parent needs a Pulumi ``aliases`` option, not a new record.
+parent, provider, inputs (secret markers kept, numbers as the engine sends them), dependencies, ``retainOnDelete``
+and the options that decide replacement (aliases, protect, ignore/replace-on changes, …:
+``conftest.REPLACEMENT_OPTIONS``). A deliberate change is recorded again with
+``python -m tests.infra.test_resource_identity`` (from the repository root, with the ``test`` and ``infra`` extras)
+and reviewed as a diff of these files; a resource that keeps its identity under a new name or parent needs a Pulumi
+``aliases`` option, not a new record.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def record_of(resource: Registered) -> dict[str, Any]:
         "inputs": resource.inputs,
         "dependencies": sorted(resource.dependencies),
         "retainOnDelete": resource.retain_on_delete,
+        "options": resource.options,
     }
 
 
@@ -56,7 +59,7 @@ def test_the_set_of_urns_is_unchanged(stack: tuple[str, Deployment]) -> None:
     assert (sorted(now - before), sorted(before - now)) == ([], []), "(new URNs, URNs gone) on " + name
 
 
-@pytest.mark.parametrize("field", ["parent", "provider", "inputs", "dependencies", "retainOnDelete"])
+@pytest.mark.parametrize("field", ["parent", "provider", "inputs", "dependencies", "retainOnDelete", "options"])
 def test_each_resource_is_registered_as_recorded(stack: tuple[str, Deployment], field: str) -> None:
     name, deployment = stack
     now, before = records_of(deployment), recorded(name)

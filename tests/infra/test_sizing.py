@@ -1,6 +1,7 @@
 """Sizing at preview: allocatable CPU and memory per instance type (the documented EKS/Karpenter formula, for the
 110 pods the EC2NodeClass's ``kubelet.maxPods`` sets), and a StackConfigError naming the key, the count, the instance
-types and their allocatable figures when a pod fits fewer of its pool's types than the pool's ``minValues``, with margin."""
+types and their allocatable figures when a pod fits fewer of its pool's types than the pool's ``minValues``, with
+margin."""
 
 from __future__ import annotations
 
