@@ -314,11 +314,10 @@ class WorkloadDeployment(pulumi.ComponentResource):
         self._api(name, args, pod)
         for index, symbol in enumerate(args.evolution.symbols):
             self._scheduled_job(name, args, pod, cronjob_name(symbol), evolution_job(args, index, symbol))
-        market = args.market_data
-        for symbol, exchange_symbol in market.symbols if market else ():
-            self._scheduled_job(
-                name, args, pod, fetch_cronjob_name(symbol), fetch_job(args, market, symbol, exchange_symbol)
-            )
+        if args.market_data is not None:
+            for symbol, exchange_symbol in args.market_data.symbols:
+                fetch = fetch_job(args, args.market_data, symbol, exchange_symbol)
+                self._scheduled_job(name, args, pod, fetch_cronjob_name(symbol), fetch)
         self.api_url = api_url(args.namespace)
         self.register_outputs({"api_url": self.api_url})
 

@@ -98,7 +98,7 @@ class AwsBase:
         return pulumi.ResourceOptions(providers=[self.provider])
 
     @property
-    def private_subnet_ids(self) -> list[pulumi.Output[str]]:
+    def private_subnet_ids(self) -> list[pulumi.Input[str]]:
         return [subnet.id for subnet in self.network.private]
 
 
