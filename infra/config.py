@@ -102,7 +102,7 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
 the GA defaults of docs/evolution.md#configuration (population 50, generations 10). Every invalid value raises
-:class:`ConfigError` naming the key and the rule, so ``pulumi preview`` fails before anything is created.
+:class:`StackConfigError` naming the key and the rule, so ``pulumi preview`` fails before anything is created.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ _SLACK_CHANNEL = re.compile(r"^[#@][a-z0-9._-]{1,80}$")
 _RUNBOOK_BASE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
 
-class ConfigError(pulumi.RunError):
+class StackConfigError(pulumi.RunError):
     """Invalid stack config: names the key (``genepool:a.b``) and the rule it breaks."""
 
     def __init__(self, key: str, rule: str) -> None:
@@ -295,7 +295,7 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
-class EvolutionConfig:
+class EvolutionScheduleConfig:
     schedule: str
     symbols: tuple[str, ...]
     population: int
@@ -376,7 +376,7 @@ class StackConfig:
     monitoring: MonitoringConfig
     ray: RayConfig
     api: ApiConfig
-    evolution: EvolutionConfig
+    evolution: EvolutionScheduleConfig
     alerting: AlertingConfig
     aws: AwsConfig | None = None
     """Set (and required) exactly when ``cloud`` is ``aws``."""
@@ -399,9 +399,9 @@ T = TypeVar("T")
 
 def required(value: T | None, key: str) -> T:
     """``value`` of the optional field ``key`` (a node pool, ``region``, a managed service's ``instanceType``), which
-    validation sets wherever a platform reads it; a :class:`ConfigError` if it is unset."""
+    validation sets wherever a platform reads it; a :class:`StackConfigError` if it is unset."""
     if value is None:
-        raise ConfigError(key, "is required on this cloud")
+        raise StackConfigError(key, "is required on this cloud")
     return value
 
 
@@ -414,10 +414,10 @@ class _Section:
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
-            raise ConfigError(key, f"must be an object with fields {', '.join(fields)}")
+            raise StackConfigError(key, f"must be an object with fields {', '.join(fields)}")
         unknown = sorted(set(raw) - set(fields))
         if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", f"unknown field; known fields: {', '.join(fields)}")
+            raise StackConfigError(f"{key}.{unknown[0]}", f"unknown field; known fields: {', '.join(fields)}")
         self.key = key
         self.raw = raw
 
@@ -425,7 +425,7 @@ class _Section:
         value = self.raw.get(name)
         if value is None:
             if default is _REQUIRED:
-                raise ConfigError(f"{self.key}.{name}", "is required")
+                raise StackConfigError(f"{self.key}.{name}", "is required")
             return default
         return parse(f"{self.key}.{name}", value)
 
@@ -450,13 +450,13 @@ _REQUIRED = object()
 
 def _int(key: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool):
-        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
+        raise StackConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}") from None
+        raise StackConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}") from None
     if not number.is_integer() or not low <= number <= high:
-        raise ConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
+        raise StackConfigError(key, f"must be an integer in [{low}, {high}], got {value!r}")
     return int(number)
 
 
@@ -465,16 +465,16 @@ def _bool(key: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ConfigError(key, f"must be true or false, got {value!r}")
+    raise StackConfigError(key, f"must be true or false, got {value!r}")
 
 
 def _str(key: str, value: Any, pattern: re.Pattern[str] | None, rule: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
-        raise ConfigError(key, f"must be a non-empty string, got {value!r}")
+        raise StackConfigError(key, f"must be a non-empty string, got {value!r}")
     if pattern is not None and not pattern.match(value):
-        raise ConfigError(key, f"{rule}, got {value!r}")
+        raise StackConfigError(key, f"{rule}, got {value!r}")
     return value
 
 
@@ -512,9 +512,9 @@ def _node_pool(key: str, raw: Any, cloud: str) -> NodePool:
         spot=section.bool("spot", False),
     )
     if pool.min_nodes > pool.max_nodes:
-        raise ConfigError(f"{key}.minNodes", f"must be <= {key}.maxNodes ({pool.min_nodes} > {pool.max_nodes})")
+        raise StackConfigError(f"{key}.minNodes", f"must be <= {key}.maxNodes ({pool.min_nodes} > {pool.max_nodes})")
     if pool.spot and cloud not in SPOT_CLOUDS:
-        raise ConfigError(
+        raise StackConfigError(
             f"{key}.spot",
             f"cloud {cloud!r} has no spot node pools; spot is available on {', '.join(sorted(SPOT_CLOUDS))}",
         )
@@ -538,19 +538,19 @@ def _cluster(raw: Any, cloud: str) -> ClusterConfig:
     local = cloud == "local"
     for name in ("context", "kubeconfig") if not local else ("region", "systemPool", "workerPool"):
         if section.raw.get(name) is not None:
-            raise ConfigError(f"cluster.{name}", f"does not apply to cloud {cloud!r}")
+            raise StackConfigError(f"cluster.{name}", f"does not apply to cloud {cloud!r}")
     system_pool = worker_pool = None
     if not local:
         system_pool = _node_pool("cluster.systemPool", section.raw.get("systemPool"), cloud)
         if system_pool.spot:
-            raise ConfigError(
+            raise StackConfigError(
                 "cluster.systemPool.spot", "the system pool runs the Ray head and operators: on-demand only"
             )
         if system_pool.min_nodes < 1:
-            raise ConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
+            raise StackConfigError("cluster.systemPool.minNodes", "must be >= 1 (system services need a node)")
         worker_pool = _node_pool("cluster.workerPool", section.raw.get("workerPool"), cloud)
         if cloud == "aws" and worker_pool.min_nodes != 0:
-            raise ConfigError(
+            raise StackConfigError(
                 "cluster.workerPool.minNodes",
                 f"must be 0 on aws (got {worker_pool.min_nodes}): Karpenter starts worker nodes for pending Ray "
                 "workers; keep workers warm with ray.minWorkers",
@@ -574,9 +574,9 @@ def _restricted_cidr(key: str, value: Any, whole_internet: str) -> str:
     try:
         network = ipaddress.ip_network(_str(key, value, None, ""), strict=True)
     except ValueError:
-        raise ConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
+        raise StackConfigError(key, f"must be a CIDR block such as 203.0.113.0/24, got {value!r}") from None
     if network.prefixlen == 0:
-        raise ConfigError(key, f"{value} {whole_internet}")
+        raise StackConfigError(key, f"{value} {whole_internet}")
     return str(network)
 
 
@@ -606,17 +606,17 @@ def _string_list(key: str, value: Any, item: Callable[[str, Any], str]) -> tuple
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ConfigError(key, f"must be a list, got {value!r}")
+        raise StackConfigError(key, f"must be a list, got {value!r}")
     items = tuple(item(f"{key}[{index}]", entry) for index, entry in enumerate(value))
     if len(set(items)) != len(items):
-        raise ConfigError(key, f"must not repeat an entry, got {value!r}")
+        raise StackConfigError(key, f"must not repeat an entry, got {value!r}")
     return items
 
 
 def _aws(raw: Any, cloud: str) -> AwsConfig | None:
     if cloud != "aws":
         if raw is not None:
-            raise ConfigError("aws", f"does not apply to cloud {cloud!r}")
+            raise StackConfigError("aws", f"does not apply to cloud {cloud!r}")
         return None
     section = _Section(
         "aws",
@@ -635,17 +635,17 @@ def _aws(raw: Any, cloud: str) -> AwsConfig | None:
         ),
     )
     if "publicAccessCidrs" not in section.raw:
-        raise ConfigError(
+        raise StackConfigError(
             "aws.publicAccessCidrs", "is required: the CIDRs allowed to reach the EKS API ([] for a private endpoint)"
         )
     if not section.raw.get("backupAlertEmails"):
-        raise ConfigError(
+        raise StackConfigError(
             "aws.backupAlertEmails",
             "is required: at least one e-mail address to tell when a backup job fails (AWS Backup → EventBridge → SNS)",
         )
     log_retention = section.int("logRetentionDays", 90, 1, 3653)
     if log_retention not in LOG_RETENTION_DAYS:
-        raise ConfigError(
+        raise StackConfigError(
             "aws.logRetentionDays",
             f"must be a retention CloudWatch Logs accepts ({', '.join(map(str, LOG_RETENTION_DAYS))}), "
             f"got {log_retention}",
@@ -683,7 +683,7 @@ def _ingress(raw: Any, cloud: str) -> IngressConfig:
     section = _Section("ingress", raw, ("domain", "hosts", "allowedCidrs", "route53ZoneId", "port"))
     local = cloud == "local"
     if raw is None and not local:
-        raise ConfigError(
+        raise StackConfigError(
             "ingress",
             "is required on a cloud: set genepool:ingress.domain and genepool:ingress.allowedCidrs (docs/ingress.md)",
         )
@@ -699,22 +699,22 @@ def _ingress(raw: Any, cloud: str) -> IngressConfig:
         for route, default in INGRESS_ROUTES.items()
     }
     if len(set(labels.values())) != len(labels):
-        raise ConfigError("ingress.hosts", f"must give each route its own name, got {labels!r}")
+        raise StackConfigError("ingress.hosts", f"must give each route its own name, got {labels!r}")
     for route, label in labels.items():
         if len(f"{label}.{domain}") > CERTIFICATE_NAME_LIMIT:
-            raise ConfigError(
+            raise StackConfigError(
                 f"ingress.hosts.{route}",
                 f"{label}.{domain} is longer than {CERTIFICATE_NAME_LIMIT} characters, the most a certificate's "
                 "common name may have",
             )
     for key, applies in (("allowedCidrs", not local), ("route53ZoneId", cloud == "aws"), ("port", local)):
         if not applies and key in section.raw:
-            raise ConfigError(f"ingress.{key}", f"does not apply to cloud {cloud!r}")
+            raise StackConfigError(f"ingress.{key}", f"does not apply to cloud {cloud!r}")
     cidrs: tuple[str, ...] = ()
     if not local:
         cidrs = _string_list("ingress.allowedCidrs", section.raw.get("allowedCidrs"), _ingress_cidr)
         if not cidrs:
-            raise ConfigError(
+            raise StackConfigError(
                 "ingress.allowedCidrs",
                 "is required: the CIDRs allowed to reach the load balancer (office/VPN/CI egress ranges)",
             )
@@ -749,7 +749,7 @@ def _nat_gateways(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= AWS_ZONES:
-        raise ConfigError("aws.natGateways", rule)
+        raise StackConfigError("aws.natGateways", rule)
     return value
 
 
@@ -768,7 +768,7 @@ RUNNER_COMPUTE: tuple[str, ...] = (
 def _ci(raw: Any, cloud: str) -> CiConfig | None:
     if cloud != "aws":
         if raw is not None:
-            raise ConfigError("ci", f"does not apply to cloud {cloud!r}")
+            raise StackConfigError("ci", f"does not apply to cloud {cloud!r}")
         return None
     section = _Section("ci", raw, ("repository", "connectionArn", "previewRoleArn", "runnerCompute"))
     return CiConfig(
@@ -796,7 +796,7 @@ _DOCR_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$")
 def _registry(raw: Any, cloud: str) -> RegistryConfig | None:
     if cloud == "local":
         if raw is not None:
-            raise ConfigError("registry", "does not apply to cloud 'local' (load the image into the cluster)")
+            raise StackConfigError("registry", "does not apply to cloud 'local' (load the image into the cluster)")
         return None
     digitalocean = cloud == "digitalocean"
     section = _Section("registry", raw, ("name", "tier") if digitalocean else ("keepImages",))
@@ -826,14 +826,14 @@ def _image(raw: Any, cloud: str) -> str | None:
     image = _str("image", raw, None, "")
     if images.is_digest(image):
         if cloud == "local":
-            raise ConfigError(
+            raise StackConfigError(
                 "image",
                 f"a bare digest names an image of a cloud stack's registry; local needs repo:tag, got {image!r}",
             )
         return image
     problem = images.pinning_problem(image)
     if problem:
-        raise ConfigError("image", f"{problem}, got {image!r}")
+        raise StackConfigError("image", f"{problem}, got {image!r}")
     return image
 
 
@@ -841,7 +841,7 @@ def _redis(raw: Any, cloud: str) -> RedisConfig:
     section = _Section("redis", raw, ("managed", "instanceType", "maxMemory", "volumeSize", "cpu", "memory"))
     managed = section.bool("managed", False)
     if managed and cloud not in MANAGED_REDIS_CLOUDS:
-        raise ConfigError(
+        raise StackConfigError(
             "redis.managed",
             f"cloud {cloud!r} has no managed Redis; managed Redis is available on "
             f"{', '.join(sorted(MANAGED_REDIS_CLOUDS))}",
@@ -855,7 +855,7 @@ def _redis(raw: Any, cloud: str) -> RedisConfig:
         memory=section.memory("memory", "2560Mi"),
     )
     if not managed and quantity_bytes(config.max_memory) >= quantity_bytes(config.memory):
-        raise ConfigError(
+        raise StackConfigError(
             "redis.maxMemory",
             f"must be below redis.memory ({config.max_memory} >= {config.memory}): "
             "the container limit must leave room for Redis's own overhead",
@@ -882,7 +882,7 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
     )
     managed = section.bool("managed", False)
     if managed and cloud not in MANAGED_TIMESCALEDB_CLOUDS:
-        raise ConfigError(
+        raise StackConfigError(
             "timescaledb.managed",
             f"cloud {cloud!r} has no managed PostgreSQL with the timescaledb "
             f"extension; it is available on {', '.join(sorted(MANAGED_TIMESCALEDB_CLOUDS))}",
@@ -901,7 +901,7 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
         memory=section.memory("memory", "4Gi"),
     )
     if not managed and quantity_bytes(config.shared_buffers.replace("B", "b")) >= quantity_bytes(config.memory):
-        raise ConfigError(
+        raise StackConfigError(
             "timescaledb.sharedBuffers",
             f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})",
         )
@@ -929,9 +929,11 @@ def _ray(raw: Any) -> RayConfig:
         max_workers=section.int("maxWorkers", 4, 1, 1000),
     )
     if config.min_workers > config.max_workers:
-        raise ConfigError("ray.minWorkers", f"must be <= ray.maxWorkers ({config.min_workers} > {config.max_workers})")
+        raise StackConfigError(
+            "ray.minWorkers", f"must be <= ray.maxWorkers ({config.min_workers} > {config.max_workers})"
+        )
     if cpu_cores(config.worker_cpu) < 1:
-        raise ConfigError(
+        raise StackConfigError(
             "ray.workerCpu", f"must be at least 1 CPU (Ray schedules whole CPUs), got {config.worker_cpu}"
         )
     return config
@@ -963,13 +965,13 @@ def _api(raw: Any) -> ApiConfig:
         memory_limit=section.memory("memoryLimit", "2Gi"),
     )
     if config.min_replicas > config.max_replicas:
-        raise ConfigError(
+        raise StackConfigError(
             "api.minReplicas", f"must be <= api.maxReplicas ({config.min_replicas} > {config.max_replicas})"
         )
     if cpu_cores(config.cpu_request) > cpu_cores(config.cpu_limit):
-        raise ConfigError("api.cpuRequest", f"must be <= api.cpuLimit ({config.cpu_request} > {config.cpu_limit})")
+        raise StackConfigError("api.cpuRequest", f"must be <= api.cpuLimit ({config.cpu_request} > {config.cpu_limit})")
     if quantity_bytes(config.memory_request) > quantity_bytes(config.memory_limit):
-        raise ConfigError(
+        raise StackConfigError(
             "api.memoryRequest", f"must be <= api.memoryLimit ({config.memory_request} > {config.memory_limit})"
         )
     return config
@@ -978,11 +980,11 @@ def _api(raw: Any) -> ApiConfig:
 def _schedule(key: str, value: Any) -> str:
     fields = value.split() if isinstance(value, str) else []
     if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
-        raise ConfigError(key, f"must be a 5-field cron expression such as '0 */6 * * *', got {value!r}")
+        raise StackConfigError(key, f"must be a 5-field cron expression such as '0 */6 * * *', got {value!r}")
     return value
 
 
-def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> EvolutionConfig:
+def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> EvolutionScheduleConfig:
     """``market_symbols``: the stored names of ``marketData.symbols`` when the stack fetches its bars; they are then
     the evolved symbols (one list), and ``evolution.symbols`` must not be set."""
     section = _Section(
@@ -991,19 +993,19 @@ def _evolution(raw: Any, market_symbols: tuple[str, ...] | None = None) -> Evolu
     symbols = section.raw.get("symbols")
     if market_symbols is not None:
         if symbols is not None:
-            raise ConfigError(
+            raise StackConfigError(
                 "evolution.symbols",
                 "must not be set together with marketData.symbols: the stack evolves exactly the symbols it fetches "
                 "(the names of marketData.symbols)",
             )
         symbols = list(market_symbols)
     if not isinstance(symbols, list) or not symbols:
-        raise ConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
+        raise StackConfigError("evolution.symbols", f"must be a non-empty list of symbols, got {symbols!r}")
     for index, symbol in enumerate(symbols):
         _str(f"evolution.symbols[{index}]", symbol, _SYMBOL, f"must be {_SYMBOL_RULE}")
     if len(set(symbols)) != len(symbols):
-        raise ConfigError("evolution.symbols", f"must not repeat a symbol, got {symbols!r}")
-    return EvolutionConfig(
+        raise StackConfigError("evolution.symbols", f"must not repeat a symbol, got {symbols!r}")
+    return EvolutionScheduleConfig(
         schedule=section._get("schedule", "0 */6 * * *", _schedule),
         symbols=tuple(symbols),
         population=section.int("population", 50, 2, 100_000),
@@ -1019,7 +1021,7 @@ def _market_symbols(raw: Any) -> tuple[tuple[str, str], ...]:
     the name given (a store written before instrument names)."""
     key = "marketData.symbols"
     if not isinstance(raw, Mapping):
-        raise ConfigError("marketData", "must be an object with fields exchange, symbols, timeframe, …")
+        raise StackConfigError("marketData", "must be an object with fields exchange, symbols, timeframe, …")
     symbols = raw.get("symbols")
     rule = "must be the exchange's ccxt symbol such as BTC/USDT:USDT"
     if isinstance(symbols, list) and symbols:
@@ -1030,13 +1032,13 @@ def _market_symbols(raw: Any) -> tuple[tuple[str, str], ...]:
             try:
                 pairs.append((instrument_name(exchange, exchange_symbol), exchange_symbol))
             except ValueError as exc:
-                raise ConfigError(f"{key}[{index}]", str(exc)) from None
+                raise StackConfigError(f"{key}[{index}]", str(exc)) from None
         names = [name for name, _ in pairs]
         if len(set(names)) != len(names):
-            raise ConfigError(key, f"must not name one instrument twice, got {symbols!r}")
+            raise StackConfigError(key, f"must not name one instrument twice, got {symbols!r}")
         return tuple(pairs)
     if not isinstance(symbols, Mapping) or not symbols:
-        raise ConfigError(
+        raise StackConfigError(
             key,
             "must be a non-empty list of exchange symbols ([BTC/USDT:USDT], stored as binance:BTCUSDT-PERP) or map "
             f"of stored name to exchange symbol (BTCUSDT: BTC/USDT:USDT), got {symbols!r}",
@@ -1053,7 +1055,7 @@ def _fetch_schedule(key: str, value: Any) -> str:
     intervals of at least an hour."""
     _schedule(key, value)
     if value.split()[1:] != ["*", "*", "*", "*"]:
-        raise ConfigError(
+        raise StackConfigError(
             key, f"must run every hour or more often (hour and day fields '*', such as '50 * * * *'), got {value!r}"
         )
     return str(value)
@@ -1062,7 +1064,7 @@ def _fetch_schedule(key: str, value: Any) -> str:
 def _default_fetch_schedule(evolution_schedule: str) -> str:
     minute = evolution_schedule.split()[0]
     if not minute.isdigit():
-        raise ConfigError(
+        raise StackConfigError(
             "marketData.schedule",
             f"is required when evolution.schedule's minute is not a single number ({evolution_schedule!r}); set an "
             "hourly schedule that runs shortly before each evolution slot",
@@ -1070,7 +1072,7 @@ def _default_fetch_schedule(evolution_schedule: str) -> str:
     return f"{(int(minute) - FETCH_LEAD_MINUTES) % 60} * * * *"
 
 
-def _market_data(raw: Any, evolution: EvolutionConfig) -> MarketDataConfig:
+def _market_data(raw: Any, evolution: EvolutionScheduleConfig) -> MarketDataConfig:
     section = _Section(
         "marketData",
         raw,
@@ -1092,12 +1094,12 @@ def _alerting(raw: Any) -> AlertingConfig:
     receivers = section.raw.get("receivers", [])
     kinds = ", ".join(ALERT_RECEIVER_SECRETS)
     if not isinstance(receivers, list) or any(r not in ALERT_RECEIVER_SECRETS for r in receivers):
-        raise ConfigError("alerting.receivers", f"must be a list of receivers among {kinds}, got {receivers!r}")
+        raise StackConfigError("alerting.receivers", f"must be a list of receivers among {kinds}, got {receivers!r}")
     if len(set(receivers)) != len(receivers):
-        raise ConfigError("alerting.receivers", f"must not repeat a receiver, got {receivers!r}")
+        raise StackConfigError("alerting.receivers", f"must not repeat a receiver, got {receivers!r}")
     slack = "slack" in receivers
     if not slack and section.raw.get("slackChannel") is not None:
-        raise ConfigError("alerting.slackChannel", "applies only with the slack receiver in alerting.receivers")
+        raise StackConfigError("alerting.slackChannel", "applies only with the slack receiver in alerting.receivers")
     channel = (
         section.str("slackChannel", _REQUIRED, _SLACK_CHANNEL, "must be a Slack channel such as #alerts")
         if slack
@@ -1117,16 +1119,16 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
     """Validate decoded stack config (keys without the ``genepool:`` prefix, objects as dicts) into a StackConfig."""
     cloud = raw.get("cloud")
     if cloud not in CLOUDS:
-        raise ConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
+        raise StackConfigError("cloud", f"must be one of {', '.join(CLOUDS)}, got {cloud!r}")
     image = _image(raw.get("image"), cloud)
     try:
         ceiling = float(raw["costCeilingUsdPerHour"])
     except (KeyError, TypeError, ValueError):
-        raise ConfigError(
+        raise StackConfigError(
             "costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {raw.get('costCeilingUsdPerHour')!r}"
         ) from None
     if not ceiling > 0:
-        raise ConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {ceiling!r}")
+        raise StackConfigError("costCeilingUsdPerHour", f"must be a number of USD per hour > 0, got {ceiling!r}")
     market_raw = raw.get("marketData")
     market_symbols = None if market_raw is None else tuple(name for name, _ in _market_symbols(market_raw))
     evolution = _evolution(raw.get("evolution"), market_symbols)
@@ -1179,7 +1181,7 @@ def load() -> StackConfig:
         try:
             raw[key] = config.get_object(key)
         except pulumi.config.ConfigTypeError:
-            raise ConfigError(key, "must be an object (a YAML map in the stack file)") from None
+            raise StackConfigError(key, "must be an object (a YAML map in the stack file)") from None
     raw = {key: value for key, value in raw.items() if value is not None}
     return parse(raw)
 
@@ -1188,9 +1190,9 @@ def require_secret(key: str) -> pulumi.Output[str]:
     """A secret config value as a secret Output; refuses a missing value or one stored in plain text."""
     config = pulumi.Config(NAMESPACE)
     if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
-        raise ConfigError(key, f"is required; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
+        raise StackConfigError(key, f"is required; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>")
     if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
-        raise ConfigError(
+        raise StackConfigError(
             key, f"is stored in plain text; set it with: pulumi config set --secret {NAMESPACE}:{key} <value>"
         )
     return config.require_secret(key)

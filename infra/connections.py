@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.config import ConfigError, StackConfig
+from infra.config import StackConfig, StackConfigError
 from workloads.storage.postgres import POOL_MAX_CONNECTIONS
 
 RESERVE = 5
@@ -62,12 +62,12 @@ def in_cluster_limit(config: StackConfig) -> int:
 
 
 def check_budget(config: StackConfig, limit: int, limit_key: str = "timescaledb.instanceType") -> None:
-    """A ConfigError naming the keys when the budget exceeds ``limit`` (what ``limit_key`` sets)."""
+    """A StackConfigError naming the keys when the budget exceeds ``limit`` (what ``limit_key`` sets)."""
     need = budget(config)
     if need.total <= limit:
         return
     fetch = f" + {need.fetch} (marketData.symbols fetch jobs)" if need.fetch else ""
-    raise ConfigError(
+    raise StackConfigError(
         "api.maxReplicas",
         f"the database clients may open {need.total} connections, above the {limit} that {limit_key} allows: "
         f"{need.api} (api.maxReplicas {config.api.max_replicas} x {POOL_MAX_CONNECTIONS} per pool) + "

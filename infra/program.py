@@ -25,6 +25,7 @@ workload image).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -40,23 +41,23 @@ from infra.components.monitoring import Monitoring, MonitoringArgs
 from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
 from infra.components.ray import DASHBOARD_PORT, Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
-from infra.components.settings import Settings, SettingsArgs
+from infra.components.settings import ClusterSettings, ClusterSettingsArgs
 from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
-from infra.components.workload import Workload, WorkloadArgs, api_url
-from infra.config import ConfigError, StackConfig
+from infra.components.workload import WorkloadDeployment, WorkloadDeploymentArgs, api_url
+from infra.config import StackConfig, StackConfigError
 from workloads import contract
 
 
 def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:
-    """A ConfigError naming ``cluster.kubernetesVersion`` when the stack's minor is not in its platform's support
+    """A StackConfigError naming ``cluster.kubernetesVersion`` when the stack's minor is not in its platform's support
     calendar, or past the last day the platform runs it (EKS: end of extended support, which the cost estimate
     prices; DOKS and local: end of life, after which DigitalOcean force-upgrades and a stack asking for the old minor
     would ask for a downgrade)."""
     entry = versions.minor_of(config.cloud, config.cluster.kubernetes_version)
     if versions.support_state(entry, today) == "ended":
         last = entry.end_of_extended_support or entry.end_of_standard_support
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubernetesVersion",
             f"{entry.minor} on {entry.platform} is past its end of support ({last}): move to a newer minor",
         )
@@ -64,7 +65,7 @@ def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:
 
 def check_cost(config: StackConfig, estimate: float) -> None:
     if estimate > config.cost_ceiling_usd_per_hour:
-        raise ConfigError(
+        raise StackConfigError(
             "costCeilingUsdPerHour",
             f"the stack's estimated cost at maximum size is "
             f"{estimate:.2f} USD/hour, above the ceiling "
@@ -81,14 +82,71 @@ def build(
     config: StackConfig, api_token: pulumi.Output[str], receiver_secrets: dict[str, pulumi.Output[str]]
 ) -> dict[str, Any]:
     """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
+    estimate = preflight(config)
+    platform = platforms.build(config)
+    on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
+    namespace = app_namespace(config, platform, estimate)
+    metrics_server = MetricsServer(
+        "metrics-server", MetricsServerArgs(platform.system, platform.kubelet_insecure_tls), on_cluster
+    )
+    state = build_state(config, platform, namespace, on_cluster)
+    monitoring = build_monitoring(config, platform, namespace, receiver_secrets, on_cluster)
+    outputs: dict[str, pulumi.Input[str]] = {
+        contract.DATABASE_URL: pulumi.Output.secret(state.database_url),
+        contract.REDIS_URL: pulumi.Output.secret(state.redis_url),
+        contract.RAY_ADDRESS: client_address(namespace),
+        contract.API_URL: api_url(namespace),
+        contract.GRAFANA_URL: monitoring.grafana_url,
+    }
+    settings = ClusterSettings("settings", ClusterSettingsArgs(namespace, outputs), on_cluster)
+    registry_outputs: dict[str, Any] = {}
+    if platform.registry is not None:
+        registry_outputs["image_repository"] = platform.registry.repository
+    grafana = Route(
+        "grafana",
+        labels.MONITORING_NAMESPACE,
+        config.ingress.host("grafana"),
+        f"{labels.PROMETHEUS_RELEASE}-grafana",
+        GRAFANA_PORT,
+        "/api/health",
+        (monitoring,),
+    )
+    if config.image is None:
+        urls = public_routes(platform, [grafana], on_cluster)
+        return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
+    image = workload_image(config.image, platform, namespace, on_cluster)
+    ray, workload = build_workload(config, platform, namespace, image, settings, state, metrics_server, api_token)
+    routes = [
+        Route("api", namespace, config.ingress.host("api"), labels.API, API_PORT, "/health/liveness", (workload,)),
+        grafana,
+        Route(
+            "rayDashboard",
+            namespace,
+            config.ingress.host("rayDashboard"),
+            f"{labels.RAY_CLUSTER}-head-svc",
+            DASHBOARD_PORT,
+            "/",
+            (ray,),
+        ),
+    ]
+    urls = public_routes(platform, routes, on_cluster)
+    return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
+
+
+def preflight(config: StackConfig) -> float:
+    """The checks that need no cluster (Kubernetes support, cost ceiling, in-cluster database connections); the
+    estimated hourly cost at maximum size (USD)."""
     check_kubernetes_support(config, dt.datetime.now(dt.UTC).date())
     estimate = platforms.hourly_cost(config)
     check_cost(config, estimate)
     if not config.timescaledb.managed:
         connections.check_budget(config, connections.in_cluster_limit(config), "timescaledb.maxConnections")
-    platform = platforms.build(config)
-    on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
-    namespace = k8s.core.v1.Namespace(
+    return estimate
+
+
+def app_namespace(config: StackConfig, platform: platforms.Platform, estimate: float) -> pulumi.Output[str]:
+    """The app's namespace, annotated with the estimated cost and the ceiling; its name."""
+    return k8s.core.v1.Namespace(
         "namespace",
         metadata={
             "name": config.namespace,
@@ -101,9 +159,22 @@ def build(
         opts=pulumi.ResourceOptions(provider=platform.provider, depends_on=platform.ready),
     ).metadata.name
 
-    metrics_server = MetricsServer(
-        "metrics-server", MetricsServerArgs(platform.system, platform.kubelet_insecure_tls), on_cluster
-    )
+
+@dataclass(frozen=True)
+class State:
+    """Where the workload's state lives: Redis and PostgreSQL URLs (credentials in them), and what must complete
+    before anything uses the database (a managed database's grant Job; empty in-cluster)."""
+
+    redis_url: pulumi.Input[str]
+    database_url: pulumi.Input[str]
+    database_ready: list[pulumi.Resource]
+
+
+def build_state(
+    config: StackConfig, platform: platforms.Platform, namespace: pulumi.Input[str], on_cluster: pulumi.ResourceOptions
+) -> State:
+    """Redis and TimescaleDB in the cluster unless the platform gave managed ones; for managed ones, the grant Job
+    and the exporters Prometheus scrapes them through."""
     redis_url = platform.redis_url
     if redis_url is None:
         redis_url = Redis(
@@ -128,7 +199,17 @@ def build(
             ManagedExportersArgs(namespace, platform.system, platform.redis_url, platform.database_url),
             on_cluster,
         )
-    monitoring = Monitoring(
+    return State(redis_url, database_url, database_ready)
+
+
+def build_monitoring(
+    config: StackConfig,
+    platform: platforms.Platform,
+    namespace: pulumi.Input[str],
+    receiver_secrets: dict[str, pulumi.Output[str]],
+    on_cluster: pulumi.ResourceOptions,
+) -> Monitoring:
+    return Monitoring(
         "monitoring",
         MonitoringArgs(
             app_namespace=namespace,
@@ -145,66 +226,68 @@ def build(
         on_cluster,
     )
 
-    outputs: dict[str, pulumi.Input[str]] = {
-        contract.DATABASE_URL: pulumi.Output.secret(database_url),
-        contract.REDIS_URL: pulumi.Output.secret(redis_url),
-        contract.RAY_ADDRESS: client_address(namespace),
-        contract.API_URL: api_url(namespace),
-        contract.GRAFANA_URL: monitoring.grafana_url,
-    }
-    settings = Settings("settings", SettingsArgs(namespace, outputs), on_cluster)
-    registry_outputs: dict[str, Any] = {}
-    if platform.registry is not None:
-        registry_outputs["image_repository"] = platform.registry.repository
-    grafana = Route(
-        "grafana",
-        labels.MONITORING_NAMESPACE,
-        config.ingress.host("grafana"),
-        f"{labels.PROMETHEUS_RELEASE}-grafana",
-        GRAFANA_PORT,
-        "/api/health",
-        (monitoring,),
+
+@dataclass(frozen=True)
+class WorkloadImage:
+    """The workload image as the pods pull it: its full reference, the pull Secrets to name, and the options of
+    what runs it (on the cluster, after the pull Secret)."""
+
+    reference: pulumi.Input[str]
+    pull_secrets: list[str]
+    opts: pulumi.ResourceOptions
+
+
+def workload_image(
+    image: str, platform: platforms.Platform, namespace: pulumi.Input[str], on_cluster: pulumi.ResourceOptions
+) -> WorkloadImage:
+    """``genepool:image`` in the platform's registry (a pull Secret where the nodes cannot pull by themselves), or
+    as given on a platform without one."""
+    if platform.registry is None:
+        return WorkloadImage(image, [], on_cluster)
+    reference = pulumi.Output.from_input(platform.registry.repository).apply(
+        lambda repository: images.in_registry(image, repository)
     )
-    if config.image is None:
-        urls = public_routes(platform, [grafana], on_cluster)
-        return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
-    image: pulumi.Input[str] = config.image
-    pull_secrets: list[str] = []
-    uses_image = on_cluster
-    if platform.registry is not None:
-        reference = config.image
-        image = pulumi.Output.from_input(platform.registry.repository).apply(
-            lambda repository: images.in_registry(reference, repository)
-        )
-        if platform.registry.docker_config is not None:
-            pull = ImagePullSecret(
-                "registry-pull", ImagePullSecretArgs(namespace, platform.registry.docker_config), on_cluster
-            )
-            pull_secrets.append(pull.name)
-            uses_image = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[pull]))
+    if platform.registry.docker_config is None:
+        return WorkloadImage(reference, [], on_cluster)
+    pull = ImagePullSecret("registry-pull", ImagePullSecretArgs(namespace, platform.registry.docker_config), on_cluster)
+    opts = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[pull]))
+    return WorkloadImage(reference, [pull.name], opts)
+
+
+def build_workload(
+    config: StackConfig,
+    platform: platforms.Platform,
+    namespace: pulumi.Input[str],
+    image: WorkloadImage,
+    settings: ClusterSettings,
+    state: State,
+    metrics_server: MetricsServer,
+    api_token: pulumi.Output[str],
+) -> tuple[Ray, WorkloadDeployment]:
+    """The RayCluster, then the API and the scheduled runs that use it."""
     ray = Ray(
         "ray",
         RayArgs(
             namespace=namespace,
             config=config.ray,
-            image=image,
-            image_pull_secrets=pull_secrets,
+            image=image.reference,
+            image_pull_secrets=image.pull_secrets,
             system=platform.system,
             head=platform.head,
             workers=platform.workers,
             app_env=settings.env,
             drivers=len(config.evolution.symbols),
             settings_checksum=settings_checksum(settings.data),
-            database_ready=database_ready,
+            database_ready=state.database_ready,
         ),
-        uses_image,
+        image.opts,
     )
-    workload = Workload(
+    workload = WorkloadDeployment(
         "workload",
-        WorkloadArgs(
+        WorkloadDeploymentArgs(
             namespace=namespace,
-            image=image,
-            image_pull_secrets=pull_secrets,
+            image=image.reference,
+            image_pull_secrets=image.pull_secrets,
             api=config.api,
             evolution=config.evolution,
             market_data=config.market_data,
@@ -215,25 +298,11 @@ def build(
             ray_dashboard_url=ray.dashboard_url,
             scheduling=platform.system,
             metrics_api=metrics_server.release,
-            database_ready=database_ready,
+            database_ready=state.database_ready,
         ),
-        uses_image,
+        image.opts,
     )
-    routes = [
-        Route("api", namespace, config.ingress.host("api"), labels.API, API_PORT, "/health/liveness", (workload,)),
-        grafana,
-        Route(
-            "rayDashboard",
-            namespace,
-            config.ingress.host("rayDashboard"),
-            f"{labels.RAY_CLUSTER}-head-svc",
-            DASHBOARD_PORT,
-            "/",
-            (ray,),
-        ),
-    ]
-    urls = public_routes(platform, routes, on_cluster)
-    return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
+    return ray, workload
 
 
 GRAFANA_PORT = 80
@@ -244,7 +313,7 @@ def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulum
     """The routes served over the platform's HTTPS ingress: their external URLs by stack output name, and the
     certificate to trust where the ingress serves a self-signed one."""
     if platform.edge is None:
-        raise ConfigError("cloud", "the platform serves no HTTPS ingress")
+        raise StackConfigError("cloud", "the platform serves no HTTPS ingress")
     served = PublicRoutes("ingress", PublicRoutesArgs(routes, platform.edge), opts)
     urls: dict[str, Any] = {contract.EXTERNAL_URLS[name]: url for name, url in served.urls.items()}
     if platform.edge.certificate is not None:

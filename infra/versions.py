@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from infra.config import ConfigError
+from infra.config import StackConfigError
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -431,14 +431,14 @@ def pinned(clusters: Mapping[str, tuple[str, str]]) -> Pins:
 
 
 def minor_of(cloud: str, minor: str) -> KubernetesMinor:
-    """The calendar entry of ``minor`` on ``cloud``'s platform; a ConfigError naming ``cluster.kubernetesVersion``
+    """The calendar entry of ``minor`` on ``cloud``'s platform; a StackConfigError naming ``cluster.kubernetesVersion``
     when the calendar has none."""
     platform = PLATFORM_OF_CLOUD[cloud]
     for entry in KUBERNETES:
         if entry.platform == platform and entry.minor == minor:
             return entry
     known = ", ".join(entry.minor for entry in KUBERNETES if entry.platform == platform)
-    raise ConfigError(
+    raise StackConfigError(
         "cluster.kubernetesVersion",
         f"{minor} is not in the {platform} support calendar of infra/versions.py (known: {known})",
     )

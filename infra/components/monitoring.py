@@ -233,7 +233,20 @@ class Monitoring(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata={"name": labels.MONITORING_NAMESPACE, "labels": labels.PART_OF}, opts=child
         ).metadata.name
-        admin = k8s.core.v1.Secret(
+        admin = self._grafana_admin(name, namespace)
+        alertmanager = self._alertmanager_config(name, args, namespace)
+        self._charts(name, args, namespace, admin, alertmanager)
+        self._rules_and_service_monitors(name, args, namespace)
+        self._ray_monitors(name, args, namespace)
+        self._dashboards(name, namespace)
+        self.grafana_url = pulumi.Output.concat(
+            "http://", labels.service_host(f"{labels.PROMETHEUS_RELEASE}-grafana", namespace)
+        )
+        self.register_outputs({"grafana_url": self.grafana_url})
+
+    def _grafana_admin(self, name: str, namespace: pulumi.Input[str]) -> k8s.core.v1.Secret:
+        """The Secret ``grafana-admin``: user ``admin`` and a generated password."""
+        return k8s.core.v1.Secret(
             f"{name}-grafana-admin",
             metadata={
                 "name": "grafana-admin",
@@ -241,19 +254,32 @@ class Monitoring(pulumi.ComponentResource):
                 "labels": labels.PART_OF,
             },
             string_data={"admin-user": "admin", "admin-password": password(f"{name}-grafana-password", self)},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _alertmanager_config(self, name: str, args: MonitoringArgs, namespace: pulumi.Input[str]) -> k8s.core.v1.Secret:
+        """The Secret holding the whole Alertmanager configuration (:func:`alertmanager_config`, a Pulumi secret)."""
 
         def render(secrets: dict[str, str]) -> pulumi.Output[str]:
             return pulumi.Output.secret(yaml.safe_dump(alertmanager_config(args.alerting, secrets), sort_keys=False))
 
         rendered: pulumi.Output[str] = pulumi.Output.all(**args.receiver_secrets).apply(render)
-        alertmanager = k8s.core.v1.Secret(
+        return k8s.core.v1.Secret(
             f"{name}-alertmanager-config",
             metadata={"name": ALERTMANAGER_SECRET, "namespace": namespace, "labels": labels.PART_OF},
             string_data={ALERTMANAGER_CONFIG_KEY: rendered},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _charts(
+        self,
+        name: str,
+        args: MonitoringArgs,
+        namespace: pulumi.Input[str],
+        admin: k8s.core.v1.Secret,
+        alertmanager: k8s.core.v1.Secret,
+    ) -> None:
+        """The prometheus-operator CRDs release (:attr:`crds`), then kube-prometheus-stack (:attr:`release`)."""
         self.crds = k8s.helm.v3.Release(
             f"{name}-prometheus-operator-crds",
             k8s.helm.v3.ReleaseArgs(
@@ -265,7 +291,7 @@ class Monitoring(pulumi.ComponentResource):
                 atomic=True,
                 timeout=300,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.release = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
@@ -290,6 +316,10 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
         )
+
+    def _rules_and_service_monitors(self, name: str, args: MonitoringArgs, namespace: pulumi.Input[str]) -> None:
+        """Our PrometheusRule, a ServiceMonitor per app (API, Redis, TimescaleDB) and one for Karpenter where it
+        runs, after the chart (its operator reads them)."""
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         monitor_meta = {"namespace": namespace, "labels": {**labels.MONITOR_LABELS, **labels.PART_OF}}
         app_namespaces = {"matchNames": [args.app_namespace]}
@@ -329,6 +359,13 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 opts=after_crds,
             )
+
+    def _ray_monitors(self, name: str, args: MonitoringArgs, namespace: pulumi.Input[str]) -> None:
+        """A PodMonitor for every Ray node and, with scheduled drivers, one (``ray-drivers``) for their ports on
+        the head."""
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        monitor_meta = {"namespace": namespace, "labels": {**labels.MONITOR_LABELS, **labels.PART_OF}}
+        app_namespaces = {"matchNames": [args.app_namespace]}
         k8s.apiextensions.CustomResource(
             f"{name}-ray-monitor",
             api_version="monitoring.coreos.com/v1",
@@ -357,6 +394,9 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 opts=after_crds,
             )
+
+    def _dashboards(self, name: str, namespace: pulumi.Input[str]) -> None:
+        """One ConfigMap per dashboard in ``infra/monitoring/dashboards/``, labelled for Grafana's sidecar."""
         for path in sorted(DASHBOARDS_DIR.glob("*.json")):
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{path.stem}",
@@ -366,9 +406,5 @@ class Monitoring(pulumi.ComponentResource):
                     "labels": {**labels.GRAFANA_DASHBOARD_LABEL, **labels.PART_OF},
                 },
                 data={path.name: json.dumps(json.loads(path.read_text()))},
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
-        self.grafana_url = pulumi.Output.concat(
-            "http://", labels.service_host(f"{labels.PROMETHEUS_RELEASE}-grafana", namespace)
-        )
-        self.register_outputs({"grafana_url": self.grafana_url})

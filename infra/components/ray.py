@@ -157,6 +157,119 @@ class RayArgs:
     waits for it."""
 
 
+def head_container(args: RayArgs, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """The head's Ray container: GCS, dashboard, client and metrics ports plus one metrics port per scheduled
+    driver, ``ray stop`` before it stops."""
+    return {
+        "name": "ray-head",
+        "image": args.image,
+        "env": env,
+        "ports": [
+            {"name": "gcs-server", "containerPort": GCS_PORT},
+            {"name": "dashboard", "containerPort": DASHBOARD_PORT},
+            {"name": "client", "containerPort": CLIENT_PORT},
+            {"name": "metrics", "containerPort": METRICS_PORT},
+            *(
+                {"name": driver_metrics_port_name(i), "containerPort": driver_metrics_port(i)}
+                for i in range(args.drivers)
+            ),
+        ],
+        "resources": resources(args.config.head_cpu, args.config.head_memory),
+        "securityContext": container_security(),
+        "volumeMounts": [TMP_MOUNT],
+        "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
+        **probes(HEAD_HEALTH),
+    }
+
+
+def worker_container(args: RayArgs, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """A worker's Ray container: the metrics port, ``ray stop`` before it stops (draining its actors)."""
+    return {
+        "name": "ray-worker",
+        "image": args.image,
+        "env": env,
+        "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+        "resources": resources(args.config.worker_cpu, args.config.worker_memory),
+        "securityContext": container_security(),
+        "volumeMounts": [TMP_MOUNT],
+        "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
+        **probes(WORKER_HEALTH),
+    }
+
+
+def settings_annotation(args: RayArgs) -> dict[str, pulumi.Input[str]]:
+    """The settings checksum annotation both pod templates carry (none without a checksum)."""
+    return {} if args.settings_checksum is None else {SETTINGS_CHECKSUM_ANNOTATION: args.settings_checksum}
+
+
+def head_template(args: RayArgs, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """The head's pod template: on the ``head`` placement, annotated so no autoscaler evicts it on its own."""
+    return {
+        "metadata": {
+            "labels": labels.PART_OF,
+            "annotations": {**args.head.annotations, **HEAD_ANNOTATIONS, **settings_annotation(args)},
+        },
+        "spec": {
+            "securityContext": pod_security(RAY_UID),
+            **scheduling_fields(args.head),
+            **pull_secrets(args.image_pull_secrets),
+            "volumes": [RAY_TMP_VOLUME],
+            "containers": [head_container(args, env)],
+        },
+    }
+
+
+def worker_template(args: RayArgs, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """The workers' pod template: on the ``workers`` placement, :data:`WORKER_GRACE_SECONDS` to drain."""
+    return {
+        "metadata": {
+            "labels": labels.PART_OF,
+            "annotations": {**args.workers.annotations, **settings_annotation(args)},
+        },
+        "spec": {
+            "securityContext": pod_security(RAY_UID),
+            **scheduling_fields(args.workers),
+            **pull_secrets(args.image_pull_secrets),
+            "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
+            "volumes": [RAY_TMP_VOLUME],
+            "containers": [worker_container(args, env)],
+        },
+    }
+
+
+def ray_cluster_spec(
+    config: RayConfig, auth_env: list[dict[str, Any]], head: dict[str, Any], workers: dict[str, Any]
+) -> dict[str, Any]:
+    """The RayCluster spec: Recreate upgrades, the in-tree autoscaler (a token client), the head group of
+    ``head`` and one worker group of ``workers`` between ``ray.minWorkers`` and ``ray.maxWorkers``."""
+    return {
+        "rayVersion": versions.RAY_VERSION,
+        "upgradeStrategy": UPGRADE_STRATEGY,
+        "enableInTreeAutoscaling": True,
+        "autoscalerOptions": {
+            "upscalingMode": "Default",
+            "idleTimeoutSeconds": 300,
+            "env": auth_env,
+            "resources": resources(AUTOSCALER_CPU, AUTOSCALER_MEMORY, "500m", "1Gi"),
+            "securityContext": container_security(),
+        },
+        "headGroupSpec": {
+            "serviceType": "ClusterIP",
+            "rayStartParams": HEAD_START_PARAMS,
+            "template": head,
+        },
+        "workerGroupSpecs": [
+            {
+                "groupName": "workers",
+                "minReplicas": config.min_workers,
+                "maxReplicas": config.max_workers,
+                "rayStartParams": WORKER_START_PARAMS,
+                "template": workers,
+            }
+        ],
+    }
+
+
 class Ray(pulumi.ComponentResource):
     crds: k8s.yaml.v2.ConfigGroup
     """The KubeRay CRDs at the operator's release tag."""
@@ -169,16 +282,43 @@ class Ray(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Ray", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self.operator = self._operator(name, args)
+        self.auth_env = self._auth_env(name, args)
+        env = [*self.auth_env, *args.app_env, *WORKLOAD_ENV]
+        self.head_template = head_template(args, env)
+        self.worker_template = worker_template(args, env)
+        self.cluster = k8s.apiextensions.CustomResource(
+            f"{name}-cluster",
+            api_version="ray.io/v1",
+            kind="RayCluster",
+            metadata={"namespace": args.namespace, "labels": labels.PART_OF, "name": labels.RAY_CLUSTER},
+            spec=ray_cluster_spec(args.config, self.auth_env, self.head_template, self.worker_template),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds, self.operator, *args.database_ready]),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-workers-pdb",
+            metadata={"namespace": args.namespace, "labels": labels.PART_OF, "name": "ray-workers"},
+            spec={
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": {"ray.io/cluster": labels.RAY_CLUSTER, "ray.io/node-type": "worker"}},
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.address = client_address(args.namespace)
+        self.dashboard_url = pulumi.Output.concat("http://", head_host(args.namespace), f":{DASHBOARD_PORT}")
+        self.register_outputs({"address": self.address, "dashboard_url": self.dashboard_url})
+
+    def _operator(self, name: str, args: RayArgs) -> k8s.helm.v3.Release:
+        """The operator's namespace, the KubeRay CRDs (:attr:`crds`) and the operator release after them."""
         operator_namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
             metadata={"name": labels.KUBERAY_NAMESPACE, "labels": labels.PART_OF},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         ).metadata.name
         self.crds = k8s.yaml.v2.ConfigGroup(
             f"{name}-crds", files=versions.kuberay_crd_urls(), opts=pulumi.ResourceOptions(parent=self)
         )
-        operator = k8s.helm.v3.Release(
+        return k8s.helm.v3.Release(
             f"{name}-kuberay-operator",
             k8s.helm.v3.ReleaseArgs(
                 name="kuberay-operator",
@@ -193,123 +333,14 @@ class Ray(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
         )
-        self.operator = operator
-        meta = {"namespace": args.namespace, "labels": labels.PART_OF}
+
+    def _auth_env(self, name: str, args: RayArgs) -> list[dict[str, Any]]:
+        """The generated token's Secret ``ray-auth``, and the env that makes a container a client with it."""
         token = k8s.core.v1.Secret(
             f"{name}-auth",
-            metadata={**meta, "name": "ray-auth"},
+            metadata={"namespace": args.namespace, "labels": labels.PART_OF, "name": "ray-auth"},
             string_data={"auth_token": password(f"{name}-token", self, length=48)},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.auth_env = [
-            AUTH_MODE_ENV,
-            {
-                "name": AUTH_TOKEN_VAR,
-                "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}},
-            },
-        ]
-        env = [*self.auth_env, *args.app_env, *WORKLOAD_ENV]
-        config = args.config
-        head = {
-            "name": "ray-head",
-            "image": args.image,
-            "env": env,
-            "ports": [
-                {"name": "gcs-server", "containerPort": GCS_PORT},
-                {"name": "dashboard", "containerPort": DASHBOARD_PORT},
-                {"name": "client", "containerPort": CLIENT_PORT},
-                {"name": "metrics", "containerPort": METRICS_PORT},
-                *(
-                    {"name": driver_metrics_port_name(i), "containerPort": driver_metrics_port(i)}
-                    for i in range(args.drivers)
-                ),
-            ],
-            "resources": resources(config.head_cpu, config.head_memory),
-            "securityContext": container_security(),
-            "volumeMounts": [TMP_MOUNT],
-            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
-            **probes(HEAD_HEALTH),
-        }
-        worker = {
-            "name": "ray-worker",
-            "image": args.image,
-            "env": env,
-            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
-            "resources": resources(config.worker_cpu, config.worker_memory),
-            "securityContext": container_security(),
-            "volumeMounts": [TMP_MOUNT],
-            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "ray stop"]}}},
-            **probes(WORKER_HEALTH),
-        }
-        checksum = {} if args.settings_checksum is None else {SETTINGS_CHECKSUM_ANNOTATION: args.settings_checksum}
-        pull = pull_secrets(args.image_pull_secrets)
-        self.head_template = {
-            "metadata": {
-                "labels": labels.PART_OF,
-                "annotations": {**args.head.annotations, **HEAD_ANNOTATIONS, **checksum},
-            },
-            "spec": {
-                "securityContext": pod_security(RAY_UID),
-                **scheduling_fields(args.head),
-                **pull,
-                "volumes": [RAY_TMP_VOLUME],
-                "containers": [head],
-            },
-        }
-        self.worker_template = {
-            "metadata": {"labels": labels.PART_OF, "annotations": {**args.workers.annotations, **checksum}},
-            "spec": {
-                "securityContext": pod_security(RAY_UID),
-                **scheduling_fields(args.workers),
-                **pull,
-                "terminationGracePeriodSeconds": WORKER_GRACE_SECONDS,
-                "volumes": [RAY_TMP_VOLUME],
-                "containers": [worker],
-            },
-        }
-        self.cluster = k8s.apiextensions.CustomResource(
-            f"{name}-cluster",
-            api_version="ray.io/v1",
-            kind="RayCluster",
-            metadata={**meta, "name": labels.RAY_CLUSTER},
-            spec={
-                "rayVersion": versions.RAY_VERSION,
-                "upgradeStrategy": UPGRADE_STRATEGY,
-                "enableInTreeAutoscaling": True,
-                "autoscalerOptions": {
-                    "upscalingMode": "Default",
-                    "idleTimeoutSeconds": 300,
-                    "env": self.auth_env,
-                    "resources": resources(AUTOSCALER_CPU, AUTOSCALER_MEMORY, "500m", "1Gi"),
-                    "securityContext": container_security(),
-                },
-                "headGroupSpec": {
-                    "serviceType": "ClusterIP",
-                    "rayStartParams": HEAD_START_PARAMS,
-                    "template": self.head_template,
-                },
-                "workerGroupSpecs": [
-                    {
-                        "groupName": "workers",
-                        "minReplicas": config.min_workers,
-                        "maxReplicas": config.max_workers,
-                        "rayStartParams": WORKER_START_PARAMS,
-                        "template": self.worker_template,
-                    }
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds, operator, *args.database_ready]),
-        )
-        cluster_labels = {"ray.io/cluster": labels.RAY_CLUSTER}
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-workers-pdb",
-            metadata={**meta, "name": "ray-workers"},
-            spec={
-                "maxUnavailable": 1,
-                "selector": {"matchLabels": {**cluster_labels, "ray.io/node-type": "worker"}},
-            },
-            opts=child,
-        )
-        self.address = client_address(args.namespace)
-        self.dashboard_url = pulumi.Output.concat("http://", head_host(args.namespace), f":{DASHBOARD_PORT}")
-        self.register_outputs({"address": self.address, "dashboard_url": self.dashboard_url})
+        token_ref = {"secretKeyRef": {"name": token.metadata.name, "key": "auth_token"}}
+        return [AUTH_MODE_ENV, {"name": AUTH_TOKEN_VAR, "valueFrom": token_ref}]

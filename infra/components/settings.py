@@ -1,9 +1,10 @@
 """The stack-output contract inside the cluster: each ``workloads.contract.STACK_OUTPUTS`` value as ``GENEPOOL_<NAME>``.
 
 Values that carry credentials (``contract.SECRET_OUTPUTS``) live in the Secret ``genepool-settings``, the rest in the
-ConfigMap ``genepool-settings``; pods reference them by key (:attr:`Settings.env`), so no manifest holds a secret.
-Pods read env only at start: long-running consumers annotate their pod template with a checksum of
-:attr:`Settings.data` so that a change rolls them (see ``workload.py``).
+ConfigMap ``genepool-settings``; pods reference them by key (:attr:`ClusterSettings.env`), so no manifest holds a
+secret. Pods read env only at start: long-running consumers annotate their pod template with a checksum of
+:attr:`ClusterSettings.data` so that a change rolls them (see ``workload.py``). The pods read these values back with
+``workloads.settings.Settings``; this module only publishes them.
 """
 
 from __future__ import annotations
@@ -19,20 +20,23 @@ from workloads import contract
 
 
 @dataclass(frozen=True)
-class SettingsArgs:
+class ClusterSettingsArgs:
     namespace: pulumi.Input[str]
     values: dict[str, pulumi.Input[str]]
     """One value per contract output name."""
 
 
-class Settings(pulumi.ComponentResource):
+class ClusterSettings(pulumi.ComponentResource):
+    """The Secret and the ConfigMap ``genepool-settings``. Registered as ``genepool:cluster:Settings``: the type is
+    part of every child's URN, so it keeps its name (a new one would replace the resources)."""
+
     env: list[dict[str, Any]]
     """Env entries ``GENEPOOL_<NAME>`` for every contract output, each a secretKeyRef or configMapKeyRef."""
     data: dict[str, pulumi.Input[str]]
     """What the Secret and the ConfigMap hold together: ``GENEPOOL_<NAME>`` → value (credentials as Pulumi
     secrets)."""
 
-    def __init__(self, name: str, args: SettingsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ClusterSettingsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Settings", name, None, opts)
         if set(args.values) != set(contract.STACK_OUTPUTS):
             raise ValueError(

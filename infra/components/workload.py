@@ -58,7 +58,7 @@ from infra.components.common import (
     settings_checksum,
 )
 from infra.components.ray import RAY_UID, driver_metrics_port
-from infra.config import ApiConfig, EvolutionConfig, MarketDataConfig
+from infra.config import ApiConfig, EvolutionScheduleConfig, MarketDataConfig
 from infra.platforms import Scheduling
 
 PORT = 8000
@@ -66,7 +66,7 @@ API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 """The bearer token the API requires on non-health endpoints."""
 
 
-def evolve_command(symbol: str, config: EvolutionConfig, metrics_port: int) -> list[str]:
+def evolve_command(symbol: str, config: EvolutionScheduleConfig, metrics_port: int) -> list[str]:
     """``genepool evolve`` for one symbol with the stack's GA settings, on the Ray backend, serving its metrics on
     ``metrics_port`` (of the Ray head, where the driver runs), checkpointing to the database (a restarted head loses
     its files). The submitter adds the slot's ``--run-id`` or ``--resume``."""
@@ -97,7 +97,9 @@ JOB_NAME_ENV = {
 """The submitter pod's Job name (``<cronjob>-<scheduled minute since the epoch>``): what its slot is derived from."""
 
 
-def submit_command(symbol: str, config: EvolutionConfig, dashboard_url: pulumi.Input[str], metrics_port: int) -> list:
+def submit_command(
+    symbol: str, config: EvolutionScheduleConfig, dashboard_url: pulumi.Input[str], metrics_port: int
+) -> list:
     """The CronJob container's args: ``genepool schedule submit`` of the slot's ``genepool evolve``."""
     return [
         "genepool",
@@ -178,15 +180,15 @@ class ScheduledJob:
 
 
 @dataclass(frozen=True)
-class WorkloadArgs:
+class WorkloadDeploymentArgs:
     namespace: pulumi.Input[str]
     image: pulumi.Input[str]
     api: ApiConfig
-    evolution: EvolutionConfig
+    evolution: EvolutionScheduleConfig
     api_token: pulumi.Input[str]
     settings_env: list[dict[str, Any]]
     settings_data: dict[str, pulumi.Input[str]]
-    """What ``settings_env`` refers to (``Settings.data``): hashed into the API's settings checksum."""
+    """What ``settings_env`` refers to (``ClusterSettings.data``): hashed into the API's settings checksum."""
     ray_auth_env: list[dict[str, Any]]
     ray_dashboard_url: pulumi.Input[str]
     scheduling: Scheduling
@@ -202,15 +204,129 @@ class WorkloadArgs:
     and the evolution CronJobs wait for it."""
 
 
-class Workload(pulumi.ComponentResource):
+def api_metadata(namespace: pulumi.Input[str]) -> dict[str, Any]:
+    """Metadata of the API's objects (each adds its ``name``): the namespace, the API's app label and part-of."""
+    return {"namespace": namespace, "labels": {**labels.app(labels.API), **labels.PART_OF}}
+
+
+def workload_pod(args: WorkloadDeploymentArgs) -> dict[str, Any]:
+    """What every workload pod spec shares: the image's non-root user, the platform's placement, the image pull
+    Secrets and the /tmp emptyDir."""
+    return {
+        "securityContext": pod_security(RAY_UID),
+        "nodeSelector": args.scheduling.node_selector,
+        "tolerations": args.scheduling.tolerations,
+        **pull_secrets(args.image_pull_secrets),
+        "volumes": [TMP_VOLUME],
+    }
+
+
+def api_container(args: WorkloadDeploymentArgs, token_secret: pulumi.Input[str]) -> dict[str, Any]:
+    """The API container: ``genepool serve`` with the settings, the Ray token and the API token (from the Secret
+    ``token_secret``) in env, the requests and limits of ``genepool:api`` and its health probes."""
+    token_env = {"name": API_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": token_secret, "key": "token"}}}
+    return {
+        "name": "api",
+        "image": args.image,
+        "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
+        "env": [*args.settings_env, *args.ray_auth_env, token_env, *WORKLOAD_ENV],
+        "ports": [{"name": "http", "containerPort": PORT}],
+        "resources": resources(
+            args.api.cpu_request, args.api.memory_request, args.api.cpu_limit, args.api.memory_limit
+        ),
+        "securityContext": container_security(read_only_root=True),
+        "startupProbe": {
+            "httpGet": {"path": "/health/liveness", "port": "http"},
+            "periodSeconds": 5,
+            "failureThreshold": 36,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/health/liveness", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 3,
+            "failureThreshold": 3,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/health/readiness", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "volumeMounts": [TMP_MOUNT],
+    }
+
+
+def api_autoscaling(api: ApiConfig, deployment: pulumi.Input[str]) -> dict[str, Any]:
+    """The HPA spec of the API Deployment ``deployment``: ``api.minReplicas`` to ``api.maxReplicas`` on average CPU
+    and memory utilisation (percent of requests)."""
+
+    def utilisation(resource: str, percent: int) -> dict[str, Any]:
+        target = {"type": "Utilization", "averageUtilization": percent}
+        return {"type": "Resource", "resource": {"name": resource, "target": target}}
+
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
+        "minReplicas": api.min_replicas,
+        "maxReplicas": api.max_replicas,
+        "metrics": [utilisation("cpu", api.target_cpu_percent), utilisation("memory", api.target_memory_percent)],
+    }
+
+
+def evolution_job(args: WorkloadDeploymentArgs, index: int, symbol: str) -> ScheduledJob:
+    """The scheduled evolution of the ``index``-th symbol: a submitter of ``genepool evolve`` to the RayCluster."""
+    submit = {
+        "name": "submit",
+        "image": args.image,
+        "args": submit_command(symbol, args.evolution, args.ray_dashboard_url, driver_metrics_port(index)),
+        "env": [*args.settings_env, *args.ray_auth_env, JOB_NAME_ENV, *WORKLOAD_ENV],
+        "resources": resources("100m", "256Mi", "500m", "512Mi"),
+        "securityContext": container_security(read_only_root=True),
+        "volumeMounts": [TMP_MOUNT],
+    }
+    return ScheduledJob(args.evolution.schedule, 600, 1, args.evolution.deadline_seconds, submit)
+
+
+def fetch_job(
+    args: WorkloadDeploymentArgs, market: MarketDataConfig, symbol: str, exchange_symbol: str
+) -> ScheduledJob:
+    """The scheduled market-data fetch of ``exchange_symbol``, stored as ``symbol``."""
+    fetch = {
+        "name": "fetch",
+        "image": args.image,
+        "args": fetch_command(symbol, exchange_symbol, market),
+        "env": [*args.settings_env, *EXCHANGE_CREDENTIALS_ENV, *WORKLOAD_ENV],
+        "resources": resources("100m", "256Mi", "1", "1Gi"),
+        "securityContext": container_security(read_only_root=True),
+        "volumeMounts": [TMP_MOUNT],
+    }
+    return ScheduledJob(market.schedule, 300, 2, market.deadline_seconds, fetch)
+
+
+class WorkloadDeployment(pulumi.ComponentResource):
+    """The API and the scheduled runs of one stack. Registered as ``genepool:cluster:Workload``: the type is part of
+    every child's URN, so it keeps its name (a new one would replace the resources)."""
+
     api_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: WorkloadDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:cluster:Workload", name, None, opts)
+        pod = workload_pod(args)
+        self._api(name, args, pod)
+        for index, symbol in enumerate(args.evolution.symbols):
+            self._scheduled_job(name, args, pod, cronjob_name(symbol), evolution_job(args, index, symbol))
+        if args.market_data is not None:
+            for symbol, exchange_symbol in args.market_data.symbols:
+                fetch = fetch_job(args, args.market_data, symbol, exchange_symbol)
+                self._scheduled_job(name, args, pod, fetch_cronjob_name(symbol), fetch)
+        self.api_url = api_url(args.namespace)
+        self.register_outputs({"api_url": self.api_url})
+
+    def _api(self, name: str, args: WorkloadDeploymentArgs, pod: dict[str, Any]) -> None:
+        """The API token's Secret, then the API's Deployment (after the database is ready; its template annotated
+        with the settings checksum), Service, HPA (after the metrics API) and PodDisruptionBudget."""
         child = pulumi.ResourceOptions(parent=self)
-        uses_database = pulumi.ResourceOptions(parent=self, depends_on=args.database_ready)
         selector = labels.app(labels.API)
-        meta = {"namespace": args.namespace, "labels": {**selector, **labels.PART_OF}}
+        meta = api_metadata(args.namespace)
         api_token = pulumi.Output.secret(args.api_token)
         token = k8s.core.v1.Secret(
             f"{name}-api-token",
@@ -219,47 +335,6 @@ class Workload(pulumi.ComponentResource):
             opts=child,
         )
         checksum = settings_checksum({**args.settings_data, API_TOKEN_ENV: api_token})
-        token_env = {
-            "name": API_TOKEN_ENV,
-            "valueFrom": {"secretKeyRef": {"name": token.metadata.name, "key": "token"}},
-        }
-        pod_common = {
-            "securityContext": pod_security(RAY_UID),
-            "nodeSelector": args.scheduling.node_selector,
-            "tolerations": args.scheduling.tolerations,
-            **pull_secrets(args.image_pull_secrets),
-            "volumes": [TMP_VOLUME],
-        }
-        tmp_mount = [TMP_MOUNT]
-        api_container = {
-            "name": "api",
-            "image": args.image,
-            "args": ["genepool", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
-            "env": [*args.settings_env, *args.ray_auth_env, token_env, *WORKLOAD_ENV],
-            "ports": [{"name": "http", "containerPort": PORT}],
-            "resources": resources(
-                args.api.cpu_request, args.api.memory_request, args.api.cpu_limit, args.api.memory_limit
-            ),
-            "securityContext": container_security(read_only_root=True),
-            "startupProbe": {
-                "httpGet": {"path": "/health/liveness", "port": "http"},
-                "periodSeconds": 5,
-                "failureThreshold": 36,
-            },
-            "livenessProbe": {
-                "httpGet": {"path": "/health/liveness", "port": "http"},
-                "periodSeconds": 10,
-                "timeoutSeconds": 3,
-                "failureThreshold": 3,
-            },
-            "readinessProbe": {
-                "httpGet": {"path": "/health/readiness", "port": "http"},
-                "periodSeconds": 10,
-                "timeoutSeconds": 5,
-                "failureThreshold": 3,
-            },
-            "volumeMounts": tmp_mount,
-        }
         deployment = k8s.apps.v1.Deployment(
             f"{name}-api",
             metadata={**meta, "name": labels.API},
@@ -271,10 +346,10 @@ class Workload(pulumi.ComponentResource):
                         "labels": {**selector, **labels.PART_OF},
                         "annotations": {SETTINGS_CHECKSUM_ANNOTATION: checksum},
                     },
-                    "spec": {**pod_common, "containers": [api_container]},
+                    "spec": {**pod, "containers": [api_container(args, token.metadata.name)]},
                 },
             },
-            opts=uses_database,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.database_ready),
         )
         k8s.core.v1.Service(
             f"{name}-api-service",
@@ -288,27 +363,7 @@ class Workload(pulumi.ComponentResource):
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-api-hpa",
             metadata={**meta, "name": labels.API},
-            spec={
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment.metadata.name},
-                "minReplicas": args.api.min_replicas,
-                "maxReplicas": args.api.max_replicas,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "cpu",
-                            "target": {"type": "Utilization", "averageUtilization": args.api.target_cpu_percent},
-                        },
-                    },
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "memory",
-                            "target": {"type": "Utilization", "averageUtilization": args.api.target_memory_percent},
-                        },
-                    },
-                ],
-            },
+            spec=api_autoscaling(args.api, deployment.metadata.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.metrics_api]),
         )
         k8s.policy.v1.PodDisruptionBudget(
@@ -321,60 +376,31 @@ class Workload(pulumi.ComponentResource):
             opts=child,
         )
 
-        def scheduled_job(job_name: str, job: ScheduledJob) -> None:
-            """A CronJob of ``job``: one run at a time, history of 3 each way, waiting for the database."""
-            job_labels = {**labels.app(job_name), **labels.PART_OF}
-            k8s.batch.v1.CronJob(
-                f"{name}-{job_name}",
-                metadata={**meta, "name": job_name, "labels": job_labels},
-                spec={
-                    "schedule": job.schedule,
-                    "timeZone": "Etc/UTC",
-                    "concurrencyPolicy": "Forbid",
-                    "startingDeadlineSeconds": job.starting_deadline_seconds,
-                    "successfulJobsHistoryLimit": 3,
-                    "failedJobsHistoryLimit": 3,
-                    "jobTemplate": {
-                        "spec": {
-                            "backoffLimit": job.backoff_limit,
-                            "activeDeadlineSeconds": job.deadline_seconds,
-                            "template": {
-                                "metadata": {"labels": job_labels},
-                                "spec": {**pod_common, "restartPolicy": "Never", "containers": [job.container]},
-                            },
-                        }
-                    },
+    def _scheduled_job(
+        self, name: str, args: WorkloadDeploymentArgs, pod: dict[str, Any], job_name: str, job: ScheduledJob
+    ) -> None:
+        """A CronJob of ``job``: one run at a time, history of 3 each way, waiting for the database."""
+        job_labels = {**labels.app(job_name), **labels.PART_OF}
+        k8s.batch.v1.CronJob(
+            f"{name}-{job_name}",
+            metadata={**api_metadata(args.namespace), "name": job_name, "labels": job_labels},
+            spec={
+                "schedule": job.schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": job.starting_deadline_seconds,
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": job.backoff_limit,
+                        "activeDeadlineSeconds": job.deadline_seconds,
+                        "template": {
+                            "metadata": {"labels": job_labels},
+                            "spec": {**pod, "restartPolicy": "Never", "containers": [job.container]},
+                        },
+                    }
                 },
-                opts=uses_database,
-            )
-
-        for index, symbol in enumerate(args.evolution.symbols):
-            job_name = cronjob_name(symbol)
-            submit = {
-                "name": "submit",
-                "image": args.image,
-                "args": submit_command(symbol, args.evolution, args.ray_dashboard_url, driver_metrics_port(index)),
-                "env": [*args.settings_env, *args.ray_auth_env, JOB_NAME_ENV, *WORKLOAD_ENV],
-                "resources": resources("100m", "256Mi", "500m", "512Mi"),
-                "securityContext": container_security(read_only_root=True),
-                "volumeMounts": tmp_mount,
-            }
-            scheduled_job(
-                job_name,
-                ScheduledJob(args.evolution.schedule, 600, 1, args.evolution.deadline_seconds, submit),
-            )
-        fetches = [] if args.market_data is None else [(args.market_data, *pair) for pair in args.market_data.symbols]
-        for market, symbol, exchange_symbol in fetches:
-            job_name = fetch_cronjob_name(symbol)
-            fetch = {
-                "name": "fetch",
-                "image": args.image,
-                "args": fetch_command(symbol, exchange_symbol, market),
-                "env": [*args.settings_env, *EXCHANGE_CREDENTIALS_ENV, *WORKLOAD_ENV],
-                "resources": resources("100m", "256Mi", "1", "1Gi"),
-                "securityContext": container_security(read_only_root=True),
-                "volumeMounts": tmp_mount,
-            }
-            scheduled_job(job_name, ScheduledJob(market.schedule, 300, 2, market.deadline_seconds, fetch))
-        self.api_url = api_url(args.namespace)
-        self.register_outputs({"api_url": self.api_url})
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.database_ready),
+        )

@@ -43,7 +43,7 @@ import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
 from infra import connections, labels
-from infra.config import ConfigError, NodePool, StackConfig, required
+from infra.config import NodePool, StackConfig, StackConfigError, required
 from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling, digitalocean_ingress
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
@@ -72,7 +72,7 @@ def plan_connection_limit(plan: str) -> int:
     Database Clusters", read December 2026): 97 on a 4 GB plan."""
     match = PLAN_MEMORY.search(plan)
     if match is None:
-        raise ConfigError(
+        raise StackConfigError(
             "timescaledb.instanceType",
             f"{plan!r} names no memory size (a DigitalOcean database slug such as db-s-2vcpu-4gb): its connection "
             "limit is unknown",
@@ -98,10 +98,10 @@ def node_pool_args(pool: NodePool, name: str) -> dict:
 
 
 def doks_slug(minor: str, valid_versions: list[str], latest_version: str) -> str:
-    """The DOKS version slug to run for ``minor``: DigitalOcean's newest within it; a ConfigError when it offers
+    """The DOKS version slug to run for ``minor``: DigitalOcean's newest within it; a StackConfigError when it offers
     none (the minor is too new for DOKS, or past its end of life)."""
     if not latest_version or not any(version.startswith(f"{minor}.") for version in valid_versions):
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubernetesVersion",
             f"DigitalOcean offers no {minor}.x version (offered: {', '.join(valid_versions) or 'none'})",
         )
@@ -147,27 +147,8 @@ def build(config: StackConfig) -> Platform:
         )
     cluster_config = config.cluster
     region = cluster_config.region
-    system = required(cluster_config.system_pool, "cluster.systemPool")
-    workers = required(cluster_config.worker_pool, "cluster.workerPool")
     vpc = do.Vpc("vpc", name=f"genepool-{pulumi.get_stack()}", region=region)
-    cluster = do.KubernetesCluster(
-        "cluster",
-        name=f"genepool-{pulumi.get_stack()}",
-        region=region,
-        version=kubernetes_version(cluster_config.kubernetes_version),
-        vpc_uuid=vpc.id,
-        auto_upgrade=True,
-        maintenance_policy=do.KubernetesClusterMaintenancePolicyArgs(**MAINTENANCE_WINDOW),
-        surge_upgrade=True,
-        tags=cost_tags(),
-        node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
-    )
-    worker_pool = do.KubernetesNodePool(
-        "workers",
-        cluster_id=cluster.id,
-        taints=[do.KubernetesNodePoolTaintArgs(**WORKERS_TAINT)],
-        **node_pool_args(workers, "workers"),
-    )
+    cluster, worker_pool = doks_cluster(config, vpc)
     rendered: pulumi.Output[str] = pulumi.Output.all(
         cluster.id, cluster.endpoint, cluster.kube_configs[0].cluster_ca_certificate
     ).apply(lambda values: doks_kubeconfig(*values))
@@ -178,84 +159,10 @@ def build(config: StackConfig) -> Platform:
     redis_url: pulumi.Output[str] | None = None
     database_admin: DatabaseAdmin | None = None
     if config.timescaledb.managed:
-        postgres = do.DatabaseCluster(
-            "timescaledb",
-            engine="pg",
-            version=POSTGRES_VERSION,
-            size=config.timescaledb.instance_type,
-            region=region,
-            node_count=1,
-            private_network_uuid=vpc.id,
-            tags=cost_tags(),
-        )
-        do.DatabaseFirewall(
-            "timescaledb-firewall",
-            cluster_id=postgres.id,
-            rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)],
-        )
-        database = do.DatabaseDb("timescaledb-database", cluster_id=postgres.id, name=DATABASE)
-        user = do.DatabaseUser("timescaledb-user", cluster_id=postgres.id, name=USER)
-        database_url = pulumi.Output.secret(
-            pulumi.Output.concat(
-                "postgresql://",
-                USER,
-                ":",
-                user.password,
-                "@",
-                postgres.private_host,
-                ":",
-                postgres.port.apply(lambda port: str(int(port))),
-                "/",
-                database.name,
-                "?sslmode=require",
-            )
-        )
-        database_admin = DatabaseAdmin(
-            host=pulumi.Output.secret(postgres.private_host),
-            port=pulumi.Output.secret(postgres.port.apply(lambda port: str(int(port)))),
-            database=pulumi.Output.secret(database.name),
-            user=pulumi.Output.secret(postgres.user),
-            password=pulumi.Output.secret(postgres.password),
-            app_user=USER,
-            app_database=DATABASE,
-        )
+        database_url, database_admin = managed_postgres(config, vpc, cluster)
     if config.redis.managed:
-        valkey = do.DatabaseCluster(
-            "cache",
-            engine="valkey",
-            version=VALKEY_VERSION,
-            size=config.redis.instance_type,
-            region=region,
-            node_count=1,
-            private_network_uuid=vpc.id,
-            tags=cost_tags(),
-        )
-        do.DatabaseValkeyConfig(
-            "cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru", persistence="rdb"
-        )
-        do.DatabaseFirewall(
-            "cache-firewall", cluster_id=valkey.id, rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)]
-        )
-        redis_url = pulumi.Output.secret(
-            pulumi.Output.concat(
-                "rediss://default:",
-                valkey.password,
-                "@",
-                valkey.private_host,
-                ":",
-                valkey.port.apply(lambda port: str(int(port))),
-                "/0",
-            )
-        )
-    registry_config = required(config.registry, "registry")
-    registry = ContainerRegistry(
-        "registry",
-        ContainerRegistryArgs(
-            required(registry_config.name, "registry.name"),
-            required(registry_config.tier, "registry.tier"),
-            required(region, "cluster.region"),
-        ),
-    )
+        redis_url = managed_valkey(config, vpc, cluster)
+    registry = container_registry(config)
     system_scheduling = Scheduling(node_selector={POOL_LABEL: "system"})
     return Platform(
         provider=provider,
@@ -281,4 +188,127 @@ def build(config: StackConfig) -> Platform:
         database_url=database_url,
         database_admin=database_admin,
         registry=ImageRegistry(repository=registry.repository_url, docker_config=registry.docker_config),
+    )
+
+
+def doks_cluster(config: StackConfig, vpc: do.Vpc) -> tuple[do.KubernetesCluster, do.KubernetesNodePool]:
+    """The DOKS cluster in ``vpc`` at the resolved patch of its minor with the system pool, and the tainted workers
+    pool."""
+    cluster_config = config.cluster
+    region = cluster_config.region
+    system = required(cluster_config.system_pool, "cluster.systemPool")
+    workers = required(cluster_config.worker_pool, "cluster.workerPool")
+    cluster = do.KubernetesCluster(
+        "cluster",
+        name=f"genepool-{pulumi.get_stack()}",
+        region=region,
+        version=kubernetes_version(cluster_config.kubernetes_version),
+        vpc_uuid=vpc.id,
+        auto_upgrade=True,
+        maintenance_policy=do.KubernetesClusterMaintenancePolicyArgs(**MAINTENANCE_WINDOW),
+        surge_upgrade=True,
+        tags=cost_tags(),
+        node_pool=do.KubernetesClusterNodePoolArgs(**node_pool_args(system, "system")),
+    )
+    worker_pool = do.KubernetesNodePool(
+        "workers",
+        cluster_id=cluster.id,
+        taints=[do.KubernetesNodePoolTaintArgs(**WORKERS_TAINT)],
+        **node_pool_args(workers, "workers"),
+    )
+    return cluster, worker_pool
+
+
+def managed_postgres(
+    config: StackConfig, vpc: do.Vpc, cluster: do.KubernetesCluster
+) -> tuple[pulumi.Output[str], DatabaseAdmin]:
+    """Managed PostgreSQL reachable from ``cluster`` only, with the database and the app's user: the app's URL
+    (TLS required) and the admin connection for the grant step."""
+    region = config.cluster.region
+    postgres = do.DatabaseCluster(
+        "timescaledb",
+        engine="pg",
+        version=POSTGRES_VERSION,
+        size=config.timescaledb.instance_type,
+        region=region,
+        node_count=1,
+        private_network_uuid=vpc.id,
+        tags=cost_tags(),
+    )
+    do.DatabaseFirewall(
+        "timescaledb-firewall",
+        cluster_id=postgres.id,
+        rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)],
+    )
+    database = do.DatabaseDb("timescaledb-database", cluster_id=postgres.id, name=DATABASE)
+    user = do.DatabaseUser("timescaledb-user", cluster_id=postgres.id, name=USER)
+    database_url: pulumi.Output[str] = pulumi.Output.secret(
+        pulumi.Output.concat(
+            "postgresql://",
+            USER,
+            ":",
+            user.password,
+            "@",
+            postgres.private_host,
+            ":",
+            postgres.port.apply(lambda port: str(int(port))),
+            "/",
+            database.name,
+            "?sslmode=require",
+        )
+    )
+    database_admin = DatabaseAdmin(
+        host=pulumi.Output.secret(postgres.private_host),
+        port=pulumi.Output.secret(postgres.port.apply(lambda port: str(int(port)))),
+        database=pulumi.Output.secret(database.name),
+        user=pulumi.Output.secret(postgres.user),
+        password=pulumi.Output.secret(postgres.password),
+        app_user=USER,
+        app_database=DATABASE,
+    )
+    return database_url, database_admin
+
+
+def managed_valkey(config: StackConfig, vpc: do.Vpc, cluster: do.KubernetesCluster) -> pulumi.Output[str]:
+    """Managed Valkey reachable from ``cluster`` only (``allkeys-lru``, RDB persistence): its URL (TLS)."""
+    region = config.cluster.region
+    valkey = do.DatabaseCluster(
+        "cache",
+        engine="valkey",
+        version=VALKEY_VERSION,
+        size=config.redis.instance_type,
+        region=region,
+        node_count=1,
+        private_network_uuid=vpc.id,
+        tags=cost_tags(),
+    )
+    do.DatabaseValkeyConfig(
+        "cache-config", cluster_id=valkey.id, valkey_maxmemory_policy="allkeys-lru", persistence="rdb"
+    )
+    do.DatabaseFirewall(
+        "cache-firewall", cluster_id=valkey.id, rules=[do.DatabaseFirewallRuleArgs(type="k8s", value=cluster.id)]
+    )
+    return pulumi.Output.secret(
+        pulumi.Output.concat(
+            "rediss://default:",
+            valkey.password,
+            "@",
+            valkey.private_host,
+            ":",
+            valkey.port.apply(lambda port: str(int(port))),
+            "/0",
+        )
+    )
+
+
+def container_registry(config: StackConfig) -> ContainerRegistry:
+    """The stack's DigitalOcean Container Registry (``genepool:registry``) in the cluster's region."""
+    registry_config = required(config.registry, "registry")
+    return ContainerRegistry(
+        "registry",
+        ContainerRegistryArgs(
+            required(registry_config.name, "registry.name"),
+            required(registry_config.tier, "registry.tier"),
+            required(config.cluster.region, "cluster.region"),
+        ),
     )

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from infra.config import ConfigError, StackConfig
+from infra.config import StackConfig, StackConfigError
 from infra.platforms import Platform, Scheduling, local_ingress
 
 
@@ -35,7 +35,7 @@ def minimal_kubeconfig(kubeconfig: dict, context: str) -> dict:
         for entry in kubeconfig.get(kind) or []:
             if entry.get("name") == name:
                 return dict(entry)
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.context", f"context {context!r} refers to {kind[:-1]} {name!r}, which is not defined"
         )
 
@@ -56,7 +56,7 @@ def read_kubeconfig(config: StackConfig) -> str:
     the file or the context is missing."""
     path = kubeconfig_path(config)
     if not path.is_file():
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubeconfig",
             f"no kubeconfig at {path} (set genepool:cluster.kubeconfig or "
             "$KUBECONFIG, or create the cluster first, e.g. kind create cluster "
@@ -66,7 +66,7 @@ def read_kubeconfig(config: StackConfig) -> str:
     contexts = [entry.get("name") for entry in kubeconfig.get("contexts") or []]
     context = config.cluster.context or kubeconfig.get("current-context")
     if not isinstance(context, str) or context not in contexts:
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.context",
             f"context {context!r} is not in {path}; it has: {', '.join(map(str, contexts)) or 'none'}",
         )

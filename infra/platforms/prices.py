@@ -9,7 +9,7 @@ family). An instance type missing here fails the preview: add its price rather t
 
 from __future__ import annotations
 
-from infra.config import ConfigError
+from infra.config import StackConfigError
 
 AWS_PER_VCPU: dict[str, float] = {
     "c6i": 0.0475,
@@ -97,7 +97,7 @@ def price(table: dict[str, float], key: str, instance_type: str) -> float:
     try:
         return table[instance_type]
     except KeyError:
-        raise ConfigError(
+        raise StackConfigError(
             key,
             f"no list price known for instance type {instance_type!r} (the cost estimate needs "
             "one): add it to infra/platforms/prices.py",

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
@@ -83,6 +84,9 @@ class Registered:
     dependencies: frozenset[str] = frozenset()
     retain_on_delete: bool = False
     """``retain_on_delete``: destroying the stack leaves the cloud resource in place."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The options that decide whether and how the engine replaces the resource, as the request carries them
+    (:data:`REPLACEMENT_OPTIONS`, empty ones left out): aliases, protect, ignore/replace-on changes, …"""
 
 
 @dataclass
@@ -313,6 +317,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return (result(dict(args.args)) if callable(result) else result), []
 
 
+REPLACEMENT_OPTIONS = (
+    "aliases",
+    "aliasURNs",
+    "protect",
+    "ignoreChanges",
+    "replaceOnChanges",
+    "deleteBeforeReplace",
+    "additionalSecretOutputs",
+    "customTimeouts",
+    "deletedWith",
+)
+"""Fields of a RegisterResource request that :attr:`Registered.options` keeps."""
+
+
+def replacement_options(request: Any) -> dict[str, Any]:
+    """The request's :data:`REPLACEMENT_OPTIONS` as JSON values (unset and empty ones left out)."""
+    fields = json_format.MessageToDict(request, preserving_proto_field_name=True)
+    return {name: fields[name] for name in REPLACEMENT_OPTIONS if fields.get(name) not in (None, False, "", [], {})}
+
+
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, completing each registration :class:`RecordingMocks` recorded with the request's URN,
     parent URN and dependency URNs (also kept by (type, name) in :attr:`Deployment.dependencies`). The SDK calls
@@ -338,6 +362,7 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     dependencies=frozenset(request.dependencies),
                     retain_on_delete=bool(request.retainOnDelete),
+                    options=replacement_options(request),
                 )
             return response
 

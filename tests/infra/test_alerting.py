@@ -17,7 +17,7 @@ from infra.components.monitoring import (
     CONTROL_PLANE_RULE_GROUPS,
     alertmanager_config,
 )
-from infra.config import AlertingConfig, ConfigError, parse
+from infra.config import AlertingConfig, StackConfigError, parse
 from tests.prerequisites import require_binary
 
 from .conftest import TEST_SECRETS, Deployment, deploy, is_secret, plain, stack_config
@@ -131,20 +131,22 @@ def raw_config(stack: str) -> dict:
     ],
 )
 def test_invalid_alerting_config_fails_naming_key_and_rule(alerting, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse({**raw_config("dev"), "alerting": alerting})
 
 
 def test_a_configured_receiver_without_its_secret_fails_naming_the_key(kubeconfig):
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != "genepool:alertSlackWebhookUrl"}
-    with pytest.raises(ConfigError, match=r"genepool:alertSlackWebhookUrl: is required; set it with: pulumi config"):
+    with pytest.raises(
+        StackConfigError, match=r"genepool:alertSlackWebhookUrl: is required; set it with: pulumi config"
+    ):
         deploy("staging", secrets=secrets)
 
 
 def test_a_receiver_url_in_plain_text_is_refused(kubeconfig):
     config = {**stack_config("staging"), "genepool:alertSlackWebhookUrl": RECEIVER_SECRETS["slack"]}
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != "genepool:alertSlackWebhookUrl"}
-    with pytest.raises(ConfigError, match=r"genepool:alertSlackWebhookUrl: is stored in plain text"):
+    with pytest.raises(StackConfigError, match=r"genepool:alertSlackWebhookUrl: is stored in plain text"):
         deploy("staging", config=config, secrets=secrets)
 
 
@@ -196,14 +198,14 @@ def test_the_heartbeat_url_is_in_no_manifest_value_or_output_in_plain_text(prod)
 
 def test_a_dead_mans_switch_without_its_secret_fails_naming_the_key(kubeconfig):
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != "genepool:alertDeadMansSwitchUrl"}
-    with pytest.raises(ConfigError, match=r"genepool:alertDeadMansSwitchUrl: is required; set it with"):
+    with pytest.raises(StackConfigError, match=r"genepool:alertDeadMansSwitchUrl: is required; set it with"):
         deploy("prod", secrets=secrets)
 
 
 def test_a_heartbeat_url_in_plain_text_is_refused(kubeconfig):
     config = {**stack_config("prod"), "genepool:alertDeadMansSwitchUrl": DEAD_MANS_SWITCH_URL}
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != "genepool:alertDeadMansSwitchUrl"}
-    with pytest.raises(ConfigError, match=r"genepool:alertDeadMansSwitchUrl: is stored in plain text"):
+    with pytest.raises(StackConfigError, match=r"genepool:alertDeadMansSwitchUrl: is stored in plain text"):
         deploy("prod", config=config, secrets=secrets)
 
 
@@ -216,7 +218,7 @@ def test_a_heartbeat_url_in_plain_text_is_refused(kubeconfig):
     ],
 )
 def test_invalid_dead_mans_switch_or_runbook_base_fails_naming_the_key(alerting, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse({**raw_config("dev"), "alerting": alerting})
 
 
@@ -244,7 +246,7 @@ def test_a_single_replica_stack_has_no_anti_affinity_and_no_budget(dev):
 
 @pytest.mark.parametrize("replicas", [0, 4, "two"])
 def test_invalid_monitoring_replicas_fail_naming_the_key(replicas):
-    with pytest.raises(ConfigError, match=r"genepool:monitoring.replicas: must be an integer in \[1, 3\]"):
+    with pytest.raises(StackConfigError, match=r"genepool:monitoring.replicas: must be an integer in \[1, 3\]"):
         parse({**raw_config("dev"), "monitoring": {"replicas": replicas}})
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws import instances, pools
 
 from .conftest import NODE_CLASS, deploy, node_pool, plain, pod_specs, stack_config
@@ -138,5 +138,5 @@ def test_an_account_that_has_the_spot_role_reads_it_instead_of_creating_it():
 
 def test_an_unknown_spot_role_mode_fails_naming_the_key():
     raw = {k.split(":", 1)[1]: v for k, v in prod_config("aws", "spotServiceLinkedRole", "import").items()}
-    with pytest.raises(ConfigError, match=r"genepool:aws.spotServiceLinkedRole: must be create .* or existing"):
+    with pytest.raises(StackConfigError, match=r"genepool:aws.spotServiceLinkedRole: must be create .* or existing"):
         parse(raw)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws import cost, network
 from infra.platforms.aws.network import VPC_CIDR
 from infra.platforms.prices import AWS_INTERFACE_ENDPOINT_AZ_HOUR, AWS_NAT_GATEWAY
@@ -84,7 +84,9 @@ def test_the_first_nat_gateway_and_route_table_keep_the_single_gateways_names_as
 
 @pytest.mark.parametrize("value", ["perzone", "three", 0, 4, True, 1.5])
 def test_an_invalid_nat_gateway_setting_fails_naming_the_key(value):
-    with pytest.raises(ConfigError, match=r"genepool:aws.natGateways: must be perZone, single or a count from 1 to 3"):
+    with pytest.raises(
+        StackConfigError, match=r"genepool:aws.natGateways: must be perZone, single or a count from 1 to 3"
+    ):
         parsed(prod_config(value))
 
 

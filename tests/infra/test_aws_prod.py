@@ -344,7 +344,7 @@ def test_each_configured_address_is_subscribed_by_email(prod):
     ],
 )
 def test_backup_alert_emails_are_required_and_checked(emails, message):
-    from infra.config import ConfigError, parse
+    from infra.config import StackConfigError, parse
 
     from .conftest import stack_config
 
@@ -352,5 +352,5 @@ def test_backup_alert_emails_are_required_and_checked(emails, message):
     raw["aws"] = {**raw["aws"], "backupAlertEmails": emails}
     if emails is None:
         del raw["aws"]["backupAlertEmails"]
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse(raw)

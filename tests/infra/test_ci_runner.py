@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws.ci import PREVIEW_POLICY, RUNNER_PROJECT, RUNNER_WORKFLOWS
 
 from .conftest import ORGANISATION_CONFIG, plain
@@ -88,15 +88,15 @@ def test_the_preview_role_gets_read_only_cluster_access(prod):
 
 @pytest.mark.parametrize("key", ["ci.repository", "ci.connectionArn", "ci.previewRoleArn"])
 def test_each_ci_key_is_required_on_aws(key):
-    with pytest.raises(ConfigError, match=f"genepool:{key}: is required"):
+    with pytest.raises(StackConfigError, match=f"genepool:{key}: is required"):
         parse(without("prod", key))
 
 
 def test_ci_does_not_apply_to_digitalocean():
-    with pytest.raises(ConfigError, match="genepool:ci: does not apply to cloud 'digitalocean'"):
+    with pytest.raises(StackConfigError, match="genepool:ci: does not apply to cloud 'digitalocean'"):
         parse(with_value("staging", "ci.repository", "acme/genepool"))
 
 
 def test_a_connection_arn_of_another_service_is_refused():
-    with pytest.raises(ConfigError, match="genepool:ci.connectionArn: must be a CodeConnections connection ARN"):
+    with pytest.raises(StackConfigError, match="genepool:ci.connectionArn: must be a CodeConnections connection ARN"):
         parse(with_value("prod", "ci.connectionArn", "arn:aws:iam::123456789012:role/x"))

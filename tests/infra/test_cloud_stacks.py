@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms import aws as aws_platform
 from infra.platforms import digitalocean as do_platform
 
@@ -66,7 +66,7 @@ def test_staging_upgrades_patches_itself_within_a_maintenance_window(staging):
 
 
 def test_a_minor_digitalocean_no_longer_offers_fails_naming_the_key():
-    with pytest.raises(ConfigError, match=r"genepool:cluster.kubernetesVersion: DigitalOcean offers no 1.34.x"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.kubernetesVersion: DigitalOcean offers no 1.34.x"):
         do_platform.doks_slug("1.34", [], "")
 
 
@@ -111,7 +111,7 @@ def test_only_a_managed_database_gets_a_grant_step(dev, prod):
 def test_a_stack_file_still_naming_a_doks_slug_fails_naming_the_key():
     raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
     raw["cluster"] = {**raw["cluster"], "doksVersion": "1.33.1-do.0"}
-    with pytest.raises(ConfigError, match="genepool:cluster.doksVersion: unknown field"):
+    with pytest.raises(StackConfigError, match="genepool:cluster.doksVersion: unknown field"):
         parse(raw)
 
 
@@ -224,7 +224,7 @@ def test_unpriced_instance_type_fails_naming_the_key():
     config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
     config["cluster"]["systemPool"]["instanceType"] = "x9.mega"
     with pytest.raises(
-        ConfigError,
+        StackConfigError,
         match=r"genepool:cluster.systemPool.instanceType: no list price known for instance type 'x9.mega'",
     ):
         aws_platform.hourly_cost(parse(config))
@@ -234,7 +234,8 @@ def test_worker_reference_type_outside_the_instance_table_fails_naming_the_key()
     config = {key.split(":", 1)[1]: value for key, value in stack_config("prod").items()}
     config["cluster"]["workerPool"]["instanceType"] = "x9.mega"
     with pytest.raises(
-        ConfigError, match=r"genepool:cluster.workerPool.instanceType: instance type 'x9.mega' is not in the instance"
+        StackConfigError,
+        match=r"genepool:cluster.workerPool.instanceType: instance type 'x9.mega' is not in the instance",
     ):
         aws_platform.hourly_cost(parse(config))
 

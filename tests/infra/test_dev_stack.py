@@ -11,7 +11,7 @@ import yaml
 from infra import labels, versions
 from infra.components.common import settings_digest
 from infra.components.monitoring import DASHBOARDS_DIR
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.program import check_cost
 from workloads import contract
 
@@ -293,14 +293,14 @@ def test_nothing_pulumi_owns_deletes_itself(dev):
 def test_cost_above_the_ceiling_fails_naming_the_key():
     config = parse({key.split(":", 1)[1]: value for key, value in stack_config("dev").items()})
     with pytest.raises(
-        ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 0\.75 USD/hour, above the ceiling 0\.50"
+        StackConfigError, match=r"genepool:costCeilingUsdPerHour: .* 0\.75 USD/hour, above the ceiling 0\.50"
     ):
         check_cost(config, 0.75)
 
 
 def test_missing_kubeconfig_fails_naming_the_key(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
-    with pytest.raises(ConfigError, match=r"genepool:cluster.kubeconfig: no kubeconfig at .*absent"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.kubeconfig: no kubeconfig at .*absent"):
         deploy("dev")
 
 
@@ -309,7 +309,9 @@ def test_kubeconfig_without_the_configured_context_fails_naming_the_key(kubeconf
         **stack_config("dev"),
         "genepool:cluster": {**stack_config("dev")["genepool:cluster"], "context": "minikube"},
     }
-    with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"):
+    with pytest.raises(
+        StackConfigError, match=r"genepool:cluster.context: context 'minikube' is not in .*kind-genepool"
+    ):
         deploy("dev", config=config)
 
 
@@ -340,7 +342,7 @@ def test_dev_keeps_only_the_selected_context_of_a_kubeconfig_with_several(kubeco
 def test_a_context_whose_user_is_not_defined_fails_naming_the_key(kubeconfig):
     full = yaml.safe_load(kubeconfig.read_text())
     kubeconfig.write_text(yaml.safe_dump({**full, "users": []}))
-    with pytest.raises(ConfigError, match=r"genepool:cluster.context: context 'kind-genepool' refers to user"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.context: context 'kind-genepool' refers to user"):
         deploy("dev")
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from infra import connections
 from infra.components.database_grant import grant_sql
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms import digitalocean as do_platform
 
 from .conftest import DOKS_CA_CERTIFICATE, DOKS_ENDPOINT, deploy, plain, stack_config
@@ -94,7 +94,7 @@ def test_a_plans_connection_limit_is_25_per_gb_less_3(plan, limit):
 
 
 def test_a_plan_without_a_memory_size_fails_naming_the_key():
-    with pytest.raises(ConfigError, match=r"genepool:timescaledb.instanceType: 'db-custom' names no memory size"):
+    with pytest.raises(StackConfigError, match=r"genepool:timescaledb.instanceType: 'db-custom' names no memory size"):
         do_platform.plan_connection_limit("db-custom")
 
 
@@ -110,7 +110,7 @@ def test_the_4gb_plan_fails_at_preview_naming_the_keys_and_the_figures():
     config = copy.deepcopy(stack_config("staging"))
     config["genepool:timescaledb"]["instanceType"] = "db-s-2vcpu-4gb"
     with pytest.raises(
-        ConfigError,
+        StackConfigError,
         match=r"genepool:api.maxReplicas: the database clients may open 165 connections, above the 97 that "
         r"timescaledb.instanceType allows: 100 \(api.maxReplicas 10 x 10 per pool\)",
     ):
@@ -120,7 +120,7 @@ def test_the_4gb_plan_fails_at_preview_naming_the_keys_and_the_figures():
 def test_an_in_cluster_database_with_too_few_connections_fails_naming_max_connections():
     config = copy.deepcopy(stack_config("prod"))
     config["genepool:timescaledb"]["maxConnections"] = 150
-    with pytest.raises(ConfigError, match=r"above the 147 that timescaledb.maxConnections allows"):
+    with pytest.raises(StackConfigError, match=r"above the 147 that timescaledb.maxConnections allows"):
         deploy("prod", config=config)
 
 

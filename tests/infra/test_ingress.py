@@ -9,7 +9,7 @@ import json
 import pytest
 
 from infra import versions
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws.cost import cost_lines
 from infra.platforms.digitalocean_ingress import certificate_name
 
@@ -297,12 +297,12 @@ def test_prod_estimate_includes_the_alb():
     ],
 )
 def test_a_missing_ingress_key_fails_naming_it(stack, path, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse(without(stack, path))
 
 
 def test_a_cloud_stack_without_ingress_fails_naming_the_section():
-    with pytest.raises(ConfigError, match="genepool:ingress: is required on a cloud"):
+    with pytest.raises(StackConfigError, match="genepool:ingress: is required on a cloud"):
         parse(without("staging", "ingress"))
 
 
@@ -322,7 +322,7 @@ def test_a_cloud_stack_without_ingress_fails_naming_the_section():
     ],
 )
 def test_an_invalid_ingress_value_fails_naming_the_key(stack, path, value, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse(with_value(stack, path, value))
 
 

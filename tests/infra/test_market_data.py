@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 
 from .conftest import plain
 from .test_config import raw
@@ -38,7 +38,7 @@ def test_evolution_symbols_next_to_market_data_symbols_is_refused():
     config = raw("dev")
     config["evolution"]["symbols"] = ["BTCUSDT"]
 
-    with pytest.raises(ConfigError, match="genepool:evolution.symbols: must not be set together with marketData"):
+    with pytest.raises(StackConfigError, match="genepool:evolution.symbols: must not be set together with marketData"):
         parse(config)
 
 
@@ -57,7 +57,7 @@ def test_without_market_data_evolution_symbols_are_required_and_nothing_is_fetch
     ],
 )
 def test_evolution_symbols_without_market_data_fail_naming_the_key(symbols, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse(without_market_data(symbols=symbols))
 
 
@@ -111,7 +111,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("fields", "message"), INVALID, ids=[next(iter(f)) + repr(f) for f, _ in INVALID])
 def test_invalid_market_data_fails_naming_key_and_rule(fields, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(StackConfigError, match=message):
         parse(market(**fields))
 
 
@@ -119,7 +119,9 @@ def test_a_default_schedule_needs_an_evolution_minute_it_can_run_before():
     config = raw("dev")
     config["evolution"]["schedule"] = "*/30 * * * *"
 
-    with pytest.raises(ConfigError, match="genepool:marketData.schedule: is required when evolution.schedule's minute"):
+    with pytest.raises(
+        StackConfigError, match="genepool:marketData.schedule: is required when evolution.schedule's minute"
+    ):
         parse(config)
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.policy.policies import STACK_VALIDATORS, VALIDATORS
 
 from .conftest import REPOSITORY
@@ -39,7 +39,7 @@ def config_accepts(stack: str, image: str | None) -> bool:
     raw = without(stack, "image") if image is None else with_value(stack, "image", image)
     try:
         parse(raw)
-    except ConfigError:
+    except StackConfigError:
         return False
     return True
 

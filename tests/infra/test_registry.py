@@ -12,7 +12,7 @@ import yaml
 
 from infra import images, versions
 from infra.components.pull_secret import SECRET_NAME
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 
 from .conftest import (
     MOCK_ACCOUNT,
@@ -203,22 +203,24 @@ def test_a_bare_digest_resolves_to_the_stacks_registry_and_a_full_reference_stay
 
 
 def test_a_bare_digest_is_refused_on_a_local_stack():
-    with pytest.raises(ConfigError, match="genepool:image: a bare digest names an image of a cloud stack's registry"):
+    with pytest.raises(
+        StackConfigError, match="genepool:image: a bare digest names an image of a cloud stack's registry"
+    ):
         parse(with_value("dev", "image", PROMOTED_DIGEST))
 
 
 def test_the_registry_name_is_required_on_digitalocean():
-    with pytest.raises(ConfigError, match="genepool:registry.name: is required"):
+    with pytest.raises(StackConfigError, match="genepool:registry.name: is required"):
         parse(without("staging", "registry.name"))
 
 
 def test_a_registry_does_not_apply_to_a_local_stack():
-    with pytest.raises(ConfigError, match="genepool:registry: does not apply to cloud 'local'"):
+    with pytest.raises(StackConfigError, match="genepool:registry: does not apply to cloud 'local'"):
         parse(with_value("dev", "registry.keepImages", 50))
 
 
 def test_a_registry_name_does_not_apply_to_aws():
-    with pytest.raises(ConfigError, match="genepool:registry.name: unknown field"):
+    with pytest.raises(StackConfigError, match="genepool:registry.name: unknown field"):
         parse(with_value("prod", "registry.name", "acme"))
 
 

@@ -1,6 +1,7 @@
 """Sizing at preview: allocatable CPU and memory per instance type (the documented EKS/Karpenter formula, for the
-110 pods the EC2NodeClass's ``kubelet.maxPods`` sets), and a ConfigError naming the key, the count, the instance types
-and their allocatable figures when a pod fits fewer of its pool's types than the pool's ``minValues``, with margin."""
+110 pods the EC2NodeClass's ``kubelet.maxPods`` sets), and a StackConfigError naming the key, the count, the instance
+types and their allocatable figures when a pod fits fewer of its pool's types than the pool's ``minValues``, with
+margin."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import copy
 
 import pytest
 
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws import instances, pools
 
 from .conftest import deploy, stack_config
@@ -43,7 +44,7 @@ def test_every_type_can_address_the_pods_its_kubelet_admits_under_prefix_delegat
 def test_a_worker_that_fits_the_4xlarge_types_only_without_margin_leaves_fewer_than_min_values_and_fails():
     # 27Gi fits a 4xlarge's 28445Mi, but not with 5% to spare: 13 of 16 types remain, minValues is 15.
     with pytest.raises(
-        ConfigError,
+        StackConfigError,
         match=r"genepool:ray.workerMemory: a pod requesting 27648Mi memory fits 13 of the 16 instance types of the "
         r"ray-workers NodePool with a 5% margin, and the pool needs 15 \(minValues\)",
     ):
@@ -64,7 +65,7 @@ def test_the_prod_worker_fits_every_instance_type_of_its_pool():
 
 def test_a_ray_worker_of_28_gib_on_a_c6i_4xlarge_pool_fails_at_preview_naming_key_types_and_allocatable():
     with pytest.raises(
-        ConfigError,
+        StackConfigError,
         match=r"genepool:ray.workerMemory: a pod requesting 28672Mi memory fits 13 of the 16 .*too small: "
         r"c6a.4xlarge \(allocatable memory 28445Mi, 27.78Gi\)",
     ):
@@ -73,14 +74,14 @@ def test_a_ray_worker_of_28_gib_on_a_c6i_4xlarge_pool_fails_at_preview_naming_ke
 
 def test_a_ray_worker_asking_all_16_cpus_fails_naming_the_cpu_key():
     with pytest.raises(
-        ConfigError, match=r"genepool:ray.workerCpu: .*too small: c6a.4xlarge \(allocatable CPU 15640m\)"
+        StackConfigError, match=r"genepool:ray.workerCpu: .*too small: c6a.4xlarge \(allocatable CPU 15640m\)"
     ):
         deploy("prod", config=prod_with("ray", "workerCpu", "16"))
 
 
 def test_a_ray_head_that_with_its_autoscaler_exceeds_an_xlarge_fails_naming_the_head_key():
     with pytest.raises(
-        ConfigError, match=r"genepool:ray.headMemory: .*fits 0 of the 3 instance types of the on-demand NodePool"
+        StackConfigError, match=r"genepool:ray.headMemory: .*fits 0 of the 3 instance types of the on-demand NodePool"
     ):
         deploy("prod", config=prod_with("ray", "headMemory", "14Gi"))
 
@@ -89,7 +90,7 @@ def test_a_worker_reference_type_giving_fewer_than_15_instance_types_fails_namin
     config = {k.split(":", 1)[1]: copy.deepcopy(v) for k, v in stack_config("prod").items()}
     config["cluster"]["workerPool"]["instanceType"] = "c6i.12xlarge"
     with pytest.raises(
-        ConfigError, match=r"genepool:cluster.workerPool.instanceType: c6i.12xlarge gives a Ray worker pool of 8"
+        StackConfigError, match=r"genepool:cluster.workerPool.instanceType: c6i.12xlarge gives a Ray worker pool of 8"
     ):
         pools.karpenter_pools(parse(config))
 
@@ -127,5 +128,5 @@ def test_the_system_pool_grows_with_the_hpa_maximum():
 def test_an_api_pod_too_big_for_the_system_pool_fails_naming_the_request_key():
     config = prod_with("api", "memoryRequest", "28Gi")
     config["genepool:api"]["memoryLimit"] = "28Gi"
-    with pytest.raises(ConfigError, match=r"genepool:api.memoryRequest: .*of the system NodePool"):
+    with pytest.raises(StackConfigError, match=r"genepool:api.memoryRequest: .*of the system NodePool"):
         deploy("prod", config=config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from infra.config import OBJECT_KEYS, SCALAR_KEYS, SECRET_KEYS, ConfigError
+from infra.config import OBJECT_KEYS, SCALAR_KEYS, SECRET_KEYS, StackConfigError
 
 from .conftest import REPOSITORY, STACKS, TEST_SECRETS, deploy, stack_config
 
@@ -32,32 +32,34 @@ def test_stack_file_holds_no_secret_in_plain_text(stack):
 
 
 def test_missing_api_token_fails_naming_the_key_and_the_command(kubeconfig):
-    with pytest.raises(ConfigError, match=r"genepool:apiToken: is required; set it with: pulumi config set --secret"):
+    with pytest.raises(
+        StackConfigError, match=r"genepool:apiToken: is required; set it with: pulumi config set --secret"
+    ):
         deploy("dev", secrets={})
 
 
 def test_api_token_in_plain_text_is_refused(kubeconfig):
     config = {**stack_config("dev"), **TEST_SECRETS}
-    with pytest.raises(ConfigError, match=r"genepool:apiToken: is stored in plain text"):
+    with pytest.raises(StackConfigError, match=r"genepool:apiToken: is stored in plain text"):
         deploy("dev", config=config, secrets={})
 
 
 def test_program_fails_preview_on_an_unknown_cloud_naming_the_key():
     config = {**stack_config("dev"), "genepool:cloud": "gcp"}
-    with pytest.raises(ConfigError, match=r"stack config genepool:cloud: must be one of local, digitalocean, aws"):
+    with pytest.raises(StackConfigError, match=r"stack config genepool:cloud: must be one of local, digitalocean, aws"):
         deploy("dev", config=config)
 
 
 def test_program_refuses_a_scalar_where_an_object_belongs():
     config = {**stack_config("dev"), "genepool:ray": "big"}
-    with pytest.raises(ConfigError, match=r"genepool:ray: must be an object"):
+    with pytest.raises(StackConfigError, match=r"genepool:ray: must be an object"):
         deploy("dev", config=config)
 
 
 def test_program_refuses_a_stack_whose_cost_estimate_exceeds_the_ceiling():
     config = {**stack_config("prod"), "genepool:costCeilingUsdPerHour": 1}
     with pytest.raises(
-        ConfigError, match=r"genepool:costCeilingUsdPerHour: .* 9\.41 USD/hour, above the ceiling 1\.00"
+        StackConfigError, match=r"genepool:costCeilingUsdPerHour: .* 9\.41 USD/hour, above the ceiling 1\.00"
     ):
         deploy("prod", config=config)
 

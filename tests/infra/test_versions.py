@@ -12,7 +12,7 @@ import tomllib
 import pytest
 
 from infra import versions
-from infra.config import ConfigError, parse
+from infra.config import StackConfigError, parse
 from infra.platforms.aws import cost
 from infra.program import check_kubernetes_support
 
@@ -111,13 +111,13 @@ def test_the_installed_ray_is_the_pinned_one():
 def test_a_minor_missing_from_the_calendar_fails_the_preview_naming_the_key():
     raw = {key.split(":", 1)[1]: value for key, value in stack_config("dev").items()}
     raw["cluster"] = {**raw["cluster"], "kubernetesVersion": "1.29"}
-    with pytest.raises(ConfigError, match=r"genepool:cluster.kubernetesVersion: 1.29 is not in the upstream"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.kubernetesVersion: 1.29 is not in the upstream"):
         check_kubernetes_support(parse(raw), TODAY)
 
 
 def test_a_doks_minor_past_end_of_life_fails_the_preview_instead_of_asking_for_a_downgrade():
     raw = {key.split(":", 1)[1]: value for key, value in stack_config("staging").items()}
-    with pytest.raises(ConfigError, match=r"genepool:cluster.kubernetesVersion: 1.36 on doks is past its end"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.kubernetesVersion: 1.36 on doks is past its end"):
         check_kubernetes_support(parse(raw), dt.date(2027, 6, 29))
 
 
@@ -138,5 +138,5 @@ def test_the_cost_estimate_prices_extended_support_six_times_standard():
 
 
 def test_an_eks_minor_past_extended_support_fails_naming_the_key():
-    with pytest.raises(ConfigError, match=r"genepool:cluster.kubernetesVersion: EKS support for 1.34 ended"):
+    with pytest.raises(StackConfigError, match=r"genepool:cluster.kubernetesVersion: EKS support for 1.34 ended"):
         cost.hourly_cost(prod_config("1.34"), dt.date(2027, 12, 3))

@@ -22,7 +22,7 @@ One module per concern, each a ComponentResource with an Args dataclass:
 - ``ci.py``: the in-VPC GitHub Actions runners (CodeBuild) that reach the private EKS API, and the preview role's
   read-only access entry.
 
-Preview fails (ConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
+Preview fails (StackConfigError naming the key) when a Ray pod or an API pod fits fewer of its pool's instance types
 than the pool's ``minValues`` (with margin), when the worker pool admits fewer than 15 instance types, or when the
 estimate exceeds the cost ceiling. What "cluster ready" means is :attr:`Platform.ready`: the system node group, the
 add-ons, the storage classes, the Karpenter CRD and controller releases, its EC2NodeClass and NodePools.
@@ -30,11 +30,13 @@ add-ons, the storage classes, the Karpenter CRD and controller releases, its EC2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
 from infra import images, labels
-from infra.config import StackConfig, required
+from infra.config import AwsConfig, StackConfig, required
 from infra.platforms import ImageRegistry, Platform
 from infra.platforms.aws import pools
 from infra.platforms.aws.backup import Backups, BackupsArgs
@@ -53,109 +55,13 @@ __all__ = ["build", "hourly_cost"]
 
 def build(config: StackConfig) -> Platform:
     pools.check_sizing(config)
-    region = required(config.cluster.region, "cluster.region")
-    access = required(config.aws, "aws")
-    stack = pulumi.get_stack()
-    cluster_name = f"genepool-{stack}"
-    aws_provider = aws.Provider(
-        "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=labels.cost_tags(stack))
-    )
-    on_aws = pulumi.ResourceOptions(providers=[aws_provider])
-    zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=aws_provider))
-    zone_names = zones.names[: pools.ZONES]
-    network = Network("network", NetworkArgs(zone_names, cluster_name, region, access.nat_gateways), on_aws)
-    private_ids = [subnet.id for subnet in network.private]
-    eks = EksCluster(
-        "eks",
-        EksClusterArgs(
-            cluster_name=cluster_name,
-            region=region,
-            kubernetes_version=config.cluster.kubernetes_version,
-            support_state=eks_support_state(config),
-            access=access,
-            system_pool=required(config.cluster.system_pool, "cluster.systemPool"),
-            storage_class=config.cluster.storage_class,
-            private_subnet_ids=private_ids,
-            public_subnet_ids=[subnet.id for subnet in network.public],
-        ),
-        on_aws,
-    )
-    karpenter = Karpenter(
-        "karpenter",
-        KarpenterArgs(
-            cluster=eks.cluster,
-            cluster_name=cluster_name,
-            region=region,
-            zones=zone_names,
-            node_role=eks.karpenter_node_role,
-            pools=pools.karpenter_pools(config),
-            root_volume_gib=access.root_volume_gib,
-            controller_scheduling=pools.KARPENTER_CONTROLLER,
-            depends_on=eks.ready,
-            spot_service_linked_role=access.spot_service_linked_role,
-        ),
-        pulumi.ResourceOptions(providers=[aws_provider, eks.provider]),
-    )
-    Backups(
-        "backups",
-        BackupsArgs(
-            cluster_name,
-            BACKUP_TAG_KEY,
-            cluster_name,
-            access.backup_retention_days,
-            access.backup_vault_force_destroy,
-            access.backup_alert_emails,
-        ),
-        on_aws,
-    )
-    registry = EcrRepository(
-        "registry",
-        EcrRepositoryArgs(
-            images.ecr_repository_name(stack),
-            region,
-            required(required(config.registry, "registry").keep_images, "registry.keepImages"),
-        ),
-        on_aws,
-    )
-    CiAccess(
-        "ci",
-        CiAccessArgs(
-            ci=required(config.ci, "ci"),
-            cluster_name=eks.cluster.name,
-            cluster_security_group_id=eks.cluster.vpc_config.cluster_security_group_id,
-            vpc_id=network.vpc.id,
-            private_subnet_ids=private_ids,
-            region=region,
-            log_retention_days=access.log_retention_days,
-        ),
-        on_aws,
-    )
-    ingress = AlbIngress(
-        "ingress",
-        AlbIngressArgs(
-            ingress=config.ingress,
-            cluster_name=cluster_name,
-            cluster=eks.cluster,
-            region=region,
-            vpc_id=network.vpc.id,
-            scheduling=pools.SYSTEM,
-            depends_on=eks.ready,
-            kubernetes=eks.provider,
-        ),
-        on_aws,
-    )
-    redis_url: pulumi.Output[str] | None = None
-    if config.redis.managed:
-        redis_url = ManagedRedis(
-            "cache",
-            ManagedRedisArgs(
-                cluster_name=cluster_name,
-                instance_type=required(config.redis.instance_type, "redis.instanceType"),
-                vpc_id=network.vpc.id,
-                subnet_ids=private_ids,
-            ),
-            on_aws,
-        ).url
+    base = aws_base(config)
+    eks = eks_cluster(base)
+    karpenter = karpenter_for(base, eks)
+    backups(base)
+    registry = ecr_registry(base)
+    ci_access(base, eks)
+    ingress = alb_ingress(base, eks)
     return Platform(
         provider=eks.provider,
         kubeconfig=eks.kubeconfig,
@@ -167,8 +73,164 @@ def build(config: StackConfig) -> Platform:
         workers=pools.WORKERS,
         ready=[*eks.ready, *karpenter.ready],
         hourly_cost_usd=hourly_cost(config),
-        redis_url=redis_url,
+        redis_url=managed_redis(base),
         registry=ImageRegistry(repository=registry.repository_url),
         karpenter_namespace=KARPENTER_NAMESPACE,
         edge=ingress.edge,
     )
+
+
+@dataclass(frozen=True)
+class AwsBase:
+    """What every part of the AWS platform is built on: the stack's config and its ``genepool:aws`` settings, the
+    region, the cluster's name, the AWS provider (cost tags on everything) and the network."""
+
+    config: StackConfig
+    access: AwsConfig
+    region: str
+    cluster_name: str
+    provider: aws.Provider
+    zones: list[str]
+    network: Network
+
+    @property
+    def on_aws(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(providers=[self.provider])
+
+    @property
+    def private_subnet_ids(self) -> list[pulumi.Input[str]]:
+        return [subnet.id for subnet in self.network.private]
+
+
+def aws_base(config: StackConfig) -> AwsBase:
+    """The AWS provider of the stack's region and the VPC over its first :data:`pools.ZONES` available zones."""
+    region = required(config.cluster.region, "cluster.region")
+    access = required(config.aws, "aws")
+    stack = pulumi.get_stack()
+    cluster_name = f"genepool-{stack}"
+    provider = aws.Provider(
+        "aws", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=labels.cost_tags(stack))
+    )
+    zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(provider=provider))
+    zone_names = zones.names[: pools.ZONES]
+    network = Network(
+        "network",
+        NetworkArgs(zone_names, cluster_name, region, access.nat_gateways),
+        pulumi.ResourceOptions(providers=[provider]),
+    )
+    return AwsBase(config, access, region, cluster_name, provider, zone_names, network)
+
+
+def eks_cluster(base: AwsBase) -> EksCluster:
+    config = base.config
+    return EksCluster(
+        "eks",
+        EksClusterArgs(
+            cluster_name=base.cluster_name,
+            region=base.region,
+            kubernetes_version=config.cluster.kubernetes_version,
+            support_state=eks_support_state(config),
+            access=base.access,
+            system_pool=required(config.cluster.system_pool, "cluster.systemPool"),
+            storage_class=config.cluster.storage_class,
+            private_subnet_ids=base.private_subnet_ids,
+            public_subnet_ids=[subnet.id for subnet in base.network.public],
+        ),
+        base.on_aws,
+    )
+
+
+def karpenter_for(base: AwsBase, eks: EksCluster) -> Karpenter:
+    return Karpenter(
+        "karpenter",
+        KarpenterArgs(
+            cluster=eks.cluster,
+            cluster_name=base.cluster_name,
+            region=base.region,
+            zones=base.zones,
+            node_role=eks.karpenter_node_role,
+            pools=pools.karpenter_pools(base.config),
+            root_volume_gib=base.access.root_volume_gib,
+            controller_scheduling=pools.KARPENTER_CONTROLLER,
+            depends_on=eks.ready,
+            spot_service_linked_role=base.access.spot_service_linked_role,
+        ),
+        pulumi.ResourceOptions(providers=[base.provider, eks.provider]),
+    )
+
+
+def backups(base: AwsBase) -> Backups:
+    access = base.access
+    return Backups(
+        "backups",
+        BackupsArgs(
+            base.cluster_name,
+            BACKUP_TAG_KEY,
+            base.cluster_name,
+            access.backup_retention_days,
+            access.backup_vault_force_destroy,
+            access.backup_alert_emails,
+        ),
+        base.on_aws,
+    )
+
+
+def ecr_registry(base: AwsBase) -> EcrRepository:
+    return EcrRepository(
+        "registry",
+        EcrRepositoryArgs(
+            images.ecr_repository_name(pulumi.get_stack()),
+            base.region,
+            required(required(base.config.registry, "registry").keep_images, "registry.keepImages"),
+        ),
+        base.on_aws,
+    )
+
+
+def ci_access(base: AwsBase, eks: EksCluster) -> CiAccess:
+    return CiAccess(
+        "ci",
+        CiAccessArgs(
+            ci=required(base.config.ci, "ci"),
+            cluster_name=eks.cluster.name,
+            cluster_security_group_id=eks.cluster.vpc_config.cluster_security_group_id,
+            vpc_id=base.network.vpc.id,
+            private_subnet_ids=base.private_subnet_ids,
+            region=base.region,
+            log_retention_days=base.access.log_retention_days,
+        ),
+        base.on_aws,
+    )
+
+
+def alb_ingress(base: AwsBase, eks: EksCluster) -> AlbIngress:
+    return AlbIngress(
+        "ingress",
+        AlbIngressArgs(
+            ingress=base.config.ingress,
+            cluster_name=base.cluster_name,
+            cluster=eks.cluster,
+            region=base.region,
+            vpc_id=base.network.vpc.id,
+            scheduling=pools.SYSTEM,
+            depends_on=eks.ready,
+            kubernetes=eks.provider,
+        ),
+        base.on_aws,
+    )
+
+
+def managed_redis(base: AwsBase) -> pulumi.Output[str] | None:
+    """ElastiCache's URL with ``redis.managed``; None: Redis runs in the cluster."""
+    if not base.config.redis.managed:
+        return None
+    return ManagedRedis(
+        "cache",
+        ManagedRedisArgs(
+            cluster_name=base.cluster_name,
+            instance_type=required(base.config.redis.instance_type, "redis.instanceType"),
+            vpc_id=base.network.vpc.id,
+            subnet_ids=base.private_subnet_ids,
+        ),
+        base.on_aws,
+    ).url

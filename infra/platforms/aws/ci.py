@@ -103,11 +103,40 @@ class CiAccessArgs:
     log_retention_days: int
 
 
+RUNNER_TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "codebuild.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+"""Who may assume the runner role: CodeBuild only."""
+
+
 class CiAccess(pulumi.ComponentResource):
     project: aws.codebuild.Project
 
     def __init__(self, name: str, args: CiAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:aws:CiAccess", name, None, opts)
+        self._preview_access(args)
+        runners = self._runner_security_group(args)
+        logs = aws.cloudwatch.LogGroup(
+            "runner-logs",
+            name=f"/aws/codebuild/{RUNNER_PROJECT}",
+            retention_in_days=args.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.project = self._runner_project(args, runners, logs)
+        self._runner_webhook()
+        self.register_outputs({"project": self.project.name})
+
+    def _preview_access(self, args: CiAccessArgs) -> None:
+        """The preview role's access entry with :data:`PREVIEW_POLICY` (read-only) on the whole cluster."""
         child = pulumi.ResourceOptions(parent=self)
         preview = aws.eks.AccessEntry(
             "access-preview", cluster_name=args.cluster_name, principal_arn=args.ci.preview_role_arn, opts=child
@@ -120,6 +149,10 @@ class CiAccess(pulumi.ComponentResource):
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=child,
         )
+
+    def _runner_security_group(self, args: CiAccessArgs) -> aws.ec2.SecurityGroup:
+        """The runners' security group, which the cluster security group admits on :data:`API_PORT` only."""
+        child = pulumi.ResourceOptions(parent=self)
         runners = aws.ec2.SecurityGroup(
             "runners",
             description="GitHub Actions runners of the prod jobs (CodeBuild)",
@@ -141,28 +174,16 @@ class CiAccess(pulumi.ComponentResource):
             description="EKS API from the CI runners",
             opts=child,
         )
-        logs = aws.cloudwatch.LogGroup(
-            "runner-logs",
-            name=f"/aws/codebuild/{RUNNER_PROJECT}",
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
+        return runners
+
+    def _runner_project(
+        self, args: CiAccessArgs, runners: aws.ec2.SecurityGroup, logs: aws.cloudwatch.LogGroup
+    ) -> aws.codebuild.Project:
+        """The runner role (:func:`runner_policy` only) and the CodeBuild project in the private subnets, reading
+        the repository through the GitHub connection and logging to ``logs``."""
+        child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            "runner-role",
-            name=f"{RUNNER_PROJECT}-runner",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "codebuild.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            opts=child,
+            "runner-role", name=f"{RUNNER_PROJECT}-runner", assume_role_policy=RUNNER_TRUST_POLICY, opts=child
         )
         policy = aws.iam.RolePolicy(
             "runner-policy",
@@ -170,7 +191,7 @@ class CiAccess(pulumi.ComponentResource):
             policy=logs.arn.apply(lambda arn: runner_policy(arn, args.ci.connection_arn, args.region)),
             opts=child,
         )
-        self.project = aws.codebuild.Project(
+        return aws.codebuild.Project(
             "runner",
             name=RUNNER_PROJECT,
             description="GitHub Actions runners inside the VPC for the prod jobs",
@@ -197,6 +218,9 @@ class CiAccess(pulumi.ComponentResource):
             build_timeout=120,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+
+    def _runner_webhook(self) -> None:
+        """The project's webhook: queued jobs of the workflows in :data:`RUNNER_WORKFLOWS` only."""
         aws.codebuild.Webhook(
             "runner-webhook",
             project_name=self.project.name,
@@ -211,6 +235,5 @@ class CiAccess(pulumi.ComponentResource):
                     ]
                 )
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"project": self.project.name})

@@ -128,6 +128,56 @@ class EksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:aws:EksCluster", name, None, opts)
+        self.cluster = self._control_plane(args)
+        admins = self._admin_access(args.access)
+        aws.ec2.Tag(
+            "cluster-security-group-discovery",
+            resource_id=self.cluster.vpc_config.cluster_security_group_id,
+            key=DISCOVERY_TAG,
+            value=args.cluster_name,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        minor = args.kubernetes_version
+        kube_proxy = self._addon("kube-proxy", "kube-proxy", minor, [])
+        cni_identity = VpcCniIdentity(
+            "vpc-cni", VpcCniIdentityArgs(self.cluster.name), pulumi.ResourceOptions(parent=self)
+        )
+        vpc_cni = self._addon("vpc-cni", "vpc-cni", minor, [], configuration_values=json.dumps(VPC_CNI_CONFIGURATION))
+        pod_identity_agent = self._addon("pod-identity-agent", "eks-pod-identity-agent", minor, [])
+        system_role = self._node_roles(args.cluster_name)
+        node_addons = [kube_proxy, vpc_cni, pod_identity_agent, cni_identity.association]
+        self.system_nodes = self._system_nodes(args, system_role, node_addons)
+        ebs_csi_role = iam.role(
+            "ebs-csi-role", iam.POD_IDENTITY_SERVICE, (iam.EBS_CSI_POLICY,), pulumi.ResourceOptions(parent=self)
+        )
+        coredns = self._addon("coredns", "coredns", minor, [self.system_nodes])
+        ebs_csi = self._addon(
+            "ebs-csi",
+            "aws-ebs-csi-driver",
+            minor,
+            [self.system_nodes, pod_identity_agent],
+            pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=ebs_csi_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                )
+            ],
+        )
+        self.kubeconfig = kubeconfig_for(self.cluster, args.region)
+        self.provider = k8s.Provider(
+            "aws",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admins),
+        )
+        storage_classes = self._storage_classes(args)
+        self.addons = {"kube-proxy": kube_proxy, "vpc-cni": vpc_cni, "eks-pod-identity-agent": pod_identity_agent}
+        self.addons.update({"coredns": coredns, "aws-ebs-csi-driver": ebs_csi})
+        self.ready = [self.system_nodes, *self.addons.values(), cni_identity.association, *storage_classes]
+        self.register_outputs({"cluster_name": self.cluster.name})
+
+    def _control_plane(self, args: EksClusterArgs) -> aws.eks.Cluster:
+        """The control-plane log group (with retention, before EKS would create it), the KMS key of Secrets and the
+        cluster: API authentication only, private endpoint plus the listed CIDRs, the support type of its minor."""
         child = pulumi.ResourceOptions(parent=self)
         access = args.access
         logs = aws.cloudwatch.LogGroup(
@@ -139,7 +189,7 @@ class EksCluster(pulumi.ComponentResource):
         key = aws.kms.Key(
             "secrets", description=f"{args.cluster_name} EKS secrets encryption", enable_key_rotation=True, opts=child
         )
-        self.cluster = aws.eks.Cluster(
+        return aws.eks.Cluster(
             "cluster",
             name=args.cluster_name,
             version=args.kubernetes_version,
@@ -160,6 +210,10 @@ class EksCluster(pulumi.ComponentResource):
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=support_type(args.support_state)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
+
+    def _admin_access(self, access: AwsConfig) -> list[aws.eks.AccessPolicyAssociation]:
+        """An access entry with the cluster-admin policy for the deployer role and each admin principal."""
+        child = pulumi.ResourceOptions(parent=self)
         admins = []
         for index, principal in enumerate((access.deployer_role_arn, *access.admin_principal_arns)):
             entry_name = "deployer" if index == 0 else f"admin-{index}"
@@ -176,41 +230,35 @@ class EksCluster(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        aws.ec2.Tag(
-            "cluster-security-group-discovery",
-            resource_id=self.cluster.vpc_config.cluster_security_group_id,
-            key=DISCOVERY_TAG,
-            value=args.cluster_name,
-            opts=child,
+        return admins
+
+    def _addon(self, name: str, addon: str, minor: str, after: list[pulumi.Resource], **extra: object) -> aws.eks.Addon:
+        """The managed add-on ``addon`` at the newest version EKS publishes for ``minor``, after the cluster and
+        ``after``."""
+        return aws.eks.Addon(
+            name,
+            cluster_name=self.cluster.name,
+            addon_name=addon,
+            addon_version=addon_version(addon, minor, pulumi.InvokeOutputOptions(parent=self)),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            **extra,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *after]),
         )
-        minor = args.kubernetes_version
-        lookup = pulumi.InvokeOutputOptions(parent=self)
 
-        def managed_addon(name: str, addon: str, after: list[pulumi.Resource], **extra: object) -> aws.eks.Addon:
-            return aws.eks.Addon(
-                name,
-                cluster_name=self.cluster.name,
-                addon_name=addon,
-                addon_version=addon_version(addon, minor, lookup),
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                **extra,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *after]),
-            )
-
-        kube_proxy = managed_addon("kube-proxy", "kube-proxy", [])
-        cni_identity = VpcCniIdentity("vpc-cni", VpcCniIdentityArgs(self.cluster.name), child)
-        vpc_cni = managed_addon("vpc-cni", "vpc-cni", [], configuration_values=json.dumps(VPC_CNI_CONFIGURATION))
-        pod_identity_agent = managed_addon("pod-identity-agent", "eks-pod-identity-agent", [])
+    def _node_roles(self, cluster_name: str) -> aws.iam.Role:
+        """The system group's node role (returned) and Karpenter's (:attr:`karpenter_node_role`, with the
+        ``EC2_LINUX`` access entry that lets its nodes join)."""
+        child = pulumi.ResourceOptions(parent=self)
         system_role = iam.role(
-            "node-role", "ec2.amazonaws.com", iam.NODE_POLICIES, child, role_name=f"{args.cluster_name}-system-node"
+            "node-role", "ec2.amazonaws.com", iam.NODE_POLICIES, child, role_name=f"{cluster_name}-system-node"
         )
         self.karpenter_node_role = iam.role(
             "karpenter-node-role",
             "ec2.amazonaws.com",
             iam.NODE_POLICIES,
             child,
-            role_name=f"{args.cluster_name}-karpenter-node",
+            role_name=f"{cluster_name}-karpenter-node",
         )
         aws.eks.AccessEntry(
             "access-karpenter-nodes",
@@ -219,13 +267,20 @@ class EksCluster(pulumi.ComponentResource):
             type="EC2_LINUX",
             opts=child,
         )
+        return system_role
+
+    def _system_nodes(
+        self, args: EksClusterArgs, role: aws.iam.Role, node_addons: list[pulumi.Resource]
+    ) -> aws.eks.NodeGroup:
+        """The ``system`` managed node group (on-demand, the recommended AMI release of the cluster's minor) from a
+        launch template (encrypted gp3 root volume, IMDSv2 with hop limit 1), after the node-level add-ons."""
         template = aws.ec2.LaunchTemplate(
             "system-nodes",
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name=ROOT_DEVICE,
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=access.root_volume_gib,
+                        volume_size=args.access.root_volume_gib,
                         volume_type="gp3",
                         encrypted="true",
                         delete_on_termination="true",
@@ -235,18 +290,21 @@ class EksCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         system = args.system_pool
-        self.system_nodes = aws.eks.NodeGroup(
+        release = aws.ssm.get_parameter_output(
+            name=ami_release_parameter(args.kubernetes_version), opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        return aws.eks.NodeGroup(
             "system",
             cluster_name=self.cluster.name,
-            node_role_arn=system_role.arn,
+            node_role_arn=role.arn,
             subnet_ids=args.private_subnet_ids,
             capacity_type="ON_DEMAND",
             ami_type=AMI_TYPE,
             version=self.cluster.version,
-            release_version=aws.ssm.get_parameter_output(name=ami_release_parameter(minor), opts=lookup).value,
+            release_version=release.value,
             instance_types=[system.instance_type],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -254,31 +312,13 @@ class EksCluster(pulumi.ComponentResource):
             ),
             labels={POOL_LABEL: "system", NODE_GROUP_LABEL: "system", "genepool.io/capacity": "on_demand"},
             opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[kube_proxy, vpc_cni, pod_identity_agent, cni_identity.association],
-                ignore_changes=["scalingConfig.desiredSize"],
+                parent=self, depends_on=node_addons, ignore_changes=["scalingConfig.desiredSize"]
             ),
         )
-        ebs_csi_role = iam.role("ebs-csi-role", iam.POD_IDENTITY_SERVICE, (iam.EBS_CSI_POLICY,), child)
-        coredns = managed_addon("coredns", "coredns", [self.system_nodes])
-        ebs_csi = managed_addon(
-            "ebs-csi",
-            "aws-ebs-csi-driver",
-            [self.system_nodes, pod_identity_agent],
-            pod_identity_associations=[
-                aws.eks.AddonPodIdentityAssociationArgs(
-                    role_arn=ebs_csi_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
-                )
-            ],
-        )
 
-        self.kubeconfig = kubeconfig_for(self.cluster, args.region)
-        self.provider = k8s.Provider(
-            "aws",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admins),
-        )
+    def _storage_classes(self, args: EksClusterArgs) -> list[k8s.storage.v1.StorageClass]:
+        """The general encrypted gp3 class ``cluster.storageClass`` (Delete) and the backup class
+        (:attr:`backup_storage_class`: Retain, volumes tagged for the backup plan), after the system nodes."""
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.system_nodes])
         general = k8s.storage.v1.StorageClass(
             "gp3-encrypted",
@@ -305,7 +345,4 @@ class EksCluster(pulumi.ComponentResource):
             },
             opts=on_cluster,
         )
-        self.addons = {"kube-proxy": kube_proxy, "vpc-cni": vpc_cni, "eks-pod-identity-agent": pod_identity_agent}
-        self.addons.update({"coredns": coredns, "aws-ebs-csi-driver": ebs_csi})
-        self.ready = [self.system_nodes, *self.addons.values(), cni_identity.association, general, backed_up]
-        self.register_outputs({"cluster_name": self.cluster.name})
+        return [general, backed_up]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 
 from infra import versions
-from infra.config import AWS_ZONES, ConfigError, StackConfig, quantity_bytes, required
+from infra.config import AWS_ZONES, StackConfig, StackConfigError, quantity_bytes, required
 from infra.platforms.aws.network import INTERFACE_ENDPOINTS, nat_gateway_count
 from infra.platforms.aws.pools import KarpenterPool, karpenter_pools
 from infra.platforms.prices import (
@@ -46,12 +46,12 @@ from infra.platforms.prices import (
 
 
 def eks_support_state(config: StackConfig, today: dt.date | None = None) -> str:
-    """``standard`` or ``extended`` for the stack's minor on ``today`` (UTC today by default); a ConfigError naming
+    """``standard`` or ``extended`` for the stack's minor on ``today`` (UTC today by default); a StackConfigError naming
     ``cluster.kubernetesVersion`` past the end of extended support, when EKS has already upgraded such clusters."""
     entry = versions.minor_of("aws", config.cluster.kubernetes_version)
     state = versions.support_state(entry, today or dt.datetime.now(dt.UTC).date())
     if state == "ended":
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.kubernetesVersion",
             f"EKS support for {entry.minor} ended {entry.end_of_extended_support}: upgrade the minor",
         )

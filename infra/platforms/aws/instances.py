@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from infra.config import ConfigError
+from infra.config import StackConfigError
 
 EVICTION_MEMORY_MIB = 100
 VM_MEMORY_OVERHEAD = 0.075
@@ -178,7 +178,7 @@ def worker_shape(reference: str) -> PoolShape:
         workable = sorted(
             {t.vcpus for t in TABLE.values() if len(_worker_shape(t.vcpus).instance_types()) >= MIN_INSTANCE_TYPES}
         )
-        raise ConfigError(
+        raise StackConfigError(
             "cluster.workerPool.instanceType",
             f"{reference} gives a Ray worker pool of {len(admitted)} instance types "
             f"({', '.join(t.name for t in admitted)}); spot capacity needs at least {MIN_INSTANCE_TYPES}: pick a "
@@ -199,7 +199,7 @@ def lookup(key: str, name: str) -> InstanceType:
     try:
         return TABLE[name]
     except KeyError:
-        raise ConfigError(
+        raise StackConfigError(
             key,
             f"instance type {name!r} is not in the instance table (infra/platforms/aws/instances.py): "
             f"one of {', '.join(TABLE)}",
@@ -215,7 +215,7 @@ def fits(instance: InstanceType, cpu_m: float, memory_mib: float) -> bool:
 
 
 def check_fits(pool: str, shape: PoolShape, cpu_key: str, cpu_m: float, memory_key: str, memory_mib: float) -> None:
-    """A :class:`ConfigError` unless a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits, with the
+    """A :class:`StackConfigError` unless a pod requesting ``cpu_m`` millicores and ``memory_mib`` MiB fits, with the
     sizing margins, at least ``shape.min_types`` (the pool's ``minValues``) of the types ``pool`` admits: Karpenter
     launches nothing for the pod when fewer remain. The error names the key that is short (CPU when the CPU is, else
     memory), the count, and each type too small with its allocatable figure."""
@@ -235,7 +235,7 @@ def check_fits(pool: str, shape: PoolShape, cpu_key: str, cpu_m: float, memory_k
             for t in too_small
         ]
         margin = SIZING_MEMORY_MARGIN
-    raise ConfigError(
+    raise StackConfigError(
         key,
         f"a pod requesting {request} fits {len(admitted) - len(too_small)} of the {len(admitted)} instance types of "
         f"the {pool} NodePool with a {margin:.0%} margin, and the pool needs {shape.min_types} (minValues); too "

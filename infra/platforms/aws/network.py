@@ -64,15 +64,25 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:aws:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.vpc = aws.ec2.Vpc(
             "vpc",
             cidr_block=VPC_CIDR,
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": args.cluster_name},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        self._subnets(args)
+        count = nat_gateway_count(len(args.zones), args.nat_gateways)
+        self.nat_gateways = self._nat_gateways(args, count)
+        private_routes = self._private_routes(args, count)
+        self._endpoints(args, private_routes)
+        self.register_outputs({"vpc_id": self.vpc.id})
+
+    def _subnets(self, args: NetworkArgs) -> None:
+        """The internet gateway and the public route table, then per zone a public subnet on it (:attr:`public`)
+        and a private subnet tagged for discovery (:attr:`private`)."""
+        child = pulumi.ResourceOptions(parent=self)
         gateway = aws.ec2.InternetGateway("igw", vpc_id=self.vpc.id, opts=child)
         public_routes = aws.ec2.RouteTable(
             "public",
@@ -105,8 +115,11 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        count = nat_gateway_count(len(args.zones), args.nat_gateways)
-        self.nat_gateways = [
+
+    def _nat_gateways(self, args: NetworkArgs, count: int) -> list[aws.ec2.NatGateway]:
+        """A NAT gateway, with its address, in the public subnet of each of the first ``count`` zones."""
+        child = pulumi.ResourceOptions(parent=self)
+        return [
             aws.ec2.NatGateway(
                 f"nat-{zone}",
                 subnet_id=self.public[index].id,
@@ -116,6 +129,10 @@ class Network(pulumi.ComponentResource):
             )
             for index, zone in enumerate(args.zones[:count])
         ]
+
+    def _private_routes(self, args: NetworkArgs, count: int) -> list[aws.ec2.RouteTable]:
+        """Per zone a private route table whose default route is its zone's NAT gateway (:func:`nat_zone_of`)."""
+        child = pulumi.ResourceOptions(parent=self)
         private_routes = []
         for index, (subnet, zone) in enumerate(zip(self.private, args.zones, strict=True)):
             routes = aws.ec2.RouteTable(
@@ -130,6 +147,12 @@ class Network(pulumi.ComponentResource):
             )
             aws.ec2.RouteTableAssociation(f"private-{zone}", subnet_id=subnet.id, route_table_id=routes.id, opts=child)
             private_routes.append(routes)
+        return private_routes
+
+    def _endpoints(self, args: NetworkArgs, private_routes: list[aws.ec2.RouteTable]) -> None:
+        """The gateway endpoints on every private route table, and the interface endpoints in the private subnets
+        behind a security group that admits HTTPS from the VPC only."""
+        child = pulumi.ResourceOptions(parent=self)
         for service in GATEWAY_ENDPOINTS:
             aws.ec2.VpcEndpoint(
                 service,
@@ -162,4 +185,3 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[endpoints_group.id],
                 opts=child,
             )
-        self.register_outputs({"vpc_id": self.vpc.id})

@@ -106,7 +106,7 @@ class ApiCapacity:
 
 def api_capacity(api: ApiConfig) -> ApiCapacity:
     """The ``system`` NodePool's sizing for ``api.maxReplicas`` API pods (requests ``api.cpuRequest`` and
-    ``api.memoryRequest``); a ConfigError naming the request key when an API pod fits no admitted type."""
+    ``api.memoryRequest``); a StackConfigError naming the request key when an API pod fits no admitted type."""
     cpu_m = cpu_cores(api.cpu_request) * 1000
     memory_mib = quantity_bytes(api.memory_request) / 2**20
     check_fits("system", SYSTEM_SHAPE, "api.cpuRequest", cpu_m, "api.memoryRequest", memory_mib)
@@ -169,7 +169,7 @@ STATEFUL = Scheduling(node_selector={POOL_LABEL: "stateful"}, tolerations=[toler
 
 
 def check_sizing(config: StackConfig) -> None:
-    """A ConfigError at preview when a Ray worker, the Ray head (with its autoscaler sidecar) or an API pod fits
+    """A StackConfigError at preview when a Ray worker, the Ray head (with its autoscaler sidecar) or an API pod fits
     fewer of its pool's instance types than the pool's ``minValues``, with the sizing margins."""
     workers, on_demand, _, _ = karpenter_pools(config)
     ray = config.ray
