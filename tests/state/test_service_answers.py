@@ -75,7 +75,7 @@ def hof_entry(seed: str, params: dict[str, Any], fitness: float, promoted: bool)
         "gate": [] if promoted else ["dsr 0.7 < 0.95"],
         "train_metrics": {"sharpe": fitness, "profit_factor": math.inf, "sortino": math.nan, "calmar": -math.inf},
         "holdout_metrics": {"sharpe": 0.2},
-        "robustness": {"neighbours": 4},
+        "robustness": {"neighbours": 4, "worst_sharpe": -math.inf, "spread": [0.1, math.nan]},
     }
 
 
