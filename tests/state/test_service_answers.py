@@ -218,7 +218,7 @@ def test_readiness_with_unreachable_storage_is_503_unhealthy(tmp_path, monkeypat
 
 
 def test_readiness_whose_checks_outlast_the_budget_is_503_within_it(tmp_path, monkeypatch):
-    from workloads.service.app import READINESS_BUDGET_SECONDS
+    from workloads.service.budgets import READINESS_BUDGET_SECONDS
 
     with served(tmp_path) as client:
         slow = lambda: time.sleep(READINESS_BUDGET_SECONDS + 1)  # noqa: E731
@@ -240,7 +240,7 @@ def test_readiness_whose_checks_outlast_the_budget_is_503_within_it(tmp_path, mo
 
 
 def test_a_scrape_whose_storage_read_outlasts_the_budget_answers_the_process_metrics(tmp_path, monkeypatch):
-    from workloads.service.app import METRICS_BUDGET_SECONDS
+    from workloads.service.budgets import METRICS_BUDGET_SECONDS
 
     with served(tmp_path) as client:
         client.get("/health/liveness")
