@@ -1,7 +1,9 @@
 """The routes' dependencies: the app state, the bearer token and the ``/v1`` storage access, each an
 ``Annotated[..., Depends(...)]`` alias a route names as a parameter type.
 
-Every dependency is ``async``: FastAPI runs a plain ``def`` one on a worker thread, a hop per request.
+Every dependency is ``async``: FastAPI runs a plain ``def`` one on a worker thread, a hop per request. The ``/v1``
+ones take the state from the request (:func:`state_of`) rather than through :data:`StateDep`: each level of
+dependencies costs about 10 µs of CPU per request (FastAPI 0.165), a few percent of an uncached ``/v1`` answer.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="GENEPOOL_API_TOKEN")
 
 
-async def app_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
     """The state :func:`~workloads.service.app.create_app` put on the app."""
     state: AppState = request.app.state.genepool
     return state
+
+
+async def app_state(request: Request) -> AppState:
+    """:func:`state_of` as a dependency."""
+    return state_of(request)
 
 
 StateDep = Annotated[AppState, Depends(app_state)]
@@ -40,9 +47,9 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 """The ``Authorization: Bearer …`` header (any case of ``Bearer``), declared in the OpenAPI document."""
 
 
-async def require_token(state: StateDep, credentials: Credentials) -> None:
+async def require_token(request: Request, credentials: Credentials) -> None:
     """401 unless the request carries the API token as its bearer token (every ``/v1`` route)."""
-    if not state.has_token(credentials.credentials if credentials else None):
+    if not state_of(request).has_token(credentials.credentials if credentials else None):
         raise HTTPException(401, BEARER_REQUIRED, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -128,9 +135,9 @@ class V1Storage:
             raise HTTPException(503, STORAGE_UNAVAILABLE) from None
 
 
-async def v1_storage(state: StateDep) -> V1Storage:
+async def v1_storage(request: Request) -> V1Storage:
     """The ``/v1`` storage access of this app."""
-    return V1Storage(state)
+    return V1Storage(state_of(request))
 
 
 V1StorageDep = Annotated[V1Storage, Depends(v1_storage)]
