@@ -49,7 +49,7 @@ API_POOL_SIZE_MAX = 8
 (:data:`workloads.storage.postgres.POOL_MAX_CONNECTIONS`, what the stack's connection budget counts), and its
 synchronous pool (signals, readiness, the scrape-time read, migrations) keeps at least 2 of them."""
 API_POOL_WAIT_MAX = 1.5
-"""Longest pool wait allowed: the ``/v1`` request budget (:data:`workloads.service.app.V1_BUDGET_SECONDS`, 2 s) less
+"""Longest pool wait allowed: the ``/v1`` request budget (:data:`workloads.service.budgets.V1_BUDGET_SECONDS`, 2 s) less
 the 0.5 s the statement itself is given at least."""
 UNREVEALED_SECRET = "[secret]"
 """What ``pulumi stack output --json`` prints for a secret without ``--show-secrets``."""

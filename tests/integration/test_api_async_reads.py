@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from tests.integration.api_server import serving
 from workloads.service import create_app
-from workloads.service.app import STORAGE_UNAVAILABLE, V1_BUDGET_SECONDS
+from workloads.service.budgets import V1_BUDGET_SECONDS
+from workloads.service.errors import STORAGE_UNAVAILABLE
 from workloads.settings import ApiSettings, Settings
 from workloads.storage.postgres import POOL_MAX_CONNECTIONS, PostgresStorage
 

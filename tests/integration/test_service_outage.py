@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.api_server import serving
 from workloads.service import create_app
-from workloads.service.app import V1_BUDGET_SECONDS
+from workloads.service.budgets import V1_BUDGET_SECONDS
 from workloads.settings import Settings
 
 pytestmark = pytest.mark.integration

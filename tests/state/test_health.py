@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from workloads.health import DEGRADED, HEALTHY, UNHEALTHY, CheckResult, HealthReport, check_storage, ray_endpoint, scrub
+from workloads.service.health import (
+    DEGRADED,
+    HEALTHY,
+    UNHEALTHY,
+    CheckResult,
+    HealthReport,
+    check_storage,
+    ray_endpoint,
+    scrub,
+)
 from workloads.settings import Settings
 
 SETTINGS = Settings(

@@ -169,7 +169,7 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
 def health(stack_outputs: StackOutputs = None, json_output: JsonOutput = False) -> None:
     """Check storage, cache and Ray: healthy / degraded / unhealthy with latency. Exits 1 when unhealthy."""
     from workloads.cache.redis import make_cache
-    from workloads.health import UNHEALTHY, AbsentStore, UnopenedStorage, check_all
+    from workloads.service.health import UNHEALTHY, AbsentStore, UnopenedStorage, check_all
     from workloads.storage import StorageError, open_storage
 
     settings = settings_from(stack_outputs)

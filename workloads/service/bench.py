@@ -293,7 +293,7 @@ def read_costs(stack_outputs: str | None, ids: Sequence[str], reads: int = 1000,
     """CPU and wall time per ``get_strategy`` of the storage layer alone, in this process, one read at a time over
     ``ids``: the synchronous backend (a transaction: ``BEGIN``, ``SELECT``, ``COMMIT``) and the async reads (one
     autocommit statement, on uvloop when installed), alternating, ``rounds`` × ``reads`` each; medians in µs."""
-    from workloads.service.app import API_RETRY_SECONDS
+    from workloads.service.budgets import API_RETRY_SECONDS
     from workloads.storage.postgres import PostgresStorage
     from workloads.storage.postgres_async import AsyncPostgresReads
 
@@ -348,7 +348,7 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 def target_met(figures: dict[str, Any]) -> bool:
     """Whether uncached-route figures meet the target: no errors, at least :data:`UNCACHED_TARGET_REQ_PER_S` and a
     p99 below :data:`UNCACHED_TARGET_P99_MS`."""
-    return (
+    return bool(
         figures["errors"] == 0
         and figures["req_per_s"] >= UNCACHED_TARGET_REQ_PER_S
         and figures["p99_ms"] < UNCACHED_TARGET_P99_MS

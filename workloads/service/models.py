@@ -1,8 +1,12 @@
 """Response bodies of the HTTP API (pydantic), so the OpenAPI document states exactly what each route answers.
 
-Conventions: times are ISO-8601 UTC strings ending in ``Z``; metric values are numbers, or the strings ``"inf"``,
-``"-inf"``, ``"nan"`` for non-finite values (JSON has no such numbers); ``fitness``/``dsr`` are ``null`` when not
-finite. Error bodies never carry a database user, host, name or password.
+Conventions: times are ISO-8601 UTC strings ending in ``Z``; JSON has no infinities or NaN, so a non-finite number
+anywhere in an answer (a metric, ``fitness``, ``dsr``, a value inside ``details``) is sent as ``null``: the models'
+serialisation does it (:class:`ApiModel`), at the JSON edge only. Metric values may also be given as the strings
+``"inf"``, ``"-inf"``, ``"nan"``. Error bodies never carry a database user, host, name or password.
+
+The ``/v1`` models are built from storage's records by attribute or key (``from_attributes``): their field names
+are the records'.
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ MetricValue = float | Literal["inf", "-inf", "nan"] | None
 ParamValue = float | int | bool | str | None
 
 
-class Liveness(BaseModel):
+class ApiModel(BaseModel):
+    """A response body: built from a mapping or an object's attributes; non-finite floats serialised as ``null``."""
+
+    model_config = ConfigDict(from_attributes=True, ser_json_inf_nan="null")
+
+
+class Liveness(ApiModel):
     status: Literal["alive"]
 
 
-class Check(BaseModel):
+class Check(ApiModel):
     """One dependency's check; ``backend``/``url``/``timescale`` and the like are added only for an authenticated
     caller (see ``GET /health/readiness``)."""
 
@@ -29,12 +39,12 @@ class Check(BaseModel):
     error: str | None
 
 
-class Readiness(BaseModel):
+class Readiness(ApiModel):
     status: Literal["healthy", "degraded", "unhealthy"]
     checks: dict[str, Check]
 
 
-class Strategy(BaseModel):
+class Strategy(ApiModel):
     id: str
     run_id: str
     rank: int
@@ -53,12 +63,12 @@ class Strategy(BaseModel):
     created_at: str | None
 
 
-class StrategyList(BaseModel):
+class StrategyList(ApiModel):
     strategies: list[Strategy]
     count: int = Field(ge=0)
 
 
-class Signal(BaseModel):
+class Signal(ApiModel):
     strategy_id: str
     seed: str
     params: dict[str, ParamValue]
@@ -69,7 +79,7 @@ class Signal(BaseModel):
     error: str | None
 
 
-class Signals(BaseModel):
+class Signals(ApiModel):
     symbol: str
     as_of: str | None = Field(description="Open time of the latest stored bar.")
     bars: int
@@ -77,20 +87,20 @@ class Signals(BaseModel):
     signals: list[Signal]
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     """401, 404 and 503: one readable sentence."""
 
     detail: str
 
 
-class ValidationIssue(BaseModel):
+class ValidationIssue(ApiModel):
     model_config = ConfigDict(extra="allow")
     loc: list[str | int]
     msg: str
     type: str
 
 
-class ValidationErrorBody(BaseModel):
+class ValidationErrorBody(ApiModel):
     """422: ``detail`` is one readable sentence per problem; ``errors`` keeps the structured list."""
 
     detail: str

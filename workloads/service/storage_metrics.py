@@ -49,7 +49,7 @@ only this sample, which Prometheus reads again at the next scrape, 30 s later.""
 class LastGenerationCollector:
     """Yields ``genepool_last_generation_timestamp_seconds`` read from ``storage()`` at scrape time, retrying for at
     most :data:`SCRAPE_RETRY_SECONDS`. ``storage()`` must answer without a round trip to the database and need not
-    be migrated (:meth:`workloads.service.app.AppState.storage`); nothing here migrates it."""
+    be migrated (:meth:`workloads.service.state.AppState.storage`); nothing here migrates it."""
 
     def __init__(self, storage: Callable[[], Storage]) -> None:
         self._storage = storage
@@ -85,4 +85,12 @@ def api_registry(storage: Callable[[], Storage]) -> CollectorRegistry:
     registry.register(_ProcessMetrics())
     registry.register(LastGenerationCollector(storage))
     registry.register(MarketDataCollector(storage, SCRAPE_RETRY_SECONDS))
+    return registry
+
+
+def process_registry() -> CollectorRegistry:
+    """The process metrics without the storage-derived ones (what ``/metrics`` serves when the scrape ran out of
+    budget)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ProcessMetrics())
     return registry

@@ -60,7 +60,7 @@ def process_metrics_source() -> Any:
         return REGISTRY
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    return MultiProcessCollector(None)
+    return MultiProcessCollector(None)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 
 def mark_dead_at_exit() -> None:

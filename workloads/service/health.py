@@ -18,14 +18,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from workloads.redaction import passwords_in, register_secret, scrub_secrets
 from workloads.settings import Settings
 
-HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
-_RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
+Status = Literal["healthy", "degraded", "unhealthy"]
+HEALTHY: Final = "healthy"
+DEGRADED: Final = "degraded"
+UNHEALTHY: Final = "unhealthy"
+_RANK: dict[Status, int] = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
 DEFAULT_SLOW_MS = 1000.0
 RAY_CLIENT_PORT = 10001
 RAY_GCS_PORT = 6379
@@ -34,7 +37,7 @@ RAY_GCS_PORT = 6379
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    status: str
+    status: Status
     latency_ms: float
     error: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -48,11 +51,25 @@ class HealthReport:
     checks: tuple[CheckResult, ...]
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         return max((c.status for c in self.checks), key=_RANK.__getitem__, default=HEALTHY)
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "checks": {c.name: c.as_dict() for c in self.checks}}
+
+    def as_public_dict(self) -> dict[str, Any]:
+        """:meth:`as_dict` for a caller without the token: each check's status and latency, a generic error."""
+        return {
+            "status": self.status,
+            "checks": {
+                c.name: {
+                    "status": c.status,
+                    "latency_ms": round(c.latency_ms, 3),
+                    "error": None if c.error is None else f"{c.name} check failed",
+                }
+                for c in self.checks
+            },
+        }
 
 
 def scrub(text: str, settings: Settings) -> str:
@@ -65,7 +82,7 @@ def scrub(text: str, settings: Settings) -> str:
 
 
 def _timed(
-    name: str, probe: Callable[[], dict[str, Any]], failure_status: str, settings: Settings, slow_ms: float
+    name: str, probe: Callable[[], dict[str, Any]], failure_status: Status, settings: Settings, slow_ms: float
 ) -> CheckResult:
     start = time.perf_counter()
     try:
@@ -75,7 +92,7 @@ def _timed(
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CheckResult(name, failure_status, latency, scrub(f"{type(exc).__name__}: {message}", settings))
     latency = (time.perf_counter() - start) * 1000.0
-    status = DEGRADED if latency > slow_ms else HEALTHY
+    status: Status = DEGRADED if latency > slow_ms else HEALTHY
     error = f"slow: {latency:.0f} ms > {slow_ms:.0f} ms" if status == DEGRADED else None
     return CheckResult(name, status, latency, error, detail)
 
