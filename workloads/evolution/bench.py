@@ -37,7 +37,7 @@ from workloads.evolution.run import make_backend, plan_run
 from workloads.seeds.registry import all_seeds
 
 
-def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> dict[str, Any]:
+def _bench_backend(name: str, plan: Plan, config: EvolutionConfig, workers: int) -> dict[str, Any]:
     backend = make_backend(name, plan, workers)
     try:
         if name == "local":

@@ -79,10 +79,12 @@ def fitness_from_metrics(segment_metrics: np.ndarray, config: EvolutionConfig) -
         shortfall = np.maximum(0.0, config.min_trades - trades) / config.min_trades
         score = score - config.trade_penalty * shortfall.mean(axis=1)
     excess = np.maximum(0.0, drawdown - config.max_drawdown)
-    return score - config.drawdown_penalty * excess.mean(axis=1)
+    fitness: np.ndarray = score - config.drawdown_penalty * excess.mean(axis=1)
+    return fitness
 
 
 def trial_sharpe(segment_metrics: np.ndarray) -> np.ndarray:
     """``(n,)`` mean annualised Sharpe over the segments (non-finite as 0)."""
     sharpe = np.nan_to_num(segment_metrics[:, :, SHARPE], nan=0.0, posinf=0.0, neginf=0.0)
-    return sharpe.mean(axis=1)
+    mean: np.ndarray = sharpe.mean(axis=1)
+    return mean

@@ -312,4 +312,5 @@ def load_run_file(runs_dir: str | Path, run_id: str) -> dict[str, Any]:
     path = Path(runs_dir) / run_id / RUN_FILE
     if not path.is_file():
         raise ValueError(f"run {run_id!r}: no {RUN_FILE} under {Path(runs_dir) / run_id} (finished runs only)")
-    return json.loads(path.read_text())
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
