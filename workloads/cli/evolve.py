@@ -4,6 +4,10 @@ Configuration precedence: built-in defaults (docs/evolution.md#configuration) < 
 as in ``EvolutionConfig``) < ``--set KEY=VALUE`` (any key) < the named command-line options. Runs live under
 ``--runs-dir`` (default ``$GENEPOOL_HOME/runs``):
 ``<run_id>/checkpoints/`` (one per generation) and ``<run_id>/run.json`` (the summary, written at the end).
+
+``evolve`` reads as options → request (:func:`_request`: the configuration and what to run) → run
+(:func:`_run`: :func:`workloads.evolution.run.run_evolution` with its observers: the stop tracker, the database
+record, the progress line, the Prometheus metrics) → print (:func:`_print_result`).
 """
 
 from __future__ import annotations
