@@ -415,16 +415,16 @@ def _print_result(result: RunSummary, cache: FitnessCache, runs: Path, report: P
         console.print(f"report written to {report}")
 
 
+@dataclass
 class _RunTracker:
     """A run observer (:class:`~workloads.evolution.observers.RunObserver`) keeping what a stop needs to say where
     the run is: its id once started, the last generation checkpointed, and where its checkpoints are
-    (``checkpoints``; ``None``: in the database of ``settings``)."""
+    (``checkpoints``; ``None``: in the database of ``settings``, settings or a ``database_url``)."""
 
-    def __init__(self) -> None:
-        self.run_id: str | None = None
-        self.generation: int | None = None
-        self.settings: Settings | None = None
-        self.checkpoints: CheckpointStore | None = None
+    run_id: str | None = None
+    generation: int | None = None
+    settings: Settings | str | None = None
+    checkpoints: CheckpointStore | None = None
 
     def on_start(self, state: PoolState, plan: Plan) -> None:
         self.run_id = state.run_id
