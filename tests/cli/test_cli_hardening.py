@@ -94,13 +94,13 @@ def test_evolve_with_the_database_down_past_its_retry_budget_exits_1_with_one_li
 ):
     monkeypatch.setenv("GENEPOOL_HOME", str(tmp_path))
 
-    def down(self, report):
+    def down(self, state, stats):
         raise StorageError(
             "postgresql://genepool:***@db:5432/genepool: record_generation failed after retrying for 30 s:\n"
             "connection refused"
         )
 
-    monkeypatch.setattr("workloads.storage.runs.RunRecorder.on_generation", down)
+    monkeypatch.setattr("workloads.evolution.recorder.RunRecorder.on_generation", down)
     result = runner.invoke(
         app, ["evolve", "--data", str(data), "--run-id", "down1", "--population", "6", "--generations", "2"]
     )

@@ -12,9 +12,9 @@ import pytest
 from tests.evolution.conftest import HOUR_NS, random_walk_bars
 from workloads.data.bars import Bars
 from workloads.evolution.backends import LocalBackend
-from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
+from workloads.evolution.checkpoints import LocalDirectoryCheckpoints, state_from_bytes, state_to_bytes
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.pool import Pool, PoolState
+from workloads.evolution.pool import Pool
 from workloads.evolution.run import plan_run, run_evolution
 
 CONFIG = EvolutionConfig(population=12, generations=4, random_seed=5)
@@ -39,7 +39,7 @@ def interrupted(tmp_path, walk, fake_seeds, generations: int = 2) -> LocalDirect
     pool = Pool(plan.seeds, CONFIG, LocalBackend(plan.workload, plan.seeds))
     state = pool.new_state("r", walk.fingerprint(), plan.workload.train.fingerprint())
     state.symbol, state.data_end = walk.symbol, int(walk.timestamp[-1])
-    store.save("r", -1, state.to_bytes())
+    store.save("r", -1, state_to_bytes(state))
     if generations:
         pool.run(state, store, stop_after=generations)
     return store
@@ -47,7 +47,7 @@ def interrupted(tmp_path, walk, fake_seeds, generations: int = 2) -> LocalDirect
 
 def test_a_new_run_checkpoints_its_pin_before_its_first_generation(tmp_path, walk, fake_seeds):
     run_evolution(walk, CONFIG, runs_dir=tmp_path, run_id="r", registry=fake_seeds)
-    initial = PoolState.from_bytes((tmp_path / "r" / "checkpoints" / "gen--0001.ckpt").read_bytes())
+    initial = state_from_bytes((tmp_path / "r" / "checkpoints" / "gen--0001.ckpt").read_bytes())
     assert initial.generation == -1
     assert (initial.symbol, initial.data_end, initial.data_fingerprint) == (
         "RW",

@@ -7,9 +7,9 @@ import pytest
 
 from workloads.cache.base import InProcessCache
 from workloads.evolution.backends import LocalBackend
-from workloads.evolution.checkpoints import LocalDirectoryCheckpoints
+from workloads.evolution.checkpoints import LocalDirectoryCheckpoints, state_from_bytes, state_to_bytes
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.pool import Pool, PoolState, allocate_budget, ucb_scores
+from workloads.evolution.pool import Pool, allocate_budget, ucb_scores
 from workloads.evolution.run import plan_run, run_evolution
 
 
@@ -105,8 +105,8 @@ def test_budget_is_even_when_no_seed_improves():
 def test_checkpoint_round_trips_the_state(walk, fake_seeds):
     pool, state, _ = _pool(walk, fake_seeds, EvolutionConfig(population=10, generations=2, random_seed=9))
     pool.run(state)
-    again = PoolState.from_bytes(state.to_bytes())
-    assert again.to_bytes() == state.to_bytes()
+    again = state_from_bytes(state_to_bytes(state))
+    assert state_to_bytes(again) == state_to_bytes(state)
     assert again.hall_of_fame.entries == state.hall_of_fame.entries and again.n_trials == state.n_trials
 
 
@@ -241,7 +241,7 @@ def test_a_checkpoint_keeps_the_nsga2_objectives(walk, fake_seeds):
     cfg = EvolutionConfig(population=8, generations=2, random_seed=2, survival="nsga2")
     pool, state, _ = _pool(walk, fake_seeds, cfg)
     pool.run(state)
-    restored = PoolState.from_bytes(state.to_bytes())
+    restored = state_from_bytes(state_to_bytes(state))
     for name, population in state.populations.items():
         assert population.objectives.shape == (population.fitness.shape[0], 3)
         assert restored.populations[name].objectives.tolist() == population.objectives.tolist()

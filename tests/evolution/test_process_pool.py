@@ -20,8 +20,8 @@ import pytest
 from tests.evolution.conftest import MomentumSeed
 from workloads.data.bars import Bars
 from workloads.data.synthetic import generate
-from workloads.evolution.backends import LocalBackend, Workload, evaluate_spans
-from workloads.evolution.fitness import Span
+from workloads.evolution.backends import LocalBackend
+from workloads.evolution.plan import Span, Workload, evaluate_spans
 from workloads.evolution.process_pool import ProcessPool, WorkerTraceback
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import Seed
@@ -221,7 +221,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
         """
         import os, sys
         from workloads.data.synthetic import generate
-        from workloads.evolution.fitness import Span
+        from workloads.evolution.plan import Span
         from workloads.evolution.process_pool import ProcessPool
         from workloads.kernels.simulate import SimConfig
         from workloads.seeds.registry import get_seed

@@ -34,8 +34,8 @@ def test_every_method_reaches_its_budget_of_distinct_genomes(plan, method):
 def test_a_trace_counts_a_repeated_genome_once(plan):
     pool = _pool(plan, "random")
     rows = np.array([[10.0, 0.001], [12.0, 0.002], [10.0, 0.001]])
-    pool.evaluate("fake_momentum", rows)
-    pool.evaluate("fake_momentum", rows[:1])
+    pool.evaluate_params(pool.state, "fake_momentum", rows)
+    pool.evaluate_params(pool.state, "fake_momentum", rows[:1])
     assert len(pool.trace()) == 2
 
 

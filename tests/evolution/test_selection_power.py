@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.observers import PrometheusMetrics
 from workloads.evolution.records import RunSummary
 from workloads.evolution.run import run_evolution
 
@@ -22,7 +23,9 @@ TREND_STRENGTH = 0.3
 def _summary(tmp_path, data_seed: int, edge: str, strength: float) -> RunSummary:
     bars = generate(BARS, 1000 + data_seed, edge=edge, edge_strength=strength)
     config = EvolutionConfig(population=12, generations=3, random_seed=data_seed)
-    return run_evolution(bars, config, runs_dir=tmp_path / str(data_seed), strategies=SEEDS)
+    return run_evolution(
+        bars, config, runs_dir=tmp_path / str(data_seed), strategies=SEEDS, observers=[PrometheusMetrics()]
+    )
 
 
 @pytest.mark.slow

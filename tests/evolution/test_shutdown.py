@@ -53,14 +53,14 @@ def test_the_previous_handlers_come_back():
 
 
 def test_the_stop_line_names_the_database_checkpoint_read_through_a_new_connection(tmp_path, capsys):
-    from workloads.cli.evolve import _report_stop
+    from workloads.cli.evolve import _report_stop, _RunTracker
     from workloads.storage import open_storage
 
     url = f"duckdb://{tmp_path}/state.duckdb"
     with open_storage(url) as storage:
         storage.create_run("r", {}, "fp")
         storage.save_checkpoint("r", 2, b"state")
-    _report_stop(Stopped(signal.SIGTERM), {"run_id": "r", "checkpoints": None, "settings": url, "generation": 1})
+    _report_stop(Stopped(signal.SIGTERM), _RunTracker(run_id="r", generation=1, settings=url))
     line = " ".join(capsys.readouterr().err.split())
     assert (
         "stopped by SIGTERM: run r, checkpoint of generation 2 kept; resume with `genepool evolve --resume r`" in line
@@ -68,8 +68,8 @@ def test_the_stop_line_names_the_database_checkpoint_read_through_a_new_connecti
 
 
 def test_the_stop_line_falls_back_to_the_last_generation_reported_when_storage_is_unreachable(tmp_path, capsys):
-    from workloads.cli.evolve import _report_stop
+    from workloads.cli.evolve import _report_stop, _RunTracker
 
     unreachable = f"duckdb://{tmp_path}/missing-dir/state.duckdb"
-    _report_stop(Stopped(signal.SIGINT), {"run_id": "r", "checkpoints": None, "settings": unreachable, "generation": 4})
+    _report_stop(Stopped(signal.SIGINT), _RunTracker(run_id="r", generation=4, settings=unreachable))
     assert "stopped by SIGINT: run r, checkpoint of generation 4 kept" in " ".join(capsys.readouterr().err.split())

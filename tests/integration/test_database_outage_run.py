@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.integration.servers import PostgresServer
-from workloads.evolution.pool import PoolState
+from workloads.evolution.checkpoints import state_from_bytes
+from workloads.evolution.state import PoolState
 from workloads.storage.postgres import PostgresStorage
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -106,7 +107,7 @@ def checkpoint_state(url: str, run_id: str) -> PoolState:
     try:
         latest = storage.load_checkpoint(run_id)
         assert latest is not None
-        return PoolState.from_bytes(latest[1])
+        return state_from_bytes(latest[1])
     finally:
         storage.close()
 

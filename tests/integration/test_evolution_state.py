@@ -14,12 +14,14 @@ from workloads.cache.base import FitnessCache, InProcessCache
 from workloads.cache.redis import RedisCache
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.records import RunSummary
+from workloads.evolution.plan import Plan
+from workloads.evolution.recorder import RunRecorder
+from workloads.evolution.records import GenerationStats, RunSummary
 from workloads.evolution.run import run_evolution
+from workloads.evolution.state import PoolState
 from workloads.seeds.registry import get_seed
 from workloads.storage import Storage, open_storage
 from workloads.storage.postgres import PostgresStorage
-from workloads.storage.runs import RunRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -42,9 +44,15 @@ def evolve(
 ) -> RunSummary:
     recorder = RunRecorder(storage, symbol="BTC", leaderboard=cache if isinstance(cache, RedisCache) else None)
 
-    def on_generation(report: Any) -> None:
-        recorder.on_generation(report)
-        after_generation(report.generation)
+    class Crasher:
+        """Calls ``after_generation`` once each generation is recorded (it may raise :class:`Crash`)."""
+
+        def on_start(self, state: PoolState, plan: Plan) -> None: ...
+
+        def on_generation(self, state: PoolState, stats: GenerationStats) -> None:
+            after_generation(stats.generation)
+
+        def on_run_end(self, summary: RunSummary) -> None: ...
 
     summary = run_evolution(
         BARS,
@@ -54,11 +62,9 @@ def evolve(
         resume=resume,
         cache=cache or InProcessCache(),
         checkpoints=recorder.checkpoints,
-        on_start=recorder.on_start,
-        on_generation=on_generation,
+        observers=[recorder, Crasher()],
         registry={name: get_seed(name) for name in SEEDS},
     )
-    recorder.finish(summary)
     return summary
 
 

@@ -13,35 +13,13 @@ same rows give bit-identical metrics on any backend and any worker count.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from workloads.data.bars import Bars
-from workloads.evolution.fitness import Span
+from workloads.evolution.plan import Workload, evaluate_spans
 from workloads.evolution.process_pool import ProcessPool, wants_processes
-from workloads.kernels.metrics import N_METRICS
-from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import Seed
-
-
-@dataclass(frozen=True)
-class Workload:
-    """What every evaluation needs: the training bars (the only bars a backend ever receives), the walk-forward
-    spans and the execution costs."""
-
-    train: Bars
-    spans: tuple[Span, ...]
-    sim: SimConfig
-
-
-def evaluate_spans(seed: Seed, workload: Workload, params: np.ndarray) -> np.ndarray:
-    """``(n, len(spans), N_METRICS)`` metrics of ``params`` on each walk-forward span."""
-    if params.shape[0] == 0:
-        return np.empty((0, len(workload.spans), N_METRICS))
-    spans = [(span.start, span.end) for span in workload.spans]
-    return seed.evaluate_spans(workload.train, params, workload.sim, spans)
 
 
 class Backend(Protocol):

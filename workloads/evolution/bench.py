@@ -29,13 +29,15 @@ import time
 from typing import Any
 
 from workloads.data.synthetic import generate
+from workloads.evolution.checkpoints import state_to_bytes
 from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.plan import Plan
 from workloads.evolution.pool import Pool
-from workloads.evolution.run import Plan, make_backend, plan_run
+from workloads.evolution.run import make_backend, plan_run
 from workloads.seeds.registry import all_seeds
 
 
-def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> dict[str, Any]:
+def _bench_backend(name: str, plan: Plan, config: EvolutionConfig, workers: int) -> dict[str, Any]:
     backend = make_backend(name, plan, workers)
     try:
         if name == "local":
@@ -47,7 +49,7 @@ def _bench_backend(name: str, plan, config: EvolutionConfig, workers: int) -> di
         payload_bytes = 0
         for _ in range(config.generations):
             pool.run(state, stop_after=1)
-            payload_bytes = len(state.to_bytes())
+            payload_bytes = len(state_to_bytes(state))
         wall = time.perf_counter() - started
     finally:
         backend.close()

@@ -25,37 +25,15 @@ searched statistic whose cross-trial variance the Deflated Sharpe Ratio uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from workloads.costs import sim_config as sim_config_from_costs
 from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.plan import Span, Split
 from workloads.kernels.metrics import MAX_DRAWDOWN, SHARPE, TRADES
 from workloads.kernels.simulate import SimConfig
-
-
-@dataclass(frozen=True)
-class Span:
-    """One walk-forward segment: evaluate on bars ``0 .. end - 1`` with ``trade_start = start``."""
-
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Split:
-    """Where the data is cut: ``n_train`` training bars (``0 .. n_train - 1``), the rest is holdout."""
-
-    n_bars: int
-    n_train: int
-    spans: tuple[Span, ...]
-
-    @property
-    def n_holdout(self) -> int:
-        return self.n_bars - self.n_train
 
 
 def split_data(n_bars: int, holdout: float, segments: int) -> Split:
@@ -101,10 +79,12 @@ def fitness_from_metrics(segment_metrics: np.ndarray, config: EvolutionConfig) -
         shortfall = np.maximum(0.0, config.min_trades - trades) / config.min_trades
         score = score - config.trade_penalty * shortfall.mean(axis=1)
     excess = np.maximum(0.0, drawdown - config.max_drawdown)
-    return score - config.drawdown_penalty * excess.mean(axis=1)
+    fitness: np.ndarray = score - config.drawdown_penalty * excess.mean(axis=1)
+    return fitness
 
 
 def trial_sharpe(segment_metrics: np.ndarray) -> np.ndarray:
     """``(n,)`` mean annualised Sharpe over the segments (non-finite as 0)."""
     sharpe = np.nan_to_num(segment_metrics[:, :, SHARPE], nan=0.0, posinf=0.0, neginf=0.0)
-    return sharpe.mean(axis=1)
+    mean: np.ndarray = sharpe.mean(axis=1)
+    return mean

@@ -113,7 +113,9 @@ def picks(
     return chosen, order
 
 
-def _fresh_sharpe(name: str, params: np.ndarray, edge: tuple[str, float], setup: ObjectiveStudyConfig, r: int):
+def _fresh_sharpe(
+    name: str, params: np.ndarray, edge: tuple[str, float], setup: ObjectiveStudyConfig, r: int
+) -> np.ndarray:
     """``(n,)`` mean annualised Sharpe of ``params`` over the fresh paths (whole runs, no holdout)."""
     config = EvolutionConfig(holdout=0.0, segments=1)
     total = np.zeros(params.shape[0])
@@ -155,7 +157,9 @@ def _first_segments(metrics: Callable[[int], np.ndarray], k: int) -> Callable[[i
     return first
 
 
-def _synthetic_rows(landscape: str, r: int, setup: ObjectiveStudyConfig, registry: dict) -> list[dict[str, Any]]:
+def _synthetic_rows(
+    landscape: str, r: int, setup: ObjectiveStudyConfig, registry: dict[str, Any]
+) -> list[dict[str, Any]]:
     edge = EDGES[landscape]
     bars = generate(setup.bars, 2000 + r, funding=True, edge=edge[0], edge_strength=edge[1])
     base = EvolutionConfig(random_seed=r)
@@ -190,7 +194,7 @@ def _synthetic_rows(landscape: str, r: int, setup: ObjectiveStudyConfig, registr
     return rows
 
 
-def _walk_forward_rows(landscape: str, setup: ObjectiveStudyConfig, registry: dict) -> list[dict[str, Any]]:
+def _walk_forward_rows(landscape: str, setup: ObjectiveStudyConfig, registry: dict[str, Any]) -> list[dict[str, Any]]:
     bars = LANDSCAPES[landscape].load(0, setup.bars)
     blocks = EvolutionConfig(holdout=0.0, segments=setup.folds + 2)
     base = EvolutionConfig()

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from workloads.data.bars import PRICE_FIELDS, Bars
-from workloads.evolution.fitness import Span
+from workloads.evolution.plan import Span, Workload, evaluate_spans
 from workloads.kernels.metrics import N_METRICS
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import FusedSeed, Seed
@@ -339,9 +339,7 @@ def _main_module_hidden() -> Iterator[None]:
 def _evaluate_serially(
     seed: Seed, bars: Bars, spans: tuple[Span, ...], sim: SimConfig, params: np.ndarray
 ) -> np.ndarray:
-    """The serial path, ``backends.evaluate_spans`` (imported here: that module imports this one)."""
-    from workloads.evolution.backends import Workload, evaluate_spans
-
+    """The serial path, :func:`workloads.evolution.plan.evaluate_spans`."""
     return evaluate_spans(seed, Workload(bars, spans, sim), params)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.evolution.backends import Workload, evaluate_spans
+from workloads.evolution.plan import Workload, evaluate_spans
 from workloads.kernels.metrics import N_METRICS
 from workloads.metrics import WORKER_FAILURES
 

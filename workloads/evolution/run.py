@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,21 @@ import numpy as np
 
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
-from workloads.evolution.backends import Backend, LocalBackend, Workload
+from workloads.evolution.backends import Backend, LocalBackend
 from workloads.evolution.catalog import RUN_FILE
-from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheckpoints
+from workloads.evolution.checkpoints import (
+    CheckpointStore,
+    LocalDirectoryCheckpoints,
+    state_from_bytes,
+    state_to_bytes,
+)
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.fitness import Split, sim_config, split_data
-from workloads.evolution.pool import GenerationReport, Pool, PoolState
+from workloads.evolution.fitness import sim_config, split_data
+from workloads.evolution.observers import RunObserver
+from workloads.evolution.plan import Plan, Workload
+from workloads.evolution.pool import Pool
 from workloads.evolution.records import BackendUse, RunSummary
+from workloads.evolution.state import PoolState
 from workloads.evolution.summary import (
     best_by_seed,
     deflation,
@@ -47,7 +55,6 @@ from workloads.evolution.summary import (
     score_hall_of_fame,
     verdict,
 )
-from workloads.metrics import PROMOTIONS
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
@@ -58,16 +65,6 @@ from workloads.tearsheet.paths import buy_and_hold, price
 def new_run_id() -> str:
     """``run-YYYYmmdd-HHMMSS-xxxxxx`` (UTC time plus 6 random hex digits)."""
     return time.strftime("run-%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(3)
-
-
-@dataclass
-class Plan:
-    """What a run will search: the seeds, the data cut and the workload the backends evaluate."""
-
-    seeds: dict[str, Seed]
-    skipped: dict[str, str]
-    split: Split
-    workload: Workload
 
 
 def plan_run(
@@ -122,8 +119,7 @@ def run_evolution(
     workers: int | None = None,
     cache: FitnessCache | None = None,
     checkpoints: CheckpointStore | None = None,
-    on_generation: Callable[[GenerationReport], None] | None = None,
-    on_start: Callable[[PoolState, Plan], None] | None = None,
+    observers: Sequence[RunObserver] = (),
     registry: dict[str, Seed] | None = None,
     requested: Mapping[str, Any] | None = None,
 ) -> RunSummary:
@@ -132,22 +128,16 @@ def run_evolution(
     A new run checkpoints its initial state (generation ``-1``) before its first generation, then every generation.
     On resume the checkpoint's configuration and seeds are used and the data is the run's pinned data
     (:func:`pinned_bars`); ``strategies`` (when given) and ``requested`` (the configuration keys the caller set
-    explicitly, e.g. on the command line) must agree with the run's, and ``config`` itself is otherwise ignored."""
+    explicitly, e.g. on the command line) must agree with the run's, and ``config`` itself is otherwise ignored.
+    ``observers`` (:mod:`workloads.evolution.observers`) are told of the start, each generation and the end."""
     runs_dir = Path(runs_dir)
     checkpoints = checkpoints or LocalDirectoryCheckpoints(runs_dir)
-    state: PoolState | None = None
-    if resume:
-        if not run_id:
-            raise ValueError("--resume needs a run id")
-        latest = checkpoints.load_latest(run_id)
-        if latest is None:
-            raise ValueError(f"--resume {run_id}: no checkpoint found for this run under {runs_dir}")
-        state = PoolState.from_bytes(latest[1])
-        check_resume_request(state, strategies, requested or {})
+    state = resumed_state(checkpoints, runs_dir, run_id, strategies, requested) if resume else None
+    if state is not None:
         bars = pinned_bars(state, bars)
         config, strategies = state.config, state.seed_names
     run_id = run_id or new_run_id()
-    if not resume and checkpoints.load_latest(run_id) is not None:
+    if state is None and checkpoints.load_latest(run_id) is not None:
         raise ValueError(f"--run-id {run_id}: a run with this id already exists (use --resume {run_id})")
     plan = plan_run(bars, config, strategies, registry)
     evaluator = make_backend(backend, plan, workers)
@@ -158,22 +148,40 @@ def run_evolution(
             state = pool.new_state(run_id, bars.fingerprint(), plan.workload.train.fingerprint())
             state.symbol = bars.symbol
             state.data_end = int(bars.timestamp[-1])
-        if on_start is not None:
-            on_start(state, plan)
+        for observer in observers:
+            observer.on_start(state, plan)
         if fresh:
-            checkpoints.save(run_id, state.generation, state.to_bytes())
+            checkpoints.save(run_id, state.generation, state_to_bytes(state))
         started = time.perf_counter()
-        pool.run(state, checkpoints, on_generation)
+        pool.run(state, checkpoints, observers)
         seconds = time.perf_counter() - started
     finally:
         evaluator.close()
     summary, curves = summarize(state, plan, bars)
-    for entry in summary.hall_of_fame:
-        if entry.promoted:
-            PROMOTIONS.labels(strategy=entry.strategy).inc()
     summary = replace(summary, backend=BackendUse(evaluator.name, evaluator.workers, seconds, pool.eval_seconds))
     write_run_file(runs_dir, run_id, summary, curves, plan, state, bars)
+    for observer in observers:
+        observer.on_run_end(summary)
     return summary
+
+
+def resumed_state(
+    checkpoints: CheckpointStore,
+    runs_dir: Path,
+    run_id: str | None,
+    strategies: list[str] | None,
+    requested: Mapping[str, Any] | None,
+) -> PoolState:
+    """The state of run ``run_id`` at its latest checkpoint, checked against the request
+    (:func:`check_resume_request`)."""
+    if not run_id:
+        raise ValueError("--resume needs a run id")
+    latest = checkpoints.load_latest(run_id)
+    if latest is None:
+        raise ValueError(f"--resume {run_id}: no checkpoint found for this run under {runs_dir}")
+    state = state_from_bytes(latest[1])
+    check_resume_request(state, strategies, requested or {})
+    return state
 
 
 def check_resume_request(state: PoolState, strategies: list[str] | None, requested: Mapping[str, Any]) -> None:
@@ -304,4 +312,5 @@ def load_run_file(runs_dir: str | Path, run_id: str) -> dict[str, Any]:
     path = Path(runs_dir) / run_id / RUN_FILE
     if not path.is_file():
         raise ValueError(f"run {run_id!r}: no {RUN_FILE} under {Path(runs_dir) / run_id} (finished runs only)")
-    return json.loads(path.read_text())
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document

@@ -31,19 +31,23 @@ from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
 from workloads.evolution.hall_of_fame import HallOfFameEntry
 from workloads.evolution.pool import Pool, generator_for
 from workloads.evolution.search_setup import BASELINES
+from workloads.evolution.state import PoolState
 
 METHODS = ("ga", *BASELINES)
 
 
 class TracingPool(Pool):
-    """A pool that logs ``(cache key, fitness)`` of every row it evaluates, cache hits included."""
+    """A pool that logs ``(cache key, fitness)`` of every row it evaluates, cache hits included; ``state``: the one
+    search state its methods step (set by the caller)."""
+
+    state: PoolState
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.log: list[tuple[str, float]] = []
 
-    def evaluate(self, name: str, params: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        metrics, keys = super().evaluate(name, params)
+    def evaluate_params(self, state: PoolState, name: str, params: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        metrics, keys = super().evaluate_params(state, name, params)
         self.log.extend(zip(keys, fitness_from_metrics(metrics, self.config).tolist(), strict=True))
         return metrics, keys
 
@@ -58,16 +62,16 @@ class TracingPool(Pool):
         return out
 
 
-def record_batch(pool: Pool, name: str, genomes: np.ndarray, generation: int) -> np.ndarray:
+def record_batch(pool: TracingPool, name: str, genomes: np.ndarray, generation: int) -> np.ndarray:
     """Evaluate unit ``genomes`` of seed ``name`` as one batch of an external search: canonicalise, evaluate, count
     the distinct trials and offer them to the hall of fame. Returns their fitness (row order of ``genomes``)."""
     seed = pool.seeds[name]
     params, _ = seed.repair(seed.genes.decode(genomes))
     canonical = seed.genes.encode(params)
-    metrics, keys = pool.evaluate(name, params)
+    metrics, keys = pool.evaluate_params(pool.state, name, params)
     fitness = fitness_from_metrics(metrics, pool.config)
     sharpe = trial_sharpe(metrics)
-    pool.count_trials(name, keys, params, sharpe)
+    pool.count_trials(pool.state, name, keys, params, sharpe)
     pool.state.hall_of_fame.update(
         HallOfFameEntry(name, tuple(p.tolist()), tuple(g.tolist()), float(f), float(s), generation)
         for p, g, f, s in zip(params, canonical, fitness, sharpe, strict=True)
@@ -82,17 +86,17 @@ class Stepper(Protocol):
 
 @dataclass
 class GeneticSearch:
-    pool: Pool
+    pool: TracingPool
     generation: int = 0
 
     def step(self) -> None:
-        self.pool.step(self.generation)
+        self.pool.step(self.pool.state, self.generation)
         self.generation += 1
 
 
 @dataclass
 class RandomSearch:
-    pool: Pool
+    pool: TracingPool
     name: str
     batch: int
     calls: int = 0
@@ -105,7 +109,7 @@ class RandomSearch:
 
 @dataclass
 class OptunaSearch:
-    pool: Pool
+    pool: TracingPool
     name: str
     batch: int
     sampler: Any
@@ -155,7 +159,7 @@ def make_search(method: str, pool: TracingPool, name: str, batch: int) -> Steppe
     return OptunaSearch(pool, name, batch, _sampler(method, optuna_seed(pool.config.random_seed, name)))
 
 
-def run_to_budget(search: Stepper, pool: Pool, budget: int, max_steps: int) -> None:
+def run_to_budget(search: Stepper, pool: TracingPool, budget: int, max_steps: int) -> None:
     """Step until ``budget`` distinct genomes are evaluated (or ``max_steps`` steps: a small discrete space may
     hold fewer distinct genomes than the budget)."""
     for _ in range(max_steps):

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from workloads.data.bars import Bars
-from workloads.evolution.backends import Workload, evaluate_spans
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.dsr import (
     average_correlation,
@@ -40,10 +39,11 @@ from workloads.evolution.dsr import (
     null_deflated_sharpe,
     return_moments,
 )
-from workloads.evolution.fitness import Split, fitness_from_metrics
+from workloads.evolution.fitness import fitness_from_metrics
 from workloads.evolution.hall_of_fame import HallOfFameEntry
-from workloads.evolution.pool import PoolState
+from workloads.evolution.plan import Split, Workload, evaluate_spans
 from workloads.evolution.records import DsrDetail, Robustness, ScoredEntry, SeedBest, Verdict, clean
+from workloads.evolution.state import PoolState
 from workloads.kernels.metrics import SHARPE
 from workloads.seeds.base import BacktestResult, Seed
 from workloads.tearsheet.paths import strategy_path
