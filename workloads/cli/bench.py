@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from workloads.cli.common import bad_input_exits, console, fail_bad_input, print_json
 
@@ -42,6 +41,8 @@ def _budgets(text: str) -> tuple[int, ...]:
 
 def _variant(text: str) -> tuple[str, dict[str, Any]]:
     """``KEY=VALUE[,KEY=VALUE]`` → ``(label, overrides)``; values are YAML scalars, checked by the config."""
+    import yaml
+
     from workloads.evolution.config import ConfigError, EvolutionConfig
 
     overrides: dict[str, Any] = {}
