@@ -10,6 +10,9 @@ The trivial rule holds each individual long or short (``params[:, 0]``: +1 and -
 flips every :data:`FLIP_PERIOD` bars, so the pass also fills. :data:`ACCOUNTS_PASSES` lists the passes timed side by
 side in one run, each as ``(name, kernel)`` with the kernel signature of the fused seeds
 (``workloads.kernels.driver.KERNEL_SIGNATURE``); the last one is the current driver, the one held to the target.
+Another pass (a previous driver kept for comparison) joins the figure as a pair of functions like
+:func:`flip_block` and :func:`flip_nb` calling that pass's ``drive`` with :func:`flip_init` and :func:`flip_step`,
+listed before the current one; the bench checks its metrics equal the current pass's.
 """
 
 from __future__ import annotations
