@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from workloads.bench.verdict import SWEEP_OVERHEAD_TARGET_SECONDS, SWEEP_RATIO_TARGET, format_load, verdicts
+from workloads.bench.verdict import (
+    SWEEP_OVERHEAD_TARGET_SECONDS,
+    SWEEP_RATIO_TARGET,
+    format_load,
+    verdict_text,
+    verdicts,
+)
 
 
 def accounts(*ns: float) -> dict:
     passes = [{"name": f"pass {i}", "ns_per_individual_bar": v} for i, v in enumerate(ns)]
-    return {"passes": passes, "target_ns": 1.5, "bars": 100, "population": 2}
+    return {"passes": passes, "target_ns": 1.5, "bars": 100_000, "population": 200}
 
 
 def layout_row(seed: str, rate: float) -> dict:
@@ -60,7 +66,16 @@ def test_without_vectorbt_only_the_process_overhead_is_judged():
 
 
 def test_the_headline_row_says_whether_it_was_measured():
-    headline = {"measured": False, "generations_run": 3, "seconds": 150.0, "target_seconds": 180.0, "met": True}
+    headline = {
+        "measured": False,
+        "generations_run": 3,
+        "seconds": 150.0,
+        "target_seconds": 180.0,
+        "met": True,
+        "bars": 1_000_000,
+        "population": 200,
+        "target_generations": 50,
+    }
     (row,) = verdicts({"headline": headline})
     assert row["met"] and "extrapolated from 3 generations" in row["target"]
     (row,) = verdicts({"headline": {**headline, "measured": True, "seconds": 200.0, "met": False}})
@@ -75,3 +90,12 @@ def test_the_load_average_is_printed_per_moment():
     assert format_load({"before": [1.0, 0.5, 0.25], "after": [2.0, 1.5, 1.25]}) == (
         "before: 1.00 0.50 0.25, after: 2.00 1.50 1.25"
     )
+
+
+def test_a_figure_from_a_smaller_run_than_the_targets_says_so():
+    (full,) = verdicts({"accounts": accounts(1.4)})
+    (small,) = verdicts({"accounts": {**accounts(1.4), "bars": 500}})
+    assert full["full_size"] and verdict_text(full) == "met"
+    assert not small["full_size"] and verdict_text(small) == "met (reduced size)"
+    rows = verdicts({"sweep": {**sweep(400.0, wall=1.0, floor=0.6, compute=0.2), "pairs": 4}})
+    assert [verdict_text(r) for r in rows] == ["met (reduced size)", "met (reduced size)"]

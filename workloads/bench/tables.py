@@ -85,13 +85,13 @@ def accounts_line(accounts: dict[str, Any]) -> str:
 
 
 def verdict_table(results: dict[str, Any]) -> Table:
-    from workloads.bench.verdict import format_load
+    from workloads.bench.verdict import format_load, verdict_text
 
     table = Table(title=f"kernel targets (load average {format_load(results['load_average'])})")
     for column in ("target", "figure", "goal", "verdict"):
         table.add_column(column)
     for row in results["verdict"]:
-        table.add_row(row["target"], row["figure"], row["goal"], "met" if row["met"] else "NOT met")
+        table.add_row(row["target"], row["figure"], row["goal"], verdict_text(row))
     return table
 
 

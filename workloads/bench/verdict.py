@@ -20,14 +20,24 @@ SWEEP_OVERHEAD_TARGET_SECONDS = 0.3
 """Most seconds ``genepool sweep`` may spend beyond the Numba floor and its compute."""
 
 
+ONE_THREAD_SIZE = (100_000, 200)
+"""Bars × individuals of the one-thread targets (accounts pass, bar-evaluations per thread)."""
+SWEEP_SIZE = (1_000, 100_000)
+"""Pairs × bars of the sweep targets."""
+HEADLINE_SIZE = (1_000_000, 200, 50)
+"""Bars × population × generations of the headline target."""
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """One figure against its target; ``figure`` and ``target`` are display text, ``met`` the comparison."""
+    """One figure against its target; ``figure`` and ``target`` are display text, ``met`` the comparison and
+    ``full_size`` whether the figure was measured at the target's size (a smaller run's verdict says so)."""
 
     target: str
     figure: str
     goal: str
     met: bool
+    full_size: bool
 
 
 def accounts_verdicts(accounts: dict[str, Any]) -> list[Verdict]:
@@ -36,7 +46,8 @@ def accounts_verdicts(accounts: dict[str, Any]) -> list[Verdict]:
     current = passes[-1]["ns_per_individual_bar"]
     goal = f"<= {accounts['target_ns']:g} ns"
     met = current <= accounts["target_ns"]
-    return [Verdict("accounts pass, ns per individual-bar (one thread)", figure, goal, met)]
+    full = (accounts["bars"], accounts["population"]) == ONE_THREAD_SIZE
+    return [Verdict("accounts pass, ns per individual-bar (one thread)", figure, goal, met, full)]
 
 
 def seed_verdicts(layout: list[dict[str, Any]]) -> list[Verdict]:
@@ -46,6 +57,7 @@ def seed_verdicts(layout: list[dict[str, Any]]) -> list[Verdict]:
             f"{row['simd_bar_evals_per_second']:.3g}",
             f">= {row['per_thread_target']:.0e}",
             bool(row["per_thread_met"]),
+            (row["bars"], row["population"]) == ONE_THREAD_SIZE,
         )
         for row in layout
     ]
@@ -53,6 +65,7 @@ def seed_verdicts(layout: list[dict[str, Any]]) -> list[Verdict]:
 
 def sweep_verdicts(sweep: dict[str, Any]) -> list[Verdict]:
     rows = []
+    full = (sweep["pairs"], sweep["bars"]) == SWEEP_SIZE
     if "compute_speedup" in sweep:
         rows.append(
             Verdict(
@@ -60,6 +73,7 @@ def sweep_verdicts(sweep: dict[str, Any]) -> list[Verdict]:
                 f"{sweep['compute_speedup']:.0f}x",
                 f">= {SWEEP_RATIO_TARGET:.0f}x",
                 sweep["compute_speedup"] >= SWEEP_RATIO_TARGET,
+                full,
             )
         )
     overhead = sweep["process_overhead_seconds"]
@@ -69,7 +83,7 @@ def sweep_verdicts(sweep: dict[str, Any]) -> list[Verdict]:
     )
     goal = f"<= {SWEEP_OVERHEAD_TARGET_SECONDS} s"
     met = overhead <= SWEEP_OVERHEAD_TARGET_SECONDS
-    rows.append(Verdict("genepool sweep beyond the Numba floor + compute", figure, goal, met))
+    rows.append(Verdict("genepool sweep beyond the Numba floor + compute", figure, goal, met, full))
     return rows
 
 
@@ -81,6 +95,7 @@ def headline_verdicts(headline: dict[str, Any]) -> list[Verdict]:
             f"{headline['seconds']:.1f} s",
             f"< {headline['target_seconds']:.0f} s",
             bool(headline["met"]),
+            (headline["bars"], headline["population"], headline["target_generations"]) == HEADLINE_SIZE,
         )
     ]
 
@@ -97,6 +112,11 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if "headline" in results:
         rows += headline_verdicts(results["headline"])
     return [asdict(row) for row in rows]
+
+
+def verdict_text(row: dict[str, Any]) -> str:
+    """``met`` or ``NOT met``, with ``(reduced size)`` when the figure was not measured at the target's size."""
+    return ("met" if row["met"] else "NOT met") + ("" if row["full_size"] else " (reduced size)")
 
 
 def format_load(load: dict[str, list[float]]) -> str:
