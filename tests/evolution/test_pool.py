@@ -197,7 +197,7 @@ def test_a_failing_seed_stops_the_run_with_an_evaluation_error_not_bad_input(tmp
 def test_plus_survival_keeps_the_best_of_parents_and_children(walk, fake_seeds):
     cfg = EvolutionConfig(population=10, generations=4, random_seed=6, survival="plus")
     plan = plan_run(walk, cfg, registry={"fake_momentum": fake_seeds["fake_momentum"]})
-    from workloads.evolution.search_methods import TracingPool
+    from workloads.bench.search_methods import TracingPool
 
     pool = TracingPool(plan.seeds, cfg, LocalBackend(plan.workload, plan.seeds))
     state = pool.run(pool.new_state("t", walk.fingerprint(), plan.workload.train.fingerprint()))

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.integration.servers import free_port
+from workloads.bench.api import UNCACHED_ROUTE, UNCACHED_TARGET_P99_MS, UNCACHED_TARGET_REQ_PER_S
 from workloads.cli import app
-from workloads.service.bench import UNCACHED_ROUTE, UNCACHED_TARGET_P99_MS, UNCACHED_TARGET_REQ_PER_S
 
 pytestmark = pytest.mark.integration
 

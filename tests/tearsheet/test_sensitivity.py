@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from workloads.data.synthetic import generate
+from workloads.evolution.sweep import NEIGHBOURHOOD_POINTS, neighbourhood, run_sweep, sensitivity
 from workloads.kernels.metrics import METRIC_NAMES
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.genes import GeneSpace
 from workloads.seeds.registry import get_seed
-from workloads.sweep import NEIGHBOURHOOD_POINTS, neighbourhood, run_sweep, sensitivity
 
 
 @pytest.fixture(scope="module")

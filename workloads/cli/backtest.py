@@ -26,9 +26,9 @@ from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
+    from workloads.evolution.sweep import SweepResult
     from workloads.kernels.simulate import SimConfig
     from workloads.seeds.base import BacktestResult, Seed, Trade
-    from workloads.sweep import SweepResult
 
 TRADE_COLUMNS = ("entry_time", "exit_time", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
 
@@ -160,7 +160,7 @@ def _write_heatmap(
     data: Path,
     sim: SimConfig,
 ) -> None:
-    from workloads.sweep import sensitivity
+    from workloads.evolution.sweep import sensitivity
     from workloads.tearsheet.page import sensitivity_page, write
 
     grid = sensitivity(seed, result, grids, axes[0], axes[1], rank_by)
@@ -219,7 +219,7 @@ def backtest(
     """Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print
     the metrics. With --run, replay entry --rank of that run's hall of fame on its --span, with the run's data,
     costs and parameters."""
-    from workloads.sweep import metrics_dict
+    from workloads.evolution.sweep import metrics_dict
 
     if run is not None:
         given = [name for name, value in (("--strategy", strategy), ("--param", param)) if value]
@@ -307,8 +307,8 @@ def sweep(
     report: ReportOption = None,
 ) -> None:
     """Evaluate a whole parameter grid in one parallel kernel call and show the best combinations."""
+    from workloads.evolution.sweep import describe, parse_grid, parse_heatmap, run_sweep
     from workloads.kernels.metrics import METRIC_NAMES
-    from workloads.sweep import describe, parse_grid, parse_heatmap, run_sweep
 
     seed = _seed(strategy)
     if rank_by not in METRIC_NAMES:

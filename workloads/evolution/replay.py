@@ -102,8 +102,8 @@ def _stored_bars(symbol: str) -> Bars:
 def replay_entry(document: dict[str, Any], rank: int, span: str, data: Path | None = None) -> ReplayedEntry:
     """Entry ``rank`` (1 = best) of the run ``document`` (its ``run.json``) replayed on ``span``."""
     from workloads.costs import sim_config
+    from workloads.evolution.sweep import metrics_dict
     from workloads.seeds.registry import get_seed
-    from workloads.sweep import metrics_dict
 
     if span not in SPANS:
         raise ValueError(f"--span {span!r}: must be one of {', '.join(SPANS)}")

@@ -55,10 +55,10 @@ from workloads.evolution.summary import (
     score_hall_of_fame,
     verdict,
 )
+from workloads.evolution.sweep import neighbourhood
 from workloads.readiness import assess
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
-from workloads.sweep import neighbourhood
 from workloads.tearsheet.paths import buy_and_hold, price
 
 
@@ -291,7 +291,7 @@ def write_run_file(
 
 
 def _sensitivity(state: PoolState, plan: Plan) -> dict[str, Any] | None:
-    """The training Sharpe around the best hall-of-fame entry (``workloads.sweep.neighbourhood``), or ``None``."""
+    """The training Sharpe around the best hall-of-fame entry (``evolution.sweep.neighbourhood``), or ``None``."""
     if not state.hall_of_fame.entries:
         return None
     best = state.hall_of_fame.entries[0]

@@ -18,8 +18,8 @@ from workloads.tearsheet import figures, paths
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
+    from workloads.evolution.sweep import Sensitivity
     from workloads.seeds.base import BacktestResult
-    from workloads.sweep import Sensitivity
 
 TEAR_SHEET_IDS: tuple[str, ...] = (
     "equity",

@@ -32,7 +32,7 @@ used during the timed load: the server's processes, the generator, and the rest 
 ``/proc/stat``: PostgreSQL, Redis and whatever else runs), each in CPU seconds per second of wall time, and the
 server's CPU per request (µs). Asserts nothing about time.
 
-Usage: ``python -m workloads.service.bench [--routes cached,uncached] [--bars 1000000] [--strategies 1000]
+Usage: ``python -m workloads.bench.api [--routes cached,uncached] [--bars 1000000] [--strategies 1000]
 [--clients 50] [--requests 200000] [--seconds 20] [--workers 1] [--pin] [--compare-with DIR] [--rounds 2] [--json]``
 (needs PostgreSQL: a DuckDB file serves one process at a time); also ``genepool bench --only-api``.
 """
@@ -48,6 +48,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -364,6 +365,74 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**medians, "runs": len(runs), "met": target_met(medians)}
 
 
+@dataclass(frozen=True)
+class _Session:
+    """What every load run of one benchmark shares: the token, clients, and the requests or seconds per run."""
+
+    token: str
+    clients: int
+    requests: int
+    seconds: float
+
+
+def _cached_routes(session: _Session, port: int, symbol: str, server_pid: int) -> dict[str, Any]:
+    """Each cached route after one timed warm-up request (the first signals request replays the history)."""
+    base = f"http://127.0.0.1:{port}"
+    cached = {"/v1/strategies": f"{base}/v1/strategies?limit=10", "/v1/signals": f"{base}/v1/signals/{symbol}"}
+    results: dict[str, Any] = {}
+    for name, url in cached.items():
+        started = time.perf_counter()
+        warm = httpx.get(url, headers={"Authorization": f"Bearer {session.token}"}, timeout=120)
+        warm_ms = (time.perf_counter() - started) * 1000
+        results[name] = {"warm_up_status": warm.status_code, "warm_up_ms": warm_ms}
+        results[name] |= load(url, session.token, session.clients, session.requests, session.seconds, server_pid)
+    return results
+
+
+def _uncached_runs(
+    session: _Session, servers: dict[str, Any], ports: dict[str, int], ids: list[str], rounds: int
+) -> list[dict[str, Any]]:
+    """The uncached route on each server, ``rounds`` times, the servers alternating (``before`` first)."""
+    for label in servers:
+        first = f"http://127.0.0.1:{ports[label]}/v1/strategies/{ids[0]}"
+        httpx.get(first, headers={"Authorization": f"{CACHE_BYPASS_SCHEME} {session.token}"}, timeout=60)
+    runs = []
+    for round_number in range(1, rounds + 1):
+        for label in ("before", "after"):
+            if label not in servers:
+                continue
+            urls = [f"http://127.0.0.1:{ports[label]}/v1/strategies/{i}" for i in ids]
+            figures = load(
+                urls,
+                session.token,
+                session.clients,
+                session.requests,
+                session.seconds,
+                servers[label].pid,
+                scheme=CACHE_BYPASS_SCHEME,
+            )
+            runs.append({"server": label, "round": round_number, **figures, "met": target_met(figures)})
+    return runs
+
+
+def _uncached_result(
+    ids: list[str], compare_with: str | None, costs: dict[str, Any] | None, uncached: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "route": UNCACHED_ROUTE,
+        "ids": len(ids),
+        "target": {"req_per_s": UNCACHED_TARGET_REQ_PER_S, "p99_ms": UNCACHED_TARGET_P99_MS},
+        "compared_with": compare_with,
+        "read_costs": costs,
+        "runs": uncached,
+        "summary": {
+            label: summarise([run for run in uncached if run["server"] == label])
+            for label in ("after", "before")
+            if any(run["server"] == label for run in uncached)
+        },
+    }
+
+
 def run_benchmark(
     *,
     symbol: str = "BENCH",
@@ -399,29 +468,12 @@ def run_benchmark(
         os.sched_setaffinity(0, {GENERATOR_CPU})
     results: dict[str, Any] = {}
     uncached: list[dict[str, Any]] = []
+    session = _Session(token, clients, requests, seconds)
     try:
         if "cached" in routes:
-            base = f"http://127.0.0.1:{port}"
-            cached = {"/v1/strategies": f"{base}/v1/strategies?limit=10", "/v1/signals": f"{base}/v1/signals/{symbol}"}
-            for name, url in cached.items():
-                started = time.perf_counter()
-                warm = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
-                warm_ms = (time.perf_counter() - started) * 1000
-                results[name] = {"warm_up_status": warm.status_code, "warm_up_ms": warm_ms}
-                results[name] |= load(url, token, clients, requests, seconds, servers["after"].pid)
+            results = _cached_routes(session, port, symbol, servers["after"].pid)
         if "uncached" in routes:
-            for label in servers:
-                first = f"http://127.0.0.1:{ports[label]}/v1/strategies/{ids[0]}"
-                httpx.get(first, headers={"Authorization": f"{CACHE_BYPASS_SCHEME} {token}"}, timeout=60)
-            for round_number in range(1, rounds + 1):
-                for label in ("before", "after"):
-                    if label not in servers:
-                        continue
-                    urls = [f"http://127.0.0.1:{ports[label]}/v1/strategies/{i}" for i in ids]
-                    figures = load(
-                        urls, token, clients, requests, seconds, servers[label].pid, scheme=CACHE_BYPASS_SCHEME
-                    )
-                    uncached.append({"server": label, "round": round_number, **figures, "met": target_met(figures)})
+            uncached = _uncached_runs(session, servers, ports, ids, rounds)
     finally:
         os.sched_setaffinity(0, affinity)
         for server in servers.values():
@@ -437,19 +489,7 @@ def run_benchmark(
         "routes": results,
     }
     if "uncached" in routes:
-        result["uncached"] = {
-            "route": UNCACHED_ROUTE,
-            "ids": len(ids),
-            "target": {"req_per_s": UNCACHED_TARGET_REQ_PER_S, "p99_ms": UNCACHED_TARGET_P99_MS},
-            "compared_with": compare_with,
-            "read_costs": costs,
-            "runs": uncached,
-            "summary": {
-                label: summarise([run for run in uncached if run["server"] == label])
-                for label in ("after", "before")
-                if any(run["server"] == label for run in uncached)
-            },
-        }
+        result["uncached"] = _uncached_result(ids, compare_with, costs, uncached)
     return result
 
 
@@ -503,7 +543,7 @@ def format_benchmark(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m workloads.service.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m workloads.bench.api", description=__doc__.split("\n\n")[0])
     parser.add_argument("--routes", default=",".join(ROUTE_SETS), help="comma-separated: cached, uncached")
     parser.add_argument("--symbol", default="BENCH")
     parser.add_argument("--bars", type=int, default=1_000_000)

@@ -1,4 +1,4 @@
-"""What the search bench runs (:mod:`workloads.evolution.search_bench`): a light module, so the CLI can show the
+"""What the search bench runs (:mod:`workloads.bench.search`): a light module, so the CLI can show the
 defaults without importing the kernels."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workloads.evolution.search_landscapes import landscapes
+from workloads.bench.search_landscapes import landscapes
 
 BASELINES = ("random", "tpe", "tpe-mv", "cmaes")
-"""The searches the GA is compared with (:mod:`workloads.evolution.search_methods`)."""
+"""The searches the GA is compared with (:mod:`workloads.bench.search_methods`)."""
 
 
 @dataclass(frozen=True)

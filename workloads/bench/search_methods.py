@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from workloads.bench.search_setup import BASELINES
 from workloads.evolution.fitness import fitness_from_metrics, trial_sharpe
 from workloads.evolution.hall_of_fame import HallOfFameEntry
 from workloads.evolution.pool import Pool, generator_for
-from workloads.evolution.search_setup import BASELINES
 from workloads.evolution.state import PoolState
 
 METHODS = ("ga", *BASELINES)

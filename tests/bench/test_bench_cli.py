@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from workloads.bench import sweep_pairs
+from workloads.bench.sweep import sweep_pairs
 from workloads.cli import app
 
 
@@ -64,6 +64,7 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
             "4",
             "--headline-generations",
             "2",
+            "--no-search",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -89,5 +90,14 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
         assert row["ratio_target"] == (2.0 if row["seed"] == "ema_crossover" else 1.5)
     headline = figures["headline"]
     assert headline["generations_run"] == 2 and len(headline["generation_seconds"]) == 2
-    assert headline["target_generations"] == 50 and headline["extrapolated_seconds"] > 0
-    assert "headline search" in result.stdout
+    assert headline["target_generations"] == 50 and headline["seconds"] > 0 and not headline["measured"]
+    assert "headline search" in result.stdout and "generation seconds" in result.stdout
+    assert sweep["process_overhead_seconds"] == pytest.approx(
+        sweep["genepool"]["median_seconds"] - sweep["numba_floor_seconds"] - sweep["genepool"]["median_compute_seconds"]
+    )
+    assert figures["accounts"]["bars"] == 500 and figures["accounts"]["population"] == 70
+    targets = [row["target"] for row in figures["verdict"]]
+    assert targets[0].startswith("accounts pass") and targets[-1].startswith("headline search (extrapolated")
+    assert sum(t.startswith(("ema_crossover,", "sma_trend_filter,")) for t in targets) == 2
+    assert set(figures["load_average"]) == {"before", "after"}
+    assert "kernel targets (load average before: " in result.stdout

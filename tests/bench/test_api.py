@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.api_server import serving
-from workloads.service import create_app
-from workloads.service.bench import (
+from workloads.bench.api import (
     CACHE_BYPASS_SCHEME,
     UNCACHED_TARGET_P99_MS,
     UNCACHED_TARGET_REQ_PER_S,
@@ -16,6 +15,7 @@ from workloads.service.bench import (
     summarise,
     target_met,
 )
+from workloads.service import create_app
 from workloads.settings import Settings
 
 TOKEN = "bench-token"

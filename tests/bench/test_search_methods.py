@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from workloads.bench.search_methods import METHODS, Racer, TracingPool, make_search, race, run_to_budget
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.run import make_backend, plan_run
-from workloads.evolution.search_methods import METHODS, Racer, TracingPool, make_search, race, run_to_budget
 
 
 @pytest.fixture(scope="module")

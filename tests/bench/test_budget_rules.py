@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workloads.evolution.budget_bench import DEFAULT_RULE, EDGES, RULES, run_budget_comparison
+from workloads.bench.budget_rules import DEFAULT_RULE, EDGES, RULES, run_budget_comparison
 
 
 @pytest.fixture(scope="module")

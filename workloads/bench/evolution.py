@@ -11,13 +11,10 @@ timing (a warm-up evaluation per seed). For each backend the pool runs ``generat
   de-duplication, cache keys, hall of fame, budget, checkpoint serialisation (for Ray, the time inside
   ``evaluate`` includes moving chunks to and from the actors).
 
-**Headline search** (:func:`run_headline`): population 200 × every fused seed × 50 generations × 1,000,000 bars on
-the local backend must finish in under 5 minutes on this 2-core machine. The bench runs ``generations`` of them
-(default 3, the first including compilation is kept apart), times each, and extrapolates
-``first + (target_generations - 1) × mean(later generations)``; it prints that basis with the figure. Later
-generations evaluate fewer genomes than the first (elites are kept, duplicates are cached), as in the real run.
+The headline search (population 200 × every fused seed × 50 generations × 1,000,000 bars) is
+:mod:`workloads.bench.headline`.
 
-Usage: ``python -m workloads.evolution.bench [--bars N] [--population P] [--generations G] [--workers W] [--json]``,
+Usage: ``python -m workloads.bench.evolution [--bars N] [--population P] [--generations G] [--workers W] [--json]``,
 or :func:`run_benchmark` from ``genepool bench``. Prints figures; asserts nothing about time.
 """
 
@@ -68,7 +65,7 @@ def _bench_backend(name: str, plan: Plan, config: EvolutionConfig, workers: int)
     }
 
 
-def _fused_search(
+def fused_search(
     n_bars: int, population: int, generations: int, random_seed: int
 ) -> tuple[list[str], EvolutionConfig, Plan]:
     """Every non-ML seed searched on ``n_bars`` seeded synthetic bars with funding: ``(seeds, config, plan)``."""
@@ -87,7 +84,7 @@ def run_benchmark(
     random_seed: int = 0,
 ) -> dict[str, Any]:
     """Benchmark figures for each backend (see the module doc)."""
-    seeds, config, plan = _fused_search(n_bars, population, generations, random_seed)
+    seeds, config, plan = fused_search(n_bars, population, generations, random_seed)
     results = [_bench_backend(name, plan, config, workers) for name in backends]
     out: dict[str, Any] = {
         "bars": n_bars,
@@ -103,63 +100,6 @@ def run_benchmark(
             by_name["ray"]["evaluations_per_second"] / by_name["local"]["evaluations_per_second"]
         )
     return out
-
-
-HEADLINE_TARGET_SECONDS = 300.0
-
-
-def run_headline(
-    n_bars: int = 1_000_000,
-    population: int = 200,
-    generations: int = 3,
-    target_generations: int = 50,
-    random_seed: int = 0,
-) -> dict[str, Any]:
-    """The shortened headline search and its extrapolation (see the module doc)."""
-    if generations < 2:
-        raise ValueError("the headline extrapolation needs at least 2 generations (the first, and one after it)")
-    seeds, config, plan = _fused_search(n_bars, population, target_generations, random_seed)
-    backend = make_backend("local", plan, 1)
-    seconds: list[float] = []
-    try:
-        pool = Pool(plan.seeds, config, backend)
-        state = pool.new_state("bench-headline", "bench", plan.workload.train.fingerprint())
-        for _ in range(generations):
-            started = time.perf_counter()
-            pool.run(state, stop_after=1)
-            seconds.append(time.perf_counter() - started)
-    finally:
-        backend.close()
-    later = sum(seconds[1:]) / len(seconds[1:])
-    extrapolated = seconds[0] + (target_generations - 1) * later
-    return {
-        "bars": n_bars,
-        "train_bars": plan.split.n_train,
-        "segments": config.segments,
-        "population": population,
-        "seeds": seeds,
-        "generations_run": generations,
-        "generation_seconds": seconds,
-        "evaluations": [g.evaluations for g in state.history],
-        "target_generations": target_generations,
-        "extrapolated_seconds": extrapolated,
-        "target_seconds": HEADLINE_TARGET_SECONDS,
-        "met": extrapolated < HEADLINE_TARGET_SECONDS,
-        "basis": (
-            f"first generation {seconds[0]:.1f} s + {target_generations - 1} x mean of the next "
-            f"{len(seconds) - 1} ({later:.1f} s)"
-        ),
-    }
-
-
-def format_headline(result: dict[str, Any]) -> str:
-    """One line of :func:`run_headline`'s figures."""
-    return (
-        f"headline search: population {result['population']} x {len(result['seeds'])} seeds x "
-        f"{result['target_generations']} generations x {result['bars']:,} bars: about "
-        f"{result['extrapolated_seconds'] / 60:.1f} min (target < {result['target_seconds'] / 60:.0f} min: "
-        f"{'met' if result['met'] else 'NOT met'}); basis: {result['basis']}"
-    )
 
 
 def format_benchmark(result: dict[str, Any]) -> str:

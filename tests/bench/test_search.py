@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from workloads.evolution.search_bench import format_search_benchmark, run_search_benchmark
-from workloads.evolution.search_setup import BASELINES, SearchBenchConfig
+from workloads.bench.search import format_search_benchmark, run_search_benchmark
+from workloads.bench.search_setup import BASELINES, SearchBenchConfig
 
 SETUP = SearchBenchConfig(
     landscapes=("trend", "goog"),
@@ -91,13 +91,13 @@ def test_an_unknown_landscape_is_refused():
 
 
 def test_one_result_merged_alone_keeps_its_summary(result):
-    from workloads.evolution.search_bench import merge_results
+    from workloads.bench.search import merge_results
 
     assert merge_results([result])["summary"] == json.loads(json.dumps(result["summary"]))
 
 
 def test_the_markdown_tables_have_a_pooled_row_per_budget_and_the_race(result):
-    from workloads.evolution.search_bench import markdown_tables
+    from workloads.bench.search import markdown_tables
 
     text = markdown_tables(result)
     assert text.count("| all |") == len(SETUP.budgets) + 1 and "Equal wall time" in text

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from workloads.evolution.search_stats import Reference, sign_test
+from workloads.bench.search_stats import Reference, sign_test
 
 
 def test_the_sign_test_counts_wins_losses_and_ties():

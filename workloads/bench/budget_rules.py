@@ -4,8 +4,8 @@ Setup: per edge (planted trend 0.3, weak trend 0.1, planted reversion 0.3) and r
 ``generate(bars, 7000 + r, funding=True, …)``, every non-ML seed in one pool, population 16 per seed × 10
 generations, ``random_seed = r``; a pair is two rules on the same data and seed. Reported per edge and pooled:
 the sign test of the best training fitness across all seeds (the hall of fame's first entry) under each other rule
-(after) against ``improvement`` (before) (:mod:`workloads.evolution.search_stats`). Usage:
-``python -m workloads.evolution.budget_bench [--repetitions N] [--first-repetition R] [--out FILE]`` (or
+(after) against ``improvement`` (before) (:mod:`workloads.bench.search_stats`). Usage:
+``python -m workloads.bench.budget_rules [--repetitions N] [--first-repetition R] [--out FILE]`` (or
 ``--merge A.json B.json``: the tests over the pairs of several runs).
 """
 
@@ -16,12 +16,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from workloads.bench.search_stats import sign_test
 from workloads.cache.base import InProcessCache
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.pool import Pool
 from workloads.evolution.run import make_backend, plan_run
-from workloads.evolution.search_stats import sign_test
 from workloads.seeds.registry import all_seeds
 
 EDGES = (("trend", 0.3), ("trend", 0.1), ("reversion", 0.3))

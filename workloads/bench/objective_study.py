@@ -40,13 +40,13 @@ from typing import Any
 
 import numpy as np
 
+from workloads.bench.search_landscapes import LANDSCAPES
+from workloads.bench.search_stats import sign_test
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.fitness import fitness_from_metrics
 from workloads.evolution.nsga2 import compromise, strategy_objectives
 from workloads.evolution.run import make_backend, plan_run
-from workloads.evolution.search_landscapes import LANDSCAPES
-from workloads.evolution.search_stats import sign_test
 from workloads.evolution.summary import NEIGHBOUR_STEPS
 from workloads.kernels.metrics import SHARPE
 from workloads.seeds.registry import all_seeds
@@ -340,7 +340,7 @@ def markdown_table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m workloads.evolution.objective_study [--landscapes A,B] [--repetitions N] --out FILE``, or
+    """``python -m workloads.bench.objective_study [--landscapes A,B] [--repetitions N] --out FILE``, or
     ``--markdown RESULT.json [MORE.json]`` to print the tables of studies over disjoint landscapes merged."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--landscapes", default=",".join(ObjectiveStudyConfig.landscapes))

@@ -9,8 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.objective_study import (
+from workloads.bench.objective_study import (
     OBJECTIVES,
     ObjectiveStudyConfig,
     format_objective_study,
@@ -19,6 +18,7 @@ from workloads.evolution.objective_study import (
     picks,
     run_objective_study,
 )
+from workloads.evolution.config import EvolutionConfig
 from workloads.kernels.metrics import MAX_DRAWDOWN, N_METRICS, SHARPE, TRADES, TURNOVER
 
 SETUP = ObjectiveStudyConfig(

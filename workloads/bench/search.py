@@ -1,6 +1,6 @@
 """Search quality: per-seed regret of the GA and four baselines against a dense reference, paired and sign-tested.
 
-Setup. For each landscape (:mod:`workloads.evolution.search_landscapes`) and repetition ``r``: its bars, every
+Setup. For each landscape (:mod:`workloads.bench.search_landscapes`) and repetition ``r``: its bars, every
 non-ML seed ready on them, default fitness and costs, ``random_seed = r``. For each seed:
 
 - **reference**: ``reference_size`` uniform genomes of the seed's unit box (their own random stream), repaired and
@@ -8,7 +8,7 @@ non-ML seed ready on them, default fitness and costs, ``random_seed = r``. For e
   search_stats.Reference`): the share of the space at least as good (lower is better), the gap to the reference
   maximum and whether it reached it. A seed whose reference ties its maximum over at least 1% of the space is a
   **plateau** and is reported apart (the maximum is then easy to reach and says nothing about the search);
-- **equal evaluations**: each method (:mod:`workloads.evolution.search_methods`) searches that seed alone, in
+- **equal evaluations**: each method (:mod:`workloads.bench.search_methods`) searches that seed alone, in
   batches of ``population``, up to the largest budget of distinct genomes (or 1.25 times its asks, where repair
   leaves fewer distinct genomes than the samplers propose); its best after each budget ``B`` is the maximum of the
   first ``B`` entries of its trace;
@@ -16,7 +16,7 @@ non-ML seed ready on them, default fitness and costs, ``random_seed = r``. For e
   process (so machine load falls on both alike), each until its steps have used ``race_seconds``.
 
 A seed-run is one (landscape, repetition, seed). The GA is compared with each baseline by the sign test over the
-non-plateau seed-runs (:mod:`workloads.evolution.search_stats`), per landscape and pooled; no figure is a median
+non-plateau seed-runs (:mod:`workloads.bench.search_stats`), per landscape and pooled; no figure is a median
 across landscapes, whose fitness scales differ. GA variants (``variants``: labels to config overrides) run beside
 the GA as further methods and are compared with it the same way. Wall-clock figures come with the load average
 measured around the run. Prints figures; asserts nothing about time.
@@ -34,19 +34,19 @@ from typing import Any
 
 import numpy as np
 
-from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.fitness import fitness_from_metrics
-from workloads.evolution.run import make_backend, plan_run
-from workloads.evolution.search_landscapes import landscapes
-from workloads.evolution.search_methods import (
+from workloads.bench.search_landscapes import landscapes
+from workloads.bench.search_methods import (
     Racer,
     TracingPool,
     make_search,
     race,
     run_to_budget,
 )
-from workloads.evolution.search_setup import SearchBenchConfig
-from workloads.evolution.search_stats import Reference, sign_test
+from workloads.bench.search_setup import SearchBenchConfig
+from workloads.bench.search_stats import Reference, sign_test
+from workloads.evolution.config import EvolutionConfig
+from workloads.evolution.fitness import fitness_from_metrics
+from workloads.evolution.run import make_backend, plan_run
 from workloads.seeds.base import Seed
 from workloads.seeds.registry import all_seeds
 
@@ -351,7 +351,7 @@ def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m workloads.evolution.search_bench --markdown RESULT.json [MORE.json]``: the Markdown tables of
+    """``python -m workloads.bench.search --markdown RESULT.json [MORE.json]``: the Markdown tables of
     one result, or of several runs over disjoint repetitions merged (each file: ``genepool bench --only-search
     --out`` or the ``search_quality`` of a whole bench)."""
     import argparse

@@ -1,0 +1,125 @@
+"""The accounts-pass figure of ``genepool bench``: what the simulation driver's own per-bar work costs.
+
+The driver (``workloads.kernels.driver.drive``) runs a seed's signal step and then its accounts pass (fills,
+funding, marking, the metric sums, drawdown, the next decision) over every lane of a block. Driven by a trivial rule,
+whose step costs next to nothing, the time per individual-bar is the accounts pass's: one Numba thread,
+``bars`` × ``population`` (defaults 100,000 × 200), best of ``repeats`` calls, in nanoseconds per individual-bar,
+held to :data:`ACCOUNTS_TARGET_NS`.
+
+The trivial rule holds each individual long or short (``params[:, 0]``: +1 and -1 in turn over the population) and
+flips every :data:`FLIP_PERIOD` bars, so the pass also fills. :data:`ACCOUNTS_PASSES` lists the passes timed side by
+side in one run, each as ``(name, kernel)`` with the kernel signature of the fused seeds
+(``workloads.kernels.driver.KERNEL_SIGNATURE``); the last one is the current driver, the one held to the target.
+Another pass (a previous driver kept for comparison) joins the figure as a pair of functions like
+:func:`flip_block` and :func:`flip_nb` calling that pass's ``drive`` with :func:`flip_init` and :func:`flip_step`,
+listed before the current one; the bench checks its metrics equal the current pass's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from workloads.kernels.driver import drive
+
+ACCOUNTS_TARGET_NS = 1.5
+"""Most nanoseconds per individual-bar the accounts pass may cost on one thread."""
+
+
+@njit(cache=True)
+def flip_init(bars, params, sim):
+    return params
+
+
+FLIP_PERIOD = 24
+"""Bars between the trivial rule's flips."""
+
+
+@njit(cache=True)
+def flip_step(params, bars, t, width, target) -> None:
+    sign = 1.0 if (t // FLIP_PERIOD) % 2 == 0 else -1.0
+    for j in range(width):
+        target[j] = sign * params[j, 0]
+
+
+@njit(cache=True, error_model="numpy")
+def flip_block(bars, params, sim, spans, out, rec, block, count) -> None:
+    drive(bars, params, sim, spans, out, rec, block, count, flip_init, flip_step)
+
+
+@njit(cache=True, parallel=True)
+def flip_nb(bars, params, sim, spans, out, rec, count) -> None:
+    """The trivial rule through the current driver (``KERNEL_SIGNATURE``)."""
+    for block in prange(count):
+        flip_block(bars, params, sim, spans, out, rec, block, count)
+
+
+Kernel = Callable[..., None]
+ACCOUNTS_PASSES: tuple[tuple[str, Kernel], ...] = (("current driver", flip_nb),)
+"""The accounts passes timed side by side, oldest first; the last is the one in use."""
+
+
+@dataclass(frozen=True)
+class AccountsBenchConfig:
+    bars: int = 100_000
+    population: int = 200
+    repeats: int = 3
+    random_seed: int = 7
+
+
+def time_pass(kernel: Kernel, config: AccountsBenchConfig) -> tuple[float, np.ndarray]:
+    """Best-of-``repeats`` seconds of ``kernel`` over the trivial rule on one thread, and its metrics."""
+    import numba
+
+    from workloads.bench.sweep import SWEEP_FEE_RATE, SWEEP_SLIPPAGE
+    from workloads.data.synthetic import generate
+    from workloads.kernels.driver import NO_RECORDER, blocks, one_span
+    from workloads.kernels.metrics import N_METRICS
+    from workloads.kernels.simulate import SimConfig
+    from workloads.seeds.base import bar_arrays
+
+    bars = bar_arrays(generate(config.bars, config.random_seed, funding=True))
+    sides = np.where(np.arange(config.population) % 2 == 0, 1.0, -1.0)
+    params = np.ascontiguousarray(sides[:, None])
+    sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, 8766.0).as_array()
+    out = np.empty((config.population, 1, N_METRICS))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        count = blocks(config.population)
+        kernel(bars, params[:1], sim, one_span(0, 10), out[:1], NO_RECORDER, 1)
+        best = np.inf
+        for _ in range(config.repeats):
+            started = time.perf_counter()
+            kernel(bars, params, sim, one_span(0, config.bars), out, NO_RECORDER, count)
+            best = min(best, time.perf_counter() - started)
+    finally:
+        numba.set_num_threads(previous)
+    return best, out[:, 0, :].copy()
+
+
+def accounts_bench(config: AccountsBenchConfig) -> dict[str, Any]:
+    """Every pass of :data:`ACCOUNTS_PASSES` on the same bars and rule; ``identical`` says whether their metrics
+    agree bit for bit with the current pass's."""
+    timed = [(name, *time_pass(kernel, config)) for name, kernel in ACCOUNTS_PASSES]
+    current = timed[-1]
+    individual_bars = config.bars * config.population
+    return {
+        "bars": config.bars,
+        "population": config.population,
+        "passes": [
+            {
+                "name": name,
+                "seconds": seconds,
+                "ns_per_individual_bar": seconds / individual_bars * 1e9,
+                "identical": bool(np.array_equal(metrics, current[2], equal_nan=True)),
+            }
+            for name, seconds, metrics in timed
+        ],
+        "target_ns": ACCOUNTS_TARGET_NS,
+    }
