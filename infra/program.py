@@ -33,7 +33,7 @@ import pulumi_kubernetes as k8s
 from infra import connections, images, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
-from infra.components.ingress import PublicRoutes, PublicRoutesArgs, Route
+from infra.components.ingress import PublicRoutes, PublicRoutesArgs, Route, external_url
 from infra.components.managed_exporters import ManagedExporters, ManagedExportersArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
@@ -41,10 +41,11 @@ from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
 from infra.components.ray import DASHBOARD_PORT, Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
 from infra.components.settings import Settings, SettingsArgs
+from infra.components.sso import PROXY_HEALTH_PATH, PROXY_PORT, PROXY_SERVICE, RayDashboardProxy, RayDashboardProxyArgs
 from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
 from infra.components.workload import Workload, WorkloadArgs, api_url
-from infra.config import ConfigError, StackConfig
+from infra.config import ConfigError, StackConfig, sso_client_secret
 from workloads import contract
 
 
@@ -84,6 +85,7 @@ def build(
     check_kubernetes_support(config, dt.datetime.now(dt.UTC).date())
     estimate = platforms.hourly_cost(config)
     check_cost(config, estimate)
+    client_secret = sso_client_secret(config.sso)
     if not config.timescaledb.managed:
         connections.check_budget(config, connections.in_cluster_limit(config), "timescaledb.maxConnections")
     platform = platforms.build(config)
@@ -119,7 +121,9 @@ def build(
     if database_url is None:
         database_url = TimescaleDB(
             "timescaledb",
-            TimescaleDBArgs(namespace, config.timescaledb, platform.backup_storage_class, platform.stateful),
+            TimescaleDBArgs(
+                namespace, config.timescaledb, platform.backup_storage_class, platform.stateful, platform.wal_archive
+            ),
             on_cluster,
         ).url
     if platform.redis_url is not None or platform.database_url is not None:
@@ -141,6 +145,9 @@ def build(
             alerting=config.alerting,
             receiver_secrets=receiver_secrets,
             managed_control_plane=config.cloud in MANAGED_CONTROL_PLANE_CLOUDS,
+            grafana_root_url=external_url(config.ingress.host("grafana"), config.ingress.port) + "/",
+            sso=config.sso,
+            sso_client_secret=client_secret,
         ),
         on_cluster,
     )
@@ -222,15 +229,7 @@ def build(
     routes = [
         Route("api", namespace, config.ingress.host("api"), labels.API, API_PORT, "/health/liveness", (workload,)),
         grafana,
-        Route(
-            "rayDashboard",
-            namespace,
-            config.ingress.host("rayDashboard"),
-            f"{labels.RAY_CLUSTER}-head-svc",
-            DASHBOARD_PORT,
-            "/",
-            (ray,),
-        ),
+        ray_dashboard_route(config, namespace, ray, platform, client_secret, on_cluster),
     ]
     urls = public_routes(platform, routes, on_cluster)
     return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
@@ -238,6 +237,34 @@ def build(
 
 GRAFANA_PORT = 80
 """The port of kube-prometheus-stack's Grafana Service."""
+
+
+def ray_dashboard_route(
+    config: StackConfig,
+    namespace: pulumi.Input[str],
+    ray: Ray,
+    platform: platforms.Platform,
+    client_secret: pulumi.Output[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> Route:
+    """The Ray dashboard's route: through the single-sign-on proxy with ``genepool:sso`` (required on a cloud,
+    :mod:`infra.config`), else (dev, on this machine only) straight to the head."""
+    host = config.ingress.host("rayDashboard")
+    if config.sso is None or client_secret is None:
+        return Route("rayDashboard", namespace, host, f"{labels.RAY_CLUSTER}-head-svc", DASHBOARD_PORT, "/", (ray,))
+    proxy = RayDashboardProxy(
+        "ray-dashboard-proxy",
+        RayDashboardProxyArgs(
+            namespace,
+            config.sso,
+            client_secret,
+            external_url(host, config.ingress.port),
+            ray.dashboard_url,
+            platform.system,
+        ),
+        opts,
+    )
+    return Route("rayDashboard", namespace, host, PROXY_SERVICE, PROXY_PORT, PROXY_HEALTH_PATH, (ray, proxy))
 
 
 def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulumi.ResourceOptions) -> dict[str, Any]:

@@ -44,7 +44,14 @@ import pulumi_kubernetes as k8s
 
 from infra import connections, labels
 from infra.config import ConfigError, NodePool, StackConfig, required
-from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling, digitalocean_ingress
+from infra.platforms import (
+    DatabaseAdmin,
+    ImageRegistry,
+    Platform,
+    Scheduling,
+    digitalocean_ingress,
+    digitalocean_wal_archive,
+)
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
 from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, price
@@ -281,4 +288,5 @@ def build(config: StackConfig) -> Platform:
         database_url=database_url,
         database_admin=database_admin,
         registry=ImageRegistry(repository=registry.repository_url, docker_config=registry.docker_config),
+        wal_archive=digitalocean_wal_archive.wal_archive(config, required(region, "cluster.region")),
     )

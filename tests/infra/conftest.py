@@ -42,6 +42,7 @@ TEST_SECRETS = {
     "genepool:alertPagerdutyRoutingKey": "test-pagerduty-routing-key-0123456789",
     "genepool:alertWebhookUrl": "https://alerts.example.invalid/hook/test-webhook-secret",
     "genepool:alertDeadMansSwitchUrl": "https://heartbeat.example.invalid/ping/test-dead-mans-switch-secret",
+    "genepool:ssoClientSecret": "test-sso-client-secret-0123456789",
 }
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
@@ -161,6 +162,16 @@ AMI_RELEASE = "1.36.4-20261120"
 """The recommended AL2023 AMI release the SSM parameter holds under the mocks."""
 
 
+def account_domains(args: dict[str, Any]) -> dict[str, Any]:
+    """``getDomains``: the account's domains (:data:`ACCOUNT_DOMAINS`) that match every ``name`` filter."""
+    names = list(ACCOUNT_DOMAINS)
+    for rule in args.get("filters", []):
+        assert rule["key"] == "name", rule
+        names = [name for name in names if name in rule["values"]]
+    domains = [{"name": name, "ttl": 1800.0, "urn": f"do:domain:{name}", "zoneFile": ""} for name in names]
+    return {"domains": domains, "filters": args.get("filters", []), "id": "domains"}
+
+
 def doks_versions(args: dict[str, Any]) -> dict[str, Any]:
     prefix = args.get("versionPrefix", "")
     valid = [version for version in DOKS_VERSIONS if version.startswith(prefix)]
@@ -196,7 +207,7 @@ INVOKES: dict[str, Any] = {
         "name": "AWSServiceRoleForEC2Spot",
         "arn": "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
     },
-    "digitalocean:index/getDomain:getDomain": lambda args: {"name": args["name"], "ttl": 1800.0},
+    "digitalocean:index/getDomains:getDomains": lambda args: account_domains(args),
     "aws:lb/getHostedZoneId:getHostedZoneId": lambda args: {**args, "id": ALB_HOSTED_ZONE_ID},
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
@@ -207,6 +218,8 @@ INVOKES: dict[str, Any] = {
 computed on each call)."""
 
 
+ACCOUNT_DOMAINS = ["staging.genepool.example.com"]
+"""The domains of the DigitalOcean account under the mocks (``getDomains`` answers with those its filter names)."""
 ALB_HOSTED_ZONE_ID = "Z32O12XQLNTSW2"
 """The hosted zone of ALBs in eu-west-1 (what ``aws.lb.get_hosted_zone_id`` returns there)."""
 ALB_HOSTNAME = "k8s-genepoolprod-0123456789-1234567890.eu-west-1.elb.amazonaws.com"
@@ -342,10 +355,21 @@ class RecordingMonitor(MockMonitor):
             return response
 
 
+SSO_CONFIG = {
+    "issuerUrl": "https://login.example.com/oauth2/default",
+    "authUrl": "https://login.example.com/oauth2/default/v1/authorize",
+    "tokenUrl": "https://login.example.com/oauth2/default/v1/token",
+    "userinfoUrl": "https://login.example.com/oauth2/default/v1/userinfo",
+    "clientId": "genepool-operators",
+    "emailDomains": ["example.com"],
+}
+"""An OpenID Connect client of the organisation's identity provider (documentation domain)."""
+
 ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
     "staging": {
         "genepool:registry": {"name": "acme-genepool"},
         "genepool:ingress": {"domain": "staging.genepool.example.com", "allowedCidrs": ["198.51.100.0/24"]},
+        "genepool:sso": SSO_CONFIG,
     },
     "prod": {
         "genepool:aws": {
@@ -364,6 +388,7 @@ ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
             "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789",
             "previewRoleArn": "arn:aws:iam::123456789012:role/genepool-preview",
         },
+        "genepool:sso": SSO_CONFIG,
     },
 }
 """What each organisation sets with ``pulumi config set`` before its first preview (who may reach and administer

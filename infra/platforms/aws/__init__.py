@@ -47,6 +47,7 @@ from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
+from infra.platforms.aws.wal_archive import wal_archive
 
 __all__ = ["build", "hourly_cost"]
 
@@ -171,4 +172,5 @@ def build(config: StackConfig) -> Platform:
         registry=ImageRegistry(repository=registry.repository_url),
         karpenter_namespace=KARPENTER_NAMESPACE,
         edge=ingress.edge,
+        wal_archive=wal_archive(config, eks.cluster.name, region, access.backup_vault_force_destroy, on_aws),
     )
