@@ -229,6 +229,8 @@ INGRESS_ADDRESS = "192.0.2.80"
 MOCK_CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nmock-self-signed\n-----END CERTIFICATE-----\n"
 MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nmock-ingress-private-key\n-----END PRIVATE KEY-----\n"
 
+MOCK_SPACES_SECRET_KEY = "mock-spaces-secret-key-0123456789"
+"""The secret half of a Spaces access key under the mocks."""
 MOCK_ACCOUNT = "123456789012"
 """The AWS account of the mocks (AWS's documentation example account)."""
 MOCK_DOCKER_CONFIG = '{"auths": {"registry.digitalocean.com": {"auth": "dGVzdC1yZWdpc3RyeS10b2tlbg=="}}}'
@@ -262,6 +264,8 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "registryId": MOCK_ACCOUNT,
             "arn": f"arn:aws:ecr:{inputs['region']}:{MOCK_ACCOUNT}:repository/{inputs['name']}",
         }
+    if type_ == "digitalocean:index/spacesKey:SpacesKey":
+        return {"accessKey": "DO00MOCKSPACESACCESSKEY", "secretKey": MOCK_SPACES_SECRET_KEY}
     if type_ == "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
         return {"dockerCredentials": MOCK_DOCKER_CONFIG}
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":

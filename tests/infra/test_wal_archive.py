@@ -16,7 +16,7 @@ from infra.components import pgbackrest
 from infra.config import ConfigError, WalArchiveConfig, parse
 from infra.platforms import WalArchiveTarget
 
-from .conftest import Deployment, deploy, is_secret, plain, stack_config
+from .conftest import MOCK_SPACES_SECRET_KEY, Deployment, deploy, is_secret, plain, stack_config
 from .test_config import raw, with_value
 from .test_manifests import kubernetes_version
 
@@ -206,6 +206,8 @@ def test_on_digitalocean_a_key_scoped_to_the_bucket_reaches_the_pod_only_through
     assert options["repo1-s3-key-type"] == "shared"
     assert options["repo1-s3-endpoint"] == "fra1.digitaloceanspaces.com"
     assert "repo1-s3-key" not in options and "repo1-s3-key-secret" not in options
+    rendered = json.dumps([plain(r.inputs) for r in staging_in_cluster.resources if r.type != SECRET])
+    assert MOCK_SPACES_SECRET_KEY not in rendered
 
 
 def test_the_shipped_staging_uses_the_managed_databases_recovery_and_archives_nothing(staging):
