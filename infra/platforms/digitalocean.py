@@ -54,7 +54,7 @@ from infra.platforms import (
 )
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
-from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, price
+from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, DIGITALOCEAN_SPACES, price
 
 POOL_LABEL = "genepool.io/pool"
 POSTGRES_VERSION = "16"
@@ -143,6 +143,8 @@ def hourly_cost(config: StackConfig) -> float:
             "timescaledb.instanceType",
             required(config.timescaledb.instance_type, "timescaledb.instanceType"),
         )
+    else:
+        cost += DIGITALOCEAN_SPACES  # the WAL archive's bucket (digitalocean_wal_archive.py)
     cost += DIGITALOCEAN_LOAD_BALANCER
     return round(cost, 4)
 

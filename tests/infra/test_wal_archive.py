@@ -314,3 +314,13 @@ def test_a_wrong_pgbackrest_option_value_is_refused_by_pgbackrest(tmp_path: Path
     text = rendered_staging_config().replace("repo1-s3-key-type=shared", "repo1-s3-key-type=bogus")
     result = pgbackrest_info(tmp_path, text)
     assert result.returncode == 32, result.stdout + result.stderr
+
+
+def test_an_in_cluster_database_on_digitalocean_adds_the_spaces_subscription_to_the_estimate():
+    from infra.platforms.digitalocean import hourly_cost
+    from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_SPACES
+
+    managed = parse(raw("staging"))
+    in_cluster = parse(with_value("staging", "timescaledb", {"managed": False}))
+    database = DIGITALOCEAN[managed.timescaledb.instance_type or ""]
+    assert hourly_cost(in_cluster) == round(hourly_cost(managed) - database + DIGITALOCEAN_SPACES, 4)
