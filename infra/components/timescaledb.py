@@ -218,11 +218,11 @@ class TimescaleDB(pulumi.ComponentResource):
             string_data=secrets,
             opts=after,
         )
-        mounts = [
+        mounts: list[dict] = [
             {"name": "pgbackrest-config", "mountPath": pgbackrest.CONFIG_DIR, "readOnly": True},
             {"name": "socket", "mountPath": pgbackrest.SOCKET_DIR},
         ]
-        volumes = [
+        volumes: list[dict] = [
             {"name": "pgbackrest-config", "configMap": {"name": config.metadata.name}},
             {"name": "socket", "emptyDir": {}},
         ]
