@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_digitalocean as do
+import pulumi_random as random
 
 from infra.config import StackConfig
 from infra.platforms import WalArchiveTarget
@@ -32,9 +33,10 @@ class SpacesWalArchiveArgs:
     noncurrent_version_days: int
 
 
-def bucket_name(stack: str, region: str) -> str:
-    """``genepool-<stack>-wal-<region>`` (Spaces names are global: the organisation's own prefix may be needed)."""
-    return f"genepool-{stack}-wal-{region}"
+def bucket_name(stack: str, suffix: str) -> str:
+    """``genepool-<stack>-wal-<suffix>``: Spaces names are global across all accounts, so a random suffix (kept in
+    the stack's state) keeps two organisations' stacks of the same name apart."""
+    return f"genepool-{stack}-wal-{suffix}"
 
 
 class SpacesWalArchive(pulumi.ComponentResource):
@@ -42,9 +44,10 @@ class SpacesWalArchive(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SpacesWalArchiveArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("genepool:digitalocean:SpacesWalArchive", name, None, opts)
+        suffix = random.RandomId(f"{name}-suffix", byte_length=4, opts=pulumi.ResourceOptions(parent=self))
         bucket = do.SpacesBucket(
             name,
-            name=bucket_name(args.stack, args.region),
+            name=suffix.hex.apply(lambda hex_suffix: bucket_name(args.stack, hex_suffix)),
             region=args.region,
             acl="private",
             versioning={"enabled": True},

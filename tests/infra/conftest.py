@@ -229,6 +229,8 @@ INGRESS_ADDRESS = "192.0.2.80"
 MOCK_CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nmock-self-signed\n-----END CERTIFICATE-----\n"
 MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nmock-ingress-private-key\n-----END PRIVATE KEY-----\n"
 
+MOCK_RANDOM_HEX = "5eed0123456789abcdef"
+"""What a RandomId's ``hex`` starts with under the mocks (as many digits as its bytes need)."""
 MOCK_SPACES_SECRET_KEY = "mock-spaces-secret-key-0123456789"
 """The secret half of a Spaces access key under the mocks."""
 MOCK_ACCOUNT = "123456789012"
@@ -241,6 +243,8 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     """Outputs the cloud computes (the engine would return them); the mocks make them recognisable."""
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
+    if type_ == "random:index/randomId:RandomId":
+        return {"hex": MOCK_RANDOM_HEX[: 2 * int(inputs["byteLength"])]}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
         return {"endpoint": DOKS_ENDPOINT, "kubeConfigs": [minted_doks_kubeconfig()]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):

@@ -179,7 +179,7 @@ def test_the_archiving_objects_validate_against_the_kubernetes_schema(stack, own
 
 def test_an_in_cluster_database_on_digitalocean_archives_to_a_versioned_spaces_bucket(staging_in_cluster):
     bucket = plain(staging_in_cluster.named("digitalocean:index/spacesBucket:SpacesBucket", "wal-archive").inputs)
-    assert (bucket["name"], bucket["region"], bucket["acl"]) == ("genepool-staging-wal-fra1", "fra1", "private")
+    assert (bucket["name"], bucket["region"], bucket["acl"]) == ("genepool-staging-wal-5eed0123", "fra1", "private")
     assert bucket["versioning"] == {"enabled": True}
     (rule,) = bucket["lifecycleRules"]
     assert rule["noncurrentVersionExpiration"] == {"days": 30}
@@ -193,7 +193,7 @@ def test_an_in_cluster_database_on_digitalocean_archives_to_a_versioned_spaces_b
 
 def test_on_digitalocean_a_key_scoped_to_the_bucket_reaches_the_pod_only_through_a_secret(staging_in_cluster):
     key = plain(staging_in_cluster.named("digitalocean:index/spacesKey:SpacesKey", "wal-archive-key").inputs)
-    assert key["grants"] == [{"bucket": "genepool-staging-wal-fra1", "permission": "readwrite"}]
+    assert key["grants"] == [{"bucket": "genepool-staging-wal-5eed0123", "permission": "readwrite"}]
     data = staging_in_cluster.named(SECRET, "timescaledb-pgbackrest-secret").inputs["stringData"]
     assert is_secret(data) or all(is_secret(value) for value in data.values())
     assert set(plain(data)) == {"cipher-pass", "s3-key", "s3-key-secret"}
