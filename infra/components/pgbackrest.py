@@ -108,14 +108,15 @@ def backups_between_fulls(config: WalArchiveConfig) -> int:
     return max(1, config.full_every_days * 24 // config.diff_every_hours)
 
 
-def backup_script(config: WalArchiveConfig) -> str:
-    """The backup container's loop (POSIX sh): stanza, end-to-end check, then a backup every ``diff_every_hours``,
-    full every :func:`backups_between_fulls`-th one. A failed backup is logged and retried at the next slot; a failed
-    stanza or check exits (the container restarts, visibly)."""
+def backup_script(config: WalArchiveConfig, socket_dir: str = SOCKET_DIR) -> str:
+    """The backup container's loop (POSIX sh): wait for PostgreSQL's socket in ``socket_dir``, create the stanza, check
+    archiving end to end, then a backup every ``diff_every_hours``, full every :func:`backups_between_fulls`-th one
+    (the first is differential, which pgBackRest makes full when the repository has none). A failed backup is logged
+    and retried at the next slot; a failed stanza or check exits (the container restarts, visibly)."""
     return "\n".join(
         [
             "set -eu",
-            f"until pg_isready -q -h {SOCKET_DIR}; do sleep 5; done",
+            f"until pg_isready -q -h {socket_dir}; do sleep 5; done",
             f"pgbackrest --stanza={STANZA} stanza-create",
             f"pgbackrest --stanza={STANZA} check",
             "n=0",

@@ -5,7 +5,6 @@ schemas of the stack's version."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from infra.components import pgbackrest
 from infra.config import ConfigError, WalArchiveConfig, parse
 from infra.platforms import WalArchiveTarget
+from tests.prerequisites import require_binary
 
 from .conftest import MOCK_SPACES_SECRET_KEY, Deployment, deploy, is_secret, plain, stack_config
 from .test_config import raw, with_value
@@ -272,9 +272,7 @@ def rendered_staging_config() -> str:
 def pgbackrest_info(tmp_path: Path, text: str) -> subprocess.CompletedProcess:
     """``pgbackrest info`` with the configuration ``text``, the secrets in the environment as in the pod, and the
     repository pointed at a closed local port."""
-    binary = shutil.which("pgbackrest")
-    if binary is None:
-        pytest.fail("pgbackrest is not installed (system-deps)")
+    binary = require_binary("pgbackrest")
     config = tmp_path / "pgbackrest.conf"
     config.write_text(text)
     return subprocess.run(
