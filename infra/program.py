@@ -13,7 +13,9 @@ creates the platform and the registry, the deploy pushes the image (docs/deliver
 
 Every stack serves Grafana, and once the workload is deployed the API and the Ray dashboard, over HTTPS at the
 names of ``genepool:ingress`` (``components/ingress.py``, through the platform's :class:`~infra.platforms.Edge`;
-docs/ingress.md).
+docs/ingress.md); with ``genepool:sso`` (required on a cloud) Grafana signs in through the OpenID Connect provider
+and the Ray dashboard is served through oauth2-proxy (``components/sso.py``). On a cloud the in-cluster TimescaleDB
+archives its WAL to the platform's bucket (:attr:`~infra.platforms.Platform.wal_archive`; docs/backups.md).
 
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
 URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
