@@ -27,7 +27,14 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             ``volumeSize``, ``cpu``, ``memory`` (in-cluster).
 ``timescaledb``             ``managed``, ``instanceType`` (managed), ``volumeSize``, ``maxConnections``,
                             ``sharedBuffers``, ``effectiveCacheSize``, ``workMem``, ``maintenanceWorkMem``, ``cpu``,
-                            ``memory`` (PostgreSQL sizes such as ``1GB``).
+                            ``memory`` (PostgreSQL sizes such as ``1GB``), ``walArchive`` (in-cluster only:
+                            pgBackRest WAL archiving to the platform's object storage, docs/backups.md; ``enabled``
+                            (true on a cloud, where false is refused; false on local, which has no object storage),
+                            ``retentionFull`` (full backups kept, 4, 1–52), ``fullEveryDays`` (7, 1–31),
+                            ``diffEveryHours`` (24, 1–168: differential backups between fulls),
+                            ``archiveTimeoutSeconds`` (60, 60–3600: the longest a written change waits to be
+                            archived, the recovery point objective), ``noncurrentVersionDays`` (30, 1–3650: how long
+                            the bucket keeps an overwritten or deleted object's old version)).
 ``monitoring``              ``retentionDays`` (30), ``volumeSize`` (50Gi), ``grafanaVolumeSize`` (10Gi), ``replicas``
                             (1, 1–3: Prometheus and Alertmanager replicas, each Prometheus on its own volume, in
                             its own zone; 2 keeps alerting through the loss of a zone or a node).
@@ -93,11 +100,18 @@ Keys (``Pulumi.<stack>.yaml``; objects are YAML maps, quantities are Kubernetes 
                             host port the kind cluster maps to the ingress controller's HTTPS node port, default
                             8443). On digitalocean ``domain`` must be a domain of the DigitalOcean account (its DNS
                             is DigitalOcean's: the Let's Encrypt certificate and the records are made there).
+``sso``                     single sign-on through an OpenID Connect provider (docs/ingress.md#single-sign-on): Grafana
+                            logs in with it and the Ray dashboard sits behind oauth2-proxy. ``issuerUrl``,
+                            ``authUrl``, ``tokenUrl``, ``userinfoUrl`` (https URLs of the provider), ``clientId``,
+                            ``emailDomains`` (who may sign in: a list of domains, or ``["*"]`` for every account the
+                            provider authenticates). Required on a cloud: the Ray dashboard is public there and has
+                            no login of its own a browser can use. The client secret is the secret ``ssoClientSecret``.
 ``apiToken``                **secret** (``pulumi config set --secret genepool:apiToken …``): the API bearer token.
 ``alertSlackWebhookUrl``    **secret**, with receiver ``slack``: the Slack incoming-webhook URL.
 ``alertPagerdutyRoutingKey`` **secret**, with receiver ``pagerduty``: the PagerDuty Events API v2 routing key.
 ``alertWebhookUrl``         **secret**, with receiver ``webhook``: the URL Alertmanager POSTs its webhook payload to.
 ``alertDeadMansSwitchUrl``  **secret**, with ``alerting.deadMansSwitch``: the heartbeat URL Watchdog is POSTed to.
+``ssoClientSecret``         **secret**, with ``sso``: the OpenID Connect client's secret.
 
 Defaults are the server settings of docs/operations.md#server-settings (Redis 2gb/20Gi, PostgreSQL 200 connections / 1GB
 shared buffers / 100Gi, Prometheus 30 days on 50Gi, HPA 3–10 at 70% CPU / 80% memory, API 500m–2 CPU and 512Mi–2Gi) and
@@ -136,7 +150,13 @@ ALERT_RECEIVER_SECRETS: dict[str, str] = {
 DEAD_MANS_SWITCH = "deadMansSwitch"
 """The receiver kind of the dead man's switch (``alerting.deadMansSwitch``): Watchdog's heartbeat goes there."""
 DEAD_MANS_SWITCH_SECRET = "alertDeadMansSwitchUrl"
-SECRET_KEYS: tuple[str, ...] = ("apiToken", *ALERT_RECEIVER_SECRETS.values(), DEAD_MANS_SWITCH_SECRET)
+SSO_CLIENT_SECRET = "ssoClientSecret"
+SECRET_KEYS: tuple[str, ...] = (
+    "apiToken",
+    *ALERT_RECEIVER_SECRETS.values(),
+    DEAD_MANS_SWITCH_SECRET,
+    SSO_CLIENT_SECRET,
+)
 """Keys that must be set with ``pulumi config set --secret``."""
 
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -250,6 +270,24 @@ class RedisConfig:
 
 
 @dataclass(frozen=True)
+class WalArchiveConfig:
+    """pgBackRest archiving of the in-cluster TimescaleDB to object storage (docs/backups.md): every WAL segment as
+    PostgreSQL completes it, plus scheduled base backups, so the database can be recovered to any second since the
+    oldest kept full backup."""
+
+    enabled: bool
+    retention_full: int = 4
+    """Full backups pgBackRest keeps (``repo1-retention-full``); older ones and their WAL are expired by it."""
+    full_every_days: int = 7
+    diff_every_hours: int = 24
+    """Hours between backups; every ``full_every_days`` days the backup is a full one, else differential."""
+    archive_timeout_seconds: int = 60
+    """PostgreSQL's ``archive_timeout``: a partly filled WAL segment is archived after this long (seconds)."""
+    noncurrent_version_days: int = 30
+    """Days the versioned bucket keeps an overwritten or deleted object's previous version."""
+
+
+@dataclass(frozen=True)
 class TimescaleConfig:
     managed: bool
     instance_type: str | None
@@ -261,6 +299,8 @@ class TimescaleConfig:
     maintenance_work_mem: str
     cpu: str
     memory: str
+    wal_archive: WalArchiveConfig = WalArchiveConfig(enabled=False)
+    """Off when ``managed`` (the managed service has its own point-in-time recovery) and on ``local``."""
 
 
 @dataclass(frozen=True)
@@ -363,6 +403,19 @@ class IngressConfig:
 
 
 @dataclass(frozen=True)
+class SsoConfig:
+    """An OpenID Connect client Grafana and the Ray dashboard's proxy sign users in with (docs/ingress.md)."""
+
+    issuer_url: str
+    auth_url: str
+    token_url: str
+    userinfo_url: str
+    client_id: str
+    email_domains: tuple[str, ...]
+    """Domains whose users may sign in; ``("*",)``: every account the provider authenticates."""
+
+
+@dataclass(frozen=True)
 class StackConfig:
     cloud: str
     namespace: str
@@ -388,6 +441,8 @@ class StackConfig:
     """Set (and required) exactly when ``cloud`` is ``aws``."""
     ingress: IngressConfig = IngressConfig(domain=LOCAL_INGRESS_DOMAIN, labels=dict(INGRESS_ROUTES))
     """The external HTTPS names (``genepool:ingress``; required on a cloud)."""
+    sso: SsoConfig | None = None
+    """Single sign-on for Grafana and the Ray dashboard (``genepool:sso``; required on a cloud)."""
 
     @property
     def has_spot(self) -> bool:
@@ -878,6 +933,7 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
             "maintenanceWorkMem",
             "cpu",
             "memory",
+            "walArchive",
         ),
     )
     managed = section.bool("managed", False)
@@ -899,6 +955,7 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
         maintenance_work_mem=section.str("maintenanceWorkMem", "256MB", _PG_SIZE, pg_rule),
         cpu=section.cpu("cpu", "1"),
         memory=section.memory("memory", "4Gi"),
+        wal_archive=_wal_archive(section.raw.get("walArchive"), cloud, managed),
     )
     if not managed and quantity_bytes(config.shared_buffers.replace("B", "b")) >= quantity_bytes(config.memory):
         raise StackConfigError(
@@ -906,6 +963,95 @@ def _timescaledb(raw: Any, cloud: str) -> TimescaleConfig:
             f"must be below timescaledb.memory ({config.shared_buffers} >= {config.memory})",
         )
     return config
+
+
+def _wal_archive(raw: Any, cloud: str, managed: bool) -> WalArchiveConfig:
+    """``timescaledb.walArchive``: on for an in-cluster database on a cloud (turning it off is refused: that
+    database's only copies would be the daily volume snapshots), off on ``local`` (no object storage)."""
+    key = "timescaledb.walArchive"
+    if managed:
+        if raw is not None:
+            raise StackConfigError(
+                key, "does not apply to a managed database (it has the provider's point-in-time recovery)"
+            )
+        return WalArchiveConfig(enabled=False)
+    section = _Section(
+        key,
+        raw,
+        (
+            "enabled",
+            "retentionFull",
+            "fullEveryDays",
+            "diffEveryHours",
+            "archiveTimeoutSeconds",
+            "noncurrentVersionDays",
+        ),
+    )
+    local = cloud == "local"
+    enabled = section.bool("enabled", not local)
+    if local and enabled:
+        raise StackConfigError(
+            f"{key}.enabled",
+            "cloud 'local' has no object storage to archive to; dev's data is rebuilt from the exchange (leave it "
+            "off, docs/backups.md#dev)",
+        )
+    if not local and not enabled:
+        raise StackConfigError(
+            f"{key}.enabled",
+            f"must be true on cloud {cloud!r}: an in-cluster database without WAL archiving has no point-in-time "
+            "recovery (docs/backups.md)",
+        )
+    return WalArchiveConfig(
+        enabled=enabled,
+        retention_full=section.int("retentionFull", 4, 1, 52),
+        full_every_days=section.int("fullEveryDays", 7, 1, 31),
+        diff_every_hours=section.int("diffEveryHours", 24, 1, 168),
+        archive_timeout_seconds=section.int("archiveTimeoutSeconds", 60, 60, 3600),
+        noncurrent_version_days=section.int("noncurrentVersionDays", 30, 1, 3650),
+    )
+
+
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s?#]*)?$")
+_EMAIL_DOMAIN = re.compile(r"^(\*|([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$")
+
+
+def _sso(raw: Any, cloud: str) -> SsoConfig | None:
+    """``sso``: required on a cloud, where the Ray dashboard is served publicly and only the proxy signs people in."""
+    if raw is None:
+        if cloud != "local":
+            raise StackConfigError(
+                "sso",
+                "is required on a cloud: the Ray dashboard is served publicly (ingress.hosts.rayDashboard) and only "
+                "the single-sign-on proxy lets a browser in; set genepool:sso.issuerUrl, authUrl, tokenUrl, "
+                "userinfoUrl, clientId, emailDomains and the secret genepool:ssoClientSecret (docs/ingress.md)",
+            )
+        return None
+    section = _Section("sso", raw, ("issuerUrl", "authUrl", "tokenUrl", "userinfoUrl", "clientId", "emailDomains"))
+    url_rule = "must be an https URL without query"
+    domains = section.raw.get("emailDomains")
+    if not isinstance(domains, list) or not domains:
+        raise StackConfigError(
+            "sso.emailDomains",
+            f"is required: a list of e-mail domains whose users may sign in, or ['*'] for every account the "
+            f"provider authenticates, got {domains!r}",
+        )
+    email_domains = _string_list(
+        "sso.emailDomains",
+        domains,
+        lambda key, value: _str(
+            key, value, _EMAIL_DOMAIN, "must be a lower-case e-mail domain such as example.com or *"
+        ),
+    )
+    if "*" in email_domains and len(email_domains) > 1:
+        raise StackConfigError("sso.emailDomains", f"'*' admits every domain: list it alone, got {domains!r}")
+    return SsoConfig(
+        issuer_url=section.str("issuerUrl", _REQUIRED, _HTTPS_URL, url_rule),
+        auth_url=section.str("authUrl", _REQUIRED, _HTTPS_URL, url_rule),
+        token_url=section.str("tokenUrl", _REQUIRED, _HTTPS_URL, url_rule),
+        userinfo_url=section.str("userinfoUrl", _REQUIRED, _HTTPS_URL, url_rule),
+        client_id=section.str("clientId", _REQUIRED),
+        email_domains=email_domains,
+    )
 
 
 def _monitoring(raw: Any) -> MonitoringConfig:
@@ -1152,6 +1298,7 @@ def parse(raw: Mapping[str, Any]) -> StackConfig:
         registry=_registry(raw.get("registry"), cloud),
         ci=_ci(raw.get("ci"), cloud),
         ingress=_ingress(raw.get("ingress"), cloud),
+        sso=_sso(raw.get("sso"), cloud),
     )
 
 
@@ -1170,6 +1317,7 @@ OBJECT_KEYS: tuple[str, ...] = (
     "registry",
     "ci",
     "ingress",
+    "sso",
 )
 
 
@@ -1205,3 +1353,9 @@ def receiver_secrets(alerting: AlertingConfig) -> dict[str, pulumi.Output[str]]:
     if alerting.dead_mans_switch:
         secrets[DEAD_MANS_SWITCH] = require_secret(DEAD_MANS_SWITCH_SECRET)
     return secrets
+
+
+def sso_client_secret(sso: SsoConfig | None) -> pulumi.Output[str] | None:
+    """The OpenID Connect client secret (``ssoClientSecret``, set with ``pulumi config set --secret``) when ``sso``
+    is configured."""
+    return None if sso is None else require_secret(SSO_CLIENT_SECRET)

@@ -13,7 +13,9 @@ creates the platform and the registry, the deploy pushes the image (docs/deliver
 
 Every stack serves Grafana, and once the workload is deployed the API and the Ray dashboard, over HTTPS at the
 names of ``genepool:ingress`` (``components/ingress.py``, through the platform's :class:`~infra.platforms.Edge`;
-docs/ingress.md).
+docs/ingress.md); with ``genepool:sso`` (required on a cloud) Grafana signs in through the OpenID Connect provider
+and the Ray dashboard is served through oauth2-proxy (``components/sso.py``). On a cloud the in-cluster TimescaleDB
+archives its WAL to the platform's bucket (:attr:`~infra.platforms.Platform.wal_archive`; docs/backups.md).
 
 Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
 URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
@@ -34,7 +36,7 @@ import pulumi_kubernetes as k8s
 from infra import connections, images, labels, platforms, versions
 from infra.components.common import settings_checksum
 from infra.components.database_grant import DatabaseGrant, DatabaseGrantArgs
-from infra.components.ingress import PublicRoutes, PublicRoutesArgs, Route
+from infra.components.ingress import PublicRoutes, PublicRoutesArgs, Route, external_url
 from infra.components.managed_exporters import ManagedExporters, ManagedExportersArgs
 from infra.components.metrics_server import MetricsServer, MetricsServerArgs
 from infra.components.monitoring import Monitoring, MonitoringArgs
@@ -42,10 +44,11 @@ from infra.components.pull_secret import ImagePullSecret, ImagePullSecretArgs
 from infra.components.ray import DASHBOARD_PORT, Ray, RayArgs, client_address
 from infra.components.redis import Redis, RedisArgs
 from infra.components.settings import ClusterSettings, ClusterSettingsArgs
+from infra.components.sso import PROXY_HEALTH_PATH, PROXY_PORT, PROXY_SERVICE, RayDashboardProxy, RayDashboardProxyArgs
 from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
 from infra.components.workload import WorkloadDeployment, WorkloadDeploymentArgs, api_url
-from infra.config import StackConfig, StackConfigError
+from infra.config import StackConfig, StackConfigError, sso_client_secret
 from workloads import contract
 
 
@@ -83,6 +86,7 @@ def build(
 ) -> dict[str, Any]:
     """Build the stack; ``receiver_secrets`` are the configured Alertmanager receivers' URLs/keys by kind."""
     estimate = preflight(config)
+    client_secret = sso_client_secret(config.sso)
     platform = platforms.build(config)
     on_cluster = pulumi.ResourceOptions(providers=[platform.provider], depends_on=platform.ready)
     namespace = app_namespace(config, platform, estimate)
@@ -90,7 +94,7 @@ def build(
         "metrics-server", MetricsServerArgs(platform.system, platform.kubelet_insecure_tls), on_cluster
     )
     state = build_state(config, platform, namespace, on_cluster)
-    monitoring = build_monitoring(config, platform, namespace, receiver_secrets, on_cluster)
+    monitoring = build_monitoring(config, platform, namespace, receiver_secrets, client_secret, on_cluster)
     outputs: dict[str, pulumi.Input[str]] = {
         contract.DATABASE_URL: pulumi.Output.secret(state.database_url),
         contract.REDIS_URL: pulumi.Output.secret(state.redis_url),
@@ -119,15 +123,7 @@ def build(
     routes = [
         Route("api", namespace, config.ingress.host("api"), labels.API, API_PORT, "/health/liveness", (workload,)),
         grafana,
-        Route(
-            "rayDashboard",
-            namespace,
-            config.ingress.host("rayDashboard"),
-            f"{labels.RAY_CLUSTER}-head-svc",
-            DASHBOARD_PORT,
-            "/",
-            (ray,),
-        ),
+        ray_dashboard_route(config, namespace, ray, platform, client_secret, on_cluster),
     ]
     urls = public_routes(platform, routes, on_cluster)
     return {**outputs, **urls, **platform_outputs(platform), **registry_outputs}
@@ -190,7 +186,9 @@ def build_state(
     if database_url is None:
         database_url = TimescaleDB(
             "timescaledb",
-            TimescaleDBArgs(namespace, config.timescaledb, platform.backup_storage_class, platform.stateful),
+            TimescaleDBArgs(
+                namespace, config.timescaledb, platform.backup_storage_class, platform.stateful, platform.wal_archive
+            ),
             on_cluster,
         ).url
     if platform.redis_url is not None or platform.database_url is not None:
@@ -207,6 +205,7 @@ def build_monitoring(
     platform: platforms.Platform,
     namespace: pulumi.Input[str],
     receiver_secrets: dict[str, pulumi.Output[str]],
+    client_secret: pulumi.Output[str] | None,
     on_cluster: pulumi.ResourceOptions,
 ) -> Monitoring:
     return Monitoring(
@@ -222,6 +221,9 @@ def build_monitoring(
             alerting=config.alerting,
             receiver_secrets=receiver_secrets,
             managed_control_plane=config.cloud in MANAGED_CONTROL_PLANE_CLOUDS,
+            grafana_root_url=external_url(config.ingress.host("grafana"), config.ingress.port) + "/",
+            sso=config.sso,
+            sso_client_secret=client_secret,
         ),
         on_cluster,
     )
@@ -307,6 +309,34 @@ def build_workload(
 
 GRAFANA_PORT = 80
 """The port of kube-prometheus-stack's Grafana Service."""
+
+
+def ray_dashboard_route(
+    config: StackConfig,
+    namespace: pulumi.Input[str],
+    ray: Ray,
+    platform: platforms.Platform,
+    client_secret: pulumi.Output[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> Route:
+    """The Ray dashboard's route: through the single-sign-on proxy with ``genepool:sso`` (required on a cloud,
+    :mod:`infra.config`), else (dev, on this machine only) straight to the head."""
+    host = config.ingress.host("rayDashboard")
+    if config.sso is None or client_secret is None:
+        return Route("rayDashboard", namespace, host, f"{labels.RAY_CLUSTER}-head-svc", DASHBOARD_PORT, "/", (ray,))
+    proxy = RayDashboardProxy(
+        "ray-dashboard-proxy",
+        RayDashboardProxyArgs(
+            namespace,
+            config.sso,
+            client_secret,
+            external_url(host, config.ingress.port),
+            ray.dashboard_url,
+            platform.system,
+        ),
+        opts,
+    )
+    return Route("rayDashboard", namespace, host, PROXY_SERVICE, PROXY_PORT, PROXY_HEALTH_PATH, (ray, proxy))
 
 
 def public_routes(platform: platforms.Platform, routes: list[Route], opts: pulumi.ResourceOptions) -> dict[str, Any]:

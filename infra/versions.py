@@ -215,19 +215,40 @@ TRAEFIK_CHART = "traefik"
 TRAEFIK_VERSION = TRAEFIK.version
 TRAEFIK_REPO = "https://traefik.github.io/charts"
 
-TIMESCALEDB = Release(
-    "TimescaleDB image",
-    "2.29.2-pg16",
-    dt.date(2026, 8, 18),
-    dt.date(2028, 11, 9),
-    "timescale/timescaledb tag 2.29.2 (2026-08-18; CMakeLists.txt builds PostgreSQL 15-18); timescale/"
-    "timescaledb-docker publishes <version>-pg15..pg18 (docker-image.yml matrix, Makefile TAG_VERSION) and keeps "
-    "older extension libraries in the image; end of support is PostgreSQL 16's end of life (postgresql.org "
-    "versioning policy: 2028-11-09)",
-    app="TimescaleDB 2.29.2",
-    support="the PostgreSQL major (16) stays until a planned dump and restore",
+OAUTH2_PROXY = Release(
+    "oauth2-proxy chart",
+    "10.7.0",
+    dt.date(2026, 6, 9),
+    None,
+    "oauth2-proxy/manifests tag oauth2-proxy-10.7.0 (2026-06-09), the newest tag of the repository's stored "
+    "snapshot (read December 2026); helm/oauth2-proxy/Chart.yaml version 10.7.0, appVersion 7.15.3",
+    app="oauth2-proxy 7.15.3",
+    support="no published support window; fixes ship as new chart releases",
 )
-TIMESCALEDB_IMAGE = f"timescale/timescaledb:{TIMESCALEDB.version}"
+"""The single-sign-on proxy in front of the Ray dashboard (docs/ingress.md#single-sign-on)."""
+OAUTH2_PROXY_CHART = "oauth2-proxy"
+OAUTH2_PROXY_VERSION = OAUTH2_PROXY.version
+OAUTH2_PROXY_REPO = "https://oauth2-proxy.github.io/manifests"
+
+TIMESCALEDB = Release(
+    "TimescaleDB HA image",
+    "pg16.15-ts2.29.2",
+    dt.date(2026, 8, 19),
+    dt.date(2028, 11, 9),
+    "timescale/timescaledb-docker-ha: tags pg<major.minor>-ts<version> (Makefile publish-release: pg$(PG_MAJOR), "
+    "pg$(PG_MAJOR)-ts$(TSMAJOR), pg$(PGMAJORMINOR)-ts$(TSVERSION)); the repository's stored snapshot ends at tag "
+    "v1.18.0 (2026-06-30: PostgreSQL 16.14, TimescaleDB 2.28.2), and the tag pg16.15-ts2.29.2 is pinned by digest "
+    "in public deployments (read December 2026); its parts: timescale/timescaledb tag 2.29.2 (2026-08-18) and "
+    "PostgreSQL 16.15 (released by 2026-08-19, the August 2026 minor releases), so the image is no older than "
+    "2026-08-19. It installs pgBackRest from apt.postgresql.org at build time (Dockerfile), 2.59.x for an image "
+    "built after 2026-08-17 (pgbackrest/pgbackrest tags release/2.59.0 2026-07-20, release/2.59.1 2026-08-17); "
+    "repo-s3-key-type=pod-id (EKS Pod Identity) exists since release/2.58.0 (2026-01-19). End of support is "
+    "PostgreSQL 16's end of life (postgresql.org versioning policy: 2028-11-09)",
+    app="TimescaleDB 2.29.2",
+    support="the PostgreSQL major (16) stays until a planned dump and restore; the Ubuntu-based HA image ships "
+    "pgBackRest, which WAL archiving needs (docs/backups.md)",
+)
+TIMESCALEDB_IMAGE = f"timescale/timescaledb-ha:{TIMESCALEDB.version}"
 POSTGRES_CLIENT = Release(
     "PostgreSQL client image",
     "16.15-alpine",
@@ -277,6 +298,7 @@ RELEASES: tuple[Release, ...] = (
     METRICS_SERVER,
     AWS_LOAD_BALANCER_CONTROLLER,
     TRAEFIK,
+    OAUTH2_PROXY,
     TIMESCALEDB,
     POSTGRES_CLIENT,
     REDIS,

@@ -177,10 +177,11 @@ def stateful_server(
     storage_class: str,
     volume_size: str,
     parent: pulumi.Resource,
+    volume_name: str = "data",
 ) -> None:
     """A single-replica stateful server labelled ``app`` (Redis, TimescaleDB): its Service ``app`` (the server's
     ``port_name`` port and its exporter's ``metrics`` port) and its StatefulSet ``app`` running ``pod_spec``, whose
-    ``data`` volume is a ReadWriteOnce claim of ``volume_size`` on ``storage_class``."""
+    ``volume_name`` volume is a ReadWriteOnce claim of ``volume_size`` on ``storage_class``."""
     child = pulumi.ResourceOptions(parent=parent)
     selector = labels.app(app)
     meta = {"namespace": namespace, "name": app, "labels": {**selector, **labels.PART_OF}}
@@ -206,7 +207,7 @@ def stateful_server(
             "template": {"metadata": {"labels": {**selector, **labels.PART_OF}}, "spec": pod_spec},
             "volumeClaimTemplates": [
                 {
-                    "metadata": {"name": "data"},
+                    "metadata": {"name": volume_name},
                     "spec": {
                         "accessModes": ["ReadWriteOnce"],
                         "storageClassName": storage_class,

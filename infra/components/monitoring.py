@@ -44,9 +44,10 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra import labels, versions
+from infra.components import sso
 from infra.components.common import deep_merge, load_values, password
 from infra.components.ray import driver_metrics_port_name
-from infra.config import DEAD_MANS_SWITCH, AlertingConfig, MonitoringConfig, quantity_bytes
+from infra.config import DEAD_MANS_SWITCH, AlertingConfig, MonitoringConfig, SsoConfig, quantity_bytes
 from infra.platforms import Scheduling
 
 MONITORING_DIR = Path(__file__).resolve().parent.parent / "monitoring"
@@ -220,6 +221,11 @@ class MonitoringArgs:
     """Namespace of the Karpenter controller whose metrics are scraped and alerted on; None: no Karpenter."""
     ray_drivers: int = 0
     """Scheduled evolution drivers whose metrics ports (``evolve-<i>``) the ``ray-drivers`` PodMonitor scrapes."""
+    grafana_root_url: str | None = None
+    """Grafana's external URL (``server.root_url``, ``components/sso.py``); None: Grafana's default."""
+    sso: SsoConfig | None = None
+    sso_client_secret: pulumi.Output[str] | None = None
+    """With ``sso``: the OpenID Connect client secret (a secret Output)."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -280,6 +286,22 @@ class Monitoring(pulumi.ComponentResource):
         alertmanager: k8s.core.v1.Secret,
     ) -> None:
         """The prometheus-operator CRDs release (:attr:`crds`), then kube-prometheus-stack (:attr:`release`)."""
+        grafana_values: dict = {}
+        if args.grafana_root_url is not None:
+            grafana_values = sso.grafana_values(args.grafana_root_url, args.sso)
+        values = helm_values(
+            args.config,
+            args.storage_class,
+            args.scheduling,
+            admin.metadata.name,
+            alertmanager.metadata.name,
+            args.managed_control_plane,
+            args.system,
+        )
+        values["grafana"].update(grafana_values)
+        grafana_ready: list[pulumi.Resource] = []
+        if args.sso is not None and args.sso_client_secret is not None:
+            grafana_ready.append(sso.grafana_secret(f"{name}-grafana-sso", namespace, args.sso_client_secret, self))
         self.crds = k8s.helm.v3.Release(
             f"{name}-prometheus-operator-crds",
             k8s.helm.v3.ReleaseArgs(
@@ -301,20 +323,12 @@ class Monitoring(pulumi.ComponentResource):
                 version=versions.KUBE_PROMETHEUS_STACK_VERSION,
                 repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KUBE_PROMETHEUS_STACK_REPO),
                 namespace=namespace,
-                values=helm_values(
-                    args.config,
-                    args.storage_class,
-                    args.scheduling,
-                    admin.metadata.name,
-                    alertmanager.metadata.name,
-                    args.managed_control_plane,
-                    args.system,
-                ),
+                values=values,
                 skip_crds=True,
                 atomic=True,
                 timeout=900,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds, *grafana_ready]),
         )
 
     def _rules_and_service_monitors(self, name: str, args: MonitoringArgs, namespace: pulumi.Input[str]) -> None:

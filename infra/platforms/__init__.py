@@ -83,6 +83,24 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class WalArchiveTarget:
+    """Where the in-cluster TimescaleDB's pgBackRest repository lives (docs/backups.md): an S3-compatible bucket and
+    how the database pod authenticates to it."""
+
+    bucket: pulumi.Input[str]
+    region: str
+    endpoint: str
+    """The S3 API host (``s3.<region>.amazonaws.com``, ``<region>.digitaloceanspaces.com``)."""
+    service_account: str | None = None
+    """The Kubernetes service account the database pod runs as, bound to a cloud role (EKS Pod Identity); None where
+    the pod authenticates with keys."""
+    keys: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
+    """Secret (access key id, secret access key) of a key scoped to the bucket, where there is no pod identity."""
+    ready: list[pulumi.Resource] = field(default_factory=list)
+    """What the pod needs before it can archive (the bucket, the role's policy and association)."""
+
+
+@dataclass(frozen=True)
 class Platform:
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
@@ -118,6 +136,9 @@ class Platform:
     """Namespace of the Karpenter controller (AWS), whose metrics monitoring scrapes; None without Karpenter."""
     edge: Edge | None = None
     """The HTTPS ingress of :attr:`~infra.config.StackConfig.ingress` (every platform sets it)."""
+    wal_archive: WalArchiveTarget | None = None
+    """The object storage the in-cluster TimescaleDB archives its WAL to; None where it does not archive (a managed
+    database, or ``local``)."""
 
 
 def hourly_cost(config: StackConfig) -> float:

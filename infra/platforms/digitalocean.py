@@ -44,10 +44,17 @@ import pulumi_kubernetes as k8s
 
 from infra import connections, labels
 from infra.config import NodePool, StackConfig, StackConfigError, required
-from infra.platforms import DatabaseAdmin, ImageRegistry, Platform, Scheduling, digitalocean_ingress
+from infra.platforms import (
+    DatabaseAdmin,
+    ImageRegistry,
+    Platform,
+    Scheduling,
+    digitalocean_ingress,
+    digitalocean_wal_archive,
+)
 from infra.platforms.digitalocean_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.platforms.kubeconfig import exec_kubeconfig
-from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, price
+from infra.platforms.prices import DIGITALOCEAN, DIGITALOCEAN_LOAD_BALANCER, DIGITALOCEAN_SPACES, price
 
 POOL_LABEL = "genepool.io/pool"
 POSTGRES_VERSION = "16"
@@ -136,6 +143,8 @@ def hourly_cost(config: StackConfig) -> float:
             "timescaledb.instanceType",
             required(config.timescaledb.instance_type, "timescaledb.instanceType"),
         )
+    else:
+        cost += DIGITALOCEAN_SPACES  # the WAL archive's bucket (digitalocean_wal_archive.py)
     cost += DIGITALOCEAN_LOAD_BALANCER
     return round(cost, 4)
 
@@ -188,6 +197,7 @@ def build(config: StackConfig) -> Platform:
         database_url=database_url,
         database_admin=database_admin,
         registry=ImageRegistry(repository=registry.repository_url, docker_config=registry.docker_config),
+        wal_archive=digitalocean_wal_archive.wal_archive(config, required(region, "cluster.region")),
     )
 
 

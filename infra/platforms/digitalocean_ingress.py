@@ -2,7 +2,9 @@
 
 - The certificate is DigitalOcean's: a Let's Encrypt certificate (``digitalocean.Certificate``, type
   ``lets_encrypt``) for every route's host, which DigitalOcean issues and renews itself through the DNS of
-  ``ingress.domain`` (a domain of the account: preview reads it and fails when it is not there). The load balancer
+  ``ingress.domain``. That must be a domain of the account: preview lists the account's domains and, when it is not
+  among them, stops with a config error naming the stack file and ``genepool:ingress.domain``
+  (:func:`check_domain`). The load balancer
   refers to it by name, which survives renewals (a renewed certificate gets a new ID).
 - The load balancer is Traefik's ``LoadBalancer`` Service, made by DigitalOcean's cloud controller from the
   Service's annotations: HTTPS on 443 with that certificate, forwarding plain HTTP to Traefik inside the VPC, port 80
@@ -22,7 +24,7 @@ import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
 from infra.components.traefik import Traefik, TraefikArgs
-from infra.config import IngressConfig
+from infra.config import IngressConfig, StackConfigError
 from infra.platforms import Edge, Scheduling
 
 ANNOTATION = "service.beta.kubernetes.io/do-loadbalancer-"
@@ -59,9 +61,22 @@ def load_balancer_address(status: Any) -> str:
     return str(ingress[0].ip)
 
 
+def check_domain(domain: str, stack: str) -> None:
+    """A :class:`StackConfigError` naming ``Pulumi.<stack>.yaml`` and ``ingress.domain`` when ``domain`` is not a
+    domain of the DigitalOcean account (read at construction time, so preview stops before anything is planned)."""
+    listed = do.get_domains(filters=[{"key": "name", "values": [domain]}])
+    if not any(found.name == domain for found in listed.domains):
+        raise StackConfigError(
+            "ingress.domain",
+            f"{domain!r} (Pulumi.{stack}.yaml) is not a domain of the DigitalOcean account: add it under Networking → "
+            "Domains (its nameservers must be DigitalOcean's, ns1-3.digitalocean.com) or set the key to one that is "
+            "(docs/ingress.md)",
+        )
+
+
 def edge(ingress: IngressConfig, scheduling: Scheduling, region: str, opts: pulumi.ResourceOptions) -> Edge:
     stack = pulumi.get_stack()
-    domain = do.get_domain_output(name=ingress.domain)
+    check_domain(ingress.domain, stack)
     certificate = do.Certificate(
         "ingress-certificate",
         name=certificate_name(stack, ingress.hosts),
@@ -91,7 +106,7 @@ def edge(ingress: IngressConfig, scheduling: Scheduling, region: str, opts: pulu
     for route in ingress.labels:
         do.DnsRecord(
             f"ingress-{route}",
-            domain=domain.name,
+            domain=ingress.domain,
             name=ingress.labels[route],
             type="A",
             value=address,

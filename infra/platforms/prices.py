@@ -57,6 +57,12 @@ AWS: dict[str, float] = {
     "cache.t4g.medium": 0.072,
     "cache.m7g.large": 0.176,
 }
+DIGITALOCEAN_SPACES = round(5.0 / 672, 4)
+"""The Spaces subscription (USD 5 a month over DigitalOcean's 672-hour cap: 250 GiB stored and 1 TiB out included,
+USD 0.02/GiB beyond; one subscription for all of an account's buckets), paid by a stack whose in-cluster TimescaleDB
+archives to Spaces. Checked December 2026: DigitalOcean's answer on its community pages ("The subscription includes
+250 GiB of data storage ... Additional storage beyond this allotment is $0.02 per GiB") and cloudtoolstack.com's
+Spaces guide (USD 5/month, 250 GB, 1 TB)."""
 AWS_EKS_CONTROL_PLANE = 0.10
 AWS_EKS_CONTROL_PLANE_EXTENDED = 0.60
 """An EKS cluster on a minor in extended support: USD 0.60 per cluster-hour instead of 0.10 (Amazon EKS pricing

@@ -7,7 +7,8 @@ non-root pods; probes on long-running containers; credentials only from Secrets 
 charts; the Ray head off spot with no tasks and workers that drain; encryption at rest (storage classes, volumes,
 launch templates, node classes, Kubernetes Secrets, the cache, backup vaults); nothing that deletes itself after
 running; an EKS API endpoint not open to the internet. Beside this module: spot placement (``capacity.py``),
-network exposure (``exposure.py``), TLS on every public listener (``listeners.py``), cost-allocation tags
+network exposure (``exposure.py``), TLS on every public listener (``listeners.py``), WAL archiving of a cloud's
+in-cluster database (``archiving.py``), cost-allocation tags
 (``tags.py``), the cost ceiling (``cost.py``) and the workload image's registry (``registry.py``). Stack
 rules correlate resources: node roles carry no autoscaling, instance-terminating or EBS CSI permissions (those
 belong to the controllers' own Pod Identity roles); databases have firewalls; tags; cost.
@@ -31,6 +32,7 @@ from pulumi_policy import (
 
 from infra import images
 from infra.labels import SPOT_TAINT_KEY
+from infra.policy.archiving import in_cluster_database_archived
 from infra.policy.capacity import dedicated_pools_tainted, stateful_off_spot, workers_on_spot
 from infra.policy.cost import cost_within_ceiling
 from infra.policy.exposure import database_firewalls, load_balancers_restricted, security_groups_closed
@@ -329,6 +331,10 @@ STACK_VALIDATORS: dict[str, tuple[str, StackValidator]] = {
     "public-listeners-tls": (
         "Every public listener (Ingress, LoadBalancer Service, ALB listener) serves TLS; plain HTTP only redirects.",
         public_listeners_tls,
+    ),
+    "in-cluster-database-archived": (
+        "On a cloud, the in-cluster TimescaleDB archives its WAL with pgBackRest to a bucket of the stack.",
+        in_cluster_database_archived,
     ),
 }
 """Stack-level policies (they correlate resources): name → (description, validator)."""

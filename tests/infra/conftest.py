@@ -43,6 +43,7 @@ TEST_SECRETS = {
     "genepool:alertPagerdutyRoutingKey": "test-pagerduty-routing-key-0123456789",
     "genepool:alertWebhookUrl": "https://alerts.example.invalid/hook/test-webhook-secret",
     "genepool:alertDeadMansSwitchUrl": "https://heartbeat.example.invalid/ping/test-dead-mans-switch-secret",
+    "genepool:ssoClientSecret": "test-sso-client-secret-0123456789",
 }
 """What ``pulumi config set --secret`` would hand the program (decrypted) for the keys the stack files omit."""
 
@@ -165,6 +166,16 @@ AMI_RELEASE = "1.36.4-20261120"
 """The recommended AL2023 AMI release the SSM parameter holds under the mocks."""
 
 
+def account_domains(args: dict[str, Any]) -> dict[str, Any]:
+    """``getDomains``: the account's domains (:data:`ACCOUNT_DOMAINS`) that match every ``name`` filter."""
+    names = list(ACCOUNT_DOMAINS)
+    for rule in args.get("filters", []):
+        assert rule["key"] == "name", rule
+        names = [name for name in names if name in rule["values"]]
+    domains = [{"name": name, "ttl": 1800.0, "urn": f"do:domain:{name}", "zoneFile": ""} for name in names]
+    return {"domains": domains, "filters": args.get("filters", []), "id": "domains"}
+
+
 def doks_versions(args: dict[str, Any]) -> dict[str, Any]:
     prefix = args.get("versionPrefix", "")
     valid = [version for version in DOKS_VERSIONS if version.startswith(prefix)]
@@ -200,7 +211,7 @@ INVOKES: dict[str, Any] = {
         "name": "AWSServiceRoleForEC2Spot",
         "arn": "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
     },
-    "digitalocean:index/getDomain:getDomain": lambda args: {"name": args["name"], "ttl": 1800.0},
+    "digitalocean:index/getDomains:getDomains": lambda args: account_domains(args),
     "aws:lb/getHostedZoneId:getHostedZoneId": lambda args: {**args, "id": ALB_HOSTED_ZONE_ID},
     "aws:index/getAvailabilityZones:getAvailabilityZones": {
         "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
@@ -211,6 +222,8 @@ INVOKES: dict[str, Any] = {
 computed on each call)."""
 
 
+ACCOUNT_DOMAINS = ["staging.genepool.example.com"]
+"""The domains of the DigitalOcean account under the mocks (``getDomains`` answers with those its filter names)."""
 ALB_HOSTED_ZONE_ID = "Z32O12XQLNTSW2"
 """The hosted zone of ALBs in eu-west-1 (what ``aws.lb.get_hosted_zone_id`` returns there)."""
 ALB_HOSTNAME = "k8s-genepoolprod-0123456789-1234567890.eu-west-1.elb.amazonaws.com"
@@ -220,6 +233,10 @@ INGRESS_ADDRESS = "192.0.2.80"
 MOCK_CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nmock-self-signed\n-----END CERTIFICATE-----\n"
 MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nmock-ingress-private-key\n-----END PRIVATE KEY-----\n"
 
+MOCK_RANDOM_HEX = "5eed0123456789abcdef"
+"""What a RandomId's ``hex`` starts with under the mocks (as many digits as its bytes need)."""
+MOCK_SPACES_SECRET_KEY = "mock-spaces-secret-key-0123456789"
+"""The secret half of a Spaces access key under the mocks."""
 MOCK_ACCOUNT = "123456789012"
 """The AWS account of the mocks (AWS's documentation example account)."""
 MOCK_DOCKER_CONFIG = '{"auths": {"registry.digitalocean.com": {"auth": "dGVzdC1yZWdpc3RyeS10b2tlbg=="}}}'
@@ -230,6 +247,8 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
     """Outputs the cloud computes (the engine would return them); the mocks make them recognisable."""
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": mock_password(name, int(inputs["length"]))}
+    if type_ == "random:index/randomId:RandomId":
+        return {"hex": MOCK_RANDOM_HEX[: 2 * int(inputs["byteLength"])]}
     if type_ == "digitalocean:index/kubernetesCluster:KubernetesCluster":
         return {"endpoint": DOKS_ENDPOINT, "kubeConfigs": [minted_doks_kubeconfig()]}
     if type_ in ("digitalocean:index/databaseCluster:DatabaseCluster", "digitalocean:index/databaseUser:DatabaseUser"):
@@ -253,6 +272,8 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
             "registryId": MOCK_ACCOUNT,
             "arn": f"arn:aws:ecr:{inputs['region']}:{MOCK_ACCOUNT}:repository/{inputs['name']}",
         }
+    if type_ == "digitalocean:index/spacesKey:SpacesKey":
+        return {"accessKey": "DO00MOCKSPACESACCESSKEY", "secretKey": MOCK_SPACES_SECRET_KEY}
     if type_ == "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
         return {"dockerCredentials": MOCK_DOCKER_CONFIG}
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -367,10 +388,21 @@ class RecordingMonitor(MockMonitor):
             return response
 
 
+SSO_CONFIG = {
+    "issuerUrl": "https://login.example.com/oauth2/default",
+    "authUrl": "https://login.example.com/oauth2/default/v1/authorize",
+    "tokenUrl": "https://login.example.com/oauth2/default/v1/token",
+    "userinfoUrl": "https://login.example.com/oauth2/default/v1/userinfo",
+    "clientId": "genepool-operators",
+    "emailDomains": ["example.com"],
+}
+"""An OpenID Connect client of the organisation's identity provider (documentation domain)."""
+
 ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
     "staging": {
         "genepool:registry": {"name": "acme-genepool"},
         "genepool:ingress": {"domain": "staging.genepool.example.com", "allowedCidrs": ["198.51.100.0/24"]},
+        "genepool:sso": SSO_CONFIG,
     },
     "prod": {
         "genepool:aws": {
@@ -389,6 +421,7 @@ ORGANISATION_CONFIG: dict[str, dict[str, dict[str, Any]]] = {
             "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f-6789",
             "previewRoleArn": "arn:aws:iam::123456789012:role/genepool-preview",
         },
+        "genepool:sso": SSO_CONFIG,
     },
 }
 """What each organisation sets with ``pulumi config set`` before its first preview (who may reach and administer

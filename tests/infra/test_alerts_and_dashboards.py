@@ -27,6 +27,8 @@ REQUIRED_ALERTS = {
     "HighLatency",
     "RedisDown",
     "PostgreSQLDown",
+    "WalArchiveFailing",
+    "WalArchiveStale",
     "HighMemoryUsage",
     "HighCPUUsage",
     "EvolutionStalled",
@@ -45,7 +47,9 @@ EXPORTER_METRICS = frozenset(
         "redis_memory_max_bytes",
         "redis_connected_clients",  # redis_exporter
         "pg_up",
-        "pg_stat_database_numbackends",  # postgres_exporter
+        "pg_stat_database_numbackends",
+        "pg_stat_archiver_failed_count",
+        "pg_stat_archiver_last_archive_age",  # postgres_exporter (its stat_archiver collector, on by default)
         "container_memory_working_set_bytes",
         "container_cpu_usage_seconds_total",  # kubelet/cAdvisor (the chart)
         "kube_pod_container_resource_limits",

@@ -91,6 +91,7 @@ def test_every_helm_chart_is_pinned_to_the_versions_module(stack):
         versions.KARPENTER_CRD_CHART: versions.KARPENTER_VERSION,
         versions.TRAEFIK_CHART: versions.TRAEFIK_VERSION,
         versions.AWS_LOAD_BALANCER_CONTROLLER_CHART: versions.AWS_LOAD_BALANCER_CONTROLLER_VERSION,
+        versions.OAUTH2_PROXY_CHART: versions.OAUTH2_PROXY_VERSION,
     }
     releases = deployment.of_type("kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 2

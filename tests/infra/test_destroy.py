@@ -27,11 +27,12 @@ def test_the_force_destroy_flag_deletes_the_recovery_points_with_the_vault_and_i
     assert not vault.retain_on_delete and not deployment.named(KEY, "backups-vault").retain_on_delete
 
 
-def test_nothing_else_of_the_stack_is_kept_on_destroy_but_the_vault_its_key_and_the_spot_role(prod):
+def test_nothing_else_of_the_stack_is_kept_on_destroy_but_the_backups_their_key_and_the_spot_role(prod):
     kept = {(r.type, r.name) for r in prod.resources if r.retain_on_delete}
     assert kept == {
         (VAULT, "backups-vault"),
         (KEY, "backups-vault"),
+        ("aws:s3/bucket:Bucket", "wal-archive"),
         ("aws:iam/serviceLinkedRole:ServiceLinkedRole", "karpenter-spot-service-linked-role"),
     }
 

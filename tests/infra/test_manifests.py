@@ -48,6 +48,7 @@ def test_the_dev_stack_registers_core_objects_of_every_kind_it_deploys(dev):
     kinds = {body["kind"] for _, body in manifests(dev)}
     assert kinds == {
         "Namespace",
+        "ServiceAccount",
         "Secret",
         "ConfigMap",
         "Service",

@@ -222,3 +222,27 @@ def test_a_node_role_with_the_cni_policy_fails(prod):
     assert stack_violations("node-role-least-privilege", resources) == [
         "node-cni: node role genepool-prod-system-node must not carry arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
     ]
+
+
+def without_archiving(props: dict) -> None:
+    postgres = props["spec"]["template"]["spec"]["containers"][0]
+    postgres["args"] = [arg.replace("archive_mode=on", "archive_mode=off") for arg in postgres["args"]]
+
+
+def test_a_cloud_database_that_does_not_archive_wal_fails(prod):
+    resources = stack_resources(replaced(prod, STATEFUL_SET, "timescaledb-statefulset", without_archiving))
+    assert stack_violations("in-cluster-database-archived", resources) == [
+        "timescaledb-statefulset: the in-cluster database on a cloud runs PostgreSQL without archive_mode=on "
+        "(docs/backups.md)"
+    ]
+
+
+def test_a_cloud_database_without_its_archive_bucket_fails(prod):
+    kept = [r for r in prod.resources if r.type != "aws:s3/bucket:Bucket"]
+    assert stack_violations("in-cluster-database-archived", stack_resources(kept)) == [
+        "timescaledb-statefulset: the in-cluster database on a cloud has no archive bucket in the stack"
+    ]
+
+
+def test_dev_may_run_its_database_without_archiving(dev):
+    assert stack_violations("in-cluster-database-archived", stack_resources(dev.resources)) == []

@@ -47,7 +47,7 @@ def test_every_pin_records_its_release_date_and_source():
 def test_the_expiry_check_fails_on_a_release_past_its_end_of_support():
     stale = dataclasses.replace(versions.TIMESCALEDB, end_of_support=TODAY - dt.timedelta(days=1))
     assert versions.expired([stale], [], TODAY) == [
-        f"TimescaleDB image {stale.version}: support ended {stale.end_of_support} ({stale.source})"
+        f"TimescaleDB HA image {stale.version}: support ended {stale.end_of_support} ({stale.source})"
     ]
 
 

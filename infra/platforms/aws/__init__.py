@@ -49,6 +49,7 @@ from infra.platforms.aws.karpenter import NAMESPACE as KARPENTER_NAMESPACE
 from infra.platforms.aws.karpenter import Karpenter, KarpenterArgs
 from infra.platforms.aws.network import Network, NetworkArgs
 from infra.platforms.aws.registry import EcrRepository, EcrRepositoryArgs
+from infra.platforms.aws.wal_archive import wal_archive
 
 __all__ = ["build", "hourly_cost"]
 
@@ -77,6 +78,9 @@ def build(config: StackConfig) -> Platform:
         registry=ImageRegistry(repository=registry.repository_url),
         karpenter_namespace=KARPENTER_NAMESPACE,
         edge=ingress.edge,
+        wal_archive=wal_archive(
+            config, eks.cluster.name, base.region, base.access.backup_vault_force_destroy, base.on_aws
+        ),
     )
 
 
