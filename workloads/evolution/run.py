@@ -37,7 +37,7 @@ from workloads.evolution.backends import Backend, LocalBackend, Workload
 from workloads.evolution.catalog import RUN_FILE
 from workloads.evolution.checkpoints import CheckpointStore, LocalDirectoryCheckpoints
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.fitness import Split, sim_config, split_data
+from workloads.evolution.fitness import Split, split_data
 from workloads.evolution.pool import GenerationReport, Pool, PoolState
 from workloads.evolution.records import BackendUse, RunSummary
 from workloads.evolution.summary import (
@@ -96,7 +96,7 @@ def plan_run(
             f"no strategy is ready on {split.n_train} training bars: "
             + "; ".join(f"{n}: {why}" for n, why in skipped.items())
         )
-    return Plan(seeds, skipped, split, Workload(train, split.spans, sim_config(config, train)))
+    return Plan(seeds, skipped, split, Workload(train, split.spans, config.sim_config(train.timestamp)))
 
 
 def make_backend(name: str, plan: Plan, workers: int | None = None) -> Backend:

@@ -416,7 +416,7 @@ def create_app(
         symbol: SymbolQuery = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many, best first.")] = 50,
         include_all: AllQuery = False,
-    ) -> dict[str, Any]:
+    ) -> StrategyList:
         name = None if seed is None else seed.value
         if state.reads is not None:
             rows = await with_reads(
@@ -428,7 +428,9 @@ def create_app(
                 "list_strategies",
                 lambda s: s.list_strategies(seed=name, limit=limit, symbol=symbol, promoted_only=not include_all),
             )
-        return {"strategies": _finite(rows), "count": len(rows)}
+        return StrategyList(
+            strategies=[Strategy.model_validate(row, from_attributes=True) for row in rows], count=len(rows)
+        )
 
     @app.get(
         "/v1/strategies/{strategy_id}",
@@ -437,14 +439,14 @@ def create_app(
         response_model=Strategy,
         responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No strategy with this id."}},
     )
-    async def get_strategy(strategy_id: Annotated[str, Path(min_length=1, max_length=200)]) -> dict[str, Any]:
+    async def get_strategy(strategy_id: Annotated[str, Path(min_length=1, max_length=200)]) -> Strategy:
         if state.reads is not None:
             row = await with_reads("get_strategy", lambda r: r.get_strategy(strategy_id))
         else:
             row = await with_storage("get_strategy", lambda s: s.get_strategy(strategy_id))
         if row is None:
             raise HTTPException(404, f"no strategy with id {strategy_id!r}")
-        return dict(_finite(row))
+        return Strategy.model_validate(row, from_attributes=True)
 
     @app.get(
         "/v1/signals/{symbol}",

@@ -15,48 +15,89 @@ the sorted set of the symbol (``genepool:leaderboard:<symbol>``, ``all`` without
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Protocol
 
 from workloads.storage.base import Storage
 from workloads.storage.checkpoints import DatabaseCheckpoints
+from workloads.storage.records import HallOfFameRow, JsonObject
+
+if TYPE_CHECKING:  # the evolution's records: typed here, never imported at run time (storage sits below evolution)
+    from workloads.evolution.pool import GenerationReport, PoolState
+    from workloads.evolution.records import RunSummary, ScoredEntry
+    from workloads.evolution.run import Plan
+
+
+class Leaderboard(Protocol):
+    """Where stored strategy ids are scored by fitness (:class:`~workloads.cache.redis.RedisCache`)."""
+
+    def leaderboard_add(self, board: str, scores: dict[str, float]) -> None: ...
+
+
+def hall_of_fame_row(entry: ScoredEntry) -> HallOfFameRow:
+    """A scored hall-of-fame entry as storage keeps it: what the listing orders and filters by in columns, the rest
+    (generation, the conservative DSR, ``n_eff``, the deflation's inputs, robustness) in ``details``."""
+    robustness = asdict(entry.robustness)
+    robustness["segment_sharpe"] = list(entry.robustness.segment_sharpe)
+    return HallOfFameRow(
+        strategy=entry.strategy,
+        params=entry.params,
+        fitness=entry.fitness,
+        dsr=entry.dsr,
+        train_metrics=entry.train,
+        holdout_metrics=entry.holdout,
+        promoted=entry.promoted,
+        gate=tuple(entry.gate),
+        details={
+            "generation": entry.generation,
+            "dsr_conservative": entry.dsr_conservative,
+            "n_eff": entry.n_eff,
+            "dsr_detail": asdict(entry.dsr_detail),
+            "robustness": robustness,
+        },
+    )
+
+
+def summary_document(summary: RunSummary) -> JsonObject:
+    """What ``finish_run`` stores of a summary: everything but the hall of fame (its own rows) and the generations
+    (recorded as they completed)."""
+    document = summary.as_json()
+    return {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
 
 
 class RunRecorder:
     """Callbacks writing one run to ``storage``; ``symbol`` tags the run and its strategies (``/v1/signals``)."""
 
-    def __init__(self, storage: Storage, symbol: str | None = None, leaderboard: Any = None) -> None:
+    def __init__(self, storage: Storage, symbol: str | None = None, leaderboard: Leaderboard | None = None) -> None:
         self.storage = storage
         self.symbol = symbol
         self.leaderboard = leaderboard
         self.checkpoints = DatabaseCheckpoints(storage)
         self.run_id: str | None = None
 
-    def on_start(self, state: Any, plan: Any) -> None:
-        """Create (or accept the resumed) run: ``state`` is the evolution's ``PoolState``."""
+    def on_start(self, state: PoolState, plan: Plan) -> None:
+        """Create (or accept the resumed) run."""
         self.run_id = state.run_id
         config = dict(state.config.as_dict())
         if self.symbol:
             config["symbol"] = self.symbol
         self.storage.create_run(state.run_id, config, state.data_fingerprint)
 
-    def on_generation(self, report: Any) -> None:
-        """Store one ``GenerationReport``'s stats."""
+    def on_generation(self, report: GenerationReport) -> None:
+        """Store one generation's stats."""
         if self.run_id is None:
             raise RuntimeError("RunRecorder.on_generation called before on_start")
         self.storage.record_generation(self.run_id, report.generation, report.stats.as_json())
 
-    def finish(self, summary: Any) -> list[str]:
-        """Store the hall of fame of ``summary`` (a ``RunSummary``: entries with ``promoted`` and ``gate``) and
-        finish the run with the rest of it; returns the stored strategy ids, best first."""
-        document = summary.as_json()
-        run_id = document["run_id"]
-        ids = self.storage.save_hall_of_fame(run_id, document["hall_of_fame"])
-        rest = {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
-        self.storage.finish_run(run_id, rest)
+    def finish(self, summary: RunSummary) -> list[str]:
+        """Store the hall of fame of ``summary`` and finish the run with the rest of it; returns the stored strategy
+        ids, best first."""
+        ids = self.storage.save_hall_of_fame(summary.run_id, [hall_of_fame_row(e) for e in summary.hall_of_fame])
+        self.storage.finish_run(summary.run_id, summary_document(summary))
         if self.leaderboard is not None:
             stored = [self.storage.get_strategy(strategy_id) for strategy_id in ids]
             self.leaderboard.leaderboard_add(
                 self.symbol or "all",
-                {s["id"]: s["fitness"] for s in stored if s is not None and s["fitness"] is not None},
+                {s.id: s.fitness for s in stored if s is not None and s.fitness is not None},
             )
         return ids
