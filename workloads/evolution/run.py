@@ -231,7 +231,7 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[RunSummary, lis
     bests = best_by_seed(state, plan.seeds, bars, plan.split, plan.workload, basis)
     return RunSummary(
         run_id=state.run_id,
-        config=state.config.as_dict(),
+        config=state.config,
         data={
             "fingerprint": state.data_fingerprint,
             "symbol": bars.symbol,

@@ -41,7 +41,8 @@ loop (no thread, no storage read, no validation); the next request after that re
 new bar, run or promotion is visible then. See :mod:`workloads.service.fast_path` (the OpenAPI document is the
 routes', unchanged: the cached bytes are what the route answered).
 
-JSON cannot carry infinities or NaN: such values are sent as ``null`` (the convention of every genepool JSON).
+JSON cannot carry infinities or NaN: such values are sent as ``null`` (the convention of every genepool JSON,
+:mod:`workloads.jsonable`; the response models serialise floats by the same rule).
 HTTP requests, cached or not, are counted in ``genepool_http_requests_total{method,route,status}`` and timed in
 ``genepool_http_request_duration_seconds{method,route}`` (``route`` is the route template, never the raw path).
 """
@@ -53,7 +54,6 @@ import enum
 import hashlib
 import hmac
 import logging
-import math
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -70,6 +70,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from workloads.cache.base import FitnessCache
 from workloads.health import UNHEALTHY, HealthReport, UnopenedStorage, check_all
+from workloads.jsonable import jsonable
 from workloads.seeds.registry import seed_names
 from workloads.service.fast_path import CachedV1, CountRequests, ResponseCache
 from workloads.service.models import (
@@ -150,16 +151,6 @@ class BoundedExecutor:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:
@@ -386,7 +377,7 @@ def create_app(
             check = {"status": UNHEALTHY, "latency_ms": READINESS_BUDGET_SECONDS * 1000, "error": f"checks {exc}"}
             return JSONResponse({"status": UNHEALTHY, "checks": {"storage": check}}, status_code=503)
         body = result.as_dict() if has_token(credentials) else public_readiness(result)
-        return JSONResponse(_finite(body), status_code=503 if result.status == UNHEALTHY else 200)
+        return JSONResponse(jsonable(body), status_code=503 if result.status == UNHEALTHY else 200)
 
     @app.get(
         "/metrics",
@@ -460,7 +451,7 @@ def create_app(
         top: Annotated[int, Query(ge=1, le=50, description="Use the best this many strategies.")] = 5,
         seed: SeedQuery = None,
         include_all: AllQuery = False,
-    ) -> dict[str, Any]:
+    ) -> Signals:
         name = None if seed is None else seed.value
 
         def work(storage: Storage) -> dict[str, Any] | str:
@@ -472,7 +463,7 @@ def create_app(
         document = await with_storage("signals", work, total=SIGNALS_BUDGET_SECONDS)
         if isinstance(document, str):
             raise HTTPException(404, document)
-        return dict(_finite(document))
+        return Signals.model_validate(document)
 
     return app
 

@@ -29,8 +29,9 @@ from typing import Any
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
 from workloads.evolution.config import EvolutionConfig
+from workloads.jsonable import JsonObject
 from workloads.storage.base import Storage, dump_json, iso_from_us, load_json
-from workloads.storage.records import JsonObject, StoredStrategy
+from workloads.storage.records import StoredStrategy
 
 LOCAL_ENTRIES = 256
 """Signals documents kept in the process (least recently used evicted first)."""

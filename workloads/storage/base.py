@@ -38,11 +38,10 @@ from typing import Any, Protocol, TypeVar, cast
 import numpy as np
 
 from workloads.data.bars import Bars
+from workloads.jsonable import JsonObject, JsonValue
 from workloads.storage import schema
 from workloads.storage.records import (
     HallOfFameRow,
-    JsonObject,
-    JsonValue,
     Metrics,
     ParamValue,
     StoredGeneration,

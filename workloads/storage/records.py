@@ -4,23 +4,20 @@ Writes take :class:`HallOfFameRow` (one hall-of-fame entry to store) and JSON do
 :data:`JsonObject`; reads return :class:`StoredRun`, :class:`StoredGeneration` and :class:`StoredStrategy`. Nothing
 here is a ``dict[str, Any]``: a document column (config, stats, summary, details) is typed as the JSON it holds.
 
-Numbers: a metric or document value is a Python ``float`` and may be non-finite (``nan``, ``±inf``) inside Python;
-the store keeps it losslessly (:mod:`workloads.storage.base`), and only the JSON edge turns it into ``null``
-(:func:`workloads.jsonable.jsonable`, docs/architecture.md#numbers-that-are-not-finite). ``None`` means absent: no
-holdout, a strategy stored before the promotion gate existed, a fitness with no meaningful order.
+Numbers: a metric or document value is a Python ``float`` and may be non-finite (``nan``, ``±inf``): the store keeps
+it losslessly, and only the JSON edge turns it into ``null`` (:mod:`workloads.jsonable`). ``None`` means absent: no
+holdout, a strategy stored before the promotion gate existed, a fitness or DSR with no meaningful order (the
+``fitness`` and ``dsr`` columns order the listing, so a non-finite one is stored as ``None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-JsonScalar: TypeAlias = str | int | float | bool | None
-JsonValue: TypeAlias = JsonScalar | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
-"""A value a JSON document can hold (numbers may be non-finite floats inside Python)."""
-JsonObject: TypeAlias = Mapping[str, JsonValue]
-"""A JSON object: a config, a generation's stats, a run's summary, a strategy's details."""
+from workloads.jsonable import JsonObject
+
 ParamValue: TypeAlias = float | int | bool | str
 """One gene's value (integers for integer genes, floats for real ones)."""
 Params: TypeAlias = Mapping[str, ParamValue]

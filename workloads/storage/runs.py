@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Protocol
 
+from workloads.jsonable import JsonObject
 from workloads.storage.base import Storage
 from workloads.storage.checkpoints import DatabaseCheckpoints
-from workloads.storage.records import HallOfFameRow, JsonObject
+from workloads.storage.records import HallOfFameRow
 
 if TYPE_CHECKING:  # the evolution's records: typed here, never imported at run time (storage sits below evolution)
     from workloads.evolution.pool import GenerationReport, PoolState
@@ -60,8 +61,8 @@ def hall_of_fame_row(entry: ScoredEntry) -> HallOfFameRow:
 
 def summary_document(summary: RunSummary) -> JsonObject:
     """What ``finish_run`` stores of a summary: everything but the hall of fame (its own rows) and the generations
-    (recorded as they completed)."""
-    document = summary.as_json()
+    (recorded as they completed), floats as they are (the store keeps non-finite ones)."""
+    document = summary.as_document()
     return {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
 
 
@@ -87,7 +88,7 @@ class RunRecorder:
         """Store one generation's stats."""
         if self.run_id is None:
             raise RuntimeError("RunRecorder.on_generation called before on_start")
-        self.storage.record_generation(self.run_id, report.generation, report.stats.as_json())
+        self.storage.record_generation(self.run_id, report.generation, asdict(report.stats))
 
     def finish(self, summary: RunSummary) -> list[str]:
         """Store the hall of fame of ``summary`` and finish the run with the rest of it; returns the stored strategy
