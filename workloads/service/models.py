@@ -1,8 +1,9 @@
 """Response bodies of the HTTP API (pydantic), so the OpenAPI document states exactly what each route answers.
 
-Conventions: times are ISO-8601 UTC strings ending in ``Z``; metric values are numbers, or the strings ``"inf"``,
-``"-inf"``, ``"nan"`` for non-finite values (JSON has no such numbers); ``fitness``/``dsr`` are ``null`` when not
-finite. Error bodies never carry a database user, host, name or password.
+Conventions: times are ISO-8601 UTC strings ending in ``Z``; a number that is not finite (a metric, ``fitness``,
+``dsr``, an exposure) is answered as ``null``, as in every genepool JSON
+(docs/architecture.md#numbers-that-are-not-finite); the routes build these models from the storage records with
+``from_attributes``. Error bodies never carry a database user, host, name or password.
 """
 
 from __future__ import annotations

@@ -16,8 +16,13 @@ Conventions (the same on every backend):
   each generation → :meth:`finish_run`. ``create_run`` with an existing ``run_id`` and the same config and data
   fingerprint is a no-op (a resumed run); with a different one it is refused.
 - Every write is idempotent, so a transaction retried after a lost connection cannot duplicate anything.
-- JSON documents (config, stats, params, metrics, summary) keep non-finite floats: they are stored as the strings
-  ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats.
+- Records: writes take :class:`~workloads.storage.records.HallOfFameRow` and JSON documents typed as
+  :data:`~workloads.jsonable.JsonObject`; reads return :class:`~workloads.storage.records.StoredRun`,
+  :class:`~workloads.storage.records.StoredGeneration` and :class:`~workloads.storage.records.StoredStrategy`.
+- JSON documents (config, stats, params, metrics, details, summary) keep non-finite floats: they are stored as the
+  strings ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats; the ``fitness`` and
+  ``dsr`` columns, which order the listing, store a non-finite value as ``NULL``
+  (docs/architecture.md#numbers-that-are-not-finite).
 - A stored strategy carries ``promoted`` (the run's verdict: passed every promotion rule) and ``gate`` (the rules
   it failed); strategies stored before migration 2 read as not promoted with ``gate = None`` (never gated).
 - Strategy ids are ``"<run_id>.<rank>"`` (rank 1 = best fitness of that run's hall of fame): the same run gives the
