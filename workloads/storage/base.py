@@ -123,7 +123,7 @@ def _encode_floats(value: object) -> object:
         return int(value)
     if isinstance(value, np.ndarray):
         return [_encode_floats(v) for v in value.tolist()]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _encode_floats(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode_floats(v) for v in value]
