@@ -454,7 +454,7 @@ def create_app(
     ) -> Signals:
         name = None if seed is None else seed.value
 
-        def work(storage: Storage) -> dict[str, Any] | str:
+        def work(storage: Storage) -> Signals | str:
             try:
                 return state.signals.current(storage, symbol, top, name, promoted_only=not include_all)
             except LookupError as exc:
@@ -463,7 +463,7 @@ def create_app(
         document = await with_storage("signals", work, total=SIGNALS_BUDGET_SECONDS)
         if isinstance(document, str):
             raise HTTPException(404, document)
-        return Signals.model_validate(document)
+        return document
 
     return app
 

@@ -24,12 +24,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any
+
+from pydantic import ValidationError
 
 from workloads.cache.base import FitnessCache
 from workloads.data.bars import Bars
 from workloads.evolution.config import EvolutionConfig
 from workloads.jsonable import JsonObject
+from workloads.service.models import Signal, Signals
 from workloads.storage.base import Storage, dump_json, iso_from_us, load_json
 from workloads.storage.records import StoredStrategy
 
@@ -37,18 +39,11 @@ LOCAL_ENTRIES = 256
 """Signals documents kept in the process (least recently used evicted first)."""
 
 
-def strategy_signal(strategy: StoredStrategy, bars: Bars, run_config: JsonObject | None) -> dict[str, Any]:
+def strategy_signal(strategy: StoredStrategy, bars: Bars, run_config: JsonObject | None) -> Signal:
     """One strategy's current target exposure on ``bars`` (or the reason it cannot be computed: an unknown seed,
     parameters outside its genes, too few bars, a stored run config that breaks a rule)."""
     from workloads.seeds.registry import get_seed
 
-    out: dict[str, Any] = {
-        "strategy_id": strategy.id,
-        "seed": strategy.seed,
-        "params": dict(strategy.params),
-        "fitness": strategy.fitness,
-        "promoted": strategy.promoted,
-    }
     try:
         sim = EvolutionConfig.from_stored(run_config, source=f"config of run {strategy.run_id}").sim_config(
             bars.timestamp
@@ -61,13 +56,26 @@ def strategy_signal(strategy: StoredStrategy, bars: Bars, run_config: JsonObject
             )
         result = seed.run(bars, params_row, sim)
     except (KeyError, ValueError) as exc:
-        out.update(target_exposure=None, error=str(exc).strip("'\""))
-        return out
-    out.update(target_exposure=float(result.exposure[-1]), equity=float(result.equity[-1]), error=None)
-    return out
+        return _signal(strategy, target_exposure=None, equity=None, error=str(exc).strip("'\""))
+    return _signal(strategy, target_exposure=float(result.exposure[-1]), equity=float(result.equity[-1]), error=None)
 
 
-def compute_signals(storage: Storage, symbol: str, strategies: list[StoredStrategy]) -> dict[str, Any]:
+def _signal(
+    strategy: StoredStrategy, *, target_exposure: float | None, equity: float | None, error: str | None
+) -> Signal:
+    return Signal(
+        strategy_id=strategy.id,
+        seed=strategy.seed,
+        params=dict(strategy.params),
+        fitness=strategy.fitness,
+        promoted=strategy.promoted,
+        target_exposure=target_exposure,
+        equity=equity,
+        error=error,
+    )
+
+
+def compute_signals(storage: Storage, symbol: str, strategies: list[StoredStrategy]) -> Signals:
     """The signals document of ``strategies`` on every stored bar of ``symbol`` (no cache)."""
     bars = storage.get_bars(symbol)
     configs: dict[str, JsonObject | None] = {}
@@ -77,13 +85,13 @@ def compute_signals(storage: Storage, symbol: str, strategies: list[StoredStrate
             run = storage.get_run(strategy.run_id)
             configs[strategy.run_id] = run.config if run else None
         signals.append(strategy_signal(strategy, bars, configs[strategy.run_id]))
-    return {
-        "symbol": symbol,
-        "as_of": iso_from_us(int(bars.timestamp[-1]) // 1000),
-        "bars": len(bars),
-        "executes_at": "open of the bar after as_of",
-        "signals": signals,
-    }
+    return Signals(
+        symbol=symbol,
+        as_of=iso_from_us(int(bars.timestamp[-1]) // 1000),
+        bars=len(bars),
+        executes_at="open of the bar after as_of",
+        signals=signals,
+    )
 
 
 def signals_key(symbol: str, top: int, seed: str | None, strategies: list[StoredStrategy], last_bar_ns: int) -> str:
@@ -98,7 +106,7 @@ class SignalService:
 
     def __init__(self, shared: FitnessCache | None = None, local_entries: int = LOCAL_ENTRIES) -> None:
         self._shared = shared
-        self._local: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._local: OrderedDict[str, Signals] = OrderedDict()
         self._local_entries = local_entries
         self._lock = threading.Lock()
         self._computing: dict[str, threading.Lock] = {}
@@ -107,7 +115,7 @@ class SignalService:
 
     def current(
         self, storage: Storage, symbol: str, top: int, seed: str | None = None, promoted_only: bool = True
-    ) -> dict[str, Any]:
+    ) -> Signals:
         """The signals document of ``GET /v1/signals/{symbol}`` (of promoted strategies only unless
         ``promoted_only`` is false). Raises ``LookupError`` when there is nothing to use."""
         last_bar = storage.last_bar_time(symbol)
@@ -136,7 +144,7 @@ class SignalService:
             self._computing.pop(key, None)
         return document
 
-    def _cached(self, key: str) -> dict[str, Any] | None:
+    def _cached(self, key: str) -> Signals | None:
         with self._lock:
             if key in self._local:
                 self._local.move_to_end(key)
@@ -146,17 +154,18 @@ class SignalService:
         value = self._shared.get_many([key])[0]
         if value is None:
             return None
-        document = load_json(value)
-        if not isinstance(document, dict):
-            return None  # not a signals document: recomputed
+        try:
+            document = Signals.model_validate(load_json(value))
+        except (ValueError, ValidationError):
+            return None  # not a signals document (damaged, or of another version): computed again
         self._remember(key, document, share=False)
         return document
 
-    def _remember(self, key: str, document: dict[str, Any], *, share: bool) -> None:
+    def _remember(self, key: str, document: Signals, *, share: bool) -> None:
         with self._lock:
             self._local[key] = document
             self._local.move_to_end(key)
             while len(self._local) > self._local_entries:
                 self._local.popitem(last=False)
         if share and self._shared is not None:
-            self._shared.set_many({key: dump_json(document).encode()})
+            self._shared.set_many({key: dump_json(document.model_dump()).encode()})
