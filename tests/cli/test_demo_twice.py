@@ -33,8 +33,8 @@ def home(tmp_path_factory):
 def test_the_second_demo_adds_no_promoted_strategy_to_the_api(home):
     settings = Settings(database_url=default_database_url(home), api_token=TOKEN, home=home)
     with open_storage(settings) as storage:
-        runs = {s["run_id"] for s in storage.list_strategies(limit=1000)}
-        every = [s for s in storage.list_strategies(limit=1000) if s["promoted"]]
+        runs = {s.run_id for s in storage.list_strategies(limit=1000)}
+        every = [s for s in storage.list_strategies(limit=1000) if s.promoted]
     assert len(runs) == 2 and every
     with TestClient(create_app(settings)) as client:
         response = client.get(
@@ -44,5 +44,5 @@ def test_the_second_demo_adds_no_promoted_strategy_to_the_api(home):
     listed = response.json()["strategies"]
     keys = [(s["seed"], tuple(sorted(s["params"].items()))) for s in listed]
     assert len(keys) == len(set(keys)) == len(every) // 2
-    first_run = min(every, key=lambda s: s["created_at"])["run_id"]
+    first_run = min(every, key=lambda s: s.created_at or "").run_id
     assert {s["run_id"] for s in listed} == {first_run}

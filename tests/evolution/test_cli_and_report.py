@@ -197,8 +197,8 @@ def test_evolve_records_the_run_and_hall_of_fame_in_the_database(isolated_home, 
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     with open_storage(load_settings()) as storage:
-        assert storage.get_run("db-run")["status"] != "running"
-        assert [g for g, _ in storage.generations("db-run")] == [0, 1]
+        assert storage.get_run("db-run").status != "running"
+        assert [g.generation for g in storage.generations("db-run")] == [0, 1]
         assert storage.load_checkpoint("db-run")[0] == 1
         assert len(storage.list_strategies(limit=10)) == 3
     assert not (isolated_home / "runs" / "db-run" / "checkpoints").exists()

@@ -81,7 +81,7 @@ def test_each_entry_is_probed_one_and_two_steps_along_each_gene(summary):
 def test_a_thin_peak_is_a_neighbourhood_keeping_less_than_the_ratio(summary):
     for entry in summary.hall_of_fame:
         retention = entry.robustness.retention
-        assert entry.robustness.thin_peak is (retention is not None and retention < summary.config["thin_peak_ratio"])
+        assert entry.robustness.thin_peak is (retention is not None and retention < summary.config.thin_peak_ratio)
 
 
 def test_walk_forward_efficiency_is_holdout_over_mean_segment_sharpe(summary):

@@ -14,11 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_server import serving
+from workloads.jsonable import JsonValue
 from workloads.service import create_app
 from workloads.service.budgets import V1_BUDGET_SECONDS
 from workloads.service.errors import STORAGE_UNAVAILABLE
 from workloads.settings import ApiSettings, Settings
 from workloads.storage.postgres import POOL_MAX_CONNECTIONS, PostgresStorage
+from workloads.storage.records import HallOfFameRow
 
 pytestmark = pytest.mark.integration
 TOKEN = "t"
@@ -27,18 +29,18 @@ BYPASS = {"Authorization": f"bearer {TOKEN}"}
 """The spelling the answer cache never serves: every request reaches the route."""
 
 
-def _entry(seed: str, params: dict, fitness: float | None, promoted: bool, **extra: object) -> dict:
-    return {
-        "strategy": seed,
-        "params": params,
-        "fitness": fitness,
-        "dsr": None if fitness is None else 0.5 + fitness / 10,
-        "promoted": promoted,
-        "gate": [] if promoted else ["dsr 0.4 < 0.95", "holdout sharpe −0.1 < 0"],
-        "train_metrics": {"sharpe": fitness, "profit_factor": math.inf, "sortino": -math.inf, "calmar": math.nan},
-        "holdout_metrics": None if fitness is None else {"sharpe": 0.25, "trades": 17},
-        **extra,
-    }
+def _entry(seed: str, params: dict, fitness: float | None, promoted: bool, **details: JsonValue) -> HallOfFameRow:
+    return HallOfFameRow(
+        strategy=seed,
+        params=params,
+        fitness=fitness,
+        dsr=None if fitness is None else 0.5 + fitness / 10,
+        promoted=promoted,
+        gate=() if promoted else ("dsr 0.4 < 0.95", "holdout sharpe −0.1 < 0"),
+        train_metrics={"sharpe": fitness, "profit_factor": math.inf, "sortino": -math.inf, "calmar": math.nan},
+        holdout_metrics=None if fitness is None else {"sharpe": 0.25, "trades": 17},
+        details=details,
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from workloads.data.synthetic import generate
 from workloads.service import create_app
 from workloads.settings import Settings
 from workloads.storage import open_storage
+from workloads.storage.records import HallOfFameRow
 
 pytestmark = pytest.mark.integration
 TOKEN = "contract-token"
@@ -37,14 +38,14 @@ def test_schemathesis_finds_no_contract_failure_with_every_check(postgres, redis
         storage.save_hall_of_fame(
             "c1",
             [
-                {
-                    "strategy": "ema_crossover",
-                    "params": {"fast": 5, "slow": 30},
-                    "fitness": 1.0,
-                    "dsr": 0.5,
-                    "train": {"sharpe": 1.0, "profit_factor": math.inf},
-                    "holdout": None,
-                }
+                HallOfFameRow(
+                    strategy="ema_crossover",
+                    params={"fast": 5, "slow": 30},
+                    fitness=1.0,
+                    dsr=0.5,
+                    train_metrics={"sharpe": 1.0, "profit_factor": math.inf},
+                    holdout_metrics=None,
+                )
             ],
         )
     with serving(create_app(settings)) as base:

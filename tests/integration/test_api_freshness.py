@@ -13,6 +13,7 @@ from workloads.service import create_app
 from workloads.service.fast_path import V1_FRESH_SECONDS, ResponseCache
 from workloads.settings import Settings
 from workloads.storage.postgres import PostgresStorage
+from workloads.storage.records import HallOfFameRow
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": "Bearer t"}
@@ -34,6 +35,18 @@ def _next_bar(bars: Bars) -> Bars:
     )
 
 
+def promoted_entry(sharpe: float, params: dict[str, int] | None = None) -> HallOfFameRow:
+    return HallOfFameRow(
+        strategy="ema_crossover",
+        params=params or {"fast": 5, "slow": 30},
+        fitness=sharpe,
+        dsr=0.97,
+        train_metrics={"sharpe": sharpe},
+        holdout_metrics=None,
+        promoted=True,
+    )
+
+
 @pytest.fixture
 def writer(postgres):
     """The storage of another process (its own pool), with 400 bars and one promoted strategy of BTC."""
@@ -42,8 +55,7 @@ def writer(postgres):
     bars = generate(400, 5, symbol="BTC")
     storage.put_bars("BTC", bars)
     storage.create_run("r1", {"symbol": "BTC"}, bars.fingerprint())
-    entry = {"strategy": "ema_crossover", "params": {"fast": 5, "slow": 30}, "fitness": 1.0, "dsr": 0.97}
-    storage.save_hall_of_fame("r1", [{**entry, "train": {"sharpe": 1.0}, "holdout": None, "promoted": True}])
+    storage.save_hall_of_fame("r1", [promoted_entry(1.0)])
     yield storage, bars
     storage.close()
 
@@ -70,8 +82,7 @@ def test_a_run_promoted_by_another_process_is_listed_on_the_first_request_after_
     with serving(create_app(settings, responses=ResponseCache(clock=clock))) as base:
         assert httpx.get(f"{base}/v1/strategies", headers=AUTH, timeout=30).json()["count"] == 1
         storage.create_run("r2", {"symbol": "BTC"}, bars.fingerprint())
-        entry = {"strategy": "ema_crossover", "params": {"fast": 8, "slow": 40}, "fitness": 2.0, "dsr": 0.97}
-        storage.save_hall_of_fame("r2", [{**entry, "train": {"sharpe": 2.0}, "holdout": None, "promoted": True}])
+        storage.save_hall_of_fame("r2", [promoted_entry(2.0, {"fast": 8, "slow": 40})])
         clock.now += V1_FRESH_SECONDS
         body = httpx.get(f"{base}/v1/strategies", headers=AUTH, timeout=30).json()
         assert [s["id"] for s in body["strategies"]] == ["r2.1", "r1.1"]

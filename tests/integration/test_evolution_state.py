@@ -3,10 +3,10 @@ a run that survives Redis being killed and PostgreSQL restarting, and resume fro
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,6 +22,7 @@ from workloads.evolution.state import PoolState
 from workloads.seeds.registry import get_seed
 from workloads.storage import Storage, open_storage
 from workloads.storage.postgres import PostgresStorage
+from workloads.storage.records import StoredStrategy
 
 pytestmark = pytest.mark.integration
 
@@ -68,17 +69,17 @@ def evolve(
     return summary
 
 
-def stored_hall_of_fame(storage: Storage, run_id: str) -> list[dict[str, Any]]:
+def stored_hall_of_fame(storage: Storage, run_id: str) -> list[StoredStrategy]:
     """What a reader sees of a run's hall of fame, without ids and times."""
     return [
-        {k: v for k, v in s.items() if k not in ("id", "run_id", "created_at")}
+        dataclasses.replace(s, id="", run_id="", created_at=None)
         for s in storage.list_strategies(limit=100)
-        if s["run_id"] == run_id
+        if s.run_id == run_id
     ]
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> list[dict[str, Any]]:
+def baseline(tmp_path_factory) -> list[StoredStrategy]:
     """The hall of fame of an undisturbed run on DuckDB with the in-process cache."""
     directory = tmp_path_factory.mktemp("baseline")
     with open_storage(f"duckdb://{directory}/base.duckdb") as storage:
@@ -92,8 +93,8 @@ def test_the_same_evolution_on_postgresql_stores_the_same_hall_of_fame(postgres,
     with open_storage(postgres.url) as storage:
         evolve(storage, tmp_path, "base")
         assert stored_hall_of_fame(storage, "base") == baseline
-        assert [g for g, _ in storage.generations("base")] == [0, 1, 2]
-        assert storage.get_run("base")["status"] == "finished"
+        assert [g.generation for g in storage.generations("base")] == [0, 1, 2]
+        assert storage.get_run("base").status == "finished"
 
 
 def test_a_rerun_hits_the_redis_cache_and_gives_the_same_hall_of_fame(redis_server, tmp_path, baseline):
@@ -108,7 +109,7 @@ def test_a_rerun_hits_the_redis_cache_and_gives_the_same_hall_of_fame(redis_serv
         assert stored_hall_of_fame(storage, "first") == stored_hall_of_fame(storage, "second") == baseline
         top = second.leaderboard_top("BTC", 2)
         assert {member for member, _ in top} == {"first.1", "second.1"}
-        assert top[0][1] == baseline[0]["fitness"]
+        assert top[0][1] == baseline[0].fitness
 
 
 def test_redis_killed_mid_run_the_run_completes_with_the_same_hall_of_fame(redis_server, tmp_path, baseline):
@@ -139,7 +140,7 @@ def test_postgresql_restarted_mid_run_writes_retry_and_the_run_completes(postgre
         evolve(storage, tmp_path, "base", after_generation=restart_after_first)
         restarts[0].join()
         assert stored_hall_of_fame(storage, "base") == baseline
-        assert [g for g, _ in storage.generations("base")] == [0, 1, 2]
+        assert [g.generation for g in storage.generations("base")] == [0, 1, 2]
     finally:
         storage.close()
 

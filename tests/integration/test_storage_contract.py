@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from workloads.data.bars import Bars
 from workloads.data.synthetic import generate
 from workloads.storage import Storage, open_storage, schema
+from workloads.storage.records import HallOfFameRow, StoredGeneration
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +26,16 @@ def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:
         yield opened
 
 
-def entry(strategy: str, fitness: float, **extra: Any) -> dict[str, Any]:
-    return {
+def entry(strategy: str, fitness: float | None, **extra: Any) -> HallOfFameRow:
+    fields: dict[str, Any] = {
         "strategy": strategy,
         "params": {"fast": 5, "slow": 30},
         "fitness": fitness,
         "train_metrics": {"sharpe": fitness, "profit_factor": math.inf},
         "holdout_metrics": {"sharpe": 0.1},
         "dsr": 0.8,
-        **extra,
     }
+    return HallOfFameRow(**{**fields, **extra})
 
 
 def test_bars_round_trip_exactly(storage):
@@ -102,7 +104,7 @@ def test_resuming_a_run_with_the_same_config_is_a_no_op_and_a_different_config_i
     storage.create_run("run-1", {"population": 50, "symbol": "BTC"}, "fp1")
     with pytest.raises(ValueError, match="already exists with a different config"):
         storage.create_run("run-1", {"symbol": "BTC", "population": 60}, "fp1")
-    assert storage.get_run("run-1")["status"] == "running"
+    assert storage.get_run("run-1").status == "running"
 
 
 def test_generation_stats_are_replaced_when_a_generation_is_recorded_again(storage):
@@ -111,8 +113,8 @@ def test_generation_stats_are_replaced_when_a_generation_is_recorded_again(stora
     storage.record_generation("run-2", 1, {"ema_crossover": {"best": -math.inf}})
     storage.record_generation("run-2", 1, {"ema_crossover": {"best": 2.0}})
     assert storage.generations("run-2") == [
-        (0, {"ema_crossover": {"best": 1.0}}),
-        (1, {"ema_crossover": {"best": 2.0}}),
+        StoredGeneration(0, {"ema_crossover": {"best": 1.0}}),
+        StoredGeneration(1, {"ema_crossover": {"best": 2.0}}),
     ]
 
 
@@ -134,10 +136,10 @@ def test_hall_of_fame_is_ranked_by_fitness_and_replaced_on_save(storage):
     ids = storage.save_hall_of_fame("run-4", [entry("ema_crossover", 0.5), entry("sma_trend_filter", 1.5)])
     assert ids == ["run-4.1", "run-4.2"]
     best = storage.get_strategy("run-4.1")
-    assert best["seed"] == "sma_trend_filter" and best["symbol"] == "BTC" and best["rank"] == 1
-    assert best["train_metrics"]["profit_factor"] == math.inf
+    assert best.seed == "sma_trend_filter" and best.symbol == "BTC" and best.rank == 1
+    assert best.train_metrics["profit_factor"] == math.inf
     storage.save_hall_of_fame("run-4", [entry("ema_crossover", 0.7)])
-    assert [s["id"] for s in storage.list_strategies()] == ["run-4.1"]
+    assert [s.id for s in storage.list_strategies()] == ["run-4.1"]
 
 
 def test_strategies_filter_by_seed_and_symbol_and_limit(storage):
@@ -145,25 +147,30 @@ def test_strategies_filter_by_seed_and_symbol_and_limit(storage):
     storage.create_run("r-b", {"symbol": "ETH"}, "fp")
     storage.save_hall_of_fame("r-a", [entry("ema_crossover", f) for f in (0.1, 0.3, 0.2)])
     storage.save_hall_of_fame("r-b", [entry("sma_trend_filter", 0.9)])
-    assert [s["fitness"] for s in storage.list_strategies(limit=2)] == [0.9, 0.3]
-    assert {s["seed"] for s in storage.list_strategies(seed="ema_crossover")} == {"ema_crossover"}
-    assert [s["id"] for s in storage.list_strategies(symbol="ETH")] == ["r-b.1"]
+    assert [s.fitness for s in storage.list_strategies(limit=2)] == [0.9, 0.3]
+    assert {s.seed for s in storage.list_strategies(seed="ema_crossover")} == {"ema_crossover"}
+    assert [s.id for s in storage.list_strategies(symbol="ETH")] == ["r-b.1"]
     with pytest.raises(ValueError, match="limit 0"):
         storage.list_strategies(limit=0)
 
 
-def test_hall_of_fame_entries_missing_fields_are_refused(storage):
+def test_hall_of_fame_entries_of_the_wrong_shape_are_refused_naming_the_entry(storage):
     storage.create_run("run-5", {}, "fp")
-    with pytest.raises(ValueError, match="entry 0: missing dsr"):
-        storage.save_hall_of_fame("run-5", [{k: v for k, v in entry("x", 1.0).items() if k != "dsr"}])
+    with pytest.raises(ValueError, match="entry 0: must be a HallOfFameRow, got dict"):
+        storage.save_hall_of_fame("run-5", [{"strategy": "x", "fitness": 1.0}])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="entry 1: gate must be a tuple of reasons"):
+        storage.save_hall_of_fame("run-5", [entry("x", 1.0), entry("x", 0.5, gate=["not", "a tuple"])])
+    with pytest.raises(ValueError, match="entry 0: params must be a mapping"):
+        storage.save_hall_of_fame("run-5", [entry("x", 1.0, params=[5, 30])])
+    assert storage.list_strategies() == []
 
 
 def test_finished_run_keeps_its_summary(storage):
     storage.create_run("run-6", {}, "fp")
     storage.finish_run("run-6", {"best": 1.25, "cache": {"hits": 3}})
     run = storage.get_run("run-6")
-    assert run["status"] == "finished" and run["summary"] == {"best": 1.25, "cache": {"hits": 3}}
-    assert run["finished_at"] >= run["started_at"]
+    assert run.status == "finished" and run.summary == {"best": 1.25, "cache": {"hits": 3}}
+    assert run.finished_at >= run.started_at
 
 
 def scenario(storage: Storage) -> list[Any]:
@@ -176,14 +183,14 @@ def scenario(storage: Storage) -> list[Any]:
         storage.save_checkpoint("same", generation, f"state {generation}".encode())
         storage.save_hall_of_fame("same", [entry("ema_crossover", generation + 0.5), entry("rsi_filter", 0.25)])
     storage.finish_run("same", {"best": 2.5})
-    strip = lambda row: {k: v for k, v in row.items() if k not in ("created_at",)}  # noqa: E731
+    strip = lambda row: dataclasses.replace(row, created_at=None)  # noqa: E731
     out += [
         storage.get_bars("BTC").fingerprint(),
         storage.list_symbols(),
         storage.generations("same"),
         storage.load_checkpoint("same"),
         [strip(s) for s in storage.list_strategies()],
-        {k: v for k, v in storage.get_run("same").items() if not k.endswith("_at")},
+        dataclasses.replace(storage.get_run("same"), started_at=None, finished_at=None),
     ]
     return out
 
@@ -204,24 +211,23 @@ def test_database_checkpoints_serve_the_evolutions_checkpoint_store_protocol(sto
     assert store.load_latest("resume-me") == (1, b"g1")
 
 
-def test_evolution_summary_entries_are_stored_as_given_with_extra_keys_kept(storage):
+def test_entries_are_stored_as_given_with_details_kept_and_a_non_finite_fitness_last(storage):
     storage.create_run("summary-form", {"symbol": "BTC"}, "fp")
-    summary_entry = {
-        "strategy": "ema_crossover",
-        "params": {"fast": 4, "slow": 40},
-        "fitness": 0.9,
-        "generation": 3,
-        "train": {"sharpe": 1.1},
-        "holdout": None,
-        "dsr": None,
-        "dsr_detail": {"trials": 120},
-    }
-    undefined = {**summary_entry, "fitness": None, "generation": 1}
+    summary_entry = HallOfFameRow(
+        strategy="ema_crossover",
+        params={"fast": 4, "slow": 40},
+        fitness=0.9,
+        train_metrics={"sharpe": 1.1},
+        holdout_metrics=None,
+        dsr=None,
+        details={"generation": 3, "dsr_detail": {"trials": 120}},
+    )
+    undefined = dataclasses.replace(summary_entry, fitness=math.nan, details={"generation": 1})
     storage.save_hall_of_fame("summary-form", [undefined, summary_entry])
     best, last = storage.list_strategies()
-    assert best["fitness"] == 0.9 and best["train_metrics"] == {"sharpe": 1.1} and best["holdout_metrics"] is None
-    assert best["dsr"] is None and best["details"] == {"generation": 3, "dsr_detail": {"trials": 120}}
-    assert last["fitness"] is None and last["rank"] == 2
+    assert best.fitness == 0.9 and best.train_metrics == {"sharpe": 1.1} and best.holdout_metrics is None
+    assert best.dsr is None and best.details == {"generation": 3, "dsr_detail": {"trials": 120}}
+    assert last.fitness is None and last.rank == 2
 
 
 def test_replace_swaps_the_whole_stored_series(storage):
@@ -251,19 +257,19 @@ def test_last_generation_time_is_when_the_latest_generation_of_any_run_was_recor
 
 def test_only_promoted_strategies_are_listed_when_asked(storage):
     storage.create_run("gated", {}, "fp")
-    passed = {**entry("ema_crossover", 0.5), "promoted": True, "gate": []}
-    failed = {**entry("sma_trend_filter", 0.9), "promoted": False, "gate": ["dsr 0.4 < 0.95"]}
+    passed = entry("ema_crossover", 0.5, promoted=True, gate=())
+    failed = entry("sma_trend_filter", 0.9, promoted=False, gate=("dsr 0.4 < 0.95",))
     storage.save_hall_of_fame("gated", [passed, failed])
-    assert [s["seed"] for s in storage.list_strategies(promoted_only=True)] == ["ema_crossover"]
-    assert [(s["promoted"], s["gate"]) for s in storage.list_strategies()] == [
-        (False, ["dsr 0.4 < 0.95"]),
-        (True, []),
+    assert [s.seed for s in storage.list_strategies(promoted_only=True)] == ["ema_crossover"]
+    assert [(s.promoted, s.gate) for s in storage.list_strategies()] == [
+        (False, ("dsr 0.4 < 0.95",)),
+        (True, ()),
     ]
 
 
 def test_an_entry_with_failed_rules_is_never_stored_as_promoted(storage):
     storage.create_run("contradiction", {}, "fp")
-    storage.save_hall_of_fame("contradiction", [{**entry("ema_crossover", 0.5), "promoted": True, "gate": ["x"]}])
+    storage.save_hall_of_fame("contradiction", [entry("ema_crossover", 0.5, promoted=True, gate=("x",))])
     assert storage.list_strategies(promoted_only=True) == []
 
 
@@ -280,8 +286,8 @@ def test_renaming_a_symbol_moves_every_bar_and_its_runs_and_strategies(storage):
     for name in ("timestamp", "open", "high", "low", "close", "volume", "funding_rate"):
         np.testing.assert_array_equal(getattr(renamed, name), getattr(bars, name))
     assert storage.list_symbols() == ["ETHUSDT", "binance:BTCUSDT-PERP"]
-    assert [s["symbol"] for s in storage.list_strategies(limit=10)] == ["binance:BTCUSDT-PERP"]
-    assert storage.get_run("before-names")["symbol"] == "binance:BTCUSDT-PERP"
+    assert [s.symbol for s in storage.list_strategies(limit=10)] == ["binance:BTCUSDT-PERP"]
+    assert storage.get_run("before-names").symbol == "binance:BTCUSDT-PERP"
 
 
 @pytest.mark.parametrize(
@@ -299,8 +305,8 @@ def test_renaming_refuses_an_unknown_symbol_or_a_taken_name_and_changes_nothing(
     assert [(s.symbol, s.bars) for s in storage.symbol_summaries()] == [("BTCUSDT", 80), ("ETHUSDT", 50)]
 
 
-def promoted(strategy: str, fitness: float, **params: Any) -> dict[str, Any]:
-    return {**entry(strategy, fitness), "params": params or {"fast": 5, "slow": 30}, "promoted": True, "gate": []}
+def promoted(strategy: str, fitness: float, **params: Any) -> HallOfFameRow:
+    return entry(strategy, fitness, params=params or {"fast": 5, "slow": 30}, promoted=True, gate=())
 
 
 COSTS = {"fee_bps": 10.0, "slippage_bps": 5.0, "long_only": False, "rebalance_band": 0.0, "bars_per_year": 8760.0}
@@ -311,7 +317,7 @@ def test_a_strategy_promoted_by_two_runs_on_the_same_data_and_costs_is_listed_on
         storage.create_run(run_id, {**COSTS, "random_seed": 1 if run_id == "first" else 2}, "fp")
         storage.save_hall_of_fame(run_id, [promoted("ema_crossover", 0.5), promoted("ema_crossover", 0.4, fast=6)])
     listed = storage.list_strategies(promoted_only=True)
-    assert [s["id"] for s in listed] == ["first.1", "first.2"]
+    assert [s.id for s in listed] == ["first.1", "first.2"]
     assert len(storage.list_strategies()) == 4
 
 
@@ -324,7 +330,7 @@ def test_the_same_genes_on_other_data_or_costs_are_another_strategy(storage, con
     storage.create_run("other", config, fingerprint)
     storage.save_hall_of_fame("base", [promoted("ema_crossover", 0.5)])
     storage.save_hall_of_fame("other", [promoted("ema_crossover", 0.5)])
-    assert [s["id"] for s in storage.list_strategies(promoted_only=True)] == ["base.1", "other.1"]
+    assert [s.id for s in storage.list_strategies(promoted_only=True)] == ["base.1", "other.1"]
 
 
 def test_other_genes_or_another_seed_are_not_duplicates(storage):
@@ -332,4 +338,4 @@ def test_other_genes_or_another_seed_are_not_duplicates(storage):
     storage.create_run("two", COSTS, "fp")
     storage.save_hall_of_fame("one", [promoted("ema_crossover", 0.5)])
     storage.save_hall_of_fame("two", [promoted("ema_crossover", 0.45, fast=6, slow=30), promoted("rsi_filter", 0.4)])
-    assert [s["id"] for s in storage.list_strategies(promoted_only=True)] == ["one.1", "two.1", "two.2"]
+    assert [s.id for s in storage.list_strategies(promoted_only=True)] == ["one.1", "two.1", "two.2"]

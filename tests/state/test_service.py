@@ -18,22 +18,23 @@ from workloads.service import create_app
 from workloads.service.fast_path import V1_FRESH_SECONDS, Entry, ResponseCache
 from workloads.settings import Settings
 from workloads.storage import open_storage
+from workloads.storage.records import HallOfFameRow
 
 TOKEN = "test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def hof_entry(seed: str, params: dict, fitness: float, promoted: bool) -> dict:
-    return {
-        "strategy": seed,
-        "params": params,
-        "fitness": fitness,
-        "dsr": 0.97 if promoted else 0.7,
-        "promoted": promoted,
-        "gate": [] if promoted else ["dsr 0.7 < 0.95"],
-        "train_metrics": {"sharpe": fitness, "profit_factor": math.inf},
-        "holdout_metrics": {"sharpe": 0.2},
-    }
+def hof_entry(seed: str, params: dict, fitness: float, promoted: bool) -> HallOfFameRow:
+    return HallOfFameRow(
+        strategy=seed,
+        params=params,
+        fitness=fitness,
+        dsr=0.97 if promoted else 0.7,
+        promoted=promoted,
+        gate=() if promoted else ("dsr 0.7 < 0.95",),
+        train_metrics={"sharpe": fitness, "profit_factor": math.inf},
+        holdout_metrics={"sharpe": 0.2},
+    )
 
 
 @pytest.fixture

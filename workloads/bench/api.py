@@ -78,6 +78,7 @@ def prepare(symbol: str, bars: int, strategies: int, stack_outputs: str | None) 
     from workloads.data.synthetic import generate
     from workloads.seeds.registry import get_seed
     from workloads.storage import open_storage
+    from workloads.storage.records import HallOfFameRow
 
     settings = load_settings(stack_outputs)
     if not settings.is_postgres:
@@ -93,8 +94,17 @@ def prepare(symbol: str, bars: int, strategies: int, stack_outputs: str | None) 
         for index in range(strategies):
             seed = get_seed(SEEDS[index % len(SEEDS)])
             params = dict(zip(seed.genes.names, seed.genes.defaults().tolist(), strict=True))
-            entries.append({"strategy": seed.name, "params": params, "fitness": 1.0 - index / strategies, "dsr": 0.5})
-            entries[-1].update(train={"sharpe": 1.0}, holdout=None, promoted=True)
+            entries.append(
+                HallOfFameRow(
+                    strategy=seed.name,
+                    params=params,
+                    fitness=1.0 - index / strategies,
+                    dsr=0.5,
+                    train_metrics={"sharpe": 1.0},
+                    holdout_metrics=None,
+                    promoted=True,
+                )
+            )
         return storage.save_hall_of_fame(RUN_ID, entries)
 
 

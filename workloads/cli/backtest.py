@@ -22,7 +22,7 @@ from rich.table import Table
 
 from workloads.cli.common import bad_input_exits, console, error_console, fail_bad_input, print_json
 from workloads.cli.layout import format_metric, print_table
-from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
+from workloads.costs import BPS, DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
 
 if TYPE_CHECKING:
     from workloads.data.bars import Bars
@@ -84,12 +84,14 @@ def _sim(
     bars: Bars, fee_bps: float, slippage_bps: float, long_only: bool, band: float, bars_per_year: float | None
 ) -> SimConfig:
     from workloads.costs import sim_config
-    from workloads.data.calendar import infer_bars_per_year
 
-    if bars_per_year is None:
-        bars_per_year = infer_bars_per_year(bars.timestamp)
     return sim_config(
-        bars_per_year, fee_bps=fee_bps, slippage_bps=slippage_bps, long_only=long_only, rebalance_band=band
+        bars_per_year,
+        fee_bps=fee_bps,
+        slippage_bps=slippage_bps,
+        long_only=long_only,
+        rebalance_band=band,
+        timestamps=bars.timestamp,
     )
 
 
@@ -140,7 +142,7 @@ def write_trades(path: Path, trades: list[Trade]) -> None:
 
 def _costs(sim: SimConfig) -> str:
     side = ", long only" if sim.long_only else ""
-    return f"Costs: fee {sim.fee_rate * 1e4:g} bps and slippage {sim.slippage * 1e4:g} bps per fill{side}"
+    return f"Costs: fee {sim.fee_rate / BPS:g} bps and slippage {sim.slippage / BPS:g} bps per fill{side}"
 
 
 def _write_tear_sheet(path: Path, title: str, result: BacktestResult, bars: Bars, sim: SimConfig) -> None:

@@ -134,34 +134,39 @@ def list_command(stack_outputs: StackOutputs = None, json_output: JsonOutput = F
         return
     try:
         with open_storage(settings) as storage:
-            summaries = [s.as_dict() for s in storage.symbol_summaries()]
+            summaries = storage.symbol_summaries()
     except StorageError as exc:
         raise _storage_failure(exc) from None
-    for summary in summaries:
-        parsed = parse_instrument(summary["symbol"])
-        summary["instrument"] = asdict(parsed) if parsed is not None else None
+    instruments = {s.symbol: parse_instrument(s.symbol) for s in summaries}
     if json_output:
-        print_json(summaries)
+        print_json(
+            [
+                {**s.as_dict(), "instrument": None if (i := instruments[s.symbol]) is None else asdict(i)}
+                for s in summaries
+            ]
+        )
         return
     table = Table(title=escape(f"stored bars ({settings.redacted()['database_url']})"))
     for column in ("symbol", "exchange", "pair", "market", "bars", "first", "last", "funding"):
         table.add_column(column)
     for s in summaries:
-        instrument: dict[str, str | None] = s["instrument"] or {}
+        parsed = instruments[s.symbol]
+        instrument: dict[str, str | None] = asdict(parsed) if parsed is not None else {}
+        row = s.as_dict()
         market = str(instrument.get("kind", "not an instrument name"))
         if instrument.get("expiry"):
             market += f" {instrument['expiry']}"
         if instrument.get("settle"):
             market += f", settled in {instrument['settle']}"
         table.add_row(
-            escape(s["symbol"]),
+            escape(s.symbol),
             str(instrument.get("exchange", "—")),
             str(instrument.get("pair", "—")),
             market,
-            f"{s['bars']:,}",
-            s["first_timestamp"],
-            s["last_timestamp"],
-            "yes" if s["has_funding"] else "no",
+            f"{s.bars:,}",
+            str(row["first_timestamp"]),
+            str(row["last_timestamp"]),
+            "yes" if s.has_funding else "no",
         )
     print_table(console, table)
 

@@ -13,11 +13,18 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
+from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS, sim_config
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
+
+    from workloads.kernels.simulate import SimConfig
 
 
 class ConfigError(ValueError):
@@ -132,6 +139,28 @@ class EvolutionConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_stored(cls, document: Mapping[str, object] | None, source: str = "") -> EvolutionConfig:
+        """The config of a recorded run (``runs.config`` in storage, ``config`` of a ``run.json``): the keys it
+        holds over the defaults. Keys that are not config fields are ignored (the ``symbol`` the recorder adds, a
+        key a later version dropped); a value that breaks its rule raises :class:`ConfigError` naming ``source``.
+        ``None`` (a strategy whose run is gone) gives the defaults."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in (document or {}).items() if key in known}
+        return cls().with_overrides(values, source=source)
+
+    def sim_config(self, timestamps: np.ndarray) -> SimConfig:
+        """The simulation settings of these costs, with ``bars_per_year`` inferred from ``timestamps`` (int64 ns UTC:
+        the bars simulated) unless set."""
+        return sim_config(
+            self.bars_per_year,
+            fee_bps=self.fee_bps,
+            slippage_bps=self.slippage_bps,
+            long_only=self.long_only,
+            rebalance_band=self.rebalance_band,
+            timestamps=timestamps,
+        )
 
     def with_overrides(self, overrides: dict[str, Any], source: str = "") -> EvolutionConfig:
         """A copy with ``overrides`` applied (``None`` values are ignored); unknown keys are refused."""

@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from workloads.costs import sim_config as sim_config_from_costs
-from workloads.data.bars import Bars
-from workloads.data.calendar import infer_bars_per_year
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.plan import Span, Split
 from workloads.kernels.metrics import MAX_DRAWDOWN, SHARPE, TRADES
-from workloads.kernels.simulate import SimConfig
 
 
 def split_data(n_bars: int, holdout: float, segments: int) -> Split:
@@ -50,18 +46,6 @@ def split_data(n_bars: int, holdout: float, segments: int) -> Split:
     edges = np.linspace(0, n_train, segments + 1).round().astype(int)
     spans = tuple(Span(int(edges[k]), int(edges[k + 1])) for k in range(segments))
     return Split(n_bars=n_bars, n_train=n_train, spans=spans)
-
-
-def sim_config(config: EvolutionConfig, train: Bars) -> SimConfig:
-    """Execution costs of the search, with ``bars_per_year`` inferred from the training timestamps unless set."""
-    bars_per_year = config.bars_per_year or infer_bars_per_year(train.timestamp)
-    return sim_config_from_costs(
-        float(bars_per_year),
-        fee_bps=config.fee_bps,
-        slippage_bps=config.slippage_bps,
-        long_only=config.long_only,
-        rebalance_band=config.rebalance_band,
-    )
 
 
 def fitness_from_metrics(segment_metrics: np.ndarray, config: EvolutionConfig) -> np.ndarray:

@@ -13,20 +13,54 @@ on the sorted set of the symbol (``genepool:leaderboard:<symbol>``, ``all`` with
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Protocol
 
 from workloads.evolution.observers import RunObserver
 from workloads.evolution.plan import Plan
-from workloads.evolution.records import GenerationStats, RunSummary
+from workloads.evolution.records import GenerationStats, RunSummary, ScoredEntry
 from workloads.evolution.state import PoolState
+from workloads.jsonable import JsonObject
 from workloads.storage.base import Storage
 from workloads.storage.checkpoints import DatabaseCheckpoints
+from workloads.storage.records import HallOfFameRow
 
 
 class Leaderboard(Protocol):
     """Where stored strategies are ranked (:meth:`workloads.cache.redis.RedisCache.leaderboard_add`)."""
 
     def leaderboard_add(self, board: str, scores: dict[str, float]) -> None: ...
+
+
+def hall_of_fame_row(entry: ScoredEntry) -> HallOfFameRow:
+    """A scored hall-of-fame entry as storage keeps it: what the listing orders and filters by in columns, the rest
+    (generation, the conservative DSR, ``n_eff``, the deflation's inputs, robustness) in ``details``."""
+    robustness = asdict(entry.robustness)
+    robustness["segment_sharpe"] = list(entry.robustness.segment_sharpe)
+    return HallOfFameRow(
+        strategy=entry.strategy,
+        params=entry.params,
+        fitness=entry.fitness,
+        dsr=entry.dsr,
+        train_metrics=entry.train,
+        holdout_metrics=entry.holdout,
+        promoted=entry.promoted,
+        gate=tuple(entry.gate),
+        details={
+            "generation": entry.generation,
+            "dsr_conservative": entry.dsr_conservative,
+            "n_eff": entry.n_eff,
+            "dsr_detail": asdict(entry.dsr_detail),
+            "robustness": robustness,
+        },
+    )
+
+
+def summary_document(summary: RunSummary) -> JsonObject:
+    """What ``finish_run`` stores of a summary: everything but the hall of fame (its own rows) and the generations
+    (recorded as they completed), floats as they are (the store keeps non-finite ones)."""
+    document = summary.as_document()
+    return {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
 
 
 class RunRecorder(RunObserver):
@@ -58,14 +92,12 @@ class RunRecorder(RunObserver):
     def on_run_end(self, summary: RunSummary) -> None:
         """Store the hall of fame of ``summary`` (entries with ``promoted`` and ``gate``) and finish the run with the
         rest of it; scores the stored ids on the leaderboard when there is one."""
-        document = summary.as_json()
-        run_id = document["run_id"]
-        self.strategy_ids = self.storage.save_hall_of_fame(run_id, document["hall_of_fame"])
-        rest = {key: value for key, value in document.items() if key not in ("hall_of_fame", "generations")}
-        self.storage.finish_run(run_id, rest)
+        rows = [hall_of_fame_row(entry) for entry in summary.hall_of_fame]
+        self.strategy_ids = self.storage.save_hall_of_fame(summary.run_id, rows)
+        self.storage.finish_run(summary.run_id, summary_document(summary))
         if self.leaderboard is not None:
             stored = [self.storage.get_strategy(strategy_id) for strategy_id in self.strategy_ids]
             self.leaderboard.leaderboard_add(
                 self.symbol or "all",
-                {s["id"]: s["fitness"] for s in stored if s is not None and s["fitness"] is not None},
+                {s.id: s.fitness for s in stored if s is not None and s.fitness is not None},
             )

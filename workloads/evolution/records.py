@@ -1,15 +1,20 @@
 """Typed records of a scored run: what the summary, ``evolve --json``, the report and storage carry per
 hall-of-fame entry.
 
-JSON convention (one, everywhere): a non-finite number (NaN, ±inf) is written as ``null``; :func:`clean` does it.
-Sharpe ratios in these records are annualised unless the name says ``per_bar``.
+JSON convention (one, everywhere, :mod:`workloads.jsonable`): a non-finite number (NaN, ±inf) is written as ``null``
+by ``as_json()``. The scored records (:class:`ScoredEntry`, :class:`SeedBest`) already hold ``None`` for a value that
+is not finite (:func:`clean`): the promotion gate reads them so, a missing value failing its rule. Sharpe ratios in
+these records are annualised unless the name says ``per_bar``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
+
+from workloads.evolution.config import EvolutionConfig
+from workloads.jsonable import jsonable
 
 
 def clean(value: float | None) -> float | None:
@@ -75,10 +80,7 @@ class ScoredEntry:
     robustness: Robustness
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["gate"] = list(self.gate)
-        out["robustness"]["segment_sharpe"] = list(self.robustness.segment_sharpe)
-        return out
+        return _json_object(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,7 @@ class SeedBest:
     gate: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["gate"] = list(self.gate)
-        return out
+        return _json_object(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,7 @@ class Verdict:
     seeds_refused: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["seeds_passing"], out["seeds_refused"] = list(self.seeds_passing), list(self.seeds_refused)
-        return out
+        return _json_object(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -152,6 +150,8 @@ class GenerationStats:
     seeds: dict[str, SeedGenerationStats]
 
     def as_json(self) -> dict[str, Any]:
+        """The stats as a mapping with their floats as they are (a checkpoint keeps them through Python's JSON, whose
+        ``NaN``/``Infinity`` it reads back; :meth:`RunSummary.as_json` turns them into ``null``)."""
         return asdict(self)
 
     @classmethod
@@ -173,13 +173,13 @@ class BackendUse:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """A finished run (what ``genepool evolve --json`` prints, via :meth:`as_json`): ``config`` and ``data`` (the
-    cut: fingerprint, bars, train/holdout sizes, segments, ``bars_per_year``) as JSON mappings, the searched
+    """A finished run (what ``genepool evolve --json`` prints, via :meth:`as_json`): its ``config``, the ``data`` (the
+    cut: fingerprint, bars, train/holdout sizes, segments, ``bars_per_year``) as a JSON mapping, the searched
     ``seeds`` and ``skipped`` ones with the reason, ``trials`` (distinct genomes) and ``n_eff``, the per-generation
     stats, the scored hall of fame (best first), each seed's best, the verdict and the backend used."""
 
     run_id: str
-    config: dict[str, Any]
+    config: EvolutionConfig
     data: dict[str, Any]
     seeds: tuple[str, ...]
     skipped: dict[str, str]
@@ -191,18 +191,29 @@ class RunSummary:
     verdict: Verdict
     backend: BackendUse | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_document(self) -> dict[str, Any]:
+        """The summary as one mapping with its floats as they are (non-finite ones included): what storage keeps."""
         return {
             "run_id": self.run_id,
-            "config": self.config,
+            "config": self.config.as_dict(),
             "data": self.data,
             "seeds": list(self.seeds),
             "skipped": self.skipped,
             "trials": self.trials,
             "n_eff": self.n_eff,
-            "generations": [g.as_json() for g in self.generations],
-            "hall_of_fame": [e.as_json() for e in self.hall_of_fame],
-            "best_by_seed": {name: best.as_json() for name, best in self.best_by_seed.items()},
-            "verdict": self.verdict.as_json(),
+            "generations": [asdict(g) for g in self.generations],
+            "hall_of_fame": [asdict(e) for e in self.hall_of_fame],
+            "best_by_seed": {name: asdict(best) for name, best in self.best_by_seed.items()},
+            "verdict": asdict(self.verdict),
             "backend": asdict(self.backend) if self.backend is not None else None,
         }
+
+    def as_json(self) -> dict[str, Any]:
+        """:meth:`as_document` in its JSON form (non-finite numbers ``null``)."""
+        return _json_object(self.as_document())
+
+
+def _json_object(document: dict[str, Any]) -> dict[str, Any]:
+    """A record's mapping through :func:`workloads.jsonable.jsonable` (tuples become lists, non-finite floats
+    ``None``)."""
+    return cast(dict[str, Any], jsonable(document))

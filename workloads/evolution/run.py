@@ -42,7 +42,7 @@ from workloads.evolution.checkpoints import (
     state_to_bytes,
 )
 from workloads.evolution.config import EvolutionConfig
-from workloads.evolution.fitness import sim_config, split_data
+from workloads.evolution.fitness import split_data
 from workloads.evolution.observers import RunObserver
 from workloads.evolution.plan import Plan, Workload
 from workloads.evolution.pool import Pool
@@ -93,7 +93,7 @@ def plan_run(
             f"no strategy is ready on {split.n_train} training bars: "
             + "; ".join(f"{n}: {why}" for n, why in skipped.items())
         )
-    return Plan(seeds, skipped, split, Workload(train, split.spans, sim_config(config, train)))
+    return Plan(seeds, skipped, split, Workload(train, split.spans, config.sim_config(train.timestamp)))
 
 
 def make_backend(name: str, plan: Plan, workers: int | None = None) -> Backend:
@@ -239,7 +239,7 @@ def summarize(state: PoolState, plan: Plan, bars: Bars) -> tuple[RunSummary, lis
     bests = best_by_seed(state, plan.seeds, bars, plan.split, plan.workload, basis)
     return RunSummary(
         run_id=state.run_id,
-        config=state.config.as_dict(),
+        config=state.config,
         data={
             "fingerprint": state.data_fingerprint,
             "symbol": bars.symbol,

@@ -12,15 +12,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workloads.service.budgets import SIGNALS_BUDGET_SECONDS, V1_BUDGET_SECONDS, BudgetExceeded
 from workloads.service.errors import BEARER_REQUIRED, STORAGE_UNAVAILABLE
+from workloads.service.models import Signals
 from workloads.service.state import AppState
 from workloads.storage import Storage, StorageError
+from workloads.storage.records import StoredStrategy
 
 if TYPE_CHECKING:
     from workloads.storage.postgres_async import AsyncPostgresReads
@@ -76,7 +78,7 @@ class V1Storage:
 
     async def list_strategies(
         self, *, seed: str | None, limit: int, symbol: str | None, promoted_only: bool
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredStrategy]:
         """The stored strategies, best first (see :meth:`Storage.list_strategies`)."""
         if self._state.reads is not None:
             return await self._read(
@@ -88,13 +90,13 @@ class V1Storage:
             lambda s: s.list_strategies(seed=seed, limit=limit, symbol=symbol, promoted_only=promoted_only),
         )
 
-    async def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
+    async def get_strategy(self, strategy_id: str) -> StoredStrategy | None:
         """One stored strategy, ``None`` when there is no such id."""
         if self._state.reads is not None:
             return await self._read("get_strategy", lambda r: r.get_strategy(strategy_id))
         return await self._on_thread("get_strategy", lambda s: s.get_strategy(strategy_id))
 
-    async def signals(self, symbol: str, top: int, seed: str | None, promoted_only: bool) -> dict[str, Any]:
+    async def signals(self, symbol: str, top: int, seed: str | None, promoted_only: bool) -> Signals:
         """The signals document (:meth:`SignalService.current`); ``LookupError`` when there is nothing to use."""
         signals = self._state.signals
         return await self._on_thread(

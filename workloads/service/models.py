@@ -1,12 +1,12 @@
 """Response bodies of the HTTP API (pydantic), so the OpenAPI document states exactly what each route answers.
 
-Conventions: times are ISO-8601 UTC strings ending in ``Z``; JSON has no infinities or NaN, so a non-finite number
-anywhere in an answer (a metric, ``fitness``, ``dsr``, a value inside ``details``) is sent as ``null``: the models'
-serialisation does it (:class:`ApiModel`), at the JSON edge only. Metric values may also be given as the strings
-``"inf"``, ``"-inf"``, ``"nan"``. Error bodies never carry a database user, host, name or password.
+Conventions: times are ISO-8601 UTC strings ending in ``Z``; a number that is not finite (a metric, ``fitness``,
+``dsr``, an exposure, a value inside ``details``) is answered as ``null``, as in every genepool JSON
+(docs/architecture.md#numbers-that-are-not-finite): the models' serialisation does it (:class:`ApiModel`), at the
+JSON edge only. Error bodies never carry a database user, host, name or password.
 
-The ``/v1`` models are built from storage's records by attribute or key (``from_attributes``): their field names
-are the records'.
+The ``/v1`` models are built from storage's records by attribute (``from_attributes``): their field names are the
+records'.
 """
 
 from __future__ import annotations

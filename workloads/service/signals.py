@@ -4,10 +4,10 @@ latest stored bar.
 Each strategy is replayed over every stored bar of the symbol with ``workloads.seeds.registry.get_seed(seed).run``
 (stateful rules — crossings, breakouts held until an exit — need the whole history, not a tail). The exposure
 reported is the target decided at the close of the last bar, to be executed at the next bar's open
-(docs/simulation.md#execution). It depends on the rule, ``long_only`` and ruin only; the costs come from the run's
-config when present (the evolution's ``fee_bps``, ``slippage_bps``, ``long_only``, ``rebalance_band``,
-``bars_per_year``) and otherwise default to the one cost model of every path (:func:`workloads.costs.sim_config`) with
-``bars_per_year`` inferred from the timestamps.
+(docs/simulation.md#execution). It depends on the rule, ``long_only`` and ruin only; the costs are those of the
+run's config (:meth:`EvolutionConfig.from_stored <workloads.evolution.config.EvolutionConfig.from_stored>`: the keys
+it holds over the defaults of the one cost model, :func:`workloads.costs.sim_config`), with ``bars_per_year``
+inferred from the stored bars' timestamps unless the run set it.
 
 **Caching** (:class:`SignalService`): a signals document is a function of the strategy set (ids, parameters,
 fitness, creation times — a new run or promotion changes it) and the symbol's stored bars. It is computed once per
@@ -24,80 +24,79 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any
+
+from pydantic import ValidationError
 
 from workloads.cache.base import FitnessCache
-from workloads.costs import DEFAULT_FEE_BPS, DEFAULT_SLIPPAGE_BPS
-from workloads.costs import sim_config as sim_config_from_costs
 from workloads.data.bars import Bars
-from workloads.data.calendar import infer_bars_per_year
-from workloads.kernels.simulate import SimConfig
+from workloads.evolution.config import EvolutionConfig
+from workloads.jsonable import JsonObject
+from workloads.service.models import Signal, Signals
 from workloads.storage.base import Storage, dump_json, iso_from_us, load_json
+from workloads.storage.records import StoredStrategy
 
 LOCAL_ENTRIES = 256
 """Signals documents kept in the process (least recently used evicted first)."""
 
 
-def sim_config(config: dict[str, Any] | None, bars: Bars) -> SimConfig:
-    """The simulation settings of a run's config (see the module doc for the keys and defaults)."""
-    config = config or {}
-    return sim_config_from_costs(
-        float(config.get("bars_per_year") or infer_bars_per_year(bars.timestamp)),
-        fee_bps=float(config.get("fee_bps", DEFAULT_FEE_BPS)),
-        slippage_bps=float(config.get("slippage_bps", DEFAULT_SLIPPAGE_BPS)),
-        long_only=bool(config.get("long_only", False)),
-        rebalance_band=float(config.get("rebalance_band") or 0.0),
-    )
-
-
-def strategy_signal(strategy: dict[str, Any], bars: Bars, run_config: dict[str, Any] | None) -> dict[str, Any]:
-    """One strategy's current target exposure on ``bars`` (or the reason it cannot be computed)."""
+def strategy_signal(strategy: StoredStrategy, bars: Bars, run_config: JsonObject | None) -> Signal:
+    """One strategy's current target exposure on ``bars`` (or the reason it cannot be computed: an unknown seed,
+    parameters outside its genes, too few bars, a stored run config that breaks a rule)."""
     from workloads.seeds.registry import get_seed
 
-    out: dict[str, Any] = {
-        "strategy_id": strategy["id"],
-        "seed": strategy["seed"],
-        "params": strategy["params"],
-        "fitness": strategy["fitness"],
-        "promoted": strategy["promoted"],
-    }
     try:
-        seed = get_seed(strategy["seed"])
-        params_row = seed.genes.row(strategy["params"])
+        sim = EvolutionConfig.from_stored(run_config, source=f"config of run {strategy.run_id}").sim_config(
+            bars.timestamp
+        )
+        seed = get_seed(strategy.seed)
+        params_row = seed.genes.row(dict(strategy.params))
         if len(bars) < seed.min_bars_for(params_row):
             raise ValueError(
                 f"{len(bars)} stored bars, {seed.name} with these parameters needs {seed.min_bars_for(params_row)}"
             )
-        result = seed.run(bars, params_row, sim_config(run_config, bars))
+        result = seed.run(bars, params_row, sim)
     except (KeyError, ValueError) as exc:
-        out.update(target_exposure=None, error=str(exc).strip("'\""))
-        return out
-    out.update(target_exposure=float(result.exposure[-1]), equity=float(result.equity[-1]), error=None)
-    return out
+        return _signal(strategy, target_exposure=None, equity=None, error=str(exc).strip("'\""))
+    return _signal(strategy, target_exposure=float(result.exposure[-1]), equity=float(result.equity[-1]), error=None)
 
 
-def compute_signals(storage: Storage, symbol: str, strategies: list[dict[str, Any]]) -> dict[str, Any]:
+def _signal(
+    strategy: StoredStrategy, *, target_exposure: float | None, equity: float | None, error: str | None
+) -> Signal:
+    return Signal(
+        strategy_id=strategy.id,
+        seed=strategy.seed,
+        params=dict(strategy.params),
+        fitness=strategy.fitness,
+        promoted=strategy.promoted,
+        target_exposure=target_exposure,
+        equity=equity,
+        error=error,
+    )
+
+
+def compute_signals(storage: Storage, symbol: str, strategies: list[StoredStrategy]) -> Signals:
     """The signals document of ``strategies`` on every stored bar of ``symbol`` (no cache)."""
     bars = storage.get_bars(symbol)
-    configs: dict[str, Any] = {}
+    configs: dict[str, JsonObject | None] = {}
     signals = []
     for strategy in strategies:
-        if strategy["run_id"] not in configs:
-            run = storage.get_run(strategy["run_id"])
-            configs[strategy["run_id"]] = run["config"] if run else None
-        signals.append(strategy_signal(strategy, bars, configs[strategy["run_id"]]))
-    return {
-        "symbol": symbol,
-        "as_of": iso_from_us(int(bars.timestamp[-1]) // 1000),
-        "bars": len(bars),
-        "executes_at": "open of the bar after as_of",
-        "signals": signals,
-    }
+        if strategy.run_id not in configs:
+            run = storage.get_run(strategy.run_id)
+            configs[strategy.run_id] = run.config if run else None
+        signals.append(strategy_signal(strategy, bars, configs[strategy.run_id]))
+    return Signals(
+        symbol=symbol,
+        as_of=iso_from_us(int(bars.timestamp[-1]) // 1000),
+        bars=len(bars),
+        executes_at="open of the bar after as_of",
+        signals=signals,
+    )
 
 
-def signals_key(symbol: str, top: int, seed: str | None, strategies: list[dict[str, Any]], last_bar_ns: int) -> str:
+def signals_key(symbol: str, top: int, seed: str | None, strategies: list[StoredStrategy], last_bar_ns: int) -> str:
     """The cache key of a signals document (see the module doc)."""
-    identity = [(s["id"], s["params"], s["fitness"], s["created_at"]) for s in strategies]
+    identity = [(s.id, dict(s.params), s.fitness, s.created_at) for s in strategies]
     digest = hashlib.sha256(dump_json([symbol, top, seed, identity, last_bar_ns]).encode()).hexdigest()
     return f"signals:{digest}"
 
@@ -107,7 +106,7 @@ class SignalService:
 
     def __init__(self, shared: FitnessCache | None = None, local_entries: int = LOCAL_ENTRIES) -> None:
         self._shared = shared
-        self._local: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._local: OrderedDict[str, Signals] = OrderedDict()
         self._local_entries = local_entries
         self._lock = threading.Lock()
         self._computing: dict[str, threading.Lock] = {}
@@ -116,7 +115,7 @@ class SignalService:
 
     def current(
         self, storage: Storage, symbol: str, top: int, seed: str | None = None, promoted_only: bool = True
-    ) -> dict[str, Any]:
+    ) -> Signals:
         """The signals document of ``GET /v1/signals/{symbol}`` (of promoted strategies only unless
         ``promoted_only`` is false). Raises ``LookupError`` when there is nothing to use."""
         last_bar = storage.last_bar_time(symbol)
@@ -145,7 +144,7 @@ class SignalService:
             self._computing.pop(key, None)
         return document
 
-    def _cached(self, key: str) -> dict[str, Any] | None:
+    def _cached(self, key: str) -> Signals | None:
         with self._lock:
             if key in self._local:
                 self._local.move_to_end(key)
@@ -155,15 +154,18 @@ class SignalService:
         value = self._shared.get_many([key])[0]
         if value is None:
             return None
-        document: dict[str, Any] = load_json(value)
+        try:
+            document = Signals.model_validate(load_json(value))
+        except (ValueError, ValidationError):
+            return None  # not a signals document (damaged, or of another version): computed again
         self._remember(key, document, share=False)
         return document
 
-    def _remember(self, key: str, document: dict[str, Any], *, share: bool) -> None:
+    def _remember(self, key: str, document: Signals, *, share: bool) -> None:
         with self._lock:
             self._local[key] = document
             self._local.move_to_end(key)
             while len(self._local) > self._local_entries:
                 self._local.popitem(last=False)
         if share and self._shared is not None:
-            self._shared.set_many({key: dump_json(document).encode()})
+            self._shared.set_many({key: dump_json(document.model_dump()).encode()})

@@ -16,8 +16,13 @@ Conventions (the same on every backend):
   each generation → :meth:`finish_run`. ``create_run`` with an existing ``run_id`` and the same config and data
   fingerprint is a no-op (a resumed run); with a different one it is refused.
 - Every write is idempotent, so a transaction retried after a lost connection cannot duplicate anything.
-- JSON documents (config, stats, params, metrics, summary) keep non-finite floats: they are stored as the strings
-  ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats.
+- Records: writes take :class:`~workloads.storage.records.HallOfFameRow` and JSON documents typed as
+  :data:`~workloads.jsonable.JsonObject`; reads return :class:`~workloads.storage.records.StoredRun`,
+  :class:`~workloads.storage.records.StoredGeneration` and :class:`~workloads.storage.records.StoredStrategy`.
+- JSON documents (config, stats, params, metrics, details, summary) keep non-finite floats: they are stored as the
+  strings ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers) and read back as floats; the ``fitness`` and
+  ``dsr`` columns, which order the listing, store a non-finite value as ``NULL``
+  (docs/architecture.md#numbers-that-are-not-finite).
 - A stored strategy carries ``promoted`` (the run's verdict: passed every promotion rule) and ``gate`` (the rules
   it failed); strategies stored before migration 2 read as not promoted with ``gate = None`` (never gated).
 - Strategy ids are ``"<run_id>.<rank>"`` (rank 1 = best fitness of that run's hall of fame): the same run gives the
@@ -30,15 +35,24 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
 from workloads.data.bars import Bars
+from workloads.jsonable import JsonObject, JsonValue
 from workloads.storage import schema
+from workloads.storage.records import (
+    HallOfFameRow,
+    Metrics,
+    ParamValue,
+    StoredGeneration,
+    StoredRun,
+    StoredStrategy,
+)
 
 T = TypeVar("T")
 
@@ -85,7 +99,7 @@ class SymbolSummary:
     last_ns: int
     has_funding: bool
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, str | int | bool | None]:
         return {
             "symbol": self.symbol,
             "bars": self.bars,
@@ -99,7 +113,7 @@ class SymbolSummary:
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
-def _encode_floats(value: Any) -> Any:
+def _encode_floats(value: object) -> object:
     if isinstance(value, (float, np.floating)):
         number = float(value)
         if math.isfinite(number):
@@ -109,29 +123,29 @@ def _encode_floats(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.ndarray):
         return [_encode_floats(v) for v in value.tolist()]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _encode_floats(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode_floats(v) for v in value]
     return value
 
 
-def _decode_floats(value: Any) -> Any:
+def _decode_floats(value: object) -> JsonValue:
     if isinstance(value, str) and value in _NONFINITE:
         return _NONFINITE[value]
     if isinstance(value, dict):
         return {k: _decode_floats(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode_floats(v) for v in value]
-    return value
+    return cast(JsonValue, value)
 
 
-def dump_json(value: Any) -> str:
+def dump_json(value: object) -> str:
     """JSON text for a document column (non-finite floats as strings; numpy scalars as numbers)."""
     return json.dumps(_encode_floats(value), allow_nan=False, sort_keys=True)
 
 
-def load_json(value: Any) -> Any:
+def load_json(value: object) -> JsonValue:
     """A document column back to Python (backends return text or already-parsed JSON)."""
     if value is None:
         return None
@@ -140,6 +154,19 @@ def load_json(value: Any) -> Any:
     if isinstance(value, str):
         value = json.loads(value)
     return _decode_floats(value)
+
+
+def load_object(value: object, where: str) -> JsonObject:
+    """A document column that must hold a JSON object (``where`` names it in the error)."""
+    document = load_json(value)
+    if not isinstance(document, Mapping):
+        raise StorageError(f"{where}: expected a JSON object, found {type(document).__name__}")
+    return document
+
+
+def _load_optional_object(value: object, where: str) -> JsonObject | None:
+    """A document column holding a JSON object or nothing (SQL ``NULL`` or JSON ``null``)."""
+    return None if load_json(value) is None else load_object(value, where)
 
 
 def iso_from_us(us: int | None) -> str | None:
@@ -176,15 +203,11 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-_HOF_REQUIRED = ("strategy", "params", "fitness", "dsr")
 COST_KEYS = ("fee_bps", "slippage_bps", "long_only", "rebalance_band", "bars_per_year")
 """Run-config keys that, with the data, decide how a strategy's signals trade (promoted duplicates share them)."""
-_HOF_ALIASES = {"train_metrics": "train", "holdout_metrics": "holdout"}
-"""Metric dicts may be given as ``train_metrics``/``holdout_metrics`` or as the evolution summary's
-``train``/``holdout``."""
 
 
-def _optional_float(value: Any) -> float | None:
+def _optional_float(value: float | None) -> float | None:
     """A finite float, or ``None`` for missing / non-finite (no meaningful ordering)."""
     if value is None:
         return None
@@ -192,34 +215,23 @@ def _optional_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _normalise_entry(run_id: str, index: int, entry: dict[str, Any]) -> dict[str, Any]:
-    """A hall-of-fame entry in storage form; other keys (e.g. ``generation``, ``dsr_detail``) go to ``details``."""
+def _check_row(run_id: str, index: int, row: HallOfFameRow) -> None:
+    """Refuse a hall-of-fame row whose fields are not what :class:`HallOfFameRow` declares (callers may be untyped)."""
     where = f"hall of fame of run {run_id!r}, entry {index}"
-    missing = [key for key in _HOF_REQUIRED if key not in entry]
-    missing += [f"{key} (or {alias})" for key, alias in _HOF_ALIASES.items() if key not in entry and alias not in entry]
-    if missing:
-        raise ValueError(f"{where}: missing {', '.join(missing)}")
-    if not isinstance(entry["params"], dict):
-        raise ValueError(f"{where}: params must be a dict of gene name to value")
-    gate = entry.get("gate", [])
-    if not isinstance(gate, (list, tuple)) or not all(isinstance(reason, str) for reason in gate):
-        raise ValueError(f"{where}: gate must be a list of reasons")
-    out = {
-        "strategy": str(entry["strategy"]),
-        "params": entry["params"],
-        "fitness": _optional_float(entry["fitness"]),
-        "dsr": _optional_float(entry["dsr"]),
-        "promoted": bool(entry.get("promoted", False)) and not gate,
-        "gate": list(gate),
-    }
-    for key, alias in _HOF_ALIASES.items():
-        metrics = entry[key] if key in entry else entry[alias]
-        if metrics is not None and not isinstance(metrics, dict):
-            raise ValueError(f"{where}: {key} must be a dict of metric to value (or None)")
-        out[key] = metrics
-    used = {*_HOF_REQUIRED, *_HOF_ALIASES, *_HOF_ALIASES.values(), "promoted", "gate"}
-    out["details"] = {k: v for k, v in entry.items() if k not in used}
-    return out
+    if not isinstance(row, HallOfFameRow):
+        raise ValueError(f"{where}: must be a HallOfFameRow, got {type(row).__name__}")
+    if not isinstance(row.strategy, str) or not row.strategy:
+        raise ValueError(f"{where}: strategy must be a seed name")
+    if not isinstance(row.params, Mapping):
+        raise ValueError(f"{where}: params must be a mapping of gene name to value")
+    if not isinstance(row.gate, tuple) or not all(isinstance(reason, str) for reason in row.gate):
+        raise ValueError(f"{where}: gate must be a tuple of reasons")
+    for name in ("train_metrics", "holdout_metrics"):
+        metrics = getattr(row, name)
+        if metrics is not None and not isinstance(metrics, Mapping):
+            raise ValueError(f"{where}: {name} must be a mapping of metric to value (or None)")
+    if not isinstance(row.details, Mapping):
+        raise ValueError(f"{where}: details must be a JSON object")
 
 
 # -- the interface ------------------------------------------------------------------------------------------------
@@ -456,11 +468,13 @@ class Storage(ABC):
         return self._run("last_bars", work, retry_seconds=retry_seconds)
 
     # -- runs --------------------------------------------------------------------------------------------------
-    def create_run(self, run_id: str, config: dict[str, Any], data_fingerprint: str) -> None:
+    def create_run(self, run_id: str, config: JsonObject, data_fingerprint: str) -> None:
         """Record a new run (``config["symbol"]``, when present, tags its strategies with the symbol)."""
         check_run_id(run_id)
         config_json = dump_json(config)
         symbol = config.get("symbol")
+        if symbol is not None and not isinstance(symbol, str):
+            raise ValueError(f"run {run_id!r}: config symbol {symbol!r} must be a string")
 
         def work(session: Session) -> None:
             existing = session.query("SELECT config, data_fingerprint FROM runs WHERE run_id = %s", (run_id,))
@@ -479,7 +493,7 @@ class Storage(ABC):
 
         self._run("create_run", work)
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
+    def get_run(self, run_id: str) -> StoredRun | None:
         """The run record (``config``, ``summary`` decoded) or ``None``."""
         us = schema.us_from_ts(self.dialect, "{}")
         rows = self._run(
@@ -493,22 +507,22 @@ class Storage(ABC):
         if not rows:
             return None
         rid, symbol, fingerprint, config, status, started, finished, summary = rows[0]
-        return {
-            "run_id": rid,
-            "symbol": symbol,
-            "data_fingerprint": fingerprint,
-            "config": load_json(config),
-            "status": status,
-            "started_at": iso_from_us(started),
-            "finished_at": iso_from_us(finished),
-            "summary": load_json(summary),
-        }
+        return StoredRun(
+            run_id=str(rid),
+            symbol=None if symbol is None else str(symbol),
+            data_fingerprint=str(fingerprint),
+            config=load_object(config, f"config of run {rid!r}"),
+            status=str(status),
+            started_at=iso_from_us(started),
+            finished_at=iso_from_us(finished),
+            summary=_load_optional_object(summary, f"summary of run {rid!r}"),
+        )
 
     def _require_run(self, session: Session, run_id: str) -> None:
         if not session.query("SELECT 1 FROM runs WHERE run_id = %s", (run_id,)):
             raise ValueError(f"run {run_id!r} does not exist; call create_run first")
 
-    def record_generation(self, run_id: str, generation: int, stats: dict[str, Any]) -> None:
+    def record_generation(self, run_id: str, generation: int, stats: JsonObject) -> None:
         """Store the per-seed statistics of ``generation`` (replacing an earlier record of the same generation)."""
         check_run_id(run_id)
         stats_json = dump_json(stats)
@@ -543,15 +557,18 @@ class Storage(ABC):
 
         return self._run("last_generation_time", work, retry_seconds=retry_seconds)
 
-    def generations(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
-        """``[(generation, stats)]`` of a run in order."""
+    def generations(self, run_id: str) -> list[StoredGeneration]:
+        """The recorded generations of a run, in order."""
         rows = self._run(
             "generations",
             lambda s: s.query(
                 "SELECT generation, stats FROM generations WHERE run_id = %s ORDER BY generation", (run_id,)
             ),
         )
-        return [(int(g), load_json(stats)) for g, stats in rows]
+        return [
+            StoredGeneration(int(g), load_object(stats, f"stats of run {run_id!r}, generation {g}"))
+            for g, stats in rows
+        ]
 
     def save_checkpoint(self, run_id: str, generation: int, payload: bytes) -> None:
         """Store the checkpoint taken after ``generation``; keeps the last :data:`CHECKPOINTS_KEPT` per run."""
@@ -586,38 +603,33 @@ class Storage(ABC):
         )
         return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
 
-    def save_hall_of_fame(self, run_id: str, entries: list[dict[str, Any]]) -> list[str]:
-        """Replace the hall of fame of ``run_id``. Each entry: ``strategy`` (seed name), ``params`` (gene → value),
-        ``fitness``, ``train_metrics`` and ``holdout_metrics`` (metric → value; also accepted as ``train`` /
-        ``holdout``, holdout may be ``None``), ``dsr``, optionally ``promoted`` (default false; never true with a
-        non-empty ``gate``) and ``gate`` (list of failed rules, default empty); any other keys are kept under
-        ``details``. ``fitness`` and
-        ``dsr`` may be ``None`` (non-finite values are stored as ``None``). Entries are ranked by fitness,
-        descending, ``None`` last, ties in the given order. Returns the strategy ids in rank order."""
+    def save_hall_of_fame(self, run_id: str, entries: Sequence[HallOfFameRow]) -> list[str]:
+        """Replace the hall of fame of ``run_id`` with ``entries``. Non-finite ``fitness`` and ``dsr`` are stored as
+        ``None``. Entries are ranked by fitness, descending, ``None`` last, ties in the given order; a ``promoted``
+        entry with a non-empty ``gate`` is stored as not promoted. Returns the strategy ids in rank order."""
         check_run_id(run_id)
-        normalised = [_normalise_entry(run_id, index, entry) for index, entry in enumerate(entries)]
-        order = sorted(
-            range(len(normalised)),
-            key=lambda i: (normalised[i]["fitness"] is None, -(normalised[i]["fitness"] or 0.0), i),
-        )
+        for index, entry in enumerate(entries):
+            _check_row(run_id, index, entry)
+        fitness = [_optional_float(entry.fitness) for entry in entries]
+        order = sorted(range(len(entries)), key=lambda i: (fitness[i] is None, -(fitness[i] or 0.0), i))
         now = _now_us()
         rows = []
         for rank, i in enumerate(order, start=1):
-            e = normalised[i]
+            e = entries[i]
             rows.append(
                 (
                     f"{run_id}.{rank}",
                     run_id,
                     rank,
-                    e["strategy"],
-                    dump_json(e["params"]),
-                    e["fitness"],
-                    e["dsr"],
-                    dump_json(e["train_metrics"]),
-                    dump_json(e["holdout_metrics"]),
-                    dump_json(e["details"]),
-                    e["promoted"],
-                    dump_json(e["gate"]),
+                    e.strategy,
+                    dump_json(e.params),
+                    fitness[i],
+                    _optional_float(e.dsr),
+                    dump_json(e.train_metrics),
+                    dump_json(e.holdout_metrics),
+                    dump_json(e.details),
+                    bool(e.promoted) and not e.gate,
+                    dump_json(list(e.gate)),
                     now,
                 )
             )
@@ -637,7 +649,7 @@ class Storage(ABC):
         self._run("save_hall_of_fame", work)
         return [row[0] for row in rows]
 
-    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+    def finish_run(self, run_id: str, summary: JsonObject) -> None:
         """Mark the run finished with its summary."""
         check_run_id(run_id)
         summary_json = dump_json(summary)
@@ -655,14 +667,14 @@ class Storage(ABC):
     # -- strategies ----------------------------------------------------------------------------------------------
     def list_strategies(
         self, seed: str | None = None, limit: int = 50, symbol: str | None = None, promoted_only: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredStrategy]:
         """Stored hall-of-fame strategies, best fitness first (``None`` last, ties by id), optionally of one seed
         and/or symbol, optionally only the promoted ones (listed once across runs: :func:`strategies_query`)."""
         sql, params = strategies_query(self.dialect, seed, limit, symbol, promoted_only)
         rows = self._run("list_strategies", lambda s: s.query(sql, params))
         return [strategy_from_row(row) for row in rows]
 
-    def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
+    def get_strategy(self, strategy_id: str) -> StoredStrategy | None:
         """One stored strategy by id, or ``None`` (at once for an id no stored one can have: with a NUL byte)."""
         if not can_be_strategy_id(strategy_id):
             return None
@@ -725,22 +737,26 @@ def strategies_query(
     return sql, (*params, limit)
 
 
-def strategy_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+def strategy_from_row(row: tuple[Any, ...]) -> StoredStrategy:
     """One stored strategy as the API and the CLI show it, from a row of :func:`strategy_query`."""
     sid, run_id, rank, seed, symbol, params, fitness, dsr, train, holdout, details, promoted, gate, created = row
-    return {
-        "id": sid,
-        "run_id": run_id,
-        "rank": int(rank),
-        "seed": seed,
-        "symbol": symbol,
-        "params": load_json(params),
-        "fitness": None if fitness is None else float(fitness),
-        "dsr": None if dsr is None else float(dsr),
-        "train_metrics": load_json(train),
-        "holdout_metrics": load_json(holdout),
-        "details": load_json(details),
-        "promoted": bool(promoted),
-        "gate": load_json(gate),
-        "created_at": iso_from_us(created),
-    }
+    where = f"strategy {sid!r}"
+    gate_document = load_json(gate)
+    if gate_document is not None and not isinstance(gate_document, list):
+        raise StorageError(f"{where}: gate must be a JSON list, found {type(gate_document).__name__}")
+    return StoredStrategy(
+        id=str(sid),
+        run_id=str(run_id),
+        rank=int(rank),
+        seed=str(seed),
+        symbol=None if symbol is None else str(symbol),
+        params=cast(Mapping[str, ParamValue], load_object(params, f"{where}: params")),
+        fitness=None if fitness is None else float(fitness),
+        dsr=None if dsr is None else float(dsr),
+        train_metrics=cast(Metrics | None, _load_optional_object(train, f"{where}: train_metrics")),
+        holdout_metrics=cast(Metrics | None, _load_optional_object(holdout, f"{where}: holdout_metrics")),
+        details=load_object(details, f"{where}: details"),
+        promoted=bool(promoted),
+        gate=None if gate_document is None else tuple(str(reason) for reason in gate_document),
+        created_at=iso_from_us(created),
+    )

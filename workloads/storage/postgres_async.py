@@ -44,6 +44,7 @@ from workloads.storage.base import (
     strategy_query,
 )
 from workloads.storage.postgres import CappedBackoff
+from workloads.storage.records import StoredStrategy
 
 DIALECT = "postgresql"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -132,7 +133,7 @@ class AsyncPostgresReads:
         except psycopg.Error as exc:
             raise StorageError(f"{self.url}: {operation} failed: {_first_line(exc)}") from exc
 
-    async def get_strategy(self, strategy_id: str) -> dict[str, Any] | None:
+    async def get_strategy(self, strategy_id: str) -> StoredStrategy | None:
         """:meth:`Storage.get_strategy <workloads.storage.base.Storage.get_strategy>` on the event loop."""
         if not can_be_strategy_id(strategy_id):
             return None
@@ -141,7 +142,7 @@ class AsyncPostgresReads:
 
     async def list_strategies(
         self, seed: str | None = None, limit: int = 50, symbol: str | None = None, promoted_only: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredStrategy]:
         """:meth:`Storage.list_strategies <workloads.storage.base.Storage.list_strategies>` on the event loop."""
         sql, params = strategies_query(DIALECT, seed, limit, symbol, promoted_only)
         return [strategy_from_row(row) for row in await self._query("list_strategies", sql, params)]

@@ -75,7 +75,6 @@ async def signals(
     include_all: AllQuery = False,
 ) -> Signals:
     try:
-        document = await storage.signals(symbol, top, None if seed is None else seed.value, not include_all)
+        return await storage.signals(symbol, top, None if seed is None else seed.value, not include_all)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
-    return Signals.model_validate(document)
