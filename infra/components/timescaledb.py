@@ -103,64 +103,17 @@ class TimescaleDB(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=archive_ready),
         )
-        ready = ["pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE]
         mounts = [{"name": VOLUME, "mountPath": VOLUME_MOUNT}, {"name": "shm", "mountPath": "/dev/shm"}]
         volumes: list[dict] = [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}}]
         archive_env: list[dict] = []
-        containers: list[dict] = []
         if archive is not None:
             archive_env, archive_mounts, archive_volumes = self._repository(name, args, archive, meta)
             mounts += archive_mounts
             volumes += archive_volumes
-        postgres = {
-            "name": "timescaledb",
-            "image": versions.TIMESCALEDB_IMAGE,
-            "args": ["postgres", *server_args(args.config, archive is not None)],
-            "env": [
-                {"name": "POSTGRES_USER", "value": USER},
-                {"name": "POSTGRES_DB", "value": DATABASE},
-                {"name": "POSTGRES_PASSWORD", "valueFrom": password_ref},
-                {"name": "PGDATA", "value": DATA_DIRECTORY},
-                *archive_env,
-            ],
-            "ports": [{"name": "postgres", "containerPort": PORT}],
-            "resources": resources(args.config.cpu, args.config.memory),
-            "securityContext": container_security(),
-            "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 10},
-            "readinessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 5, "periodSeconds": 5},
-            "volumeMounts": mounts,
-        }
-        containers.append(postgres)
+        containers = [postgres_container(args.config, password_ref, archive_env, mounts, archive is not None)]
         if archive is not None:
-            containers.append(
-                {
-                    "name": "pgbackrest",
-                    "image": versions.TIMESCALEDB_IMAGE,
-                    "command": ["/bin/sh", "-c", pgbackrest.backup_script(args.config.wal_archive)],
-                    "env": [{"name": "PGPASSWORD", "valueFrom": password_ref}, *archive_env],
-                    "resources": resources("100m", "256Mi", "1", "1Gi"),
-                    "securityContext": container_security(),
-                    # The loop's own failures are in its log; the probes only say the tool runs (a probe on the
-                    # repository would take the database out of its Service whenever the object storage stalls).
-                    "livenessProbe": {"exec": {"command": ["pgbackrest", "version"]}, "periodSeconds": 60},
-                    "readinessProbe": {"exec": {"command": ["pgbackrest", "version"]}, "periodSeconds": 60},
-                    "volumeMounts": [m for m in mounts if m["name"] != "shm"],
-                }
-            )
-        containers.append(
-            exporter_sidecar(
-                "postgres-exporter",
-                versions.POSTGRES_EXPORTER_IMAGE,
-                [
-                    {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
-                    {"name": "DATA_SOURCE_USER", "value": USER},
-                    {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
-                ],
-                METRICS_PORT,
-                "/",
-                EXPORTER_UID,
-            )
-        )
+            containers.append(pgbackrest_container(args.config, password_ref, archive_env, mounts))
+        containers.append(exporter_container(password_ref))
         stateful_server(
             name,
             labels.TIMESCALEDB,
@@ -227,3 +180,63 @@ class TimescaleDB(pulumi.ComponentResource):
             {"name": "socket", "emptyDir": {}},
         ]
         return pgbackrest.environment(archive), mounts, volumes
+
+
+def postgres_container(
+    config: TimescaleConfig, password_ref: dict, archive_env: list[dict], mounts: list[dict], archiving: bool
+) -> dict:
+    """The database server's container (archiving its WAL through pgBackRest when ``archiving``)."""
+    ready = ["pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE]
+    return {
+        "name": "timescaledb",
+        "image": versions.TIMESCALEDB_IMAGE,
+        "args": ["postgres", *server_args(config, archiving)],
+        "env": [
+            {"name": "POSTGRES_USER", "value": USER},
+            {"name": "POSTGRES_DB", "value": DATABASE},
+            {"name": "POSTGRES_PASSWORD", "valueFrom": password_ref},
+            {"name": "PGDATA", "value": DATA_DIRECTORY},
+            *archive_env,
+        ],
+        "ports": [{"name": "postgres", "containerPort": PORT}],
+        "resources": resources(config.cpu, config.memory),
+        "securityContext": container_security(),
+        "livenessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 30, "periodSeconds": 10},
+        "readinessProbe": {"exec": {"command": ready}, "initialDelaySeconds": 5, "periodSeconds": 5},
+        "volumeMounts": mounts,
+    }
+
+
+def pgbackrest_container(
+    config: TimescaleConfig, password_ref: dict, archive_env: list[dict], mounts: list[dict]
+) -> dict:
+    """The base-backup loop beside the server (same image and data volume: ``pgbackrest backup`` reads it)."""
+    return {
+        "name": "pgbackrest",
+        "image": versions.TIMESCALEDB_IMAGE,
+        "command": ["/bin/sh", "-c", pgbackrest.backup_script(config.wal_archive)],
+        "env": [{"name": "PGPASSWORD", "valueFrom": password_ref}, *archive_env],
+        "resources": resources("100m", "256Mi", "1", "1Gi"),
+        "securityContext": container_security(),
+        # The loop's own failures are in its log; the probes only say the tool runs (a probe on the repository
+        # would take the database out of its Service whenever the object storage stalls).
+        "livenessProbe": {"exec": {"command": ["pgbackrest", "version"]}, "periodSeconds": 60},
+        "readinessProbe": {"exec": {"command": ["pgbackrest", "version"]}, "periodSeconds": 60},
+        "volumeMounts": [m for m in mounts if m["name"] != "shm"],
+    }
+
+
+def exporter_container(password_ref: dict) -> dict:
+    """postgres_exporter, scraping the server over loopback."""
+    return exporter_sidecar(
+        "postgres-exporter",
+        versions.POSTGRES_EXPORTER_IMAGE,
+        [
+            {"name": "DATA_SOURCE_URI", "value": f"127.0.0.1:{PORT}/{DATABASE}?sslmode=disable"},
+            {"name": "DATA_SOURCE_USER", "value": USER},
+            {"name": "DATA_SOURCE_PASS", "valueFrom": password_ref},
+        ],
+        METRICS_PORT,
+        "/",
+        EXPORTER_UID,
+    )
