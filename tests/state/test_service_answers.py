@@ -29,6 +29,7 @@ from workloads.service import create_app
 from workloads.service.fast_path import ResponseCache
 from workloads.settings import Settings
 from workloads.storage import StorageError, open_storage
+from workloads.storage.records import HallOfFameRow
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OPENAPI = FIXTURES / "openapi.json"
@@ -65,18 +66,18 @@ REQUESTS: list[tuple[str, dict[str, str]]] = [
 """Every route, each answer it gives on the state of :func:`store_state` (200, 401, 404, 422)."""
 
 
-def hof_entry(seed: str, params: dict[str, Any], fitness: float, promoted: bool) -> dict[str, Any]:
-    return {
-        "strategy": seed,
-        "params": params,
-        "fitness": fitness,
-        "dsr": 0.97 if promoted else 0.7,
-        "promoted": promoted,
-        "gate": [] if promoted else ["dsr 0.7 < 0.95"],
-        "train_metrics": {"sharpe": fitness, "profit_factor": math.inf, "sortino": math.nan, "calmar": -math.inf},
-        "holdout_metrics": {"sharpe": 0.2},
-        "robustness": {"neighbours": 4, "worst_sharpe": -math.inf, "spread": [0.1, math.nan]},
-    }
+def hof_entry(seed: str, params: dict[str, Any], fitness: float, promoted: bool) -> HallOfFameRow:
+    return HallOfFameRow(
+        strategy=seed,
+        params=params,
+        fitness=fitness if math.isfinite(fitness) else None,
+        dsr=0.97 if promoted else 0.7,
+        promoted=promoted,
+        gate=() if promoted else ("dsr 0.7 < 0.95",),
+        train_metrics={"sharpe": fitness, "profit_factor": math.inf, "sortino": math.nan, "calmar": -math.inf},
+        holdout_metrics={"sharpe": 0.2},
+        details={"robustness": {"neighbours": 4, "worst_sharpe": -math.inf, "spread": [0.1, math.nan]}},
+    )
 
 
 def store_state(settings: Settings) -> None:
