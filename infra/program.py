@@ -15,9 +15,9 @@ Every stack serves Grafana, and once the workload is deployed the API and the Ra
 names of ``genepool:ingress`` (``components/ingress.py``, through the platform's :class:`~infra.platforms.Edge`;
 docs/ingress.md).
 
-Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
-URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
-``ingress_certificate`` (the self-signed certificate to trust),
+Returns the stack outputs: exactly ``workloads.settings.contract.STACK_OUTPUTS`` (credentials as secrets), plus the
+external URLs of ``workloads.settings.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their
+users), on dev ``ingress_certificate`` (the self-signed certificate to trust),
 ``kubeconfig`` (secret), ``estimated_hourly_cost_usd`` and, on a cloud, ``image_repository`` (where CI pushes the
 workload image).
 """
@@ -45,7 +45,7 @@ from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
 from infra.components.workload import Workload, WorkloadArgs, api_url
 from infra.config import ConfigError, StackConfig
-from workloads import contract
+from workloads.settings import contract
 
 
 def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:

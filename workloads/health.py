@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from workloads.redaction import passwords_in, register_secret, scrub_secrets
 from workloads.settings import Settings
+from workloads.settings.redaction import passwords_in, register_secret, scrub_secrets
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}

@@ -48,8 +48,8 @@ from workloads.evolution.summary import (
     verdict,
 )
 from workloads.metrics import PROMOTIONS
-from workloads.readiness import assess
 from workloads.seeds.base import Seed
+from workloads.seeds.readiness import assess
 from workloads.seeds.registry import all_seeds
 from workloads.sweep import neighbourhood
 from workloads.tearsheet.paths import buy_and_hold, price
