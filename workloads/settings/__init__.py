@@ -1,5 +1,9 @@
 """Where the app's state and services live: the settings contract read from the environment or stack outputs.
 
+The package's ``__init__`` holds the settings themselves (``from workloads.settings import Settings``); beside them,
+:mod:`~workloads.settings.contract` names the stack outputs ``infra`` exports and these settings read, and
+:mod:`~workloads.settings.redaction` masks their secrets in any text we print or log.
+
 Sources, lowest precedence first:
 
 1. embedded defaults: ``database_url = duckdb:///<home>/genepool.duckdb`` with ``<home>`` the state home
