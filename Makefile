@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint format image-check bench install install-test install-infra install-bench clean \
+.PHONY: demo test test-fast lint format image-check bench install install-test install-infra install-bench clean \
   system-deps system-deps-image-check dev-cluster
 
 $(BIN)/python:
@@ -51,6 +51,11 @@ demo: $(VENV)/.installed-core
 ## The whole test suite, after the system packages it starts (Redis, PostgreSQL, promtool, amtool).
 test: system-deps $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## The unit-level tests only, while editing: no Redis, PostgreSQL, Ray or podman (markers integration, slow and image
+## left out, tests/integration/ and tests/image/ not collected), so no system packages beyond the test extra.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m 'not integration and not slow and not image' --ignore=tests/integration --ignore=tests/image
 
 ## Lint and types: ruff (lint + format check) and mypy, configured in pyproject.toml.
 lint: $(VENV)/.installed-test

@@ -17,9 +17,9 @@ docs/ingress.md); with ``genepool:sso`` (required on a cloud) Grafana signs in t
 and the Ray dashboard is served through oauth2-proxy (``components/sso.py``). On a cloud the in-cluster TimescaleDB
 archives its WAL to the platform's bucket (:attr:`~infra.platforms.Platform.wal_archive`; docs/backups.md).
 
-Returns the stack outputs: exactly ``workloads.contract.STACK_OUTPUTS`` (credentials as secrets), plus the external
-URLs of ``workloads.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their users), on dev
-``ingress_certificate`` (the self-signed certificate to trust),
+Returns the stack outputs: exactly ``workloads.settings.contract.STACK_OUTPUTS`` (credentials as secrets), plus the
+external URLs of ``workloads.settings.contract.EXTERNAL_URLS`` that exist (no secrets: the routes authenticate their
+users), on dev ``ingress_certificate`` (the self-signed certificate to trust),
 ``kubeconfig`` (secret), ``estimated_hourly_cost_usd`` and, on a cloud, ``image_repository`` (where CI pushes the
 workload image).
 """
@@ -49,7 +49,7 @@ from infra.components.timescaledb import TimescaleDB, TimescaleDBArgs
 from infra.components.workload import PORT as API_PORT
 from infra.components.workload import WorkloadDeployment, WorkloadDeploymentArgs, api_url
 from infra.config import StackConfig, StackConfigError, sso_client_secret
-from workloads import contract
+from workloads.settings import contract
 
 
 def check_kubernetes_support(config: StackConfig, today: dt.date) -> None:

@@ -17,7 +17,7 @@
 - Upgrades: ``upgradeStrategy: Recreate`` (KubeRay 1.6 and later): when the RayCluster spec changes (a new
   ``genepool:image``, settings, resources), KubeRay deletes every Ray pod and creates them from the new spec, so the
   head, where drivers run, never keeps old code. A running evolution's job dies with the head; its scheduled slot's
-  submitter notices and resubmits it with ``--resume`` from its database checkpoint (``workloads.schedule``).
+  submitter notices and resubmits it with ``--resume`` from its database checkpoint (``workloads.evolution.schedule``).
 - Disruption: the head has no PodDisruptionBudget (one pod: a budget could only block or allow every drain), so a
   deliberate ``kubectl drain`` or a managed node-group upgrade moves it; its pod carries
   ``karpenter.sh/do-not-disrupt`` and ``cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`` so neither autoscaler

@@ -1,4 +1,5 @@
-"""The stack-output contract inside the cluster: each ``workloads.contract.STACK_OUTPUTS`` value as ``GENEPOOL_<NAME>``.
+"""The stack-output contract inside the cluster: each ``workloads.settings.contract.STACK_OUTPUTS`` value as
+``GENEPOOL_<NAME>``.
 
 Values that carry credentials (``contract.SECRET_OUTPUTS``) live in the Secret ``genepool-settings``, the rest in the
 ConfigMap ``genepool-settings``; pods reference them by key (:attr:`ClusterSettings.env`), so no manifest holds a
@@ -16,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import labels
-from workloads import contract
+from workloads.settings import contract
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ starts a fresh pod, which reads the current settings. The Ray head and workers c
 templates: the RayCluster recreates its pods on any spec change (``upgradeStrategy: Recreate``, ``ray.py``).
 
 Evolution: one CronJob per symbol in ``genepool:evolution.symbols``, on ``evolution.schedule``, each running
-``genepool schedule submit`` (:mod:`workloads.schedule`) against the long-lived RayCluster's job API with ``genepool
-evolve --symbol S --population P --generations G --random-seed R --backend ray --metrics-port M --checkpoints
-database`` (M = ``ray.driver_metrics_port(i)`` for the i-th symbol, scraped on the head while the run lasts). The
+``genepool schedule submit`` (:mod:`workloads.evolution.schedule`) against the long-lived RayCluster's job API with
+``genepool evolve --symbol S --population P --generations G --random-seed R --backend ray --metrics-port M
+--checkpoints database`` (M = ``ray.driver_metrics_port(i)`` of the i-th symbol, scraped on the head as it runs). The
 submitter reads its Job's name (``<cronjob>-<scheduled minute>``, downward API) and derives the slot's submission id
 and run id from it, so a retried submitter pod attaches to the slot's job instead of starting another, a slot whose
 job died is re-submitted with ``--resume`` (checkpoints are in the database, so they survive a head restart), and the

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.tearsheet.html_checks import element_ids, external_references
 from workloads.cli import app
 from workloads.evolution.summary import CURVES_FOR
-from workloads.report import FIGURE_IDS
+from workloads.tearsheet.report import FIGURE_IDS
 
 METRICS = {
     "total_return",

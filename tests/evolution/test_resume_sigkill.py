@@ -53,7 +53,7 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_hall_of_fame(tmp_path: Path)
         assert time.monotonic() < deadline
         time.sleep(0.005)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    process.communicate()
     assert process.returncode == -signal.SIGKILL
     saved = sorted(p.name for p in checkpoints.iterdir())
     assert "gen-00007.ckpt" not in saved and not (runs / "killed" / "run.json").exists()

@@ -23,7 +23,7 @@ from tests.image.ray_cluster import SUBMIT, RayCluster
 from tests.image.test_workload_image import parsed_config
 from tests.integration.servers import PostgresServer
 from workloads.data.synthetic import generate
-from workloads.schedule import slot_id, slot_of
+from workloads.evolution.schedule import slot_id, slot_of
 from workloads.storage import open_storage
 
 pytestmark = pytest.mark.image

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra import images, versions
-from workloads import contract
+from workloads.settings import contract
 
 from .conftest import (
     TEST_SECRETS,

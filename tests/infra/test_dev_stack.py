@@ -13,7 +13,7 @@ from infra.components.common import settings_digest
 from infra.components.monitoring import DASHBOARDS_DIR
 from infra.config import StackConfigError, parse
 from infra.program import check_cost
-from workloads import contract
+from workloads.settings import contract
 
 from .conftest import Deployment, deploy, is_secret, plain, stack_config
 

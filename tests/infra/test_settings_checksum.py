@@ -12,7 +12,7 @@ import pytest
 
 from infra.components.common import SETTINGS_CHECKSUM_ANNOTATION, settings_digest
 from infra.components.workload import API_TOKEN_ENV
-from workloads import contract
+from workloads.settings import contract
 
 from .conftest import TEST_SECRETS, Deployment, deploy, is_secret, plain
 

@@ -227,6 +227,7 @@ def ray_head(port: int, extra_args: list[str], ready: Callable[[], bool], timeou
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        process.stderr.close()
         for pid in pids_using(temp_dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

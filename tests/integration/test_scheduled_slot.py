@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tests.integration.servers import free_port, ray_head
 from workloads.cli import app
-from workloads.schedule import attempt_id, latest_attempt, slot_id, slot_of, submit_slot
+from workloads.evolution.schedule import attempt_id, latest_attempt, slot_id, slot_of, submit_slot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

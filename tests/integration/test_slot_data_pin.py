@@ -16,7 +16,7 @@ import pytest
 from workloads.data.synthetic import generate
 from workloads.evolution.config import EvolutionConfig
 from workloads.evolution.run import run_evolution
-from workloads.schedule import slot_command, slot_id, slot_of
+from workloads.evolution.schedule import slot_command, slot_id, slot_of
 from workloads.storage import open_storage
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

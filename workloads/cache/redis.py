@@ -28,8 +28,8 @@ from redis.retry import Retry
 
 from workloads.cache.base import CacheStats, FitnessCache, InProcessCache
 from workloads.metrics import CACHE_ERRORS, CACHE_HITS, CACHE_MISSES
-from workloads.redaction import register_dsn
 from workloads.settings import Settings, redact_url
+from workloads.settings.redaction import register_dsn
 
 log = logging.getLogger(__name__)
 

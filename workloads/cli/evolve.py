@@ -398,7 +398,7 @@ def _print_result(result: RunSummary, cache: FitnessCache, runs: Path, report: P
 
     summary = result.as_json()
     if report is not None:
-        from workloads.report import write_report
+        from workloads.tearsheet.report import write_report
 
         write_report(load_run_file(runs, summary["run_id"]), report)
     summary["cache"] = cache.stats.as_dict()
@@ -496,7 +496,7 @@ def report(
     """Write one self-contained HTML report: the verdict, the hall of fame and the tear sheet of the top strategies
     (docs/report.md)."""
     from workloads.cli.runs import load
-    from workloads.report import write_report
+    from workloads.tearsheet.report import write_report
 
     run = load(runs_dir, run_id)
     with bad_input_exits():

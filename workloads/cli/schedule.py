@@ -1,4 +1,4 @@
-"""``genepool schedule submit``: what each evolution CronJob runs (see :mod:`workloads.schedule`).
+"""``genepool schedule submit``: what each evolution CronJob runs (see :mod:`workloads.evolution.schedule`).
 
 It submits the slot's job to the Ray cluster's job API (or attaches to the one already there), follows it to its end
 and exits with the run's outcome: 0 when the job SUCCEEDED, 1 when it FAILED, was STOPPED or was lost more often than
@@ -40,7 +40,7 @@ def submit(
     """Submit the scheduled slot's evolution once (attach if it is already there), follow it, exit with its result."""
     from ray.job_submission import JobSubmissionClient
 
-    from workloads.schedule import run_slot, slot_command, slot_id, slot_of
+    from workloads.evolution.schedule import run_slot, slot_command, slot_id, slot_of
     from workloads.storage import open_storage
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

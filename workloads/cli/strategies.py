@@ -74,7 +74,7 @@ def readiness(
 ) -> None:
     """For each seed: data points, the minimum required, the recommendation, and whether the evolution will run it."""
     from workloads.data.loaders import LoadOptions, read_bars
-    from workloads.readiness import assess_all
+    from workloads.seeds.readiness import assess_all
     from workloads.seeds.registry import all_seeds
 
     with bad_input_exits():

@@ -56,8 +56,8 @@ from workloads.evolution.summary import (
     verdict,
 )
 from workloads.evolution.sweep import neighbourhood
-from workloads.readiness import assess
 from workloads.seeds.base import Seed
+from workloads.seeds.readiness import assess
 from workloads.seeds.registry import all_seeds
 from workloads.tearsheet.paths import buy_and_hold, price
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from workloads.redaction import passwords_in, register_secret, scrub_secrets
 from workloads.settings import Settings
+from workloads.settings.redaction import passwords_in, register_secret, scrub_secrets
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 HEALTHY: Final = "healthy"

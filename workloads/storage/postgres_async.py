@@ -34,8 +34,8 @@ from psycopg_pool.base import AttemptWithBackoff
 from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_exponential
 
 from workloads.metrics import STORAGE_ERRORS
-from workloads.redaction import register_dsn
 from workloads.settings import redact_url
+from workloads.settings.redaction import register_dsn
 from workloads.storage.base import (
     StorageError,
     can_be_strategy_id,

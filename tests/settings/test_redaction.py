@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from workloads.redaction import register_secret, scrub_secrets
 from workloads.settings import Settings, SettingsError, redact_url
+from workloads.settings.redaction import register_secret, scrub_secrets
 
 PASSWORD = "hunter2-Secret"
 
@@ -42,7 +42,7 @@ def test_registered_secrets_are_masked_in_their_raw_and_percent_decoded_forms():
 
 def test_psycopg_pool_log_records_are_scrubbed(caplog):
     register_secret(PASSWORD)
-    from workloads.redaction import install_log_scrubber
+    from workloads.settings.redaction import install_log_scrubber
 
     install_log_scrubber()
     with caplog.at_level(logging.WARNING, logger="psycopg.pool"):

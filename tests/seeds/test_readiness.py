@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from workloads.readiness import assess, assess_all
+from workloads.seeds.readiness import assess, assess_all
 from workloads.seeds.registry import all_seeds
 
 

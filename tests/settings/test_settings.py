@@ -7,8 +7,15 @@ import re
 
 import pytest
 
-from workloads import contract
-from workloads.settings import API_POOL_SIZE_MAX, ApiSettings, Settings, SettingsError, load_settings, redact_url
+from workloads.settings import (
+    API_POOL_SIZE_MAX,
+    ApiSettings,
+    Settings,
+    SettingsError,
+    contract,
+    load_settings,
+    redact_url,
+)
 
 PG = "postgresql://genepool:hunter2@db.internal:5432/genepool"
 

@@ -1,5 +1,5 @@
-"""The scheduled-slot submitter's decisions (workloads/schedule.py) against an in-memory job table; the same against a
-real Ray head is tests/integration/test_scheduled_slot.py."""
+"""The scheduled-slot submitter's decisions (workloads/evolution/schedule.py) against an in-memory job table; the
+same against a real Ray head is tests/integration/test_scheduled_slot.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from workloads.schedule import (
+from workloads.evolution.schedule import (
     LOST,
     SUCCEEDED,
     Terminated,

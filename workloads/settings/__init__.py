@@ -1,17 +1,21 @@
 """Where the app's state and services live: the settings contract read from the environment or stack outputs.
 
+The package's ``__init__`` holds the settings themselves (``from workloads.settings import Settings``); beside them,
+:mod:`~workloads.settings.contract` names the stack outputs ``infra`` exports and these settings read, and
+:mod:`~workloads.settings.redaction` masks their secrets in any text we print or log.
+
 Sources, lowest precedence first:
 
 1. embedded defaults: ``database_url = duckdb:///<home>/genepool.duckdb`` with ``<home>`` the state home
    (:func:`default_home`); no Redis (in-process cache), no Ray address (Numba threads or a local Ray);
-2. the environment: ``GENEPOOL_<OUTPUT>`` for each output of :mod:`workloads.contract` (what ``infra`` injects
+2. the environment: ``GENEPOOL_<OUTPUT>`` for each output of :mod:`workloads.settings.contract` (what ``infra`` injects
    into pods), plus ``GENEPOOL_API_TOKEN`` (the bearer token of ``genepool serve``, not a stack output);
 3. ``--stack-outputs FILE``: the JSON printed by ``pulumi stack output --json --show-secrets`` (an explicit file
    is the most specific source, so it wins). Such a file is read outside the cluster (a laptop, CI), so where the
    stack exports an external HTTPS URL (``api_external_url``, ``grafana_external_url``:
-   :data:`workloads.contract.EXTERNAL_OVERRIDES`) it replaces the in-cluster one (``api_url``, ``grafana_url``),
-   and ``genepool api status`` reaches the API without a port-forward. Other keys (kubeconfig, cost estimate) are
-   ignored.
+   :data:`workloads.settings.contract.EXTERNAL_OVERRIDES`) it replaces the in-cluster one (``api_url``,
+   ``grafana_url``), and ``genepool api status`` reaches the API without a port-forward. Other keys (kubeconfig,
+   cost estimate) are ignored.
 
 The API's database reads (``genepool serve`` only) are tuned by two more variables, each with a default
 (:class:`ApiSettings`): ``GENEPOOL_API_POOL_SIZE`` and ``GENEPOOL_API_POOL_WAIT_SECONDS``.
@@ -30,8 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workloads import contract
-from workloads.redaction import redact_dsn
+from workloads.settings import contract
+from workloads.settings.redaction import redact_dsn
 
 API_TOKEN_ENV = "GENEPOOL_API_TOKEN"
 HOME_ENV = "GENEPOOL_HOME"
@@ -61,7 +65,7 @@ class SettingsError(ValueError):
 
 def redact_url(url: str | None) -> str | None:
     """``url`` with any password replaced by ``***`` (``postgresql://u:***@host/db``, ``host=… password=***``,
-    ``u:***@host/db``); other parts kept. See :func:`workloads.redaction.redact_dsn`."""
+    ``u:***@host/db``); other parts kept. See :func:`workloads.settings.redaction.redact_dsn`."""
     if not url:
         return url
     return redact_dsn(url)

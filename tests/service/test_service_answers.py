@@ -1,7 +1,7 @@
 """The HTTP API's answers, byte for byte where they are deterministic, against recorded fixtures: the OpenAPI
 document (``fixtures/openapi.json``) and the status, headers and body of every route's every answer on a small
 fixed state (``fixtures/api_answers.json``). A change to the service's layout must leave both unchanged; a change
-meant to alter an answer re-records them with ``python -m tests.state.test_service_answers`` and shows the diff in
+meant to alter an answer re-records them with ``python -m tests.service.test_service_answers`` and shows the diff in
 review.
 
 What varies between runs is normalised before the comparison, after checking its form: a strategy's ``created_at``
