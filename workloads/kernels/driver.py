@@ -37,6 +37,7 @@ from workloads.kernels.simulate import (
     ENTRY_BAR,
     TRIP_FIELDS,
     close_block,
+    decide_block,
     fill_block,
     finish_block,
     new_accounts,
@@ -121,7 +122,10 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
         step(state, bars, t, width, target)
         if rec.target.shape[0] > 0:
             rec.target[t] = target[0]
-        due = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
+        if t > trade_start:
+            due = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
+        elif t == trade_start:
+            due = decide_block(accounts, width, target, sim)
         if rec.equity.shape[0] > 0:
             rec.equity[t] = accounts[0].equity[0]
         if t == end - 1:
