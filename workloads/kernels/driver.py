@@ -91,8 +91,10 @@ def blocks(n: int) -> int:
 
 @njit(cache=True, inline="always")
 def block_lanes(n: int, block: int, count: int) -> tuple[int, int]:
-    """``(first row, rows)`` of block ``block`` of ``count`` over ``n`` rows (rows may be 0 for trailing blocks)."""
-    width = (n + count - 1) // count
+    """``(first row, rows)`` of block ``block`` of ``count`` over ``n`` rows (rows may be 0 for trailing blocks).
+    Blocks hold a whole number of 8-lane vectors where they can (the last takes the rest), so no lane loop ends
+    in a scalar tail; no block is wider than an even cut rounded up to 8 lanes, so no thread gets more work."""
+    width = ((n + count - 1) // count + 7) // 8 * 8
     lo = block * width
     return lo, max(0, min(width, n - lo))
 

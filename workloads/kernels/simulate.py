@@ -296,9 +296,8 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
     """The target to execute at the next open (docs/simulation.md#when-a-new-target-is-executed): ``target``, forced
     to 0 when ``forced``, replaces ``held`` when it differs in direction or by more than ``band``."""
     decision = 0.0 if forced else target
-    if decision != held and (_direction_changes(decision, held) or abs(decision - held) > band):
-        return decision
-    return held
+    # ``decision != held`` is implied: equal targets (0.0 and -0.0 included) keep direction and move by 0 <= band.
+    return decision if _direction_changes(decision, held) or abs(decision - held) > band else held
 
 
 @njit(cache=True, inline="always")
