@@ -168,15 +168,23 @@ def recorded_trips(trips: np.ndarray) -> np.ndarray:
 
 
 def simulate_targets(
-    bars: BarArrays, targets: np.ndarray, sim: np.ndarray, trade_start: int, out: np.ndarray, equity_rec: np.ndarray
+    bars: BarArrays,
+    targets: np.ndarray,
+    sim: np.ndarray,
+    trade_start: int,
+    out: np.ndarray,
+    equity_rec: np.ndarray,
+    record_trips: bool = False,
 ) -> np.ndarray:
     """Simulate one target-exposure series ``targets`` (shape ``(n,)``, the rule's target at each close).
 
     The path of ``Seed.run`` and of seeds whose targets come from outside Numba (scikit-learn). Writes the metrics
     row ``out`` (shape ``(N_METRICS,)``) and, when ``equity_rec`` has length ``n``, the equity at each close;
-    returns the round trips ``(count, TRIP_FIELDS)``."""
+    returns the round trips ``(count, TRIP_FIELDS)`` when ``record_trips`` (room for them, ``n`` rows, is allocated
+    only then), else none."""
     n = bars.close.shape[0]
-    rec = Recorder(np.empty(0), equity_rec, np.full((n, TRIP_FIELDS), np.nan))
+    trips = np.full((n, TRIP_FIELDS), np.nan) if record_trips else NO_RECORDER.trips
+    rec = Recorder(np.empty(0), equity_rec, trips)
     series = np.ascontiguousarray(targets, dtype=np.float64).reshape(1, n)
     replay_nb(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)
-    return recorded_trips(rec.trips)
+    return recorded_trips(trips)

@@ -272,11 +272,49 @@ def _holding(units: float) -> float:
 
 
 @njit(cache=True, inline="always")
+def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
+    """The vector part of :func:`fill_block`: every pending fill that keeps the direction (a rebalance inside a
+    trip, the frequent fill of rules that size their exposure), exactly as :func:`fill_lane` computes it, as
+    selects over all lanes. Returns how many pending fills are left to :func:`fill_lane`: entries, exits,
+    reversals, ruins (and any NaN on the way, which :func:`fill_lane` handles as ever)."""
+    slippage = sim[SIM_SLIPPAGE]
+    fee_rate = sim[SIM_FEE_RATE]
+    rest = 0
+    for j in range(lanes):
+        units = a.units[j]
+        cash = a.cash[j]
+        held = a.held[j]
+        target = a.pending[j]
+        equity = cash + units * open_price
+        new_units = target * equity / open_price
+        delta = new_units - units
+        traded = abs(delta)
+        fill = open_price * (1.0 + slippage * _sign(delta))
+        notional = traded * fill
+        fee = fee_rate * notional
+        moved = delta != 0.0
+        rebalance = (
+            (target != held) & (a.ruined[j] == 0.0) & (equity > 0.0) & (delta == delta) & (_sign(units) == _sign(new_units))
+        )
+        rest += (target != held) & ~rebalance
+        if rebalance:
+            a.cash[j] = cash - (delta * fill + fee) if moved else cash
+            a.turnover[j] += notional / equity if moved else 0.0
+            a.trip_fees[j] += fee if moved else 0.0
+            a.units[j] = new_units
+            a.held[j] = target
+    return rest
+
+
+@njit(cache=True, inline="always")
 def fill_block(accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
-    """Fill every lane of the block whose target is pending, at the open of bar ``t``. ``in_market`` counts the
-    closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there adds
-    ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any order."""
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
+    (:func:`rebalance_lanes`), the rest lane by lane (:func:`fill_lane`). ``in_market`` counts the closes with a
+    position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there adds ``t`` (and
+    :func:`finish_block` adds the end for one still open), whole numbers, so exact in any order."""
     a = accounts[0]
+    if rebalance_lanes(a, _padded(width), open_price, sim) == 0:
+        return
     for j in range(width):
         if a.pending[j] != a.held[j]:
             before = a.units[j]
