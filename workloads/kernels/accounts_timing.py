@@ -23,7 +23,7 @@ from workloads.kernels.simulate import BLOCK, SIM_BAND, SIM_LONG_ONLY, fill_lane
 
 
 @njit(cache=True)
-def hold_init(bars, params, sim):
+def hold_init(bars, params, sim, shared):
     """The rule's state: each lane's exposure (``params[:, 0]``)."""
     return params[:, 0].copy()
 
@@ -35,15 +35,15 @@ def hold_step(exposure, bars, t, width, target) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def hold_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, hold_init, hold_step)
+def hold_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, hold_init, hold_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def hold_nb(bars, params, sim, spans, out, rec, count):
     """The hold rule through the production driver (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        hold_block(bars, params, sim, spans, out, rec, block, count)
+        hold_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 @njit(cache=True, inline="always")
@@ -153,13 +153,13 @@ def reference_close_block(accounts, width, t, close_price, rate, target, sim, tr
 
 
 @njit(cache=True, error_model="numpy")
-def hold_reference_block(bars, params, sim, spans, out, rec, block, count):
+def hold_reference_block(bars, params, sim, spans, out, rec, block, count, shared):
     """The previous driver loop (one span, no recorder) with :func:`reference_close_block`."""
     lo, width = block_lanes(params.shape[0], block, count)
     if width == 0:
         return
     accounts = new_accounts(sim)
-    exposure = hold_init(bars, params[lo : lo + width], sim)
+    exposure = hold_init(bars, params[lo : lo + width], sim, shared)
     target = np.zeros(BLOCK)
     due = False
     trade_start, end = spans[0, 0], spans[0, 1]
@@ -181,7 +181,7 @@ def hold_reference_block(bars, params, sim, spans, out, rec, block, count):
 def hold_reference_nb(bars, params, sim, spans, out, rec, count):
     """The hold rule through the previous accounts pass (one span)."""
     for block in prange(count):
-        hold_reference_block(bars, params, sim, spans, out, rec, block, count)
+        hold_reference_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 @dataclass(frozen=True)

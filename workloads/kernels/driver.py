@@ -3,10 +3,12 @@
 
 A seed is two flat Numba functions (as vectorbt's ``portfolio.nb`` takes an order function):
 
-- ``init(bars, params, sim) -> state``: the indicator state of one block of individuals, ``params`` being that
-  block's ``(width, genes)`` rows. Usually a one-element record array of :data:`~workloads.kernels.simulate.BLOCK`
-  lanes per field (``workloads.kernels.simulate.lanes_dtype``), so the step's loop over lanes runs as SIMD code; it
-  must be arrays (or a tuple of them), never a bare record, which would not keep its memory alive.
+- ``init(bars, params, sim, shared) -> state``: the indicator state of one block of individuals, ``params`` being
+  that block's ``(width, genes)`` rows and ``shared`` what the population kernel computed once for every block (a
+  series derived from the bars, such as log returns; ``None`` for seeds that need none). Usually a one-element
+  record array of :data:`~workloads.kernels.simulate.BLOCK` lanes per field (``workloads.kernels.simulate.
+  lanes_dtype``), so the step's loop over lanes runs as SIMD code; it must be arrays (or a tuple of them), never a
+  bare record, which would not keep its memory alive.
 - ``step(state, bars, t, width, target)``: update the state with bar ``t`` (data up to its close only) and write
   each lane's target exposure ``target[j]`` for ``j < width``.
 
@@ -14,12 +16,13 @@ A seed is two flat Numba functions (as vectorbt's ``portfolio.nb`` takes an orde
 the lanes with a target pending at the open, calls the step, then :func:`~workloads.kernels.simulate.close_block`
 (funding, marking, metrics, the next decision) over all lanes. A seed module wires it up in two lines:
 
-- ``<seed>_block(bars, params, sim, spans, out, rec, block, count)``: ``drive(..., block, count, init, step)`` with the
-  seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and tuples of arrays and
-  Numba can cache it; a function taking other functions as arguments is never cached);
-- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): ``prange`` over the ``count`` blocks calling the block function. The block
-  function is called, not inlined, inside the ``prange``: Numba's parallel outlining of inlined code that reads
-  named-tuple arguments loses the writes (seen on Numba 0.68: every target came out 0).
+- ``<seed>_block(bars, params, sim, spans, out, rec, block, count, shared)``: ``drive(..., block, count, init, step,
+  shared)`` with the seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and
+  tuples of arrays and Numba can cache it; a function taking other functions as arguments is never cached);
+- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): computes ``shared`` once (per population, not per block), then
+  ``prange`` over the ``count`` blocks calling the block function. The block function is called, not inlined,
+  inside the ``prange``: Numba's parallel outlining of inlined code that reads named-tuple arguments loses the
+  writes (seen on Numba 0.68: every target came out 0).
 
 ``rec`` (a :class:`Recorder`) stores, for a single individual (``Seed.run``), the rule's target and the equity at
 every close and its round trips; the population path passes :data:`NO_RECORDER`.
@@ -100,7 +103,7 @@ def block_lanes(n: int, block: int, count: int) -> tuple[int, int]:
 
 
 @njit(cache=True, inline="always")
-def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
+def drive(bars, params, sim, spans, out, rec, block, count, init, step, shared) -> None:
     """Simulate block ``block`` of ``count`` of the rows of ``params`` with the seed ``(init, step)`` (see the
     module doc) over each span ``(start, end)`` of ``spans`` (int64, shape ``(k, 2)``, sorted and not overlapping:
     ``start < end <= next start``), writing the metrics row of row ``i`` on span ``s`` into ``out[i, s]``.
@@ -112,7 +115,7 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
     if width == 0:
         return
     accounts = new_accounts(sim)
-    state = init(bars, params[lo : lo + width], sim)
+    state = init(bars, params[lo : lo + width], sim, shared)
     target = np.zeros(BLOCK)
     due = False
     k = 0
@@ -141,7 +144,7 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
 
 
 @njit(cache=True)
-def _replay_init(bars, params, sim):
+def _replay_init(bars, params, sim, shared):
     return params
 
 
@@ -153,7 +156,7 @@ def _replay_step(targets, bars, t, width, target) -> None:
 @njit(cache=True, error_model="numpy")
 def replay_nb(bars, targets, sim, spans, out, rec) -> None:
     """The driver over one recorded target series (``targets`` shape ``(1, n)``), as a seed whose step reads it."""
-    drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step)
+    drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step, None)
 
 
 def one_span(trade_start: int, n_bars: int) -> np.ndarray:

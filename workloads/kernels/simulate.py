@@ -294,7 +294,11 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
         fee = fee_rate * notional
         moved = delta != 0.0
         rebalance = (
-            (target != held) & (a.ruined[j] == 0.0) & (equity > 0.0) & (delta == delta) & (_sign(units) == _sign(new_units))
+            (target != held)
+            & (a.ruined[j] == 0.0)
+            & (equity > 0.0)
+            & (delta == delta)
+            & (_sign(units) == _sign(new_units))
         )
         rest += (target != held) & ~rebalance
         if rebalance:
