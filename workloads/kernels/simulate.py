@@ -311,13 +311,17 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def fill_block(accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
+def fill_block(
+    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
+) -> None:
     """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
-    (:func:`rebalance_lanes`), the rest lane by lane (:func:`fill_lane`). ``in_market`` counts the closes with a
-    position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there adds ``t`` (and
-    :func:`finish_block` adds the end for one still open), whole numbers, so exact in any order."""
+    (:func:`rebalance_lanes`, when the close counted some: ``rebalance``), the rest lane by lane
+    (:func:`fill_lane`, which also fills any rebalance exactly as the vector pass does). ``in_market`` counts the
+    closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there
+    adds ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any
+    order."""
     a = accounts[0]
-    if rebalance_lanes(a, _padded(width), open_price, sim) == 0:
+    if rebalance and rebalance_lanes(a, _padded(width), open_price, sim) == 0:
         return
     for j in range(width):
         if a.pending[j] != a.held[j]:
@@ -343,10 +347,10 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> bool:
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool]:
     """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
     funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
-    due."""
+    due and whether any is a rebalance (never: every fill from flat is an entry)."""
     a = accounts[0]
     long_only = sim[SIM_LONG_ONLY] != 0.0
     band = sim[SIM_BAND]
@@ -356,7 +360,7 @@ def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.n
         pending = _decide(target[j], held, target[j] < 0.0 and long_only, band)
         a.pending[j] = pending
         due += pending != held
-    return due > 0
+    return due > 0, False
 
 
 @njit(cache=True, inline="always")
@@ -369,9 +373,9 @@ def _padded(width: int) -> int:
 @njit(cache=True, inline="always")
 def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: np.ndarray) -> tuple:
     """The vector pass of :func:`close_block` over ``lanes`` lanes, at a close after ``trade_start``: funding,
-    marking, the return sums, the trough and the decision. Returns the counts ``(due, peaks, rare)``: lanes with a
-    fill due, lanes at a new equity peak (:func:`peak_lanes`), lanes ruined here or with their first non-zero
-    return (:func:`rare_lanes`).
+    marking, the return sums, the trough and the decision. Returns the counts ``(due, rebalances, peaks, rare)``:
+    lanes with a fill due, those among them keeping their direction (:func:`rebalance_lanes`), lanes at a new
+    equity peak (:func:`peak_lanes`), lanes ruined here or with their first non-zero return (:func:`rare_lanes`).
 
     A ruined account holds no units and no cash from the open after its ruin on (the fill step wipes it out, and a
     ruin always makes that fill due), so funding and marking leave it at zero without a test on ``ruined``, and
@@ -379,6 +383,7 @@ def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarra
     long_only = sim[SIM_LONG_ONLY] != 0.0
     band = sim[SIM_BAND]
     due = 0
+    rebalances = 0
     peaks = 0
     rare = 0
     for j in range(lanes):
@@ -405,9 +410,10 @@ def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarra
         pending = _decide(decision, held, ruin | ((decision < 0.0) & long_only), band)
         a.pending[j] = pending
         due += pending != held
+        rebalances += (pending != held) & ~_direction_changes(pending, held)
         peaks += equity > a.peak[j]
         rare += (ruin & (previous > 0.0)) | ((shift == 0.0) & (r != 0.0))
-    return due, peaks, rare
+    return due, rebalances, peaks, rare
 
 
 @njit(cache=True, inline="always")
@@ -458,20 +464,20 @@ def close_block(
     target: np.ndarray,
     sim: np.ndarray,
     trade_start: int,
-) -> bool:
+) -> tuple[bool, bool]:
     """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
     held, mark to market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``
     (:func:`mark_lanes`, then :func:`peak_lanes` and :func:`rare_lanes` when a lane needs them). Returns whether
-    any lane has a fill due."""
+    any lane has a fill due, and whether any of those keeps its direction (``fill_block``'s ``rebalance``)."""
     a = accounts[0]
     lanes = _padded(width)
-    due, peaks, rare = mark_lanes(a, lanes, close_price, rate, target, sim)
+    due, rebalances, peaks, rare = mark_lanes(a, lanes, close_price, rate, target, sim)
     if peaks > 0:
         peak_lanes(a, lanes)
     if rare > 0:
         rare_lanes(a, lanes, t, close_price, t - trade_start - 1.0)
-        return True
-    return due > 0
+        return True, rebalances > 0
+    return due > 0, rebalances > 0
 
 
 @njit(cache=True)
