@@ -406,11 +406,13 @@ def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarra
         a.trough[j] = min(a.trough[j], equity)
         a.equity[j] = equity
         held = a.held[j]
-        decision = target[j]
-        pending = _decide(decision, held, ruin | ((decision < 0.0) & long_only), band)
+        decision = 0.0 if ruin | ((target[j] < 0.0) & long_only) else target[j]
+        turns = _direction_changes(decision, held)  # as in _decide, kept to tell rebalances from turns
+        pending = decision if turns or abs(decision - held) > band else held
         a.pending[j] = pending
-        due += pending != held
-        rebalances += (pending != held) & ~_direction_changes(pending, held)
+        changes = pending != held
+        due += changes
+        rebalances += changes & ~turns
         peaks += equity > a.peak[j]
         rare += (ruin & (previous > 0.0)) | ((shift == 0.0) & (r != 0.0))
     return due, rebalances, peaks, rare
