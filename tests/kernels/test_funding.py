@@ -29,7 +29,9 @@ def flat(n: int, rate: float) -> BarArrays:
 def replay(bars: BarArrays, target: float, fee_rate: float = FEE) -> tuple[dict[str, float], np.ndarray]:
     out = np.empty(N_METRICS)
     sim = SimConfig(fee_rate, 0.0, False, 0.0, 8766.0)
-    trips = simulate_targets(bars, np.full(bars.close.shape[0], target), sim.as_array(), 0, out, np.empty(0))
+    trips = simulate_targets(
+        bars, np.full(bars.close.shape[0], target), sim.as_array(), 0, out, np.empty(0), record_trips=True
+    )
     return dict(zip(METRIC_NAMES, out, strict=True)), trips
 
 

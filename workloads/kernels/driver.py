@@ -3,10 +3,12 @@
 
 A seed is two flat Numba functions (as vectorbt's ``portfolio.nb`` takes an order function):
 
-- ``init(bars, params, sim) -> state``: the indicator state of one block of individuals, ``params`` being that
-  block's ``(width, genes)`` rows. Usually a one-element record array of :data:`~workloads.kernels.simulate.BLOCK`
-  lanes per field (``workloads.kernels.simulate.lanes_dtype``), so the step's loop over lanes runs as SIMD code; it
-  must be arrays (or a tuple of them), never a bare record, which would not keep its memory alive.
+- ``init(bars, params, sim, shared) -> state``: the indicator state of one block of individuals, ``params`` being
+  that block's ``(width, genes)`` rows and ``shared`` what the population kernel computed once for every block (a
+  series derived from the bars, such as log returns; ``None`` for seeds that need none). Usually a one-element
+  record array of :data:`~workloads.kernels.simulate.BLOCK` lanes per field (``workloads.kernels.simulate.
+  lanes_dtype``), so the step's loop over lanes runs as SIMD code; it must be arrays (or a tuple of them), never a
+  bare record, which would not keep its memory alive.
 - ``step(state, bars, t, width, target)``: update the state with bar ``t`` (data up to its close only) and write
   each lane's target exposure ``target[j]`` for ``j < width``.
 
@@ -14,12 +16,13 @@ A seed is two flat Numba functions (as vectorbt's ``portfolio.nb`` takes an orde
 the lanes with a target pending at the open, calls the step, then :func:`~workloads.kernels.simulate.close_block`
 (funding, marking, metrics, the next decision) over all lanes. A seed module wires it up in two lines:
 
-- ``<seed>_block(bars, params, sim, spans, out, rec, block, count)``: ``drive(..., block, count, init, step)`` with the
-  seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and tuples of arrays and
-  Numba can cache it; a function taking other functions as arguments is never cached);
-- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): ``prange`` over the ``count`` blocks calling the block function. The block
-  function is called, not inlined, inside the ``prange``: Numba's parallel outlining of inlined code that reads
-  named-tuple arguments loses the writes (seen on Numba 0.68: every target came out 0).
+- ``<seed>_block(bars, params, sim, spans, out, rec, block, count, shared)``: ``drive(..., block, count, init, step,
+  shared)`` with the seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and
+  tuples of arrays and Numba can cache it; a function taking other functions as arguments is never cached);
+- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): computes ``shared`` once (per population, not per block), then
+  ``prange`` over the ``count`` blocks calling the block function. The block function is called, not inlined,
+  inside the ``prange``: Numba's parallel outlining of inlined code that reads named-tuple arguments loses the
+  writes (seen on Numba 0.68: every target came out 0).
 
 ``rec`` (a :class:`Recorder`) stores, for a single individual (``Seed.run``), the rule's target and the equity at
 every close and its round trips; the population path passes :data:`NO_RECORDER`.
@@ -37,6 +40,7 @@ from workloads.kernels.simulate import (
     ENTRY_BAR,
     TRIP_FIELDS,
     close_block,
+    decide_block,
     fill_block,
     finish_block,
     new_accounts,
@@ -90,14 +94,16 @@ def blocks(n: int) -> int:
 
 @njit(cache=True, inline="always")
 def block_lanes(n: int, block: int, count: int) -> tuple[int, int]:
-    """``(first row, rows)`` of block ``block`` of ``count`` over ``n`` rows (rows may be 0 for trailing blocks)."""
-    width = (n + count - 1) // count
+    """``(first row, rows)`` of block ``block`` of ``count`` over ``n`` rows (rows may be 0 for trailing blocks).
+    Blocks hold a whole number of 8-lane vectors where they can (the last takes the rest), so no lane loop ends
+    in a scalar tail; no block is wider than an even cut rounded up to 8 lanes, so no thread gets more work."""
+    width = ((n + count - 1) // count + 7) // 8 * 8
     lo = block * width
     return lo, max(0, min(width, n - lo))
 
 
 @njit(cache=True, inline="always")
-def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
+def drive(bars, params, sim, spans, out, rec, block, count, init, step, shared) -> None:
     """Simulate block ``block`` of ``count`` of the rows of ``params`` with the seed ``(init, step)`` (see the
     module doc) over each span ``(start, end)`` of ``spans`` (int64, shape ``(k, 2)``, sorted and not overlapping:
     ``start < end <= next start``), writing the metrics row of row ``i`` on span ``s`` into ``out[i, s]``.
@@ -109,19 +115,23 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
     if width == 0:
         return
     accounts = new_accounts(sim)
-    state = init(bars, params[lo : lo + width], sim)
+    state = init(bars, params[lo : lo + width], sim, shared)
     target = np.zeros(BLOCK)
     due = False
+    rebalance = False
     k = 0
     trade_start = spans[0, 0]
     end = spans[0, 1]
     for t in range(spans[spans.shape[0] - 1, 1]):
         if due:
-            fill_block(accounts, width, rec.trips, t, bars.open[t], sim)
+            fill_block(accounts, width, rec.trips, t, bars.open[t], sim, rebalance)
         step(state, bars, t, width, target)
         if rec.target.shape[0] > 0:
             rec.target[t] = target[0]
-        due = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
+        if t > trade_start:
+            due, rebalance = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
+        elif t == trade_start:
+            due, rebalance = decide_block(accounts, width, target, sim)
         if rec.equity.shape[0] > 0:
             rec.equity[t] = accounts[0].equity[0]
         if t == end - 1:
@@ -135,7 +145,7 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step) -> None:
 
 
 @njit(cache=True)
-def _replay_init(bars, params, sim):
+def _replay_init(bars, params, sim, shared):
     return params
 
 
@@ -147,7 +157,7 @@ def _replay_step(targets, bars, t, width, target) -> None:
 @njit(cache=True, error_model="numpy")
 def replay_nb(bars, targets, sim, spans, out, rec) -> None:
     """The driver over one recorded target series (``targets`` shape ``(1, n)``), as a seed whose step reads it."""
-    drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step)
+    drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step, None)
 
 
 def one_span(trade_start: int, n_bars: int) -> np.ndarray:
@@ -162,15 +172,23 @@ def recorded_trips(trips: np.ndarray) -> np.ndarray:
 
 
 def simulate_targets(
-    bars: BarArrays, targets: np.ndarray, sim: np.ndarray, trade_start: int, out: np.ndarray, equity_rec: np.ndarray
+    bars: BarArrays,
+    targets: np.ndarray,
+    sim: np.ndarray,
+    trade_start: int,
+    out: np.ndarray,
+    equity_rec: np.ndarray,
+    record_trips: bool = False,
 ) -> np.ndarray:
     """Simulate one target-exposure series ``targets`` (shape ``(n,)``, the rule's target at each close).
 
     The path of ``Seed.run`` and of seeds whose targets come from outside Numba (scikit-learn). Writes the metrics
     row ``out`` (shape ``(N_METRICS,)``) and, when ``equity_rec`` has length ``n``, the equity at each close;
-    returns the round trips ``(count, TRIP_FIELDS)``."""
+    returns the round trips ``(count, TRIP_FIELDS)`` when ``record_trips`` (room for them, ``n`` rows, is allocated
+    only then), else none."""
     n = bars.close.shape[0]
-    rec = Recorder(np.empty(0), equity_rec, np.full((n, TRIP_FIELDS), np.nan))
+    trips = np.full((n, TRIP_FIELDS), np.nan) if record_trips else NO_RECORDER.trips
+    rec = Recorder(np.empty(0), equity_rec, trips)
     series = np.ascontiguousarray(targets, dtype=np.float64).reshape(1, n)
     replay_nb(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)
-    return recorded_trips(rec.trips)
+    return recorded_trips(trips)

@@ -267,12 +267,193 @@ def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.n
 
 
 @njit(cache=True, inline="always")
-def fill_block(accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
-    """Fill every lane of the block whose target is pending, at the open of bar ``t``."""
+def _holding(units: float) -> float:
+    return 1.0 if units != 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
+    """The vector part of :func:`fill_block`: every pending fill that keeps the direction (a rebalance inside a
+    trip, the frequent fill of rules that size their exposure), exactly as :func:`fill_lane` computes it, as
+    selects over all lanes. Returns how many pending fills are left to :func:`fill_lane`: entries, exits,
+    reversals, ruins (and any NaN on the way, which :func:`fill_lane` handles as ever)."""
+    slippage = sim[SIM_SLIPPAGE]
+    fee_rate = sim[SIM_FEE_RATE]
+    rest = 0
+    for j in range(lanes):
+        units = a.units[j]
+        cash = a.cash[j]
+        held = a.held[j]
+        target = a.pending[j]
+        equity = cash + units * open_price
+        new_units = target * equity / open_price
+        delta = new_units - units
+        traded = abs(delta)
+        fill = open_price * (1.0 + slippage * _sign(delta))
+        notional = traded * fill
+        fee = fee_rate * notional
+        moved = delta != 0.0
+        rebalance = (
+            (target != held)
+            & (a.ruined[j] == 0.0)
+            & (equity > 0.0)
+            & (delta == delta)
+            & (_sign(units) == _sign(new_units))
+        )
+        rest += (target != held) & ~rebalance
+        if rebalance:
+            a.cash[j] = cash - (delta * fill + fee) if moved else cash
+            a.turnover[j] += notional / equity if moved else 0.0
+            a.trip_fees[j] += fee if moved else 0.0
+            a.units[j] = new_units
+            a.held[j] = target
+    return rest
+
+
+@njit(cache=True, inline="always")
+def fill_block(
+    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
+) -> None:
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
+    (:func:`rebalance_lanes`, when the close counted some: ``rebalance``), the rest lane by lane
+    (:func:`fill_lane`, which also fills any rebalance exactly as the vector pass does). ``in_market`` counts the
+    closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there
+    adds ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any
+    order."""
     a = accounts[0]
+    if rebalance and rebalance_lanes(a, _padded(width), open_price, sim) == 0:
+        return
     for j in range(width):
         if a.pending[j] != a.held[j]:
+            before = a.units[j]
             fill_lane(a, j, trips, t, open_price, sim)
+            a.in_market[j] += t * (_holding(before) - _holding(a.units[j]))
+
+
+@njit(cache=True, inline="always")
+def _direction_changes(decision: float, held: float) -> bool:
+    """Whether ``decision`` and ``held`` differ in direction (long / flat / short), as ``_sign(a) != _sign(b)``
+    written as two comparisons per side so a loop over lanes keeps it in mask registers."""
+    return (decision > 0.0) != (held > 0.0) or (decision < 0.0) != (held < 0.0)
+
+
+@njit(cache=True, inline="always")
+def _decide(target: float, held: float, forced: bool, band: float) -> float:
+    """The target to execute at the next open (docs/simulation.md#when-a-new-target-is-executed): ``target``, forced
+    to 0 when ``forced``, replaces ``held`` when it differs in direction or by more than ``band``."""
+    decision = 0.0 if forced else target
+    # ``decision != held`` is implied: equal targets (0.0 and -0.0 included) keep direction and move by 0 <= band.
+    return decision if _direction_changes(decision, held) or abs(decision - held) > band else held
+
+
+@njit(cache=True, inline="always")
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool]:
+    """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
+    funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
+    due and whether any is a rebalance (never: every fill from flat is an entry)."""
+    a = accounts[0]
+    long_only = sim[SIM_LONG_ONLY] != 0.0
+    band = sim[SIM_BAND]
+    due = 0
+    for j in range(width):
+        held = a.held[j]
+        pending = _decide(target[j], held, target[j] < 0.0 and long_only, band)
+        a.pending[j] = pending
+        due += pending != held
+    return due > 0, False
+
+
+@njit(cache=True, inline="always")
+def _padded(width: int) -> int:
+    """``width`` rounded up to a whole number of 8-lane vectors (at most :data:`BLOCK`): the lanes past ``width``
+    are flat accounts whose target stays 0, so a pass over them changes nothing and the loop has no scalar tail."""
+    return min(BLOCK, (width + 7) // 8 * 8)
+
+
+@njit(cache=True, inline="always")
+def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: np.ndarray) -> tuple:
+    """The vector pass of :func:`close_block` over ``lanes`` lanes, at a close after ``trade_start``: funding,
+    marking, the return sums, the trough and the decision. Returns the counts ``(due, rebalances, peaks, rare)``:
+    lanes with a fill due, those among them keeping their direction (:func:`rebalance_lanes`), lanes at a new
+    equity peak (:func:`peak_lanes`), lanes ruined here or with their first non-zero return (:func:`rare_lanes`).
+
+    A ruined account holds no units and no cash from the open after its ruin on (the fill step wipes it out, and a
+    ruin always makes that fill due), so funding and marking leave it at zero without a test on ``ruined``, and
+    zero equity is the mark of ruin: it forces the decision to 0 and makes the return 0."""
+    long_only = sim[SIM_LONG_ONLY] != 0.0
+    band = sim[SIM_BAND]
+    due = 0
+    rebalances = 0
+    peaks = 0
+    rare = 0
+    for j in range(lanes):
+        value = a.units[j] * close_price
+        payment = value * rate
+        cash = a.cash[j] - payment
+        a.cash[j] = cash
+        a.funding_pnl[j] -= payment
+        equity = cash + value
+        ruin = equity <= 0.0
+        equity = 0.0 if ruin else equity
+        previous = a.equity[j]
+        r = equity / previous - 1.0 if previous > 0.0 else 0.0
+        shift = a.shift[j]
+        d = r - shift
+        a.sum_d[j] += d
+        a.sum_d2[j] += d * d
+        down = min(r, 0.0)
+        a.sum_down2[j] += down * down
+        a.trough[j] = min(a.trough[j], equity)
+        a.equity[j] = equity
+        held = a.held[j]
+        decision = 0.0 if ruin | ((target[j] < 0.0) & long_only) else target[j]
+        turns = _direction_changes(decision, held)  # as in _decide, kept to tell rebalances from turns
+        pending = decision if turns or abs(decision - held) > band else held
+        a.pending[j] = pending
+        changes = pending != held
+        due += changes
+        rebalances += changes & ~turns
+        peaks += equity > a.peak[j]
+        rare += (ruin & (previous > 0.0)) | ((shift == 0.0) & (r != 0.0))
+    return due, rebalances, peaks, rare
+
+
+@njit(cache=True, inline="always")
+def peak_lanes(a, lanes: int) -> None:
+    """The drawdown at a close where some lane reached a new equity peak: the trough since the previous peak (which
+    :func:`mark_lanes` has kept) closes its drawdown, and peak and trough restart at the equity."""
+    for j in range(lanes):
+        equity = a.equity[j]
+        peak = a.peak[j]
+        trough = a.trough[j]
+        if equity > peak:
+            a.max_dd[j] = max(a.max_dd[j], 1.0 - trough / peak)
+            a.peak[j] = equity
+            a.trough[j] = equity
+
+
+@njit(cache=True)
+def rare_lanes(a, lanes: int, t: int, close_price: float, earlier: float) -> None:
+    """What :func:`mark_lanes` counted as rare, lane by lane. A ruin at this close (equity 0, not yet ruined) is
+    remembered (``held = -1`` forces the next fill step, which records it, to flat). A lane's first non-zero
+    return ``r`` becomes its ``shift``: the ``earlier`` zero returns then each count ``-shift`` (the pass added
+    ``r - 0`` to sums that were exactly 0, so ``sum_d`` holds ``r``)."""
+    for j in range(lanes):
+        if a.equity[j] <= 0.0 and a.ruined[j] == 0.0:
+            a.ruined[j] = 1.0
+            a.ruin_bar[j] = float(t)
+            a.ruin_price[j] = close_price
+            a.held[j] = -1.0
+            a.pending[j] = 0.0
+        if a.shift[j] == 0.0 and a.sum_d[j] != 0.0:
+            r = a.sum_d[j]
+            shift = r
+            sum_d = -earlier * shift
+            sum_d2 = earlier * shift * shift
+            d = r - shift
+            a.shift[j] = shift
+            a.sum_d[j] = sum_d + d
+            a.sum_d2[j] = sum_d2 + d * d
 
 
 @njit(cache=True, inline="always")
@@ -285,92 +466,20 @@ def close_block(
     target: np.ndarray,
     sim: np.ndarray,
     trade_start: int,
-) -> bool:
-    """At the close of bar ``t``, for every lane: pay or receive funding at ``rate`` on the units held, mark to
-    market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``. A ruin here is
-    remembered (``held = -1`` forces the next fill step, which records it). Returns whether any lane has a fill due.
-
-    Branch-free over lanes (LLVM if-converts every branch here into selects)."""
+) -> tuple[bool, bool]:
+    """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
+    held, mark to market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``
+    (:func:`mark_lanes`, then :func:`peak_lanes` and :func:`rare_lanes` when a lane needs them). Returns whether
+    any lane has a fill due, and whether any of those keeps its direction (``fill_block``'s ``rebalance``)."""
     a = accounts[0]
-    long_only = sim[SIM_LONG_ONLY]
-    band = sim[SIM_BAND]
-    started = t > trade_start
-    counted = t >= trade_start
-    earlier = t - trade_start - 1.0
-    due = 0
-    for j in range(width):
-        units = a.units[j]
-        held = a.held[j]
-        ruined = a.ruined[j]
-        cash = a.cash[j]
-        funding_pnl = a.funding_pnl[j]
-        ruin_bar = a.ruin_bar[j]
-        ruin_price = a.ruin_price[j]
-        equity = 0.0
-        if ruined == 0.0:
-            payment = units * close_price * rate
-            cash -= payment
-            funding_pnl -= payment
-            equity = cash + units * close_price
-            if equity <= 0.0:
-                equity = 0.0
-                ruined = 1.0
-                ruin_bar = float(t)
-                ruin_price = close_price
-                held = -1.0
-        previous = a.equity[j]
-        shift = a.shift[j]
-        sum_d = a.sum_d[j]
-        sum_d2 = a.sum_d2[j]
-        sum_down2 = a.sum_down2[j]
-        peak = a.peak[j]
-        trough = a.trough[j]
-        max_dd = a.max_dd[j]
-        if started:
-            r = equity / previous - 1.0 if previous > 0.0 else 0.0
-            if shift == 0.0 and r != 0.0:
-                shift = r
-                sum_d = -earlier * shift
-                sum_d2 = earlier * shift * shift
-            d = r - shift
-            sum_d += d
-            sum_d2 += d * d
-            down = min(r, 0.0)
-            sum_down2 += down * down
-            if equity > peak:
-                max_dd = max(max_dd, 1.0 - trough / peak)
-                peak = equity
-                trough = equity
-            else:
-                trough = min(trough, equity)
-        in_market = a.in_market[j]
-        if counted and units != 0.0:
-            in_market += 1.0
-        decision = target[j]
-        if not counted or ruined != 0.0 or (decision < 0.0 and long_only != 0.0):
-            decision = 0.0
-        pending = held
-        if decision != held and (_sign(decision) != _sign(held) or abs(decision - held) > band):
-            pending = decision
-        if pending != held:
-            due += 1
-        a.cash[j] = cash
-        a.funding_pnl[j] = funding_pnl
-        a.equity[j] = equity
-        a.ruined[j] = ruined
-        a.ruin_bar[j] = ruin_bar
-        a.ruin_price[j] = ruin_price
-        a.held[j] = held
-        a.pending[j] = pending
-        a.shift[j] = shift
-        a.sum_d[j] = sum_d
-        a.sum_d2[j] = sum_d2
-        a.sum_down2[j] = sum_down2
-        a.peak[j] = peak
-        a.trough[j] = trough
-        a.max_dd[j] = max_dd
-        a.in_market[j] = in_market
-    return due > 0
+    lanes = _padded(width)
+    due, rebalances, peaks, rare = mark_lanes(a, lanes, close_price, rate, target, sim)
+    if peaks > 0:
+        peak_lanes(a, lanes)
+    if rare > 0:
+        rare_lanes(a, lanes, t, close_price, t - trade_start - 1.0)
+        return True, rebalances > 0
+    return due > 0, rebalances > 0
 
 
 @njit(cache=True)
@@ -382,6 +491,7 @@ def finish_block(
     a = accounts[0]
     curve_bars = n_bars - trade_start
     for j in range(width):
+        a.in_market[j] += n_bars * _holding(a.units[j])
         if a.ruined[j] != 0.0 and a.units[j] != 0.0:
             _wipe_out(a, j, trips, a.ruin_bar[j], a.ruin_price[j])
         if j == 0 and trips.shape[0] > 0 and a.units[j] != 0.0:

@@ -242,7 +242,7 @@ class Seed:
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
         targets = self._targets(bars, p[0], sim, trade_start)
-        trips = simulate_targets(bar_arrays(bars), targets, sim.as_array(), trade_start, out, equity)
+        trips = simulate_targets(bar_arrays(bars), targets, sim.as_array(), trade_start, out, equity, record_trips=True)
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
         if sim.long_only:

@@ -33,7 +33,7 @@ STATE = lanes_dtype(("window", "k", "direction", "s1", "s2", "shift", "phase", "
 
 
 @njit(cache=True)
-def bollinger_bands_init(bars, params, sim):
+def bollinger_bands_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -50,13 +50,16 @@ def bollinger_bands_step(block, bars, t, width, target):
     c = close[t]
     for j in range(width):  # the closes leaving the windows (gathers, apart: the loops below vectorize)
         lanes.leaving[j] = window_tail(close, t - 1, lanes.window[j])
+    wraps = 0
     for j in range(width):  # windows.moments_push, the ring being the close series itself
         window = lanes.window[j]
         lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
             c, lanes.leaving[j], t, window, lanes.s1[j], lanes.s2[j], lanes.shift[j]
         )
-        lanes.phase[j] = next_phase(lanes.phase[j], window)
-    for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
+        phase = next_phase(lanes.phase[j], window)
+        lanes.phase[j] = phase
+        wraps += phase == 0.0
+    for j in range(width if wraps > 0 else 0):  # a window that wrapped is re-summed (phase back at 0)
         if lanes.phase[j] == 0.0:
             lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(close, t, int(lanes.window[j]))
     for j in range(width):  # the rule
@@ -77,15 +80,15 @@ def bollinger_bands_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def bollinger_bands_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, bollinger_bands_init, bollinger_bands_step)
+def bollinger_bands_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, bollinger_bands_init, bollinger_bands_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def bollinger_bands_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        bollinger_bands_block(bars, params, sim, spans, out, rec, block, count)
+        bollinger_bands_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class BollingerBands(FusedSeed):

@@ -36,7 +36,7 @@ STATE = lanes_dtype(("warm", "position"))
 
 
 @njit(cache=True)
-def donchian_breakout_init(bars, params, sim):
+def donchian_breakout_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     lengths = np.zeros((2, BLOCK), np.int64)
@@ -77,15 +77,15 @@ def donchian_breakout_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def donchian_breakout_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, donchian_breakout_init, donchian_breakout_step)
+def donchian_breakout_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, donchian_breakout_init, donchian_breakout_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def donchian_breakout_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        donchian_breakout_block(bars, params, sim, spans, out, rec, block, count)
+        donchian_breakout_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class DonchianBreakout(FusedSeed):

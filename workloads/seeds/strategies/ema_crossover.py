@@ -21,7 +21,7 @@ STATE = lanes_dtype(("fast", "slow", "alpha_fast", "alpha_slow", "warm", "ema_fa
 
 
 @njit(cache=True)
-def ema_crossover_init(bars, params, sim):
+def ema_crossover_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -47,15 +47,15 @@ def ema_crossover_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def ema_crossover_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, ema_crossover_init, ema_crossover_step)
+def ema_crossover_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, ema_crossover_init, ema_crossover_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def ema_crossover_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        ema_crossover_block(bars, params, sim, spans, out, rec, block, count)
+        ema_crossover_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class EmaCrossover(FusedSeed):

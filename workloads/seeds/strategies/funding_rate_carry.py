@@ -34,7 +34,7 @@ STATE = lanes_dtype(("window", "threshold", "total", "phase", "nonzero", "leavin
 
 
 @njit(cache=True)
-def funding_rate_carry_init(bars, params, sim):
+def funding_rate_carry_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -73,15 +73,15 @@ def funding_rate_carry_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, funding_rate_carry_init, funding_rate_carry_step)
+def funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, funding_rate_carry_init, funding_rate_carry_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def funding_rate_carry_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count)
+        funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class FundingRateCarry(FusedSeed):

@@ -33,7 +33,7 @@ STATE = lanes_dtype(("warm",))
 
 
 @njit(cache=True)
-def ichimoku_cloud_init(bars, params, sim):
+def ichimoku_cloud_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     lengths = np.zeros((3, BLOCK), np.int64)
@@ -86,15 +86,15 @@ def ichimoku_cloud_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, ichimoku_cloud_init, ichimoku_cloud_step)
+def ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, ichimoku_cloud_init, ichimoku_cloud_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def ichimoku_cloud_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count)
+        ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class IchimokuCloud(FusedSeed):

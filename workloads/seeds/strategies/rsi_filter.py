@@ -31,7 +31,7 @@ STATE = lanes_dtype(("window", "oversold", "overbought", "gain", "loss", "positi
 
 
 @njit(cache=True)
-def rsi_filter_init(bars, params, sim):
+def rsi_filter_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -69,15 +69,15 @@ def rsi_filter_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def rsi_filter_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, rsi_filter_init, rsi_filter_step)
+def rsi_filter_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, rsi_filter_init, rsi_filter_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def rsi_filter_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        rsi_filter_block(bars, params, sim, spans, out, rec, block, count)
+        rsi_filter_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class RsiFilter(FusedSeed):

@@ -21,7 +21,7 @@ STATE = lanes_dtype(("fast", "slow", "warm", "total_fast", "total_slow", "leavin
 
 
 @njit(cache=True)
-def sma_trend_filter_init(bars, params, sim):
+def sma_trend_filter_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -51,15 +51,15 @@ def sma_trend_filter_step(block, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, sma_trend_filter_init, sma_trend_filter_step)
+def sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, sma_trend_filter_init, sma_trend_filter_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def sma_trend_filter_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count)
+        sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class SmaTrendFilter(FusedSeed):

@@ -41,7 +41,7 @@ STATE = lanes_dtype(
 
 
 @njit(cache=True)
-def stochastic_oscillator_init(bars, params, sim):
+def stochastic_oscillator_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     lengths = np.zeros(BLOCK, np.int64)
@@ -105,15 +105,17 @@ def stochastic_oscillator_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, stochastic_oscillator_init, stochastic_oscillator_step)
+def stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(
+        bars, params, sim, spans, out, rec, block, count, stochastic_oscillator_init, stochastic_oscillator_step, shared
+    )
 
 
 @njit(cache=True, parallel=True)
 def stochastic_oscillator_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count)
+        stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class StochasticOscillator(FusedSeed):

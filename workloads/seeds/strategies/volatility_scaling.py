@@ -58,9 +58,18 @@ STATE = lanes_dtype(
 
 
 @njit(cache=True)
-def volatility_scaling_init(bars, params, sim):
-    """The lanes, and the log returns of the bars (``log_return[t]`` from bar ``t-1`` to ``t``; 0 at bar 0),
-    computed once for the block: each lane's rolling moments read them back."""
+def log_returns(close: np.ndarray) -> np.ndarray:
+    """``log_return[t] = log(close[t] / close[t-1])``, 0 at bar 0: computed once per population (the kernel's
+    ``shared``), each lane's rolling moments read them back."""
+    log_return = np.zeros(close.shape[0])
+    for t in range(1, close.shape[0]):
+        log_return[t] = np.log(close[t] / close[t - 1])
+    return log_return
+
+
+@njit(cache=True)
+def volatility_scaling_init(bars, params, sim, shared):
+    """The lanes, and the population's log returns (``shared``, :func:`log_returns`)."""
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     annualise = np.sqrt(sim[SIM_BARS_PER_YEAR])
@@ -72,11 +81,7 @@ def volatility_scaling_init(bars, params, sim):
         state.band[j] = params[j, BAND]
         state.warm[j] = max(params[j, TREND] - 1.0, params[j, VOL_WINDOW])
         state.annualise[j] = annualise
-    close = bars.close
-    log_return = np.zeros(close.shape[0])
-    for t in range(1, close.shape[0]):
-        log_return[t] = np.log(close[t] / close[t - 1])
-    return block, log_return
+    return block, shared
 
 
 @njit(cache=True, error_model="numpy")
@@ -90,13 +95,16 @@ def volatility_scaling_step(state, bars, t, width, target):
         lanes.leaving_close[j] = window_tail(close, t, lanes.trend[j])
     if t >= 1:  # the (t-1)-th return enters the rolling moments (windows.moments_push, over the series itself)
         x = log_return[t]
+        wraps = 0
         for j in range(width):
             n = lanes.vol_window[j]
             lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_lane(
                 x, lanes.leaving_return[j], t - 1, n, lanes.s1[j], lanes.s2[j], lanes.shift[j]
             )
-            lanes.phase[j] = next_phase(lanes.phase[j], n)
-        for j in range(width):  # a window that wrapped is re-summed (phase back at 0)
+            phase = next_phase(lanes.phase[j], n)
+            lanes.phase[j] = phase
+            wraps += phase == 0.0
+        for j in range(width if wraps > 0 else 0):  # a window that wrapped is re-summed (phase back at 0)
             if lanes.phase[j] == 0.0:
                 lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(log_return, t, int(lanes.vol_window[j]))
     for j in range(width):  # the SMA and the rule
@@ -121,15 +129,16 @@ def volatility_scaling_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def volatility_scaling_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, volatility_scaling_init, volatility_scaling_step)
+def volatility_scaling_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, volatility_scaling_init, volatility_scaling_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def volatility_scaling_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    log_return = log_returns(bars.close)
     for block in prange(count):
-        volatility_scaling_block(bars, params, sim, spans, out, rec, block, count)
+        volatility_scaling_block(bars, params, sim, spans, out, rec, block, count, log_return)
 
 
 class VolatilityScaling(FusedSeed):

@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.driver import drive
+from workloads.kernels.indicators import next_phase
 from workloads.kernels.simulate import BLOCK, lanes_dtype
 from workloads.kernels.ta import typical_price
 from workloads.kernels.windows import ring_back, weighted_mean_std
@@ -40,7 +41,7 @@ STATE = lanes_dtype(("window", "z_entry", "z_exit", "phase", "shift", "sw", "s1"
 
 
 @njit(cache=True)
-def vwap_reversion_init(bars, params, sim):
+def vwap_reversion_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     windows = np.zeros(BLOCK, np.int64)
@@ -92,10 +93,14 @@ def vwap_reversion_step(state, bars, t, width, target):
         s.traded[j] += traded - (1.0 if evicts and old_w > 0.0 else 0.0)
     volumes[slot] = w
     prices[slot] = x
+    wraps = 0
+    for j in range(width):  # the position in each lane's ring: back at 0 on the push that re-sums it
+        phase = next_phase(s.phase[j], s.window[j])
+        s.phase[j] = phase
+        wraps += phase == 0.0
     # A lane whose ring wraps on bar t re-sums its window around the newest value, oldest bar first (rare).
-    for j in range(width):
-        phase = s.phase[j]
-        if phase == s.window[j] - 1.0:
+    for j in range(width if wraps > 0 else 0):
+        if s.phase[j] == 0.0:
             n = windows[j]
             at = ring_back(slot, n - 1, size)
             sw = 0.0
@@ -111,8 +116,6 @@ def vwap_reversion_step(state, bars, t, width, target):
             s.sw[j] = sw
             s.s1[j] = s1
             s.s2[j] = s2
-            phase = -1.0
-        s.phase[j] = phase + 1.0
     c = bars.close[t]
     for j in range(width):
         vwap, std = weighted_mean_std(s.sw[j], s.s1[j], s.s2[j], s.shift[j])
@@ -129,15 +132,15 @@ def vwap_reversion_step(state, bars, t, width, target):
 
 
 @njit(cache=True, error_model="numpy")
-def vwap_reversion_block(bars, params, sim, spans, out, rec, block, count):
-    drive(bars, params, sim, spans, out, rec, block, count, vwap_reversion_init, vwap_reversion_step)
+def vwap_reversion_block(bars, params, sim, spans, out, rec, block, count, shared):
+    drive(bars, params, sim, spans, out, rec, block, count, vwap_reversion_init, vwap_reversion_step, shared)
 
 
 @njit(cache=True, parallel=True)
 def vwap_reversion_nb(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
-        vwap_reversion_block(bars, params, sim, spans, out, rec, block, count)
+        vwap_reversion_block(bars, params, sim, spans, out, rec, block, count, None)
 
 
 class VwapReversion(FusedSeed):
