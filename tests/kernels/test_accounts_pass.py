@@ -1,5 +1,5 @@
 """The accounts pass: the current driver gives bit for bit the metrics of the previous pass (the bench's copy of it,
-``workloads.kernels.accounts_timing``), and a simulation allocates room for round trips only when they are
+``workloads.bench.accounts_reference``), and a simulation allocates room for round trips only when they are
 recorded."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from workloads.bench.accounts_reference import hold_nb, hold_reference_nb
 from workloads.data.synthetic import generate
-from workloads.kernels.accounts_timing import accounts_pass_ns, hold_nb, hold_reference_nb
 from workloads.kernels.driver import NO_RECORDER, blocks, one_span, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
 from workloads.kernels.simulate import TRIP_FIELDS, SimConfig
@@ -32,11 +32,6 @@ def test_the_current_accounts_pass_equals_the_previous_one(population, leverage)
     assert np.array_equal(current, previous, equal_nan=True)
     if leverage > 1.0:
         assert np.any(current[:, 0, METRIC_NAMES.index("final_equity")] == 0.0)
-
-
-def test_the_accounts_pass_timing_reports_both_passes_and_their_agreement():
-    timing = accounts_pass_ns(BARS, SimConfig(0.001, 0.0005, False, 0.0, 8766.0).as_array(), 20, 1)
-    assert timing.identical and timing.current_ns > 0.0 and timing.reference_ns > 0.0
 
 
 def peak_bytes(call) -> int:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
+WORKLOADS_LIMIT = 80
+"""Lines a function in ``workloads/`` may have."""
 INFRA_LIMIT = 100
-"""Lines a function in ``infra/`` may have."""
+"""Lines a function in ``infra/`` may have (a Pulumi component's steps pass many resource arguments)."""
 INFRA_DATA_LITERALS = {
     "infra/platforms/aws/iam.py::karpenter_controller_policy",
     "infra/platforms/aws/iam.py::load_balancer_controller_policy",
@@ -43,6 +45,11 @@ def function_lengths(package: str, root: Path = REPOSITORY) -> dict[str, int]:
         for name, node in functions(ast.parse(path.read_text(), str(path))):
             lengths[f"{where}::{name}"] = (node.end_lineno or node.lineno) - node.lineno + 1
     return lengths
+
+
+def test_no_workloads_function_is_over_the_limit() -> None:
+    over = {name: lines for name, lines in function_lengths("workloads").items() if lines > WORKLOADS_LIMIT}
+    assert over == {}, f"functions in workloads/ over {WORKLOADS_LIMIT} lines (split them into named steps)"
 
 
 def test_no_infra_function_is_over_the_limit() -> None:

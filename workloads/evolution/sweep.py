@@ -142,10 +142,14 @@ def ema_grid_evaluate(bars: Bars, params: np.ndarray, sim: SimConfig) -> np.ndar
     fasts, slows = np.unique(params[:, 0]), np.unique(params[:, 1])
     if fasts.size > BLOCK or fasts.size * slows.size != np.unique(params, axis=0).shape[0]:
         return None
-    rows = np.column_stack([np.tile(fasts, slows.size), np.repeat(slows, fasts.size)])
+    # Blocks hold whole 8-lane vectors (``driver.block_lanes``): each slow period's fast periods are padded to a
+    # multiple of 8 lanes by repeating the last one, so block b is exactly slow period b; the padding is not read.
+    width = (fasts.size + 7) // 8 * 8
+    lanes = np.concatenate([fasts, np.full(width - fasts.size, fasts[-1])])
+    rows = np.column_stack([np.tile(lanes, slows.size), np.repeat(slows, width)])
     out = np.empty((rows.shape[0], 1, N_METRICS))
     ema_grid_nb(bar_arrays(bars), rows, sim.as_array(), one_span(0, len(bars)), out, NO_RECORDER, slows.size)
-    return out[np.searchsorted(slows, params[:, 1]) * fasts.size + np.searchsorted(fasts, params[:, 0]), 0, :]
+    return out[np.searchsorted(slows, params[:, 1]) * width + np.searchsorted(fasts, params[:, 0]), 0, :]
 
 
 GRID_EVALUATORS: dict[str, Callable[[Bars, np.ndarray, SimConfig], np.ndarray | None]] = {

@@ -13,7 +13,7 @@ the seed kernel's (the sweep's tests compare them).
 
 ``params``: ``(count × width, 2)`` float64 rows ``(fast, slow)``, block ``b`` being rows ``b × width ..`` that all
 have the slow period of the block's first row (the caller lays the grid out so: ``count`` slow periods, each with
-the same ``width`` fast periods).
+the same ``width`` fast periods, ``width`` a multiple of 8 so the driver's blocks fall on the slow periods).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ SHARED_SLOW, SHARED_ALPHA, SHARED_EMA = 0, 1, 2
 
 
 @njit(cache=True)
-def ema_grid_init(bars, params, sim):
+def ema_grid_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
     for j in range(params.shape[0]):
@@ -61,7 +61,7 @@ def ema_grid_step(block, bars, t, width, target) -> None:
 
 @njit(cache=True, error_model="numpy")
 def ema_grid_block(bars, params, sim, spans, out, rec, block, count) -> None:
-    drive(bars, params, sim, spans, out, rec, block, count, ema_grid_init, ema_grid_step)
+    drive(bars, params, sim, spans, out, rec, block, count, ema_grid_init, ema_grid_step, None)
 
 
 @njit(cache=True, parallel=True)

@@ -1,24 +1,22 @@
-"""Bench only: the cost of the driver's accounts pass per individual-bar, the current pass against the pass as it
-was before it stored fewer fields per bar (docs/benchmarks.md#kernels). Nothing on the production path imports this.
+"""The accounts passes of ``genepool bench`` (:mod:`workloads.bench.accounts`): the current pass against the pass as
+it was before it stored fewer fields per bar (docs/benchmarks.md#kernels). Nothing on the production path imports
+this.
 
 Both run the same trivial rule, :func:`hold_step` (each individual holds one fixed exposure from the first close:
 one fill, then only the per-bar pass over the accounts), through a driver loop over the same bars and
 individuals: :func:`hold_nb` through the production :func:`~workloads.kernels.driver.drive`, :func:`hold_reference_nb`
 through a copy of the previous loop and its close step (:func:`reference_close_block`: every account field loaded
 and stored on every bar, ruins, first returns and peaks handled inside the one pass, exposure counted per bar).
-:func:`accounts_pass_ns` times both in one process and checks that they give the same metrics.
+:func:`workloads.bench.accounts.accounts_bench` times both in one process and checks that they give the same
+metrics.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit, prange
 
-from workloads.kernels.driver import NO_RECORDER, BarArrays, block_lanes, blocks, drive, one_span
-from workloads.kernels.metrics import N_METRICS
+from workloads.kernels.driver import block_lanes, drive
 from workloads.kernels.simulate import BLOCK, SIM_BAND, SIM_LONG_ONLY, fill_lane, finish_block, new_accounts
 
 
@@ -182,36 +180,3 @@ def hold_reference_nb(bars, params, sim, spans, out, rec, count):
     """The hold rule through the previous accounts pass (one span)."""
     for block in prange(count):
         hold_reference_block(bars, params, sim, spans, out, rec, block, count, None)
-
-
-@dataclass(frozen=True)
-class AccountsPassTiming:
-    """Least CPU seconds per individual-bar over the repeats, in ns: ``current`` (production driver), ``reference``
-    (the previous pass); ``identical``: both gave the same metrics bit for bit."""
-
-    current_ns: float
-    reference_ns: float
-    identical: bool
-
-
-def accounts_pass_ns(
-    bars: BarArrays, sim: np.ndarray, population: int, repeats: int, seed: int = 7
-) -> AccountsPassTiming:
-    """Time :func:`hold_nb` and :func:`hold_reference_nb` alternately ``repeats`` times on ``bars`` with
-    ``population`` individuals holding exposures drawn uniformly from [-1, 1]. CPU time of the process
-    (``time.process_time``), so other processes sharing the cores do not count; run it with one Numba thread for a
-    per-thread figure."""
-    params = np.random.default_rng(seed).uniform(-1.0, 1.0, (population, 1))
-    spans = one_span(0, bars.close.shape[0])
-    count = blocks(population)
-    kernels = (hold_nb, hold_reference_nb)
-    outs = [np.empty((population, 1, N_METRICS)) for _ in kernels]
-    best = [np.inf, np.inf]
-    for round_ in range(repeats + 1):
-        for k, kernel in enumerate(kernels):
-            started = time.process_time()
-            kernel(bars, params, sim, spans, outs[k], NO_RECORDER, count)
-            if round_ > 0:  # the first round compiles (or loads from the cache) and warms up
-                best[k] = min(best[k], time.process_time() - started)
-    per = 1e9 / (population * bars.close.shape[0])
-    return AccountsPassTiming(best[0] * per, best[1] * per, bool(np.array_equal(outs[0], outs[1], equal_nan=True)))
