@@ -101,3 +101,29 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     assert sum(t.startswith(("ema_crossover,", "sma_trend_filter,")) for t in targets) == 2
     assert set(figures["load_average"]) == {"before", "after"}
     assert "kernel targets (load average before: " in result.stdout
+
+
+def test_piped_figures_print_whole_at_80_columns(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from workloads.cli import bench as bench_cli
+
+    piped = Console(file=io.StringIO(), width=80)
+    monkeypatch.setattr(bench_cli, "console", piped)
+    seed = "stochastic_oscillator"
+    kernel = {"threads": 2, "seed": seed, "bars": 1_000_000, "population": 1_000, "reduced": False, "seconds": 4.32}
+    kernel |= {"bar_evals_per_second": 2.31e8, "bar_evals_per_second_per_thread": 1.16e8, "peak_rss_above_inputs_mb": 0}
+    layout = {"seed": seed, "bars": 100_000, "population": 200, "simd_bar_evals_per_second": 1.17e8}
+    layout |= {"per_thread_met": True, "per_individual_bar_evals_per_second": 9.7e6, "ratio": 12.06}
+    layout |= {"ratio_target": 1.5, "ratio_met": True, "identical": True}
+    target = f"{seed}, bar-evals/s per thread (100,000 bars x 200)"
+    verdict = {"target": target, "figure": "1.17e+08", "goal": ">= 1e+08", "met": True, "full_size": True}
+    bench_cli._print_results(
+        {"kernels": [kernel], "layout": [layout], "verdict": [verdict], "load_average": {"before": [2.43, 2.73, 4.49]}}
+    )
+    printed = piped.file.getvalue()
+    assert "…" not in printed
+    for figure in ("1,000,000 × 1,000", "2.31e+08", "1.16e+08", "1.17e+08", "9.7e+06", "12.06×", target, "met"):
+        assert figure in printed

@@ -1,10 +1,11 @@
-"""``genepool bench``'s figures as rich tables and lines, in the order of a run (:func:`print_results`)."""
+"""``genepool bench``'s figures as rich tables and lines; the CLI prints them in the order of a run
+(``workloads.cli.bench``), through the layout rules of ``workloads.cli.layout`` (folded, never truncated; plain
+lines when piped)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 
@@ -119,20 +120,3 @@ def search_texts(results: dict[str, Any]) -> list[str]:
 
         texts.append(format_api_benchmark(results["api"]))
     return texts
-
-
-def print_results(console: Console, results: dict[str, Any]) -> None:
-    """Every figure of ``results`` that ran, then the verdict table when there are kernel targets."""
-    if "accounts" in results:
-        console.print(accounts_line(results["accounts"]), highlight=False)
-    if "kernels" in results:
-        console.print(kernels_table(results["kernels"]))
-        console.print(layout_table(results["layout"]))
-    if "sweep" in results:
-        console.print(sweep_table(results["sweep"]))
-        for line in sweep_lines(results["sweep"]):
-            console.print(line)
-    for text in search_texts(results):
-        console.print(text, highlight=False)
-    if results.get("verdict"):
-        console.print(verdict_table(results))

@@ -286,15 +286,32 @@ def _api_config(
 
 def _finish(results: dict[str, Any], out: Path | None, json_output: bool) -> None:
     """Write ``results`` to ``out``, then print them as JSON or as tables."""
-    from workloads.bench.tables import print_results
-
     _write(out, results)
     if json_output:
         print_json(results)
         return
-    print_results(console, results)
+    _print_results(results)
     if out is not None:
         console.print(f"wrote {out}")
+
+
+def _print_results(results: dict[str, Any]) -> None:
+    """Every figure of ``results`` that ran, then the verdict table when there are kernel targets; tables fold and
+    lines stay whole (docs/cli.md#terminal-output), plain when piped."""
+    from workloads.bench import tables
+    from workloads.cli.layout import print_lines, print_table
+
+    if "accounts" in results:
+        print_lines(console, [tables.accounts_line(results["accounts"])])
+    if "kernels" in results:
+        print_table(console, tables.kernels_table(results["kernels"]))
+        print_table(console, tables.layout_table(results["layout"]))
+    if "sweep" in results:
+        print_table(console, tables.sweep_table(results["sweep"]))
+        print_lines(console, tables.sweep_lines(results["sweep"]))
+    print_lines(console, tables.search_texts(results))
+    if results.get("verdict"):
+        print_table(console, tables.verdict_table(results))
 
 
 def bench(
