@@ -1,15 +1,15 @@
 """Typed records of a scored run: what the summary, ``evolve --json``, the report and storage carry per
 hall-of-fame entry.
 
-JSON convention (one, everywhere, :mod:`workloads.jsonable`): a non-finite number (NaN, ±inf) is written as ``null``
-by ``as_json()``. The scored records (:class:`ScoredEntry`, :class:`SeedBest`) already hold ``None`` for a value that
-is not finite (:func:`clean`): the promotion gate reads them so, a missing value failing its rule. Sharpe ratios in
-these records are annualised unless the name says ``per_bar``.
+Non-finite numbers (one convention, :mod:`workloads.jsonable`): a statistic that is not finite (NaN, ±inf) stays a
+``float`` in these records, as the kernels and the deflation computed it, and becomes ``null`` only where a record
+leaves for JSON (``as_json()``); the promotion gate refuses it as it would a missing one. ``None`` means "no value":
+no holdout, a ratio that does not apply. Sharpe ratios in these records are annualised unless the name says
+``per_bar``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
@@ -17,45 +17,38 @@ from workloads.evolution.config import EvolutionConfig
 from workloads.jsonable import jsonable
 
 
-def clean(value: float | None) -> float | None:
-    """A JSON-safe number: non-finite (or ``None``) → ``None``."""
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 @dataclass(frozen=True)
 class DsrDetail:
     """The inputs of an entry's two deflations (workloads/evolution/dsr.py; per-bar units)."""
 
-    sharpe_per_bar: float | None
-    skewness: float | None
-    kurtosis: float | None
+    sharpe_per_bar: float
+    skewness: float
+    kurtosis: float
     returns: int
     trials: int
     n_eff: float
-    mean_correlation: float | None
-    sr0_per_bar: float | None
-    sr0_conservative_per_bar: float | None
-    trial_sharpe_variance_per_bar: float | None
+    mean_correlation: float
+    sr0_per_bar: float
+    sr0_conservative_per_bar: float
+    trial_sharpe_variance_per_bar: float
 
 
 @dataclass(frozen=True)
 class Robustness:
     """How the fitness holds up around an entry: ``neighbours`` perturbed genomes (each gene moved by ±1 and ±2
     ``robust_step`` in the unit box, one gene at a time), their mean and worst fitness, ``retention`` = mean / the
-    entry's fitness (``None`` unless the fitness is positive) and ``thin_peak`` (retention below
-    ``thin_peak_ratio``). ``segment_sharpe``: the entry's Sharpe on each walk-forward segment (in-sample: the search
-    saw them); ``walk_forward_efficiency`` = holdout Sharpe / mean segment Sharpe (``None`` without a holdout or
-    when the mean segment Sharpe is not positive)."""
+    entry's fitness (``None`` unless the fitness is positive) and ``thin_peak`` (a finite retention below
+    ``thin_peak_ratio``); without neighbours the mean, worst and retention are ``None``. ``segment_sharpe``: the
+    entry's Sharpe on each walk-forward segment (in-sample: the search saw them); ``walk_forward_efficiency`` =
+    holdout Sharpe / mean segment Sharpe (``None`` without a holdout or when the mean segment Sharpe is not
+    positive: the ratio does not apply)."""
 
     neighbours: int
     neighbour_fitness_mean: float | None
     neighbour_fitness_min: float | None
     retention: float | None
     thin_peak: bool
-    segment_sharpe: tuple[float | None, ...]
+    segment_sharpe: tuple[float, ...]
     walk_forward_efficiency: float | None
 
 
@@ -63,16 +56,17 @@ class Robustness:
 class ScoredEntry:
     """One hall-of-fame entry scored after the run: replayed on train and holdout, deflated, gated.
 
-    ``promoted`` is true exactly when ``gate`` (the reasons it failed) is empty."""
+    ``train`` and ``holdout`` are the replays' metrics (``holdout`` ``None`` without a holdout); ``promoted`` is true
+    exactly when ``gate`` (the reasons it failed) is empty."""
 
     strategy: str
     params: dict[str, Any]
-    fitness: float | None
+    fitness: float
     generation: int
-    train: dict[str, float | None]
-    holdout: dict[str, float | None] | None
-    dsr: float | None
-    dsr_conservative: float | None
+    train: dict[str, float]
+    holdout: dict[str, float] | None
+    dsr: float
+    dsr_conservative: float
     n_eff: float
     promoted: bool
     gate: tuple[str, ...]
@@ -87,15 +81,15 @@ class ScoredEntry:
 class SeedBest:
     """The best genome a seed reached (training fitness), whether or not it made the hall of fame, with the
     verdict it would get there (``dsr``, holdout Sharpe, ``promoted``, ``gate``): which seeds found something and
-    which were refused."""
+    which were refused. ``holdout_sharpe`` is ``None`` without a holdout."""
 
     strategy: str
     params: dict[str, Any]
-    fitness: float | None
-    sharpe: float | None
+    fitness: float
+    sharpe: float
     generation: int
     in_hall_of_fame: bool
-    dsr: float | None
+    dsr: float
     holdout_sharpe: float | None
     promoted: bool
     gate: tuple[str, ...]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ from workloads.evolution.dsr import (
 from workloads.evolution.fitness import fitness_from_metrics
 from workloads.evolution.hall_of_fame import HallOfFameEntry
 from workloads.evolution.plan import Split, Workload, evaluate_spans
-from workloads.evolution.records import DsrDetail, Robustness, ScoredEntry, SeedBest, Verdict, clean
+from workloads.evolution.records import DsrDetail, Robustness, ScoredEntry, SeedBest, Verdict
 from workloads.evolution.state import PoolState
 from workloads.kernels.metrics import SHARPE
 from workloads.seeds.base import BacktestResult, Seed
@@ -57,8 +58,8 @@ CORRELATION_POINTS = 4096
 shorter spans; bounds the sample's matrix to ``dsr_sample × 4096`` numbers however many bars there are)."""
 
 
-def _metrics(result: BacktestResult) -> dict[str, float | None]:
-    return {name: clean(value) for name, value in result.metrics.items()}
+def _metrics(result: BacktestResult) -> dict[str, float]:
+    return {name: float(value) for name, value in result.metrics.items()}
 
 
 def block_sums(returns: np.ndarray, blocks: int = CORRELATION_POINTS) -> np.ndarray:
@@ -81,14 +82,15 @@ def trial_correlation(state: PoolState, seeds: dict[str, Seed], train: Bars, wor
     return average_correlation(np.vstack(rows)) if len(rows) > 1 else math.nan
 
 
-def gate_reasons(dsr: float, holdout: dict[str, float | None] | None, config: EvolutionConfig) -> tuple[str, ...]:
-    """Every promotion rule the entry fails (empty: promoted)."""
+def gate_reasons(dsr: float, holdout: Mapping[str, float | None] | None, config: EvolutionConfig) -> tuple[str, ...]:
+    """Every promotion rule the entry fails (empty: promoted). A statistic that is missing or not finite fails the
+    rule that reads it, shown as ``n/a`` (the DSR as its value: ``dsr nan < 0.95``)."""
     reasons = []
     if not (math.isfinite(dsr) and dsr >= config.promote_dsr):
         reasons.append(f"dsr {dsr:.3g} < {config.promote_dsr:g}")
     if holdout is None:
         return (*reasons, "no holdout")
-    sharpe, trades, drawdown = holdout.get("sharpe"), holdout.get("trades"), holdout.get("max_drawdown")
+    sharpe, trades, drawdown = (_finite(holdout.get(name)) for name in ("sharpe", "trades", "max_drawdown"))
     if sharpe is None or sharpe <= 0:
         reasons.append(f"holdout sharpe {_show(sharpe)} <= 0")
     if trades is None or trades < config.min_trades:
@@ -96,6 +98,11 @@ def gate_reasons(dsr: float, holdout: dict[str, float | None] | None, config: Ev
     if drawdown is None or drawdown > config.promote_max_drawdown:
         reasons.append(f"holdout drawdown {_show(drawdown, '{:.1%}')} > {config.promote_max_drawdown:.0%}")
     return tuple(reasons)
+
+
+def _finite(value: float | None) -> float | None:
+    """``value`` when it is a finite number, else ``None``."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _show(value: float | None, pattern: str = "{:.2f}") -> str:
@@ -123,19 +130,19 @@ def robustness(
     fitness = fitness_from_metrics(metrics, config)
     own = params[0]
     neighbours = fitness[1:][np.any(params[1:] != own, axis=1)]
-    mean = float(neighbours.mean()) if neighbours.size else math.nan
-    retention = mean / entry.fitness if entry.fitness > 0 and neighbours.size else math.nan
+    mean = float(neighbours.mean()) if neighbours.size else None
+    retention = mean / entry.fitness if mean is not None and entry.fitness > 0 else None
     segment_sharpe = metrics[0, :, SHARPE]
     mean_segment = float(np.nanmean(segment_sharpe)) if segment_sharpe.size else math.nan
-    efficiency = holdout_sharpe / mean_segment if holdout_sharpe is not None and mean_segment > 0 else math.nan
+    efficiency = holdout_sharpe / mean_segment if holdout_sharpe is not None and mean_segment > 0 else None
     return Robustness(
         neighbours=int(neighbours.size),
-        neighbour_fitness_mean=clean(mean),
-        neighbour_fitness_min=clean(float(neighbours.min()) if neighbours.size else math.nan),
-        retention=clean(retention),
-        thin_peak=bool(math.isfinite(retention) and retention < config.thin_peak_ratio),
-        segment_sharpe=tuple(clean(float(v)) for v in segment_sharpe),
-        walk_forward_efficiency=clean(efficiency),
+        neighbour_fitness_mean=mean,
+        neighbour_fitness_min=float(neighbours.min()) if neighbours.size else None,
+        retention=retention,
+        thin_peak=retention is not None and math.isfinite(retention) and retention < config.thin_peak_ratio,
+        segment_sharpe=tuple(float(v) for v in segment_sharpe),
+        walk_forward_efficiency=efficiency,
     )
 
 
@@ -164,7 +171,7 @@ class Replay:
 
     train_run: BacktestResult
     holdout_run: BacktestResult | None
-    holdout: dict[str, float | None] | None
+    holdout: dict[str, float] | None
     moments: tuple[float, float, float, int]
     dsr: float
     sr0: float
@@ -209,26 +216,26 @@ def score_hall_of_fame(
             ScoredEntry(
                 strategy=entry.strategy,
                 params=seed.genes.as_dict(np.asarray(entry.params)),
-                fitness=clean(entry.fitness),
+                fitness=float(entry.fitness),
                 generation=entry.generation,
                 train=_metrics(done.train_run),
                 holdout=done.holdout,
-                dsr=clean(done.dsr),
-                dsr_conservative=clean(dsr_conservative),
+                dsr=float(done.dsr),
+                dsr_conservative=float(dsr_conservative),
                 n_eff=basis.n_eff,
                 promoted=not done.gate,
                 gate=done.gate,
                 dsr_detail=DsrDetail(
-                    sharpe_per_bar=clean(sharpe),
-                    skewness=clean(skew),
-                    kurtosis=clean(kurt),
+                    sharpe_per_bar=float(sharpe),
+                    skewness=float(skew),
+                    kurtosis=float(kurt),
                     returns=n_returns,
                     trials=state.n_trials,
                     n_eff=basis.n_eff,
-                    mean_correlation=clean(basis.mean_correlation),
-                    sr0_per_bar=clean(done.sr0),
-                    sr0_conservative_per_bar=clean(sr0_conservative),
-                    trial_sharpe_variance_per_bar=clean(basis.variance_per_bar),
+                    mean_correlation=float(basis.mean_correlation),
+                    sr0_per_bar=float(done.sr0),
+                    sr0_conservative_per_bar=float(sr0_conservative),
+                    trial_sharpe_variance_per_bar=float(basis.variance_per_bar),
                 ),
                 robustness=robustness(entry, seed, workload, config, holdout_sharpe),
             )
@@ -250,11 +257,11 @@ def best_by_seed(
         out[name] = SeedBest(
             strategy=name,
             params=seeds[name].genes.as_dict(np.asarray(best.params)),
-            fitness=clean(best.fitness),
-            sharpe=clean(best.sharpe),
+            fitness=float(best.fitness),
+            sharpe=float(best.sharpe),
             generation=best.generation,
             in_hall_of_fame=best in kept,
-            dsr=clean(done.dsr),
+            dsr=float(done.dsr),
             holdout_sharpe=done.holdout.get("sharpe") if done.holdout else None,
             promoted=not done.gate,
             gate=done.gate,
