@@ -1,6 +1,6 @@
-"""A scored record keeps a statistic that is not finite as the float it is (docs/architecture.md#numbers-that-are-
-not-finite): the promotion gate refuses it as it refuses a missing one, storage keeps it, and it becomes ``null``
-only where the record leaves for JSON."""
+"""A scored record keeps a statistic that is not finite as the float it is: the promotion gate refuses it as it
+refuses a missing one, storage keeps it, and it becomes ``null`` only where the record leaves for JSON
+(docs/architecture.md#numbers-that-are-not-finite)."""
 
 from __future__ import annotations
 
