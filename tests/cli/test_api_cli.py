@@ -4,6 +4,9 @@ in-cluster one, and says whether it is healthy and accepts the token."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -62,4 +65,28 @@ def test_status_fails_when_nothing_answers(tmp_path):
     unreachable = f"http://127.0.0.1:{free_port()}"
     result = run("--stack-outputs", outputs(tmp_path, api_external_url=unreachable), "--json", "--timeout", "2")
     assert result.exit_code == 1
-    assert "ConnectError" in json.loads(result.stdout)["error"]
+    assert "Connection refused" in json.loads(result.stdout)["error"]
+
+
+WITHOUT_HTTPX = "import sys; sys.modules['httpx'] = None; from workloads.cli import main; main()"
+"""The command line with ``httpx`` (a test dependency, not a core one) not importable."""
+
+
+def without_httpx(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GENEPOOL_API_TOKEN": TOKEN}
+    env.pop("GENEPOOL_API_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_HTTPX, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_api_help_needs_no_httpx():
+    result = without_httpx("api", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "status" in result.stdout
+
+
+def test_status_needs_no_httpx(api_url, tmp_path):
+    result = without_httpx("api", "status", "--stack-outputs", outputs(tmp_path, api_external_url=api_url), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["token_accepted"] is True
