@@ -23,6 +23,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # developer's per-user home (docs/cli.md#where-state-lives).
     home = tempfile.mkdtemp(prefix="genepool-test-home-")
     scrub.setenv("GENEPOOL_HOME", home)
+    # Every Ray the tests start runs without Ray's token authentication, as their heads do (servers.ray_head): a
+    # process's first local `ray.init()` otherwise turns it on, and the mode stays cached for the process after
+    # `ray.shutdown()`, so joining a test's head later (tests/evolution/test_ray_address.py) started actors that
+    # never ran ("cancelled before it started") when another test's local Ray had come first.
+    scrub.setenv("RAY_AUTH_MODE", "disabled")
     config.stash[SCRUBBED] = scrub
     config.stash[SESSION_HOME] = home
 
