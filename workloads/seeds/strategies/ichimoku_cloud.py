@@ -36,53 +36,64 @@ STATE = lanes_dtype(("warm",))
 def ichimoku_cloud_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
-    lengths = np.zeros((3, BLOCK), np.int64)
     longest = 1
-    longest_kijun = 1
+    days = 1
     for j in range(params.shape[0]):
-        tenkan = int(params[j, TENKAN])
+        longest = max(longest, int(params[j, TENKAN]), int(params[j, KIJUN]), int(params[j, SENKOU_B]))
+        days = max(days, int(params[j, KIJUN]))
+    lanes = np.zeros(4 * BLOCK, np.uint64)
+    for j in range(params.shape[0]):
         kijun = int(params[j, KIJUN])
         senkou_b = int(params[j, SENKOU_B])
-        lengths[0, j] = tenkan
-        lengths[1, j] = kijun
-        lengths[2, j] = senkou_b
-        longest = max(longest, tenkan, kijun, senkou_b)
-        longest_kijun = max(longest_kijun, kijun)
+        lanes[4 * j] = int(params[j, TENKAN])
+        lanes[4 * j + 1] = kijun
+        lanes[4 * j + 2] = senkou_b
+        lanes[4 * j + 3] = days - kijun
         state.warm[j] = kijun + max(kijun, senkou_b) - 1.0
-    # The spans each lane computed over the last longest_kijun bars: row t % longest_kijun holds those of bar t.
-    spans_a = np.zeros((longest_kijun, BLOCK))
-    spans_b = np.zeros((longest_kijun, BLOCK))
-    highs, lows = suffix_extremes(longest)
-    return block, lengths, highs, lows, spans_a, spans_b
+    spans = np.zeros(days * 2 * BLOCK)
+    highs = np.full((2, longest + 1), -np.inf)
+    lows = np.full((2, longest + 1), np.inf)
+    mids = np.zeros(longest + 1)
+    return block, lanes, highs, lows, mids, spans
 
 
 @njit(cache=True, error_model="numpy")
 def ichimoku_cloud_step(state, bars, t, width, target):
-    block, lengths, highs, lows, spans_a, spans_b = state
+    block, lanes, highs, lows, mids, spans = state
     s = block[0]
-    size = highs.shape[0]
-    suffix_extremes_push(highs, lows, t % size, bars.high[t], bars.low[t])
-    after = (t + 1) % size
-    days = spans_a.shape[0]
-    today = t % days
+    now = t & 1
+    before = now ^ 1
+    high = bars.high[t]
+    low = bars.low[t]
+    for n in range(1, mids.shape[0]):
+        h = highs[before, n - 1]
+        lo = lows[before, n - 1]
+        highs[now, n] = high if high > h else h
+        lows[now, n] = low if low < lo else lo
+    for n in range(1, mids.shape[0]):
+        mids[n] = (highs[now, n] + lows[now, n]) / 2.0
+    row = np.uint64(2 * BLOCK)
+    days = np.uint64(spans.shape[0]) // row
+    today = np.uint64(t) % days
     c = bars.close[t]
+    when = float(t)
     for j in range(width):
-        tenkan_at = ring_back(after, lengths[0, j], size)
-        kijun_at = ring_back(after, lengths[1, j], size)
-        span_at = ring_back(after, lengths[2, j], size)
-        tenkan_sen = (highs[tenkan_at] + lows[tenkan_at]) / 2.0
-        kijun_sen = (highs[kijun_at] + lows[kijun_at]) / 2.0
-        # The spans computed now are the cloud of bar t + kijun; the cloud of bar t was computed at t - kijun.
-        displaced = today - lengths[1, j]
-        displaced += days if displaced < 0 else 0
-        cloud_a = spans_a[displaced, j]
-        cloud_b = spans_b[displaced, j]
-        spans_a[today, j] = (tenkan_sen + kijun_sen) / 2.0
-        spans_b[today, j] = (highs[span_at] + lows[span_at]) / 2.0
-        above = c > max(cloud_a, cloud_b) and tenkan_sen > kijun_sen
-        below = c < min(cloud_a, cloud_b) and tenkan_sen < kijun_sen
+        lane = np.uint64(4 * j)
+        tenkan_sen = mids[lanes[lane]]
+        kijun_sen = mids[lanes[lane + np.uint64(1)]]
+        span_b = mids[lanes[lane + np.uint64(2)]]
+        displaced = today + lanes[lane + np.uint64(3)]
+        displaced -= days if displaced >= days else np.uint64(0)
+        then = displaced * row + np.uint64(2 * j)
+        cloud_a = spans[then]
+        cloud_b = spans[then + np.uint64(1)]
+        here = today * row + np.uint64(2 * j)
+        spans[here] = (tenkan_sen + kijun_sen) / 2.0
+        spans[here + np.uint64(1)] = span_b
+        above = (c > max(cloud_a, cloud_b)) & (tenkan_sen > kijun_sen)
+        below = (c < min(cloud_a, cloud_b)) & (tenkan_sen < kijun_sen)
         signal = 1.0 if above else (-1.0 if below else 0.0)
-        target[j] = signal if t >= s.warm[j] else 0.0
+        target[j] = signal if when >= s.warm[j] else 0.0
 
 
 @njit(cache=True, error_model="numpy")
