@@ -12,9 +12,11 @@ inside the cloud, or lines that disagree, is flat).
 Warm-up: span B exists from bar ``kijun + senkou_b - 1`` (span A from ``2 kijun - 1``), the first decision.
 Genes: ``tenkan`` 5–20, ``kijun`` 20–60, ``senkou_b`` 40–120, with ``tenkan < kijun < senkou_b`` (repaired).
 
-Kernel: one ring of suffix extremes of H and one of L per block (``workloads.kernels.windows.suffix_extremes_push``,
-as long as the block's longest ``senkou_b``) serve every lane's three windows; the spans wait ``kijun`` bars in a
-block ring of rows of lanes (row ``t % longest kijun``).
+Kernel: the midpoints ``(max H + min L) / 2`` of every window length up to the block's longest window,
+computed once per bar and indexed by length (``workloads.kernels.windows.midpoints_push``), serve every lane's three
+windows; each lane's spans wait ``kijun`` bars in a ring of its own (``kijun`` pairs ``(span_a, span_b)``, read and
+overwritten at the same slot), so a lane-bar is a few loads by unsigned index (Numba adds no negative-index fix to
+those) and one slot step.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import ring_back, suffix_extremes, suffix_extremes_push
+from workloads.kernels.windows import midpoints_by_length, midpoints_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 TENKAN, KIJUN, SENKOU_B = 0, 1, 2
+RING_END = 3
+LANE = 4
+"""A lane's row of ``lanes``: its three genes, then where its ring of spans ends."""
 STATE = lanes_dtype(("warm",))
 
 
@@ -36,60 +41,47 @@ STATE = lanes_dtype(("warm",))
 def ichimoku_cloud_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
+    lanes = np.zeros(LANE * BLOCK, np.uint64)
+    slots = np.zeros(BLOCK, np.uint64)
     longest = 1
-    days = 1
+    room = 0
     for j in range(params.shape[0]):
-        longest = max(longest, int(params[j, TENKAN]), int(params[j, KIJUN]), int(params[j, SENKOU_B]))
-        days = max(days, int(params[j, KIJUN]))
-    lanes = np.zeros(4 * BLOCK, np.uint64)
-    for j in range(params.shape[0]):
+        tenkan = int(params[j, TENKAN])
         kijun = int(params[j, KIJUN])
         senkou_b = int(params[j, SENKOU_B])
-        lanes[4 * j] = int(params[j, TENKAN])
-        lanes[4 * j + 1] = kijun
-        lanes[4 * j + 2] = senkou_b
-        lanes[4 * j + 3] = days - kijun
+        longest = max(longest, tenkan, kijun, senkou_b)
+        lanes[LANE * j + TENKAN] = tenkan
+        lanes[LANE * j + KIJUN] = kijun
+        lanes[LANE * j + SENKOU_B] = senkou_b
+        slots[j] = room
+        room += 2 * kijun
+        lanes[LANE * j + RING_END] = room
         state.warm[j] = kijun + max(kijun, senkou_b) - 1.0
-    spans = np.zeros(days * 2 * BLOCK)
-    highs = np.full((2, longest + 1), -np.inf)
-    lows = np.full((2, longest + 1), np.inf)
-    mids = np.zeros(longest + 1)
-    return block, lanes, highs, lows, mids, spans
+    spans = np.zeros(room)
+    return (block, lanes, slots, spans, *midpoints_by_length(longest))
 
 
 @njit(cache=True, error_model="numpy")
 def ichimoku_cloud_step(state, bars, t, width, target):
-    block, lanes, highs, lows, mids, spans = state
+    block, lanes, slots, spans, highs, lows, mids = state
     s = block[0]
-    now = t & 1
-    before = now ^ 1
-    high = bars.high[t]
-    low = bars.low[t]
-    for n in range(1, mids.shape[0]):
-        h = highs[before, n - 1]
-        lo = lows[before, n - 1]
-        highs[now, n] = high if high > h else h
-        lows[now, n] = low if low < lo else lo
-    for n in range(1, mids.shape[0]):
-        mids[n] = (highs[now, n] + lows[now, n]) / 2.0
-    row = np.uint64(2 * BLOCK)
-    days = np.uint64(spans.shape[0]) // row
-    today = np.uint64(t) % days
+    midpoints_push(highs, lows, mids, t, bars.high[t], bars.low[t])
     c = bars.close[t]
     when = float(t)
+    one = np.uint64(1)
     for j in range(width):
-        lane = np.uint64(4 * j)
-        tenkan_sen = mids[lanes[lane]]
-        kijun_sen = mids[lanes[lane + np.uint64(1)]]
-        span_b = mids[lanes[lane + np.uint64(2)]]
-        displaced = today + lanes[lane + np.uint64(3)]
-        displaced -= days if displaced >= days else np.uint64(0)
-        then = displaced * row + np.uint64(2 * j)
-        cloud_a = spans[then]
-        cloud_b = spans[then + np.uint64(1)]
-        here = today * row + np.uint64(2 * j)
-        spans[here] = (tenkan_sen + kijun_sen) / 2.0
-        spans[here + np.uint64(1)] = span_b
+        lane = np.uint64(LANE * j)
+        tenkan_sen = mids[lanes[lane + np.uint64(TENKAN)]]
+        kijun = lanes[lane + np.uint64(KIJUN)]
+        kijun_sen = mids[kijun]
+        # The lane's ring slot holds the spans it computed kijun bars ago (the cloud of bar t); today's replace them.
+        slot = slots[j]
+        cloud_a = spans[slot]
+        cloud_b = spans[slot + one]
+        spans[slot] = (tenkan_sen + kijun_sen) / 2.0
+        spans[slot + one] = mids[lanes[lane + np.uint64(SENKOU_B)]]
+        slot += np.uint64(2)
+        slots[j] = slot - (kijun + kijun if slot == lanes[lane + np.uint64(RING_END)] else np.uint64(0))
         above = (c > max(cloud_a, cloud_b)) & (tenkan_sen > kijun_sen)
         below = (c < min(cloud_a, cloud_b)) & (tenkan_sen < kijun_sen)
         signal = 1.0 if above else (-1.0 if below else 0.0)
