@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from workloads.kernels.windows import extreme_window, rolling_max_push, rolling_min_push, suffix_extremes_push
+from workloads.kernels.windows import (
+    extreme_window,
+    midpoints_by_length,
+    midpoints_push,
+    rolling_max_push,
+    rolling_min_push,
+    suffix_extremes_push,
+)
 
 
 @njit(cache=True)
@@ -79,3 +86,25 @@ def test_shared_suffix_extremes_equal_the_rolling_extremes_of_every_window(xs, w
         expected_max, expected_min = _streamed(x, n)
         np.testing.assert_array_equal(maxima[:, w], expected_max)
         np.testing.assert_array_equal(minima[:, w], expected_min)
+
+
+@njit(cache=True)
+def _midpoints(high: np.ndarray, low: np.ndarray, longest: int) -> np.ndarray:
+    highs, lows, mids = midpoints_by_length(longest)
+    seen = np.empty((high.shape[0], longest + 1))
+    for t in range(high.shape[0]):
+        midpoints_push(highs, lows, mids, t, high[t], low[t])
+        seen[t] = mids
+    return seen
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.integers(1, 40))
+def test_midpoints_by_length_are_the_midpoints_of_the_rolling_extremes_of_every_length(xs, longest):
+    high = np.array(xs, dtype=np.float64)
+    low = high - np.abs(high[::-1]) / 3.0
+    seen = _midpoints(high, low, longest)
+    for n in range(1, longest + 1):
+        highest, _ = _streamed(high, n)
+        _, lowest = _streamed(low, n)
+        np.testing.assert_array_equal(seen[:, n], (highest + lowest) / 2.0)

@@ -12,9 +12,11 @@ inside the cloud, or lines that disagree, is flat).
 Warm-up: span B exists from bar ``kijun + senkou_b - 1`` (span A from ``2 kijun - 1``), the first decision.
 Genes: ``tenkan`` 5–20, ``kijun`` 20–60, ``senkou_b`` 40–120, with ``tenkan < kijun < senkou_b`` (repaired).
 
-Kernel: one ring of suffix extremes of H and one of L per block (``workloads.kernels.windows.suffix_extremes_push``,
-as long as the block's longest ``senkou_b``) serve every lane's three windows; the spans wait ``kijun`` bars in a
-block ring of rows of lanes (row ``t % longest kijun``).
+Kernel: the midpoints ``(max H + min L) / 2`` of every window length up to the block's longest window,
+computed once per bar and indexed by length (``workloads.kernels.windows.midpoints_push``), serve every lane's three
+windows; each lane's spans wait ``kijun`` bars in a ring of its own (``kijun`` pairs ``(span_a, span_b)``, read and
+overwritten at the same slot), so a lane-bar is a few loads by unsigned index (Numba adds no negative-index fix to
+those) and one slot step.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.simulate import BLOCK, lanes_dtype
-from workloads.kernels.windows import ring_back, suffix_extremes, suffix_extremes_push
+from workloads.kernels.windows import midpoints_by_length, midpoints_push
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
 
 TENKAN, KIJUN, SENKOU_B = 0, 1, 2
+RING_END = 3
+LANE = 4
+"""A lane's row of ``lanes``: its three genes, then where its ring of spans ends."""
 STATE = lanes_dtype(("warm",))
 
 
@@ -36,53 +41,51 @@ STATE = lanes_dtype(("warm",))
 def ichimoku_cloud_init(bars, params, sim, shared):
     block = np.zeros(1, dtype=STATE)
     state = block[0]
-    lengths = np.zeros((3, BLOCK), np.int64)
+    lanes = np.zeros(LANE * BLOCK, np.uint64)
+    slots = np.zeros(BLOCK, np.uint64)
     longest = 1
-    longest_kijun = 1
+    room = 0
     for j in range(params.shape[0]):
         tenkan = int(params[j, TENKAN])
         kijun = int(params[j, KIJUN])
         senkou_b = int(params[j, SENKOU_B])
-        lengths[0, j] = tenkan
-        lengths[1, j] = kijun
-        lengths[2, j] = senkou_b
         longest = max(longest, tenkan, kijun, senkou_b)
-        longest_kijun = max(longest_kijun, kijun)
+        lanes[LANE * j + TENKAN] = tenkan
+        lanes[LANE * j + KIJUN] = kijun
+        lanes[LANE * j + SENKOU_B] = senkou_b
+        slots[j] = room
+        room += 2 * kijun
+        lanes[LANE * j + RING_END] = room
         state.warm[j] = kijun + max(kijun, senkou_b) - 1.0
-    # The spans each lane computed over the last longest_kijun bars: row t % longest_kijun holds those of bar t.
-    spans_a = np.zeros((longest_kijun, BLOCK))
-    spans_b = np.zeros((longest_kijun, BLOCK))
-    highs, lows = suffix_extremes(longest)
-    return block, lengths, highs, lows, spans_a, spans_b
+    spans = np.zeros(room)
+    return (block, lanes, slots, spans, *midpoints_by_length(longest))
 
 
 @njit(cache=True, error_model="numpy")
 def ichimoku_cloud_step(state, bars, t, width, target):
-    block, lengths, highs, lows, spans_a, spans_b = state
+    block, lanes, slots, spans, highs, lows, mids = state
     s = block[0]
-    size = highs.shape[0]
-    suffix_extremes_push(highs, lows, t % size, bars.high[t], bars.low[t])
-    after = (t + 1) % size
-    days = spans_a.shape[0]
-    today = t % days
+    midpoints_push(highs, lows, mids, t, bars.high[t], bars.low[t])
     c = bars.close[t]
+    when = float(t)
+    one = np.uint64(1)
     for j in range(width):
-        tenkan_at = ring_back(after, lengths[0, j], size)
-        kijun_at = ring_back(after, lengths[1, j], size)
-        span_at = ring_back(after, lengths[2, j], size)
-        tenkan_sen = (highs[tenkan_at] + lows[tenkan_at]) / 2.0
-        kijun_sen = (highs[kijun_at] + lows[kijun_at]) / 2.0
-        # The spans computed now are the cloud of bar t + kijun; the cloud of bar t was computed at t - kijun.
-        displaced = today - lengths[1, j]
-        displaced += days if displaced < 0 else 0
-        cloud_a = spans_a[displaced, j]
-        cloud_b = spans_b[displaced, j]
-        spans_a[today, j] = (tenkan_sen + kijun_sen) / 2.0
-        spans_b[today, j] = (highs[span_at] + lows[span_at]) / 2.0
-        above = c > max(cloud_a, cloud_b) and tenkan_sen > kijun_sen
-        below = c < min(cloud_a, cloud_b) and tenkan_sen < kijun_sen
+        lane = np.uint64(LANE * j)
+        tenkan_sen = mids[lanes[lane + np.uint64(TENKAN)]]
+        kijun = lanes[lane + np.uint64(KIJUN)]
+        kijun_sen = mids[kijun]
+        # The lane's ring slot holds the spans it computed kijun bars ago (the cloud of bar t); today's replace them.
+        slot = slots[j]
+        cloud_a = spans[slot]
+        cloud_b = spans[slot + one]
+        spans[slot] = (tenkan_sen + kijun_sen) / 2.0
+        spans[slot + one] = mids[lanes[lane + np.uint64(SENKOU_B)]]
+        slot += np.uint64(2)
+        slots[j] = slot - (kijun + kijun if slot == lanes[lane + np.uint64(RING_END)] else np.uint64(0))
+        above = (c > max(cloud_a, cloud_b)) & (tenkan_sen > kijun_sen)
+        below = (c < min(cloud_a, cloud_b)) & (tenkan_sen < kijun_sen)
         signal = 1.0 if above else (-1.0 if below else 0.0)
-        target[j] = signal if t >= s.warm[j] else 0.0
+        target[j] = signal if when >= s.warm[j] else 0.0
 
 
 @njit(cache=True, error_model="numpy")
