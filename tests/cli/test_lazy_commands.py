@@ -135,4 +135,5 @@ def test_listing_the_commands_imports_no_command_module():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
 
-    assert json.loads(done.stderr.splitlines()[-1]) == ["workloads.cli.common", "workloads.cli.lazy"]
+    command_modules = {entry.target.split(":")[0] for entry in COMMANDS} | {m for e in COMMANDS for m in e.extends}
+    assert not set(json.loads(done.stderr.splitlines()[-1])) & command_modules

@@ -18,9 +18,11 @@ from gettext import gettext as _
 from typing import Any, ClassVar
 
 import typer
-from typer._click import Command, Context, HelpFormatter
+from typer._click import Command, Context, HelpFormatter, Parameter
 from typer._click.shell_completion import CompletionItem
 from typer.core import TyperCommand, TyperGroup
+
+from workloads.cli.coercion import PlainCommand, coerce_plainly
 
 
 @dataclass(frozen=True)
@@ -105,14 +107,18 @@ class LazyGroup(TyperGroup):
         self.commands.update(eager)
 
     def _build(self, entry: LazyCommand) -> Command:
-        """The command as typer builds it when registered on the app itself (same markup mode and suggestions)."""
+        """The command as typer builds it when registered on the app itself (same markup mode and suggestions),
+        a command's option values coerced plainly (:mod:`workloads.cli.coercion`)."""
         holder = typer.Typer(rich_markup_mode=self.rich_markup_mode, suggest_commands=self.suggest_commands)
         target = entry.load()
         if isinstance(target, typer.Typer):
             holder.add_typer(target, name=entry.name)
         else:
-            holder.command(entry.name)(target)
+            holder.command(entry.name, cls=PlainCommand)(target)
         return typer.main.get_group(holder).commands[entry.name]
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return coerce_plainly(super().get_params(ctx))
 
     @property
     def _listing(self) -> LazyCommands:
