@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from workloads.cli import app
@@ -75,3 +76,43 @@ def test_help_lists_every_command():
     first_words = {line.strip("│ ").split(" ", 1)[0] for line in result.output.splitlines()}
     missing = [command for command in COMMANDS if command not in first_words]
     assert not missing, f"--help does not list {missing}:\n{result.output}"
+
+
+@pytest.fixture(scope="module")
+def sweep_modules(tmp_path_factory) -> set[str]:
+    """The modules loaded by the end of a ``genepool sweep ... --json`` process."""
+    from workloads.data.loaders import write_bars
+    from workloads.data.synthetic import generate
+
+    data = tmp_path_factory.mktemp("sweep") / "bars.parquet"
+    write_bars(generate(500, 3), data)
+    argv = ["genepool", "sweep", "--data", str(data), "--strategy", "ema_crossover", "--grid", "fast=5:8:1", "--json"]
+    probe = (
+        "import json, sys\n"
+        "from workloads.cli import main\n"
+        f"sys.argv = {argv!r}\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["evaluated"] == 4
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+def test_a_sweep_imports_no_other_commands_module(sweep_modules):
+    from workloads.cli import COMMANDS
+
+    sweep_module = next(entry for entry in COMMANDS if entry.name == "sweep").target.split(":")[0]
+    command_modules = {entry.target.split(":")[0] for entry in COMMANDS} | {m for e in COMMANDS for m in e.extends}
+    others = sorted(sweep_modules & (command_modules - {sweep_module}))
+    assert not others, (
+        f"`genepool sweep` imported {others}: import what the command needs from a module of its own "
+        "(workloads.cli.common, layout) or inside the function that needs it."
+    )
+
+
+def test_a_sweep_imports_neither_pydantic_nor_pyarrow_compute(sweep_modules):
+    assert not {"pydantic", "pyarrow.compute"} & sweep_modules

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from workloads.data.loaders import load_bars, write_bars
 from workloads.data.synthetic import generate
@@ -58,3 +64,27 @@ def test_csv_and_parquet_round_trip_exactly(tmp_path):
         loaded = load_bars(tmp_path / name)
         for field in ("timestamp", "open", "high", "low", "close", "volume", "funding_rate"):
             assert np.array_equal(getattr(loaded, field), getattr(bars, field)), (name, field)
+
+
+def test_parquet_nanosecond_timestamps_of_any_time_zone_are_utc_epoch_nanoseconds(tmp_path):
+    instants = [JAN_1_2024_NS + i * HOUR_NS for i in range(20)]
+    prices = {name: [100.0] * 20 for name in ("open", "high", "low", "close", "volume")}
+    for zone in (None, "UTC", "Europe/Berlin", "+05:30"):
+        path = tmp_path / f"{zone or 'naive'}.parquet".replace("/", "_").replace(":", "")
+        times = pa.array(instants, pa.int64()).cast(pa.timestamp("ns", tz=zone))
+        pq.write_table(pa.table({"timestamp": times, **prices}), path)
+        assert load_bars(path).timestamp.tolist() == instants, zone
+
+
+def test_reading_parquet_float_prices_and_nanosecond_times_does_not_import_pyarrow_compute(tmp_path):
+    path = tmp_path / "bars.parquet"
+    write_bars(generate(300, 1), path)
+    probe = (
+        "import json, sys\n"
+        "from workloads.data.loaders import load_bars\n"
+        f"load_bars({str(path)!r})\n"
+        "print(json.dumps('pyarrow.compute' in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+
+    assert json.loads(done.stdout) is False

@@ -1,4 +1,5 @@
-"""The ``genepool`` command line (typer + rich). Each command group lives in its own module under this package.
+"""The ``genepool`` command line (typer + rich). Each command group lives in its own module under this package,
+imported only when one of its commands runs (:mod:`workloads.cli.lazy`; :data:`COMMANDS` lists them).
 
 Exit codes: 0 success, 1 failure, 2 bad input (the message names the file/key/row and the rule). Global options:
 ``--log-level`` (the level of the log lines on stderr) and typer's ``--install-completion`` / ``--show-completion``
@@ -15,22 +16,79 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from workloads.cli import api as api_commands
-from workloads.cli import backtest as backtest_commands
-from workloads.cli import bench as bench_commands
-from workloads.cli import data as data_commands
-from workloads.cli import db as db_commands
-from workloads.cli import demo as demo_commands
-from workloads.cli import evolve as evolve_commands
-from workloads.cli import fetch as fetch_commands  # noqa: F401 - registers `data fetch` on the data group
-from workloads.cli import runs as runs_commands
-from workloads.cli import schedule as schedule_commands
-from workloads.cli import state as state_commands
-from workloads.cli import strategies as strategy_commands
 from workloads.cli.common import error_console
+from workloads.cli.lazy import LazyCommand, lazy_group
+
+COMMANDS = (
+    LazyCommand(
+        "demo",
+        "workloads.cli.demo:demo",
+        "The main job on embedded defaults: generate data, evolve every ready seed, print the hall of fame, write the "
+        "report.",
+    ),
+    LazyCommand(
+        "backtest",
+        "workloads.cli.backtest:backtest",
+        "Backtest one strategy: exposure at each close, filled at the next open (docs/simulation.md#execution); print "
+        "the metrics.",
+    ),
+    LazyCommand(
+        "sweep",
+        "workloads.cli.backtest:sweep",
+        "Evaluate a whole parameter grid in one parallel kernel call and show the best combinations.",
+    ),
+    LazyCommand(
+        "bench",
+        "workloads.cli.bench:bench",
+        "Time the accounts pass, the fitness kernels (and their SIMD layout against the per-individual one), the EMA "
+        "sweep (vs vectorbt), the evolution (local vs Ray) and the headline search; print the figures, each kernel "
+        "target met or not, and write them as JSON.",
+    ),
+    LazyCommand(
+        "evolve",
+        "workloads.cli.evolve:evolve",
+        "Evolve strategies from every ready seed; print the hall of fame (train, holdout, DSR).",
+    ),
+    LazyCommand(
+        "report",
+        "workloads.cli.evolve:report",
+        "Write one self-contained HTML report: the verdict, the hall of fame and the tear sheet of the top strategies "
+        "(docs/report.md).",
+    ),
+    LazyCommand(
+        "readiness",
+        "workloads.cli.strategies:readiness",
+        "For each seed: data points, the minimum required, the recommendation, and whether the evolution will run it.",
+    ),
+    LazyCommand(
+        "health",
+        "workloads.cli.state:health",
+        "Check storage, cache and Ray: healthy / degraded / unhealthy with latency.",
+    ),
+    LazyCommand(
+        "serve",
+        "workloads.cli.state:serve",
+        "Serve the HTTP API: strategies, signals, /health/liveness, /health/readiness, /metrics.",
+    ),
+    LazyCommand(
+        "data",
+        "workloads.cli.data:app",
+        "Market data: generate synthetic bars, inspect files.",
+        extends=("workloads.cli.state", "workloads.cli.fetch"),
+    ),
+    LazyCommand(
+        "api", "workloads.cli.api:app", "Talk to a deployed API over its URL (the stack's external HTTPS URL)."
+    ),
+    LazyCommand("db", "workloads.cli.db:app", "Back up the PostgreSQL store and check that a backup restores."),
+    LazyCommand("runs", "workloads.cli.runs:app", "Browse finished evolution runs: list, show one, compare several."),
+    LazyCommand("strategies", "workloads.cli.strategies:app", "The strategy seeds."),
+    LazyCommand("schedule", "workloads.cli.schedule:app", "Scheduled evolution runs on a Ray cluster."),
+)
+"""Every command of ``genepool``, in the order ``genepool --help`` lists them: the commands, then the groups."""
 
 app = typer.Typer(
     name="genepool",
+    cls=lazy_group(COMMANDS),
     help="Evolve, backtest and serve trading strategies built from 12 strategy seeds.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -63,23 +121,6 @@ def configure(
         logging.basicConfig(
             level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
         )
-
-
-app.add_typer(data_commands.app, name="data")
-app.add_typer(api_commands.app, name="api")
-app.add_typer(db_commands.app, name="db")
-app.command("demo")(demo_commands.demo)
-app.command("backtest")(backtest_commands.backtest)
-app.command("sweep")(backtest_commands.sweep)
-app.command("bench")(bench_commands.bench)
-app.command("evolve")(evolve_commands.evolve)
-app.command("report")(evolve_commands.report)
-app.add_typer(runs_commands.app, name="runs")
-app.add_typer(strategy_commands.app, name="strategies")
-app.command("readiness")(strategy_commands.readiness)
-app.command("health")(state_commands.health)
-app.command("serve")(state_commands.serve)
-app.add_typer(schedule_commands.app, name="schedule")
 
 
 def main() -> None:
