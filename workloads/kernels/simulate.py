@@ -24,8 +24,10 @@ Layout (structure of arrays): an :data:`ACCOUNTS` record holds one named field p
 :data:`BLOCK` lanes, one lane per individual of a block. :func:`close_block` — funding, marking, the metric
 accumulators and the decision for the next open — is a branch-free pass over the lanes that LLVM turns into SIMD
 code (every field sits at a constant offset from one base, so no aliasing check is needed; the kernels are
-compiled with ``error_model="numpy"`` so a division carries no zero check). Fills are rare and branchy (round-trip
-accounting), so :func:`fill_block` visits only the lanes with a target pending, one at a time.
+compiled with ``error_model="numpy"`` so a division carries no zero check). Fills are usually rare and branchy
+(round-trip accounting), so :func:`fill_block` visits only the lanes with a target pending, one at a time, but
+on a bar with a rebalance (rules that size their exposure fill nearly every bar) it fills them all in one vector
+pass, round trips included.
 
 Records are views: a Numba record does not keep its array alive (Numba frees an array after the last use of its
 variable), so blocks travel as one-element record arrays and each function takes its record with ``[0]`` inside.
@@ -272,11 +274,13 @@ def _holding(units: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
+def trade_lanes(a, lanes: int, t: int, open_price: float, sim: np.ndarray, turns: bool) -> int:
     """The vector part of :func:`fill_block`: every pending fill that keeps the direction (a rebalance inside a
-    trip, the frequent fill of rules that size their exposure), exactly as :func:`fill_lane` computes it, as
-    selects over all lanes. Returns how many pending fills are left to :func:`fill_lane`: entries, exits,
-    reversals, ruins (and any NaN on the way, which :func:`fill_lane` handles as ever)."""
+    trip, the frequent fill of rules that size their exposure) and, when ``turns``, every entry, exit and reversal
+    with its round-trip accounting, exactly as :func:`fill_lane` computes them (and ``in_market`` as
+    :func:`fill_block` counts it), as selects over all lanes. Returns how many pending fills are left to
+    :func:`fill_lane`: ruins (and any NaN on the way, which :func:`fill_lane` handles as ever), and the turns
+    when not ``turns``."""
     slippage = sim[SIM_SLIPPAGE]
     fee_rate = sim[SIM_FEE_RATE]
     rest = 0
@@ -293,18 +297,35 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
         notional = traded * fill
         fee = fee_rate * notional
         moved = delta != 0.0
-        rebalance = (
-            (target != held)
-            & (a.ruined[j] == 0.0)
-            & (equity > 0.0)
-            & (delta == delta)
-            & (_sign(units) == _sign(new_units))
-        )
-        rest += (target != held) & ~rebalance
-        if rebalance:
+        old_dir = _sign(units)
+        new_dir = _sign(new_units)
+        keeps = old_dir == new_dir
+        filled = (target != held) & (a.ruined[j] == 0.0) & (equity > 0.0) & (delta == delta) & (keeps | turns)
+        rest += (target != held) & ~filled
+        if filled:
+            share = abs(units) / traded  # a turn closing a position: the part of the trade (and fee) that closes it
+            closes = ~keeps & (old_dir != 0.0)
+            opens = ~keeps & (new_dir != 0.0)
+            basis = equity - (delta * (fill - open_price) + fee) * share if closes else equity
+            opening_fee = fee - fee * share if closes else fee
+            trip_basis = a.trip_basis[j]
+            pnl = basis - trip_basis
+            scratch = SCRATCH * abs(trip_basis)
+            wins = closes & (pnl > scratch)
+            loses = closes & (pnl < -scratch)
+            a.closed[j] += 1.0 if closes else 0.0
+            a.wins[j] += 1.0 if wins else 0.0
+            a.gross_profit[j] += pnl if wins else 0.0
+            a.gross_loss[j] = a.gross_loss[j] - pnl if loses else a.gross_loss[j]
+            a.entries[j] += 1.0 if opens else 0.0
+            a.n_trips[j] += 1.0 if opens else 0.0
+            a.trip_basis[j] = basis if opens else trip_basis
+            trip_fees = a.trip_fees[j]
+            kept_fees = trip_fees + fee if keeps else (opening_fee if opens else trip_fees)
+            a.trip_fees[j] = kept_fees if moved else trip_fees
             a.cash[j] = cash - (delta * fill + fee) if moved else cash
             a.turnover[j] += notional / equity if moved else 0.0
-            a.trip_fees[j] += fee if moved else 0.0
+            a.in_market[j] += t * (_holding(units) - _holding(new_units))
             a.units[j] = new_units
             a.held[j] = target
     return rest
@@ -314,14 +335,15 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
 def fill_block(
     accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
 ) -> None:
-    """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
-    (:func:`rebalance_lanes`, when the close counted some: ``rebalance``), the rest lane by lane
-    (:func:`fill_lane`, which also fills any rebalance exactly as the vector pass does). ``in_market`` counts the
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``: when the close counted a
+    rebalance (``rebalance``: fills are frequent), every fill but ruins as vector code (:func:`trade_lanes`; not the
+    turns when ``trips`` records round trips), the rest lane by lane (:func:`fill_lane`, which fills any
+    lane exactly as the vector pass does). ``in_market`` counts the
     closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there
     adds ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any
     order."""
     a = accounts[0]
-    if rebalance and rebalance_lanes(a, _padded(width), open_price, sim) == 0:
+    if rebalance and trade_lanes(a, _padded(width), t, open_price, sim, trips.shape[0] == 0) == 0:
         return
     for j in range(width):
         if a.pending[j] != a.held[j]:
@@ -374,7 +396,7 @@ def _padded(width: int) -> int:
 def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: np.ndarray) -> tuple:
     """The vector pass of :func:`close_block` over ``lanes`` lanes, at a close after ``trade_start``: funding,
     marking, the return sums, the trough and the decision. Returns the counts ``(due, rebalances, peaks, rare)``:
-    lanes with a fill due, those among them keeping their direction (:func:`rebalance_lanes`), lanes at a new
+    lanes with a fill due, those among them keeping their direction (:func:`trade_lanes`), lanes at a new
     equity peak (:func:`peak_lanes`), lanes ruined here or with their first non-zero return (:func:`rare_lanes`).
 
     A ruined account holds no units and no cash from the open after its ruin on (the fill step wipes it out, and a

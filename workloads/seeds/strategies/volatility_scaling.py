@@ -104,26 +104,25 @@ def volatility_scaling_step(state, bars, t, width, target):
             phase = next_phase(lanes.phase[j], n)
             lanes.phase[j] = phase
             wraps += phase == 0.0
-        for j in range(width if wraps > 0 else 0):  # a window that wrapped is re-summed (phase back at 0)
+        for j in range(width if wraps > 0 else 0):  # a window that wrapped is re-summed (phase back at 0) ...
             if lanes.phase[j] == 0.0:
-                lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(log_return, t, int(lanes.vol_window[j]))
-    for j in range(width):  # the SMA and the rule
+                if j > 0 and lanes.vol_window[j] == lanes.vol_window[j - 1]:  # ... once for lanes of equal windows
+                    lanes.s1[j], lanes.s2[j], lanes.shift[j] = lanes.s1[j - 1], lanes.s2[j - 1], lanes.shift[j - 1]
+                else:
+                    lanes.s1[j], lanes.s2[j], lanes.shift[j] = moments_resum(log_return, t, int(lanes.vol_window[j]))
+    for j in range(width):  # the SMA and the rule, as selects (no branch: the loop runs as SIMD code)
         sma, lanes.total[j] = sma_lane(lanes.total[j], c, lanes.leaving_close[j], lanes.trend[j])
         vol = np.sqrt(moments_var(lanes.s1[j], lanes.s2[j], lanes.vol_window[j], 1)) * lanes.annualise[j]
         max_leverage = lanes.max_leverage[j]
         scaled = lanes.target_vol[j] / vol
-        size = scaled if vol > 0.0 and scaled < max_leverage else max_leverage
-        raw = 0.0
-        if c > sma:
-            raw = size
-        elif c < sma:
-            raw = -size
+        size = scaled if (vol > 0.0) & (scaled < max_leverage) else max_leverage
+        raw = size if c > sma else (-size if c < sma else 0.0)
         position = lanes.position[j]
         same_direction = (
-            (raw > 0.0 and position > 0.0) or (raw < 0.0 and position < 0.0) or (raw == 0.0 and position == 0.0)
+            ((raw > 0.0) & (position > 0.0)) | ((raw < 0.0) & (position < 0.0)) | ((raw == 0.0) & (position == 0.0))
         )
-        if t >= lanes.warm[j] and (not same_direction or abs(raw - position) > lanes.band[j]):
-            position = raw
+        moves = (t >= lanes.warm[j]) & (~same_direction | (abs(raw - position) > lanes.band[j]))
+        position = raw if moves else position
         lanes.position[j] = position
         target[j] = position
 
@@ -135,10 +134,17 @@ def volatility_scaling_block(bars, params, sim, spans, out, rec, block, count, s
 
 @njit(cache=True, parallel=True)
 def volatility_scaling_nb(bars, params, sim, spans, out, rec, count):
-    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
+    """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``). The rows run in the order of their
+    ``vol_window`` (a stable sort, results written back to their own rows), so equal windows share a block and
+    neighbour lanes, where the step re-sums a wrapped window once for all of them; every lane computes what it
+    would alone (bit-identical in any order)."""
     log_return = log_returns(bars.close)
+    order = np.argsort(params[:, VOL_WINDOW], kind="mergesort")
+    grouped = params[order]
+    ordered = np.empty_like(out)
     for block in prange(count):
-        volatility_scaling_block(bars, params, sim, spans, out, rec, block, count, log_return)
+        volatility_scaling_block(bars, grouped, sim, spans, ordered, rec, block, count, log_return)
+    out[order] = ordered
 
 
 class VolatilityScaling(FusedSeed):
