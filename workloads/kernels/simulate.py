@@ -310,18 +310,93 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
     return rest
 
 
+VECTOR_TURNS = 4
+"""Entries, exits and reversals due in a block from which :func:`fill_lanes` fills them as one vector pass instead
+of :func:`fill_lane` lane by lane (fewer are cheaper visited one at a time)."""
+
+
+@njit(cache=True, inline="always")
+def fill_lanes(a, lanes: int, t: int, open_price: float, sim: np.ndarray) -> int:
+    """Every pending fill but ruins, as :func:`fill_lane` computes it with its round-trip accounting (entries,
+    exits, reversals and rebalances), as selects over all lanes, for blocks that record no round trips. Returns how
+    many pending fills are left to :func:`fill_lane`: ruins (and any NaN on the way). Updates ``in_market`` as
+    :func:`fill_block` does."""
+    slippage = sim[SIM_SLIPPAGE]
+    fee_rate = sim[SIM_FEE_RATE]
+    rest = 0
+    for j in range(lanes):
+        units = a.units[j]
+        cash = a.cash[j]
+        held = a.held[j]
+        target = a.pending[j]
+        equity = cash + units * open_price
+        new_units = target * equity / open_price
+        delta = new_units - units
+        traded = abs(delta)
+        fill = open_price * (1.0 + slippage * _sign(delta))
+        notional = traded * fill
+        fee = fee_rate * notional
+        moved = delta != 0.0
+        pending = target != held
+        filled = pending & (a.ruined[j] == 0.0) & (equity > 0.0) & (delta == delta)
+        rest += pending & ~filled
+        old_dir = _sign(units)
+        new_dir = _sign(new_units)
+        turns = moved & (old_dir != new_dir)
+        closes = turns & (old_dir != 0.0)
+        opens = turns & (new_dir != 0.0)
+        share = abs(units) / traded
+        basis = equity - (delta * (fill - open_price) + fee) * share if closes else equity
+        opening_fee = fee - fee * share if closes else fee
+        trip_basis = a.trip_basis[j]
+        pnl = basis - trip_basis
+        scratch = SCRATCH * abs(trip_basis)
+        win = closes & (pnl > scratch)
+        loss = closes & (pnl < -scratch)
+        if filled:
+            trip_fees = a.trip_fees[j]
+            turnover = a.turnover[j]
+            gross_profit = a.gross_profit[j]
+            gross_loss = a.gross_loss[j]
+            a.cash[j] = cash - (delta * fill + fee) if moved else cash
+            a.turnover[j] = turnover + notional / equity if moved else turnover
+            a.trip_fees[j] = opening_fee if opens else (trip_fees + fee if moved & ~turns else trip_fees)
+            a.trip_basis[j] = basis if opens else trip_basis
+            a.entries[j] += 1.0 if opens else 0.0
+            a.n_trips[j] += 1.0 if opens else 0.0
+            a.closed[j] += 1.0 if closes else 0.0
+            a.wins[j] += 1.0 if win else 0.0
+            a.gross_profit[j] = gross_profit + pnl if win else gross_profit
+            a.gross_loss[j] = gross_loss - pnl if loss else gross_loss
+            a.in_market[j] += t * (_holding(units) - _holding(new_units))
+            a.units[j] = new_units
+            a.held[j] = target
+    return rest
+
+
 @njit(cache=True, inline="always")
 def fill_block(
-    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
+    accounts: np.ndarray,
+    width: int,
+    trips: np.ndarray,
+    t: int,
+    open_price: float,
+    sim: np.ndarray,
+    rebalance: bool,
+    turns: bool,
 ) -> None:
-    """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
-    (:func:`rebalance_lanes`, when the close counted some: ``rebalance``), the rest lane by lane
-    (:func:`fill_lane`, which also fills any rebalance exactly as the vector pass does). ``in_market`` counts the
-    closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there
-    adds ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any
-    order."""
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``: when the close counted at
+    least :data:`VECTOR_TURNS` entries, exits or reversals (``turns``) and no round trip is recorded, every fill as
+    vector code (:func:`fill_lanes`); else rebalances as vector code (:func:`rebalance_lanes`, when the close
+    counted some: ``rebalance``); the rest lane by lane (:func:`fill_lane`, which fills any lane exactly as the
+    vector passes do). ``in_market`` counts the closes with a position as events: a position opened at the open of
+    ``t`` subtracts ``t``, one closed there adds ``t`` (and :func:`finish_block` adds the end for one still open),
+    whole numbers, so exact in any order."""
     a = accounts[0]
-    if rebalance and rebalance_lanes(a, _padded(width), open_price, sim) == 0:
+    if turns and trips.shape[0] == 0:
+        if fill_lanes(a, _padded(width), t, open_price, sim) == 0:
+            return
+    elif rebalance and rebalance_lanes(a, _padded(width), open_price, sim) == 0:
         return
     for j in range(width):
         if a.pending[j] != a.held[j]:
@@ -347,10 +422,11 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool]:
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool, bool]:
     """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
     funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
-    due and whether any is a rebalance (never: every fill from flat is an entry)."""
+    due, whether any is a rebalance (never: every fill from flat is an entry) and whether the entries are left to
+    :func:`fill_lane` (always: once per span)."""
     a = accounts[0]
     long_only = sim[SIM_LONG_ONLY] != 0.0
     band = sim[SIM_BAND]
@@ -360,7 +436,7 @@ def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.n
         pending = _decide(target[j], held, target[j] < 0.0 and long_only, band)
         a.pending[j] = pending
         due += pending != held
-    return due > 0, False
+    return due > 0, False, False
 
 
 @njit(cache=True, inline="always")
@@ -466,20 +542,22 @@ def close_block(
     target: np.ndarray,
     sim: np.ndarray,
     trade_start: int,
-) -> tuple[bool, bool]:
+) -> tuple[bool, bool, bool]:
     """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
     held, mark to market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``
     (:func:`mark_lanes`, then :func:`peak_lanes` and :func:`rare_lanes` when a lane needs them). Returns whether
-    any lane has a fill due, and whether any of those keeps its direction (``fill_block``'s ``rebalance``)."""
+    any lane has a fill due, whether any of those keeps its direction (``fill_block``'s ``rebalance``) and whether
+    at least :data:`VECTOR_TURNS` of them change it (``fill_block``'s ``turns``)."""
     a = accounts[0]
     lanes = _padded(width)
     due, rebalances, peaks, rare = mark_lanes(a, lanes, close_price, rate, target, sim)
     if peaks > 0:
         peak_lanes(a, lanes)
+    turns = due - rebalances >= VECTOR_TURNS
     if rare > 0:
         rare_lanes(a, lanes, t, close_price, t - trade_start - 1.0)
-        return True, rebalances > 0
-    return due > 0, rebalances > 0
+        return True, rebalances > 0, turns
+    return due > 0, rebalances > 0, turns
 
 
 @njit(cache=True)
