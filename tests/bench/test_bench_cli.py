@@ -79,6 +79,8 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     assert 0 < sweep["genepool"]["median_compute_seconds"] < sweep["genepool"]["median_seconds"]
     assert "speedup" not in sweep and "speedup_ceiling" not in sweep
     assert sweep["numba_floor_seconds"] > 0
+    assert sweep["one_thread_compute_seconds"] > 0 and sweep["threads"] >= 1
+    assert sweep["ns_per_pair_bar_per_thread"] == pytest.approx(sweep["one_thread_compute_seconds"] / (4 * 300) * 1e9)
     assert "genepool" in result.stdout and "ema_crossover" in result.stdout
     evolution = figures["evolution"]
     assert [r["backend"] for r in evolution["results"]] == ["local"]
@@ -99,6 +101,7 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     targets = [row["target"] for row in figures["verdict"]]
     assert targets[0].startswith("accounts pass") and targets[-1].startswith("headline search (extrapolated")
     assert sum(t.startswith(("ema_crossover,", "sma_trend_filter,")) for t in targets) == 2
+    assert "sweep compute per pair-bar per thread vs the accounts pass" in targets
     assert set(figures["load_average"]) == {"before", "after"}
     assert "kernel targets (load average before: " in result.stdout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workloads.bench.verdict import (
     SWEEP_OVERHEAD_TARGET_SECONDS,
     SWEEP_RATIO_TARGET,
+    SWEEP_THREAD_RATIO_TARGET,
     format_load,
     verdict_text,
     verdicts,
@@ -40,6 +41,10 @@ def sweep(compute_speedup: float | None, wall: float, floor: float, compute: flo
     return figures
 
 
+def with_one_thread(figures: dict, ns: float) -> dict:
+    return {**figures, "ns_per_pair_bar_per_thread": ns, "threads": 2}
+
+
 def test_the_accounts_pass_is_judged_by_the_last_pass_timed():
     (row,) = verdicts({"accounts": accounts(2.5, 1.4)})
     assert row["met"] and "pass 0 2.50" in row["figure"] and "pass 1 1.40" in row["figure"]
@@ -62,6 +67,31 @@ def test_the_sweep_ratio_and_the_process_overhead_are_two_rows():
 
 def test_without_vectorbt_only_the_process_overhead_is_judged():
     rows = verdicts({"sweep": sweep(None, wall=1.0, floor=0.6, compute=0.2)})
+    assert [r["target"] for r in rows] == ["genepool sweep beyond the Numba floor + compute"]
+
+
+def test_the_sweep_per_thread_is_judged_against_the_accounts_pass_of_the_same_run():
+    figures = with_one_thread(sweep(SWEEP_RATIO_TARGET, wall=1.0, floor=0.6, compute=0.2), ns=2.2)
+    rows = verdicts({"accounts": accounts(2.5, 1.5), "sweep": figures})
+    (row,) = [r for r in rows if r["target"].startswith("sweep compute per pair-bar per thread")]
+    assert row["met"] and row["figure"] == "1.47x (2.20 ns vs 1.50 ns)"
+    assert row["goal"] == f"<= {SWEEP_THREAD_RATIO_TARGET:g}x"
+    (row,) = [r for r in verdicts({"accounts": accounts(1.4), "sweep": figures}) if "per thread" in r["target"]]
+    assert not row["met"] and row["figure"].startswith("1.57x")
+
+
+def test_the_sweep_rows_come_in_order_ratio_per_thread_overhead():
+    figures = with_one_thread(sweep(SWEEP_RATIO_TARGET, wall=1.0, floor=0.6, compute=0.2), ns=2.0)
+    rows = verdicts({"accounts": accounts(1.4), "sweep": figures})
+    assert [r["target"].split(" (")[0] for r in rows[1:]] == [
+        "sweep compute vs vectorbt",
+        "sweep compute per pair-bar per thread vs the accounts pass",
+        "genepool sweep beyond the Numba floor + compute",
+    ]
+
+
+def test_without_the_accounts_pass_the_sweep_per_thread_is_not_judged():
+    rows = verdicts({"sweep": with_one_thread(sweep(None, wall=1.0, floor=0.6, compute=0.2), ns=2.0)})
     assert [r["target"] for r in rows] == ["genepool sweep beyond the Numba floor + compute"]
 
 
@@ -99,3 +129,6 @@ def test_a_figure_from_a_smaller_run_than_the_targets_says_so():
     assert not small["full_size"] and verdict_text(small) == "met (reduced size)"
     rows = verdicts({"sweep": {**sweep(400.0, wall=1.0, floor=0.6, compute=0.2), "pairs": 4}})
     assert [verdict_text(r) for r in rows] == ["met (reduced size)", "met (reduced size)"]
+    figures = with_one_thread(sweep(400.0, wall=1.0, floor=0.6, compute=0.2), ns=2.0)
+    (_, row, _) = verdicts({"sweep": figures, "accounts": {**accounts(1.4), "population": 70}})[1:]
+    assert not row["full_size"]

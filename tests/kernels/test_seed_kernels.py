@@ -95,3 +95,16 @@ def test_a_large_population_in_parallel_equals_one_individual_at_a_time():
     together = seed.evaluate(bars, params, SIM, trade_start=500)
     one_by_one = np.vstack([seed.evaluate(bars, row[None, :], SIM, trade_start=500) for row in params])
     np.testing.assert_array_equal(together, one_by_one)
+
+
+@pytest.mark.parametrize("long_only", [False, True])
+def test_many_lanes_turning_on_one_bar_fill_as_each_lane_alone(long_only):
+    # Fast EMAs against one slow EMA cross it on nearby bars: the block's fills come several at a time.
+    rng = np.random.default_rng(5)
+    bars = bars_from_closes(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 3_000))))
+    seed = get_seed("ema_crossover")
+    params = np.array([[fast, 60.0] for fast in range(5, 45)])
+    sim = SimConfig(0.001, 0.0005, long_only, 0.0, 8766.0)
+    together = seed.evaluate(bars, params, sim, trade_start=100)
+    one_by_one = np.vstack([seed.evaluate(bars, row[None, :], sim, trade_start=100) for row in params])
+    np.testing.assert_array_equal(together, one_by_one)

@@ -10,6 +10,11 @@ timed runs measure warm processes; then the engines alternate ``repeats`` times.
 (``wait4`` rusage), and the compute time the process reports for the sweep itself (genepool: the kernel call;
 vectorbt: indicators to total return).
 
+Beside the processes, the same evaluation ``genepool sweep`` times as its compute runs in this process on one Numba
+thread (:func:`one_thread_seconds`: CPU time, best of :data:`ONE_THREAD_REPEATS`), giving
+``ns_per_pair_bar_per_thread``, the sweep's compute per pair-bar per thread, which the verdict holds against the
+accounts pass of the same run; ``threads`` is how many Numba threads the ``genepool sweep`` process uses.
+
 Reported: ``speedup``, the ratio of median whole-process wall times; ``compute_speedup``, the ratio of median
 compute times; ``numba_floor_seconds``, the least any Numba-based process does (:data:`NUMBA_FLOOR_SCRIPT`: start
 Python, import Numba, load and call one cached trivial kernel); ``speedup_ceiling`` = vectorbt's wall time / that
@@ -177,8 +182,43 @@ def numba_floor_seconds(workdir: Path, repeats: int) -> float:
     return statistics.median(times[1:])
 
 
+ONE_THREAD_REPEATS = 3
+"""Calls timed by :func:`one_thread_seconds` (the best counts)."""
+
+
+def one_thread_seconds(data: Path, fast: str, slow: str) -> float:
+    """Best-of-:data:`ONE_THREAD_REPEATS` CPU seconds (``time.process_time``) of the evaluation ``genepool sweep``
+    times as its compute (``workloads.evolution.sweep.evaluate_grid`` over the grid's pairs, the sweep's costs), on
+    one Numba thread in this process, after one untimed call that loads the compiled kernel."""
+    import numba
+
+    from workloads.data.loaders import load_bars
+    from workloads.evolution.sweep import evaluate_grid
+    from workloads.kernels.simulate import SimConfig
+    from workloads.seeds.registry import get_seed
+
+    bars = load_bars(data)
+    params = sweep_pairs(fast, slow)
+    seed = get_seed("ema_crossover")
+    sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, 8766.0)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        evaluate_grid(seed, bars, params, sim)
+        best = float("inf")
+        for _ in range(ONE_THREAD_REPEATS):
+            started = time.process_time()
+            evaluate_grid(seed, bars, params, sim)
+            best = min(best, time.process_time() - started)
+    finally:
+        numba.set_num_threads(previous)
+    return best
+
+
 def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
     """Figure 3 (see module doc): genepool and vectorbt sweeps as whole processes, warmed up, then alternately."""
+    import numba
+
     from workloads.data.loaders import write_bars
     from workloads.data.synthetic import generate
 
@@ -188,8 +228,10 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
     for engine in engines:
         _run_process(engine, data, config.fast, config.slow)
     runs = [_run_process(engine, data, config.fast, config.slow) for _ in range(config.repeats) for engine in engines]
+    pairs = len(sweep_pairs(config.fast, config.slow))
+    one_thread = one_thread_seconds(data, config.fast, config.slow)
     summary: dict[str, Any] = {
-        "pairs": len(sweep_pairs(config.fast, config.slow)),
+        "pairs": pairs,
         "fast": config.fast,
         "slow": config.slow,
         "bars": config.bars,
@@ -197,6 +239,9 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
         "slippage": SWEEP_SLIPPAGE,
         "runs": runs,
         "numba_floor_seconds": numba_floor_seconds(workdir, config.repeats),
+        "threads": numba.config.NUMBA_NUM_THREADS,
+        "one_thread_compute_seconds": one_thread,
+        "ns_per_pair_bar_per_thread": one_thread / (pairs * config.bars) * 1e9,
     }
     for engine in engines:
         mine = [run for run in runs if run["engine"] == engine]

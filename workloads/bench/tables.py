@@ -66,9 +66,14 @@ def sweep_table(sweep: dict[str, Any]) -> Table:
 
 
 def sweep_lines(sweep: dict[str, Any]) -> list[str]:
+    lines = [
+        f"genepool's sweep compute on one thread: {sweep['one_thread_compute_seconds']:.3f} s CPU, "
+        f"{sweep['ns_per_pair_bar_per_thread']:.2f} ns per pair-bar (the sweep process uses {sweep['threads']} "
+        "threads)"
+    ]
     if "speedup" not in sweep:
-        return []
-    return [
+        return lines
+    return lines + [
         f"genepool is {sweep['speedup']:.1f}× faster than vectorbt (median whole-process wall time); "
         f"{sweep['compute_speedup']:.1f}× on the sweep's compute alone",
         f"a Python process that only imports Numba and calls one cached kernel takes "

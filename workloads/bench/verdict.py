@@ -3,8 +3,9 @@
 Rows (each only when its figure ran): the accounts pass in ns per individual-bar (every pass timed, the current one
 against :data:`~workloads.bench.accounts.ACCOUNTS_TARGET_NS`); each fused seed's single-thread bar-evaluations/s
 against :data:`~workloads.bench.kernels.PER_THREAD_TARGET`; the sweep's compute against vectorbt's
-(:data:`SWEEP_RATIO_TARGET`); ``genepool sweep``'s process overhead beyond the Numba floor and its compute
-(:data:`SWEEP_OVERHEAD_TARGET_SECONDS`); the headline search (:data:`~workloads.bench.headline.
+(:data:`SWEEP_RATIO_TARGET`); the sweep's compute per pair-bar on one thread against the accounts pass of the same
+run (:data:`SWEEP_THREAD_RATIO_TARGET`, when both ran); ``genepool sweep``'s process overhead beyond the Numba
+floor and its compute (:data:`SWEEP_OVERHEAD_TARGET_SECONDS`); the headline search (:data:`~workloads.bench.headline.
 HEADLINE_TARGET_SECONDS`). The load average before and after the run is printed beside them: figures from a busy
 machine are low.
 """
@@ -16,6 +17,9 @@ from typing import Any
 
 SWEEP_RATIO_TARGET = 300.0
 """Least ratio of vectorbt's sweep compute to genepool's."""
+SWEEP_THREAD_RATIO_TARGET = 1.5
+"""Most the sweep's compute per pair-bar per thread may cost, as a multiple of the accounts pass per
+individual-bar."""
 SWEEP_OVERHEAD_TARGET_SECONDS = 0.3
 """Most seconds ``genepool sweep`` may spend beyond the Numba floor and its compute."""
 
@@ -63,7 +67,23 @@ def seed_verdicts(layout: list[dict[str, Any]]) -> list[Verdict]:
     ]
 
 
-def sweep_verdicts(sweep: dict[str, Any]) -> list[Verdict]:
+def sweep_thread_verdict(sweep: dict[str, Any], accounts: dict[str, Any]) -> Verdict:
+    """The sweep's compute per pair-bar on one thread against the current accounts pass per individual-bar."""
+    accounts_ns = accounts["passes"][-1]["ns_per_individual_bar"]
+    sweep_ns = sweep["ns_per_pair_bar_per_thread"]
+    ratio = sweep_ns / accounts_ns
+    return Verdict(
+        "sweep compute per pair-bar per thread vs the accounts pass",
+        f"{ratio:.2f}x ({sweep_ns:.2f} ns vs {accounts_ns:.2f} ns)",
+        f"<= {SWEEP_THREAD_RATIO_TARGET:g}x",
+        ratio <= SWEEP_THREAD_RATIO_TARGET,
+        (sweep["pairs"], sweep["bars"]) == SWEEP_SIZE and (accounts["bars"], accounts["population"]) == ONE_THREAD_SIZE,
+    )
+
+
+def sweep_verdicts(sweep: dict[str, Any], accounts: dict[str, Any] | None = None) -> list[Verdict]:
+    """The sweep against vectorbt (when vectorbt ran), per thread against ``accounts`` (when given and the sweep has
+    its one-thread figure), and ``genepool sweep``'s process overhead."""
     rows = []
     full = (sweep["pairs"], sweep["bars"]) == SWEEP_SIZE
     if "compute_speedup" in sweep:
@@ -76,6 +96,8 @@ def sweep_verdicts(sweep: dict[str, Any]) -> list[Verdict]:
                 full,
             )
         )
+    if accounts is not None and "ns_per_pair_bar_per_thread" in sweep:
+        rows.append(sweep_thread_verdict(sweep, accounts))
     overhead = sweep["process_overhead_seconds"]
     figure = (
         f"{overhead:.2f} s (process {sweep['genepool']['median_seconds']:.2f} s, floor "
@@ -108,7 +130,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if "layout" in results:
         rows += seed_verdicts(results["layout"])
     if "sweep" in results:
-        rows += sweep_verdicts(results["sweep"])
+        rows += sweep_verdicts(results["sweep"], results.get("accounts"))
     if "headline" in results:
         rows += headline_verdicts(results["headline"])
     return [asdict(row) for row in rows]

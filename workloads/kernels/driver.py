@@ -119,19 +119,22 @@ def drive(bars, params, sim, spans, out, rec, block, count, init, step, shared) 
     target = np.zeros(BLOCK)
     due = False
     rebalance = False
+    turns = False
     k = 0
     trade_start = spans[0, 0]
     end = spans[0, 1]
     for t in range(spans[spans.shape[0] - 1, 1]):
         if due:
-            fill_block(accounts, width, rec.trips, t, bars.open[t], sim, rebalance)
+            fill_block(accounts, width, rec.trips, t, bars.open[t], sim, rebalance, turns)
         step(state, bars, t, width, target)
         if rec.target.shape[0] > 0:
             rec.target[t] = target[0]
         if t > trade_start:
-            due, rebalance = close_block(accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start)
+            due, rebalance, turns = close_block(
+                accounts, width, t, bars.close[t], bars.funding[t], target, sim, trade_start
+            )
         elif t == trade_start:
-            due, rebalance = decide_block(accounts, width, target, sim)
+            due, rebalance, turns = decide_block(accounts, width, target, sim)
         if rec.equity.shape[0] > 0:
             rec.equity[t] = accounts[0].equity[0]
         if t == end - 1:

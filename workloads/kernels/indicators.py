@@ -52,6 +52,13 @@ def ema_step(state: float, x: float, t: int, n: int, alpha: float) -> float:
         return state + x
     if t == n - 1:
         return (state + x) / n
+    return ema_next(state, x, n, alpha)
+
+
+@njit(cache=True, inline="always")
+def ema_next(state: float, x: float, n: int, alpha: float) -> float:
+    """:func:`ema_step` after the warm-up (bars ``t > n - 1``), where it needs no bar index: a loop over lanes
+    that are all past their warm-up runs it without the warm-up's branches and division."""
     if n == 1:
         return x
     return fma(x - state, alpha, state)  # type: ignore[call-arg]  # stub wants typingctx; jitted calls omit it

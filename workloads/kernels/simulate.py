@@ -331,19 +331,33 @@ def trade_lanes(a, lanes: int, t: int, open_price: float, sim: np.ndarray, turns
     return rest
 
 
+VECTOR_TURNS = 4
+"""Entries, exits and reversals due in a block from which :func:`trade_lanes` fills them as one vector pass instead
+of :func:`fill_lane` lane by lane (fewer are cheaper visited one at a time)."""
+
+
 @njit(cache=True, inline="always")
 def fill_block(
-    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
+    accounts: np.ndarray,
+    width: int,
+    trips: np.ndarray,
+    t: int,
+    open_price: float,
+    sim: np.ndarray,
+    rebalance: bool,
+    turns: bool,
 ) -> None:
-    """Fill every lane of the block whose target is pending, at the open of bar ``t``: when the close counted a
-    rebalance (``rebalance``: fills are frequent), every fill but ruins as vector code (:func:`trade_lanes`; not the
-    turns when ``trips`` records round trips), the rest lane by lane (:func:`fill_lane`, which fills any
-    lane exactly as the vector pass does). ``in_market`` counts the
-    closes with a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there
-    adds ``t`` (and :func:`finish_block` adds the end for one still open), whole numbers, so exact in any
-    order."""
+    """Fill every lane of the block whose target is pending, at the open of bar ``t``. When the close counted a
+    rebalance (``rebalance``: fills are frequent) or at least :data:`VECTOR_TURNS` entries, exits or reversals
+    (``turns``: an EMA sweep's pairs crossing together), every fill but ruins runs as one vector pass
+    (:func:`trade_lanes`); the turns only when ``trips`` records no round trips. The rest go lane by lane
+    (:func:`fill_lane`, which fills any lane exactly as the vector pass does). ``in_market`` counts the closes with
+    a position as events: a position opened at the open of ``t`` subtracts ``t``, one closed there adds ``t`` (and
+    :func:`finish_block` adds the end for one still open), whole numbers, so exact in any order."""
     a = accounts[0]
-    if rebalance and trade_lanes(a, _padded(width), t, open_price, sim, trips.shape[0] == 0) == 0:
+    unrecorded = trips.shape[0] == 0
+    vector = rebalance or (turns and unrecorded)
+    if vector and trade_lanes(a, _padded(width), t, open_price, sim, unrecorded) == 0:
         return
     for j in range(width):
         if a.pending[j] != a.held[j]:
@@ -369,10 +383,11 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool]:
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool, bool]:
     """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
     funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
-    due and whether any is a rebalance (never: every fill from flat is an entry)."""
+    due, whether any is a rebalance (never: every fill from flat is an entry) and whether the entries are left to
+    :func:`fill_lane` (always: once per span)."""
     a = accounts[0]
     long_only = sim[SIM_LONG_ONLY] != 0.0
     band = sim[SIM_BAND]
@@ -382,7 +397,7 @@ def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.n
         pending = _decide(target[j], held, target[j] < 0.0 and long_only, band)
         a.pending[j] = pending
         due += pending != held
-    return due > 0, False
+    return due > 0, False, False
 
 
 @njit(cache=True, inline="always")
@@ -488,20 +503,22 @@ def close_block(
     target: np.ndarray,
     sim: np.ndarray,
     trade_start: int,
-) -> tuple[bool, bool]:
+) -> tuple[bool, bool, bool]:
     """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
     held, mark to market, accumulate the metrics, and take the decision ``target[j]`` for the open of ``t+1``
     (:func:`mark_lanes`, then :func:`peak_lanes` and :func:`rare_lanes` when a lane needs them). Returns whether
-    any lane has a fill due, and whether any of those keeps its direction (``fill_block``'s ``rebalance``)."""
+    any lane has a fill due, whether any of those keeps its direction (``fill_block``'s ``rebalance``) and whether
+    at least :data:`VECTOR_TURNS` of them change it (``fill_block``'s ``turns``)."""
     a = accounts[0]
     lanes = _padded(width)
     due, rebalances, peaks, rare = mark_lanes(a, lanes, close_price, rate, target, sim)
     if peaks > 0:
         peak_lanes(a, lanes)
+    turns = due - rebalances >= VECTOR_TURNS
     if rare > 0:
         rare_lanes(a, lanes, t, close_price, t - trade_start - 1.0)
-        return True, rebalances > 0
-    return due > 0, rebalances > 0
+        return True, rebalances > 0, turns
+    return due > 0, rebalances > 0, turns
 
 
 @njit(cache=True)
