@@ -30,7 +30,7 @@ def replay(bars: BarArrays, target: float, fee_rate: float = FEE) -> tuple[dict[
     out = np.empty(N_METRICS)
     sim = SimConfig(fee_rate, 0.0, False, 0.0, 8766.0)
     trips = simulate_targets(
-        bars, np.full(bars.close.shape[0], target), sim.as_array(), 0, out, np.empty(0), record_trips=True
+        bars, np.full(bars.close.shape[0], target), sim.kernel_args(), 0, out, np.empty(0), record_trips=True
     )
     return dict(zip(METRIC_NAMES, out, strict=True)), trips
 
@@ -76,7 +76,7 @@ def test_funding_lands_at_the_close_on_the_units_held_after_that_open():
     targets = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
     out = np.empty(N_METRICS)
     equity = np.empty(6)
-    simulate_targets(bars, targets, SimConfig(0.0, 0.0, False, 0.0, 8766.0).as_array(), 0, out, equity)
+    simulate_targets(bars, targets, SimConfig(0.0, 0.0, False, 0.0, 8766.0).kernel_args(), 0, out, equity)
     paid = PRICE * RATE / PRICE  # units 1/PRICE at PRICE
     np.testing.assert_allclose(
         equity, [1.0, 1.0 - paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid]

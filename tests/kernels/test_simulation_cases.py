@@ -33,7 +33,7 @@ def run(open_, close, targets, fee_rate=0.0, slippage=0.0, long_only=False, band
     open_, close = np.asarray(open_, float), np.asarray(close, float)
     bars = BarArrays(open_, open_, open_, close, np.zeros(len(close)), np.zeros(len(close)))
     trips = simulate_targets(
-        bars, np.asarray(targets, float), sim.as_array(), trade_start, out, equity, record_trips=True
+        bars, np.asarray(targets, float), sim.kernel_args(), trade_start, out, equity, record_trips=True
     )
     return dict(zip(METRIC_NAMES, out, strict=True)), equity[trade_start:], trips
 

@@ -52,7 +52,7 @@ def simulate(open_, close, targets, sim: SimConfig, trade_start: int, funding):
     out = np.empty(N_METRICS)
     equity = np.empty(close.shape[0])
     bars = BarArrays(open_, open_, open_, close, np.zeros(close.shape[0]), funding)
-    trips = simulate_targets(bars, targets, sim.as_array(), trade_start, out, equity, record_trips=True)
+    trips = simulate_targets(bars, targets, sim.kernel_args(), trade_start, out, equity, record_trips=True)
     return out, equity[trade_start:], trips
 
 

@@ -39,6 +39,7 @@ from workloads.kernels.simulate import (
     BLOCK,
     ENTRY_BAR,
     TRIP_FIELDS,
+    SimArgs,
     close_block,
     decide_block,
     fill_block,
@@ -48,7 +49,7 @@ from workloads.kernels.simulate import (
 )
 
 KERNEL_SIGNATURE = (
-    "kernel(bars: BarArrays, params (n, g), sim (6,), spans int64 (k, 2), out (n, k, N_METRICS), rec: Recorder, "
+    "kernel(bars: BarArrays, params (n, g), sim: SimArgs, spans int64 (k, 2), out (n, k, N_METRICS), rec: Recorder, "
     "count: blocks(n)) -> None; writes each individual's metrics row per span into out and, for one individual, "
     "what rec has room for"
 )
@@ -174,7 +175,7 @@ def recorded_trips(trips: np.ndarray) -> np.ndarray:
 def simulate_targets(
     bars: BarArrays,
     targets: np.ndarray,
-    sim: np.ndarray,
+    sim: SimArgs,
     trade_start: int,
     out: np.ndarray,
     equity_rec: np.ndarray,

@@ -27,6 +27,9 @@ code (every field sits at a constant offset from one base, so no aliasing check 
 compiled with ``error_model="numpy"`` so a division carries no zero check). Fills are rare and branchy (round-trip
 accounting), so :func:`fill_block` visits only the lanes with a target pending, one at a time.
 
+Settings reach the kernels as ``sim``, a :class:`SimArgs` named tuple of scalars (``sim.fee_rate``, ...): the
+public :class:`SimConfig` validates them and makes it (:meth:`SimConfig.kernel_args`).
+
 Records are views: a Numba record does not keep its array alive (Numba frees an array after the last use of its
 variable), so blocks travel as one-element record arrays and each function takes its record with ``[0]`` inside.
 
@@ -40,6 +43,7 @@ one-individual path of ``Seed.run``); the population path passes an empty one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import literal_unroll, njit
@@ -48,9 +52,6 @@ from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 
 BLOCK = 64
 """Individuals per block: the lanes of one :data:`ACCOUNTS` record, and one ``prange`` task of the driver."""
-
-# ``SimConfig.as_array()`` layout.
-SIM_FEE_RATE, SIM_SLIPPAGE, SIM_LONG_ONLY, SIM_BAND, SIM_BARS_PER_YEAR, SIM_INITIAL = range(6)
 
 ACCOUNT_FIELDS = (
     "cash",
@@ -101,6 +102,19 @@ SCRATCH = 1e-10
 neither a win nor a loss (it still counts as a closed trip)."""
 
 
+class SimArgs(NamedTuple):
+    """The settings of a simulation as the kernels take them (the ``sim`` argument): :class:`SimConfig`'s fields,
+    of fixed types so every call has one Numba signature. Made by :meth:`SimConfig.kernel_args`, which validates
+    them."""
+
+    fee_rate: float
+    slippage: float
+    long_only: bool
+    rebalance_band: float
+    bars_per_year: float
+    initial_equity: float
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """Execution costs and conventions of a simulation.
@@ -133,28 +147,26 @@ class SimConfig:
             if not (ok and np.isfinite(value)):
                 raise ValueError(f"SimConfig.{name} = {value!r}: {rule}")
 
-    def as_array(self) -> np.ndarray:
-        """The float64 vector the kernels take (layout ``SIM_*``)."""
-        return np.array(
-            [
-                self.fee_rate,
-                self.slippage,
-                float(self.long_only),
-                self.rebalance_band,
-                self.bars_per_year,
-                self.initial_equity,
-            ],
-            dtype=np.float64,
+    def kernel_args(self) -> SimArgs:
+        """The :class:`SimArgs` the kernels take: floats as Python floats and ``long_only`` as a bool, whatever
+        numbers the config was built from (an ``int`` or a NumPy scalar would compile another specialisation)."""
+        return SimArgs(
+            float(self.fee_rate),
+            float(self.slippage),
+            bool(self.long_only),
+            float(self.rebalance_band),
+            float(self.bars_per_year),
+            float(self.initial_equity),
         )
 
 
 @njit(cache=True)
-def open_accounts(block: np.ndarray, sim: np.ndarray) -> None:
+def open_accounts(block: np.ndarray, sim: SimArgs) -> None:
     """Make every account of ``block`` flat, holding ``initial_equity`` in cash, with no history."""
     accounts = block[0]
     for name in literal_unroll(ACCOUNT_FIELDS):
         accounts[name][:] = 0.0
-    initial = sim[SIM_INITIAL]
+    initial = sim.initial_equity
     accounts.cash[:] = initial
     accounts.equity[:] = initial
     accounts.peak[:] = initial
@@ -163,7 +175,7 @@ def open_accounts(block: np.ndarray, sim: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def new_accounts(sim: np.ndarray) -> np.ndarray:
+def new_accounts(sim: SimArgs) -> np.ndarray:
     """A block of flat accounts (a 1-element :data:`ACCOUNTS` array; the driver works on its record ``[0]``)."""
     block = np.empty(1, dtype=ACCOUNTS)
     open_accounts(block, sim)
@@ -224,7 +236,7 @@ def _wipe_out(a, j: int, trips: np.ndarray, bar: float, price: float) -> None:
 
 
 @njit(cache=True)
-def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
+def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: SimArgs) -> None:
     """The fill step of lane ``j`` at the open of bar ``t`` (a target is pending): trade to it
     (docs/simulation.md#execution) with round-trip accounting, or record a ruin."""
     if a.ruined[j] != 0.0:
@@ -241,9 +253,9 @@ def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.n
     delta = new_units - units
     if delta != 0.0:
         traded = abs(delta)
-        fill = open_price * (1.0 + sim[SIM_SLIPPAGE] * _sign(delta))
+        fill = open_price * (1.0 + sim.slippage * _sign(delta))
         notional = traded * fill
-        fee = sim[SIM_FEE_RATE] * notional
+        fee = sim.fee_rate * notional
         cash -= delta * fill + fee
         a.turnover[j] += notional / equity
         old_dir = _sign(units)
@@ -272,13 +284,13 @@ def _holding(units: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
+def rebalance_lanes(a, lanes: int, open_price: float, sim: SimArgs) -> int:
     """The vector part of :func:`fill_block`: every pending fill that keeps the direction (a rebalance inside a
     trip, the frequent fill of rules that size their exposure), exactly as :func:`fill_lane` computes it, as
     selects over all lanes. Returns how many pending fills are left to :func:`fill_lane`: entries, exits,
     reversals, ruins (and any NaN on the way, which :func:`fill_lane` handles as ever)."""
-    slippage = sim[SIM_SLIPPAGE]
-    fee_rate = sim[SIM_FEE_RATE]
+    slippage = sim.slippage
+    fee_rate = sim.fee_rate
     rest = 0
     for j in range(lanes):
         units = a.units[j]
@@ -312,7 +324,7 @@ def rebalance_lanes(a, lanes: int, open_price: float, sim: np.ndarray) -> int:
 
 @njit(cache=True, inline="always")
 def fill_block(
-    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray, rebalance: bool
+    accounts: np.ndarray, width: int, trips: np.ndarray, t: int, open_price: float, sim: SimArgs, rebalance: bool
 ) -> None:
     """Fill every lane of the block whose target is pending, at the open of bar ``t``: rebalances as vector code
     (:func:`rebalance_lanes`, when the close counted some: ``rebalance``), the rest lane by lane
@@ -347,13 +359,13 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool]:
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: SimArgs) -> tuple[bool, bool]:
     """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
     funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
     due and whether any is a rebalance (never: every fill from flat is an entry)."""
     a = accounts[0]
-    long_only = sim[SIM_LONG_ONLY] != 0.0
-    band = sim[SIM_BAND]
+    long_only = sim.long_only
+    band = sim.rebalance_band
     due = 0
     for j in range(width):
         held = a.held[j]
@@ -371,7 +383,7 @@ def _padded(width: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: np.ndarray) -> tuple:
+def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: SimArgs) -> tuple:
     """The vector pass of :func:`close_block` over ``lanes`` lanes, at a close after ``trade_start``: funding,
     marking, the return sums, the trough and the decision. Returns the counts ``(due, rebalances, peaks, rare)``:
     lanes with a fill due, those among them keeping their direction (:func:`rebalance_lanes`), lanes at a new
@@ -380,8 +392,8 @@ def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarra
     A ruined account holds no units and no cash from the open after its ruin on (the fill step wipes it out, and a
     ruin always makes that fill due), so funding and marking leave it at zero without a test on ``ruined``, and
     zero equity is the mark of ruin: it forces the decision to 0 and makes the return 0."""
-    long_only = sim[SIM_LONG_ONLY] != 0.0
-    band = sim[SIM_BAND]
+    long_only = sim.long_only
+    band = sim.rebalance_band
     due = 0
     rebalances = 0
     peaks = 0
@@ -464,7 +476,7 @@ def close_block(
     close_price: float,
     rate: float,
     target: np.ndarray,
-    sim: np.ndarray,
+    sim: SimArgs,
     trade_start: int,
 ) -> tuple[bool, bool]:
     """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
@@ -484,7 +496,7 @@ def close_block(
 
 @njit(cache=True)
 def finish_block(
-    accounts: np.ndarray, width: int, trips: np.ndarray, n_bars: int, sim: np.ndarray, trade_start: int, out: np.ndarray
+    accounts: np.ndarray, width: int, trips: np.ndarray, n_bars: int, sim: SimArgs, trade_start: int, out: np.ndarray
 ) -> None:
     """After the last bar, for every lane: record a pending ruin, mark a trip still open (``pnl`` at the last close),
     and write the metrics row ``out[j]``."""
@@ -500,9 +512,9 @@ def finish_block(
             row[FEES] = a.trip_fees[j]
         finish_metrics(
             out[j],
-            sim[SIM_INITIAL],
+            sim.initial_equity,
             a.equity[j],
-            sim[SIM_BARS_PER_YEAR],
+            sim.bars_per_year,
             curve_bars - 1.0,
             a.shift[j],
             a.sum_d[j],
@@ -525,6 +537,7 @@ __all__ = [
     "ACCOUNTS",
     "BLOCK",
     "METRIC_NAMES",
+    "SimArgs",
     "SimConfig",
     "close_block",
     "fill_block",

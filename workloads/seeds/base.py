@@ -206,11 +206,11 @@ class Seed:
         p = self._params(params)
         self._check_bars(bars, trade_start)
         out = np.empty((p.shape[0], N_METRICS))
-        sim_array = sim.as_array()
+        sim_args = sim.kernel_args()
         arrays = bar_arrays(bars)
         empty = np.empty(0)
         for i in range(p.shape[0]):
-            simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_array, trade_start, out[i], empty)
+            simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_args, trade_start, out[i], empty)
         return out
 
     def evaluate_spans(
@@ -242,7 +242,9 @@ class Seed:
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
         targets = self._targets(bars, p[0], sim, trade_start)
-        trips = simulate_targets(bar_arrays(bars), targets, sim.as_array(), trade_start, out, equity, record_trips=True)
+        trips = simulate_targets(
+            bar_arrays(bars), targets, sim.kernel_args(), trade_start, out, equity, record_trips=True
+        )
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
         if sim.long_only:
@@ -270,7 +272,7 @@ class FusedSeed(Seed):
     def _call(
         self, bars: Bars, params: np.ndarray, sim: SimConfig, spans: np.ndarray, out: np.ndarray, rec: Recorder
     ) -> None:
-        type(self).kernel(bar_arrays(bars), params, sim.as_array(), spans, out, rec, blocks(params.shape[0]))
+        type(self).kernel(bar_arrays(bars), params, sim.kernel_args(), spans, out, rec, blocks(params.shape[0]))
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)
