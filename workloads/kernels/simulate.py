@@ -36,7 +36,7 @@ variable), so blocks travel as one-element record arrays and each function takes
 Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with ``shift``
 the first non-zero return: the variance stays accurate when returns barely vary. ``ruined`` is 0.0 / 1.0;
 ``ruin_bar``/``ruin_price`` remember a ruin at a close until the next fill step (or the finish) records it.
-Round trips are recorded, for lane 0 only, into a ``trips`` array of ``TRIP_FIELDS`` columns when it has rows (the
+Round trips are recorded, for lane 0 only, into a ``trips`` array of :data:`TRIP` records when it has any (the
 one-individual path of ``Seed.run``); the population path passes an empty one.
 """
 
@@ -92,10 +92,13 @@ ACCOUNTS = lanes_dtype(ACCOUNT_FIELDS)
 """The accounts of one block: ``equity`` is the equity at the last close; ``held`` the target last executed and
 ``pending`` the one to execute at the next open; the ``entries`` .. ``n_trips`` fields are the round-trip ledger."""
 
-# Rows of a ``trips`` array: one recorded round trip each. Bars are indices into the series; an open trip has
-# EXIT_BAR = -1.
-ENTRY_BAR, EXIT_BAR, DIRECTION, ENTRY_PRICE, EXIT_PRICE, TRIP_UNITS, PNL, FEES = range(8)
-TRIP_FIELDS = 8
+TRIP_FIELDS = ("entry_bar", "exit_bar", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
+
+TRIP = np.dtype([(name, np.float64) for name in TRIP_FIELDS])
+"""One recorded round trip, an element of a ``trips`` array; every field is float64, as in :data:`ACCOUNTS`.
+``entry_bar``/``exit_bar`` are bar indices (``exit_bar = -1`` and ``exit_price`` NaN while the trip is open),
+``direction`` is +1 or -1, ``units`` and ``entry_price`` those of the opening fill, ``pnl`` and ``fees`` the whole
+trip's (docs/simulation.md#round-trips)."""
 
 SCRATCH = 1e-10
 """A closed trip whose |pnl| is at most this fraction of the equity it started from is a scratch: float rounding,
@@ -196,13 +199,13 @@ def _open_trip(
     a.trip_fees[j] = fee
     a.n_trips[j] += 1.0
     if j == 0 and trips.shape[0] > 0:
-        row = trips[int(a.n_trips[j]) - 1]
-        row[ENTRY_BAR] = t
-        row[EXIT_BAR] = -1.0
-        row[DIRECTION] = direction
-        row[ENTRY_PRICE] = price
-        row[EXIT_PRICE] = np.nan
-        row[TRIP_UNITS] = units
+        trip = trips[int(a.n_trips[j]) - 1]
+        trip.entry_bar = t
+        trip.exit_bar = -1.0
+        trip.direction = direction
+        trip.entry_price = price
+        trip.exit_price = np.nan
+        trip.units = units
 
 
 @njit(cache=True)
@@ -216,11 +219,11 @@ def _close_trip(a, j: int, trips: np.ndarray, t: float, price: float, exit_value
     elif pnl < -scratch:
         a.gross_loss[j] -= pnl
     if j == 0 and trips.shape[0] > 0:
-        row = trips[int(a.n_trips[j]) - 1]
-        row[EXIT_BAR] = t
-        row[EXIT_PRICE] = price
-        row[PNL] = pnl
-        row[FEES] = a.trip_fees[j] + fee
+        trip = trips[int(a.n_trips[j]) - 1]
+        trip.exit_bar = t
+        trip.exit_price = price
+        trip.pnl = pnl
+        trip.fees = a.trip_fees[j] + fee
 
 
 @njit(cache=True)
@@ -507,9 +510,9 @@ def finish_block(
         if a.ruined[j] != 0.0 and a.units[j] != 0.0:
             _wipe_out(a, j, trips, a.ruin_bar[j], a.ruin_price[j])
         if j == 0 and trips.shape[0] > 0 and a.units[j] != 0.0:
-            row = trips[int(a.n_trips[j]) - 1]
-            row[PNL] = a.equity[j] - a.trip_basis[j]
-            row[FEES] = a.trip_fees[j]
+            trip = trips[int(a.n_trips[j]) - 1]
+            trip.pnl = a.equity[j] - a.trip_basis[j]
+            trip.fees = a.trip_fees[j]
         finish_metrics(
             out[j],
             sim.initial_equity,
@@ -539,6 +542,8 @@ __all__ = [
     "METRIC_NAMES",
     "SimArgs",
     "SimConfig",
+    "TRIP",
+    "TRIP_FIELDS",
     "close_block",
     "fill_block",
     "finish_block",

@@ -26,17 +26,7 @@ from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, blocks, one_span, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (
-    DIRECTION,
-    ENTRY_BAR,
-    ENTRY_PRICE,
-    EXIT_BAR,
-    EXIT_PRICE,
-    FEES,
-    PNL,
-    TRIP_UNITS,
-    SimConfig,
-)
+from workloads.kernels.simulate import SimConfig
 from workloads.seeds.genes import GeneSpace
 
 
@@ -98,18 +88,18 @@ def _check_window(bars: Bars, start: int, end: int) -> None:
 
 def _trades(bars: Bars, trips: np.ndarray) -> list[Trade]:
     out = []
-    for row in trips:
-        closed = row[EXIT_BAR] >= 0
+    for trip in trips:
+        closed = trip["exit_bar"] >= 0
         out.append(
             Trade(
-                entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
-                exit_time=int(bars.timestamp[int(row[EXIT_BAR])]) if closed else None,
-                direction=int(row[DIRECTION]),
-                entry_price=float(row[ENTRY_PRICE]),
-                exit_price=float(row[EXIT_PRICE]) if closed else None,
-                units=float(row[TRIP_UNITS]),
-                pnl=float(row[PNL]),
-                fees=float(row[FEES]),
+                entry_time=int(bars.timestamp[int(trip["entry_bar"])]),
+                exit_time=int(bars.timestamp[int(trip["exit_bar"])]) if closed else None,
+                direction=int(trip["direction"]),
+                entry_price=float(trip["entry_price"]),
+                exit_price=float(trip["exit_price"]) if closed else None,
+                units=float(trip["units"]),
+                pnl=float(trip["pnl"]),
+                fees=float(trip["fees"]),
             )
         )
     return out
