@@ -12,7 +12,7 @@ from tests.kernels.conftest import HOUR_NS
 from workloads.data.bars import Bars
 from workloads.kernels.driver import BarArrays, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import FEES, SimConfig
+from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 
 PRICE = 250.0
@@ -30,7 +30,7 @@ def replay(bars: BarArrays, target: float, fee_rate: float = FEE) -> tuple[dict[
     out = np.empty(N_METRICS)
     sim = SimConfig(fee_rate, 0.0, False, 0.0, 8766.0)
     trips = simulate_targets(
-        bars, np.full(bars.close.shape[0], target), sim.as_array(), 0, out, np.empty(0), record_trips=True
+        bars, np.full(bars.close.shape[0], target), sim.kernel_args(), 0, out, np.empty(0), record_trips=True
     )
     return dict(zip(METRIC_NAMES, out, strict=True)), trips
 
@@ -47,14 +47,14 @@ def test_a_short_position_on_flat_prices_earns_exactly_the_funding_stream_minus_
     metrics, trips = replay(flat(BARS, RATE), -1.0)
     units = -1.0 / PRICE  # all equity, sold at the open of bar 1 and held over bars 1 .. BARS-1
     assert metrics["funding_pnl"] == stream(units, BARS - 1, RATE) > 0.0
-    fees = trips[:, FEES].sum()
+    fees = trips["fees"].sum()
     assert math.isclose(metrics["final_equity"], 1.0 - fees + metrics["funding_pnl"], rel_tol=1e-14)
 
 
 def test_a_long_position_pays_the_funding_stream():
     metrics, trips = replay(flat(BARS, RATE), 1.0)
     assert metrics["funding_pnl"] == stream(1.0 / PRICE, BARS - 1, RATE) < 0.0
-    assert math.isclose(metrics["final_equity"], 1.0 - trips[:, FEES].sum() + metrics["funding_pnl"], rel_tol=1e-14)
+    assert math.isclose(metrics["final_equity"], 1.0 - trips["fees"].sum() + metrics["funding_pnl"], rel_tol=1e-14)
 
 
 def test_a_negative_rate_pays_shorts_to_longs():
@@ -76,7 +76,7 @@ def test_funding_lands_at_the_close_on_the_units_held_after_that_open():
     targets = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
     out = np.empty(N_METRICS)
     equity = np.empty(6)
-    simulate_targets(bars, targets, SimConfig(0.0, 0.0, False, 0.0, 8766.0).as_array(), 0, out, equity)
+    simulate_targets(bars, targets, SimConfig(0.0, 0.0, False, 0.0, 8766.0).kernel_args(), 0, out, equity)
     paid = PRICE * RATE / PRICE  # units 1/PRICE at PRICE
     np.testing.assert_allclose(
         equity, [1.0, 1.0 - paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid, 1.0 - 2 * paid]

@@ -11,15 +11,7 @@ import pytest
 from tests.kernels.conftest import bars_from_closes
 from workloads.kernels.driver import BarArrays, simulate_targets
 from workloads.kernels.metrics import DEVIATION_FLOOR, METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (
-    DIRECTION,
-    ENTRY_BAR,
-    EXIT_BAR,
-    EXIT_PRICE,
-    FEES,
-    PNL,
-    SimConfig,
-)
+from workloads.kernels.simulate import SimConfig
 from workloads.seeds.registry import get_seed
 
 OPEN = np.array([10.0, 11.0, 12.0, 13.0, 14.0])
@@ -33,7 +25,7 @@ def run(open_, close, targets, fee_rate=0.0, slippage=0.0, long_only=False, band
     open_, close = np.asarray(open_, float), np.asarray(close, float)
     bars = BarArrays(open_, open_, open_, close, np.zeros(len(close)), np.zeros(len(close)))
     trips = simulate_targets(
-        bars, np.asarray(targets, float), sim.as_array(), trade_start, out, equity, record_trips=True
+        bars, np.asarray(targets, float), sim.kernel_args(), trade_start, out, equity, record_trips=True
     )
     return dict(zip(METRIC_NAMES, out, strict=True)), equity[trade_start:], trips
 
@@ -42,14 +34,14 @@ def test_a_target_decided_at_a_close_is_filled_at_the_next_open():
     _, equity, trips = run(OPEN, CLOSE, [1, 1, 1, 1, 1])
     units = 1.0 / 11.0  # all equity at the open of bar 1
     np.testing.assert_allclose(equity, [1.0, units * 11.5, units * 12.5, units * 13.5, units * 14.5], rtol=1e-15)
-    assert trips[0, ENTRY_BAR] == 1 and trips[0, EXIT_BAR] == -1
+    assert trips[0]["entry_bar"] == 1 and trips[0]["exit_bar"] == -1
 
 
 def test_the_fee_is_a_fraction_of_traded_notional():
     metrics, equity, trips = run(OPEN, CLOSE, [1, 1, 1, 1, 1], fee_rate=0.01)
     units = 1.0 / 11.0
     assert equity[1] == pytest.approx(1.0 - units * 11.0 * 0.01 - 1.0 + units * 11.5, rel=1e-15)
-    assert trips[0, FEES] == pytest.approx(0.01, rel=1e-15)
+    assert trips[0]["fees"] == pytest.approx(0.01, rel=1e-15)
     assert metrics["turnover"] == pytest.approx(1.0, rel=1e-15)
 
 
@@ -58,7 +50,7 @@ def test_slippage_moves_each_fill_against_its_trade():
     units = 1.0 / 11.0  # sized on the open, filled 1% above it
     cash = 1.0 - units * 11.0 * 1.01
     assert equity[1] == pytest.approx(cash + units * 11.5, rel=1e-15)
-    assert trips[0, EXIT_PRICE] == pytest.approx(13.0 * 0.99, rel=1e-15)  # the sell fills 1% below the open
+    assert trips[0]["exit_price"] == pytest.approx(13.0 * 0.99, rel=1e-15)  # the sell fills 1% below the open
     assert equity[3] == pytest.approx(cash + units * 13.0 * 0.99, rel=1e-15)
 
 
@@ -72,13 +64,13 @@ def test_units_are_held_fixed_between_fills():
 def test_a_long_to_short_flip_is_one_fill_closing_one_trip_and_opening_the_next():
     metrics, _, trips = run(OPEN, CLOSE, [1, -1, -1, -1, -1], fee_rate=0.001)
     assert metrics["trades"] == 2  # two entries
-    assert (trips[0, DIRECTION], trips[0, ENTRY_BAR], trips[0, EXIT_BAR]) == (1, 1, 2)
-    assert (trips[1, DIRECTION], trips[1, ENTRY_BAR], trips[1, EXIT_BAR]) == (-1, 2, -1)
+    assert (trips[0]["direction"], trips[0]["entry_bar"], trips[0]["exit_bar"]) == (1, 1, 2)
+    assert (trips[1]["direction"], trips[1]["entry_bar"], trips[1]["exit_bar"]) == (-1, 2, -1)
     assert metrics["turnover"] == pytest.approx(1.0 + 2.0, rel=1e-3)  # in, then out and short again
     units_long = 1.0 / 11.0
     equity_before_flip = 1.0 - 0.001 - 1.0 + units_long * 12.0
     close_fee = 0.001 * units_long * 12.0  # the closing share of the flip's fee
-    assert trips[0, PNL] == pytest.approx(equity_before_flip - close_fee - 1.0, rel=1e-12)
+    assert trips[0]["pnl"] == pytest.approx(equity_before_flip - close_fee - 1.0, rel=1e-12)
     assert metrics["win_rate"] == 1.0 and metrics["profit_factor"] == math.inf
 
 
@@ -93,7 +85,7 @@ def test_the_rebalance_band_skips_small_same_direction_changes():
 def test_the_band_never_blocks_an_exit_or_a_reversal():
     metrics, _, trips = run(OPEN, CLOSE, [0.3, 0.0, -0.3, -0.3, -0.3], band=0.5)
     assert metrics["trades"] == 2
-    assert [(t[ENTRY_BAR], t[EXIT_BAR]) for t in trips] == [(1, 2), (3, -1)]
+    assert [(t["entry_bar"], t["exit_bar"]) for t in trips] == [(1, 2), (3, -1)]
 
 
 def test_ruin_leaves_equity_at_zero_for_every_later_bar():
@@ -103,14 +95,14 @@ def test_ruin_leaves_equity_at_zero_for_every_later_bar():
     np.testing.assert_array_equal(equity[2:], 0.0)  # 2x long, -60%: wiped out at close 2
     assert metrics["final_equity"] == 0 and metrics["total_return"] == -1
     assert metrics["max_drawdown"] == 1 and metrics["cagr"] == -1
-    assert metrics["trades"] == 1 and trips[0, EXIT_BAR] == 2 and trips[0, PNL] == -1.0
+    assert metrics["trades"] == 1 and trips[0]["exit_bar"] == 2 and trips[0]["pnl"] == -1.0
 
 
 def test_a_gap_through_zero_at_an_open_with_a_fill_due_is_ruin_at_that_open():
     open_ = np.array([100.0, 100.0, 100.0, 300.0, 300.0])
     close = np.array([100.0, 100.0, 120.0, 300.0, 300.0])
     metrics, equity, trips = run(open_, close, [-1, -1, -0.5, -0.5, -0.5])
-    assert trips[0, EXIT_BAR] == 3 and trips[0, EXIT_PRICE] == 300.0
+    assert trips[0]["exit_bar"] == 3 and trips[0]["exit_price"] == 300.0
     np.testing.assert_array_equal(equity[3:], 0.0)
     assert metrics["final_equity"] == 0.0
 
@@ -142,14 +134,14 @@ def test_the_target_of_the_last_close_is_never_executed():
 
 def test_long_only_turns_short_targets_flat():
     metrics, _, trips = run(OPEN, CLOSE, [1, -1, -1, 1, 1], long_only=True)
-    assert [t[DIRECTION] for t in trips] == [1, 1]
+    assert [t["direction"] for t in trips] == [1, 1]
     assert metrics["exposure"] == pytest.approx(2 / 5)
 
 
 def test_trade_start_ignores_earlier_targets_and_starts_the_curve_at_initial_equity():
     metrics, equity, trips = run(OPEN, CLOSE, [1, 1, -1, -1, -1], trade_start=2, initial=1000.0)
     assert equity[0] == 1000.0 and len(equity) == 3 and metrics["bars"] == 3
-    assert trips[0, ENTRY_BAR] == 3 and trips[0, DIRECTION] == -1  # decided at close 2, filled at open 3
+    assert trips[0]["entry_bar"] == 3 and trips[0]["direction"] == -1  # decided at close 2, filled at open 3
 
 
 def test_one_bar_of_data_gives_a_flat_well_defined_result():

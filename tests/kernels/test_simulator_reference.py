@@ -13,17 +13,7 @@ from tests.kernels.conftest import REL_TOL, assert_curve_close, assert_metrics_c
 from tests.kernels.reference import reference_simulate
 from workloads.kernels.driver import BarArrays, simulate_targets
 from workloads.kernels.metrics import N_METRICS
-from workloads.kernels.simulate import (
-    DIRECTION,
-    ENTRY_BAR,
-    ENTRY_PRICE,
-    EXIT_BAR,
-    EXIT_PRICE,
-    FEES,
-    PNL,
-    TRIP_UNITS,
-    SimConfig,
-)
+from workloads.kernels.simulate import SimConfig
 
 exposures = st.one_of(st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]), st.floats(-2.0, 2.0))
 sims = st.builds(
@@ -52,7 +42,7 @@ def simulate(open_, close, targets, sim: SimConfig, trade_start: int, funding):
     out = np.empty(N_METRICS)
     equity = np.empty(close.shape[0])
     bars = BarArrays(open_, open_, open_, close, np.zeros(close.shape[0]), funding)
-    trips = simulate_targets(bars, targets, sim.as_array(), trade_start, out, equity, record_trips=True)
+    trips = simulate_targets(bars, targets, sim.kernel_args(), trade_start, out, equity, record_trips=True)
     return out, equity[trade_start:], trips
 
 
@@ -88,10 +78,10 @@ def test_round_trips_equal_the_reference(scenario):
     expected = reference(*scenario).trips
     assert trips.shape[0] == len(expected)
     for row, trip in zip(trips, expected, strict=True):
-        assert (row[ENTRY_BAR], row[EXIT_BAR], row[DIRECTION]) == (trip.entry_bar, trip.exit_bar, trip.direction)
-        for column, want in ((ENTRY_PRICE, trip.entry_price), (TRIP_UNITS, trip.units), (FEES, trip.fees)):
+        assert (row["entry_bar"], row["exit_bar"], row["direction"]) == (trip.entry_bar, trip.exit_bar, trip.direction)
+        for column, want in (("entry_price", trip.entry_price), ("units", trip.units), ("fees", trip.fees)):
             assert math.isclose(row[column], want, rel_tol=REL_TOL, abs_tol=1e-12), (column, row[column], want)
         # pnl is a difference of equities: its rounding noise scales with the equity, not with the pnl
-        assert math.isclose(row[PNL], trip.pnl, rel_tol=REL_TOL, abs_tol=1e-12 * abs(trip.basis)), (row[PNL], trip)
+        assert math.isclose(row["pnl"], trip.pnl, rel_tol=REL_TOL, abs_tol=1e-12 * abs(trip.basis)), (row["pnl"], trip)
         if trip.exit_bar >= 0:
-            assert math.isclose(row[EXIT_PRICE], trip.exit_price, rel_tol=REL_TOL)
+            assert math.isclose(row["exit_price"], trip.exit_price, rel_tol=REL_TOL)

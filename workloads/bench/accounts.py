@@ -58,7 +58,7 @@ def time_pass(kernel: Kernel, config: AccountsBenchConfig) -> tuple[float, np.nd
 
     bars = bar_arrays(generate(config.bars, config.random_seed, funding=True))
     params = np.random.default_rng(config.random_seed).uniform(-1.0, 1.0, (config.population, 1))
-    sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, 8766.0).as_array()
+    sim = SimConfig(SWEEP_FEE_RATE, SWEEP_SLIPPAGE, False, 0.0, 8766.0).kernel_args()
     out = np.empty((config.population, 1, N_METRICS))
     previous = numba.get_num_threads()
     numba.set_num_threads(1)

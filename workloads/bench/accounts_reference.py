@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from workloads.kernels.driver import block_lanes, drive
-from workloads.kernels.simulate import BLOCK, SIM_BAND, SIM_LONG_ONLY, fill_lane, finish_block, new_accounts
+from workloads.kernels.simulate import BLOCK, fill_lane, finish_block, new_accounts
 
 
 @njit(cache=True)
@@ -93,8 +93,8 @@ def _reference_sums(equity, previous, shift, sum_d, sum_d2, sum_down2, peak, tro
 def reference_close_block(accounts, width, t, close_price, rate, target, sim, trade_start) -> bool:
     """The previous close step: every field of every lane loaded and stored in one pass on every bar."""
     a = accounts[0]
-    long_only = sim[SIM_LONG_ONLY]
-    band = sim[SIM_BAND]
+    long_only = sim.long_only
+    band = sim.rebalance_band
     started = t > trade_start
     counted = t >= trade_start
     earlier = t - trade_start - 1.0
@@ -130,7 +130,7 @@ def reference_close_block(accounts, width, t, close_price, rate, target, sim, tr
         if counted and units != 0.0:
             in_market += 1.0
         decision = target[j]
-        if not counted or ruined != 0.0 or (decision < 0.0 and long_only != 0.0):
+        if not counted or ruined != 0.0 or (decision < 0.0 and long_only):
             decision = 0.0
         pending = held
         if decision != held and (_sign(decision) != _sign(held) or abs(decision - held) > band):

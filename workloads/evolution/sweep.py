@@ -148,7 +148,7 @@ def ema_grid_evaluate(bars: Bars, params: np.ndarray, sim: SimConfig) -> np.ndar
     lanes = np.concatenate([fasts, np.full(width - fasts.size, fasts[-1])])
     rows = np.column_stack([np.tile(lanes, slows.size), np.repeat(slows, width)])
     out = np.empty((rows.shape[0], 1, N_METRICS))
-    ema_grid_nb(bar_arrays(bars), rows, sim.as_array(), one_span(0, len(bars)), out, NO_RECORDER, slows.size)
+    ema_grid_nb(bar_arrays(bars), rows, sim.kernel_args(), one_span(0, len(bars)), out, NO_RECORDER, slows.size)
     return out[np.searchsorted(slows, params[:, 1]) * width + np.searchsorted(fasts, params[:, 0]), 0, :]
 
 

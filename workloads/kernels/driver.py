@@ -37,8 +37,8 @@ from numba import get_num_threads, njit
 
 from workloads.kernels.simulate import (
     BLOCK,
-    ENTRY_BAR,
-    TRIP_FIELDS,
+    TRIP,
+    SimArgs,
     close_block,
     decide_block,
     fill_block,
@@ -48,7 +48,7 @@ from workloads.kernels.simulate import (
 )
 
 KERNEL_SIGNATURE = (
-    "kernel(bars: BarArrays, params (n, g), sim (6,), spans int64 (k, 2), out (n, k, N_METRICS), rec: Recorder, "
+    "kernel(bars: BarArrays, params (n, g), sim: SimArgs, spans int64 (k, 2), out (n, k, N_METRICS), rec: Recorder, "
     "count: blocks(n)) -> None; writes each individual's metrics row per span into out and, for one individual, "
     "what rec has room for"
 )
@@ -69,15 +69,15 @@ class BarArrays(NamedTuple):
 class Recorder(NamedTuple):
     """What a one-individual run records: ``target`` (length n: the rule's target at each close, before the
     simulator forces warm-up/ruin/long-only zeros), ``equity`` (length n: the equity at each close) and ``trips``
-    (rows of ``TRIP_FIELDS``, NaN until a trip is recorded in the next row: room for the round trips; n rows always
-    suffice). Zero-length arrays record nothing."""
+    (:data:`~workloads.kernels.simulate.TRIP` records, NaN until a trip is recorded there: room for the round
+    trips; n always suffice). Zero-length arrays record nothing."""
 
     target: np.ndarray
     equity: np.ndarray
     trips: np.ndarray
 
 
-NO_RECORDER = Recorder(np.empty(0), np.empty(0), np.empty((0, TRIP_FIELDS)))
+NO_RECORDER = Recorder(np.empty(0), np.empty(0), np.empty(0, dtype=TRIP))
 """The recorder of the population path: nothing per bar is stored."""
 
 
@@ -169,15 +169,16 @@ def one_span(trade_start: int, n_bars: int) -> np.ndarray:
 
 
 def recorded_trips(trips: np.ndarray) -> np.ndarray:
-    """The round trips a recorder's ``trips`` holds: its rows up to the first never written (ENTRY_BAR still NaN)."""
-    unused = np.flatnonzero(np.isnan(trips[:, ENTRY_BAR]))
+    """The round trips a recorder's ``trips`` holds: its records up to the first never written (``entry_bar`` still
+    NaN)."""
+    unused = np.flatnonzero(np.isnan(trips["entry_bar"]))
     return trips[: unused[0] if unused.size else trips.shape[0]]
 
 
 def simulate_targets(
     bars: BarArrays,
     targets: np.ndarray,
-    sim: np.ndarray,
+    sim: SimArgs,
     trade_start: int,
     out: np.ndarray,
     equity_rec: np.ndarray,
@@ -187,10 +188,10 @@ def simulate_targets(
 
     The path of ``Seed.run`` and of seeds whose targets come from outside Numba (scikit-learn). Writes the metrics
     row ``out`` (shape ``(N_METRICS,)``) and, when ``equity_rec`` has length ``n``, the equity at each close;
-    returns the round trips ``(count, TRIP_FIELDS)`` when ``record_trips`` (room for them, ``n`` rows, is allocated
-    only then), else none."""
+    returns the round trips (:data:`~workloads.kernels.simulate.TRIP` records) when ``record_trips`` (room for
+    ``n`` of them is allocated only then), else none."""
     n = bars.close.shape[0]
-    trips = np.full((n, TRIP_FIELDS), np.nan) if record_trips else NO_RECORDER.trips
+    trips = np.full(n, np.nan, dtype=TRIP) if record_trips else NO_RECORDER.trips
     rec = Recorder(np.empty(0), equity_rec, trips)
     series = np.ascontiguousarray(targets, dtype=np.float64).reshape(1, n)
     replay_nb(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)

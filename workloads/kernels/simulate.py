@@ -29,19 +29,23 @@ compiled with ``error_model="numpy"`` so a division carries no zero check). Fill
 on a bar with a rebalance (rules that size their exposure fill nearly every bar) it fills them all in one vector
 pass, round trips included.
 
+Settings reach the kernels as ``sim``, a :class:`SimArgs` named tuple of scalars (``sim.fee_rate``, ...): the
+public :class:`SimConfig` validates them and makes it (:meth:`SimConfig.kernel_args`).
+
 Records are views: a Numba record does not keep its array alive (Numba frees an array after the last use of its
 variable), so blocks travel as one-element record arrays and each function takes its record with ``[0]`` inside.
 
 Returns are accumulated as shifted sums ``sum_d = sum(r - shift)``, ``sum_d2 = sum((r - shift) ** 2)`` with ``shift``
 the first non-zero return: the variance stays accurate when returns barely vary. ``ruined`` is 0.0 / 1.0;
 ``ruin_bar``/``ruin_price`` remember a ruin at a close until the next fill step (or the finish) records it.
-Round trips are recorded, for lane 0 only, into a ``trips`` array of ``TRIP_FIELDS`` columns when it has rows (the
+Round trips are recorded, for lane 0 only, into a ``trips`` array of :data:`TRIP` records when it has any (the
 one-individual path of ``Seed.run``); the population path passes an empty one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import literal_unroll, njit
@@ -50,9 +54,6 @@ from workloads.kernels.metrics import METRIC_NAMES, finish_metrics
 
 BLOCK = 64
 """Individuals per block: the lanes of one :data:`ACCOUNTS` record, and one ``prange`` task of the driver."""
-
-# ``SimConfig.as_array()`` layout.
-SIM_FEE_RATE, SIM_SLIPPAGE, SIM_LONG_ONLY, SIM_BAND, SIM_BARS_PER_YEAR, SIM_INITIAL = range(6)
 
 ACCOUNT_FIELDS = (
     "cash",
@@ -93,14 +94,30 @@ ACCOUNTS = lanes_dtype(ACCOUNT_FIELDS)
 """The accounts of one block: ``equity`` is the equity at the last close; ``held`` the target last executed and
 ``pending`` the one to execute at the next open; the ``entries`` .. ``n_trips`` fields are the round-trip ledger."""
 
-# Rows of a ``trips`` array: one recorded round trip each. Bars are indices into the series; an open trip has
-# EXIT_BAR = -1.
-ENTRY_BAR, EXIT_BAR, DIRECTION, ENTRY_PRICE, EXIT_PRICE, TRIP_UNITS, PNL, FEES = range(8)
-TRIP_FIELDS = 8
+TRIP_FIELDS = ("entry_bar", "exit_bar", "direction", "entry_price", "exit_price", "units", "pnl", "fees")
+
+TRIP = np.dtype([(name, np.float64) for name in TRIP_FIELDS])
+"""One recorded round trip, an element of a ``trips`` array; every field is float64, as in :data:`ACCOUNTS`.
+``entry_bar``/``exit_bar`` are bar indices (``exit_bar = -1`` and ``exit_price`` NaN while the trip is open),
+``direction`` is +1 or -1, ``units`` and ``entry_price`` those of the opening fill, ``pnl`` and ``fees`` the whole
+trip's (docs/simulation.md#round-trips)."""
 
 SCRATCH = 1e-10
 """A closed trip whose |pnl| is at most this fraction of the equity it started from is a scratch: float rounding,
 neither a win nor a loss (it still counts as a closed trip)."""
+
+
+class SimArgs(NamedTuple):
+    """The settings of a simulation as the kernels take them (the ``sim`` argument): :class:`SimConfig`'s fields,
+    of fixed types so every call has one Numba signature. Made by :meth:`SimConfig.kernel_args`, which validates
+    them."""
+
+    fee_rate: float
+    slippage: float
+    long_only: bool
+    rebalance_band: float
+    bars_per_year: float
+    initial_equity: float
 
 
 @dataclass(frozen=True)
@@ -135,28 +152,26 @@ class SimConfig:
             if not (ok and np.isfinite(value)):
                 raise ValueError(f"SimConfig.{name} = {value!r}: {rule}")
 
-    def as_array(self) -> np.ndarray:
-        """The float64 vector the kernels take (layout ``SIM_*``)."""
-        return np.array(
-            [
-                self.fee_rate,
-                self.slippage,
-                float(self.long_only),
-                self.rebalance_band,
-                self.bars_per_year,
-                self.initial_equity,
-            ],
-            dtype=np.float64,
+    def kernel_args(self) -> SimArgs:
+        """The :class:`SimArgs` the kernels take: floats as Python floats and ``long_only`` as a bool, whatever
+        numbers the config was built from (an ``int`` or a NumPy scalar would compile another specialisation)."""
+        return SimArgs(
+            float(self.fee_rate),
+            float(self.slippage),
+            bool(self.long_only),
+            float(self.rebalance_band),
+            float(self.bars_per_year),
+            float(self.initial_equity),
         )
 
 
 @njit(cache=True)
-def open_accounts(block: np.ndarray, sim: np.ndarray) -> None:
+def open_accounts(block: np.ndarray, sim: SimArgs) -> None:
     """Make every account of ``block`` flat, holding ``initial_equity`` in cash, with no history."""
     accounts = block[0]
     for name in literal_unroll(ACCOUNT_FIELDS):
         accounts[name][:] = 0.0
-    initial = sim[SIM_INITIAL]
+    initial = sim.initial_equity
     accounts.cash[:] = initial
     accounts.equity[:] = initial
     accounts.peak[:] = initial
@@ -165,7 +180,7 @@ def open_accounts(block: np.ndarray, sim: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def new_accounts(sim: np.ndarray) -> np.ndarray:
+def new_accounts(sim: SimArgs) -> np.ndarray:
     """A block of flat accounts (a 1-element :data:`ACCOUNTS` array; the driver works on its record ``[0]``)."""
     block = np.empty(1, dtype=ACCOUNTS)
     open_accounts(block, sim)
@@ -186,13 +201,13 @@ def _open_trip(
     a.trip_fees[j] = fee
     a.n_trips[j] += 1.0
     if j == 0 and trips.shape[0] > 0:
-        row = trips[int(a.n_trips[j]) - 1]
-        row[ENTRY_BAR] = t
-        row[EXIT_BAR] = -1.0
-        row[DIRECTION] = direction
-        row[ENTRY_PRICE] = price
-        row[EXIT_PRICE] = np.nan
-        row[TRIP_UNITS] = units
+        trip = trips[int(a.n_trips[j]) - 1]
+        trip.entry_bar = t
+        trip.exit_bar = -1.0
+        trip.direction = direction
+        trip.entry_price = price
+        trip.exit_price = np.nan
+        trip.units = units
 
 
 @njit(cache=True)
@@ -206,11 +221,11 @@ def _close_trip(a, j: int, trips: np.ndarray, t: float, price: float, exit_value
     elif pnl < -scratch:
         a.gross_loss[j] -= pnl
     if j == 0 and trips.shape[0] > 0:
-        row = trips[int(a.n_trips[j]) - 1]
-        row[EXIT_BAR] = t
-        row[EXIT_PRICE] = price
-        row[PNL] = pnl
-        row[FEES] = a.trip_fees[j] + fee
+        trip = trips[int(a.n_trips[j]) - 1]
+        trip.exit_bar = t
+        trip.exit_price = price
+        trip.pnl = pnl
+        trip.fees = a.trip_fees[j] + fee
 
 
 @njit(cache=True)
@@ -226,7 +241,7 @@ def _wipe_out(a, j: int, trips: np.ndarray, bar: float, price: float) -> None:
 
 
 @njit(cache=True)
-def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.ndarray) -> None:
+def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: SimArgs) -> None:
     """The fill step of lane ``j`` at the open of bar ``t`` (a target is pending): trade to it
     (docs/simulation.md#execution) with round-trip accounting, or record a ruin."""
     if a.ruined[j] != 0.0:
@@ -243,9 +258,9 @@ def fill_lane(a, j: int, trips: np.ndarray, t: int, open_price: float, sim: np.n
     delta = new_units - units
     if delta != 0.0:
         traded = abs(delta)
-        fill = open_price * (1.0 + sim[SIM_SLIPPAGE] * _sign(delta))
+        fill = open_price * (1.0 + sim.slippage * _sign(delta))
         notional = traded * fill
-        fee = sim[SIM_FEE_RATE] * notional
+        fee = sim.fee_rate * notional
         cash -= delta * fill + fee
         a.turnover[j] += notional / equity
         old_dir = _sign(units)
@@ -274,15 +289,15 @@ def _holding(units: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def trade_lanes(a, lanes: int, t: int, open_price: float, sim: np.ndarray, turns: bool) -> int:
+def trade_lanes(a, lanes: int, t: int, open_price: float, sim: SimArgs, turns: bool) -> int:
     """The vector part of :func:`fill_block`: every pending fill that keeps the direction (a rebalance inside a
     trip, the frequent fill of rules that size their exposure) and, when ``turns``, every entry, exit and reversal
     with its round-trip accounting, exactly as :func:`fill_lane` computes them (and ``in_market`` as
     :func:`fill_block` counts it), as selects over all lanes. Returns how many pending fills are left to
     :func:`fill_lane`: ruins (and any NaN on the way, which :func:`fill_lane` handles as ever), and the turns
     when not ``turns``."""
-    slippage = sim[SIM_SLIPPAGE]
-    fee_rate = sim[SIM_FEE_RATE]
+    slippage = sim.slippage
+    fee_rate = sim.fee_rate
     rest = 0
     for j in range(lanes):
         units = a.units[j]
@@ -343,7 +358,7 @@ def fill_block(
     trips: np.ndarray,
     t: int,
     open_price: float,
-    sim: np.ndarray,
+    sim: SimArgs,
     rebalance: bool,
     turns: bool,
 ) -> None:
@@ -383,14 +398,14 @@ def _decide(target: float, held: float, forced: bool, band: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: np.ndarray) -> tuple[bool, bool, bool]:
+def decide_block(accounts: np.ndarray, width: int, target: np.ndarray, sim: SimArgs) -> tuple[bool, bool, bool]:
     """The close of ``trade_start`` itself: the accounts are flat and untouched (no fill can precede it, so no
     funding, no return, no exposure), so only the decision for the next open is taken. Returns whether a fill is
     due, whether any is a rebalance (never: every fill from flat is an entry) and whether the entries are left to
     :func:`fill_lane` (always: once per span)."""
     a = accounts[0]
-    long_only = sim[SIM_LONG_ONLY] != 0.0
-    band = sim[SIM_BAND]
+    long_only = sim.long_only
+    band = sim.rebalance_band
     due = 0
     for j in range(width):
         held = a.held[j]
@@ -408,7 +423,7 @@ def _padded(width: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: np.ndarray) -> tuple:
+def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarray, sim: SimArgs) -> tuple:
     """The vector pass of :func:`close_block` over ``lanes`` lanes, at a close after ``trade_start``: funding,
     marking, the return sums, the trough and the decision. Returns the counts ``(due, rebalances, peaks, rare)``:
     lanes with a fill due, those among them keeping their direction (:func:`trade_lanes`), lanes at a new
@@ -417,8 +432,8 @@ def mark_lanes(a, lanes: int, close_price: float, rate: float, target: np.ndarra
     A ruined account holds no units and no cash from the open after its ruin on (the fill step wipes it out, and a
     ruin always makes that fill due), so funding and marking leave it at zero without a test on ``ruined``, and
     zero equity is the mark of ruin: it forces the decision to 0 and makes the return 0."""
-    long_only = sim[SIM_LONG_ONLY] != 0.0
-    band = sim[SIM_BAND]
+    long_only = sim.long_only
+    band = sim.rebalance_band
     due = 0
     rebalances = 0
     peaks = 0
@@ -501,7 +516,7 @@ def close_block(
     close_price: float,
     rate: float,
     target: np.ndarray,
-    sim: np.ndarray,
+    sim: SimArgs,
     trade_start: int,
 ) -> tuple[bool, bool, bool]:
     """At the close of bar ``t > trade_start``, for every lane: pay or receive funding at ``rate`` on the units
@@ -523,7 +538,7 @@ def close_block(
 
 @njit(cache=True)
 def finish_block(
-    accounts: np.ndarray, width: int, trips: np.ndarray, n_bars: int, sim: np.ndarray, trade_start: int, out: np.ndarray
+    accounts: np.ndarray, width: int, trips: np.ndarray, n_bars: int, sim: SimArgs, trade_start: int, out: np.ndarray
 ) -> None:
     """After the last bar, for every lane: record a pending ruin, mark a trip still open (``pnl`` at the last close),
     and write the metrics row ``out[j]``."""
@@ -534,14 +549,14 @@ def finish_block(
         if a.ruined[j] != 0.0 and a.units[j] != 0.0:
             _wipe_out(a, j, trips, a.ruin_bar[j], a.ruin_price[j])
         if j == 0 and trips.shape[0] > 0 and a.units[j] != 0.0:
-            row = trips[int(a.n_trips[j]) - 1]
-            row[PNL] = a.equity[j] - a.trip_basis[j]
-            row[FEES] = a.trip_fees[j]
+            trip = trips[int(a.n_trips[j]) - 1]
+            trip.pnl = a.equity[j] - a.trip_basis[j]
+            trip.fees = a.trip_fees[j]
         finish_metrics(
             out[j],
-            sim[SIM_INITIAL],
+            sim.initial_equity,
             a.equity[j],
-            sim[SIM_BARS_PER_YEAR],
+            sim.bars_per_year,
             curve_bars - 1.0,
             a.shift[j],
             a.sum_d[j],
@@ -564,7 +579,10 @@ __all__ = [
     "ACCOUNTS",
     "BLOCK",
     "METRIC_NAMES",
+    "SimArgs",
     "SimConfig",
+    "TRIP",
+    "TRIP_FIELDS",
     "close_block",
     "fill_block",
     "finish_block",

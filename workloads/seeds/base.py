@@ -26,17 +26,7 @@ from workloads.data.bars import Bars
 from workloads.data.calendar import infer_bars_per_year
 from workloads.kernels.driver import NO_RECORDER, BarArrays, Recorder, blocks, one_span, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
-from workloads.kernels.simulate import (
-    DIRECTION,
-    ENTRY_BAR,
-    ENTRY_PRICE,
-    EXIT_BAR,
-    EXIT_PRICE,
-    FEES,
-    PNL,
-    TRIP_UNITS,
-    SimConfig,
-)
+from workloads.kernels.simulate import SimConfig
 from workloads.seeds.genes import GeneSpace
 
 
@@ -98,18 +88,18 @@ def _check_window(bars: Bars, start: int, end: int) -> None:
 
 def _trades(bars: Bars, trips: np.ndarray) -> list[Trade]:
     out = []
-    for row in trips:
-        closed = row[EXIT_BAR] >= 0
+    for trip in trips:
+        closed = trip["exit_bar"] >= 0
         out.append(
             Trade(
-                entry_time=int(bars.timestamp[int(row[ENTRY_BAR])]),
-                exit_time=int(bars.timestamp[int(row[EXIT_BAR])]) if closed else None,
-                direction=int(row[DIRECTION]),
-                entry_price=float(row[ENTRY_PRICE]),
-                exit_price=float(row[EXIT_PRICE]) if closed else None,
-                units=float(row[TRIP_UNITS]),
-                pnl=float(row[PNL]),
-                fees=float(row[FEES]),
+                entry_time=int(bars.timestamp[int(trip["entry_bar"])]),
+                exit_time=int(bars.timestamp[int(trip["exit_bar"])]) if closed else None,
+                direction=int(trip["direction"]),
+                entry_price=float(trip["entry_price"]),
+                exit_price=float(trip["exit_price"]) if closed else None,
+                units=float(trip["units"]),
+                pnl=float(trip["pnl"]),
+                fees=float(trip["fees"]),
             )
         )
     return out
@@ -206,11 +196,11 @@ class Seed:
         p = self._params(params)
         self._check_bars(bars, trade_start)
         out = np.empty((p.shape[0], N_METRICS))
-        sim_array = sim.as_array()
+        sim_args = sim.kernel_args()
         arrays = bar_arrays(bars)
         empty = np.empty(0)
         for i in range(p.shape[0]):
-            simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_array, trade_start, out[i], empty)
+            simulate_targets(arrays, self._targets(bars, p[i], sim, trade_start), sim_args, trade_start, out[i], empty)
         return out
 
     def evaluate_spans(
@@ -242,7 +232,9 @@ class Seed:
         out = np.empty(N_METRICS)
         equity = np.empty(len(bars))
         targets = self._targets(bars, p[0], sim, trade_start)
-        trips = simulate_targets(bar_arrays(bars), targets, sim.as_array(), trade_start, out, equity, record_trips=True)
+        trips = simulate_targets(
+            bar_arrays(bars), targets, sim.kernel_args(), trade_start, out, equity, record_trips=True
+        )
         equity = equity[trade_start:]
         exposure = targets[trade_start:]
         if sim.long_only:
@@ -270,7 +262,7 @@ class FusedSeed(Seed):
     def _call(
         self, bars: Bars, params: np.ndarray, sim: SimConfig, spans: np.ndarray, out: np.ndarray, rec: Recorder
     ) -> None:
-        type(self).kernel(bar_arrays(bars), params, sim.as_array(), spans, out, rec, blocks(params.shape[0]))
+        type(self).kernel(bar_arrays(bars), params, sim.kernel_args(), spans, out, rec, blocks(params.shape[0]))
 
     def evaluate(self, bars: Bars, params: np.ndarray, sim: SimConfig, trade_start: int = 0) -> np.ndarray:
         p = self._params(params)

@@ -6,7 +6,7 @@ Raw target on the close of bar ``t``::
     sign(C[t] - SMA(close, trend)[t]) * min(max_leverage, target_vol / (realised_vol[t] * sqrt(bars_per_year)))
 
 ``realised_vol`` is the std (ddof=1) of the last ``vol_window`` log returns (``workloads.kernels.ta.realized_vol_1d``),
-annualised with the simulation's ``bars_per_year`` (``sim[SIM_BARS_PER_YEAR]``) because ``target_vol`` is annual.
+annualised with the simulation's ``bars_per_year`` (``sim.bars_per_year``) because ``target_vol`` is annual.
 ``targets(bars, row)`` without a sim annualises with the bars' inferred ``bars_per_year`` (every command's default);
 ``run(bars, row, sim)`` records the targets with its own ``sim``, so a backtest reports exactly what ``evaluate``
 scored, whatever ``bars_per_year`` the user set.
@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from workloads.kernels.driver import drive
 from workloads.kernels.indicators import moments_lane, moments_resum, next_phase, sma_lane, window_tail
-from workloads.kernels.simulate import SIM_BARS_PER_YEAR, lanes_dtype
+from workloads.kernels.simulate import lanes_dtype
 from workloads.kernels.windows import moments_var
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.genes import Gene, GeneSpace
@@ -72,7 +72,7 @@ def volatility_scaling_init(bars, params, sim, shared):
     """The lanes, and the population's log returns (``shared``, :func:`log_returns`)."""
     block = np.zeros(1, dtype=STATE)
     state = block[0]
-    annualise = np.sqrt(sim[SIM_BARS_PER_YEAR])
+    annualise = np.sqrt(sim.bars_per_year)
     for j in range(params.shape[0]):
         state.vol_window[j] = params[j, VOL_WINDOW]
         state.target_vol[j] = params[j, TARGET_VOL]
