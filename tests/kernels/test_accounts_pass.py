@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from workloads.bench.accounts_reference import hold_nb, hold_reference_nb
+from workloads.bench.accounts_reference import hold_kernel, hold_reference_kernel
 from workloads.data.synthetic import generate
 from workloads.kernels.driver import NO_RECORDER, blocks, one_span, simulate_targets
 from workloads.kernels.metrics import METRIC_NAMES, N_METRICS
@@ -27,8 +27,8 @@ def test_the_current_accounts_pass_equals_the_previous_one(population, leverage)
     sim = SimConfig(0.001, 0.0005, False, 0.0, 8766.0).kernel_args()
     spans = one_span(40, BARS.close.shape[0])
     current, previous = np.empty((population, 1, N_METRICS)), np.empty((population, 1, N_METRICS))
-    hold_nb(BARS, params, sim, spans, current, NO_RECORDER, blocks(population))
-    hold_reference_nb(BARS, params, sim, spans, previous, NO_RECORDER, blocks(population))
+    hold_kernel(BARS, params, sim, spans, current, NO_RECORDER, blocks(population))
+    hold_reference_kernel(BARS, params, sim, spans, previous, NO_RECORDER, blocks(population))
     assert np.array_equal(current, previous, equal_nan=True)
     if leverage > 1.0:
         assert np.any(current[:, 0, METRIC_NAMES.index("final_equity")] == 0.0)

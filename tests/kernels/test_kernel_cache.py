@@ -10,7 +10,7 @@ SCRIPT = """
 import json
 import numpy as np
 from workloads.data.synthetic import generate
-from workloads.kernels.driver import replay_nb
+from workloads.kernels.driver import replay_kernel
 from workloads.kernels.simulate import SimConfig
 from workloads.seeds.base import FusedSeed
 from workloads.seeds.registry import all_seeds
@@ -24,7 +24,7 @@ for name, seed in all_seeds().items():
         seed.run(bars, seed.genes.defaults(), sim)
         kernel = type(seed).kernel
         report[name] = [sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values())]
-report["replay_nb"] = [sum(replay_nb.stats.cache_hits.values()), sum(replay_nb.stats.cache_misses.values())]
+report["replay_kernel"] = [sum(replay_kernel.stats.cache_hits.values()), sum(replay_kernel.stats.cache_misses.values())]
 print(json.dumps(report))
 """
 
@@ -37,6 +37,6 @@ def run_process() -> dict[str, list[int]]:
 def test_a_second_process_loads_every_fused_kernel_from_the_cache():
     run_process()  # compiles whatever is not cached yet
     second = run_process()
-    assert {"ema_crossover", "sma_trend_filter", "replay_nb"} <= set(second)
+    assert {"ema_crossover", "sma_trend_filter", "replay_kernel"} <= set(second)
     for name, (hits, misses) in second.items():
         assert misses == 0 and hits >= 1, f"{name}: {hits} cache hits, {misses} misses (recompiled)"

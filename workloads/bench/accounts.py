@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.bench.accounts_reference import hold_nb, hold_reference_nb
+from workloads.bench.accounts_reference import hold_kernel, hold_reference_kernel
 
 ACCOUNTS_TARGET_NS = 1.5
 """Most nanoseconds per individual-bar the accounts pass may cost on one thread."""
@@ -31,8 +31,8 @@ ACCOUNTS_TARGET_NS = 1.5
 
 Kernel = Callable[..., None]
 ACCOUNTS_PASSES: tuple[tuple[str, Kernel], ...] = (
-    ("previous pass", hold_reference_nb),
-    ("current driver", hold_nb),
+    ("previous pass", hold_reference_kernel),
+    ("current driver", hold_kernel),
 )
 """The accounts passes timed side by side, oldest first; the last is the one in use."""
 

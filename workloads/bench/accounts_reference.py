@@ -4,9 +4,10 @@ this.
 
 Both run the same trivial rule, :func:`hold_step` (each individual holds one fixed exposure from the first close:
 one fill, then only the per-bar pass over the accounts), through a driver loop over the same bars and
-individuals: :func:`hold_nb` through the production :func:`~workloads.kernels.driver.drive`, :func:`hold_reference_nb`
-through a copy of the previous loop and its close step (:func:`reference_close_block`: every account field loaded
-and stored on every bar, ruins, first returns and peaks handled inside the one pass, exposure counted per bar).
+individuals: :func:`hold_kernel` through the production :func:`~workloads.kernels.driver.drive`,
+:func:`hold_reference_kernel` through a copy of the previous loop and its close step (:func:`reference_close_block`:
+every account field loaded and stored on every bar, ruins, first returns and peaks handled inside the one pass,
+exposure counted per bar).
 :func:`workloads.bench.accounts.accounts_bench` times both in one process and checks that they give the same
 metrics.
 """
@@ -38,7 +39,7 @@ def hold_block(bars, params, sim, spans, out, rec, block, count, shared):
 
 
 @njit(cache=True, parallel=True)
-def hold_nb(bars, params, sim, spans, out, rec, count):
+def hold_kernel(bars, params, sim, spans, out, rec, count):
     """The hold rule through the production driver (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         hold_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -176,7 +177,7 @@ def hold_reference_block(bars, params, sim, spans, out, rec, block, count, share
 
 
 @njit(cache=True, parallel=True)
-def hold_reference_nb(bars, params, sim, spans, out, rec, count):
+def hold_reference_kernel(bars, params, sim, spans, out, rec, count):
     """The hold rule through the previous accounts pass (one span)."""
     for block in prange(count):
         hold_reference_block(bars, params, sim, spans, out, rec, block, count, None)

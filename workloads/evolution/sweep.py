@@ -135,7 +135,7 @@ def ema_grid_evaluate(bars: Bars, params: np.ndarray, sim: SimConfig) -> np.ndar
     one block per slow period sharing that period's EMA (``workloads.kernels.ema_grid``); ``None`` unless the rows
     are every pair of their fast and slow values (a full grid) with at most one block of fast periods."""
     from workloads.kernels.driver import NO_RECORDER, one_span
-    from workloads.kernels.ema_grid import ema_grid_nb
+    from workloads.kernels.ema_grid import ema_grid_kernel
     from workloads.kernels.simulate import BLOCK
     from workloads.seeds.base import bar_arrays
 
@@ -148,7 +148,7 @@ def ema_grid_evaluate(bars: Bars, params: np.ndarray, sim: SimConfig) -> np.ndar
     lanes = np.concatenate([fasts, np.full(width - fasts.size, fasts[-1])])
     rows = np.column_stack([np.tile(lanes, slows.size), np.repeat(slows, width)])
     out = np.empty((rows.shape[0], 1, N_METRICS))
-    ema_grid_nb(bar_arrays(bars), rows, sim.kernel_args(), one_span(0, len(bars)), out, NO_RECORDER, slows.size)
+    ema_grid_kernel(bar_arrays(bars), rows, sim.kernel_args(), one_span(0, len(bars)), out, NO_RECORDER, slows.size)
     return out[np.searchsorted(slows, params[:, 1]) * width + np.searchsorted(fasts, params[:, 0]), 0, :]
 
 

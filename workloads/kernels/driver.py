@@ -19,7 +19,7 @@ the lanes with a target pending at the open, calls the step, then :func:`~worklo
 - ``<seed>_block(bars, params, sim, spans, out, rec, block, count, shared)``: ``drive(..., block, count, init, step,
   shared)`` with the seed's two functions (``drive`` is inlined, so the block function's arguments are arrays and
   tuples of arrays and Numba can cache it; a function taking other functions as arguments is never cached);
-- ``<seed>_nb`` (:data:`KERNEL_SIGNATURE`): computes ``shared`` once (per population, not per block), then
+- ``<seed>_kernel`` (:data:`KERNEL_SIGNATURE`): computes ``shared`` once (per population, not per block), then
   ``prange`` over the ``count`` blocks calling the block function. The block function is called, not inlined,
   inside the ``prange``: Numba's parallel outlining of inlined code that reads named-tuple arguments loses the
   writes (seen on Numba 0.68: every target came out 0).
@@ -158,7 +158,7 @@ def _replay_step(targets, bars, t, width, target) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def replay_nb(bars, targets, sim, spans, out, rec) -> None:
+def replay_kernel(bars, targets, sim, spans, out, rec) -> None:
     """The driver over one recorded target series (``targets`` shape ``(1, n)``), as a seed whose step reads it."""
     drive(bars, targets, sim, spans, out, rec, 0, 1, _replay_init, _replay_step, None)
 
@@ -194,5 +194,5 @@ def simulate_targets(
     trips = np.full(n, np.nan, dtype=TRIP) if record_trips else NO_RECORDER.trips
     rec = Recorder(np.empty(0), equity_rec, trips)
     series = np.ascontiguousarray(targets, dtype=np.float64).reshape(1, n)
-    replay_nb(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)
+    replay_kernel(bars, series, sim, one_span(trade_start, n), out.reshape(1, 1, -1), rec)
     return recorded_trips(trips)

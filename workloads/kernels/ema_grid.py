@@ -77,7 +77,7 @@ def ema_grid_block(bars, params, sim, spans, out, rec, block, count) -> None:
 
 
 @njit(cache=True, parallel=True)
-def ema_grid_nb(bars, params, sim, spans, out, rec, count) -> None:
+def ema_grid_kernel(bars, params, sim, spans, out, rec, count) -> None:
     """Population kernel over the grid (``workloads.kernels.driver.KERNEL_SIGNATURE``, ``params`` laid out as the
     module doc says)."""
     for block in prange(count):

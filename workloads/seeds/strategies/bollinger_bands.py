@@ -85,7 +85,7 @@ def bollinger_bands_block(bars, params, sim, spans, out, rec, block, count, shar
 
 
 @njit(cache=True, parallel=True)
-def bollinger_bands_nb(bars, params, sim, spans, out, rec, count):
+def bollinger_bands_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         bollinger_bands_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -103,7 +103,7 @@ class BollingerBands(FusedSeed):
         ]
     )
     description = "reversion: below lower +1, above upper -1, flat at the middle; breakout: the reverse"
-    kernel = bollinger_bands_nb
+    kernel = bollinger_bands_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[WINDOW]) - 1

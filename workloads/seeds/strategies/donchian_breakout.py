@@ -82,7 +82,7 @@ def donchian_breakout_block(bars, params, sim, spans, out, rec, block, count, sh
 
 
 @njit(cache=True, parallel=True)
-def donchian_breakout_nb(bars, params, sim, spans, out, rec, count):
+def donchian_breakout_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         donchian_breakout_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -94,7 +94,7 @@ class DonchianBreakout(FusedSeed):
     min_bars = 50
     genes = GeneSpace([Gene("entry", 10, 100, "int", 20), Gene("exit", 5, 50, "int", 10)])
     description = "C above the previous entry-bar high: +1 until C below the previous exit-bar low; shorts mirror"
-    kernel = donchian_breakout_nb
+    kernel = donchian_breakout_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return max(int(params_row[ENTRY]), int(params_row[EXIT]))

@@ -52,7 +52,7 @@ def ema_crossover_block(bars, params, sim, spans, out, rec, block, count, shared
 
 
 @njit(cache=True, parallel=True)
-def ema_crossover_nb(bars, params, sim, spans, out, rec, count):
+def ema_crossover_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         ema_crossover_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -66,7 +66,7 @@ class EmaCrossover(FusedSeed):
     ordered_genes = (("fast", "slow"),)
     window_genes = ("fast", "slow")
     description = "+1 if EMA(fast) > EMA(slow) else -1"
-    kernel = ema_crossover_nb
+    kernel = ema_crossover_kernel
 
 
 SEED = EmaCrossover()

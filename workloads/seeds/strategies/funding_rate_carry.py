@@ -78,7 +78,7 @@ def funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count, s
 
 
 @njit(cache=True, parallel=True)
-def funding_rate_carry_nb(bars, params, sim, spans, out, rec, count):
+def funding_rate_carry_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         funding_rate_carry_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -91,7 +91,7 @@ class FundingRateCarry(FusedSeed):
     needs_funding = True
     genes = GeneSpace([Gene("window", 1, 48, "int", 8), Gene("threshold", 0.0, 0.001, "float", 0.00001)])
     description = "-sign(mean funding over window) when |mean| > threshold, else 0"
-    kernel = funding_rate_carry_nb
+    kernel = funding_rate_carry_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[WINDOW]) - 1

@@ -94,7 +94,7 @@ def ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count, share
 
 
 @njit(cache=True, parallel=True)
-def ichimoku_cloud_nb(bars, params, sim, spans, out, rec, count):
+def ichimoku_cloud_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         ichimoku_cloud_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -113,7 +113,7 @@ class IchimokuCloud(FusedSeed):
     )
     ordered_genes = (("tenkan", "kijun"), ("kijun", "senkou_b"))
     description = "+1 above the cloud (spans displaced by kijun) and tenkan > kijun; -1 below and tenkan < kijun"
-    kernel = ichimoku_cloud_nb
+    kernel = ichimoku_cloud_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         kijun = int(params_row[KIJUN])

@@ -74,7 +74,7 @@ def rsi_filter_block(bars, params, sim, spans, out, rec, block, count, shared):
 
 
 @njit(cache=True, parallel=True)
-def rsi_filter_nb(bars, params, sim, spans, out, rec, count):
+def rsi_filter_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         rsi_filter_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -92,7 +92,7 @@ class RsiFilter(FusedSeed):
         ]
     )
     description = "RSI < oversold: +1; RSI > overbought: -1; flat when RSI crosses 50; else hold"
-    kernel = rsi_filter_nb
+    kernel = rsi_filter_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[WINDOW])

@@ -56,7 +56,7 @@ def sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count, sha
 
 
 @njit(cache=True, parallel=True)
-def sma_trend_filter_nb(bars, params, sim, spans, out, rec, count):
+def sma_trend_filter_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         sma_trend_filter_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -70,7 +70,7 @@ class SmaTrendFilter(FusedSeed):
     ordered_genes = (("fast", "slow"),)
     window_genes = ("fast", "slow")
     description = "+1 if close and SMA(fast) above SMA(slow); -1 if both below; else 0"
-    kernel = sma_trend_filter_nb
+    kernel = sma_trend_filter_kernel
 
 
 SEED = SmaTrendFilter()

@@ -112,7 +112,7 @@ def stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count
 
 
 @njit(cache=True, parallel=True)
-def stochastic_oscillator_nb(bars, params, sim, spans, out, rec, count):
+def stochastic_oscillator_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         stochastic_oscillator_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -131,7 +131,7 @@ class StochasticOscillator(FusedSeed):
         ]
     )
     description = "%K crosses above %D below oversold: +1; crosses below above overbought: -1; else hold"
-    kernel = stochastic_oscillator_nb
+    kernel = stochastic_oscillator_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[K]) + int(params_row[D]) - 1

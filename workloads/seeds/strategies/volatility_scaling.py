@@ -133,7 +133,7 @@ def volatility_scaling_block(bars, params, sim, spans, out, rec, block, count, s
 
 
 @njit(cache=True, parallel=True)
-def volatility_scaling_nb(bars, params, sim, spans, out, rec, count):
+def volatility_scaling_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``). The rows run in the order of their
     ``vol_window`` (a stable sort, results written back to their own rows), so equal windows share a block and
     neighbour lanes, where the step re-sums a wrapped window once for all of them; every lane computes what it
@@ -161,7 +161,7 @@ class VolatilityScaling(FusedSeed):
         ]
     )
     description = "sign(C - SMA(trend)) x min(max_leverage, target_vol / realised vol), rebalanced beyond band"
-    kernel = volatility_scaling_nb
+    kernel = volatility_scaling_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return max(int(params_row[TREND]) - 1, int(params_row[VOL_WINDOW]))

@@ -137,7 +137,7 @@ def vwap_reversion_block(bars, params, sim, spans, out, rec, block, count, share
 
 
 @njit(cache=True, parallel=True)
-def vwap_reversion_nb(bars, params, sim, spans, out, rec, count):
+def vwap_reversion_kernel(bars, params, sim, spans, out, rec, count):
     """Population kernel (``workloads.kernels.driver.KERNEL_SIGNATURE``)."""
     for block in prange(count):
         vwap_reversion_block(bars, params, sim, spans, out, rec, block, count, None)
@@ -156,7 +156,7 @@ class VwapReversion(FusedSeed):
     )
     ordered_genes = (("z_exit", "z_entry"),)
     description = "z = (C - VWAP) / std; z < -entry: +1; z > entry: -1; flat when |z| < exit; else hold"
-    kernel = vwap_reversion_nb
+    kernel = vwap_reversion_kernel
 
     def lookback(self, params_row: np.ndarray) -> int:
         return int(params_row[WINDOW]) - 1
