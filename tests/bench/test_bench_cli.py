@@ -94,8 +94,12 @@ def test_bench_command_writes_the_figures_as_json(tmp_path):
     assert headline["generations_run"] == 2 and len(headline["generation_seconds"]) == 2
     assert headline["target_generations"] == 50 and headline["seconds"] > 0 and not headline["measured"]
     assert "headline search" in result.stdout and "generation seconds" in result.stdout
-    assert sweep["process_overhead_seconds"] == pytest.approx(
-        sweep["genepool"]["median_seconds"] - sweep["numba_floor_seconds"] - sweep["genepool"]["median_compute_seconds"]
+    overhead = sweep["process_overhead"]
+    assert overhead["floor_seconds"] == sweep["numba_floor_seconds"] > 0
+    assert (
+        sweep["process_overhead_seconds"]
+        == overhead["seconds"]
+        == pytest.approx(overhead["process_seconds"] - overhead["floor_seconds"] - overhead["compute_seconds"])
     )
     assert figures["accounts"]["bars"] == 500 and figures["accounts"]["population"] == 70
     targets = [row["target"] for row in figures["verdict"]]

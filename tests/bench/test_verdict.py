@@ -35,6 +35,12 @@ def sweep(compute_speedup: float | None, wall: float, floor: float, compute: flo
         "numba_floor_seconds": floor,
         "genepool": {"median_seconds": wall, "median_compute_seconds": compute},
         "process_overhead_seconds": wall - floor - compute,
+        "process_overhead": {
+            "floor_seconds": floor,
+            "process_seconds": wall,
+            "compute_seconds": compute,
+            "seconds": wall - floor - compute,
+        },
     }
     if compute_speedup is not None:
         figures["compute_speedup"] = compute_speedup

@@ -19,8 +19,10 @@ Reported: ``speedup``, the ratio of median whole-process wall times; ``compute_s
 compute times; ``numba_floor_seconds``, the least any Numba-based process does (:data:`NUMBA_FLOOR_SCRIPT`: start
 Python, import Numba, load and call one cached trivial kernel); ``speedup_ceiling`` = vectorbt's wall time / that
 floor, the whole-process ratio a sweep taking no time at all would reach on this machine; and
-``process_overhead_seconds`` = genepool's median wall time − the floor − its median compute: what ``genepool sweep``
-spends beyond the floor and the sweep itself (imports, loading the file, repairing the grid, printing).
+``process_overhead_seconds`` = genepool's median wall time − the floor − its median compute, from floor and
+``genepool sweep`` processes timed in turn (:func:`process_overhead`, figures under ``process_overhead``): what
+``genepool sweep`` spends beyond the floor and the sweep itself (imports, loading the file, repairing the grid,
+printing).
 
 ``python -m workloads.bench.sweep DATA FAST SLOW OUT`` is the vectorbt child process.
 """
@@ -142,7 +144,8 @@ def _run_process(engine: str, data: Path, fast: str, slow: str) -> dict[str, Any
             process = subprocess.Popen(command, stdout=out_handle, stderr=err_handle)
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
+            process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        if process.returncode != 0:
             raise RuntimeError(f"{engine} sweep process failed:\n{stderr.read_text()[-2000:]}")
         result = _genepool_result(stdout.read_text()) if engine == "genepool" else json.loads(out.read_text())
     return {
@@ -168,18 +171,44 @@ one(1.0)
 Numba's CPU target), call it, and exit."""
 
 
-def numba_floor_seconds(workdir: Path, repeats: int) -> float:
-    """Median wall seconds of :data:`NUMBA_FLOOR_SCRIPT` as a whole process, after one untimed run that compiles it
-    into a cache under ``workdir``."""
+def _floor_process(workdir: Path) -> list[str]:
+    """The command of :data:`NUMBA_FLOOR_SCRIPT` as a whole process, the script written under ``workdir``."""
     script = workdir / "numba_floor.py"
     script.write_text(NUMBA_FLOOR_SCRIPT)
+    return [sys.executable, str(script)]
+
+
+def _wall_seconds(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True)
+    return time.perf_counter() - started
+
+
+OVERHEAD_REPEATS = 7
+"""Floor and ``genepool sweep`` processes timed in turn for the process overhead (the medians count)."""
+
+
+def process_overhead(workdir: Path, data: Path, fast: str, slow: str, repeats: int) -> dict[str, float]:
+    """What ``genepool sweep`` spends beyond the Numba floor and its compute, from ``repeats`` floor processes
+    (:data:`NUMBA_FLOOR_SCRIPT`, compiled into a cache under ``workdir`` by one untimed run) and ``repeats``
+    ``genepool sweep`` processes timed in turn, so both meet the same machine (a sweep timed right after a
+    25-second vectorbt process takes 0.2–0.3 s longer than one after a floor). Medians of wall seconds."""
+    floor = _floor_process(workdir)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(workdir / "numba-floor-cache")}
-    times = []
-    for _ in range(repeats + 1):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(script)], env=env, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times[1:])
+    _wall_seconds(floor, env)
+    floors, sweeps, computes = [], [], []
+    for _ in range(repeats):
+        floors.append(_wall_seconds(floor, env))
+        run = _run_process("genepool", data, fast, slow)
+        sweeps.append(run["seconds"])
+        computes.append(run["compute_seconds"])
+    figures = {
+        "floor_seconds": statistics.median(floors),
+        "process_seconds": statistics.median(sweeps),
+        "compute_seconds": statistics.median(computes),
+    }
+    figures["seconds"] = figures["process_seconds"] - figures["floor_seconds"] - figures["compute_seconds"]
+    return figures
 
 
 ONE_THREAD_REPEATS = 3
@@ -238,7 +267,6 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
         "fee_rate": SWEEP_FEE_RATE,
         "slippage": SWEEP_SLIPPAGE,
         "runs": runs,
-        "numba_floor_seconds": numba_floor_seconds(workdir, config.repeats),
         "threads": numba.config.NUMBA_NUM_THREADS,
         "one_thread_compute_seconds": one_thread,
         "ns_per_pair_bar_per_thread": one_thread / (pairs * config.bars) * 1e9,
@@ -256,10 +284,11 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
             summary["vectorbt"]["median_compute_seconds"] / summary["genepool"]["median_compute_seconds"]
         )
         summary["speedup_ceiling"] = summary["vectorbt"]["median_seconds"] / summary["numba_floor_seconds"]
-    genepool = summary["genepool"]
-    summary["process_overhead_seconds"] = (
-        genepool["median_seconds"] - summary["numba_floor_seconds"] - genepool["median_compute_seconds"]
+    summary["process_overhead"] = overhead = process_overhead(
+        workdir, data, config.fast, config.slow, max(config.repeats, OVERHEAD_REPEATS)
     )
+    summary["numba_floor_seconds"] = overhead["floor_seconds"]
+    summary["process_overhead_seconds"] = overhead["seconds"]
     return summary
 
 

@@ -98,13 +98,13 @@ def sweep_verdicts(sweep: dict[str, Any], accounts: dict[str, Any] | None = None
         )
     if accounts is not None and "ns_per_pair_bar_per_thread" in sweep:
         rows.append(sweep_thread_verdict(sweep, accounts))
-    overhead = sweep["process_overhead_seconds"]
+    overhead = sweep["process_overhead"]
     figure = (
-        f"{overhead:.2f} s (process {sweep['genepool']['median_seconds']:.2f} s, floor "
-        f"{sweep['numba_floor_seconds']:.2f} s, compute {sweep['genepool']['median_compute_seconds']:.2f} s)"
+        f"{overhead['seconds']:.2f} s (process {overhead['process_seconds']:.2f} s, floor "
+        f"{overhead['floor_seconds']:.2f} s, compute {overhead['compute_seconds']:.2f} s)"
     )
     goal = f"<= {SWEEP_OVERHEAD_TARGET_SECONDS} s"
-    met = overhead <= SWEEP_OVERHEAD_TARGET_SECONDS
+    met = overhead["seconds"] <= SWEEP_OVERHEAD_TARGET_SECONDS
     rows.append(Verdict("genepool sweep beyond the Numba floor + compute", figure, goal, met, full))
     return rows
 
