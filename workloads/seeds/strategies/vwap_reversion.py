@@ -52,13 +52,14 @@ def vwap_reversion_init(bars, params, sim, shared):
         state.window[j] = params[j, WINDOW]
         state.z_entry[j] = params[j, Z_ENTRY]
         state.z_exit[j] = params[j, Z_EXIT]
-    # The volumes and typical prices of the last ``longest`` bars, bar u in slot u % longest: every lane's window.
-    return block, windows, np.zeros(longest), np.zeros(longest)
+    # The volumes and typical prices of the last ``longest`` bars, bar u in slot u % longest: every lane's window;
+    # and per lane, the volume and typical price its window evicts on the current bar.
+    return block, windows, np.zeros(longest), np.zeros(longest), np.zeros(BLOCK), np.zeros(BLOCK)
 
 
 @njit(cache=True, error_model="numpy")
 def vwap_reversion_step(state, bars, t, width, target):
-    block, windows, volumes, prices = state
+    block, windows, volumes, prices, gone_w, gone_x = state
     s = block[0]
     size = volumes.shape[0]
     slot = t % size
@@ -66,12 +67,16 @@ def vwap_reversion_step(state, bars, t, width, target):
     x = typical_price(bars.high[t], bars.low[t], bars.close[t])
     traded = 1.0 if w > 0.0 else 0.0
     # windows.weighted_moments_push for every lane at once: the rings are the shared ones (read before bar t is
-    # stored, so a window of ``size`` bars finds its evicted bar in bar t's slot).
+    # stored, so a window of ``size`` bars finds its evicted bar in bar t's slot). The gathers apart, so the loop
+    # after them vectorises.
+    for j in range(width):
+        at = ring_back(slot, windows[j], size)
+        gone_w[j] = volumes[at]
+        gone_x[j] = prices[at]
     for j in range(width):
         n = windows[j]
-        at = ring_back(slot, n, size)
-        old_w = volumes[at]
-        old_x = prices[at]
+        old_w = gone_w[j]
+        old_x = gone_x[j]
         shift = x if t == 0 else s.shift[j]
         sw = s.sw[j]
         s1 = s.s1[j]
