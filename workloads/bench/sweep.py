@@ -271,6 +271,11 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
         "one_thread_compute_seconds": one_thread,
         "ns_per_pair_bar_per_thread": one_thread / (pairs * config.bars) * 1e9,
     }
+    summary["process_overhead"] = overhead = process_overhead(
+        workdir, data, config.fast, config.slow, max(config.repeats, OVERHEAD_REPEATS)
+    )
+    summary["numba_floor_seconds"] = overhead["floor_seconds"]
+    summary["process_overhead_seconds"] = overhead["seconds"]
     for engine in engines:
         mine = [run for run in runs if run["engine"] == engine]
         summary[engine] = {
@@ -284,11 +289,6 @@ def sweep_bench(config: SweepBenchConfig, workdir: Path) -> dict[str, Any]:
             summary["vectorbt"]["median_compute_seconds"] / summary["genepool"]["median_compute_seconds"]
         )
         summary["speedup_ceiling"] = summary["vectorbt"]["median_seconds"] / summary["numba_floor_seconds"]
-    summary["process_overhead"] = overhead = process_overhead(
-        workdir, data, config.fast, config.slow, max(config.repeats, OVERHEAD_REPEATS)
-    )
-    summary["numba_floor_seconds"] = overhead["floor_seconds"]
-    summary["process_overhead_seconds"] = overhead["seconds"]
     return summary
 
 
