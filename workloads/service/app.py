@@ -18,7 +18,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -31,15 +30,7 @@ from workloads.service.state import AppState
 from workloads.settings import Settings, load_settings
 from workloads.storage import Storage
 
-if TYPE_CHECKING:
-    from fastapi.telemetry import TelemetryConfig
-
 log = logging.getLogger(__name__)
-
-NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-"""FastAPI's native OpenTelemetry off: the service counts and times its requests itself
-(:class:`~workloads.service.fast_path.CountRequests`), and asking whether OpenTelemetry is configured costs every
-request a few µs even when it is not."""
 
 SERVE_STACK_OUTPUTS_ENV = "GENEPOOL_SERVE_STACK_OUTPUTS"
 """Set by ``genepool serve --workers N --stack-outputs FILE`` for its workers (:func:`app_from_environment`)."""
@@ -68,7 +59,6 @@ def create_app(
         lifespan=lifespan,
         description="Evolved trading strategies, their current signals, health and metrics.",
         exception_handlers={RequestValidationError: unprocessable},
-        telemetry=NO_TELEMETRY,
     )
     app.state.genepool = state = AppState(settings, storage, cache, responses)
     app.add_middleware(CachedV1, cache=state.responses, token=settings.api_token)
