@@ -16,7 +16,6 @@ for bit. Times are CPU seconds of the process (``time.process_time``), so other 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from workloads.bench.accounts_reference import hold_kernel, hold_reference_kernel
+from workloads.bench.timing import best_cpu_seconds
 
 ACCOUNTS_TARGET_NS = 1.5
 """Most nanoseconds per individual-bar the accounts pass may cost on one thread."""
@@ -65,11 +65,8 @@ def time_pass(kernel: Kernel, config: AccountsBenchConfig) -> tuple[float, np.nd
     try:
         count = blocks(config.population)
         kernel(bars, params[:1], sim, one_span(0, 10), out[:1], NO_RECORDER, 1)
-        best = np.inf
-        for _ in range(config.repeats):
-            started = time.process_time()
-            kernel(bars, params, sim, one_span(0, config.bars), out, NO_RECORDER, count)
-            best = min(best, time.process_time() - started)
+        spans = one_span(0, config.bars)
+        _, best = best_cpu_seconds(lambda: kernel(bars, params, sim, spans, out, NO_RECORDER, count), config.repeats)
     finally:
         numba.set_num_threads(previous)
     return best, out[:, 0, :].copy()

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from workloads.bench.sweep import SWEEP_FEE_RATE, SWEEP_SLIPPAGE
+from workloads.bench.timing import best_cpu_seconds
 
 
 @dataclass(frozen=True)
@@ -129,18 +130,6 @@ LAYOUT_REPEATS = 3
 machine's load, which is the margin of the per-thread target)."""
 
 
-def _best_cpu(call: Callable[[], Any], repeats: int) -> tuple[Any, float]:
-    """``call``'s result and its least CPU seconds of the process over ``repeats`` runs (one Numba thread: the CPU
-    time is the thread's)."""
-    best = np.inf
-    result = None
-    for _ in range(repeats):
-        started = time.process_time()
-        result = call()
-        best = min(best, time.process_time() - started)
-    return result, best
-
-
 def layout_bench(config: KernelBenchConfig) -> list[dict[str, Any]]:
     """Figure 2 (see module doc), one row per fused seed; one Numba thread, threads restored afterwards."""
     import numba
@@ -162,7 +151,7 @@ def layout_bench(config: KernelBenchConfig) -> list[dict[str, Any]]:
                 continue
             params, _ = seed.repair(seed.genes.decode(rng.random((config.layout_population, len(seed.genes)))))
             seed.evaluate(bars.slice(0, min(len(bars), 300)), params[:2], sim)
-            blocked, simd_seconds = _best_cpu(partial(seed.evaluate, bars, params, sim), LAYOUT_REPEATS)
+            blocked, simd_seconds = best_cpu_seconds(partial(seed.evaluate, bars, params, sim), LAYOUT_REPEATS)
             started = time.process_time()
             single = np.concatenate([seed.evaluate(bars, params[i : i + 1], sim) for i in range(params.shape[0])])
             single_seconds = time.process_time() - started

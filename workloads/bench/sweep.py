@@ -221,6 +221,7 @@ def one_thread_seconds(data: Path, fast: str, slow: str) -> float:
     one Numba thread in this process, after one untimed call that loads the compiled kernel."""
     import numba
 
+    from workloads.bench.timing import best_cpu_seconds
     from workloads.data.loaders import load_bars
     from workloads.evolution.sweep import evaluate_grid
     from workloads.kernels.simulate import SimConfig
@@ -234,11 +235,7 @@ def one_thread_seconds(data: Path, fast: str, slow: str) -> float:
     numba.set_num_threads(1)
     try:
         evaluate_grid(seed, bars, params, sim)
-        best = float("inf")
-        for _ in range(ONE_THREAD_REPEATS):
-            started = time.process_time()
-            evaluate_grid(seed, bars, params, sim)
-            best = min(best, time.process_time() - started)
+        _, best = best_cpu_seconds(lambda: evaluate_grid(seed, bars, params, sim), ONE_THREAD_REPEATS)
     finally:
         numba.set_num_threads(previous)
     return best
